@@ -1,0 +1,95 @@
+// A resource is a strategy object: everything the generic registry (api/registry/store.ts) needs
+// to know about one kind. Adding a resource means writing one of these in api/resources/ and
+// listing it in api/resources/index.ts. Modelled on k8s.io/apiserver/pkg/registry/rest
+// (RESTCreateStrategy, RESTUpdateStrategy, RESTDeleteStrategy, TableConvertor).
+
+import type { FieldError } from './errors.ts';
+import type { KubeObject } from './object.ts';
+import type { UserInfo } from '../auth/user.ts';
+
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+
+export interface RequestContext {
+  user: UserInfo;
+  /** The namespace from the URL ('' for cluster-scoped requests). */
+  namespace: string;
+  now: Date;
+}
+
+export interface TableColumnDefinition {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  format: string;
+  description: string;
+  priority: number;
+}
+
+export type TableCell = string | number | boolean | null;
+
+export interface TableConvertor {
+  columns: TableColumnDefinition[];
+  /** One row's cells, in column order. `now` is used for ages. */
+  cells(object: KubeObject, now: Date): TableCell[];
+}
+
+/** A subresource that is not the generic `status`: e.g. pods/binding, pods/log. */
+export interface SubresourceDefinition {
+  name: string;
+  /** The kind returned / accepted (discovery `responseKind`). */
+  kind: string;
+  group?: string;
+  verbs: Verb[];
+}
+
+export interface ResourceStrategy {
+  group: string;
+  version: string;
+  kind: string;
+  listKind: string;
+  /** Plural, lower case: the URL segment. */
+  resource: string;
+  singular: string;
+  shortNames: string[];
+  categories: string[];
+  namespaced: boolean;
+  verbs: Verb[];
+  /** Storage key segment: `/registry/<storageResource>/...` (kube-apiserver's layout, e.g. `minions` is not used; we use the resource). */
+  storageResource: string;
+  /** Whether a `status` subresource exists; then the main resource ignores status and /status ignores everything else. */
+  hasStatus: boolean;
+  /** Subresources besides status (e.g. binding, log). Their handlers live outside the generic store. */
+  subresources: SubresourceDefinition[];
+  /** Whether spec changes bump metadata.generation (true for kinds with a spec). */
+  tracksGeneration: boolean;
+
+  /** Called on create before defaulting: reset fields the client may not set (e.g. status of a pod). */
+  prepareForCreate?(object: KubeObject, ctx: RequestContext): void;
+  /** Called on update of the main resource: `object` is the new object, `old` the stored one. */
+  prepareForUpdate?(object: KubeObject, old: KubeObject, ctx: RequestContext): void;
+  /** Called on update of /status: default copies everything but status from old (done by the store). */
+  prepareForStatusUpdate?(object: KubeObject, old: KubeObject, ctx: RequestContext): void;
+  /** Fill defaults as kube-apiserver's defaulting functions do. */
+  applyDefaults?(object: KubeObject): void;
+  /** Kind-specific validation beyond the OpenAPI schema (names, immutability, enums). */
+  validate?(object: KubeObject, ctx: RequestContext): FieldError[];
+  validateUpdate?(object: KubeObject, old: KubeObject, ctx: RequestContext): FieldError[];
+  validateStatusUpdate?(object: KubeObject, old: KubeObject, ctx: RequestContext): FieldError[];
+
+  /**
+   * Field-selector fields beyond metadata.name and metadata.namespace, which the store always
+   * provides: e.g. `spec.nodeName`, `status.phase`. Values are strings ('' when absent).
+   */
+  selectableFields?(object: KubeObject): Record<string, string>;
+
+  /**
+   * Graceful deletion (RESTGracefulDeleteStrategy): the grace period to use for this object, given
+   * the one requested (undefined if none). 0 means delete at once. Omit for immediate deletion.
+   */
+  deletionGracePeriodSeconds?(object: KubeObject, requested: number | undefined): number;
+
+  table: TableConvertor;
+}
+
+export function groupVersion(strategy: Pick<ResourceStrategy, 'group' | 'version'>): string {
+  return strategy.group ? `${strategy.group}/${strategy.version}` : strategy.version;
+}
