@@ -1,0 +1,58 @@
+// The group versions, resources and subresources whose OpenAPI paths kubefacade publishes. The
+// generator trims the upstream documents with this list; documents.ts serves one v3 document per
+// entry. Upstream paths for things this server does not do (exec, attach, proxy, eviction, resize,
+// finalize, the deprecated /watch/ prefix) are left out so clients are not told they exist.
+
+export interface ServedGroupVersion {
+  /** '' for the core group. */
+  group: string;
+  version: string;
+  /** The path after `/openapi/v3/`: `api/v1`, `apis/coordination.k8s.io/v1`. */
+  openApiPath: string;
+  /** Upstream file name without `_openapi.json`, also the generated file name: `api__v1`. */
+  fileStem: string;
+  /** Resource name → served subresources. */
+  resources: Record<string, string[]>;
+}
+
+function groupVersion(group: string, version: string, resources: Record<string, string[]>): ServedGroupVersion {
+  const openApiPath = group ? `apis/${group}/${version}` : `api/${version}`;
+  return { group, version, openApiPath, fileStem: openApiPath.replaceAll('/', '__'), resources };
+}
+
+export const SERVED_GROUP_VERSIONS: readonly ServedGroupVersion[] = [
+  groupVersion('', 'v1', {
+    pods: ['status', 'binding', 'log'],
+    nodes: ['status'],
+    namespaces: ['status'],
+    events: [],
+    bindings: [],
+  }),
+  groupVersion('coordination.k8s.io', 'v1', { leases: [] }),
+  groupVersion('rbac.authorization.k8s.io', 'v1', {
+    roles: [], clusterroles: [], rolebindings: [], clusterrolebindings: [],
+  }),
+  groupVersion('authorization.k8s.io', 'v1', {
+    selfsubjectaccessreviews: [], subjectaccessreviews: [], selfsubjectrulesreviews: [],
+  }),
+  groupVersion('authentication.k8s.io', 'v1', { selfsubjectreviews: [], tokenreviews: [] }),
+];
+
+/**
+ * Whether an upstream URL path (`/api/v1/namespaces/{namespace}/pods/{name}/status`) belongs to a
+ * served resource of `gv`. The group version's own discovery path (`/api/v1/`) is served too.
+ */
+export function isServedPath(gv: ServedGroupVersion, urlPath: string): boolean {
+  const prefix = `/${gv.openApiPath}/`;
+  if (!urlPath.startsWith(prefix)) return false;
+  let rest = urlPath.slice(prefix.length);
+  if (rest === '') return true;
+  if (rest.startsWith('watch/')) return false;
+  if (rest.startsWith('namespaces/{namespace}/')) rest = rest.slice('namespaces/{namespace}/'.length);
+  const [resource, name, subresource, ...extra] = rest.split('/');
+  const subresources = gv.resources[resource];
+  if (!subresources || extra.length > 0) return false;
+  if (name === undefined) return true;
+  if (name !== '{name}') return false;
+  return subresource === undefined || subresources.includes(subresource);
+}
