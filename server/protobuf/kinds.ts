@@ -1,0 +1,85 @@
+// Which protobuf message each accepted apiVersion/kind decodes as, and which vendored .proto files hold them.
+
+export const PROTO_FILES = [
+  'k8s.io/api/core/v1/generated.proto',
+  'k8s.io/api/coordination/v1/generated.proto',
+  'k8s.io/api/rbac/v1/generated.proto',
+  'k8s.io/api/authorization/v1/generated.proto',
+  'k8s.io/api/authentication/v1/generated.proto',
+  'k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto',
+];
+
+const CORE = 'k8s.io.api.core.v1';
+const META = 'k8s.io.apimachinery.pkg.apis.meta.v1';
+
+/** `apiVersion kind` → fully qualified message name. */
+const MESSAGES_BY_KIND = new Map<string, string>([
+  ['v1 Pod', `${CORE}.Pod`],
+  ['v1 Node', `${CORE}.Node`],
+  ['v1 Namespace', `${CORE}.Namespace`],
+  ['v1 Event', `${CORE}.Event`],
+  ['v1 Binding', `${CORE}.Binding`],
+  ['coordination.k8s.io/v1 Lease', 'k8s.io.api.coordination.v1.Lease'],
+  ...['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'].map(
+    (kind): [string, string] => [`rbac.authorization.k8s.io/v1 ${kind}`, `k8s.io.api.rbac.v1.${kind}`]),
+  ...['SelfSubjectAccessReview', 'SubjectAccessReview', 'LocalSubjectAccessReview', 'SelfSubjectRulesReview'].map(
+    (kind): [string, string] => [`authorization.k8s.io/v1 ${kind}`, `k8s.io.api.authorization.v1.${kind}`]),
+  ...['SelfSubjectReview', 'TokenReview'].map(
+    (kind): [string, string] => [`authentication.k8s.io/v1 ${kind}`, `k8s.io.api.authentication.v1.${kind}`]),
+]);
+
+/**
+ * The message for a typeMeta, or undefined when we do not accept that kind. DeleteOptions is accepted
+ * under any apiVersion because clients send it in the group version of the resource being deleted.
+ */
+export function messageNameForKind(apiVersion: string, kind: string): string | undefined {
+  if (kind === 'DeleteOptions') return `${META}.DeleteOptions`;
+  return MESSAGES_BY_KIND.get(`${apiVersion} ${kind}`);
+}
+
+/**
+ * Scalar fields that Go declares as pointers (or without omitempty), so a zero value present on the wire
+ * is meaningful and must survive into JSON: `gracePeriodSeconds: 0` is a forced delete, `runAsUser: 0` is
+ * root. Every other zero scalar is dropped, as Go's omitempty does for value fields, which gogo always
+ * writes to the wire.
+ */
+export const ZERO_VALUE_FIELDS = new Set<string>([
+  `${META}.DeleteOptions.gracePeriodSeconds`, `${META}.DeleteOptions.orphanDependents`,
+  `${META}.DeleteOptions.ignoreStoreReadErrorWithClusterBreakingPotential`,
+  `${META}.ObjectMeta.deletionGracePeriodSeconds`,
+  `${META}.OwnerReference.controller`, `${META}.OwnerReference.blockOwnerDeletion`,
+  `${CORE}.PodSpec.terminationGracePeriodSeconds`, `${CORE}.PodSpec.activeDeadlineSeconds`,
+  `${CORE}.PodSpec.automountServiceAccountToken`, `${CORE}.PodSpec.shareProcessNamespace`,
+  `${CORE}.PodSpec.priority`, `${CORE}.PodSpec.enableServiceLinks`, `${CORE}.PodSpec.setHostnameAsFQDN`,
+  `${CORE}.PodSpec.hostUsers`,
+  `${CORE}.PodSecurityContext.runAsUser`, `${CORE}.PodSecurityContext.runAsGroup`,
+  `${CORE}.PodSecurityContext.runAsNonRoot`, `${CORE}.PodSecurityContext.fsGroup`,
+  `${CORE}.SecurityContext.privileged`, `${CORE}.SecurityContext.runAsUser`, `${CORE}.SecurityContext.runAsGroup`,
+  `${CORE}.SecurityContext.runAsNonRoot`, `${CORE}.SecurityContext.readOnlyRootFilesystem`,
+  `${CORE}.SecurityContext.allowPrivilegeEscalation`,
+  `${CORE}.Toleration.tolerationSeconds`,
+  `${CORE}.ConfigMapVolumeSource.defaultMode`, `${CORE}.ConfigMapVolumeSource.optional`,
+  `${CORE}.SecretVolumeSource.defaultMode`, `${CORE}.SecretVolumeSource.optional`,
+  `${CORE}.ProjectedVolumeSource.defaultMode`, `${CORE}.DownwardAPIVolumeSource.defaultMode`,
+  `${CORE}.KeyToPath.mode`, `${CORE}.DownwardAPIVolumeFile.mode`, `${CORE}.ConfigMapProjection.optional`,
+  `${CORE}.SecretProjection.optional`, `${CORE}.ServiceAccountTokenProjection.expirationSeconds`,
+  `${CORE}.ConfigMapKeySelector.optional`, `${CORE}.SecretKeySelector.optional`,
+  `${CORE}.ConfigMapEnvSource.optional`, `${CORE}.SecretEnvSource.optional`,
+  `${CORE}.ContainerStatus.ready`, `${CORE}.ContainerStatus.restartCount`, `${CORE}.ContainerStatus.started`,
+  'k8s.io.api.coordination.v1.LeaseSpec.leaseDurationSeconds', 'k8s.io.api.coordination.v1.LeaseSpec.leaseTransitions',
+  'k8s.io.api.authorization.v1.SubjectAccessReviewStatus.allowed',
+  'k8s.io.api.authorization.v1.SubjectRulesReviewStatus.incomplete',
+]);
+
+/**
+ * Fields that are embedded Go structs with `json:",inline"`: protobuf gives them a field of their own,
+ * JSON merges their members into the parent (a Volume's `configMap` sits beside its `name`).
+ */
+export const INLINE_FIELDS = new Set<string>([
+  `${CORE}.Volume.volumeSource`,
+  `${CORE}.Probe.handler`,
+  `${CORE}.EphemeralContainer.ephemeralContainerCommon`,
+  `${CORE}.PersistentVolumeSpec.persistentVolumeSource`,
+  ...['ConfigMapVolumeSource', 'ConfigMapKeySelector', 'ConfigMapEnvSource', 'ConfigMapProjection',
+    'SecretKeySelector', 'SecretEnvSource', 'SecretProjection'].map((message) => `${CORE}.${message}.localObjectReference`),
+]);
