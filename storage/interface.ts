@@ -37,6 +37,8 @@ export interface ListOptions {
 
 export interface ListResult {
   items: KubeObject[];
+  /** The storage key of each item, in the same order (the watch cache indexes its initial list by them). */
+  keys?: string[];
   /** The revision the list was read at. */
   revision: number;
   /** Set when more matching items may follow: the key of the last returned item (pass as startAfterKey). */
