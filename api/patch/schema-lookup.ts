@@ -1,0 +1,64 @@
+// How patching and field tracking read a resolved OpenAPI schema: which node describes a child,
+// how a list is merged (by key, as a set, or replaced whole) and whether a map is atomic. Both
+// strategic merge patch and server-side apply go through here so they agree on list semantics.
+
+import type { SchemaNode } from '../openapi/schema-node.ts';
+
+/** Schema of a map or struct member; undefined when the schema says nothing (free-form data). */
+export function fieldSchema(node: SchemaNode | undefined, key: string): SchemaNode | undefined {
+  if (!node) return undefined;
+  const property = node.properties?.[key];
+  if (property) return property;
+  if (typeof node.additionalProperties === 'object') return node.additionalProperties;
+  return undefined;
+}
+
+export function itemSchema(node: SchemaNode | undefined): SchemaNode | undefined {
+  return node?.items;
+}
+
+/** Strategic merge patch metadata of a field: `merge` lists merge by key, everything else is replaced. */
+export interface PatchMeta {
+  strategies: string[];
+  mergeKey: string | undefined;
+}
+
+export function patchMeta(node: SchemaNode | undefined): PatchMeta {
+  const strategy = node?.['x-kubernetes-patch-strategy'];
+  return {
+    strategies: strategy ? strategy.split(',').map((s) => s.trim()).filter(Boolean) : [],
+    mergeKey: node?.['x-kubernetes-patch-merge-key'],
+  };
+}
+
+/**
+ * How server-side apply treats a list, as kube-openapi's schemaconv derives it: the explicit
+ * `x-kubernetes-list-type` wins; otherwise a `merge` patch strategy makes an associative list
+ * (keyed by the merge key, or a set of scalars) and anything else is atomic.
+ */
+export type ListSemantics =
+  | { kind: 'map'; keys: string[] }
+  | { kind: 'set' }
+  | { kind: 'atomic' };
+
+export function listSemantics(node: SchemaNode | undefined): ListSemantics {
+  const declared = node?.['x-kubernetes-list-type'];
+  const meta = patchMeta(node);
+  if (declared === 'map') {
+    const keys = node?.['x-kubernetes-list-map-keys'] ?? (meta.mergeKey ? [meta.mergeKey] : []);
+    return keys.length > 0 ? { kind: 'map', keys } : { kind: 'atomic' };
+  }
+  if (declared === 'set') return { kind: 'set' };
+  if (declared === 'atomic') return { kind: 'atomic' };
+  if (meta.strategies.includes('merge')) {
+    if (meta.mergeKey) return { kind: 'map', keys: [meta.mergeKey] };
+    const items = node?.items;
+    if (!items || (items.type !== 'object' && !items.properties)) return { kind: 'set' };
+  }
+  return { kind: 'atomic' };
+}
+
+/** Maps marked atomic (e.g. a selector's matchLabels in some kinds) are owned and replaced whole. */
+export function isAtomicMap(node: SchemaNode | undefined): boolean {
+  return node?.['x-kubernetes-map-type'] === 'atomic';
+}

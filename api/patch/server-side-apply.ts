@@ -1,0 +1,165 @@
+// Field ownership for writes, after kube-apiserver's fieldmanager on top of structured-merge-diff:
+// server-side apply (merge the applied configuration, drop what the applier stopped specifying,
+// refuse to take fields other managers own unless forced) and the Update bookkeeping that
+// create/update/non-apply patches do (the writer takes every field it changed from everyone).
+
+import { badRequest, StatusError } from '../errors.ts';
+import type { KubeObject } from '../object.ts';
+import type { SchemaNode } from '../openapi/schema-node.ts';
+import { difference, intersection, ownsPathOrBelow, pathString, union } from './field-set.ts';
+import { isPlainObject, jsonEqual, type JsonMap } from './json-value.ts';
+import {
+  decodeManagedFields, emptyObjectOf, encodeManagedFields, formatTime, managerIdentity, trackedFields,
+  withManagedFields, withoutManagedFields, type ManagerEntry,
+} from './managed-fields.ts';
+import { compare, fieldSetOf, mergeInto, removePaths } from './typed-value.ts';
+
+export interface ServerSideApplyArgs {
+  live: KubeObject | undefined;
+  applied: KubeObject;
+  manager: string;
+  force: boolean;
+  schema: SchemaNode;
+  apiVersion: string;
+  now: Date;
+  subresource?: string;
+}
+
+export interface TrackUpdateArgs {
+  old: KubeObject | undefined;
+  updated: KubeObject;
+  manager: string;
+  schema: SchemaNode;
+  apiVersion: string;
+  now: Date;
+  subresource?: string;
+}
+
+/** Manager recorded for fields of an object that had no managedFields when first applied to. */
+const BEFORE_FIRST_APPLY = 'before-first-apply';
+
+export function serverSideApply(args: ServerSideApplyArgs): KubeObject {
+  const { live, applied, manager, force, schema, apiVersion } = args;
+  const subresource = args.subresource ?? '';
+  const time = formatTime(args.now);
+  checkApplied(applied, apiVersion, schema);
+
+  const managers = decodeManagedFields(live?.metadata?.managedFields);
+  const liveBase = live ? withoutManagedFields(live) : emptyObjectOf(schema);
+  if (live && managers.size === 0) {
+    recordUpdate(managers, emptyObjectOf(schema), liveBase, BEFORE_FIRST_APPLY, apiVersion, subresource, time, schema);
+  }
+
+  const merged = mergeInto(live ? structuredClone(liveBase) : {}, applied as unknown as JsonMap, schema);
+
+  const identity = managerIdentity({ manager, operation: 'Apply', apiVersion, subresource });
+  const previous = managers.get(identity);
+  const appliedSet = trackedFields(fieldSetOf(applied, schema), subresource);
+  const applier: ManagerEntry = { manager, operation: 'Apply', apiVersion, time: previous?.time, subresource, fields: appliedSet };
+  managers.set(identity, applier);
+
+  if (previous && previous.fields.size > 0) {
+    // Fields this applier set last time and no longer does go away unless someone still owns them.
+    const owners = [...managers.values()].map((entry) => entry.fields);
+    const abandoned = [...difference(previous.fields, appliedSet)]
+      .filter((path) => !owners.some((owned) => ownsPathOrBelow(owned, path)));
+    removePaths(merged, abandoned, schema);
+  }
+
+  const comparison = compare(liveBase, merged, schema);
+  const changed = trackedFields(union(comparison.added, comparison.modified), subresource);
+  const removed = trackedFields(comparison.removed, subresource);
+  const conflicts: Conflict[] = [];
+  for (const [id, entry] of managers) {
+    if (id === identity) continue;
+    const taken = intersection(entry.fields, changed);
+    if (taken.size > 0) conflicts.push({ entry, paths: [...taken] });
+  }
+  if (conflicts.length > 0 && !force) throw conflictError(conflicts);
+  for (const { entry, paths } of conflicts) for (const path of paths) entry.fields.delete(path);
+  for (const [id, entry] of managers) if (id !== identity) entry.fields = difference(entry.fields, removed);
+
+  if (!live || !applier.time || !jsonEqual(liveBase, merged)) applier.time = time;
+  return withManagedFields(merged, encodeManagedFields(managers));
+}
+
+export function trackUpdateManagedFields(args: TrackUpdateArgs): KubeObject {
+  const { old, updated, manager, schema, apiVersion } = args;
+  const subresource = args.subresource ?? '';
+  const updatedBase = withoutManagedFields(updated);
+  const requested = updated.metadata?.managedFields;
+  // `managedFields: [{}]` is the documented way to clear ownership; `[]` keeps the stored entries.
+  if (Array.isArray(requested) && requested.length > 0 && requested.every((e) => isPlainObject(e) && Object.keys(e).length === 0)) {
+    return withManagedFields(updatedBase, []);
+  }
+  const requestedManagers = subresource ? new Map<string, ManagerEntry>() : decodeManagedFields(requested);
+  const managers = requestedManagers.size > 0 ? requestedManagers : decodeManagedFields(old?.metadata?.managedFields);
+  const oldBase = old ? withoutManagedFields(old) : emptyObjectOf(schema);
+  recordUpdate(managers, oldBase, updatedBase, manager, apiVersion, subresource, formatTime(args.now), schema);
+  return withManagedFields(updatedBase, encodeManagedFields(managers));
+}
+
+/** One Update operation: the writer takes what it added or changed; removed fields leave every set. */
+function recordUpdate(
+  managers: Map<string, ManagerEntry>, before: JsonMap, after: JsonMap, manager: string,
+  apiVersion: string, subresource: string, time: string, schema: SchemaNode,
+): void {
+  const comparison = compare(before, after, schema);
+  const taken = trackedFields(union(comparison.added, comparison.modified), subresource);
+  const removed = trackedFields(comparison.removed, subresource);
+  for (const entry of managers.values()) entry.fields = difference(difference(entry.fields, taken), removed);
+  if (taken.size === 0) return;
+  const identity = managerIdentity({ manager, operation: 'Update', apiVersion, subresource });
+  const previous = managers.get(identity);
+  managers.set(identity, {
+    manager, operation: 'Update', apiVersion, time, subresource,
+    fields: union(previous?.fields ?? new Set(), taken),
+  });
+}
+
+function checkApplied(applied: KubeObject, apiVersion: string, schema: SchemaNode): void {
+  if (!isPlainObject(applied)) throw badRequest('error decoding YAML: the applied configuration must be an object');
+  if (applied.metadata?.managedFields !== undefined) throw badRequest('metadata.managedFields must be nil');
+  const kinds = schema['x-kubernetes-group-version-kind'] ?? [];
+  const appliedVersion = typeof applied.apiVersion === 'string' ? applied.apiVersion : '';
+  const appliedKind = typeof applied.kind === 'string' ? applied.kind : '';
+  const kindMatches = kinds.length === 0 || kinds.some((gvk) => gvk.kind === appliedKind);
+  if (appliedVersion !== apiVersion || !kindMatches || !appliedKind) {
+    const slash = appliedVersion.indexOf('/');
+    const group = slash >= 0 ? appliedVersion.slice(0, slash) : '';
+    const version = slash >= 0 ? appliedVersion.slice(slash + 1) : appliedVersion;
+    throw badRequest(`invalid object type: ${group}/${version}, Kind=${appliedKind}`);
+  }
+}
+
+interface Conflict {
+  entry: ManagerEntry;
+  paths: string[];
+}
+
+/** printManager: `"kubectl-label" using v1`, `"kubectl" with subresource "status"`. */
+function printManager(entry: ManagerEntry): string {
+  let text = JSON.stringify(entry.manager);
+  if (entry.subresource) text += ` with subresource ${JSON.stringify(entry.subresource)}`;
+  if (entry.operation === 'Update') text += ` using ${entry.apiVersion}`;
+  return text;
+}
+
+/** fieldmanager's NewConflictError: 409 Conflict, one FieldManagerConflict cause per field. */
+function conflictError(conflicts: Conflict[]): StatusError {
+  const sorted = conflicts
+    .map((c) => ({ identity: managerIdentity(c.entry), printed: printManager(c.entry), paths: c.paths.sort().map(pathString) }))
+    .sort((a, b) => (a.identity < b.identity ? -1 : a.identity > b.identity ? 1 : 0));
+  const flat = sorted.flatMap((c) => c.paths.map((path) => ({ printed: c.printed, path })));
+  let message: string;
+  if (flat.length === 1) {
+    message = `Apply failed with 1 conflict: conflict with ${flat[0].printed}: ${flat[0].path}`;
+  } else {
+    const lines = sorted.flatMap((c) => [`conflicts with ${c.printed}:`, ...c.paths.map((path) => `- ${path}`)]);
+    message = `Apply failed with ${flat.length} conflicts: ${lines.join('\n')}`;
+  }
+  return new StatusError(409, 'Conflict', message, {
+    causes: flat.map(({ printed, path }) => ({ reason: 'FieldManagerConflict', message: `conflict with ${printed}`, field: path })),
+  });
+}
+
