@@ -80,12 +80,26 @@ export interface ResourceStrategy {
    * provides: e.g. `spec.nodeName`, `status.phase`. Values are strings ('' when absent).
    */
   selectableFields?(object: KubeObject): Record<string, string>;
+  /** The keys selectableFields returns: any other field in a fieldSelector is a 400. */
+  selectableFieldNames?: string[];
 
   /**
    * Graceful deletion (RESTGracefulDeleteStrategy): the grace period to use for this object, given
    * the one requested (undefined if none). 0 means delete at once. Omit for immediate deletion.
    */
   deletionGracePeriodSeconds?(object: KubeObject, requested: number | undefined): number;
+
+  /**
+   * Validates metadata.name (ValidateNameFunc): returns problem descriptions, empty when valid.
+   * Omit for the default, a DNS-1123 subdomain.
+   */
+  validateName?(name: string, prefix: boolean): string[];
+
+  /** Called when an object is marked for (graceful or finalizer-held) deletion, e.g. namespace phase Terminating. */
+  prepareForDelete?(object: KubeObject, ctx: RequestContext): void;
+
+  /** Whether something besides metadata.finalizers keeps a deleted object (namespaces: spec.finalizers). */
+  pendingFinalization?(object: KubeObject): boolean;
 
   table: TableConvertor;
 }

@@ -1,0 +1,20 @@
+// The built-in kinds the registry serves. Adding a kind = one strategy file + one entry here.
+
+import type { ResourceStrategy } from '../resource.ts';
+import { eventStrategy } from './events.ts';
+import { leaseStrategy } from './leases.ts';
+import { namespaceStrategy } from './namespaces.ts';
+import { nodeStrategy } from './nodes.ts';
+import { podStrategy } from './pods.ts';
+
+export const builtinResources: ResourceStrategy[] = [
+  podStrategy, nodeStrategy, namespaceStrategy, eventStrategy, leaseStrategy,
+];
+
+export { bindingDiscovery, type DiscoveryEntry } from './bindings.ts';
+export { eventStrategy } from './events.ts';
+export { leaseStrategy } from './leases.ts';
+export { FINALIZER_KUBERNETES, LABEL_METADATA_NAME, markNamespaceTerminating, namespaceStrategy } from './namespaces.ts';
+export { nodeRoles, nodeStatusText, nodeStrategy } from './nodes.ts';
+export { assignPodToNode, podDeletionGracePeriodSeconds, podSelectableFields, podStrategy } from './pods.ts';
+export { age, humanDuration } from './printing.ts';
