@@ -1,0 +1,40 @@
+// The predicate that list and watch share (storage.SelectionPredicate): label selector on
+// metadata.labels, field selector on the strategy's selectable fields.
+
+import type { KubeObject } from '../object.ts';
+import type { ResourceStrategy } from '../resource.ts';
+import { parseLabelSelector } from '../selectors/label-selector.ts';
+import { checkSupportedFields, parseFieldSelector } from '../selectors/field-selector.ts';
+
+export interface ObjectFilter {
+  /** True when the object passes both selectors. */
+  matches: (object: KubeObject) => boolean;
+  /** True when no selector was given (every object matches). */
+  everything: boolean;
+  /** Set when the field selector pins metadata.name to one value (a single-key lookup suffices). */
+  exactName?: string;
+}
+
+export function selectableFields(strategy: ResourceStrategy, object: KubeObject): Record<string, string> {
+  const fields: Record<string, string> = {
+    'metadata.name': object.metadata.name ?? '',
+  };
+  if (strategy.namespaced) fields['metadata.namespace'] = object.metadata.namespace ?? '';
+  return strategy.selectableFields ? { ...fields, ...strategy.selectableFields(object) } : fields;
+}
+
+export function objectFilter(strategy: ResourceStrategy, labelSelector: string | undefined, fieldSelector: string | undefined): ObjectFilter {
+  const labels = labelSelector ? parseLabelSelector(labelSelector) : undefined;
+  const supported = new Set(['metadata.name', ...(strategy.namespaced ? ['metadata.namespace'] : []), ...(strategy.selectableFieldNames ?? [])]);
+  const fields = fieldSelector ? parseFieldSelector(fieldSelector) : undefined;
+  if (fields) checkSupportedFields(fields, supported);
+  const labelsEmpty = !labels || labels.empty;
+  const fieldsEmpty = !fields || fields.empty;
+  if (labelsEmpty && fieldsEmpty) return { matches: () => true, everything: true };
+  const matches = (object: KubeObject): boolean => {
+    if (labels && !labelsEmpty && !labels.matches(object.metadata.labels ?? {})) return false;
+    if (fields && !fieldsEmpty && !fields.matches(selectableFields(strategy, object))) return false;
+    return true;
+  };
+  return { matches, everything: false, exactName: fields?.requiredValue('metadata.name') };
+}

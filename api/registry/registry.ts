@@ -1,0 +1,41 @@
+// The set of served resources: one GenericStore per strategy, looked up by group/version/resource
+// (the API installer of kube-apiserver, without the HTTP part).
+
+import type { ResourceStrategy } from '../resource.ts';
+import type { Storage } from '../../storage/interface.ts';
+import { GenericStore, type NamespaceLookup } from './store.ts';
+
+export class ApiRegistry {
+  private readonly stores = new Map<string, GenericStore>();
+  readonly namespaces: NamespaceLookup;
+
+  constructor(readonly strategies: ResourceStrategy[], readonly storage: Storage) {
+    const namespaceStrategy = strategies.find((s) => s.group === '' && s.resource === 'namespaces');
+    const namespaceStore = namespaceStrategy ? new GenericStore(namespaceStrategy, storage, undefined) : undefined;
+    this.namespaces = {
+      phase: async (namespace: string) => {
+        if (!namespaceStore) return 'Active';
+        const object = await storage.get(namespaceStore.key('', namespace));
+        if (!object) return undefined;
+        const status = object.status as { phase?: string } | undefined;
+        return status?.phase === 'Terminating' || object.metadata.deletionTimestamp ? 'Terminating' : 'Active';
+      },
+    };
+    for (const strategy of strategies) {
+      const store = strategy === namespaceStrategy && namespaceStore ? namespaceStore : new GenericStore(strategy, storage, this.namespaces);
+      this.stores.set(registryKey(strategy.group, strategy.version, strategy.resource), store);
+    }
+  }
+
+  lookup(group: string, version: string, resource: string): GenericStore | undefined {
+    return this.stores.get(registryKey(group, version, resource));
+  }
+
+  all(): GenericStore[] {
+    return [...this.stores.values()];
+  }
+}
+
+function registryKey(group: string, version: string, resource: string): string {
+  return `${group}/${version}/${resource}`;
+}

@@ -1,0 +1,58 @@
+// Request-body checks against the OpenAPI schema (the same documents /openapi/v3 serves), with
+// kube-apiserver's fieldValidation semantics: Strict rejects unknown fields, Warn reports them in
+// `Warning:` headers, Ignore drops them silently. Type errors always reject, as the decoder does.
+
+import { StatusError, badRequest } from '../errors.ts';
+import type { KubeObject } from '../object.ts';
+import type { ResourceStrategy } from '../resource.ts';
+import { validateObject } from '../openapi/validator.ts';
+
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
+export function parseFieldValidation(value: unknown): FieldValidation {
+  if (value === undefined || value === '') return 'Warn';
+  if (value === 'Strict' || value === 'Warn' || value === 'Ignore') return value;
+  throw badRequest(`fieldValidation must be one of "Ignore", "Warn", or "Strict", got: ${String(value)}`);
+}
+
+/** Returns warnings; throws 400 for type errors and (Strict) unknown fields. */
+export function checkSchema(strategy: ResourceStrategy, body: KubeObject, fieldValidation: FieldValidation): string[] {
+  const { errors, unknownFields } = validateObject({ group: strategy.group, version: strategy.version, kind: strategy.kind }, body);
+  const cannotHandle = `${strategy.kind} in version "${strategy.version}" cannot be handled as a ${strategy.kind}`;
+  if (errors.length > 0) {
+    const detail = errors.map((e) => `${e.field}: ${e.message}`).join(', ');
+    throw new StatusError(400, 'BadRequest', `${cannotHandle}: ${detail}`, {
+      causes: errors.map((e) => ({ reason: e.type, message: e.message, field: e.field })),
+    });
+  }
+  if (unknownFields.length === 0) return [];
+  if (fieldValidation !== 'Strict') {
+    // The Go decoder drops fields its types do not have: they are never stored.
+    for (const field of unknownFields) removeField(body, field);
+    if (fieldValidation === 'Ignore') return [];
+  }
+  const texts = unknownFields.map((field) => `unknown field "${field}"`);
+  if (fieldValidation === 'Strict') {
+    throw new StatusError(400, 'BadRequest', `${cannotHandle}: strict decoding error: ${texts.join(', ')}`, {
+      causes: unknownFields.map((field) => ({ reason: 'FieldValueInvalid', message: `unknown field "${field}"`, field })),
+    });
+  }
+  return texts;
+}
+
+/** Deletes `spec.containers[0].foo` from an object. */
+function removeField(object: KubeObject, path: string): void {
+  const segments: (string | number)[] = [];
+  for (const part of path.split('.')) {
+    const match = /^([^[\]]*)((?:\[\d+\])*)$/.exec(part);
+    if (!match) return;
+    if (match[1]) segments.push(match[1]);
+    for (const index of match[2].matchAll(/\[(\d+)\]/g)) segments.push(Number(index[1]));
+  }
+  let node: unknown = object;
+  for (let i = 0; i < segments.length - 1; i++) {
+    if (typeof node !== 'object' || node === null) return;
+    node = (node as Record<string | number, unknown>)[segments[i]];
+  }
+  if (typeof node === 'object' && node !== null && !Array.isArray(node)) delete (node as Record<string, unknown>)[segments[segments.length - 1] as string];
+}

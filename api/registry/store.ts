@@ -1,0 +1,396 @@
+// The one generic store (k8s.io/apiserver/pkg/registry/generic/registry.Store): every resource's
+// create/get/update/patch/delete goes through here, driven by the resource's strategy. Lists and
+// watches live in list.ts and watch.ts; this file owns writes.
+
+import {
+  StatusError, alreadyExists, badRequest, conflict, forbidden, invalid, notFound, OPTIMISTIC_LOCK_MESSAGE,
+  type FieldError, type GroupResource,
+} from '../errors.ts';
+import { deepCopy, isPlainObject, type KubeObject } from '../object.ts';
+import type { RequestContext, ResourceStrategy } from '../resource.ts';
+import {
+  KeyExistsError, KeyNotFoundError, PreconditionError, type Preconditions, type Storage,
+} from '../../storage/interface.ts';
+import { fillSystemFieldsOnCreate, generateName, keepSystemFieldsOnUpdate, rfc3339, specPart } from './object-meta.ts';
+import { checkSchema, type FieldValidation } from './schema-check.ts';
+import { validateObjectMeta, validateObjectMetaUpdate } from '../validation/object-meta.ts';
+import { nameIsDNSSubdomain } from '../validation/names.ts';
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, serverSideApply, trackUpdateManagedFields } from '../patch/index.ts';
+import { schemaForKind } from '../openapi/schema.ts';
+import { isDeepStrictEqual } from 'node:util';
+
+export interface WriteOptions {
+  dryRun: boolean;
+  fieldManager?: string;
+  fieldValidation: FieldValidation;
+}
+
+export interface WriteResult {
+  object: KubeObject;
+  /** Warnings for the `Warning:` response header (fieldValidation=Warn). */
+  warnings: string[];
+  /** True when a PUT or apply PATCH created the object (HTTP 201). */
+  created: boolean;
+}
+
+export type PatchContentType =
+  | 'application/json-patch+json' | 'application/merge-patch+json'
+  | 'application/strategic-merge-patch+json' | 'application/apply-patch+yaml';
+
+export interface PatchOptions extends WriteOptions {
+  force: boolean;
+}
+
+export interface DeleteRequest {
+  gracePeriodSeconds?: number;
+  preconditions?: Preconditions;
+  propagationPolicy?: string;
+  dryRun: boolean;
+}
+
+export interface DeleteResult {
+  object: KubeObject;
+  /** False when the object stays (graceful deletion or finalizers pending): HTTP 202 for some kinds, 200 for pods. */
+  deletedImmediately: boolean;
+}
+
+/** Namespace lookups the store needs for namespaced resources (answered by the namespaces store). */
+export interface NamespaceLookup {
+  phase(namespace: string): Promise<'Active' | 'Terminating' | undefined>;
+}
+
+export type Subresource = '' | 'status';
+
+export class GenericStore {
+  readonly groupResource: GroupResource;
+  readonly apiVersion: string;
+
+  constructor(
+    readonly strategy: ResourceStrategy,
+    readonly storage: Storage,
+    private readonly namespaces: NamespaceLookup | undefined,
+  ) {
+    this.groupResource = { group: strategy.group, resource: strategy.resource };
+    this.apiVersion = strategy.group ? `${strategy.group}/${strategy.version}` : strategy.version;
+  }
+
+  /** `/registry/pods/` (all namespaces) or `/registry/pods/<ns>/`. */
+  prefix(namespace: string): string {
+    const base = `/registry/${this.strategy.storageResource}/`;
+    return this.strategy.namespaced && namespace ? `${base}${namespace}/` : base;
+  }
+
+  key(namespace: string, name: string): string {
+    return this.strategy.namespaced ? `/registry/${this.strategy.storageResource}/${namespace}/${name}` : `/registry/${this.strategy.storageResource}/${name}`;
+  }
+
+  async get(namespace: string, name: string): Promise<KubeObject> {
+    const object = await this.storage.get(this.key(namespace, name));
+    if (!object) throw notFound(this.groupResource, name);
+    return object;
+  }
+
+  async create(ctx: RequestContext, body: KubeObject, options: WriteOptions): Promise<WriteResult> {
+    const warnings = this.checkIncoming(body, ctx.namespace, options.fieldValidation);
+    const object = deepCopy(body);
+    object.apiVersion = this.apiVersion;
+    object.kind = this.strategy.kind;
+    if (this.strategy.namespaced) object.metadata.namespace = ctx.namespace;
+    else delete object.metadata.namespace;
+    if (!object.metadata.name && object.metadata.generateName) object.metadata.name = generateName(object.metadata.generateName);
+    fillSystemFieldsOnCreate(object, ctx.now, this.strategy.tracksGeneration);
+    this.strategy.prepareForCreate?.(object, ctx);
+    this.strategy.applyDefaults?.(object);
+    this.validateCreate(object, ctx);
+    await this.requireNamespaceForCreate(ctx.namespace);
+    const tracked = this.trackFields(undefined, object, options.fieldManager, ctx.now, '');
+    if (options.dryRun) {
+      if (await this.storage.get(this.key(ctx.namespace, object.metadata.name!))) throw alreadyExists(this.groupResource, object.metadata.name!);
+      return { object: tracked, warnings, created: true };
+    }
+    try {
+      const stored = await this.storage.create(this.key(ctx.namespace, object.metadata.name!), tracked);
+      return { object: stored, warnings, created: true };
+    } catch (err) {
+      if (err instanceof KeyExistsError) throw alreadyExists(this.groupResource, object.metadata.name!);
+      throw err;
+    }
+  }
+
+  /** PUT: replaces the object (or its status). Creating through PUT is not allowed for these kinds. */
+  async update(ctx: RequestContext, name: string, body: KubeObject, subresource: Subresource, options: WriteOptions): Promise<WriteResult> {
+    const warnings = this.checkIncoming(body, ctx.namespace, options.fieldValidation);
+    if (body.metadata?.name !== undefined && body.metadata.name !== name) {
+      throw badRequest('the name of the object (' + body.metadata.name + ') does not match the name on the URL (' + name + ')');
+    }
+    const requestedVersion = body.metadata?.resourceVersion;
+    const object = await this.guaranteedUpdate(ctx, name, subresource, options, (current) => {
+      if (requestedVersion && requestedVersion !== current.metadata.resourceVersion) {
+        throw conflict(this.groupResource, name, OPTIMISTIC_LOCK_MESSAGE);
+      }
+      return deepCopy(body);
+    });
+    return { object, warnings, created: false };
+  }
+
+  async patch(ctx: RequestContext, name: string, contentType: PatchContentType, patch: unknown, subresource: Subresource, options: PatchOptions): Promise<WriteResult> {
+    const schema = this.schema();
+    if (contentType === 'application/apply-patch+yaml') return this.apply(ctx, name, patch, subresource, options);
+    let warnings: string[] = [];
+    const object = await this.guaranteedUpdate(ctx, name, subresource, options, (current) => {
+      let patched: KubeObject;
+      if (contentType === 'application/json-patch+json') patched = applyJsonPatch(current, patch);
+      else if (contentType === 'application/merge-patch+json') patched = applyMergePatch(current, patch);
+      else patched = applyStrategicMergePatch(current, patch, schema);
+      if (!isPlainObject(patched) || !isPlainObject(patched.metadata)) throw badRequest('the patch produced an object without metadata');
+      const patchedVersion = patched.metadata.resourceVersion;
+      if (patchedVersion && patchedVersion !== current.metadata.resourceVersion) {
+        throw conflict(this.groupResource, name, OPTIMISTIC_LOCK_MESSAGE);
+      }
+      warnings = this.checkIncoming(patched, ctx.namespace, options.fieldValidation);
+      return patched;
+    });
+    return { object, warnings, created: false };
+  }
+
+  /** Server-side apply: creates the object when missing, otherwise merges with field ownership. */
+  private async apply(ctx: RequestContext, name: string, patch: unknown, subresource: Subresource, options: PatchOptions): Promise<WriteResult> {
+    if (!isPlainObject(patch)) throw badRequest('error decoding YAML: the applied configuration must be an object');
+    const applied = patch as KubeObject;
+    if (!isPlainObject(applied.metadata)) applied.metadata = {};
+    if (applied.metadata.name !== undefined && applied.metadata.name !== name) {
+      throw badRequest('the name of the object (' + applied.metadata.name + ') does not match the name on the URL (' + name + ')');
+    }
+    if (!options.fieldManager) throw badRequest('PATCH, with apply patch type, requires fieldManager to be set');
+    const warnings = this.checkIncoming(applied, ctx.namespace, options.fieldValidation);
+    const schema = this.schema();
+    const key = this.key(ctx.namespace, name);
+    const existing = await this.storage.get(key);
+    if (!existing) {
+      if (subresource) throw notFound(this.groupResource, name);
+      const created = serverSideApply({ live: undefined, applied, manager: options.fieldManager, force: options.force, schema, apiVersion: this.apiVersion, now: ctx.now });
+      created.metadata.name = name;
+      try {
+        const result = await this.createApplied(ctx, created, options);
+        return { object: result, warnings, created: true };
+      } catch (err) {
+        // Lost a race with another creator: apply to what is there now.
+        if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
+      }
+    }
+    const object = await this.guaranteedUpdate(ctx, name, subresource, { ...options, fieldManager: undefined }, (current) =>
+      serverSideApply({
+        live: current, applied, manager: options.fieldManager!, force: options.force, schema,
+        apiVersion: this.apiVersion, now: ctx.now, subresource: subresource || undefined,
+      }));
+    return { object, warnings, created: false };
+  }
+
+  private async createApplied(ctx: RequestContext, object: KubeObject, options: WriteOptions): Promise<KubeObject> {
+    object.apiVersion = this.apiVersion;
+    object.kind = this.strategy.kind;
+    if (this.strategy.namespaced) object.metadata.namespace = ctx.namespace;
+    fillSystemFieldsOnCreate(object, ctx.now, this.strategy.tracksGeneration);
+    this.strategy.prepareForCreate?.(object, ctx);
+    this.strategy.applyDefaults?.(object);
+    this.validateCreate(object, ctx);
+    await this.requireNamespaceForCreate(ctx.namespace);
+    if (options.dryRun) return object;
+    try {
+      return await this.storage.create(this.key(ctx.namespace, object.metadata.name!), object);
+    } catch (err) {
+      if (err instanceof KeyExistsError) throw alreadyExists(this.groupResource, object.metadata.name!);
+      throw err;
+    }
+  }
+
+  /**
+   * The shared update path (PUT, PATCH, apply, subresources): compute the new object from the
+   * current one, apply the strategy's update rules, validate, and compare-and-swap.
+   * `computeNew` returns a fresh object the store may change.
+   */
+  async guaranteedUpdate(
+    ctx: RequestContext, name: string, subresource: Subresource, options: WriteOptions,
+    computeNew: (current: KubeObject) => KubeObject,
+  ): Promise<KubeObject> {
+    const key = this.key(ctx.namespace, name);
+    let dryRunResult: KubeObject | undefined;
+    const tryUpdate = (current: KubeObject): KubeObject => {
+      const object = computeNew(current);
+      object.apiVersion = this.apiVersion;
+      object.kind = this.strategy.kind;
+      if (!isPlainObject(object.metadata)) object.metadata = {};
+      if (this.strategy.namespaced) object.metadata.namespace = ctx.namespace;
+      object.metadata.name = name;
+      keepSystemFieldsOnUpdate(object, current);
+      if (subresource === 'status') {
+        this.keepAllButStatus(object, current);
+        this.strategy.prepareForStatusUpdate?.(object, current, ctx);
+      } else {
+        if (this.strategy.hasStatus) {
+          if (current.status === undefined) delete object.status;
+          else object.status = deepCopy(current.status);
+        }
+        this.strategy.prepareForUpdate?.(object, current, ctx);
+      }
+      this.strategy.applyDefaults?.(object);
+      if (this.strategy.tracksGeneration && subresource === '' && !isDeepStrictEqual(specPart(object), specPart(current))) {
+        object.metadata.generation = (current.metadata.generation ?? 0) + 1;
+      }
+      const errors: FieldError[] = [
+        ...validateObjectMetaUpdate(object.metadata, current.metadata),
+        ...(subresource === 'status'
+          ? this.strategy.validateStatusUpdate?.(object, current, ctx) ?? []
+          : this.strategy.validateUpdate?.(object, current, ctx) ?? []),
+      ];
+      if (errors.length > 0) throw invalid(this.strategy.kind, this.strategy.group, name, errors);
+      const tracked = this.trackFields(current, object, options.fieldManager, ctx.now, subresource);
+      // Nothing changed: keep the stored object and its resourceVersion (no write, no event).
+      const comparable = { ...tracked, metadata: { ...tracked.metadata, resourceVersion: current.metadata.resourceVersion, managedFields: current.metadata.managedFields } };
+      if (isDeepStrictEqual(comparable, current)) return current;
+      if (options.dryRun) {
+        dryRunResult = { ...tracked, metadata: { ...tracked.metadata, resourceVersion: current.metadata.resourceVersion } };
+        return current;
+      }
+      return tracked;
+    };
+    try {
+      const result = await this.storage.guaranteedUpdate(key, tryUpdate);
+      if (dryRunResult) return dryRunResult;
+      // An update that removed the last finalizer of an object being deleted completes the deletion.
+      if (result.metadata.deletionTimestamp && result.metadata.deletionGracePeriodSeconds === 0 && this.readyToRemove(result)) {
+        return await this.removeNow(key, result);
+      }
+      return result;
+    } catch (err) {
+      if (err instanceof KeyNotFoundError) throw notFound(this.groupResource, name);
+      throw err;
+    }
+  }
+
+  /**
+   * Deletion (registry.Store.Delete): graceful when the strategy asks for a grace period, kept
+   * while finalizers remain, otherwise removed at once.
+   */
+  async delete(ctx: RequestContext, name: string, request: DeleteRequest): Promise<DeleteResult> {
+    const key = this.key(ctx.namespace, name);
+    const current = await this.storage.get(key);
+    if (!current) throw notFound(this.groupResource, name);
+    this.checkPreconditions(name, current, request.preconditions);
+    const propagation = request.propagationPolicy;
+    if (propagation !== undefined && !['Orphan', 'Background', 'Foreground'].includes(propagation)) {
+      throw invalid('DeleteOptions', '', '', [{ type: 'FieldValueNotSupported', field: 'propagationPolicy', message: `Unsupported value: "${propagation}": supported values: "Foreground", "Background", "Orphan", "nil"` }]);
+    }
+    if (request.gracePeriodSeconds !== undefined && request.gracePeriodSeconds < 0) request.gracePeriodSeconds = 0;
+    const grace = this.strategy.deletionGracePeriodSeconds?.(current, request.gracePeriodSeconds) ?? 0;
+    if (grace === 0 && this.readyToRemove(current)) {
+      if (request.dryRun) return { object: current, deletedImmediately: true };
+      return { object: await this.removeNow(key, current, request.preconditions), deletedImmediately: true };
+    }
+    // Graceful or finalizer-held: mark the object; its node's kubelet (or the finalizer's owner) finishes the job.
+    if (request.dryRun) return { object: current, deletedImmediately: false };
+    const marked = await this.storage.guaranteedUpdate(key, (latest) => {
+      this.checkPreconditions(name, latest, request.preconditions);
+      const existingGrace = latest.metadata.deletionGracePeriodSeconds;
+      // A second delete may only shorten the grace period (BeforeDelete in k8s.io/apiserver/pkg/registry/rest).
+      if (latest.metadata.deletionTimestamp && existingGrace !== undefined && existingGrace <= grace) return latest;
+      const next = deepCopy(latest);
+      next.metadata.deletionTimestamp = rfc3339(new Date(ctx.now.getTime() + grace * 1000));
+      next.metadata.deletionGracePeriodSeconds = grace;
+      this.strategy.prepareForDelete?.(next, ctx);
+      return next;
+    });
+    if (grace === 0 && this.readyToRemove(marked)) {
+      return { object: await this.removeNow(key, marked), deletedImmediately: true };
+    }
+    return { object: marked, deletedImmediately: false };
+  }
+
+  private readyToRemove(object: KubeObject): boolean {
+    return (object.metadata.finalizers ?? []).length === 0 && !(this.strategy.pendingFinalization?.(object) ?? false);
+  }
+
+  private async removeNow(key: string, current: KubeObject, preconditions?: Preconditions): Promise<KubeObject> {
+    try {
+      return await this.storage.delete(key, { preconditions: preconditions ?? { uid: current.metadata.uid } });
+    } catch (err) {
+      if (err instanceof KeyNotFoundError) throw notFound(this.groupResource, current.metadata.name ?? '');
+      if (err instanceof PreconditionError) throw this.preconditionConflict(current.metadata.name ?? '', err);
+      throw err;
+    }
+  }
+
+  private checkPreconditions(name: string, current: KubeObject, preconditions: Preconditions | undefined): void {
+    if (!preconditions) return;
+    if (preconditions.uid && preconditions.uid !== current.metadata.uid) {
+      throw this.preconditionConflict(name, new PreconditionError('', 'uid', preconditions.uid, current.metadata.uid ?? ''));
+    }
+    if (preconditions.resourceVersion && preconditions.resourceVersion !== current.metadata.resourceVersion) {
+      throw this.preconditionConflict(name, new PreconditionError('', 'resourceVersion', preconditions.resourceVersion, current.metadata.resourceVersion ?? ''));
+    }
+  }
+
+  private preconditionConflict(name: string, err: PreconditionError): StatusError {
+    const field = err.field === 'uid' ? 'UID' : 'ResourceVersion';
+    return conflict(this.groupResource, name, `Precondition failed: ${field} in precondition: ${err.expected}, ${field} in object meta: ${err.actual}`);
+  }
+
+  /** Body checks shared by create, update and patch: kind/apiVersion, namespace, schema. */
+  private checkIncoming(body: KubeObject, namespace: string, fieldValidation: FieldValidation): string[] {
+    if (!isPlainObject(body)) throw badRequest('the body of the request must be an object');
+    if (body.apiVersion !== undefined && body.apiVersion !== this.apiVersion) {
+      throw badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${this.apiVersion})`);
+    }
+    if (body.kind !== undefined && body.kind !== this.strategy.kind) {
+      throw badRequest(`the kind in the data (${String(body.kind)}) does not match the expected kind (${this.strategy.kind})`);
+    }
+    if (body.metadata !== undefined && !isPlainObject(body.metadata)) {
+      throw badRequest(`${this.strategy.kind} in version "${this.strategy.version}" cannot be handled as a ${this.strategy.kind}: metadata must be an object`);
+    }
+    if (!body.metadata) body.metadata = {};
+    const bodyNamespace = body.metadata.namespace;
+    if (this.strategy.namespaced && bodyNamespace && bodyNamespace !== namespace) {
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    return checkSchema(this.strategy, body, fieldValidation);
+  }
+
+  private validateCreate(object: KubeObject, ctx: RequestContext): void {
+    const errors = [
+      ...validateObjectMeta(object.metadata, this.strategy.namespaced, this.strategy.validateName ?? nameIsDNSSubdomain),
+      ...(this.strategy.validate?.(object, ctx) ?? []),
+    ];
+    if (errors.length > 0) throw invalid(this.strategy.kind, this.strategy.group, object.metadata.name ?? '', errors);
+  }
+
+  private async requireNamespaceForCreate(namespace: string): Promise<void> {
+    if (!this.strategy.namespaced || !this.namespaces) return;
+    const phase = await this.namespaces.phase(namespace);
+    if (phase === undefined) throw notFound({ group: '', resource: 'namespaces' }, namespace);
+    if (phase === 'Terminating') {
+      throw forbidden(`${this.strategy.resource} "${''}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, this.groupResource);
+    }
+  }
+
+  private keepAllButStatus(object: KubeObject, current: KubeObject): void {
+    const status = object.status;
+    const metadata = object.metadata;
+    for (const field of Object.keys(object)) delete object[field];
+    Object.assign(object, deepCopy(current));
+    if (status === undefined) delete object.status;
+    else object.status = status;
+    // Labels and annotations may not change through /status either (only status does).
+    object.metadata = { ...deepCopy(current.metadata), managedFields: metadata.managedFields ?? current.metadata.managedFields };
+  }
+
+  private trackFields(old: KubeObject | undefined, updated: KubeObject, manager: string | undefined, now: Date, subresource: Subresource): KubeObject {
+    if (!manager) return updated;
+    return trackUpdateManagedFields({ old, updated, manager, schema: this.schema(), apiVersion: this.apiVersion, now, subresource: subresource || undefined });
+  }
+
+  private schema() {
+    const schema = schemaForKind({ group: this.strategy.group, version: this.strategy.version, kind: this.strategy.kind });
+    if (!schema) throw new StatusError(500, 'InternalError', `no schema for ${this.strategy.kind}`);
+    return schema;
+  }
+}

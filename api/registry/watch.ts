@@ -1,0 +1,107 @@
+// WATCH for the generic store: initial state (synthetic ADDED events, or the watch-list protocol
+// with sendInitialEvents), then live events filtered with the same predicate as LIST. An object
+// that stops matching the selectors is delivered as DELETED, one that starts matching as ADDED
+// (k8s.io/apiserver/pkg/storage/cacher: cacheWatcher.convertToWatchEvent).
+
+import { StatusError, badRequest, resourceExpired } from '../errors.ts';
+import type { KubeObject } from '../object.ts';
+import { RevisionCompactedError, type StorageEvent, type WatchHandle } from '../../storage/interface.ts';
+import { objectFilter } from './filter.ts';
+import { parseResourceVersion, type ListQuery } from './list.ts';
+import type { GenericStore } from './store.ts';
+
+export interface WatchQuery extends ListQuery {
+  allowWatchBookmarks?: boolean;
+  sendInitialEvents?: boolean;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface WatchSink {
+  event(type: WatchEventType, object: KubeObject): void;
+  bookmark(resourceVersion: string, initialEventsEnd: boolean): void;
+  /** The watch cannot go on (e.g. 410 Expired): send an ERROR event and end the stream. */
+  error(status: StatusError): void;
+}
+
+export interface RegistryWatchOptions {
+  /** Least time between two periodic bookmarks to one watcher. */
+  bookmarkIntervalMs: number;
+}
+
+export async function startWatch(
+  store: GenericStore, namespace: string, query: WatchQuery, sink: WatchSink, options: RegistryWatchOptions,
+): Promise<WatchHandle> {
+  const filter = objectFilter(store.strategy, query.labelSelector, query.fieldSelector);
+  const prefix = store.prefix(namespace);
+  const requested = parseResourceVersion(query.resourceVersion);
+  const match = query.resourceVersionMatch;
+  if (query.sendInitialEvents !== undefined) {
+    if (match !== 'NotOlderThan') {
+      throw invalidWatch('resourceVersionMatch', `sendInitialEvents requires setting resourceVersionMatch to NotOlderThan`);
+    }
+    if (!query.allowWatchBookmarks && query.sendInitialEvents) {
+      throw invalidWatch('allowWatchBookmarks', 'sendInitialEvents requires setting allowWatchBookmarks to true');
+    }
+  } else if (match !== undefined && match !== '') {
+    throw badRequest(`resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided`);
+  }
+
+  // No resourceVersion, "0", or sendInitialEvents=true: the stream starts with the current state.
+  const withInitialState = query.sendInitialEvents ?? (requested === undefined || requested === 0);
+  let fromRevision: number;
+  let initial: KubeObject[] = [];
+  if (withInitialState) {
+    const listed = await store.storage.list(prefix, { predicate: filter.matches });
+    if (requested !== undefined && requested > listed.revision) {
+      throw new StatusError(504, 'Timeout', `Too large resource version: ${requested}, current: ${listed.revision}`);
+    }
+    initial = listed.items;
+    fromRevision = listed.revision;
+  } else {
+    fromRevision = requested ?? (await store.storage.currentRevision());
+  }
+
+  const deliver = (event: StorageEvent): void => {
+    const now = filter.everything || filter.matches(event.object);
+    const before = event.prevObject !== undefined && (filter.everything || filter.matches(event.prevObject));
+    if (event.type === 'DELETED') {
+      if (before || (event.prevObject === undefined && now)) sink.event('DELETED', event.object);
+      return;
+    }
+    if (now && before) sink.event('MODIFIED', event.object);
+    else if (now) sink.event('ADDED', event.object);
+    else if (before) sink.event('DELETED', event.object);
+  };
+
+  for (const object of initial) sink.event('ADDED', object);
+  if (query.sendInitialEvents) sink.bookmark(String(fromRevision), true);
+
+  let lastBookmark = Date.now();
+  try {
+    return store.storage.watch(prefix, { fromRevision }, {
+      onEvent: deliver,
+      onError: (err) => sink.error(new StatusError(500, 'InternalError', `Internal error occurred: ${err.message}`)),
+      onProgress: (revision) => {
+        if (!query.allowWatchBookmarks) return;
+        const now = Date.now();
+        if (now - lastBookmark < options.bookmarkIntervalMs) return;
+        lastBookmark = now;
+        sink.bookmark(String(revision), false);
+      },
+    });
+  } catch (err) {
+    if (err instanceof RevisionCompactedError) {
+      sink.error(resourceExpired(`too old resource version: ${err.requested} (${err.oldest})`));
+      return { stop: () => undefined };
+    }
+    throw err;
+  }
+}
+
+function invalidWatch(field: string, detail: string): StatusError {
+  return new StatusError(422, 'Invalid', `ListOptions.meta.k8s.io "" is invalid: ${field}: Forbidden: ${detail}`, {
+    kind: 'ListOptions', group: 'meta.k8s.io',
+    causes: [{ reason: 'FieldValueForbidden', message: `Forbidden: ${detail}`, field }],
+  });
+}

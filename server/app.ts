@@ -1,0 +1,175 @@
+// The express application: authenticate, parse the request into RequestInfo, then serve either a
+// non-resource path (version, health, discovery, OpenAPI) or a resource request through the
+// registry. Every error leaves as a metav1.Status.
+
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { StatusError, internalError, pathNotFound, unauthorized } from '../api/errors.ts';
+import type { ApiRegistry } from '../api/registry/registry.ts';
+import type { RequestAuthenticator } from '../auth/token-authenticator.ts';
+import type { UserInfo } from '../auth/user.ts';
+import { openApiV2Document, openApiV3Document, openApiV3ResponsePlan, openApiV3RootDocument } from '../api/openapi/documents.ts';
+import type { DiscoveryDocuments, SerialisedDocument } from './discovery.ts';
+import { parseRequestInfo, type RequestInfo } from './request-info.ts';
+import { handleResourceRequest, readBody, type HandlerContext } from './resource-handler.ts';
+import { handleBindingsResource, type SubresourceHandlers } from './subresources.ts';
+import { serverVersion } from './version.ts';
+
+export interface RequestLogger {
+  (line: { verb: string; path: string; status: number; latencyMs: number; user: string }): void;
+}
+
+export interface AppOptions {
+  registry: ApiRegistry;
+  authenticator: RequestAuthenticator;
+  discovery: DiscoveryDocuments;
+  subresources: SubresourceHandlers;
+  handler: HandlerContext['options'];
+  log?: RequestLogger;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    kubeUser?: UserInfo;
+    requestInfo?: RequestInfo;
+  }
+}
+
+export function createApp(options: AppOptions): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', 'simple');
+  const context: HandlerContext = { registry: options.registry, options: options.handler, subresources: options.subresources };
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const started = process.hrtime.bigint();
+    if (options.log) {
+      res.on('finish', () => options.log!({
+        verb: req.requestInfo?.verb ?? req.method, path: req.originalUrl, status: res.statusCode,
+        latencyMs: Number(process.hrtime.bigint() - started) / 1e6, user: req.kubeUser?.username ?? '',
+      }));
+    }
+    const user = options.authenticator.authenticate(req.headers.authorization);
+    if (!user) return next(unauthorized());
+    req.kubeUser = user;
+    const url = new URL(req.originalUrl, 'http://localhost');
+    req.requestInfo = parseRequestInfo(req.method, url.pathname, url.searchParams);
+    next();
+  });
+
+  app.use(async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const info = req.requestInfo!;
+      if (info.isResourceRequest) {
+        if (info.apiGroup === '' && info.resource === 'bindings' && !info.name) {
+          const pods = options.registry.lookup('', info.apiVersion, 'pods');
+          if (!pods || info.verb !== 'create' || !info.namespace) throw pathNotFound();
+          const query = new URL(req.originalUrl, 'http://localhost').searchParams;
+          await handleBindingsResource({
+            req, res, info, query, ctx: { user: req.kubeUser!, namespace: info.namespace, now: new Date() },
+            body: () => readBody(req, options.handler.maxRequestBodyBytes),
+          }, pods);
+          return;
+        }
+        await handleResourceRequest(req, res, info, req.kubeUser!, context);
+        return;
+      }
+      serveNonResource(req, res, options.discovery);
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const status = toStatusError(err);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(status.code).setHeader('Content-Type', 'application/json').send(JSON.stringify(status.toStatus()));
+  });
+  return app;
+}
+
+function toStatusError(err: unknown): StatusError {
+  if (err instanceof StatusError) return err;
+  const type = (err as { type?: string })?.type;
+  if (type === 'entity.too.large') return new StatusError(413, 'RequestEntityTooLarge', 'Request entity too large');
+  return internalError(err);
+}
+
+function sendDocument(req: Request, res: Response, doc: SerialisedDocument): void {
+  res.setHeader('Content-Type', doc.contentType);
+  res.setHeader('ETag', doc.etag);
+  if (req.headers['if-none-match'] === doc.etag) {
+    res.status(304).end();
+    return;
+  }
+  res.status(200).send(doc.body);
+}
+
+const HEALTH_PATHS = new Set(['/healthz', '/livez', '/readyz']);
+
+function serveNonResource(req: Request, res: Response, discovery: DiscoveryDocuments): void {
+  const url = new URL(req.originalUrl, 'http://localhost');
+  const path = url.pathname.replace(/\/+$/, '') || '/';
+  if (req.method !== 'GET' && req.method !== 'HEAD') throw pathNotFound();
+  if (path === '/version') {
+    res.status(200).json(serverVersion());
+    return;
+  }
+  if (HEALTH_PATHS.has(path) || [...HEALTH_PATHS].some((p) => path.startsWith(`${p}/`))) {
+    res.status(200).type('text/plain').send('ok');
+    return;
+  }
+  if (path === '/api' || path === '/apis') {
+    sendDocument(req, res, discovery.root(path, req.headers.accept));
+    return;
+  }
+  const parts = path.split('/').filter(Boolean);
+  if (parts[0] === 'api' && parts.length === 2) {
+    const doc = discovery.resourceList(parts[1]);
+    if (doc) return sendDocument(req, res, doc);
+  }
+  if (parts[0] === 'apis' && parts.length === 2) {
+    const doc = discovery.group(parts[1]);
+    if (doc) return sendDocument(req, res, doc);
+  }
+  if (parts[0] === 'apis' && parts.length === 3) {
+    const doc = discovery.resourceList(`${parts[1]}/${parts[2]}`);
+    if (doc) return sendDocument(req, res, doc);
+  }
+  if (path === '/openapi/v2') {
+    const accept = req.headers.accept ?? '';
+    // kubectl asks for the gnostic protobuf encoding only; we serve JSON and say so (kubectl ≥ 1.29 then uses v3).
+    if (accept.includes('protobuf') && !accept.includes('json') && !accept.includes('*/*')) {
+      throw new StatusError(406, 'NotAcceptable', 'only the following media types are accepted: application/json');
+    }
+    const doc = openApiV2Document();
+    res.setHeader('Content-Type', 'application/json');
+    res.setHeader('ETag', doc.etag);
+    res.status(200).send(doc.body);
+    return;
+  }
+  if (path === '/openapi/v3') {
+    const doc = openApiV3RootDocument();
+    res.setHeader('Content-Type', 'application/json');
+    res.setHeader('ETag', doc.etag);
+    res.status(200).send(doc.body);
+    return;
+  }
+  if (path.startsWith('/openapi/v3/')) {
+    const rest = path.slice('/openapi/v3/'.length);
+    const doc = openApiV3Document(rest);
+    if (!doc) throw pathNotFound();
+    const plan = openApiV3ResponsePlan(rest, doc, url.searchParams.get('hash') ?? undefined);
+    for (const [name, value] of Object.entries(plan.headers)) res.setHeader(name, value);
+    if (plan.status === 301) {
+      res.status(301).end();
+      return;
+    }
+    res.status(200).send(doc.body);
+    return;
+  }
+  throw pathNotFound();
+}

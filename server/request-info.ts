@@ -1,0 +1,89 @@
+// Parse a request path into what it addresses, as k8s.io/apiserver/pkg/endpoints/request.RequestInfoFactory:
+//   /api/v1/namespaces/{ns}/pods/{name}/{subresource}
+//   /apis/{group}/{version}/namespaces/{ns}/{resource}/{name}
+//   /api/v1/watch/namespaces/{ns}/pods   (legacy watch paths)
+// Everything else is a non-resource request (/version, /healthz, /openapi/v3, ...).
+
+export type RequestVerb =
+  | 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection' | 'proxy';
+
+export interface ResourceRequestInfo {
+  isResourceRequest: true;
+  path: string;
+  verb: RequestVerb;
+  apiGroup: string;
+  apiVersion: string;
+  namespace: string;
+  resource: string;
+  subresource: string;
+  name: string;
+}
+
+export interface NonResourceRequestInfo {
+  isResourceRequest: false;
+  path: string;
+  /** Lower-case HTTP method, as RBAC's nonResourceURLs rules name verbs (get, post, ...). */
+  verb: string;
+}
+
+export type RequestInfo = ResourceRequestInfo | NonResourceRequestInfo;
+
+const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
+
+export function parseRequestInfo(method: string, path: string, query: URLSearchParams): RequestInfo {
+  const lowerMethod = method.toLowerCase();
+  const parts = path.split('/').filter((p) => p.length > 0).map(decodeURIComponent);
+  const nonResource: NonResourceRequestInfo = { isResourceRequest: false, path, verb: lowerMethod };
+  let rest: string[];
+  let apiGroup = '';
+  let apiVersion: string;
+  if (parts[0] === 'api' && parts.length >= 2) {
+    apiVersion = parts[1];
+    rest = parts.slice(2);
+  } else if (parts[0] === 'apis' && parts.length >= 3) {
+    apiGroup = parts[1];
+    apiVersion = parts[2];
+    rest = parts.slice(3);
+  } else {
+    return nonResource;
+  }
+  if (rest.length === 0) return nonResource;
+
+  let verb: RequestVerb;
+  switch (lowerMethod) {
+    case 'post': verb = 'create'; break;
+    case 'get': case 'head': verb = 'get'; break;
+    case 'put': verb = 'update'; break;
+    case 'patch': verb = 'patch'; break;
+    case 'delete': verb = 'delete'; break;
+    default: return nonResource;
+  }
+  let legacyWatch = false;
+  if (rest[0] === 'watch') {
+    legacyWatch = true;
+    rest = rest.slice(1);
+    if (rest.length === 0) return nonResource;
+  }
+
+  let namespace = '';
+  // /namespaces/{name}[/status|/finalize] address the namespace itself; /namespaces/{ns}/{resource}... its contents.
+  if (rest[0] === 'namespaces' && rest.length > 2 && !NAMESPACE_SUBRESOURCES.has(rest[2])) {
+    namespace = rest[1];
+    rest = rest.slice(2);
+  }
+  const resource = rest[0];
+  const name = rest[1] ?? '';
+  const subresource = rest[2] ?? '';
+  if (rest.length > 3) return nonResource;
+
+  if (legacyWatch) verb = 'watch';
+  else if (verb === 'get' && !name) verb = isTrue(query.get('watch')) ? 'watch' : 'list';
+  else if (verb === 'get' && name && !subresource && isTrue(query.get('watch'))) verb = 'watch';
+  else if (verb === 'delete' && !name) verb = 'deletecollection';
+
+  return { isResourceRequest: true, path, verb, apiGroup, apiVersion, namespace, resource, subresource, name };
+}
+
+export function isTrue(value: string | null | undefined): boolean {
+  return value === 'true' || value === '1';
+}

@@ -1,0 +1,286 @@
+// Resource requests (/api/v1/..., /apis/g/v/...): find the store, check the verb, decode the
+// body, call the generic registry, encode the answer (JSON, YAML, Table) or stream a watch.
+
+import type { Request, Response } from 'express';
+import { stringify as toYaml } from 'yaml';
+import { StatusError, badRequest, methodNotSupported, pathNotFound, requestEntityTooLarge } from '../api/errors.ts';
+import { isPlainObject, type KubeList, type KubeObject } from '../api/object.ts';
+import type { RequestContext, Verb } from '../api/resource.ts';
+import type { ApiRegistry } from '../api/registry/registry.ts';
+import type { GenericStore, PatchContentType, Subresource, WriteOptions } from '../api/registry/store.ts';
+import { listObjects, type ListQuery } from '../api/registry/list.ts';
+import { startWatch, type WatchQuery } from '../api/registry/watch.ts';
+import { parseFieldValidation } from '../api/registry/schema-check.ts';
+import type { UserInfo } from '../auth/user.ts';
+import {
+  OBJECT_BODY_FORMATS, PATCH_BODY_FORMATS, decodeRequestBody, negotiateReply, parseRequestContentType,
+  type ReplyFormat, type RequestBodyFormat,
+} from './negotiation.ts';
+import type { ResourceRequestInfo } from './request-info.ts';
+import { isTrue } from './request-info.ts';
+import { listJson, objectJson } from './serialize.ts';
+import { parseIncludeObject, partialObjectMetadata, toTable } from './table.ts';
+import { serveWatch } from './watch-stream.ts';
+import { deleteCollection, parseDeleteOptions } from './delete-options.ts';
+import type { SubresourceHandlers } from './subresources.ts';
+
+export interface ResourceHandlerOptions {
+  maxRequestBodyBytes: number;
+  bookmarkIntervalMs: number;
+  /** Watches without timeoutSeconds end after a random time in [min, 2*min), as kube-apiserver's MinRequestTimeout. */
+  minRequestTimeoutSeconds: number;
+  watchMaxBufferedBytes: number;
+}
+
+export interface HandlerContext {
+  registry: ApiRegistry;
+  options: ResourceHandlerOptions;
+  subresources: SubresourceHandlers;
+}
+
+const PATCH_CONTENT_TYPES: Record<string, PatchContentType> = {
+  'json-patch': 'application/json-patch+json',
+  'merge-patch': 'application/merge-patch+json',
+  'strategic-merge-patch': 'application/strategic-merge-patch+json',
+  'apply-patch': 'application/apply-patch+yaml',
+};
+
+export async function handleResourceRequest(
+  req: Request, res: Response, info: ResourceRequestInfo, user: UserInfo, context: HandlerContext,
+): Promise<void> {
+  const store = context.registry.lookup(info.apiGroup, info.apiVersion, info.resource);
+  if (!store) throw pathNotFound();
+  const strategy = store.strategy;
+  const query = new URL(req.originalUrl, 'http://localhost').searchParams;
+  const ctx: RequestContext = { user, namespace: strategy.namespaced ? info.namespace : '', now: new Date() };
+
+  if (info.subresource && info.subresource !== 'status') {
+    const handler = context.subresources.find(strategy.group, strategy.resource, info.subresource);
+    if (!handler) throw pathNotFound();
+    if (!handler.verbs.includes(info.verb)) throw methodNotSupported(store.groupResource, verbLabel(req.method));
+    await handler.handle({ req, res, info, ctx, store, query, body: () => readBody(req, context.options.maxRequestBodyBytes) });
+    return;
+  }
+  if (info.subresource === 'status' && !strategy.hasStatus) throw pathNotFound();
+  if (strategy.namespaced && !info.namespace && info.name) throw pathNotFound();
+  if (strategy.namespaced && !info.namespace && info.verb === 'create') throw pathNotFound();
+  if (!strategy.namespaced && info.namespace) throw pathNotFound();
+  const subresource: Subresource = info.subresource === 'status' ? 'status' : '';
+  const allowed = subresource === 'status' ? ['get', 'update', 'patch'] : strategy.verbs;
+  if (!allowed.includes(info.verb as Verb)) throw methodNotSupported(store.groupResource, verbLabel(req.method));
+
+  switch (info.verb) {
+    case 'get': {
+      const object = await store.get(ctx.namespace, info.name);
+      sendObject(req, res, store, object, 200, 'object');
+      return;
+    }
+    case 'list': {
+      const list = await listObjects(store, ctx.namespace, listQuery(query));
+      sendList(req, res, store, list);
+      return;
+    }
+    case 'watch':
+      await serveResourceWatch(req, res, store, ctx, info, query, context.options);
+      return;
+    case 'create': {
+      const body = await decodeObjectBody(req, context.options.maxRequestBodyBytes);
+      const result = await store.create(ctx, body, writeOptions(query, req));
+      sendWarnings(res, result.warnings);
+      sendObject(req, res, store, result.object, 201, 'object');
+      return;
+    }
+    case 'update': {
+      const body = await decodeObjectBody(req, context.options.maxRequestBodyBytes);
+      const result = await store.update(ctx, info.name, body, subresource, writeOptions(query, req));
+      sendWarnings(res, result.warnings);
+      sendObject(req, res, store, result.object, result.created ? 201 : 200, 'object');
+      return;
+    }
+    case 'patch': {
+      const format = parseRequestContentType(req.headers['content-type'], PATCH_BODY_FORMATS);
+      const patch = decodeRequestBody(await readBody(req, context.options.maxRequestBodyBytes), format);
+      const force = isTrue(query.get('force'));
+      if (format !== 'apply-patch' && query.get('force') !== null) {
+        throw badRequest('force: Invalid value: true: may not be specified for non-apply patch');
+      }
+      const result = await store.patch(ctx, info.name, PATCH_CONTENT_TYPES[format], patch, subresource, { ...writeOptions(query, req), force });
+      sendWarnings(res, result.warnings);
+      sendObject(req, res, store, result.object, result.created ? 201 : 200, 'object');
+      return;
+    }
+    case 'delete': {
+      const raw = await readBody(req, context.options.maxRequestBodyBytes);
+      const options = parseDeleteOptions(raw, query);
+      const result = await store.delete(ctx, info.name, options);
+      sendObject(req, res, store, result.object, 200, 'object');
+      return;
+    }
+    case 'deletecollection': {
+      const raw = await readBody(req, context.options.maxRequestBodyBytes);
+      const options = parseDeleteOptions(raw, query);
+      const list = await deleteCollection(store, ctx, listQuery(query), options);
+      sendList(req, res, store, list);
+      return;
+    }
+    default:
+      throw methodNotSupported(store.groupResource, verbLabel(req.method));
+  }
+}
+
+function verbLabel(method: string): string {
+  return method.toUpperCase();
+}
+
+function listQuery(query: URLSearchParams): ListQuery {
+  const limit = query.get('limit');
+  let parsedLimit: number | undefined;
+  if (limit !== null && limit !== '') {
+    parsedLimit = Number(limit);
+    if (!Number.isInteger(parsedLimit)) throw badRequest(`limit: Invalid value: "${limit}": must be an integer`);
+  }
+  return {
+    labelSelector: query.get('labelSelector') ?? undefined,
+    fieldSelector: query.get('fieldSelector') ?? undefined,
+    limit: parsedLimit,
+    continue: query.get('continue') || undefined,
+    resourceVersion: query.get('resourceVersion') ?? undefined,
+    resourceVersionMatch: query.get('resourceVersionMatch') ?? undefined,
+  };
+}
+
+function writeOptions(query: URLSearchParams, req: Request): WriteOptions {
+  const dryRun = query.getAll('dryRun');
+  for (const value of dryRun) {
+    if (value !== 'All') throw badRequest(`dryRun: Unsupported value: "${value}": supported values: "All"`);
+  }
+  let fieldManager = query.get('fieldManager') ?? undefined;
+  if (fieldManager !== undefined && fieldManager.length > 128) {
+    throw badRequest(`fieldManager: Too long: may not be longer than 128`);
+  }
+  if (fieldManager === undefined) fieldManager = managerFromUserAgent(req.headers['user-agent']);
+  return { dryRun: dryRun.length > 0, fieldManager, fieldValidation: parseFieldValidation(query.get('fieldValidation') ?? undefined) };
+}
+
+/** kube-apiserver names an unnamed manager after the client: the User-Agent up to the first '/'. */
+function managerFromUserAgent(userAgent: string | undefined): string {
+  if (!userAgent) return 'unknown';
+  const name = userAgent.split('/')[0];
+  return name.length > 128 ? name.slice(0, 128) : name;
+}
+
+export async function readBody(req: Request, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) throw requestEntityTooLarge(limit);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw requestEntityTooLarge(limit);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function decodeObjectBody(req: Request, limit: number): Promise<KubeObject> {
+  const format: RequestBodyFormat = parseRequestContentType(req.headers['content-type'], OBJECT_BODY_FORMATS);
+  const raw = await readBody(req, limit);
+  if (raw.length === 0) throw badRequest('the body of the request was empty');
+  const body = decodeRequestBody(raw, format);
+  if (!isPlainObject(body)) throw badRequest('the body of the request must be a JSON object');
+  return body as KubeObject;
+}
+
+function sendWarnings(res: Response, warnings: string[]): void {
+  if (warnings.length === 0) return;
+  res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+}
+
+function reply(req: Request, target: 'object' | 'list' | 'watch'): ReplyFormat {
+  return negotiateReply(req.headers.accept, { target, tableAllowed: true });
+}
+
+function sendText(res: Response, format: ReplyFormat, status: number, json: string): void {
+  res.status(status);
+  if (format.encoding === 'yaml') {
+    res.setHeader('Content-Type', format.contentType);
+    res.send(toYaml(JSON.parse(json)));
+    return;
+  }
+  res.setHeader('Content-Type', format.contentType);
+  res.send(json);
+}
+
+export function sendObject(req: Request, res: Response, store: GenericStore, object: KubeObject, status: number, target: 'object'): void {
+  const format = reply(req, target);
+  const query = new URL(req.originalUrl, 'http://localhost').searchParams;
+  if (format.shape === 'Table') {
+    const table = toTable(store.strategy, [object], { resourceVersion: object.metadata.resourceVersion }, parseIncludeObject(query.get('includeObject') ?? undefined), new Date());
+    sendText(res, format, status, JSON.stringify(table));
+  } else if (format.shape === 'PartialObjectMetadata') {
+    sendText(res, format, status, JSON.stringify(partialObjectMetadata(object)));
+  } else {
+    sendText(res, format, status, objectJson(object));
+  }
+}
+
+function sendList(req: Request, res: Response, store: GenericStore, list: KubeList): void {
+  const format = reply(req, 'list');
+  const query = new URL(req.originalUrl, 'http://localhost').searchParams;
+  if (format.shape === 'Table') {
+    const table = toTable(store.strategy, list.items, list.metadata, parseIncludeObject(query.get('includeObject') ?? undefined), new Date());
+    sendText(res, format, 200, JSON.stringify(table));
+  } else if (format.shape === 'PartialObjectMetadataList') {
+    sendText(res, format, 200, JSON.stringify({
+      kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: list.metadata,
+      items: list.items.map(partialObjectMetadata),
+    }));
+  } else {
+    sendText(res, format, 200, listJson(list));
+  }
+}
+
+async function serveResourceWatch(
+  req: Request, res: Response, store: GenericStore, ctx: RequestContext, info: ResourceRequestInfo,
+  query: URLSearchParams, options: ResourceHandlerOptions,
+): Promise<void> {
+  const format = reply(req, 'watch');
+  if (format.encoding !== 'json') throw new StatusError(406, 'NotAcceptable', 'only the following media types are accepted: application/json');
+  const watchQuery: WatchQuery = {
+    ...listQuery(query),
+    allowWatchBookmarks: isTrue(query.get('allowWatchBookmarks')),
+    sendInitialEvents: query.has('sendInitialEvents') ? isTrue(query.get('sendInitialEvents')) : undefined,
+  };
+  if (info.name) {
+    // GET .../pods/NAME?watch=true and /watch/.../pods/NAME watch one object.
+    const byName = `metadata.name=${info.name}`;
+    watchQuery.fieldSelector = watchQuery.fieldSelector ? `${watchQuery.fieldSelector},${byName}` : byName;
+  }
+  const timeoutParam = query.get('timeoutSeconds');
+  const timeoutSeconds = timeoutParam !== null && Number(timeoutParam) > 0
+    ? Number(timeoutParam)
+    : options.minRequestTimeoutSeconds * (1 + Math.random());
+  const include = parseIncludeObject(query.get('includeObject') ?? undefined);
+  let firstTableEvent = true;
+  const strategy = store.strategy;
+  const encoder = {
+    object: (object: KubeObject): string => {
+      if (format.shape === 'Table') {
+        const table = toTable(strategy, [object], { resourceVersion: object.metadata.resourceVersion }, include, new Date(), firstTableEvent);
+        firstTableEvent = false;
+        return JSON.stringify(table);
+      }
+      if (format.shape === 'PartialObjectMetadata') return JSON.stringify(partialObjectMetadata(object));
+      return objectJson(object);
+    },
+    bookmark: (resourceVersion: string, initialEventsEnd: boolean): string => JSON.stringify({
+      kind: strategy.kind,
+      apiVersion: store.apiVersion,
+      metadata: initialEventsEnd
+        ? { resourceVersion, annotations: { 'k8s.io/initial-events-end': 'true' } }
+        : { resourceVersion },
+    }),
+  };
+  await serveWatch(req, res, encoder, { timeoutSeconds, maxBufferedBytes: options.watchMaxBufferedBytes, contentType: format.contentType },
+    (sink) => startWatch(store, ctx.namespace, watchQuery, sink, { bookmarkIntervalMs: options.bookmarkIntervalMs }));
+}

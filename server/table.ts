@@ -1,0 +1,44 @@
+// meta.k8s.io/v1 Table replies (kubectl's human-readable output): the strategy's printer makes
+// the cells; each row carries the object as PartialObjectMetadata (so `-A`, `--show-labels`,
+// `-L` work) or whole with `?includeObject=Object` (`--sort-by`).
+
+import type { KubeObject, ListMeta } from '../api/object.ts';
+import type { ResourceStrategy, TableColumnDefinition } from '../api/resource.ts';
+import { badRequest } from '../api/errors.ts';
+
+export type IncludeObject = 'None' | 'Metadata' | 'Object';
+
+export interface Table {
+  kind: 'Table';
+  apiVersion: 'meta.k8s.io/v1';
+  metadata: ListMeta;
+  columnDefinitions: TableColumnDefinition[];
+  rows: { cells: unknown[]; object?: unknown }[];
+}
+
+export function parseIncludeObject(value: string | undefined): IncludeObject {
+  if (value === undefined || value === '' || value === 'Metadata') return 'Metadata';
+  if (value === 'None' || value === 'Object') return value;
+  throw badRequest(`includeObject: Unsupported value: "${value}": supported values: "Metadata", "None", "Object"`);
+}
+
+export function partialObjectMetadata(object: KubeObject): Record<string, unknown> {
+  return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: object.metadata };
+}
+
+export function toTable(
+  strategy: ResourceStrategy, objects: KubeObject[], listMeta: ListMeta, include: IncludeObject, now: Date, withColumns = true,
+): Table {
+  return {
+    kind: 'Table',
+    apiVersion: 'meta.k8s.io/v1',
+    metadata: listMeta,
+    columnDefinitions: withColumns ? strategy.table.columns : [],
+    rows: objects.map((object) => {
+      const row: { cells: unknown[]; object?: unknown } = { cells: strategy.table.cells(object, now) };
+      if (include === 'Metadata') row.object = partialObjectMetadata(object);
+      else if (include === 'Object') row.object = object;
+      return row;
+    }),
+  };
+}
