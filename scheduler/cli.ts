@@ -1,0 +1,43 @@
+// `kubefacade scheduler --kubeconfig F`: flags named as kube-scheduler names them. Registered into the
+// CLI by server/cli.ts's SUBCOMMANDS list (this folder imports nothing from server/).
+import path from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+
+interface SchedulerCommandOptions {
+  kubeconfig: string;
+  schedulerName: string;
+  percentageOfNodesToScore: number;
+  parallelism: number;
+}
+
+function parseNonNegativeInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError('must be a non-negative integer');
+  return parsed;
+}
+
+export function registerSchedulerCommand(program: Command): void {
+  program.command('scheduler')
+    .description('run the bundled scheduler against an API server (kube-scheduler default plugins)')
+    .requiredOption('--kubeconfig <file>', 'kubeconfig with the API server address and credentials')
+    .option('--scheduler-name <name>', 'schedule pods whose spec.schedulerName is this', 'default-scheduler')
+    .option('--percentage-of-nodes-to-score <percent>', 'share of nodes to find feasible before scoring; 0 = adaptive', parseNonNegativeInteger, 0)
+    .option('--parallelism <n>', 'bindings in flight at once', parseNonNegativeInteger, 16)
+    .action(async (options: SchedulerCommandOptions) => {
+      const { runScheduler } = await import('./index.ts');
+      const scheduler = await runScheduler({
+        kubeconfigPath: path.resolve(options.kubeconfig),
+        schedulerName: options.schedulerName,
+        percentageOfNodesToScore: options.percentageOfNodesToScore,
+        parallelism: options.parallelism,
+      });
+      let stopping = false;
+      const onSignal = (): void => {
+        if (stopping) return;
+        stopping = true;
+        scheduler.stop().then(() => process.exit(0), () => process.exit(1));
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+    });
+}

@@ -1,0 +1,102 @@
+// A small core/v1 event recorder with client-go's deduplication: an event identical to one already
+// recorded (same source, object, type, reason, message) PATCHes the existing event's count and
+// lastTimestamp instead of creating a new one.
+import os from 'node:os';
+import { PatchStrategy, setHeaderOptions, type CoreV1Api, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
+
+export interface EventLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** The two calls the recorder makes; CoreV1Api satisfies it. */
+export type EventSink = Pick<CoreV1Api, 'createNamespacedEvent' | 'patchNamespacedEvent'>;
+
+interface Observation {
+  name: string;
+  namespace: string;
+  count: number;
+  firstTimestamp: Date;
+}
+
+const MAX_REMEMBERED_EVENTS = 4096;
+
+/** RFC 3339 with second precision, as metav1.Time serialises. */
+function nowToTheSecond(now: Date): Date {
+  return new Date(Math.floor(now.getTime() / 1000) * 1000);
+}
+
+export class EventRecorder {
+  private readonly observations = new Map<string, Observation>();
+  private readonly instance: string;
+
+  constructor(
+    private readonly coreApi: EventSink,
+    private readonly component: string,
+    private readonly logger: EventLogger,
+    private readonly clock: () => Date = () => new Date(),
+  ) {
+    this.instance = `${component}-${os.hostname()}`;
+  }
+
+  /** Records an event about a pod; never throws (events are best effort, as in client-go). */
+  async recordPodEvent(pod: V1Pod, type: 'Normal' | 'Warning', reason: string, action: string, message: string): Promise<void> {
+    const namespace = pod.metadata?.namespace ?? 'default';
+    const involvedObject = {
+      kind: 'Pod',
+      namespace,
+      name: pod.metadata?.name,
+      uid: pod.metadata?.uid,
+      apiVersion: 'v1',
+      resourceVersion: pod.metadata?.resourceVersion,
+    };
+    const key = [this.component, 'Pod', namespace, involvedObject.name, involvedObject.uid, type, reason, message].join('\u0000');
+    const now = nowToTheSecond(this.clock());
+    const previous = this.observations.get(key);
+    try {
+      if (previous) {
+        const count = previous.count + 1;
+        try {
+          await this.coreApi.patchNamespacedEvent(
+            { name: previous.name, namespace: previous.namespace, body: { count, lastTimestamp: now.toISOString(), message } },
+            setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+          );
+          this.remember(key, { ...previous, count });
+          return;
+        } catch (err) {
+          // The event expired (event TTL) or was deleted: start a new series, as client-go does.
+          if ((err as { code?: number }).code !== 404) throw err;
+        }
+      }
+      const body: CoreV1Event = {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: `${involvedObject.name}.${(BigInt(now.getTime()) * 1_000_000n + process.hrtime.bigint() % 1_000_000n).toString(16)}`, namespace },
+        involvedObject,
+        reason,
+        message,
+        type,
+        action,
+        source: { component: this.component },
+        reportingComponent: this.component,
+        reportingInstance: this.instance,
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+      };
+      const created = await this.coreApi.createNamespacedEvent({ namespace, body });
+      this.remember(key, { name: created.metadata?.name ?? body.metadata.name!, namespace, count: 1, firstTimestamp: now });
+    } catch (err) {
+      this.logger.error('could not record event', { reason, pod: `${namespace}/${involvedObject.name}`, error: String(err) });
+    }
+  }
+
+  private remember(key: string, observation: Observation): void {
+    this.observations.delete(key);
+    this.observations.set(key, observation);
+    if (this.observations.size > MAX_REMEMBERED_EVENTS) {
+      const oldest = this.observations.keys().next().value;
+      if (oldest !== undefined) this.observations.delete(oldest);
+    }
+  }
+}
