@@ -1,0 +1,52 @@
+// `kubefacade kubelet …`: the commander definition the main CLI mounts (server/cli.ts adds it with
+// registerKubeletCommand(program)). Runs until SIGINT/SIGTERM.
+import type { Command } from 'commander';
+import { parseDurationMs } from './container-behaviour.ts';
+import { runKubelets } from './index.ts';
+
+function duration(value: string): number {
+  const ms = parseDurationMs(value);
+  if (ms === undefined) throw new Error(`invalid duration "${value}" (use e.g. 500ms, 2s, 1m)`);
+  return ms;
+}
+
+function integer(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`invalid number "${value}"`);
+  return parsed;
+}
+
+export function registerKubeletCommand(program: Command): Command {
+  return program
+    .command('kubelet')
+    .description('run simulated kubelets (nodes) against an API server')
+    .requiredOption('--kubeconfig <file>', 'kubeconfig of the API server to register with')
+    .option('--nodes <count>', 'number of simulated nodes', integer, 3)
+    .option('--name-prefix <prefix>', 'node names are <prefix>01, <prefix>02 …', 'node')
+    .option('--first-index <n>', 'index of the first node (for several kubelet processes)', integer, 1)
+    .option('--cpu <quantity>', 'cpu capacity per node', '4')
+    .option('--memory <quantity>', 'memory capacity per node', '8Gi')
+    .option('--pods <count>', 'pod capacity per node', integer, 110)
+    .option('--image-pull-delay <duration>', 'simulated time per image pull (default: 0.5-2.5s, stable per image)', duration)
+    .option('--kubelet-port <port>', 'HTTPS port of each node\'s endpoint on its loopback IP (0: any)', integer, 10250)
+    .option('--node-lease-renew-interval <duration>', 'lease renewal period', duration, 10_000)
+    .option('--node-status-update-frequency <duration>', 'node status check period', duration, 10_000)
+    .action(async (options: {
+      kubeconfig: string; nodes: number; namePrefix: string; firstIndex: number; cpu: string; memory: string; pods: number;
+      imagePullDelay?: number; kubeletPort: number; nodeLeaseRenewInterval: number; nodeStatusUpdateFrequency: number;
+    }) => {
+      const running = await runKubelets({
+        kubeconfigPath: options.kubeconfig, nodeCount: options.nodes, namePrefix: options.namePrefix, firstIndex: options.firstIndex,
+        cpu: options.cpu, memory: options.memory, pods: options.pods, imagePullDelayMs: options.imagePullDelay,
+        kubeletPort: options.kubeletPort, leaseRenewIntervalMs: options.nodeLeaseRenewInterval,
+        statusUpdateIntervalMs: options.nodeStatusUpdateFrequency,
+      });
+      console.log(`kubelet: running nodes ${running.nodes.join(', ')}`);
+      await new Promise<void>((resolve) => {
+        const shutdown = (): void => resolve();
+        process.once('SIGINT', shutdown);
+        process.once('SIGTERM', shutdown);
+      });
+      await running.stop();
+    });
+}

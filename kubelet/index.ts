@@ -1,0 +1,131 @@
+// Runs many simulated kubelets in one process. All nodes share one pod watch (`spec.nodeName!=`, filtered here by
+// node name) and one node watch: a thousand nodes cost two API connections, not two thousand, and the API server
+// serialises each pod event once for this process instead of once per node.
+import { ListWatch, Watch, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import { KUBELET_BACKOFF } from './crash-loop-backoff.ts';
+import { EventRecorder } from './event-recorder.ts';
+import type { ImagePullDelay } from './images.ts';
+import { connect } from './kube-client.ts';
+import { nodeLoopbackIp, nodeName, nodePodCidr } from './node-addressing.ts';
+import { NodeAgent, type NodeAgentTiming } from './node-agent.ts';
+import type { Logger } from './pod-worker.ts';
+import { keepInformerRunning, type InformerKeeper } from './resilient-informer.ts';
+import { createKubeletServingCert } from './serving-cert.ts';
+
+export type { Logger } from './pod-worker.ts';
+export { EXIT_AFTER_ANNOTATION, EXIT_CODE_ANNOTATION } from './container-behaviour.ts';
+
+export interface RunKubeletsOptions {
+  kubeconfigPath: string;
+  nodeCount: number;
+  /** Node names are `<prefix><two-digit index>`: node01, node02 … */
+  namePrefix?: string;
+  /** Index of the first node; lets several processes share a cluster without clashing names and addresses. */
+  firstIndex?: number;
+  cpu?: string;
+  memory?: string;
+  pods?: number;
+  /** Simulated pull time per image; default 0.5–2.5 s, stable per image. */
+  imagePullDelayMs?: ImagePullDelay;
+  leaseRenewIntervalMs?: number;
+  statusUpdateIntervalMs?: number;
+  statusReportIntervalMs?: number;
+  /** Port of each node's HTTPS endpoint on its own loopback IP; 10250 as a real kubelet, 0 for any free port. */
+  kubeletPort?: number;
+  /** Pause between a container's image being ready and its creation. */
+  stepDelayMs?: number;
+  /** Time a running container takes to stop on deletion (bounded by the grace period). */
+  stopDelayMs?: number;
+  initContainerRunMs?: number;
+  /** CrashLoopBackOff start and cap (kubelet: 10 s and 5 min). */
+  crashLoopBackOffInitialMs?: number;
+  crashLoopBackOffMaxMs?: number;
+  logger?: Logger;
+}
+
+export interface RunningKubelets {
+  nodes: string[];
+  stop(): Promise<void>;
+}
+
+const consoleLogger: Logger = {
+  info: (message) => console.log(`kubelet: ${message}`),
+  warn: (message) => console.warn(`kubelet: ${message}`),
+};
+
+export async function runKubelets(options: RunKubeletsOptions): Promise<RunningKubelets> {
+  const logger = options.logger ?? consoleLogger;
+  const clients = connect(options.kubeconfigPath);
+  const events = new EventRecorder(clients.core, 'kubelet', logger);
+  const firstIndex = options.firstIndex ?? 1;
+  const timing: NodeAgentTiming = {
+    leaseRenewIntervalMs: options.leaseRenewIntervalMs ?? 10_000,
+    statusUpdateIntervalMs: options.statusUpdateIntervalMs ?? 10_000,
+    statusReportIntervalMs: options.statusReportIntervalMs ?? 60_000,
+    stepDelayMs: options.stepDelayMs ?? 100,
+    stopDelayMs: options.stopDelayMs ?? 500,
+    initContainerRunMs: options.initContainerRunMs ?? 1000,
+    retryDelayMs: 1000,
+    backoff: {
+      initialMs: options.crashLoopBackOffInitialMs ?? KUBELET_BACKOFF.initialMs,
+      maxMs: options.crashLoopBackOffMaxMs ?? KUBELET_BACKOFF.maxMs,
+    },
+  };
+  const specs = Array.from({ length: options.nodeCount }, (_, offset) => {
+    const index = firstIndex + offset;
+    return {
+      name: nodeName(options.namePrefix ?? 'node', index), index,
+      internalIp: nodeLoopbackIp(index), podCidr: nodePodCidr(index),
+      kubeletPort: options.kubeletPort ?? 10250,
+      cpu: options.cpu ?? '4', memory: options.memory ?? '8Gi', pods: options.pods ?? 110,
+    };
+  });
+  const cert = createKubeletServingCert({ names: specs.map((s) => s.name), ips: specs.map((s) => s.internalIp) });
+
+  const watch = new Watch(clients.config);
+  const nodeInformer = new ListWatch<V1Node>('/api/v1/nodes', watch, () => clients.core.listNode(), false);
+  const agents = new Map<string, NodeAgent>();
+  for (const spec of specs) {
+    agents.set(spec.name, new NodeAgent({
+      spec, clients, events, cert, imagePullDelay: options.imagePullDelayMs, timing, logger,
+      cachedNode: (name) => nodeInformer.get(name),
+    }));
+  }
+  const keepers: InformerKeeper[] = [];
+  try {
+    // Registration runs in small batches so a large process does not open hundreds of requests at once.
+    const all = [...agents.values()];
+    for (let i = 0; i < all.length; i += 16) await Promise.all(all.slice(i, i + 16).map((agent) => agent.start()));
+
+    nodeInformer.on('delete', (node) => {
+      const agent = agents.get(node.metadata?.name ?? '');
+      agent?.nodeDeleted();
+    });
+    keepers.push(keepInformerRunning(nodeInformer, 'node', logger));
+    await nodeInformer.start();
+
+    // One node: the API server can filter exactly; many: take every bound pod and keep ours.
+    const fieldSelector = specs.length === 1 ? `spec.nodeName=${specs[0].name}` : 'spec.nodeName!=';
+    const podInformer = new ListWatch<V1Pod>('/api/v1/pods', watch,
+      () => clients.core.listPodForAllNamespaces({ fieldSelector }), false, undefined, fieldSelector);
+    const agentFor = (pod: V1Pod): NodeAgent | undefined => agents.get(pod.spec?.nodeName ?? '');
+    podInformer.on('add', (pod) => agentFor(pod)?.podChanged(pod));
+    podInformer.on('update', (pod) => agentFor(pod)?.podChanged(pod));
+    podInformer.on('delete', (pod) => agentFor(pod)?.podDeleted(pod));
+    keepers.push(keepInformerRunning(podInformer, 'pod', logger));
+    await podInformer.start();
+  } catch (error) {
+    await Promise.all(keepers.map((keeper) => keeper.stop()));
+    await Promise.all([...agents.values()].map((agent) => agent.stop()));
+    throw error;
+  }
+
+  return {
+    nodes: [...agents.keys()],
+    async stop() {
+      await Promise.all(keepers.map((keeper) => keeper.stop()));
+      await Promise.all([...agents.values()].map((agent) => agent.stop()));
+      await events.flush();
+    },
+  };
+}

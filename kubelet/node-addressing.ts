@@ -1,0 +1,88 @@
+// Where each simulated node lives on the network: a loopback InternalIP the kubelet's HTTPS endpoint really binds,
+// and a pod CIDR its pods take their (never dialed) IPs from.
+
+/** Nodes per /16 of pod space: each node gets one /24, as kube-controller-manager's default --node-cidr-mask-size. */
+const NODES_PER_POD_NETWORK = 256;
+/** Host octets usable in a loopback /24 for node addresses (.1–.254). */
+const HOSTS_PER_LOOPBACK_SUBNET = 254;
+
+/** Two-digit (or longer) suffix: node01, node02 … node100. */
+export function nodeName(prefix: string, index: number): string {
+  return `${prefix}${String(index).padStart(2, '0')}`;
+}
+
+/**
+ * Loopback address of node `index` (1-based): 127.0.1.1, 127.0.1.2 … 127.0.1.254, 127.0.2.1 …
+ * The third octet starts at 1 so no node ever takes 127.0.0.1, where the API server usually listens.
+ */
+export function nodeLoopbackIp(index: number): string {
+  if (!Number.isInteger(index) || index < 1) throw new Error(`node index must be a positive integer, got ${index}`);
+  const subnet = 1 + Math.floor((index - 1) / HOSTS_PER_LOOPBACK_SUBNET);
+  const host = 1 + ((index - 1) % HOSTS_PER_LOOPBACK_SUBNET);
+  if (subnet > 255) throw new Error(`node index ${index} is beyond the loopback address space`);
+  return `127.0.${subnet}.${host}`;
+}
+
+/**
+ * Pod CIDR of node `index` (1-based): 10.244.0.0/24 for node 1 … 10.244.255.0/24 for node 256, as a kubeadm cluster
+ * with --cluster-cidr=10.244.0.0/16 hands them out; beyond 256 nodes the next /16s (10.245.0.0/24 …) continue.
+ */
+export function nodePodCidr(index: number): string {
+  if (!Number.isInteger(index) || index < 1) throw new Error(`node index must be a positive integer, got ${index}`);
+  const slot = index - 1;
+  const second = 244 + Math.floor(slot / NODES_PER_POD_NETWORK);
+  if (second > 255) throw new Error(`node index ${index} is beyond the simulated pod network`);
+  return `10.${second}.${slot % NODES_PER_POD_NETWORK}.0/24`;
+}
+
+/**
+ * Hands out pod IPs from one node's /24: .2–.254 (.1 is the bridge's gateway, as on a CNI bridge network).
+ * The same pod UID always gets its address back until released, so a re-sync never renumbers a pod.
+ */
+export class PodIpAllocator {
+  private readonly base: string;
+  private readonly byPod = new Map<string, string>();
+  private readonly taken = new Set<number>();
+  private next = 2;
+
+  constructor(podCidr: string) {
+    const match = /^(\d+\.\d+\.\d+)\.0\/24$/.exec(podCidr);
+    if (!match) throw new Error(`pod CIDR must be a /24 ending in .0, got ${podCidr}`);
+    this.base = match[1];
+  }
+
+  /** Records an address the pod already had (e.g. found in its status after a kubelet restart). */
+  adopt(podUid: string, ip: string): boolean {
+    if (!ip.startsWith(`${this.base}.`)) return false;
+    const host = Number(ip.slice(this.base.length + 1));
+    if (!Number.isInteger(host) || host < 2 || host > 254) return false;
+    const owner = [...this.byPod.entries()].find(([, address]) => address === ip);
+    if (owner && owner[0] !== podUid) return false;
+    this.byPod.set(podUid, ip);
+    this.taken.add(host);
+    return true;
+  }
+
+  allocate(podUid: string): string {
+    const existing = this.byPod.get(podUid);
+    if (existing) return existing;
+    for (let tried = 0; tried < 253; tried++) {
+      const host = this.next;
+      this.next = this.next >= 254 ? 2 : this.next + 1;
+      if (!this.taken.has(host)) {
+        this.taken.add(host);
+        const ip = `${this.base}.${host}`;
+        this.byPod.set(podUid, ip);
+        return ip;
+      }
+    }
+    throw new Error(`no free pod IP left in ${this.base}.0/24`);
+  }
+
+  release(podUid: string): void {
+    const ip = this.byPod.get(podUid);
+    if (!ip) return;
+    this.byPod.delete(podUid);
+    this.taken.delete(Number(ip.slice(this.base.length + 1)));
+  }
+}

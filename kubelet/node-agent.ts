@@ -1,0 +1,285 @@
+// One simulated node: registers (or adopts) its Node, keeps its Lease renewed and its status posted, serves container
+// logs over HTTPS on its loopback InternalIP, and runs the pods bound to it through pod workers.
+import type { V1Lease, V1Node, V1Pod } from '@kubernetes/client-node';
+import { NodeLogStore } from './container-logs.ts';
+import type { EventRecorder } from './event-recorder.ts';
+import { nodeEvents, type EventText } from './event-text.ts';
+import { ImagePuller } from './image-puller.ts';
+import { NodeImageStore, type ImagePullDelay } from './images.ts';
+import { MERGE_PATCH, microTime, statusCodeOf, type KubeletClients } from './kube-client.ts';
+import { startLogServer, type LogLookup, type LogServer } from './log-server.ts';
+import { PodIpAllocator } from './node-addressing.ts';
+import { composeNodeForRegistration, composeNodeStatus, conditionsNeedUpdate, type SimulatedNodeSpec } from './node-object.ts';
+import { PodWorker, type Logger, type PodRef, type PodSink, type PodWorkerTiming } from './pod-worker.ts';
+import type { ServingCert } from './serving-cert.ts';
+
+export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+export const NODE_LEASE_DURATION_SECONDS = 40;
+
+export interface NodeAgentTiming extends PodWorkerTiming {
+  leaseRenewIntervalMs: number;
+  /** How often status is computed and posted if something changed (nodeStatusUpdateFrequency). */
+  statusUpdateIntervalMs: number;
+  /** Longest gap between two posts even if nothing changed. */
+  statusReportIntervalMs: number;
+}
+
+export interface NodeAgentOptions {
+  spec: SimulatedNodeSpec;
+  clients: KubeletClients;
+  events: EventRecorder;
+  cert: ServingCert;
+  imagePullDelay?: ImagePullDelay;
+  timing: NodeAgentTiming;
+  logger: Logger;
+  /** The Node as the process's node watch last saw it; saves a GET per status check. */
+  cachedNode?: (name: string) => V1Node | undefined;
+}
+
+export class NodeAgent implements PodSink {
+  readonly spec: SimulatedNodeSpec;
+  private readonly images = new NodeImageStore();
+  private readonly puller: ImagePuller;
+  private readonly logs = new NodeLogStore();
+  private ips: PodIpAllocator;
+  private readonly workers = new Map<string, PodWorker>();
+  private logServer?: LogServer;
+  private nodeUid?: string;
+  private lease?: V1Lease;
+  private lastStatusPostMs = 0;
+  private lastImagesPosted = '';
+  private registering?: Promise<void>;
+  private timers: NodeJS.Timeout[] = [];
+  private stopped = false;
+
+  constructor(private readonly options: NodeAgentOptions) {
+    this.spec = { ...options.spec };
+    this.puller = new ImagePuller(this.images, options.imagePullDelay);
+    this.ips = new PodIpAllocator(this.spec.podCidr);
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  /** Binds the log endpoint (so the advertised port is real), then registers the node. */
+  async start(): Promise<void> {
+    const resolve = (namespace: string, pod: string, container: string, previous: boolean): LogLookup =>
+      this.resolveLogs(namespace, pod, container, previous);
+    try {
+      this.logServer = await startLogServer({ host: this.spec.internalIp, port: this.spec.kubeletPort, cert: this.options.cert, resolve });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || this.spec.kubeletPort === 0) throw error;
+      this.logServer = await startLogServer({ host: this.spec.internalIp, port: 0, cert: this.options.cert, resolve });
+    }
+    this.spec.kubeletPort = this.logServer.port;
+    await this.ensureRegistered();
+    this.nodeEvent(nodeEvents.starting());
+    for (const reason of ['NodeHasSufficientMemory', 'NodeHasNoDiskPressure', 'NodeHasSufficientPID']) {
+      this.nodeEvent(nodeEvents.statusIsNow(this.name, reason));
+    }
+    this.nodeEvent(nodeEvents.allocatableEnforced());
+    this.nodeEvent(nodeEvents.statusIsNow(this.name, 'NodeReady'));
+    await this.renewLease().catch((error: unknown) => this.options.logger.warn(`node ${this.name}: lease: ${String(error)}`));
+    const { timing } = this.options;
+    this.timers.push(setInterval(() => void this.renewLease().catch((error: unknown) => {
+      if (!this.stopped) this.options.logger.warn(`node ${this.name}: lease renewal failed: ${String(error)}`);
+    }), timing.leaseRenewIntervalMs));
+    this.timers.push(setInterval(() => void this.postStatusIfDue(false), timing.statusUpdateIntervalMs));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+    for (const worker of this.workers.values()) worker.remove();
+    this.workers.clear();
+    await this.logServer?.close();
+  }
+
+  private nodeEvent(text: EventText): void {
+    // The kubelet's node reference uses the node name as UID (pkg/kubelet/kubelet.go nodeRef).
+    this.options.events.record(this.name, { kind: 'Node', name: this.name, uid: this.name }, text);
+  }
+
+  /** Creates the Node, or adopts one that exists (keeping the pod CIDR it already has). */
+  ensureRegistered(): Promise<void> {
+    this.registering ??= this.register().finally(() => {
+      this.registering = undefined;
+    });
+    return this.registering;
+  }
+
+  private async register(): Promise<void> {
+    const { core } = this.options.clients;
+    let node: V1Node;
+    try {
+      node = await core.readNode({ name: this.name });
+    } catch (error) {
+      if (statusCodeOf(error) !== 404) throw error;
+      try {
+        node = await core.createNode({ body: composeNodeForRegistration(this.spec, Date.now()) });
+        this.options.logger.info(`node ${this.name} registered (${this.spec.internalIp}:${this.spec.kubeletPort})`);
+      } catch (createError) {
+        if (statusCodeOf(createError) !== 409) throw createError;
+        node = await core.readNode({ name: this.name });
+      }
+    }
+    this.nodeUid = node.metadata?.uid;
+    const existingCidr = node.spec?.podCIDR;
+    if (existingCidr && existingCidr !== this.spec.podCidr) {
+      this.spec.podCidr = existingCidr;
+      this.ips = new PodIpAllocator(existingCidr);
+    } else if (!existingCidr) {
+      await core.patchNode({ name: this.name, body: { spec: { podCIDR: this.spec.podCidr, podCIDRs: [this.spec.podCidr] } } }, MERGE_PATCH);
+    }
+    await this.postStatus(node);
+  }
+
+  private async postStatus(current: V1Node | undefined): Promise<void> {
+    const status = composeNodeStatus({
+      spec: this.spec, images: this.images.list(), nowMs: Date.now(),
+      currentConditions: current?.status?.conditions,
+    });
+    await this.options.clients.core.patchNodeStatus({ name: this.name, body: { status } }, MERGE_PATCH);
+    this.lastStatusPostMs = Date.now();
+    this.lastImagesPosted = JSON.stringify(status.images);
+  }
+
+  /** Posts status when something changed since the last post, or when the report interval has passed. */
+  async postStatusIfDue(force: boolean): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const current = this.options.cachedNode?.(this.name) ?? await this.options.clients.core.readNode({ name: this.name });
+      const imagesChanged = JSON.stringify(this.images.list()) !== this.lastImagesPosted;
+      const due = Date.now() - this.lastStatusPostMs >= this.options.timing.statusReportIntervalMs;
+      if (force || due || imagesChanged || conditionsNeedUpdate(current.status?.conditions)) await this.postStatus(current);
+    } catch (error) {
+      if (statusCodeOf(error) === 404) {
+        this.options.logger.warn(`node ${this.name} is gone from the API; registering again`);
+        await this.ensureRegistered().catch((registerError: unknown) => this.options.logger.warn(`node ${this.name}: ${String(registerError)}`));
+        return;
+      }
+      if (!this.stopped) this.options.logger.warn(`node ${this.name}: status update failed: ${String(error)}`);
+    }
+  }
+
+  /** Called when the node watch reports the Node deleted. */
+  nodeDeleted(): void {
+    if (this.stopped) return;
+    this.lease = undefined;
+    void this.ensureRegistered()
+      .then(() => this.renewLease())
+      .catch((error: unknown) => this.options.logger.warn(`node ${this.name}: re-registration failed: ${String(error)}`));
+  }
+
+  private leaseBody(): V1Lease {
+    const body: Record<string, unknown> = {
+      apiVersion: 'coordination.k8s.io/v1', kind: 'Lease',
+      metadata: {
+        name: this.name, namespace: NODE_LEASE_NAMESPACE,
+        ownerReferences: this.nodeUid ? [{ apiVersion: 'v1', kind: 'Node', name: this.name, uid: this.nodeUid }] : undefined,
+      },
+      spec: { holderIdentity: this.name, leaseDurationSeconds: NODE_LEASE_DURATION_SECONDS, renewTime: microTime() },
+    };
+    return body as V1Lease;
+  }
+
+  /** Renews with an update of the last lease seen (the kubelet's way); creates it when missing. */
+  async renewLease(): Promise<void> {
+    if (this.stopped) return;
+    const { coordination } = this.options.clients;
+    if (this.lease) {
+      const body = { ...this.lease, spec: { ...this.lease.spec, renewTime: microTime() as unknown as Date } } as V1Lease;
+      try {
+        this.lease = await coordination.replaceNamespacedLease({ name: this.name, namespace: NODE_LEASE_NAMESPACE, body });
+        return;
+      } catch (error) {
+        const code = statusCodeOf(error);
+        if (code !== 409 && code !== 404) throw error;
+        this.lease = undefined;
+        if (code === 409) {
+          const current = await coordination.readNamespacedLease({ name: this.name, namespace: NODE_LEASE_NAMESPACE });
+          const retry = { ...current, spec: { ...current.spec, holderIdentity: this.name, renewTime: microTime() as unknown as Date } } as V1Lease;
+          this.lease = await coordination.replaceNamespacedLease({ name: this.name, namespace: NODE_LEASE_NAMESPACE, body: retry });
+          return;
+        }
+      }
+    }
+    try {
+      this.lease = await coordination.createNamespacedLease({ namespace: NODE_LEASE_NAMESPACE, body: this.leaseBody() });
+    } catch (error) {
+      if (statusCodeOf(error) !== 409) throw error;
+      const current = await coordination.readNamespacedLease({ name: this.name, namespace: NODE_LEASE_NAMESPACE });
+      this.lease = current;
+      await this.renewLease();
+    }
+  }
+
+  /** A pod bound to this node was added or changed. */
+  podChanged(pod: V1Pod): void {
+    if (this.stopped) return;
+    const uid = pod.metadata?.uid;
+    if (!uid) return;
+    const worker = this.workers.get(uid);
+    if (worker) return worker.update(pod);
+    const created = new PodWorker(pod, {
+      name: this.name, hostIp: this.spec.internalIp, ips: this.ips, puller: this.puller, logs: this.logs,
+    }, this, this.options.timing, this.options.logger);
+    this.workers.set(uid, created);
+    created.start();
+  }
+
+  podDeleted(pod: V1Pod): void {
+    const uid = pod.metadata?.uid;
+    if (!uid) return;
+    this.workers.get(uid)?.remove();
+    this.workers.delete(uid);
+  }
+
+  podCount(): number {
+    return this.workers.size;
+  }
+
+  private resolveLogs(namespace: string, podName: string, container: string, previous: boolean): LogLookup {
+    const worker = [...this.workers.values()].find((w) => w.ref.namespace === namespace && w.ref.name === podName);
+    if (!worker) return { status: 404, message: `pod "${podName}" in namespace "${namespace}" not found on node ${this.name}` };
+    const state = worker.runtimeState;
+    const runtime = [...state.initContainers, ...state.containers].find((c) => c.name === container);
+    if (!runtime) return { status: 400, message: `container "${container}" in pod "${podName}" is not valid` };
+    const instance = this.logs.get(namespace, podName, container, previous);
+    if (previous) {
+      if (!instance) return { status: 400, message: `previous terminated container "${container}" in pod "${podName}" not found` };
+      return { instance };
+    }
+    if (!instance) {
+      const reason = runtime.state.kind === 'waiting' ? runtime.state.reason : 'ContainerCreating';
+      return { status: 400, message: `container "${container}" in pod "${podName}" is waiting to start: ${reason}` };
+    }
+    return { instance };
+  }
+
+  // PodSink: where this node's pod workers write.
+  async writeStatus(pod: PodRef, status: object): Promise<void> {
+    await this.options.clients.core.patchNamespacedPodStatus({ name: pod.name, namespace: pod.namespace, body: { status } }, MERGE_PATCH);
+  }
+
+  async confirmDeletion(pod: PodRef): Promise<void> {
+    try {
+      await this.options.clients.core.deleteNamespacedPod({
+        name: pod.name, namespace: pod.namespace, gracePeriodSeconds: 0,
+        body: { gracePeriodSeconds: 0, preconditions: { uid: pod.uid } },
+      });
+    } catch (error) {
+      const code = statusCodeOf(error);
+      // 404: already gone; 409: a different pod (new UID) now has this name. Either way this pod is done.
+      if (code !== 404 && code !== 409) throw error;
+    }
+  }
+
+  event(pod: PodRef, fieldPath: string | undefined, text: EventText): void {
+    this.options.events.record(this.name, {
+      kind: 'Pod', apiVersion: 'v1', name: pod.name, namespace: pod.namespace, uid: pod.uid,
+      resourceVersion: pod.resourceVersion, fieldPath,
+    }, text);
+  }
+}

@@ -1,0 +1,378 @@
+// Runs one pod on one simulated node, as the kubelet's pod worker does: init containers in order, then app
+// containers (pull → create → start, each with its events), exits and CrashLoopBackOff restarts, and graceful
+// termination ending in the kubelet's confirming DELETE. Status writes are coalesced, like the status manager's.
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import { Aborted, sleep } from './abortable-sleep.ts';
+import { containerBehaviour, type ContainerBehaviour } from './container-behaviour.ts';
+import type { ContainerLogInstance, NodeLogStore } from './container-logs.ts';
+import { decideRestart, shouldRestart, type BackOffEntry, type BackOffPolicy } from './crash-loop-backoff.ts';
+import { crashLoopMessage, podEvents, type EventText, type PodIdentity } from './event-text.ts';
+import type { ImagePuller } from './image-puller.ts';
+import { containerIdFor, effectivePullPolicy, imageSizeBytes } from './images.ts';
+import type { PodIpAllocator } from './node-addressing.ts';
+import { rfc3339 } from './node-object.ts';
+import { terminationReason, waitingState, type ContainerRuntimeState, type PodRuntimeState } from './pod-runtime-state.ts';
+import { adoptRuntimeState } from './pod-adoption.ts';
+import { composePodStatus, qosClass, type PodStatusOut } from './pod-status.ts';
+
+export interface PodRef extends PodIdentity {
+  resourceVersion?: string;
+}
+
+/** Where a pod worker's results go: the API server in production, a recorder in unit tests. */
+export interface PodSink {
+  writeStatus(pod: PodRef, status: PodStatusOut): Promise<void>;
+  /** DELETE with gracePeriodSeconds=0 and a UID precondition. */
+  confirmDeletion(pod: PodRef): Promise<void>;
+  event(pod: PodRef, fieldPath: string | undefined, text: EventText): void;
+}
+
+export interface PodWorkerTiming {
+  /** Between a pulled image and the container's creation. */
+  stepDelayMs: number;
+  /** How long a running container takes to stop once asked (bounded by the grace period). */
+  stopDelayMs: number;
+  /** Run time of an init container whose command says nothing about it. */
+  initContainerRunMs: number;
+  backoff: BackOffPolicy;
+  /** Wait before retrying a failed status write. */
+  retryDelayMs: number;
+}
+
+export interface PodWorkerNode {
+  name: string;
+  hostIp: string;
+  ips: PodIpAllocator;
+  puller: ImagePuller;
+  logs: NodeLogStore;
+}
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+interface ContainerSlot {
+  runtime: ContainerRuntimeState;
+  spec: V1Container;
+  behaviour: ContainerBehaviour;
+  backoff?: BackOffEntry;
+  log?: ContainerLogInstance;
+}
+
+const SHELL_PROGRAMS = /(^|\/)(sh|bash|ash|dash|sleep)$/;
+
+function fieldPath(slot: ContainerSlot): string {
+  return `spec.${slot.runtime.isInit ? 'initContainers' : 'containers'}{${slot.spec.name}}`;
+}
+
+function isoOf(value: unknown): string | undefined {
+  if (value instanceof Date) return rfc3339(value.getTime());
+  return typeof value === 'string' ? value : undefined;
+}
+
+export class PodWorker {
+  private pod: V1Pod;
+  private readonly state: PodRuntimeState;
+  private readonly inits: ContainerSlot[];
+  private readonly apps: ContainerSlot[];
+  private readonly lifecycle = new AbortController();
+  private readonly gone = new AbortController();
+  private terminating = false;
+  private syncRunning = false;
+  private syncWanted = false;
+  private syncWaiters: (() => void)[] = [];
+
+  constructor(pod: V1Pod, private readonly node: PodWorkerNode, private readonly sink: PodSink,
+    private readonly timing: PodWorkerTiming, private readonly logger: Logger) {
+    this.pod = pod;
+    const spec = pod.spec!;
+    const annotations = pod.metadata?.annotations ?? {};
+    const slot = (container: V1Container, isInit: boolean): ContainerSlot => {
+      const isSidecar = isInit && container.restartPolicy === 'Always';
+      return {
+        spec: container,
+        behaviour: containerBehaviour({ container, annotations, isInitContainer: isInit && !isSidecar, defaultInitRunMs: timing.initContainerRunMs }),
+        runtime: {
+          name: container.name, image: container.image ?? '', isInit: isInit && !isSidecar, isSidecar, restartCount: 0,
+          state: waitingState((spec.initContainers ?? []).length > 0 ? 'PodInitializing' : 'ContainerCreating'), imageResolved: false,
+        },
+      };
+    };
+    this.inits = (spec.initContainers ?? []).map((container) => slot(container, true));
+    this.apps = spec.containers.map((container) => slot(container, false));
+    this.state = {
+      uid: pod.metadata!.uid!, name: pod.metadata!.name!, namespace: pod.metadata!.namespace ?? 'default',
+      restartPolicy: spec.restartPolicy ?? 'Always', hostIp: node.hostIp, sandboxReady: false,
+      initContainers: this.inits.map((s) => s.runtime), containers: this.apps.map((s) => s.runtime),
+      terminal: false, conditions: new Map(),
+    };
+  }
+
+  get ref(): PodRef {
+    return { name: this.state.name, namespace: this.state.namespace, uid: this.state.uid, resourceVersion: this.pod.metadata?.resourceVersion };
+  }
+
+  get runtimeState(): Readonly<PodRuntimeState> {
+    return this.state;
+  }
+
+  /** Starts the lifecycle (or adopts a pod this node already ran before a kubelet restart). */
+  start(): void {
+    const adopted = adoptRuntimeState(this.pod, this.state, this.node.ips);
+    if (adopted === 'terminal') return void this.update(this.pod);
+    const run = adopted === 'running' ? this.resumeAdopted() : this.run();
+    run.catch((error: unknown) => {
+      if (!(error instanceof Aborted)) this.logger.warn(`pod ${this.state.namespace}/${this.state.name}: ${String(error)}`);
+    });
+    this.update(this.pod);
+  }
+
+  /** A newer version of the pod arrived from the watch. */
+  update(pod: V1Pod): void {
+    this.pod = pod;
+    if (pod.metadata?.deletionTimestamp && !this.terminating) {
+      this.terminating = true;
+      this.lifecycle.abort();
+      this.terminate().catch((error: unknown) => {
+        if (!(error instanceof Aborted)) this.logger.warn(`pod ${this.state.namespace}/${this.state.name}: termination: ${String(error)}`);
+      });
+    }
+  }
+
+  /** The pod is gone from the API: drop everything. */
+  remove(): void {
+    this.lifecycle.abort();
+    this.gone.abort();
+    this.node.ips.release(this.state.uid);
+    this.node.logs.removePod(this.state.namespace, this.state.name);
+  }
+
+  private get signal(): AbortSignal {
+    return this.lifecycle.signal;
+  }
+
+  private async run(): Promise<void> {
+    this.state.startTimeMs = Date.now();
+    this.state.podIp = this.pod.spec?.hostNetwork ? this.node.hostIp : this.node.ips.allocate(this.state.uid);
+    this.state.sandboxReady = true;
+    this.requestSync();
+    for (const slot of this.inits) {
+      if (slot.runtime.isSidecar) {
+        if (!(await this.startContainer(slot))) return;
+        this.supervise(slot);
+        continue;
+      }
+      if (!(await this.runInitToCompletion(slot))) return;
+    }
+    for (const slot of this.apps) slot.runtime.state = waitingState('ContainerCreating');
+    this.requestSync();
+    for (const [index, slot] of this.apps.entries()) {
+      if (!(await this.startContainer(slot))) continue;
+      this.supervise(slot);
+      // Write now only if a later container still has a pull ahead; otherwise one write covers the whole pass.
+      if (index < this.apps.length - 1) this.requestSync();
+    }
+    this.requestSync();
+  }
+
+  private async resumeAdopted(): Promise<void> {
+    for (const slot of [...this.inits.filter((s) => s.runtime.isSidecar), ...this.apps]) {
+      if (slot.runtime.state.kind !== 'running') continue;
+      slot.log = this.node.logs.startInstance(this.state.namespace, this.state.name, slot.spec.name);
+      slot.log.append(`kubefacade: simulated container "${slot.spec.name}" adopted after a kubelet restart`);
+      this.supervise(slot);
+    }
+    this.requestSync();
+  }
+
+  /** Runs a regular init container until it exits 0; false if the pod cannot go on (failed for good, or stopped). */
+  private async runInitToCompletion(slot: ContainerSlot): Promise<boolean> {
+    for (;;) {
+      if (!(await this.startContainer(slot))) return false;
+      this.requestSync();
+      const exit = await this.awaitExit(slot);
+      if (exit === undefined) return false;
+      if (exit === 0) {
+        this.requestSync();
+        return true;
+      }
+      if (!shouldRestart(this.state.restartPolicy, exit)) {
+        this.requestSync();
+        return false;
+      }
+      await this.backOffBeforeRestart(slot);
+    }
+  }
+
+  /** Pull, create and start one container; false when the image can never be had (pull policy Never). */
+  private async startContainer(slot: ContainerSlot): Promise<boolean> {
+    const { spec, runtime } = slot;
+    const image = spec.image ?? '';
+    const policy = effectivePullPolicy(image, spec.imagePullPolicy);
+    const present = this.node.puller.images.has(image);
+    if (policy === 'Never' && !present) {
+      runtime.state = waitingState('ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`);
+      this.emit(slot, podEvents.neverPull(image));
+      this.requestSync();
+      return false;
+    }
+    if (policy === 'Always' || !present) {
+      this.emit(slot, podEvents.pulling(image));
+      const pulled = await this.node.puller.pull(image, this.signal);
+      this.emit(slot, podEvents.pulled(image, pulled.pullMs, pulled.totalMs, imageSizeBytes(image)));
+    } else {
+      this.emit(slot, podEvents.alreadyPresent(image));
+    }
+    runtime.imageResolved = true;
+    await sleep(this.timing.stepDelayMs, this.signal);
+    runtime.containerId = containerIdFor(this.state.uid, spec.name, runtime.restartCount);
+    this.emit(slot, podEvents.created(spec.name));
+    slot.log = this.node.logs.startInstance(this.state.namespace, this.state.name, spec.name);
+    slot.log.append(`kubefacade: simulated container "${spec.name}" (image ${image}) started`);
+    for (const line of slot.behaviour.output) slot.log.append(line);
+    runtime.state = { kind: 'running', startedAtMs: Date.now() };
+    this.emit(slot, podEvents.started(spec.name));
+    return true;
+  }
+
+  /** Waits for the running container's modelled exit and records it; undefined if it never exits. */
+  private async awaitExit(slot: ContainerSlot): Promise<number | undefined> {
+    const exit = slot.behaviour.exit;
+    const { runtime } = slot;
+    if (!exit || runtime.state.kind !== 'running') return undefined;
+    const startedAtMs = runtime.state.startedAtMs;
+    await sleep(startedAtMs + exit.afterMs - Date.now(), this.signal);
+    const finishedAtMs = Date.now();
+    runtime.state = {
+      kind: 'terminated',
+      terminated: { exitCode: exit.code, reason: terminationReason(exit.code), startedAtMs, finishedAtMs, containerId: runtime.containerId ?? '' },
+    };
+    slot.log?.append(`kubefacade: simulated container "${slot.spec.name}" exited with code ${exit.code}`);
+    slot.log?.finish();
+    return exit.code;
+  }
+
+  /** Applies the kubelet's back-off after an exit; shows CrashLoopBackOff while waiting. */
+  private async backOffBeforeRestart(slot: ContainerSlot): Promise<void> {
+    const { runtime } = slot;
+    if (runtime.state.kind !== 'terminated') return;
+    const terminated = runtime.state.terminated;
+    const decision = decideRestart(slot.backoff, terminated.finishedAtMs, this.timing.backoff);
+    runtime.lastTerminated = terminated;
+    if (decision.delayMs > 0) {
+      runtime.state = waitingState('CrashLoopBackOff', crashLoopMessage(decision.delayMs, slot.spec.name, this.state));
+      this.emit(slot, podEvents.backOff(slot.spec.name, this.state));
+      this.requestSync();
+      await sleep(decision.delayMs, this.signal);
+    }
+    slot.backoff = decision.next;
+    runtime.restartCount++;
+  }
+
+  /** Keeps a long-running container (app or sidecar) going: exits, back-off and restarts per the policy. */
+  private supervise(slot: ContainerSlot): void {
+    const loop = async (): Promise<void> => {
+      for (;;) {
+        const exit = await this.awaitExit(slot);
+        if (exit === undefined) return;
+        const policy = slot.runtime.isSidecar ? 'Always' : this.state.restartPolicy;
+        if (!shouldRestart(policy, exit)) {
+          this.requestSync();
+          return;
+        }
+        await this.backOffBeforeRestart(slot);
+        if (!(await this.startContainer(slot))) return;
+        this.requestSync();
+      }
+    };
+    loop().catch((error: unknown) => {
+      if (!(error instanceof Aborted)) this.logger.warn(`pod ${this.state.namespace}/${this.state.name} container ${slot.spec.name}: ${String(error)}`);
+    });
+  }
+
+  private async terminate(): Promise<void> {
+    const running = [...this.apps, ...this.inits].filter((slot) => slot.runtime.state.kind === 'running');
+    for (const slot of running) this.emit(slot, podEvents.killing(slot.spec.name));
+    const graceSeconds = this.pod.metadata?.deletionGracePeriodSeconds ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30;
+    if (running.length > 0) await sleep(Math.min(this.timing.stopDelayMs, graceSeconds * 1000), this.gone.signal);
+    const now = Date.now();
+    for (const slot of [...this.inits, ...this.apps]) {
+      const { runtime } = slot;
+      if (runtime.state.kind === 'running') {
+        // A shell or sleep as PID 1 ignores SIGTERM and is killed when the grace period ends.
+        const argv0 = slot.spec.command?.[0] ?? slot.spec.args?.[0] ?? '';
+        const exitCode = SHELL_PROGRAMS.test(argv0) ? 137 : 0;
+        runtime.state = { kind: 'terminated', terminated: {
+          exitCode, reason: terminationReason(exitCode), startedAtMs: runtime.state.startedAtMs, finishedAtMs: now, containerId: runtime.containerId ?? '',
+        } };
+        slot.log?.append(`kubefacade: simulated container "${slot.spec.name}" stopped`);
+        slot.log?.finish();
+      } else if (runtime.state.kind === 'waiting' && this.state.sandboxReady && !runtime.lastTerminated && !runtime.isInit) {
+        runtime.state = { kind: 'terminated', terminated: {
+          exitCode: 137, reason: 'ContainerStatusUnknown', startedAtMs: now, finishedAtMs: now, containerId: '',
+        } };
+      }
+    }
+    const wasRunning = this.state.sandboxReady;
+    this.state.sandboxReady = false;
+    this.state.terminal = true;
+    if (wasRunning) await this.flushStatus();
+    if (this.gone.signal.aborted) return;
+    await this.sink.confirmDeletion(this.ref);
+  }
+
+  private emit(slot: ContainerSlot, text: EventText): void {
+    this.sink.event(this.ref, fieldPath(slot), text);
+  }
+
+  private foreignConditions(): unknown[] {
+    return (this.pod.status?.conditions ?? []).map((condition) => ({
+      ...condition,
+      lastProbeTime: isoOf(condition.lastProbeTime) ?? null,
+      lastTransitionTime: isoOf(condition.lastTransitionTime),
+    }));
+  }
+
+  /** Asks for a status write soon; several requests in a row produce one write of the latest state. */
+  requestSync(): void {
+    this.syncWanted = true;
+    if (this.syncRunning) return;
+    this.syncRunning = true;
+    setImmediate(() => void this.syncLoop());
+  }
+
+  private async syncLoop(): Promise<void> {
+    while (this.syncWanted && !this.gone.signal.aborted) {
+      this.syncWanted = false;
+      const status = composePodStatus(this.state, {
+        nowMs: Date.now(), qosClass: qosClass(this.pod.spec?.containers ?? []), foreignConditions: this.foreignConditions(),
+      });
+      try {
+        await this.sink.writeStatus(this.ref, status);
+      } catch (error) {
+        const code = (error as { code?: number }).code;
+        if (code === 404) break;
+        this.logger.warn(`pod ${this.state.namespace}/${this.state.name}: status update failed: ${String(error)}`);
+        this.syncWanted = true;
+        try {
+          await sleep(this.timing.retryDelayMs, this.gone.signal);
+        } catch {
+          break;
+        }
+      }
+    }
+    this.syncRunning = false;
+    const waiters = this.syncWaiters;
+    this.syncWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Writes the current state and resolves once it is written (or the pod is gone). */
+  flushStatus(): Promise<void> {
+    return new Promise((resolve) => {
+      this.syncWaiters.push(resolve);
+      this.requestSync();
+    });
+  }
+}
