@@ -5,6 +5,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option, InvalidArgumentError } from 'commander';
+import { registerSchedulerCommand } from '../scheduler/cli.ts';
+import { registerKubeletCommand } from '../kubelet/cli.ts';
 
 export type RegisterSubcommand = (program: Command) => void;
 
@@ -50,30 +52,12 @@ export function closeOnSignals(close: () => Promise<void>, log: (line: string) =
 }
 
 export const registerServerCommand: RegisterSubcommand = (program) => {
-  program.command('server')
+  addServerFlags(program.command('server'))
     .description('run the Kubernetes-compatible API server')
-    .option('--data-dir <dir>', 'directory for the database, PKI and admin kubeconfig', './data')
-    .addOption(new Option('--bind <address>', `address to listen on (default: ${DEFAULT_BIND})`).conflicts('bindAddress'))
-    .addOption(new Option('--bind-address <address>', 'alias of --bind (kube-apiserver name)').hideHelp())
-    .addOption(new Option('--port <port>', `HTTPS port to listen on (default: ${DEFAULT_PORT})`).argParser(parsePort).conflicts('securePort'))
-    .addOption(new Option('--secure-port <port>', 'alias of --port (kube-apiserver name)').argParser(parsePort).hideHelp())
-    .option('--tls-san <name>', 'extra subject alternative name (IP or DNS) for the serving certificate; repeatable', collect, [] as string[])
-    .option('--tls-cert-file <file>', 'serving certificate (PEM) instead of the generated one')
-    .option('--tls-private-key-file <file>', 'private key (PEM) for --tls-cert-file')
     .action(async (options: ServerCommandOptions) => {
-      if (Boolean(options.tlsCertFile) !== Boolean(options.tlsPrivateKeyFile)) {
-        throw new InvalidArgumentError('--tls-cert-file and --tls-private-key-file must be given together');
-      }
       // Imported here so this file loads (and `--help` works) independently of the server's dependencies.
       const { startApiServer } = await import('./start.ts');
-      const server = await startApiServer({
-        dataDir: path.resolve(options.dataDir),
-        bind: options.bindAddress ?? options.bind ?? DEFAULT_BIND,
-        port: options.securePort ?? options.port ?? DEFAULT_PORT,
-        tlsSans: options.tlsSan,
-        tlsCertFile: options.tlsCertFile,
-        tlsPrivateKeyFile: options.tlsPrivateKeyFile,
-      });
+      const server = await startApiServer(serverOptions(options));
       console.error(`kubefacade API server listening on ${server.url}`);
       console.error(`admin kubeconfig: ${server.adminKubeconfigPath}`);
       console.error(`  kubectl --kubeconfig ${server.adminKubeconfigPath} get nodes`);
@@ -81,8 +65,108 @@ export const registerServerCommand: RegisterSubcommand = (program) => {
     });
 };
 
+interface UpCommandOptions extends ServerCommandOptions {
+  nodes: number;
+  nodeCpu: string;
+  nodeMemory: string;
+  nodePods: number;
+  imagePullDelay?: string;
+  kubeletPort: number;
+  nodeMonitorGracePeriod: string;
+}
+
+function parseCount(value: string): number {
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 0) throw new InvalidArgumentError('must be a non-negative integer');
+  return count;
+}
+
+/** Go-style durations as kube flags take them: 500ms, 2s, 1m, 1m30s. */
+function parseDurationMs(value: string): number {
+  const match = /^((?:\d+(?:\.\d+)?(?:ms|s|m|h))+)$/.exec(value.trim());
+  if (!match) throw new InvalidArgumentError('must be a duration such as 500ms, 2s or 1m');
+  let total = 0;
+  for (const part of value.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
+    const amount = Number(part[1]);
+    total += part[2] === 'ms' ? amount : part[2] === 's' ? amount * 1000 : part[2] === 'm' ? amount * 60_000 : amount * 3_600_000;
+  }
+  return total;
+}
+
+function serverOptions(options: ServerCommandOptions) {
+  if (Boolean(options.tlsCertFile) !== Boolean(options.tlsPrivateKeyFile)) {
+    throw new InvalidArgumentError('--tls-cert-file and --tls-private-key-file must be given together');
+  }
+  return {
+    dataDir: path.resolve(options.dataDir),
+    bind: options.bindAddress ?? options.bind ?? DEFAULT_BIND,
+    port: options.securePort ?? options.port ?? DEFAULT_PORT,
+    tlsSans: options.tlsSan,
+    tlsCertFile: options.tlsCertFile,
+    tlsPrivateKeyFile: options.tlsPrivateKeyFile,
+  };
+}
+
+function addServerFlags(command: Command): Command {
+  return command
+    .option('--data-dir <dir>', 'directory for the database, PKI and admin kubeconfig', './data')
+    .addOption(new Option('--bind <address>', `address to listen on (default: ${DEFAULT_BIND})`).conflicts('bindAddress'))
+    .addOption(new Option('--bind-address <address>', 'alias of --bind (kube-apiserver name)').hideHelp())
+    .addOption(new Option('--port <port>', `HTTPS port to listen on (default: ${DEFAULT_PORT})`).argParser(parsePort).conflicts('securePort'))
+    .addOption(new Option('--secure-port <port>', 'alias of --port (kube-apiserver name)').argParser(parsePort).hideHelp())
+    .option('--tls-san <name>', 'extra subject alternative name (IP or DNS) for the serving certificate; repeatable', collect, [] as string[])
+    .option('--tls-cert-file <file>', 'serving certificate (PEM) instead of the generated one')
+    .option('--tls-private-key-file <file>', 'private key (PEM) for --tls-cert-file');
+}
+
+export const registerUpCommand: RegisterSubcommand = (program) => {
+  addServerFlags(program.command('up'))
+    .description('run the API server, the scheduler, simulated nodes and the node lifecycle controller in one process')
+    .option('--nodes <count>', 'number of simulated nodes (node01, node02, ...)', parseCount, 3)
+    .option('--node-cpu <quantity>', 'cpu capacity of each simulated node', '4')
+    .option('--node-memory <quantity>', 'memory capacity of each simulated node', '8Gi')
+    .option('--node-pods <count>', 'pod capacity of each simulated node', parseCount, 110)
+    .option('--image-pull-delay <duration>', 'simulated time per image pull (default: 0.5-2.5s, stable per image)')
+    .option('--kubelet-port <port>', 'port of each simulated kubelet on its loopback address (0: any free port)', parsePort, 10250)
+    .option('--node-monitor-grace-period <duration>', 'time without lease renewal before a node is marked Unknown', '40s')
+    .action(async (options: UpCommandOptions) => {
+      const { startCluster } = await import('./up.ts');
+      const cluster = await startCluster({
+        ...serverOptions(options),
+        nodes: options.nodes,
+        nodeCpu: options.nodeCpu,
+        nodeMemory: options.nodeMemory,
+        nodePods: options.nodePods,
+        imagePullDelayMs: options.imagePullDelay === undefined ? undefined : parseDurationMs(options.imagePullDelay),
+        kubeletPort: options.kubeletPort,
+        nodeMonitorGracePeriodSeconds: parseDurationMs(options.nodeMonitorGracePeriod) / 1000,
+      });
+      console.error(`kubefacade is up: API server ${cluster.apiServer.url}, nodes ${cluster.nodes.join(', ')}`);
+      console.error(`  kubectl --kubeconfig ${cluster.apiServer.adminKubeconfigPath} get nodes`);
+      closeOnSignals(() => cluster.stop());
+    });
+};
+
+export const registerControllersCommand: RegisterSubcommand = (program) => {
+  program.command('controllers')
+    .description('run the node lifecycle controller against an API server')
+    .requiredOption('--kubeconfig <file>', 'kubeconfig with the API server address and credentials')
+    .option('--node-monitor-grace-period <duration>', 'time without lease renewal before a node is marked Unknown', '40s')
+    .action(async (options: { kubeconfig: string; nodeMonitorGracePeriod: string }) => {
+      const { runNodeLifecycleController } = await import('../controllers/node-lifecycle.ts');
+      const controller = await runNodeLifecycleController({
+        kubeconfigPath: path.resolve(options.kubeconfig),
+        gracePeriodSeconds: parseDurationMs(options.nodeMonitorGracePeriod) / 1000,
+      });
+      closeOnSignals(() => controller.stop());
+    });
+};
+
 /** Subcommands in help order. */
-export const SUBCOMMANDS: RegisterSubcommand[] = [registerServerCommand];
+export const SUBCOMMANDS: RegisterSubcommand[] = [
+  registerUpCommand, registerServerCommand, registerSchedulerCommand,
+  (program) => { registerKubeletCommand(program); }, registerControllersCommand,
+];
 
 export function buildCli(subcommands: RegisterSubcommand[] = SUBCOMMANDS): Command {
   const program = new Command('kubefacade')
