@@ -1,8 +1,9 @@
 // metav1.Status errors, worded as kube-apiserver words them (k8s.io/apimachinery/pkg/api/errors).
 // Handlers and the registry throw StatusError; one HTTP middleware encodes it.
 
+/** '' is metav1.StatusReasonUnknown: left out of the encoded Status. */
 export type StatusReason =
-  | 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Invalid' | 'BadRequest' | 'MethodNotAllowed'
+  | '' | 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Invalid' | 'BadRequest' | 'MethodNotAllowed'
   | 'UnsupportedMediaType' | 'NotAcceptable' | 'RequestEntityTooLarge' | 'Expired' | 'Gone'
   | 'Forbidden' | 'Unauthorized' | 'InternalError' | 'Timeout' | 'TooManyRequests' | 'ServiceUnavailable';
 
@@ -24,7 +25,7 @@ export interface StatusDetails {
 export interface Status {
   kind: 'Status';
   apiVersion: 'v1';
-  metadata: Record<string, never> | { resourceVersion?: string };
+  metadata: Record<string, never> | { resourceVersion?: string; continue?: string };
   status: 'Failure' | 'Success';
   message?: string;
   reason?: StatusReason | '';
@@ -43,6 +44,9 @@ export function qualifiedResource(gr: GroupResource): string {
 }
 
 export class StatusError extends Error {
+  /** ListMeta.continue of the Status (an expired continue token's replacement). */
+  listContinue?: string;
+
   constructor(
     readonly code: number,
     readonly reason: StatusReason,
@@ -54,17 +58,17 @@ export class StatusError extends Error {
   }
 
   toStatus(): Status {
-    const status: Status = {
+    // Key order as kube-apiserver encodes a Status; an empty reason and absent details are left out.
+    return {
       kind: 'Status',
       apiVersion: 'v1',
-      metadata: {},
+      metadata: this.listContinue ? { continue: this.listContinue } : {},
       status: 'Failure',
       message: this.message,
-      reason: this.reason,
+      ...(this.reason ? { reason: this.reason } : {}),
+      ...(this.details ? { details: this.details } : {}),
       code: this.code,
     };
-    if (this.details) status.details = this.details;
-    return status;
   }
 }
 
@@ -141,14 +145,24 @@ function formatFieldValue(value: unknown): string {
 export function invalid(kind: string, group: string, name: string, errors: FieldError[]): StatusError {
   const parts = errors.map((e) => `${e.field}: ${e.message}`);
   const joined = parts.length === 1 ? parts[0] : `[${parts.join(', ')}]`;
-  return new StatusError(422, 'Invalid', `${kind} "${name}" is invalid: ${joined}`, {
-    name, group: group || undefined, kind,
+  // errors.NewInvalid prints the GroupKind: `Lease.coordination.k8s.io "x" is invalid: ...`.
+  const qualifiedKind = group ? `${kind}.${group}` : kind;
+  return new StatusError(422, 'Invalid', `${qualifiedKind} "${name}" is invalid: ${joined}`, {
+    name: name || undefined, group: group || undefined, kind,
     causes: errors.map((e) => ({ reason: e.type, message: e.message, field: e.field })),
   });
 }
 
 export function badRequest(message: string): StatusError {
   return new StatusError(400, 'BadRequest', message);
+}
+
+/**
+ * 405 for a method the path has no route for (go-restful's answer, as the apiserver's service error
+ * handler words it through NewGenericServerResponse).
+ */
+export function methodNotAllowed(): StatusError {
+  return new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {});
 }
 
 export function methodNotSupported(gr: GroupResource, verb: string): StatusError {
@@ -176,7 +190,7 @@ export function resourceExpired(message: string): StatusError {
 }
 
 export function forbidden(message: string, gr?: GroupResource, name?: string): StatusError {
-  return new StatusError(403, 'Forbidden', message, gr ? { name, group: gr.group || undefined, kind: gr.resource } : {});
+  return new StatusError(403, 'Forbidden', message, gr ? { name: name || undefined, group: gr.group || undefined, kind: gr.resource } : {});
 }
 
 export function unauthorized(message = 'Unauthorized'): StatusError {

@@ -100,6 +100,17 @@ export interface ResourceStrategy {
 
   /** Whether something besides metadata.finalizers keeps a deleted object (namespaces: spec.finalizers). */
   pendingFinalization?(object: KubeObject): boolean;
+  /**
+   * Set when deleting again an object that awaits finalization is a 409 Conflict with this reason
+   * (namespaces: "The system is ensuring all content is removed from this namespace. ...").
+   */
+  finalizationPendingMessage?: string;
+
+  /**
+   * Store.ReturnDeletedObject: a DELETE that removes the object at once answers with the object
+   * (pods, namespaces) instead of a Success Status naming it.
+   */
+  returnDeletedObject?: boolean;
 
   table: TableConvertor;
 }

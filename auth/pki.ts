@@ -3,7 +3,7 @@
 // Keys come from Node's crypto (native, fast); node-forge only assembles and signs the X.509 structures,
 // because Node has no API to issue certificates.
 
-import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
+import { generateKeyPair, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
@@ -49,15 +49,7 @@ export async function ensurePki(pkiDir: string, options: PkiOptions): Promise<Pk
   if (Boolean(options.certFile) !== Boolean(options.keyFile)) {
     throw new Error('--tls-cert-file and --tls-private-key-file must be given together');
   }
-  await fs.mkdir(pkiDir, { recursive: true, mode: 0o700 });
-  const caCertPath = path.join(pkiDir, 'ca.crt');
-  const caKeyPath = path.join(pkiDir, 'ca.key');
-  let caCertPem = await readIfExists(caCertPath);
-  let caKeyPem = await readIfExists(caKeyPath);
-  if (caCertPem === undefined || caKeyPem === undefined) {
-    ({ certPem: caCertPem, keyPem: caKeyPem } = issueCaCertificate());
-    await writePemPair(caCertPath, caCertPem, caKeyPath, caKeyPem);
-  }
+  const { caCertPem, caKeyPem } = await ensureCertificateAuthority(pkiDir);
 
   if (options.certFile && options.keyFile) {
     return {
@@ -80,10 +72,25 @@ export async function ensurePki(pkiDir: string, options: PkiOptions): Promise<Pk
   return { caCertPem, caKeyPem, servingCertPem, servingKeyPem };
 }
 
+/** The cluster CA (`ca.crt`, `ca.key`), created when missing; the server and `kubefacade kubeconfig` share it. */
+export async function ensureCertificateAuthority(pkiDir: string): Promise<Pick<Pki, 'caCertPem' | 'caKeyPem'>> {
+  await fs.mkdir(pkiDir, { recursive: true, mode: 0o700 });
+  const caCertPath = path.join(pkiDir, 'ca.crt');
+  const caKeyPath = path.join(pkiDir, 'ca.key');
+  let caCertPem = await readIfExists(caCertPath);
+  let caKeyPem = await readIfExists(caKeyPath);
+  if (caCertPem === undefined || caKeyPem === undefined) {
+    ({ certPem: caCertPem, keyPem: caKeyPem } = issueCaCertificate());
+    await writePemPair(caCertPath, caCertPem, caKeyPath, caKeyPem);
+  }
+  return { caCertPem, caKeyPem };
+}
+
 /** A client certificate for x509 client authentication: CN is the user name, each O a group. */
 export function signClientCertificate(
   pki: Pick<Pki, 'caCertPem' | 'caKeyPem'>,
   request: ClientCertificateRequest,
+  keyPair: RsaKeyPair = generateRsaKeyPair(),
 ): IssuedCertificate {
   const subject: forge.pki.CertificateField[] = [
     ...request.organizations.map((organization) => ({ name: 'organizationName', value: organization })),
@@ -93,7 +100,24 @@ export function signClientCertificate(
     { name: 'basicConstraints', cA: false },
     { name: 'keyUsage', critical: true, digitalSignature: true, keyEncipherment: true },
     { name: 'extKeyUsage', clientAuth: true },
-  ]);
+  ], keyPair);
+}
+
+/**
+ * The same, with the key generated on libuv's thread pool: RSA key generation takes up to a second or
+ * two, so several certificates issued together are generated side by side.
+ */
+export async function signClientCertificateAsync(
+  pki: Pick<Pki, 'caCertPem' | 'caKeyPem'>,
+  request: ClientCertificateRequest,
+): Promise<IssuedCertificate> {
+  const keyPair = await new Promise<RsaKeyPair>((resolve, reject) => {
+    generateKeyPair('rsa', RSA_KEY_OPTIONS, (err, publicKey, privateKey) => {
+      if (err) reject(err);
+      else resolve({ publicKeyPem: publicKey, privateKeyPem: privateKey });
+    });
+  });
+  return signClientCertificate(pki, request, keyPair);
 }
 
 function issueCaCertificate(): IssuedCertificate {
@@ -126,9 +150,10 @@ function issueLeaf(
   subject: forge.pki.CertificateField[],
   days: number,
   extensions: object[],
+  keyPair: RsaKeyPair = generateRsaKeyPair(),
 ): IssuedCertificate {
   const caCert = forge.pki.certificateFromPem(ca.caCertPem);
-  const { publicKeyPem, privateKeyPem } = generateRsaKeyPair();
+  const { publicKeyPem, privateKeyPem } = keyPair;
   const cert = newCertificate(publicKeyPem, days);
   cert.setSubject(subject);
   cert.setIssuer(caCert.subject.attributes);
@@ -155,13 +180,20 @@ function newCertificate(publicKeyPem: string, days: number): forge.pki.Certifica
   return cert;
 }
 
-function generateRsaKeyPair(): { publicKeyPem: string; privateKeyPem: string } {
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    // PKCS#1 ("BEGIN RSA PRIVATE KEY"): what node-forge reads and what kubeadm writes.
-    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-  });
+interface RsaKeyPair {
+  publicKeyPem: string;
+  privateKeyPem: string;
+}
+
+const RSA_KEY_OPTIONS = {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+  // PKCS#1 ("BEGIN RSA PRIVATE KEY"): what node-forge reads and what kubeadm writes.
+  privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+} as const;
+
+function generateRsaKeyPair(): RsaKeyPair {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', RSA_KEY_OPTIONS);
   return { publicKeyPem: publicKey, privateKeyPem: privateKey };
 }
 

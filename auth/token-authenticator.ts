@@ -1,14 +1,11 @@
-// Bearer-token authentication against a fixed table (kube-apiserver's --token-auth-file authenticator).
-// Every authenticator answers the same question (request header → user or "not mine"), so several can be
-// chained: the first that recognises the credential wins, as in k8s.io/apiserver's union authenticator.
+// Bearer-token authentication against a fixed table: kube-apiserver's --token-auth-file authenticator,
+// and the admin token. A token that is in no table is "not mine", so the next authenticator may try it.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { UNRECOGNISED, type AuthenticationRequest, type AuthenticationResult, type RequestAuthenticator } from './authenticator.ts';
 import type { UserInfo } from './user.ts';
 
-export interface RequestAuthenticator {
-  /** The user the Authorization header identifies, or undefined when this authenticator does not recognise it. */
-  authenticate(authorizationHeader: string | undefined): UserInfo | undefined;
-}
+export { UnionAuthenticator } from './authenticator.ts';
 
 export interface StaticTokenEntry {
   token: string;
@@ -28,32 +25,22 @@ export class StaticTokenAuthenticator implements RequestAuthenticator {
   private readonly entries: { digest: Buffer; user: UserInfo }[];
 
   constructor(entries: StaticTokenEntry[]) {
-    this.entries = entries.map((entry) => ({ digest: digest(entry.token), user: entry.user }));
+    // A later entry for the same token replaces an earlier one, as the token file's map does.
+    const byToken = new Map<string, UserInfo>();
+    for (const entry of entries) byToken.set(entry.token, entry.user);
+    this.entries = [...byToken].map(([token, user]) => ({ digest: digest(token), user }));
   }
 
-  authenticate(authorizationHeader: string | undefined): UserInfo | undefined {
-    const token = bearerToken(authorizationHeader);
-    if (token === undefined) return undefined;
+  authenticate(request: AuthenticationRequest): AuthenticationResult {
+    const token = bearerToken(request.authorization);
+    if (token === undefined) return UNRECOGNISED;
     const candidate = digest(token);
     let found: UserInfo | undefined;
     // Compare against every entry (no early exit) so timing does not reveal which entry matched.
     for (const entry of this.entries) {
       if (timingSafeEqual(entry.digest, candidate) && found === undefined) found = entry.user;
     }
-    return found;
-  }
-}
-
-/** Tries each authenticator in order; the first that recognises the credential decides. */
-export class UnionAuthenticator implements RequestAuthenticator {
-  constructor(private readonly authenticators: RequestAuthenticator[]) {}
-
-  authenticate(authorizationHeader: string | undefined): UserInfo | undefined {
-    for (const authenticator of this.authenticators) {
-      const user = authenticator.authenticate(authorizationHeader);
-      if (user) return user;
-    }
-    return undefined;
+    return found ? { status: 'authenticated', user: found } : UNRECOGNISED;
   }
 }
 

@@ -3,13 +3,14 @@
 // the node.kubernetes.io/unreachable NoSchedule and NoExecute taints; the taints go once Ready is True again.
 // Pods are not evicted and not marked NotReady here (kube-controller-manager's taint-based eviction is not modelled).
 import {
-  CoordinationV1Api, CoreV1Api, KubeConfig, ListWatch, PatchStrategy, Watch, setHeaderOptions,
+  CoordinationV1Api, CoreV1Api, ListWatch, PatchStrategy, Watch, setHeaderOptions,
   type CoreV1Event, type Informer, type KubernetesObject, type V1Lease, type V1Node,
 } from '@kubernetes/client-node';
 import {
   isSilent, markConditionsUnknown, observeNode, reconcileTaints,
   type Condition, type HealthObservation, type Taint,
 } from './node-health.ts';
+import { loadKubeConfig } from '../clients/keep-alive-kubeconfig.ts';
 
 export interface ControllerLogger {
   info(message: string): void;
@@ -87,8 +88,7 @@ export async function runNodeLifecycleController(options: NodeLifecycleOptions):
   };
   const gracePeriodMs = (options.gracePeriodSeconds ?? 40) * 1000;
   const monitorPeriodMs = (options.monitorPeriodSeconds ?? 5) * 1000;
-  const config = new KubeConfig();
-  config.loadFromFile(options.kubeconfigPath);
+  const config = loadKubeConfig(options.kubeconfigPath);
   const core = config.makeApiClient(CoreV1Api);
   const coordination = config.makeApiClient(CoordinationV1Api);
   const watch = new Watch(config);
@@ -123,10 +123,13 @@ export async function runNodeLifecycleController(options: NodeLifecycleOptions):
     const observation = observeNode(observations.get(name), instant(lease?.spec?.renewTime), instant(ready?.lastHeartbeatTime), nowMs);
     observations.set(name, observation);
     let readyStatus = ready?.status;
+    let resourceVersion = node.metadata?.resourceVersion;
     if (isSilent(observation, nowMs, gracePeriodMs)) {
       const unknown = markConditionsUnknown(conditions, nowMs);
       if (unknown) {
-        await core.patchNodeStatus({ name, body: { status: { conditions: unknown } } }, MERGE_PATCH);
+        const updated = await core.patchNodeStatus({ name, body: { status: { conditions: unknown } } }, MERGE_PATCH);
+        // The taint update below is conditional on the node's version; ours just changed it.
+        resourceVersion = updated.metadata?.resourceVersion;
         logger.info(`node ${name} stopped posting status; conditions set to Unknown`);
         if (readyStatus === 'True') await recordNotReady(node).catch((error: unknown) => logger.warn(`event for node ${name}: ${String(error)}`));
         readyStatus = 'Unknown';
@@ -135,7 +138,7 @@ export async function runNodeLifecycleController(options: NodeLifecycleOptions):
     const taints = reconcileTaints(plainTaints(node), readyStatus, nowMs);
     if (taints) {
       // resourceVersion makes this an optimistic update: a concurrent taint change wins and we retry next period.
-      await core.patchNode({ name, body: { metadata: { resourceVersion: node.metadata?.resourceVersion }, spec: { taints } } }, MERGE_PATCH);
+      await core.patchNode({ name, body: { metadata: { resourceVersion }, spec: { taints } } }, MERGE_PATCH);
       logger.info(`node ${name} taints now: ${taints.map((taint) => `${taint.key}:${taint.effect}`).join(', ') || 'none'}`);
     }
   };
@@ -158,6 +161,7 @@ export async function runNodeLifecycleController(options: NodeLifecycleOptions):
     async stop() {
       clearInterval(timer);
       await Promise.all(stoppers.map((stop) => stop()));
+      config.closeConnections();
     },
   };
 }

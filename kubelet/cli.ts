@@ -1,8 +1,10 @@
 // `kubefacade kubelet …`: the commander definition the main CLI mounts (server/cli.ts adds it with
 // registerKubeletCommand(program)). Runs until SIGINT/SIGTERM.
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parseDurationMs } from './container-behaviour.ts';
 import { runKubelets } from './index.ts';
+import { parseNodeLabels, parseRegistrationTaints, type RegistrationTaint } from './node-object.ts';
 
 function duration(value: string): number {
   const ms = parseDurationMs(value);
@@ -21,23 +23,30 @@ export function registerKubeletCommand(program: Command): Command {
     .command('kubelet')
     .description('run simulated kubelets (nodes) against an API server')
     .requiredOption('--kubeconfig <file>', 'kubeconfig of the API server to register with')
+    .option('--node-kubeconfig-dir <dir>', 'per-node credentials: each node writes with <dir>/<node>.kubeconfig (system:node:<node>)')
     .option('--nodes <count>', 'number of simulated nodes', integer, 3)
     .option('--name-prefix <prefix>', 'node names are <prefix>01, <prefix>02 …', 'node')
     .option('--first-index <n>', 'index of the first node (for several kubelet processes)', integer, 1)
     .option('--cpu <quantity>', 'cpu capacity per node', '4')
     .option('--memory <quantity>', 'memory capacity per node', '8Gi')
     .option('--pods <count>', 'pod capacity per node', integer, 110)
+    .option('--node-labels <labels>', 'labels to add when registering the nodes: key=value,key2=value2', parseNodeLabels)
+    .option('--register-with-taints <taints>', 'taints to register the nodes with: key=value:Effect,key:Effect', parseRegistrationTaints)
     .option('--image-pull-delay <duration>', 'simulated time per image pull (default: 0.5-2.5s, stable per image)', duration)
     .option('--kubelet-port <port>', 'HTTPS port of each node\'s endpoint on its loopback IP (0: any)', integer, 10250)
     .option('--node-lease-renew-interval <duration>', 'lease renewal period', duration, 10_000)
     .option('--node-status-update-frequency <duration>', 'node status check period', duration, 10_000)
     .action(async (options: {
-      kubeconfig: string; nodes: number; namePrefix: string; firstIndex: number; cpu: string; memory: string; pods: number;
+      kubeconfig: string; nodeKubeconfigDir?: string; nodes: number; namePrefix: string; firstIndex: number; cpu: string; memory: string; pods: number;
+      nodeLabels?: Record<string, string>; registerWithTaints?: RegistrationTaint[];
       imagePullDelay?: number; kubeletPort: number; nodeLeaseRenewInterval: number; nodeStatusUpdateFrequency: number;
     }) => {
       const running = await runKubelets({
-        kubeconfigPath: options.kubeconfig, nodeCount: options.nodes, namePrefix: options.namePrefix, firstIndex: options.firstIndex,
-        cpu: options.cpu, memory: options.memory, pods: options.pods, imagePullDelayMs: options.imagePullDelay,
+        kubeconfigPath: options.kubeconfig,
+        nodeKubeconfig: options.nodeKubeconfigDir ? (node) => join(options.nodeKubeconfigDir!, `${node}.kubeconfig`) : undefined,
+        nodeCount: options.nodes, namePrefix: options.namePrefix, firstIndex: options.firstIndex,
+        cpu: options.cpu, memory: options.memory, pods: options.pods,
+        nodeLabels: options.nodeLabels, registerWithTaints: options.registerWithTaints, imagePullDelayMs: options.imagePullDelay,
         kubeletPort: options.kubeletPort, leaseRenewIntervalMs: options.nodeLeaseRenewInterval,
         statusUpdateIntervalMs: options.nodeStatusUpdateFrequency,
       });

@@ -1,6 +1,10 @@
 // Runs many simulated kubelets in one process. All nodes share one pod watch (`spec.nodeName!=`, filtered here by
 // node name) and one node watch: a thousand nodes cost two API connections, not two thousand, and the API server
 // serialises each pod event once for this process instead of once per node.
+// With per-node credentials (nodeKubeconfig), each node writes as itself (`system:node:<name>`), so the API server's
+// Node authorizer and NodeRestriction confine it to its own Node, Lease and pods; the two shared watches stay on the
+// process's own kubeconfig, whose identity only needs to read nodes and pods. A single node needs no second
+// identity: it lists and watches only its own Node and pods, as a real kubelet does.
 import { ListWatch, Watch, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { KUBELET_BACKOFF } from './crash-loop-backoff.ts';
 import { EventRecorder } from './event-recorder.ts';
@@ -8,6 +12,7 @@ import type { ImagePullDelay } from './images.ts';
 import { connect } from './kube-client.ts';
 import { nodeLoopbackIp, nodeName, nodePodCidr } from './node-addressing.ts';
 import { NodeAgent, type NodeAgentTiming } from './node-agent.ts';
+import type { RegistrationTaint } from './node-object.ts';
 import type { Logger } from './pod-worker.ts';
 import { keepInformerRunning, type InformerKeeper } from './resilient-informer.ts';
 import { createKubeletServingCert } from './serving-cert.ts';
@@ -16,7 +21,10 @@ export type { Logger } from './pod-worker.ts';
 export { EXIT_AFTER_ANNOTATION, EXIT_CODE_ANNOTATION } from './container-behaviour.ts';
 
 export interface RunKubeletsOptions {
+  /** The process's connection: the shared node and pod watches (and everything, without nodeKubeconfig). */
   kubeconfigPath: string;
+  /** Per-node credentials: the kubeconfig each node writes with (its own `system:node:<name>` identity). */
+  nodeKubeconfig?: (nodeName: string) => string;
   nodeCount: number;
   /** Node names are `<prefix><two-digit index>`: node01, node02 … */
   namePrefix?: string;
@@ -25,6 +33,10 @@ export interface RunKubeletsOptions {
   cpu?: string;
   memory?: string;
   pods?: number;
+  /** Extra labels every node registers with (the kubelet's --node-labels). */
+  nodeLabels?: Record<string, string>;
+  /** Taints every node registers with (the kubelet's --register-with-taints). */
+  registerWithTaints?: RegistrationTaint[];
   /** Simulated pull time per image; default 0.5–2.5 s, stable per image. */
   imagePullDelayMs?: ImagePullDelay;
   leaseRenewIntervalMs?: number;
@@ -57,6 +69,7 @@ export async function runKubelets(options: RunKubeletsOptions): Promise<RunningK
   const logger = options.logger ?? consoleLogger;
   const clients = connect(options.kubeconfigPath);
   const events = new EventRecorder(clients.core, 'kubelet', logger);
+  const recorders = [events];
   const firstIndex = options.firstIndex ?? 1;
   const timing: NodeAgentTiming = {
     leaseRenewIntervalMs: options.leaseRenewIntervalMs ?? 10_000,
@@ -78,16 +91,28 @@ export async function runKubelets(options: RunKubeletsOptions): Promise<RunningK
       internalIp: nodeLoopbackIp(index), podCidr: nodePodCidr(index),
       kubeletPort: options.kubeletPort ?? 10250,
       cpu: options.cpu ?? '4', memory: options.memory ?? '8Gi', pods: options.pods ?? 110,
+      extraLabels: options.nodeLabels, taints: options.registerWithTaints,
     };
   });
   const cert = createKubeletServingCert({ names: specs.map((s) => s.name), ips: specs.map((s) => s.internalIp) });
 
   const watch = new Watch(clients.config);
-  const nodeInformer = new ListWatch<V1Node>('/api/v1/nodes', watch, () => clients.core.listNode(), false);
+  // One node reads only its own Node object (all a node identity may read); many share the process's view.
+  const nodeSelector = specs.length === 1 ? `metadata.name=${specs[0].name}` : undefined;
+  const nodeInformer = new ListWatch<V1Node>('/api/v1/nodes', watch,
+    () => clients.core.listNode(nodeSelector ? { fieldSelector: nodeSelector } : {}), false, undefined, nodeSelector);
   const agents = new Map<string, NodeAgent>();
   for (const spec of specs) {
+    let nodeClients = clients;
+    let nodeEvents = events;
+    if (options.nodeKubeconfig) {
+      // Bearer tokens travel per request: every node identity can share the process's connections.
+      nodeClients = connect(options.nodeKubeconfig(spec.name), clients.config.pool);
+      nodeEvents = new EventRecorder(nodeClients.core, 'kubelet', logger);
+      recorders.push(nodeEvents);
+    }
     agents.set(spec.name, new NodeAgent({
-      spec, clients, events, cert, imagePullDelay: options.imagePullDelayMs, timing, logger,
+      spec, clients: nodeClients, events: nodeEvents, cert, imagePullDelay: options.imagePullDelayMs, timing, logger,
       cachedNode: (name) => nodeInformer.get(name),
     }));
   }
@@ -125,7 +150,8 @@ export async function runKubelets(options: RunKubeletsOptions): Promise<RunningK
     async stop() {
       await Promise.all(keepers.map((keeper) => keeper.stop()));
       await Promise.all([...agents.values()].map((agent) => agent.stop()));
-      await events.flush();
+      await Promise.all(recorders.map((recorder) => recorder.flush()));
+      clients.config.closeConnections();
     },
   };
 }

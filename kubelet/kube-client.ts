@@ -1,15 +1,16 @@
 // The kubelet's connection to the API server: a kubeconfig file and the typed client-node APIs it needs.
-import { CoordinationV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { loadKubeConfig, type AgentPool, type KeepAliveKubeConfig } from '../clients/keep-alive-kubeconfig.ts';
 
 export interface KubeletClients {
-  config: KubeConfig;
+  config: KeepAliveKubeConfig;
   core: CoreV1Api;
   coordination: CoordinationV1Api;
 }
 
-export function connect(kubeconfigPath: string): KubeletClients {
-  const config = new KubeConfig();
-  config.loadFromFile(kubeconfigPath);
+/** `pool`: share connections with other clients (per-node identities of one process). */
+export function connect(kubeconfigPath: string, pool?: AgentPool): KubeletClients {
+  const config = loadKubeConfig(kubeconfigPath, pool);
   return { config, core: config.makeApiClient(CoreV1Api), coordination: config.makeApiClient(CoordinationV1Api) };
 }
 

@@ -49,6 +49,7 @@ export class NodeAgent implements PodSink {
   private lastStatusPostMs = 0;
   private lastImagesPosted = '';
   private registering?: Promise<void>;
+  private renewing?: Promise<void>;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
 
@@ -82,9 +83,7 @@ export class NodeAgent implements PodSink {
     this.nodeEvent(nodeEvents.statusIsNow(this.name, 'NodeReady'));
     await this.renewLease().catch((error: unknown) => this.options.logger.warn(`node ${this.name}: lease: ${String(error)}`));
     const { timing } = this.options;
-    this.timers.push(setInterval(() => void this.renewLease().catch((error: unknown) => {
-      if (!this.stopped) this.options.logger.warn(`node ${this.name}: lease renewal failed: ${String(error)}`);
-    }), timing.leaseRenewIntervalMs));
+    this.timers.push(setInterval(() => this.renewLeaseUnlessInFlight(), timing.leaseRenewIntervalMs));
     this.timers.push(setInterval(() => void this.postStatusIfDue(false), timing.statusUpdateIntervalMs));
   }
 
@@ -182,6 +181,21 @@ export class NodeAgent implements PodSink {
       spec: { holderIdentity: this.name, leaseDurationSeconds: NODE_LEASE_DURATION_SECONDS, renewTime: microTime() },
     };
     return body as V1Lease;
+  }
+
+  /**
+   * One renewal at a time, as the kubelet's lease controller loop does: when the API server is slow, a timer tick
+   * that overlapped the previous renewal would replace the same resourceVersion and fail with a conflict.
+   */
+  private renewLeaseUnlessInFlight(): void {
+    if (this.renewing) return;
+    this.renewing = this.renewLease()
+      .catch((error: unknown) => {
+        if (!this.stopped) this.options.logger.warn(`node ${this.name}: lease renewal failed: ${String(error)}`);
+      })
+      .finally(() => {
+        this.renewing = undefined;
+      });
   }
 
   /** Renews with an update of the last lease seen (the kubelet's way); creates it when missing. */

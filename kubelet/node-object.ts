@@ -19,6 +19,41 @@ export interface SimulatedNodeSpec {
   cpu: string;
   memory: string;
   pods: number;
+  /** --node-labels: added to the kubelet's own labels at registration. */
+  extraLabels?: Record<string, string>;
+  /** --register-with-taints: the node is created with these taints. */
+  taints?: RegistrationTaint[];
+}
+
+export interface RegistrationTaint {
+  key: string;
+  value?: string;
+  effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+}
+
+/**
+ * Parses the kubelet's --register-with-taints form, `key=value:Effect` or `key:Effect`, comma-separated.
+ * Throws on anything else so a typo does not silently register an untainted node.
+ */
+export function parseRegistrationTaints(value: string): RegistrationTaint[] {
+  return value.split(',').map((item) => item.trim()).filter(Boolean).map((item) => {
+    const match = /^([^=:]+)(?:=([^:]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/.exec(item);
+    if (!match) throw new Error(`invalid taint "${item}" (use key=value:Effect or key:Effect)`);
+    const taint: RegistrationTaint = { key: match[1], effect: match[3] as RegistrationTaint['effect'] };
+    if (match[2] !== undefined && match[2] !== '') taint.value = match[2];
+    return taint;
+  });
+}
+
+/** Parses --node-labels, `key=value` pairs, comma-separated. */
+export function parseNodeLabels(value: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const item of value.split(',').map((entry) => entry.trim()).filter(Boolean)) {
+    const equals = item.indexOf('=');
+    if (equals <= 0) throw new Error(`invalid label "${item}" (use key=value)`);
+    labels[item.slice(0, equals)] = item.slice(equals + 1);
+  }
+  return labels;
 }
 
 /** Hard eviction threshold the kubelet subtracts from allocatable memory by default (memory.available<100Mi). */
@@ -166,14 +201,14 @@ export function composeNodeForRegistration(spec: SimulatedNodeSpec, nowMs: numbe
     kind: 'Node',
     metadata: {
       name: spec.name,
-      labels: nodeLabels(spec.name),
+      labels: { ...spec.extraLabels, ...nodeLabels(spec.name) },
       annotations: {
         'node.alpha.kubernetes.io/ttl': '0',
         'volumes.kubernetes.io/controller-managed-attach-detach': 'true',
         'kubefacade.io/simulated': 'true',
       },
     },
-    spec: { podCIDR: spec.podCidr, podCIDRs: [spec.podCidr] },
+    spec: { podCIDR: spec.podCidr, podCIDRs: [spec.podCidr], ...(spec.taints?.length ? { taints: spec.taints.map((taint) => ({ ...taint })) } : {}) },
     status: composeNodeStatus({ spec, images: [], nowMs }),
   };
 }

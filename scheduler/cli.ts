@@ -2,8 +2,9 @@
 // CLI by server/cli.ts's SUBCOMMANDS list (this folder imports nothing from server/).
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
+import { addLeaderElectionFlags, leaderElectionFromFlags, type LeaderElectionFlags } from '../clients/leader-election-flags.ts';
 
-interface SchedulerCommandOptions {
+interface SchedulerCommandOptions extends LeaderElectionFlags {
   kubeconfig: string;
   schedulerName: string;
   percentageOfNodesToScore: number;
@@ -17,7 +18,7 @@ function parseNonNegativeInteger(value: string): number {
 }
 
 export function registerSchedulerCommand(program: Command): void {
-  program.command('scheduler')
+  addLeaderElectionFlags(program.command('scheduler'), 'kube-scheduler')
     .description('run the bundled scheduler against an API server (kube-scheduler default plugins)')
     .requiredOption('--kubeconfig <file>', 'kubeconfig with the API server address and credentials')
     .option('--scheduler-name <name>', 'schedule pods whose spec.schedulerName is this', 'default-scheduler')
@@ -25,12 +26,19 @@ export function registerSchedulerCommand(program: Command): void {
     .option('--parallelism <n>', 'bindings in flight at once', parseNonNegativeInteger, 16)
     .action(async (options: SchedulerCommandOptions) => {
       const { runScheduler } = await import('./index.ts');
-      const scheduler = await runScheduler({
-        kubeconfigPath: path.resolve(options.kubeconfig),
+      const kubeconfigPath = path.resolve(options.kubeconfig);
+      const run = () => runScheduler({
+        kubeconfigPath,
         schedulerName: options.schedulerName,
         percentageOfNodesToScore: options.percentageOfNodesToScore,
         parallelism: options.parallelism,
       });
+      // With --leader-elect only the holder of the kube-system/kube-scheduler Lease schedules.
+      const election = leaderElectionFromFlags(options, kubeconfigPath);
+      const { runLeaderElected } = await import('../clients/leader-election.ts');
+      const scheduler = election
+        ? runLeaderElected({ ...election, logger: { info: (m) => console.error(`scheduler: ${m}`), warn: (m) => console.error(`scheduler: ${m}`) } }, run)
+        : await run();
       let stopping = false;
       const onSignal = (): void => {
         if (stopping) return;

@@ -16,19 +16,20 @@ interface Observation {
   name: string;
   namespace: string;
   count: number;
-  firstTimestamp: Date;
+  firstTimestamp: string;
 }
 
 const MAX_REMEMBERED_EVENTS = 4096;
 
-/** RFC 3339 with second precision, as metav1.Time serialises. */
-function nowToTheSecond(now: Date): Date {
-  return new Date(Math.floor(now.getTime() / 1000) * 1000);
+/** RFC 3339 with second precision, as metav1.Time serialises (a Date would go out with milliseconds). */
+function rfc3339(at: Date): string {
+  return at.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 export class EventRecorder {
   private readonly observations = new Map<string, Observation>();
   private readonly instance: string;
+  private lastNanos = 0n;
 
   constructor(
     private readonly coreApi: EventSink,
@@ -39,8 +40,23 @@ export class EventRecorder {
     this.instance = `${component}-${os.hostname()}`;
   }
 
-  /** Records an event about a pod; never throws (events are best effort, as in client-go). */
-  async recordPodEvent(pod: V1Pod, type: 'Normal' | 'Warning', reason: string, action: string, message: string): Promise<void> {
+  /**
+   * `<object>.<hex nanoseconds>` as client-go names events: fixed-width hex of the wall clock, so the API server's
+   * name-ordered lists (and `kubectl describe`'s stable sort of same-second events) follow the order they happened in.
+   */
+  private nextName(objectName: string, at: Date): string {
+    let nanos = BigInt(at.getTime()) * 1_000_000n;
+    if (nanos <= this.lastNanos) nanos = this.lastNanos + 1n;
+    this.lastNanos = nanos;
+    return `${objectName}.${nanos.toString(16)}`;
+  }
+
+  /**
+   * Records an event about a pod; never throws (events are best effort, as in client-go). `observedAt` lets the
+   * caller date the event when it happened rather than when the write goes out (see the Scheduled event).
+   */
+  async recordPodEvent(pod: V1Pod, type: 'Normal' | 'Warning', reason: string, action: string, message: string,
+    observedAt: Date = this.clock()): Promise<void> {
     const namespace = pod.metadata?.namespace ?? 'default';
     const involvedObject = {
       kind: 'Pod',
@@ -51,14 +67,14 @@ export class EventRecorder {
       resourceVersion: pod.metadata?.resourceVersion,
     };
     const key = [this.component, 'Pod', namespace, involvedObject.name, involvedObject.uid, type, reason, message].join('\u0000');
-    const now = nowToTheSecond(this.clock());
+    const now = rfc3339(observedAt);
     const previous = this.observations.get(key);
     try {
       if (previous) {
         const count = previous.count + 1;
         try {
           await this.coreApi.patchNamespacedEvent(
-            { name: previous.name, namespace: previous.namespace, body: { count, lastTimestamp: now.toISOString(), message } },
+            { name: previous.name, namespace: previous.namespace, body: { count, lastTimestamp: now, message } },
             setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
           );
           this.remember(key, { ...previous, count });
@@ -68,10 +84,10 @@ export class EventRecorder {
           if ((err as { code?: number }).code !== 404) throw err;
         }
       }
-      const body: CoreV1Event = {
+      const body = {
         apiVersion: 'v1',
         kind: 'Event',
-        metadata: { name: `${involvedObject.name}.${(BigInt(now.getTime()) * 1_000_000n + process.hrtime.bigint() % 1_000_000n).toString(16)}`, namespace },
+        metadata: { name: this.nextName(involvedObject.name ?? '', observedAt), namespace },
         involvedObject,
         reason,
         message,
@@ -84,8 +100,9 @@ export class EventRecorder {
         lastTimestamp: now,
         count: 1,
       };
-      const created = await this.coreApi.createNamespacedEvent({ namespace, body });
-      this.remember(key, { name: created.metadata?.name ?? body.metadata.name!, namespace, count: 1, firstTimestamp: now });
+      // Timestamps go out as strings (metav1.Time's wire form); client-node passes strings through unchanged.
+      const created = await this.coreApi.createNamespacedEvent({ namespace, body: body as unknown as CoreV1Event });
+      this.remember(key, { name: created.metadata?.name ?? body.metadata.name, namespace, count: 1, firstTimestamp: now });
     } catch (err) {
       this.logger.error('could not record event', { reason, pod: `${namespace}/${involvedObject.name}`, error: String(err) });
     }

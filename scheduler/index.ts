@@ -1,8 +1,9 @@
 // The bundled scheduler: an ordinary API client (kubeconfig + client-node) that watches pending pods,
 // nodes and assigned pods, decides placements one pod at a time, and binds asynchronously.
 import {
-  CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Node, type V1Pod, type V1PodCondition,
+  CoreV1Api, PatchStrategy, setHeaderOptions, type V1Node, type V1Pod,
 } from '@kubernetes/client-node';
+import { loadKubeConfig } from '../clients/keep-alive-kubeconfig.ts';
 import { SchedulingAlgorithm } from './algorithm.ts';
 import { isTerminal, SchedulerCache } from './cache.ts';
 import { EventRecorder, type EventLogger } from './event-recorder.ts';
@@ -48,8 +49,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
   const schedulerName = options.schedulerName ?? 'default-scheduler';
   const logger = options.logger ?? consoleLogger;
   const maxBindingsInFlight = Math.max(1, options.parallelism ?? 16);
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(options.kubeconfigPath);
+  const kubeConfig = loadKubeConfig(options.kubeconfigPath);
   const coreApi = kubeConfig.makeApiClient(CoreV1Api);
   const cache = new SchedulerCache();
   const queue = new SchedulingQueue();
@@ -113,6 +113,9 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
     const pod = queued.pod;
     const namespace = pod.metadata?.namespace ?? 'default';
     const name = pod.metadata?.name ?? '';
+    // Dated before the binding goes out: the kubelet can only act (and record Pulling …) once the binding is stored,
+    // so the Scheduled event always sorts first in `kubectl describe`, even when both fall in the same second.
+    const decidedAt = new Date();
     try {
       await coreApi.createNamespacedPodBinding({
         name,
@@ -125,7 +128,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
         },
       });
       queue.done(queued);
-      await recorder.recordPodEvent(pod, 'Normal', 'Scheduled', 'Binding', `Successfully assigned ${namespace}/${name} to ${nodeName}`);
+      await recorder.recordPodEvent(pod, 'Normal', 'Scheduled', 'Binding', `Successfully assigned ${namespace}/${name} to ${nodeName}`, decidedAt);
     } catch (err) {
       cache.forgetPod(pod);
       logger.error('binding failed', { pod: `${namespace}/${name}`, node: nodeName, error: String(err) });
@@ -143,16 +146,19 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
     const existing = (pod.status?.conditions ?? []).find((c) => c.type === 'PodScheduled');
     if (existing && existing.status === 'False' && existing.reason === 'Unschedulable' && existing.message === message) return;
     const sameStatus = existing?.status === 'False';
-    const condition: V1PodCondition = {
+    const transition = sameStatus && existing?.lastTransitionTime ? new Date(existing.lastTransitionTime) : new Date();
+    // metav1.Time goes on the wire with second precision; a Date would be sent with milliseconds.
+    const condition = {
       type: 'PodScheduled',
       status: 'False',
       reason: 'Unschedulable',
       message,
-      lastTransitionTime: sameStatus && existing?.lastTransitionTime ? existing.lastTransitionTime : new Date(Math.floor(Date.now() / 1000) * 1000),
+      lastProbeTime: null,
+      lastTransitionTime: transition.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     };
     try {
       await coreApi.patchNamespacedPodStatus(
-        { name, namespace, body: { status: { conditions: [{ ...condition, lastProbeTime: null }] } } },
+        { name, namespace, body: { status: { conditions: [condition] } } },
         setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
       );
     } catch (err) {
@@ -218,6 +224,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
       await Promise.all(informers.map((informer) => informer.stop()));
       await loop;
       await Promise.allSettled([...background]);
+      kubeConfig.closeConnections();
     },
   };
 }

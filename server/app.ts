@@ -1,16 +1,18 @@
-// The express application: authenticate, parse the request into RequestInfo, then serve either a
-// non-resource path (version, health, discovery, OpenAPI) or a resource request through the
-// registry. Every error leaves as a metav1.Status.
+// The express application: the security filters (server/security-middleware.ts: audit, authenticate,
+// impersonate, authorize), then serve either a non-resource path (version, health, discovery, OpenAPI),
+// a review (create-only, never stored), or a resource request through the registry. Every error leaves
+// as a metav1.Status.
 
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { StatusError, internalError, pathNotFound, unauthorized } from '../api/errors.ts';
+import { StatusError, internalError, pathNotFound } from '../api/errors.ts';
 import type { ApiRegistry } from '../api/registry/registry.ts';
-import type { RequestAuthenticator } from '../auth/token-authenticator.ts';
-import type { UserInfo } from '../auth/user.ts';
+import { findReviewEndpoint } from '../auth/reviews/index.ts';
+import type { RequestSecurity } from '../auth/security.ts';
 import { openApiV2Document, openApiV3Document, openApiV3ResponsePlan, openApiV3RootDocument } from '../api/openapi/documents.ts';
 import type { DiscoveryDocuments, SerialisedDocument } from './discovery.ts';
-import { parseRequestInfo, type RequestInfo } from './request-info.ts';
 import { handleResourceRequest, readBody, type HandlerContext } from './resource-handler.ts';
+import { handleReview } from './review-handler.ts';
+import { noteErrorStatus, securityMiddleware } from './security-middleware.ts';
 import { handleBindingsResource, type SubresourceHandlers } from './subresources.ts';
 import { serverVersion } from './version.ts';
 
@@ -20,18 +22,11 @@ export interface RequestLogger {
 
 export interface AppOptions {
   registry: ApiRegistry;
-  authenticator: RequestAuthenticator;
+  security: RequestSecurity;
   discovery: DiscoveryDocuments;
   subresources: SubresourceHandlers;
   handler: HandlerContext['options'];
   log?: RequestLogger;
-}
-
-declare module 'express-serve-static-core' {
-  interface Request {
-    kubeUser?: UserInfo;
-    requestInfo?: RequestInfo;
-  }
 }
 
 export function createApp(options: AppOptions): express.Express {
@@ -49,18 +44,20 @@ export function createApp(options: AppOptions): express.Express {
         latencyMs: Number(process.hrtime.bigint() - started) / 1e6, user: req.kubeUser?.username ?? '',
       }));
     }
-    const user = options.authenticator.authenticate(req.headers.authorization);
-    if (!user) return next(unauthorized());
-    req.kubeUser = user;
-    const url = new URL(req.originalUrl, 'http://localhost');
-    req.requestInfo = parseRequestInfo(req.method, url.pathname, url.searchParams);
     next();
   });
+  app.use(securityMiddleware(options.security));
 
   app.use(async (req: Request, res: Response, next: NextFunction) => {
     try {
       const info = req.requestInfo!;
       if (info.isResourceRequest) {
+        const review = findReviewEndpoint(info.apiGroup, info.apiVersion, info.resource);
+        if (review) {
+          const { authentication, authorizer, ruleResolver } = options.security;
+          await handleReview(req, res, info, review, { user: req.kubeUser!, authentication, authorizer, ruleResolver }, options.handler.maxRequestBodyBytes);
+          return;
+        }
         if (info.apiGroup === '' && info.resource === 'bindings' && !info.name) {
           const pods = options.registry.lookup('', info.apiVersion, 'pods');
           if (!pods || info.verb !== 'create' || !info.namespace) throw pathNotFound();
@@ -86,7 +83,9 @@ export function createApp(options: AppOptions): express.Express {
       res.destroy();
       return;
     }
-    res.status(status.code).setHeader('Content-Type', 'application/json').send(JSON.stringify(status.toStatus()));
+    const body = status.toStatus();
+    noteErrorStatus(res, body);
+    res.status(status.code).setHeader('Content-Type', 'application/json').send(JSON.stringify(body));
   });
   return app;
 }
@@ -105,7 +104,9 @@ function sendDocument(req: Request, res: Response, doc: SerialisedDocument): voi
     res.status(304).end();
     return;
   }
-  res.status(200).send(doc.body);
+  // A Buffer keeps express from rewriting the Content-Type (it would add "; charset=utf-8" and
+  // spaces): kubectl matches the aggregated discovery media type as kube-apiserver sends it.
+  res.status(200).send(Buffer.from(doc.body));
 }
 
 const HEALTH_PATHS = new Set(['/healthz', '/livez', '/readyz']);

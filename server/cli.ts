@@ -7,10 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { Command, Option, InvalidArgumentError } from 'commander';
 import { registerSchedulerCommand } from '../scheduler/cli.ts';
 import { registerKubeletCommand } from '../kubelet/cli.ts';
+import { addLeaderElectionFlags, leaderElectionFromFlags, type LeaderElectionFlags } from '../clients/leader-election-flags.ts';
+import { registerCredentialCommands } from '../auth/cli.ts';
+import { registerMigrateCommand } from './migrate-command.ts';
+import { addStorageFlags, etcdFromFlags, type StorageFlags } from './storage-flags.ts';
 
 export type RegisterSubcommand = (program: Command) => void;
 
-interface ServerCommandOptions {
+interface ServerCommandOptions extends StorageFlags {
   dataDir: string;
   bind?: string;
   bindAddress?: string;
@@ -19,6 +23,9 @@ interface ServerCommandOptions {
   tlsSan: string[];
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
+  tokenAuthFile?: string;
+  anonymousAuth: boolean;
+  auditLogPath?: string;
 }
 
 const DEFAULT_BIND = '127.0.0.1';
@@ -73,6 +80,7 @@ interface UpCommandOptions extends ServerCommandOptions {
   imagePullDelay?: string;
   kubeletPort: number;
   nodeMonitorGracePeriod: string;
+  leaderElect?: boolean;
 }
 
 function parseCount(value: string): number {
@@ -104,11 +112,22 @@ function serverOptions(options: ServerCommandOptions) {
     tlsSans: options.tlsSan,
     tlsCertFile: options.tlsCertFile,
     tlsPrivateKeyFile: options.tlsPrivateKeyFile,
+    etcd: etcdFromFlags(options),
+    tokenAuthFile: options.tokenAuthFile === undefined ? undefined : path.resolve(options.tokenAuthFile),
+    anonymousAuth: options.anonymousAuth,
+    auditLogPath: options.auditLogPath === undefined || options.auditLogPath === '-' ? options.auditLogPath : path.resolve(options.auditLogPath),
   };
 }
 
+/** kube-style booleans: `--flag`, `--flag=true`, `--flag=false`. */
+function parseBool(value: string): boolean {
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new InvalidArgumentError('must be true or false');
+}
+
 function addServerFlags(command: Command): Command {
-  return command
+  return addStorageFlags(command
     .option('--data-dir <dir>', 'directory for the database, PKI and admin kubeconfig', './data')
     .addOption(new Option('--bind <address>', `address to listen on (default: ${DEFAULT_BIND})`).conflicts('bindAddress'))
     .addOption(new Option('--bind-address <address>', 'alias of --bind (kube-apiserver name)').hideHelp())
@@ -116,7 +135,10 @@ function addServerFlags(command: Command): Command {
     .addOption(new Option('--secure-port <port>', 'alias of --port (kube-apiserver name)').argParser(parsePort).hideHelp())
     .option('--tls-san <name>', 'extra subject alternative name (IP or DNS) for the serving certificate; repeatable', collect, [] as string[])
     .option('--tls-cert-file <file>', 'serving certificate (PEM) instead of the generated one')
-    .option('--tls-private-key-file <file>', 'private key (PEM) for --tls-cert-file');
+    .option('--tls-private-key-file <file>', 'private key (PEM) for --tls-cert-file')
+    .option('--token-auth-file <file>', 'static bearer tokens, CSV: token,user,uid[,"group1,group2"]')
+    .option('--anonymous-auth [enabled]', 'serve requests without credentials as system:anonymous (RBAC still applies)', parseBool, false)
+    .option('--audit-log-path <file>', 'write an audit.k8s.io/v1 event per request to this file as JSON lines (- for stdout)'));
 }
 
 export const registerUpCommand: RegisterSubcommand = (program) => {
@@ -129,6 +151,7 @@ export const registerUpCommand: RegisterSubcommand = (program) => {
     .option('--image-pull-delay <duration>', 'simulated time per image pull (default: 0.5-2.5s, stable per image)')
     .option('--kubelet-port <port>', 'port of each simulated kubelet on its loopback address (0: any free port)', parsePort, 10250)
     .option('--node-monitor-grace-period <duration>', 'time without lease renewal before a node is marked Unknown', '40s')
+    .option('--leader-elect', 'scheduler and node lifecycle controller only run while holding their leader Lease (several `up --nodes 0` on one etcd)')
     .action(async (options: UpCommandOptions) => {
       const { startCluster } = await import('./up.ts');
       const cluster = await startCluster({
@@ -140,6 +163,7 @@ export const registerUpCommand: RegisterSubcommand = (program) => {
         imagePullDelayMs: options.imagePullDelay === undefined ? undefined : parseDurationMs(options.imagePullDelay),
         kubeletPort: options.kubeletPort,
         nodeMonitorGracePeriodSeconds: parseDurationMs(options.nodeMonitorGracePeriod) / 1000,
+        leaderElect: options.leaderElect,
       });
       console.error(`kubefacade is up: API server ${cluster.apiServer.url}, nodes ${cluster.nodes.join(', ')}`);
       console.error(`  kubectl --kubeconfig ${cluster.apiServer.adminKubeconfigPath} get nodes`);
@@ -148,16 +172,20 @@ export const registerUpCommand: RegisterSubcommand = (program) => {
 };
 
 export const registerControllersCommand: RegisterSubcommand = (program) => {
-  program.command('controllers')
+  addLeaderElectionFlags(program.command('controllers'), 'kube-controller-manager')
     .description('run the node lifecycle controller against an API server')
     .requiredOption('--kubeconfig <file>', 'kubeconfig with the API server address and credentials')
     .option('--node-monitor-grace-period <duration>', 'time without lease renewal before a node is marked Unknown', '40s')
-    .action(async (options: { kubeconfig: string; nodeMonitorGracePeriod: string }) => {
+    .action(async (options: { kubeconfig: string; nodeMonitorGracePeriod: string } & LeaderElectionFlags) => {
       const { runNodeLifecycleController } = await import('../controllers/node-lifecycle.ts');
-      const controller = await runNodeLifecycleController({
-        kubeconfigPath: path.resolve(options.kubeconfig),
-        gracePeriodSeconds: parseDurationMs(options.nodeMonitorGracePeriod) / 1000,
-      });
+      const kubeconfigPath = path.resolve(options.kubeconfig);
+      const run = () => runNodeLifecycleController({ kubeconfigPath, gracePeriodSeconds: parseDurationMs(options.nodeMonitorGracePeriod) / 1000 });
+      // With --leader-elect only the holder of the kube-system/kube-controller-manager Lease acts.
+      const election = leaderElectionFromFlags(options, kubeconfigPath);
+      const { runLeaderElected } = await import('../clients/leader-election.ts');
+      const controller = election
+        ? runLeaderElected({ ...election, logger: { info: (m) => console.error(`controllers: ${m}`), warn: (m) => console.error(`controllers: ${m}`) } }, run)
+        : await run();
       closeOnSignals(() => controller.stop());
     });
 };
@@ -165,7 +193,8 @@ export const registerControllersCommand: RegisterSubcommand = (program) => {
 /** Subcommands in help order. */
 export const SUBCOMMANDS: RegisterSubcommand[] = [
   registerUpCommand, registerServerCommand, registerSchedulerCommand,
-  (program) => { registerKubeletCommand(program); }, registerControllersCommand,
+  (program) => { registerKubeletCommand(program); }, registerControllersCommand, registerMigrateCommand,
+  registerCredentialCommands,
 ];
 
 export function buildCli(subcommands: RegisterSubcommand[] = SUBCOMMANDS): Command {

@@ -8,6 +8,7 @@ import { listObjects, type ListQuery } from '../api/registry/list.ts';
 import type { DeleteRequest, GenericStore } from '../api/registry/store.ts';
 import { StatusError } from '../api/errors.ts';
 import { decodeProtobufBody } from './protobuf/decode.ts';
+import { parseDryRun } from './write-options.ts';
 
 export function parseDeleteOptions(raw: Buffer, query: URLSearchParams): DeleteRequest {
   const options: DeleteRequest = { dryRun: false };
@@ -15,10 +16,7 @@ export function parseDeleteOptions(raw: Buffer, query: URLSearchParams): DeleteR
   if (grace !== null && grace !== '') options.gracePeriodSeconds = parseGrace(grace);
   const propagation = query.get('propagationPolicy');
   if (propagation) options.propagationPolicy = propagation;
-  for (const value of query.getAll('dryRun')) {
-    if (value !== 'All') throw badRequest(`dryRun: Unsupported value: "${value}": supported values: "All"`);
-    options.dryRun = true;
-  }
+  options.dryRun = parseDryRun(query.getAll('dryRun'), 'DeleteOptions');
   if (raw.length === 0) return options;
   let body: unknown;
   if (raw.subarray(0, 4).toString('latin1') === 'k8s\u0000') {
@@ -39,12 +37,7 @@ export function parseDeleteOptions(raw: Buffer, query: URLSearchParams): DeleteR
   }
   if (typeof body.propagationPolicy === 'string') options.propagationPolicy = body.propagationPolicy;
   else if (body.orphanDependents === true) options.propagationPolicy = 'Orphan';
-  if (Array.isArray(body.dryRun)) {
-    for (const value of body.dryRun) {
-      if (value !== 'All') throw badRequest(`dryRun: Unsupported value: "${String(value)}": supported values: "All"`);
-      options.dryRun = true;
-    }
-  }
+  if (Array.isArray(body.dryRun)) options.dryRun = parseDryRun(body.dryRun, 'DeleteOptions') || options.dryRun;
   if (isPlainObject(body.preconditions)) {
     const { uid, resourceVersion } = body.preconditions;
     options.preconditions = {

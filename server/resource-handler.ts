@@ -3,7 +3,7 @@
 
 import type { Request, Response } from 'express';
 import { stringify as toYaml } from 'yaml';
-import { StatusError, badRequest, methodNotSupported, pathNotFound, requestEntityTooLarge } from '../api/errors.ts';
+import { StatusError, badRequest, methodNotAllowed, pathNotFound, requestEntityTooLarge } from '../api/errors.ts';
 import { isPlainObject, type KubeList, type KubeObject } from '../api/object.ts';
 import type { RequestContext, Verb } from '../api/resource.ts';
 import type { ApiRegistry } from '../api/registry/registry.ts';
@@ -23,6 +23,7 @@ import { parseIncludeObject, partialObjectMetadata, toTable } from './table.ts';
 import { serveWatch } from './watch-stream.ts';
 import { deleteCollection, parseDeleteOptions } from './delete-options.ts';
 import type { SubresourceHandlers } from './subresources.ts';
+import { parseDryRun, validatePatchOptions, validateWriteOptions, type OptionsKind } from './write-options.ts';
 
 export interface ResourceHandlerOptions {
   maxRequestBodyBytes: number;
@@ -57,17 +58,21 @@ export async function handleResourceRequest(
   if (info.subresource && info.subresource !== 'status') {
     const handler = context.subresources.find(strategy.group, strategy.resource, info.subresource);
     if (!handler) throw pathNotFound();
-    if (!handler.verbs.includes(info.verb)) throw methodNotSupported(store.groupResource, verbLabel(req.method));
+    if (!handler.verbs.includes(info.verb)) throw methodNotAllowed();
     await handler.handle({ req, res, info, ctx, store, query, body: () => readBody(req, context.options.maxRequestBodyBytes) });
     return;
   }
   if (info.subresource === 'status' && !strategy.hasStatus) throw pathNotFound();
   if (strategy.namespaced && !info.namespace && info.name) throw pathNotFound();
-  if (strategy.namespaced && !info.namespace && info.verb === 'create') throw pathNotFound();
   if (!strategy.namespaced && info.namespace) throw pathNotFound();
   const subresource: Subresource = info.subresource === 'status' ? 'status' : '';
   const allowed = subresource === 'status' ? ['get', 'update', 'patch'] : strategy.verbs;
-  if (!allowed.includes(info.verb as Verb)) throw methodNotSupported(store.groupResource, verbLabel(req.method));
+  // The routes kube-apiserver installs: an item takes GET/PUT/PATCH/DELETE, a collection GET/POST/
+  // DELETE, an all-namespaces collection only GET; any other method on a served path is a 405.
+  const routed: string[] = info.name
+    ? ['get', 'watch', 'update', 'patch', 'delete']
+    : strategy.namespaced && !info.namespace ? ['list', 'watch'] : ['list', 'watch', 'create', 'deletecollection'];
+  if (!routed.includes(info.verb) || !allowed.includes(info.verb as Verb)) throw methodNotAllowed();
 
   switch (info.verb) {
     case 'get': {
@@ -85,26 +90,24 @@ export async function handleResourceRequest(
       return;
     case 'create': {
       const body = await decodeObjectBody(req, context.options.maxRequestBodyBytes);
-      const result = await store.create(ctx, body, writeOptions(query, req));
+      const result = await store.create(ctx, body, writeOptions(query, req, 'CreateOptions'));
       sendWarnings(res, result.warnings);
       sendObject(req, res, store, result.object, 201, 'object');
       return;
     }
     case 'update': {
       const body = await decodeObjectBody(req, context.options.maxRequestBodyBytes);
-      const result = await store.update(ctx, info.name, body, subresource, writeOptions(query, req));
+      const result = await store.update(ctx, info.name, body, subresource, writeOptions(query, req, 'UpdateOptions'));
       sendWarnings(res, result.warnings);
       sendObject(req, res, store, result.object, result.created ? 201 : 200, 'object');
       return;
     }
     case 'patch': {
       const format = parseRequestContentType(req.headers['content-type'], PATCH_BODY_FORMATS);
+      validatePatchOptions(query, format === 'apply-patch');
       const patch = decodeRequestBody(await readBody(req, context.options.maxRequestBodyBytes), format);
       const force = isTrue(query.get('force'));
-      if (format !== 'apply-patch' && query.get('force') !== null) {
-        throw badRequest('force: Invalid value: true: may not be specified for non-apply patch');
-      }
-      const result = await store.patch(ctx, info.name, PATCH_CONTENT_TYPES[format], patch, subresource, { ...writeOptions(query, req), force });
+      const result = await store.patch(ctx, info.name, PATCH_CONTENT_TYPES[format], patch, subresource, { ...writeOptions(query, req, 'PatchOptions'), force });
       sendWarnings(res, result.warnings);
       sendObject(req, res, store, result.object, result.created ? 201 : 200, 'object');
       return;
@@ -113,6 +116,10 @@ export async function handleResourceRequest(
       const raw = await readBody(req, context.options.maxRequestBodyBytes);
       const options = parseDeleteOptions(raw, query);
       const result = await store.delete(ctx, info.name, options);
+      if (result.deletedImmediately && !strategy.returnDeletedObject) {
+        sendDeletedStatus(res, store, result.object);
+        return;
+      }
       sendObject(req, res, store, result.object, 200, 'object');
       return;
     }
@@ -124,12 +131,8 @@ export async function handleResourceRequest(
       return;
     }
     default:
-      throw methodNotSupported(store.groupResource, verbLabel(req.method));
+      throw methodNotAllowed();
   }
-}
-
-function verbLabel(method: string): string {
-  return method.toUpperCase();
 }
 
 function listQuery(query: URLSearchParams): ListQuery {
@@ -146,20 +149,18 @@ function listQuery(query: URLSearchParams): ListQuery {
     continue: query.get('continue') || undefined,
     resourceVersion: query.get('resourceVersion') ?? undefined,
     resourceVersionMatch: query.get('resourceVersionMatch') ?? undefined,
+    sendInitialEvents: query.has('sendInitialEvents') ? isTrue(query.get('sendInitialEvents')) : undefined,
   };
 }
 
-function writeOptions(query: URLSearchParams, req: Request): WriteOptions {
-  const dryRun = query.getAll('dryRun');
-  for (const value of dryRun) {
-    if (value !== 'All') throw badRequest(`dryRun: Unsupported value: "${value}": supported values: "All"`);
-  }
+function writeOptions(query: URLSearchParams, req: Request, kind: OptionsKind): WriteOptions {
+  const dryRun = kind === 'CreateOptions' || kind === 'UpdateOptions' ? validateWriteOptions(query, kind) : parseDryRun(query.getAll('dryRun'), kind);
   let fieldManager = query.get('fieldManager') ?? undefined;
   if (fieldManager !== undefined && fieldManager.length > 128) {
     throw badRequest(`fieldManager: Too long: may not be longer than 128`);
   }
   if (fieldManager === undefined) fieldManager = managerFromUserAgent(req.headers['user-agent']);
-  return { dryRun: dryRun.length > 0, fieldManager, fieldValidation: parseFieldValidation(query.get('fieldValidation') ?? undefined) };
+  return { dryRun, fieldManager, fieldValidation: parseFieldValidation(query.get('fieldValidation') ?? undefined) };
 }
 
 /** kube-apiserver names an unnamed manager after the client: the User-Agent up to the first '/'. */
@@ -191,6 +192,16 @@ async function decodeObjectBody(req: Request, limit: number): Promise<KubeObject
   return body as KubeObject;
 }
 
+/** Store.finalizeDelete without ReturnDeletedObject: a Success Status naming what went (Kind holds the resource). */
+function sendDeletedStatus(res: Response, store: GenericStore, object: KubeObject): void {
+  const details: Record<string, string> = { name: object.metadata.name ?? '' };
+  if (store.strategy.group) details.group = store.strategy.group;
+  details.kind = store.strategy.resource;
+  if (object.metadata.uid) details.uid = object.metadata.uid;
+  res.status(200).setHeader('Content-Type', 'application/json');
+  res.send(Buffer.from(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details })));
+}
+
 function sendWarnings(res: Response, warnings: string[]): void {
   if (warnings.length === 0) return;
   res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
@@ -202,13 +213,10 @@ function reply(req: Request, target: 'object' | 'list' | 'watch'): ReplyFormat {
 
 function sendText(res: Response, format: ReplyFormat, status: number, json: string): void {
   res.status(status);
-  if (format.encoding === 'yaml') {
-    res.setHeader('Content-Type', format.contentType);
-    res.send(toYaml(JSON.parse(json)));
-    return;
-  }
   res.setHeader('Content-Type', format.contentType);
-  res.send(json);
+  // Buffers, so express leaves the media type exactly as negotiated (kube-apiserver sends
+  // `application/json;as=Table;v=v1;g=meta.k8s.io`, no spaces and no charset).
+  res.send(Buffer.from(format.encoding === 'yaml' ? toYaml(JSON.parse(json)) : json));
 }
 
 export function sendObject(req: Request, res: Response, store: GenericStore, object: KubeObject, status: number, target: 'object'): void {
@@ -249,7 +257,6 @@ async function serveResourceWatch(
   const watchQuery: WatchQuery = {
     ...listQuery(query),
     allowWatchBookmarks: isTrue(query.get('allowWatchBookmarks')),
-    sendInitialEvents: query.has('sendInitialEvents') ? isTrue(query.get('sendInitialEvents')) : undefined,
   };
   if (info.name) {
     // GET .../pods/NAME?watch=true and /watch/.../pods/NAME watch one object.

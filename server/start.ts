@@ -1,6 +1,7 @@
-// Starting the API server: PKI and admin credential in the data dir, storage (LevelDB behind the
-// watch cache), the registry of built-in resources, the default namespaces, HTTPS, and the admin
-// kubeconfig that kubectl and client-node use as is.
+// Starting the API server: PKI and admin credential in the data dir, storage (LevelDB in the data
+// dir, or etcd shared with other replicas, behind the watch cache), the registry of built-in
+// resources, the default namespaces, HTTPS, and the admin kubeconfig that kubectl and client-node
+// use as is.
 
 import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
@@ -11,17 +12,20 @@ import { ApiRegistry } from '../api/registry/registry.ts';
 import { NamespaceCleanup } from '../api/registry/namespace-cleanup.ts';
 import { ADMIN_SYSTEM_USER } from '../api/registry/system-user.ts';
 import { builtinResources } from '../api/resources/index.ts';
-import { ADMIN_USER, ensureAdminToken } from '../auth/admin-credential.ts';
+import { ensureAdminToken } from '../auth/admin-credential.ts';
+import type { CredentialIssuer } from '../auth/credentials.ts';
 import { ensurePki } from '../auth/pki.ts';
-import { StaticTokenAuthenticator } from '../auth/token-authenticator.ts';
-import { openStorage } from '../storage/index.ts';
+import { ensureSigningKey } from '../auth/signing-key.ts';
+import { REVIEW_ENDPOINTS } from '../auth/reviews/index.ts';
+import { startSecurity, type Security } from '../auth/security.ts';
+import { openStorage, type EtcdStorageConfig } from '../storage/index.ts';
 import type { Storage } from '../storage/interface.ts';
 import { createApp, type RequestLogger } from './app.ts';
-import { CORE_BINDINGS_RESOURCE, DiscoveryDocuments, discoveryResourceFromStrategy } from './discovery.ts';
+import { CORE_BINDINGS_RESOURCE, DiscoveryDocuments, discoveryResourceFromStrategy, type DiscoveryResource } from './discovery.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { SubresourceHandlers, namespaceFinalizeHandler, podBindingHandler, podLogHandler } from './subresources.ts';
 
-export interface ApiServerOptions {
+export interface ApiServerOptions extends ApiServerSecurityOptions {
   dataDir: string;
   bind: string;
   port: number;
@@ -32,6 +36,25 @@ export interface ApiServerOptions {
   log?: RequestLogger;
   /** Least time between periodic watch bookmarks (kube-apiserver: about a minute). */
   bookmarkIntervalMs?: number;
+  /**
+   * Revisions of change history kept by the watch cache and the LevelDB change log (defaults
+   * 50,000 and 10,000, kept at least 5 minutes). A small value makes 410 Expired reachable in tests.
+   */
+  historyRevisions?: number;
+  /**
+   * Keep objects in etcd instead of LevelDB in the data dir (--storage etcd). Replicas sharing one
+   * etcd serve one cluster; each keeps only PKI and kubeconfig in its data dir.
+   */
+  etcd?: EtcdStorageConfig;
+}
+
+export interface ApiServerSecurityOptions {
+  /** kube-apiserver's --token-auth-file: CSV `token,user,uid[,"group1,group2"]`. */
+  tokenAuthFile?: string;
+  /** kube-apiserver's --anonymous-auth; off by default here (upstream defaults it on). */
+  anonymousAuth?: boolean;
+  /** kube-apiserver's --audit-log-path (`-`: standard output); no audit log when undefined. */
+  auditLogPath?: string;
 }
 
 export interface RunningApiServer {
@@ -41,6 +64,8 @@ export interface RunningApiServer {
   /** Admin bearer token (also in the kubeconfig). */
   adminToken: string;
   caCertPem: string;
+  /** Mints tokens, client certificates and kubeconfigs the server accepts. */
+  credentials: CredentialIssuer;
   close(): Promise<void>;
 }
 
@@ -50,19 +75,37 @@ const MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024;
 export async function startApiServer(options: ApiServerOptions): Promise<RunningApiServer> {
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
+  // The JWT signing key is generated on the thread pool while the PKI is created.
+  const signingKey = ensureSigningKey(dataDir);
+  signingKey.catch(() => undefined);
   const pki = await ensurePki(join(dataDir, 'pki'), { sans: options.tlsSans, certFile: options.tlsCertFile, keyFile: options.tlsPrivateKeyFile });
   const adminToken = await ensureAdminToken(dataDir);
-  const storage = await openStorage({ kind: 'leveldb', dataDir });
+  const history = options.historyRevisions;
+  const storage = await openStorage(options.etcd
+    ? { ...options.etcd, ...(history === undefined ? {} : { cache: { consistentReads: true, historyCapacity: history } }) }
+    : {
+      kind: 'leveldb', dataDir,
+      ...(history === undefined ? {} : { backend: { historyRevisions: history, historyMs: 0 }, cache: { historyCapacity: history } }),
+    });
+  let security: Security | undefined;
+  let server: Server | undefined;
   try {
     const registry = new ApiRegistry(builtinResources, storage);
     await ensureDefaultNamespaces(registry);
+    security = await startSecurity({
+      dataDir, pki, adminToken, registry, storage, signingKey,
+      tokenAuthFile: options.tokenAuthFile, anonymousAuth: options.anonymousAuth, auditLogPath: options.auditLogPath,
+      onError: (error) => console.error(`kubefacade: clusterrole aggregation: ${error instanceof Error ? error.message : String(error)}`),
+    });
 
     const subresources = new SubresourceHandlers();
     subresources.register('', 'pods', 'binding', podBindingHandler());
     subresources.register('', 'pods', 'log', podLogHandler(() => registry.lookup('', 'v1', 'nodes')));
     subresources.register('', 'namespaces', 'finalize', namespaceFinalizeHandler());
 
-    const server = createServer({ cert: pki.servingCertPem, key: pki.servingKeyPem });
+    // Client certificates are requested, never required, and checked against the cluster CA; the
+    // x509 authenticator decides what an unverified one means (401), so TLS itself accepts it.
+    server = createServer({ cert: pki.servingCertPem, key: pki.servingKeyPem, ca: pki.caCertPem, requestCert: true, rejectUnauthorized: false });
     const sockets = new Set<Socket>();
     server.on('secureConnection', (socket) => {
       sockets.add(socket);
@@ -75,12 +118,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     const url = `https://${host}:${port}`;
 
     const discovery = new DiscoveryDocuments(
-      [...builtinResources.map(discoveryResourceFromStrategy), CORE_BINDINGS_RESOURCE],
+      [...builtinResources.map(discoveryResourceFromStrategy), CORE_BINDINGS_RESOURCE, ...REVIEW_ENDPOINTS.map(reviewDiscoveryResource)],
       { serverAddress: `${host}:${port}` },
     );
     const app = createApp({
       registry,
-      authenticator: new StaticTokenAuthenticator([{ token: adminToken, user: ADMIN_USER }]),
+      security,
       discovery,
       subresources,
       log: options.log,
@@ -106,23 +149,37 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     cleanup.start();
 
     let closed = false;
+    const running = security;
+    const httpsServer = server;
     return {
-      url, port, adminKubeconfigPath, adminToken, caCertPem: pki.caCertPem,
+      url, port, adminKubeconfigPath, adminToken, caCertPem: pki.caCertPem, credentials: running.credentials,
       async close() {
         if (closed) return;
         closed = true;
         cleanup.stop();
         await new Promise<void>((done) => {
-          server.close(() => done());
+          httpsServer.close(() => done());
           for (const socket of sockets) socket.destroy();
         });
+        await running.stop();
         await storage.close();
       },
     };
   } catch (err) {
+    const listening = server;
+    if (listening?.listening) await new Promise<void>((done) => listening.close(() => done()));
+    await security?.stop();
     await storage.close();
     throw err;
   }
+}
+
+/** A review resource as discovery lists it: create only, nothing else. */
+function reviewDiscoveryResource(endpoint: (typeof REVIEW_ENDPOINTS)[number]): DiscoveryResource {
+  return {
+    group: endpoint.group, version: endpoint.version, resource: endpoint.resource, singular: endpoint.singular,
+    kind: endpoint.kind, namespaced: endpoint.namespaced, verbs: ['create'], shortNames: [], categories: [], subresources: [],
+  };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

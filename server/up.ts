@@ -1,10 +1,15 @@
 // `kubefacade up`: the API server, the scheduler, N simulated nodes and the node lifecycle
 // controller in one process. The components still talk to the API server over HTTPS with a
-// kubeconfig, exactly as they would as separate processes (or against a real cluster).
+// kubeconfig, exactly as they would as separate processes (or against a real cluster), each with
+// its own least-privilege identity (server/component-credentials.ts).
 
+import { resolve } from 'node:path';
 import { runNodeLifecycleController } from '../controllers/node-lifecycle.ts';
 import { runKubelets } from '../kubelet/index.ts';
+import { nodeName } from '../kubelet/node-addressing.ts';
 import { runScheduler } from '../scheduler/index.ts';
+import { runLeaderElected, type LeaderWork } from '../clients/leader-election.ts';
+import { writeComponentKubeconfigs } from './component-credentials.ts';
 import { startApiServer, type ApiServerOptions, type RunningApiServer } from './start.ts';
 
 export interface UpOptions extends ApiServerOptions {
@@ -17,7 +22,13 @@ export interface UpOptions extends ApiServerOptions {
   /** Port of every simulated kubelet on its own loopback address (0: any free port). */
   kubeletPort: number;
   nodeMonitorGracePeriodSeconds: number;
+  /** Kubelet lease renewal and status check period; default: 10 s, or a quarter of a shorter grace period. */
+  nodeLeaseRenewIntervalMs?: number;
+  /** How often the node lifecycle controller checks nodes; default: 5 s, or a quarter of a shorter grace period. */
+  nodeMonitorPeriodSeconds?: number;
   quiet?: boolean;
+  /** Run the scheduler and the controller only while holding their leader Leases (replicas on one etcd). */
+  leaderElect?: boolean;
 }
 
 export interface RunningCluster {
@@ -29,24 +40,39 @@ export interface RunningCluster {
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export async function startCluster(options: UpOptions): Promise<RunningCluster> {
+  // Upstream's defaults keep renewal (10 s) and monitoring (5 s) well inside the 40 s grace period. A shorter grace
+  // period with the same renewal would declare every healthy node Unknown, so both scale down with it.
+  const quarterOfGraceMs = (options.nodeMonitorGracePeriodSeconds * 1000) / 4;
+  const leaseRenewIntervalMs = options.nodeLeaseRenewIntervalMs ?? Math.max(100, Math.min(10_000, quarterOfGraceMs));
+  const monitorPeriodSeconds = options.nodeMonitorPeriodSeconds ?? Math.max(0.1, Math.min(5, quarterOfGraceMs / 1000));
   const apiServer = await startApiServer(options);
-  const kubeconfigPath = apiServer.adminKubeconfigPath;
   const stops: (() => Promise<void>)[] = [];
   try {
-    const scheduler = await runScheduler({ kubeconfigPath, ...(options.quiet ? { logger: silent } : {}) });
+    const kubeconfigs = await writeComponentKubeconfigs(resolve(options.dataDir), apiServer.url, apiServer.credentials,
+      Array.from({ length: options.nodes }, (_, i) => nodeName('node', i + 1)));
+    const elected = async (kubeconfigPath: string, leaseName: string, start: () => Promise<LeaderWork>): Promise<LeaderWork> => (options.leaderElect
+      ? runLeaderElected({ kubeconfigPath, leaseName, logger: options.quiet ? silent : { info: console.error, warn: console.error } }, start)
+      : start());
+    const scheduler = await elected(kubeconfigs.scheduler, 'kube-scheduler', () => runScheduler({
+      kubeconfigPath: kubeconfigs.scheduler, ...(options.quiet ? { logger: silent } : {}),
+    }));
     stops.push(() => scheduler.stop());
-    const controller = await runNodeLifecycleController({
-      kubeconfigPath, gracePeriodSeconds: options.nodeMonitorGracePeriodSeconds, ...(options.quiet ? { logger: silent } : {}),
-    });
+    const controller = await elected(kubeconfigs.controllerManager, 'kube-controller-manager', () => runNodeLifecycleController({
+      kubeconfigPath: kubeconfigs.controllerManager, gracePeriodSeconds: options.nodeMonitorGracePeriodSeconds, monitorPeriodSeconds,
+      ...(options.quiet ? { logger: silent } : {}),
+    }));
     stops.push(() => controller.stop());
     const kubelets = await runKubelets({
-      kubeconfigPath,
+      kubeconfigPath: kubeconfigs.kubelet,
+      nodeKubeconfig: kubeconfigs.node,
       nodeCount: options.nodes,
       cpu: options.nodeCpu,
       memory: options.nodeMemory,
       pods: options.nodePods,
       imagePullDelayMs: options.imagePullDelayMs,
       kubeletPort: options.kubeletPort,
+      leaseRenewIntervalMs,
+      statusUpdateIntervalMs: leaseRenewIntervalMs,
       ...(options.quiet ? { logger: silent } : {}),
     });
     stops.push(() => kubelets.stop());

@@ -8,7 +8,7 @@ import type { StatusError } from '../api/errors.ts';
 import type { WatchHandle } from '../storage/interface.ts';
 import type { WatchSink } from '../api/registry/watch.ts';
 import type { KubeObject } from '../api/object.ts';
-import { watchEventJson } from './serialize.ts';
+import { objectJson, watchEventBuffer, watchEventJson } from './serialize.ts';
 
 export interface WatchEncoder {
   /** The JSON text of the event's object (a plain object, or a one-row Table). */
@@ -37,7 +37,7 @@ export async function serveWatch(
     handle?.stop();
     if (!res.writableEnded) res.end();
   };
-  const write = (line: string): void => {
+  const write = (line: string | Buffer): void => {
     if (ended) return;
     if (res.writableLength > options.maxBufferedBytes) {
       // The client is not reading: drop it rather than buffer without bound.
@@ -50,7 +50,11 @@ export async function serveWatch(
     res.write(line);
   };
   const sink: WatchSink = {
-    event: (type, object) => write(watchEventJson(type, encoder.object(object))),
+    event: (type, object) => {
+      const text = encoder.object(object);
+      // A plain-JSON watcher gets the shared encoded line (the same string object means the same JSON).
+      write(text === objectJson(object) ? watchEventBuffer(type, object) : watchEventJson(type, text));
+    },
     bookmark: (resourceVersion, initialEventsEnd) => write(watchEventJson('BOOKMARK', encoder.bookmark(resourceVersion, initialEventsEnd))),
     error: (status: StatusError) => {
       write(watchEventJson('ERROR', JSON.stringify(status.toStatus())));

@@ -19,7 +19,8 @@ import {
   encodeStoredValue, logKey, revisionOfLogKey,
 } from './leveldb-layout.ts';
 import { listFromSnapshot, type StringLevel } from './leveldb-list.ts';
-import { checkPreconditions, isUnchanged, withResourceVersion } from './object-versioning.ts';
+import { checkPreconditions, revisionOf, withResourceVersion } from './object-versioning.ts';
+import { objectJson, parseStoredJson, rememberJson } from './object-json.ts';
 import { ChangeLogCompactor } from './leveldb-compactor.ts';
 
 export interface LevelDbStorageOptions {
@@ -105,7 +106,7 @@ export class LevelDbStorage implements Storage {
   async get(key: string): Promise<KubeObject | undefined> {
     this.assertOpen();
     const raw = await this.db.get(dataKey(key));
-    return raw === undefined ? undefined : (JSON.parse(decodeStoredValue(raw).json) as KubeObject);
+    return raw === undefined ? undefined : parseStoredJson(decodeStoredValue(raw).json);
   }
 
   async count(prefix: string): Promise<number> {
@@ -145,26 +146,57 @@ export class LevelDbStorage implements Storage {
     return event.object;
   }
 
-  async guaranteedUpdate(key: string, tryUpdate: UpdateFunction, preconditions?: Preconditions): Promise<KubeObject> {
+  /**
+   * `cached` is the caller's copy of the current object (the watch cache's), used for the first
+   * attempt instead of reading and parsing the stored value, as kube-apiserver's etcd3 store uses
+   * the cacher's object. The compare-and-swap catches a stale copy; an error computed from an
+   * unverified copy is retried once against the stored object before it propagates.
+   */
+  async guaranteedUpdate(key: string, tryUpdate: UpdateFunction, preconditions?: Preconditions, cached?: KubeObject): Promise<KubeObject> {
+    let current = cached ? { revision: revisionOf(cached), object: cached } : await this.readCurrent(key);
+    let verified = !cached;
     for (;;) {
-      const current = await this.readCurrent(key);
       if (!current) throw new KeyNotFoundError(key);
-      checkPreconditions(key, current.object, preconditions);
-      const next = await tryUpdate(current.object);
-      if (isUnchanged(current.object, next)) return current.object;
-      const event = await this.submit(key, current.revision, next, current.object);
-      if (event) return event.object;
+      let next: KubeObject;
+      try {
+        checkPreconditions(key, current.object, preconditions);
+        next = await tryUpdate(current.object);
+      } catch (error) {
+        if (verified) throw error;
+        current = await this.readCurrent(key);
+        verified = true;
+        continue;
+      }
+      const unchanged = sameAsStored(current.object, next);
+      if (unchanged && verified) return current.object;
+      if (!unchanged) {
+        const event = await this.submit(key, current.revision, next, current.object);
+        if (event) return event.object;
+      }
+      // Lost the race, or "unchanged" relative to an unverified copy: start again from what is stored.
+      current = await this.readCurrent(key);
+      verified = true;
     }
   }
 
-  async delete(key: string, options: DeleteOptions = {}): Promise<KubeObject> {
+  async delete(key: string, options: DeleteOptions = {}, cached?: KubeObject): Promise<KubeObject> {
+    let current = cached ? { revision: revisionOf(cached), object: cached } : await this.readCurrent(key);
+    let verified = !cached;
     for (;;) {
-      const current = await this.readCurrent(key);
       if (!current) throw new KeyNotFoundError(key);
-      checkPreconditions(key, current.object, options.preconditions);
-      if (options.validateDeletion) await options.validateDeletion(current.object);
+      try {
+        checkPreconditions(key, current.object, options.preconditions);
+        if (options.validateDeletion) await options.validateDeletion(current.object);
+      } catch (error) {
+        if (verified) throw error;
+        current = await this.readCurrent(key);
+        verified = true;
+        continue;
+      }
       const event = await this.submit(key, current.revision, undefined, current.object);
       if (event) return event.object;
+      current = await this.readCurrent(key);
+      verified = true;
     }
   }
 
@@ -207,7 +239,7 @@ export class LevelDbStorage implements Storage {
     const raw = await this.db.get(dataKey(key));
     if (raw === undefined) return undefined;
     const { revision, json } = decodeStoredValue(raw);
-    return { revision, object: JSON.parse(json) as KubeObject };
+    return { revision, object: parseStoredJson(json) };
   }
 
   private submit(key: string, expectedRevision: number, next: KubeObject | undefined, prev: KubeObject | undefined): Promise<StorageEvent | undefined> {
@@ -256,24 +288,26 @@ export class LevelDbStorage implements Storage {
       }
       revision++;
       let event: StorageEvent;
-      let objectJson: string;
+      let text: string;
       if (intent.next) {
-        objectJson = JSON.stringify(withResourceVersion(intent.next, revision));
-        const object = JSON.parse(objectJson) as KubeObject;
+        text = JSON.stringify(withResourceVersion(intent.next, revision));
+        // A private copy for the cache and watchers (the caller keeps its own), with its text remembered.
+        const object = parseStoredJson(text);
         event = current.json === undefined
           ? { type: 'ADDED', key: intent.key, object, revision }
           : { type: 'MODIFIED', key: intent.key, object, prevObject: intent.prev ?? (JSON.parse(current.json) as KubeObject), revision };
-        ops.push({ type: 'put', key: dataKey(intent.key), value: encodeStoredValue(revision, objectJson) });
-        state.set(intent.key, { revision, json: objectJson });
+        ops.push({ type: 'put', key: dataKey(intent.key), value: encodeStoredValue(revision, text) });
+        state.set(intent.key, { revision, json: text });
       } else {
         const prevObject = intent.prev ?? (JSON.parse(current.json as string) as KubeObject);
         const object = withResourceVersion(prevObject, revision);
-        objectJson = JSON.stringify(object);
+        text = JSON.stringify(object);
+        rememberJson(object, text);
         event = { type: 'DELETED', key: intent.key, object, prevObject, revision };
         ops.push({ type: 'del', key: dataKey(intent.key) });
         state.set(intent.key, { revision: 0, json: undefined });
       }
-      ops.push({ type: 'put', key: logKey(revision), value: encodeLogRecord(event.type, intent.key, objectJson, current.json) });
+      ops.push({ type: 'put', key: logKey(revision), value: encodeLogRecord(event.type, intent.key, text, current.json) });
       events.push(event);
     }
 
@@ -347,4 +381,16 @@ export class LevelDbStorage implements Storage {
       }
     }
   }
+}
+
+/**
+ * True when `next` would store the same bytes as `current` apart from resourceVersion (such an
+ * update writes nothing, as the etcd3 store). The current object's text is usually remembered
+ * (it was written or read by this backend), so this costs one stringify, not two.
+ */
+function sameAsStored(current: KubeObject, next: KubeObject): boolean {
+  if (current === next) return true;
+  const rv = current.metadata.resourceVersion;
+  const normalised = next.metadata.resourceVersion === rv ? next : { ...next, metadata: { ...next.metadata, resourceVersion: rv } };
+  return JSON.stringify(normalised) === objectJson(current);
 }

@@ -3,6 +3,11 @@
 // ordered key index and a bounded ring of recent events. Reads and watches are served from
 // memory; writes go to the backend and resolve only once the cache has applied their revision,
 // so a client reads its own writes. Objects are shared between all readers and never mutated.
+//
+// When other processes write to the same backend (API server replicas on one etcd), reads can be
+// made consistent as kube-apiserver's consistent list from cache makes them: a read without a
+// revision first asks the backend for its current revision and waits until the cache has applied
+// it, reading from the backend if the cache does not get there in time.
 
 import type { KubeObject } from '../api/object.ts';
 import {
@@ -15,6 +20,13 @@ import { prefixUpperBound } from './keys.ts';
 import { revisionOf } from './object-versioning.ts';
 import { SortedKeySet } from './sorted-key-set.ts';
 import { WatcherIndex } from './watcher-index.ts';
+import { CacheScope, DEFAULT_UNCACHED_PREFIXES } from './watch-cache-scope.ts';
+
+/** A backend that can start a write from the caller's copy of the current object (LevelDbStorage); others ignore it. */
+type HintedBackend = Storage & {
+  guaranteedUpdate(key: string, tryUpdate: UpdateFunction, preconditions?: Preconditions, cached?: KubeObject): Promise<KubeObject>;
+  delete(key: string, options?: DeleteOptions, cached?: KubeObject): Promise<KubeObject>;
+};
 
 export interface WatchCacheOptions {
   /** Recent events kept for watch replay and list-at-revision (default 50,000). */
@@ -27,6 +39,12 @@ export interface WatchCacheOptions {
   writeVisibilityTimeoutMs?: number;
   /** Deep-freeze every cached object so accidental mutation throws (debugging; costs time). */
   freezeObjects?: boolean;
+  /** Key prefixes whose objects are not held (default: events, as kube-apiserver); reads go to the backend. */
+  uncachedPrefixes?: string[];
+  /** Reads without a revision first catch up with the backend's current revision (default false). */
+  consistentReads?: boolean;
+  /** How long a consistent read waits for the cache before reading the backend instead (default 1 s). */
+  consistentReadTimeoutMs?: number;
 }
 
 interface RevisionWaiter {
@@ -46,6 +64,10 @@ export class WatchCache implements Storage {
   private readonly progressTimer: NodeJS.Timeout;
   private closed = false;
   private readonly settings: Required<WatchCacheOptions>;
+  private readonly scope: CacheScope;
+  /** The backend revision read in flight, and the one queued behind it (see latestBackendRevision). */
+  private revisionRead: Promise<number> | undefined;
+  private nextRevisionRead: Promise<number> | undefined;
 
   private constructor(private readonly backend: Storage, options: WatchCacheOptions) {
     this.settings = {
@@ -54,7 +76,11 @@ export class WatchCache implements Storage {
       freshnessTimeoutMs: options.freshnessTimeoutMs ?? 3_000,
       writeVisibilityTimeoutMs: options.writeVisibilityTimeoutMs ?? 10_000,
       freezeObjects: options.freezeObjects ?? false,
+      consistentReads: options.consistentReads ?? false,
+      consistentReadTimeoutMs: options.consistentReadTimeoutMs ?? 1_000,
+      uncachedPrefixes: options.uncachedPrefixes ?? DEFAULT_UNCACHED_PREFIXES,
     };
+    this.scope = new CacheScope(this.settings.uncachedPrefixes);
     this.revision = 0;
     this.ring = new EventRing(this.settings.historyCapacity, 0);
     this.progressTimer = setInterval(() => this.watchers.progress(this.revision), this.settings.progressIntervalMs);
@@ -75,22 +101,27 @@ export class WatchCache implements Storage {
 
   async get(key: string): Promise<KubeObject | undefined> {
     this.assertOpen();
+    if (this.scope.excludes(key)) return this.backend.get(key);
+    if (!(await this.caughtUp())) return this.backend.get(key);
     return this.objects.get(key);
   }
 
   async count(prefix: string): Promise<number> {
     this.assertOpen();
+    if (this.scope.overlaps(prefix)) return this.backend.count(prefix);
     const upper = prefixUpperBound(prefix);
     return (upper === undefined ? this.keys.size : this.keys.rank(upper)) - this.keys.rank(prefix);
   }
 
   async currentRevision(): Promise<number> {
     this.assertOpen();
+    await this.caughtUp();
     return this.revision;
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     this.assertOpen();
+    if (this.scope.overlaps(prefix)) return this.backend.list(prefix, options);
     const requested = options.revision;
     if (requested !== undefined && requested > this.revision) {
       await this.waitForRevision(requested, this.settings.freshnessTimeoutMs);
@@ -99,6 +130,7 @@ export class WatchCache implements Storage {
     // Exact revisions older than the ring are still answered by the backend if it holds them
     // (kube-apiserver serves such continue pages from etcd too).
     if (requested !== undefined && requested < this.ring.startRevision) return this.backend.list(prefix, options);
+    if (requested === undefined && !(await this.caughtUp())) return this.backend.list(prefix, options);
     return this.listFromMemory(prefix, options);
   }
 
@@ -107,11 +139,13 @@ export class WatchCache implements Storage {
   }
 
   async guaranteedUpdate(key: string, tryUpdate: UpdateFunction, preconditions?: Preconditions): Promise<KubeObject> {
-    return this.afterApplied(await this.backend.guaranteedUpdate(key, tryUpdate, preconditions));
+    // The cached object spares the backend a read and parse; its compare-and-swap catches staleness.
+    const backend = this.backend as HintedBackend;
+    return this.afterApplied(await backend.guaranteedUpdate(key, tryUpdate, preconditions, this.objects.get(key)));
   }
 
   async delete(key: string, options?: DeleteOptions): Promise<KubeObject> {
-    return this.afterApplied(await this.backend.delete(key, options));
+    return this.afterApplied(await (this.backend as HintedBackend).delete(key, options, this.objects.get(key)));
   }
 
   watch(prefix: string, options: WatchOptions, callbacks: WatchCallbacks): WatchHandle {
@@ -146,6 +180,7 @@ export class WatchCache implements Storage {
     const keys = new SortedKeySet();
     initial.items.forEach((object, i) => {
       const key = (initial.keys as string[])[i];
+      if (this.scope.excludes(key)) return;
       objects.set(key, this.settings.freezeObjects ? deepFreeze(object) : object);
       keys.add(key);
     });
@@ -156,6 +191,9 @@ export class WatchCache implements Storage {
     this.backendWatch = this.backend.watch('', { fromRevision: initial.revision }, {
       onEvent: (event) => this.apply(event),
       onError: (error) => this.onBackendError(error),
+      // Everything up to `revision` has arrived: revisions written outside the watched keys (another
+      // tenant of the same etcd) then count as applied too.
+      onProgress: (revision) => this.advance(revision),
     });
     this.releaseWaiters();
   }
@@ -180,7 +218,9 @@ export class WatchCache implements Storage {
   private apply(event: StorageEvent): void {
     if (event.revision <= this.revision) return;
     if (this.settings.freezeObjects) deepFreeze(event);
-    if (event.type === 'DELETED') {
+    if (this.scope.excludes(event.key)) {
+      // Not held: only the ring and the watchers see it.
+    } else if (event.type === 'DELETED') {
       this.objects.delete(event.key);
       this.keys.delete(event.key);
     } else {
@@ -191,6 +231,47 @@ export class WatchCache implements Storage {
     this.ring.push(event);
     this.watchers.dispatch(event);
     if (this.waiters.length > 0) this.releaseWaiters();
+  }
+
+  private advance(revision: number): void {
+    if (revision <= this.revision) return;
+    this.revision = revision;
+    if (this.waiters.length > 0) this.releaseWaiters();
+  }
+
+  /**
+   * With consistentReads: true once the cache holds the backend's current revision, false if it
+   * did not get there within consistentReadTimeoutMs (the caller then reads the backend).
+   */
+  private async caughtUp(): Promise<boolean> {
+    if (!this.settings.consistentReads) return true;
+    const latest = await this.latestBackendRevision();
+    if (latest <= this.revision) return true;
+    await this.waitForRevision(latest, this.settings.consistentReadTimeoutMs);
+    return latest <= this.revision;
+  }
+
+  /**
+   * The backend's current revision as of some moment after this call. Concurrent callers share
+   * reads: while one read is in flight, later callers all wait for the single read queued behind
+   * it (an earlier read could predate their call and miss a write they must see).
+   */
+  private latestBackendRevision(): Promise<number> {
+    if (!this.revisionRead) {
+      const read = this.backend.currentRevision();
+      this.revisionRead = read;
+      const clear = (): void => { if (this.revisionRead === read) this.revisionRead = undefined; };
+      read.then(clear, clear);
+      return read;
+    }
+    if (!this.nextRevisionRead) {
+      const queued = this.revisionRead.then(() => undefined, () => undefined).then(() => {
+        this.nextRevisionRead = undefined;
+        return this.latestBackendRevision();
+      });
+      this.nextRevisionRead = queued;
+    }
+    return this.nextRevisionRead;
   }
 
   private releaseWaiters(): void {
@@ -274,9 +355,13 @@ export class WatchCache implements Storage {
     if (more) {
       const lastKey = keys[keys.length - 1];
       result.lastKey = lastKey;
-      if (!predicate && changed.size === 0) {
+      if (!predicate) {
+        // Keys after lastKey now, corrected for the keys changed since the snapshot (counted as
+        // they were then), so later pages of a snapshot report what etcd's count would.
         const upper = prefixUpperBound(prefix);
-        result.remainingItemCount = (upper === undefined ? this.keys.size : this.keys.rank(upper)) - this.keys.rank(lastKey) - 1;
+        let remaining = (upper === undefined ? this.keys.size : this.keys.rank(upper)) - this.keys.rank(lastKey) - (this.objects.has(lastKey) ? 1 : 0);
+        for (const [key, then] of changed) if (key > lastKey) remaining += (then ? 1 : 0) - (this.objects.has(key) ? 1 : 0);
+        result.remainingItemCount = remaining;
       }
     }
     return result;

@@ -126,14 +126,15 @@ describe('admin credential and token authenticator', () => {
   test('authenticates Bearer tokens case-insensitively and rejects everything else', () => {
     const bob = { username: 'bob', groups: ['system:authenticated'] };
     const authenticator = new StaticTokenAuthenticator([{ token: 'admin-secret', user: ADMIN_USER }, { token: 'bob-secret', user: bob }]);
-    assert.deepEqual(authenticator.authenticate('Bearer admin-secret'), ADMIN_USER);
-    assert.deepEqual(authenticator.authenticate('bearer bob-secret'), bob);
-    assert.equal(authenticator.authenticate('Bearer admin-secre'), undefined);
-    assert.equal(authenticator.authenticate('Basic admin-secret'), undefined);
-    assert.equal(authenticator.authenticate(undefined), undefined);
+    const as = (authorization: string | undefined) => authenticator.authenticate({ authorization });
+    assert.deepEqual(as('Bearer admin-secret'), { status: 'authenticated', user: ADMIN_USER });
+    assert.deepEqual(as('bearer bob-secret'), { status: 'authenticated', user: bob });
+    assert.deepEqual(as('Bearer admin-secre'), { status: 'unrecognised' });
+    assert.deepEqual(as('Basic admin-secret'), { status: 'unrecognised' });
+    assert.deepEqual(as(undefined), { status: 'unrecognised' });
     assert.equal(bearerToken('BEARER  x '), 'x');
     const union = new UnionAuthenticator([new StaticTokenAuthenticator([]), authenticator]);
-    assert.deepEqual(union.authenticate('Bearer bob-secret'), bob);
+    assert.deepEqual(union.authenticate({ authorization: 'Bearer bob-secret' }), { status: 'authenticated', user: bob });
     assert.deepEqual(ADMIN_USER.groups, ['system:masters', 'system:authenticated']);
   });
 });

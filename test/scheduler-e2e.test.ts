@@ -6,9 +6,12 @@ import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
 import { startApiServer, type RunningApiServer } from '../server/start.ts';
 import { runScheduler, type RunningScheduler } from '../scheduler/index.ts';
-import { quantityMilliValue } from '../scheduler/quantity.ts';
+import { quantityMilliValue, quantityValue } from '../scheduler/quantity.ts';
+import { runKubelets, type RunKubeletsOptions, type RunningKubelets } from '../kubelet/index.ts';
+import { ipInCidr } from './helpers/cluster-processes.ts';
 
 const quiet = { info: () => {}, error: () => {} };
+const quietKubelet = { info: () => {}, warn: () => {} };
 
 async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -103,35 +106,165 @@ describe('scheduler against a real kubefacade API server', () => {
     const failures = (await core.listNamespacedEvent({ namespace: 'impossible' })).items.filter((e) => e.reason === 'FailedScheduling');
     assert.equal(failures.length, 1, 'repeated identical failures are aggregated into one event');
   });
+});
 
-  test('500 concurrent creates never over-commit allocatable', async () => {
+// 38 simulated nodes from four kubelet groups with different labels, taints and capacity (plus one added later),
+// all running their pods for real: placement is checked against what the kubelets actually run.
+describe('scheduler with many simulated kubelet nodes', () => {
+  let dataDir: string;
+  let server: RunningApiServer;
+  let scheduler: RunningScheduler;
+  const kubelets: RunningKubelets[] = [];
+  let core: CoreV1Api;
+  const gpuToleration = { key: 'dedicated', operator: 'Equal', value: 'gpu', effect: 'NoSchedule' };
+  const burstToleration = { key: 'pool', operator: 'Equal', value: 'burst', effect: 'NoSchedule' };
+
+  async function addKubelets(options: Omit<RunKubeletsOptions, 'kubeconfigPath'>): Promise<string[]> {
+    const running = await runKubelets({
+      kubeconfigPath: server.adminKubeconfigPath, kubeletPort: 0, imagePullDelayMs: 20, stepDelayMs: 5, stopDelayMs: 20,
+      logger: quietKubelet, ...options,
+    });
+    kubelets.push(running);
+    return running.nodes;
+  }
+
+  async function createPods(namespace: string, prefix: string, count: number, spec: Partial<V1Pod['spec']>,
+    requests?: Record<string, string>): Promise<void> {
+    await Promise.all(Array.from({ length: count }, (_, i) => core.createNamespacedPod({ namespace, body: {
+      metadata: { name: `${prefix}-${i}` },
+      spec: { containers: [{ name: 'c', image: 'nginx:1.27', resources: requests ? { requests } : undefined }], ...spec },
+    } })));
+  }
+
+  /** Waits until `count` pods of the namespace are Running and returns namespace's pods. */
+  async function running(namespace: string, count: number): Promise<V1Pod[]> {
+    return eventually(`${count} pods Running in ${namespace}`, async () => {
+      const items = (await core.listNamespacedPod({ namespace })).items;
+      return items.filter((p) => p.status?.phase === 'Running').length >= count ? items : undefined;
+    }, 90_000);
+  }
+
+  async function failedScheduling(namespace: string, name: string): Promise<string> {
+    const event = await eventually(`FailedScheduling for ${name}`, async () => (await core.listNamespacedEvent({ namespace })).items
+      .find((e) => e.reason === 'FailedScheduling' && e.involvedObject.name === name));
+    assert.deepEqual([event.type, event.source?.component], ['Warning', 'default-scheduler']);
+    // The event goes out first, the pod's condition right after it.
+    const pod = await eventually(`PodScheduled condition of ${name}`, async () => {
+      const current = await core.readNamespacedPod({ name, namespace });
+      return current.status?.conditions?.some((c) => c.type === 'PodScheduled') ? current : undefined;
+    });
+    const condition = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    assert.deepEqual([condition?.status, condition?.reason, condition?.message], ['False', 'Unschedulable', event.message]);
+    assert.equal(pod.spec?.nodeName, undefined);
+    return event.message ?? '';
+  }
+
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'kubefacade-sched-nodes-'));
+    server = await startApiServer({ dataDir, bind: '127.0.0.1', port: 0, tlsSans: [] });
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(server.adminKubeconfigPath);
+    core = kubeConfig.makeApiClient(CoreV1Api);
+    await addKubelets({ namePrefix: 'small-', firstIndex: 1, nodeCount: 16, cpu: '2', memory: '4Gi', nodeLabels: { tier: 'small', zone: 'zone-a' } });
+    await addKubelets({ namePrefix: 'large-', firstIndex: 17, nodeCount: 8, cpu: '8', memory: '32Gi', nodeLabels: { tier: 'large', zone: 'zone-b' } });
+    await addKubelets({ namePrefix: 'gpu-', firstIndex: 25, nodeCount: 4, cpu: '4', memory: '16Gi',
+      nodeLabels: { accelerator: 'gpu', zone: 'zone-b' }, registerWithTaints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] });
+    await addKubelets({ namePrefix: 'burst-', firstIndex: 29, nodeCount: 10, cpu: '2', memory: '4Gi',
+      nodeLabels: { pool: 'burst' }, registerWithTaints: [{ key: 'pool', value: 'burst', effect: 'NoSchedule' }] });
+    scheduler = await runScheduler({ kubeconfigPath: server.adminKubeconfigPath, logger: quiet });
+  });
+
+  after(async () => {
+    await scheduler?.stop();
+    await Promise.all(kubelets.map((k) => k.stop()));
+    await server?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  test('nodeSelector, required node affinity, taints/tolerations and resource fit place pods only where allowed', async () => {
+    await core.createNamespace({ body: { metadata: { name: 'placement' } } });
+    await createPods('placement', 'zone-b', 12, { nodeSelector: { zone: 'zone-b' } });
+    await createPods('placement', 'affinity', 12, { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: {
+      nodeSelectorTerms: [{ matchExpressions: [
+        { key: 'tier', operator: 'In', values: ['small'] },
+        { key: 'kubernetes.io/hostname', operator: 'NotIn', values: ['small-01', 'small-02'] },
+      ] }] } } } });
+    await createPods('placement', 'gpu', 8, { nodeSelector: { accelerator: 'gpu' }, tolerations: [gpuToleration] });
+    await createPods('placement', 'big', 12, {}, { cpu: '3' });
+    await createPods('placement', 'any', 20, {});
+    const pods = await running('placement', 64);
+    const nodeOf = (name: string): string => pods.find((p) => p.metadata?.name === name)?.spec?.nodeName ?? '';
+    const placedOn = (prefix: string, count: number): string[] => Array.from({ length: count }, (_, i) => nodeOf(`${prefix}-${i}`));
+    for (const node of placedOn('zone-b', 12)) assert.match(node, /^large-/, 'zone-b without toleration: large nodes only');
+    for (const node of placedOn('affinity', 12)) assert.match(node, /^small-(0[3-9]|1[0-6])$/);
+    for (const node of placedOn('gpu', 8)) assert.match(node, /^gpu-/);
+    for (const node of placedOn('big', 12)) assert.match(node, /^large-/, 'only large nodes have 3 cpu to spare');
+    for (const node of placedOn('any', 20)) assert.match(node, /^(small|large)-/, 'tainted nodes take no untolerating pods');
+    assert.ok(new Set(placedOn('affinity', 12)).size > 1, 'pods spread over the allowed nodes');
+    // Each node really runs what it was given: host IP and a pod IP from that node's CIDR.
+    const nodes = new Map((await core.listNode()).items.map((n) => [n.metadata!.name!, n]));
+    for (const pod of pods) {
+      const node = nodes.get(pod.spec!.nodeName!)!;
+      assert.equal(pod.status?.hostIP, node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address);
+      assert.ok(ipInCidr(pod.status!.podIP!, node.spec!.podCIDR!), `${pod.metadata?.name} ${pod.status?.podIP} in ${node.spec?.podCIDR}`);
+    }
+  });
+
+  test('impossible pods get the exact FailedScheduling message; a node added later unblocks them', async () => {
+    await core.createNamespace({ body: { metadata: { name: 'impossible' } } });
+    await createPods('impossible', 'huge', 1, {}, { cpu: '16' });
+    await createPods('impossible', 'zone-c', 1, { nodeSelector: { zone: 'zone-c' } });
+    assert.equal(await failedScheduling('impossible', 'huge-0'), '0/38 nodes are available: '
+      + '10 node(s) had untolerated taint {pool: burst}, 24 Insufficient cpu, 4 node(s) had untolerated taint {dedicated: gpu}. '
+      + 'preemption: 0/38 nodes are available: 14 Preemption is not helpful for scheduling, 24 No preemption victims found for incoming pod.');
+    assert.equal(await failedScheduling('impossible', 'zone-c-0'), '0/38 nodes are available: '
+      + "10 node(s) had untolerated taint {pool: burst}, 24 node(s) didn't match Pod's node affinity/selector, "
+      + '4 node(s) had untolerated taint {dedicated: gpu}. preemption: 0/38 nodes are available: 38 Preemption is not helpful for scheduling.');
+
+    assert.deepEqual(await addKubelets({ namePrefix: 'late-', firstIndex: 39, nodeCount: 1, cpu: '32', memory: '64Gi', nodeLabels: { zone: 'zone-c' } }), ['late-39']);
+    const pods = await running('impossible', 2);
+    assert.deepEqual(pods.map((p) => p.spec?.nodeName), ['late-39', 'late-39']);
+    const scheduled = await eventually('two Scheduled events', async () => {
+      const items = (await core.listNamespacedEvent({ namespace: 'impossible' })).items.filter((e) => e.reason === 'Scheduled');
+      return items.length >= 2 ? items : undefined;
+    });
+    assert.deepEqual(scheduled.map((e) => e.message).sort(), ['Successfully assigned impossible/huge-0 to late-39', 'Successfully assigned impossible/zone-c-0 to late-39']);
+  });
+
+  test('500 concurrent creates never over-commit allocatable; the pods that fit run, the rest stay pending', async () => {
     await core.createNamespace({ body: { metadata: { name: 'burst' } } });
-    // Keep earlier tests' nodes out of the way so the arithmetic is exact.
-    for (const name of ['zone-a', 'gpu', 'plain', 'big']) {
-      await core.patchNode({ name, body: { spec: { unschedulable: true } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    // Burst nodes: 2 cpu, 4Gi - 100Mi eviction reserve. 100m/256Mi pods: cpu would take 20 a node, memory takes 15.
+    await createPods('burst', 'p', 500, { nodeSelector: { pool: 'burst' }, tolerations: [burstToleration] }, { cpu: '100m', memory: '256Mi' });
+    const pods = await running('burst', 150);
+    const nodes = new Map((await core.listNode({ labelSelector: 'pool=burst' })).items.map((n) => [n.metadata!.name!, n]));
+    const used = new Map<string, { milliCpu: number; memory: number; pods: number }>();
+    for (const pod of pods.filter((p) => p.spec?.nodeName)) {
+      const entry = used.get(pod.spec!.nodeName!) ?? { milliCpu: 0, memory: 0, pods: 0 };
+      const requests = pod.spec!.containers[0].resources!.requests!;
+      entry.milliCpu += quantityMilliValue(requests.cpu);
+      entry.memory += quantityValue(requests.memory);
+      entry.pods++;
+      used.set(pod.spec!.nodeName!, entry);
     }
-    for (let i = 0; i < 8; i++) await createNode(`burst-${i}`, { cpu: '10', labels: { pool: 'burst' } });
-    const creates: Array<Promise<void>> = [];
-    for (let i = 0; i < 500; i++) creates.push(createPod('burst', `p-${i}`, { nodeSelector: { pool: 'burst' } }, '250m'));
-    await Promise.all(creates);
-    // 8 nodes × 10 cpu / 250m = 320 pods fit; the other 180 must stay pending.
-    const pods = await eventually('320 pods bound', async () => {
-      const list = (await core.listNamespacedPod({ namespace: 'burst' })).items;
-      return list.filter((p) => p.spec?.nodeName).length >= 320 ? list : undefined;
-    }, 120_000);
-    const perNode = new Map<string, number>();
-    for (const p of pods) {
-      if (!p.spec?.nodeName) continue;
-      const cpu = quantityMilliValue(p.spec.containers[0].resources!.requests!.cpu);
-      perNode.set(p.spec.nodeName, (perNode.get(p.spec.nodeName) ?? 0) + cpu);
+    assert.deepEqual([...used.keys()].sort(), [...nodes.keys()].sort(), 'burst pods only on burst nodes, and on all of them');
+    for (const [name, entry] of used) {
+      const allocatable = nodes.get(name)!.status!.allocatable!;
+      assert.ok(entry.milliCpu <= quantityMilliValue(allocatable.cpu), `${name} cpu over-committed: ${entry.milliCpu}m`);
+      assert.ok(entry.memory <= quantityValue(allocatable.memory), `${name} memory over-committed: ${entry.memory}`);
+      assert.ok(entry.pods <= quantityValue(allocatable.pods), `${name} pods over-committed: ${entry.pods}`);
+      assert.equal(entry.pods, 15, `${name} is filled to its memory`);
     }
-    for (const [nodeName, milli] of perNode) assert.ok(milli <= 10_000, `${nodeName} over-committed: ${milli}m`);
-    const pending = await eventually('180 pods marked unschedulable', async () => {
-      const list = (await core.listNamespacedPod({ namespace: 'burst' })).items.filter((p) => !p.spec?.nodeName);
-      const marked = list.filter((p) => p.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'False'));
-      return marked.length === 180 ? list : undefined;
-    }, 120_000);
-    assert.equal(pending.length, 180);
-    assert.equal((await core.listNamespacedPod({ namespace: 'burst' })).items.filter((p) => p.spec?.nodeName).length, 320);
+    const runningPods = pods.filter((p) => p.status?.phase === 'Running');
+    assert.equal(runningPods.length, 150);
+    assert.equal(new Set(runningPods.map((p) => p.status?.podIP)).size, 150, 'every running pod has its own IP');
+    const pending = await eventually('350 pods marked unschedulable', async () => {
+      const items = (await core.listNamespacedPod({ namespace: 'burst' })).items.filter((p) => !p.spec?.nodeName);
+      const marked = items.filter((p) => p.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'False'));
+      return marked.length === 350 ? marked : undefined;
+    }, 90_000);
+    assert.equal(pending[0].status?.conditions?.find((c) => c.type === 'PodScheduled')?.message, '0/39 nodes are available: '
+      + "10 Insufficient memory, 25 node(s) didn't match Pod's node affinity/selector, 4 node(s) had untolerated taint {dedicated: gpu}. "
+      + 'preemption: 0/39 nodes are available: 10 No preemption victims found for incoming pod, 29 Preemption is not helpful for scheduling.');
+    assert.equal((await core.listNamespacedPod({ namespace: 'burst' })).items.filter((p) => p.spec?.nodeName).length, 150);
   });
 });

@@ -12,6 +12,11 @@ export interface SchemaNode {
   additionalProperties?: SchemaNode | boolean;
   required?: string[];
   enum?: unknown[];
+  /**
+   * The documented default (`+default=` markers, e.g. ContainerPort.protocol "TCP"). Server-side
+   * apply uses it for list-map keys an item leaves out, as structured-merge-diff does.
+   */
+  default?: unknown;
   /** Quantity and IntOrString accept either form. */
   oneOf?: SchemaNode[];
   'x-kubernetes-patch-merge-key'?: string;

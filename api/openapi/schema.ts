@@ -39,6 +39,7 @@ function ownKeywords(raw: RawSchema): SchemaNode {
   if (raw.description !== undefined) node.description = raw.description;
   if (raw.required !== undefined) node.required = [...raw.required];
   if (raw.enum !== undefined) node.enum = [...raw.enum];
+  if (raw.default !== undefined) node.default = structuredClone(raw.default);
   const mergeKey = raw['x-kubernetes-patch-merge-key'];
   if (typeof mergeKey === 'string') node['x-kubernetes-patch-merge-key'] = mergeKey;
   const strategy = raw['x-kubernetes-patch-strategy'];
@@ -57,7 +58,9 @@ function ownKeywords(raw: RawSchema): SchemaNode {
 }
 
 function hasSemanticKeywords(overlay: SchemaNode): boolean {
-  return Object.keys(overlay).some((key) => key !== 'description');
+  // A default next to a $ref is `{}` for structs: not worth a node of its own (only scalar
+  // defaults, which never sit on refs, matter to server-side apply's list-map keys).
+  return Object.keys(overlay).some((key) => key !== 'description' && key !== 'default');
 }
 
 function resolve(raw: RawSchema): SchemaNode {

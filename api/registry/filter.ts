@@ -27,7 +27,8 @@ export function objectFilter(strategy: ResourceStrategy, labelSelector: string |
   const labels = labelSelector ? parseLabelSelector(labelSelector) : undefined;
   const supported = new Set(['metadata.name', ...(strategy.namespaced ? ['metadata.namespace'] : []), ...(strategy.selectableFieldNames ?? [])]);
   const fields = fieldSelector ? parseFieldSelector(fieldSelector) : undefined;
-  if (fields) checkSupportedFields(fields, supported);
+  // Kinds that declare no selectable fields of their own use the default metadata-only conversion.
+  if (fields) checkSupportedFields(fields, supported, (strategy.selectableFieldNames ?? []).length === 0);
   const labelsEmpty = !labels || labels.empty;
   const fieldsEmpty = !fields || fields.empty;
   if (labelsEmpty && fieldsEmpty) return { matches: () => true, everything: true };

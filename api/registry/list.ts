@@ -8,6 +8,7 @@ import { RevisionCompactedError } from '../../storage/interface.ts';
 import { decodeContinue, encodeContinue } from './continue-token.ts';
 import type { GenericStore } from './store.ts';
 import { objectFilter, type ObjectFilter } from './filter.ts';
+import { validateListOptions } from './list-options.ts';
 
 export interface ListQuery {
   labelSelector?: string;
@@ -16,6 +17,8 @@ export interface ListQuery {
   continue?: string;
   resourceVersion?: string;
   resourceVersionMatch?: string;
+  /** Only meaningful for watches; a LIST that sets it is refused. */
+  sendInitialEvents?: boolean;
 }
 
 const EXPIRED_CONTINUE = 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.';
@@ -30,26 +33,20 @@ export async function listObjects(store: GenericStore, namespace: string, query:
   const filter = objectFilter(store.strategy, query.labelSelector, query.fieldSelector);
   const limit = query.limit && query.limit > 0 ? query.limit : undefined;
   const prefix = store.prefix(namespace);
+  validateListOptions(query, false);
   const requested = parseResourceVersion(query.resourceVersion);
   const match = query.resourceVersionMatch;
-  if (match !== undefined && match !== '' && match !== 'Exact' && match !== 'NotOlderThan') {
-    throw badRequest(`resourceVersionMatch: Unsupported value: "${match}": supported values: "Exact", "NotOlderThan"`);
-  }
-  if (match && query.resourceVersion === undefined) {
-    throw invalidListOptions('resourceVersionMatch', `resourceVersionMatch is forbidden unless resourceVersion is provided`);
-  }
-  if (query.continue && query.resourceVersion && query.resourceVersion !== '0') {
-    throw invalidListOptions('resourceVersion', 'specifying resource version is not allowed when using continue');
-  }
-  if (match === 'Exact' && requested === 0) {
-    throw invalidListOptions('resourceVersionMatch', 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"');
-  }
 
   let revision: number | undefined;
   let startAfterKey: string | undefined;
   if (query.continue) {
+    // The etcd3 store's checks (storage.ValidateListOptions): 400s, not ListOptions validation.
     const state = decodeContinue(query.continue);
-    revision = state.revision;
+    if (query.resourceVersion && query.resourceVersion !== '0') {
+      throw badRequest('specifying resource version is not allowed when using continue');
+    }
+    // A token minted after its snapshot expired (revision -1) continues at the latest state.
+    revision = state.revision > 0 ? state.revision : undefined;
     startAfterKey = prefix + state.startAfter;
   } else if (match === 'Exact') {
     revision = requested;
@@ -57,23 +54,24 @@ export async function listObjects(store: GenericStore, namespace: string, query:
     // NotOlderThan (the default for a set resourceVersion): the latest state is new enough unless
     // the client asks for a revision this server has not reached.
     const current = await store.storage.currentRevision();
-    if (requested > current) {
-      throw new StatusError(504, 'Timeout', `Too large resource version: ${requested}, current: ${current}`, {
-        causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
-        retryAfterSeconds: 1,
-      });
-    }
+    if (requested > current) throw tooLargeResourceVersion(requested, current);
   }
 
-  const fast = await fastPathByName(store, namespace, filter);
+  const fast = revision === undefined && !startAfterKey ? await fastPathByName(store, namespace, filter) : undefined;
   if (fast) return fast;
 
   let result;
   try {
-    result = await store.storage.list(prefix, { limit, startAfterKey, revision, predicate: filter.matches });
+    // No predicate when nothing is filtered: the backend can then count what remains.
+    result = await store.storage.list(prefix, { limit, startAfterKey, revision, predicate: filter.everything ? undefined : filter.matches });
   } catch (err) {
     if (err instanceof RevisionCompactedError) {
-      if (query.continue) throw resourceExpired(EXPIRED_CONTINUE);
+      if (startAfterKey !== undefined) {
+        // handleCompactedErrorForPaging: the Status carries a token that resumes at the latest state.
+        const expired = resourceExpired(EXPIRED_CONTINUE);
+        expired.listContinue = encodeContinue({ revision: -1, startAfter: startAfterKey.slice(prefix.length) });
+        throw expired;
+      }
       throw resourceExpired(`The resourceVersion for the provided list is too old.`);
     }
     throw err;
@@ -105,9 +103,10 @@ async function fastPathByName(store: GenericStore, namespace: string, filter: Ob
   return { apiVersion: store.apiVersion, kind: store.strategy.listKind, metadata: { resourceVersion: String(result.revision) }, items };
 }
 
-function invalidListOptions(field: string, detail: string): StatusError {
-  return new StatusError(422, 'Invalid', `ListOptions.meta.k8s.io "" is invalid: ${field}: Forbidden: ${detail}`, {
-    kind: 'ListOptions', group: 'meta.k8s.io',
-    causes: [{ reason: 'FieldValueForbidden', message: `Forbidden: ${detail}`, field }],
+/** storage.NewTooLargeResourceVersionError as the API reports it: 504 Timeout, retry after 1 s. */
+export function tooLargeResourceVersion(requested: number, current: number): StatusError {
+  return new StatusError(504, 'Timeout', `Too large resource version: ${requested}, current: ${current}`, {
+    causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+    retryAfterSeconds: 1,
   });
 }

@@ -33,11 +33,13 @@ export function fillSystemFieldsOnCreate(object: KubeObject, now: Date, tracksGe
   else delete meta.generation;
 }
 
-/** On update, system fields come from the stored object whatever the client sent. */
+/** On update, system fields come from the stored object whatever the client sent (except a conflicting uid). */
 export function keepSystemFieldsOnUpdate(object: KubeObject, old: KubeObject): void {
   const meta = object.metadata;
   const oldMeta = old.metadata;
-  meta.uid = oldMeta.uid;
+  // rest.BeforeUpdate: a missing uid is taken from the stored object; a different one is left for
+  // metadata validation to refuse (field is immutable).
+  if (!meta.uid) meta.uid = oldMeta.uid;
   meta.creationTimestamp = oldMeta.creationTimestamp;
   copyOrDelete(meta, oldMeta, 'deletionTimestamp');
   copyOrDelete(meta, oldMeta, 'deletionGracePeriodSeconds');

@@ -1,6 +1,7 @@
 // The set of served resources: one GenericStore per strategy, looked up by group/version/resource
 // (the API installer of kube-apiserver, without the HTTP part).
 
+import type { ValidatingAdmission } from '../admission.ts';
 import type { ResourceStrategy } from '../resource.ts';
 import type { Storage } from '../../storage/interface.ts';
 import { GenericStore, type NamespaceLookup } from './store.ts';
@@ -29,6 +30,11 @@ export class ApiRegistry {
 
   lookup(group: string, version: string, resource: string): GenericStore | undefined {
     return this.stores.get(registryKey(group, version, resource));
+  }
+
+  /** Installs the validating admission every store runs on writes. */
+  setAdmission(admission: ValidatingAdmission | undefined): void {
+    for (const store of this.stores.values()) store.admission = admission;
   }
 
   all(): GenericStore[] {

@@ -3,7 +3,7 @@
 // watches live in list.ts and watch.ts; this file owns writes.
 
 import {
-  StatusError, alreadyExists, badRequest, conflict, forbidden, invalid, notFound, OPTIMISTIC_LOCK_MESSAGE,
+  StatusError, alreadyExists, badRequest, conflict, forbidden, invalid, notFound, OPTIMISTIC_LOCK_MESSAGE, qualifiedResource,
   type FieldError, type GroupResource,
 } from '../errors.ts';
 import { deepCopy, isPlainObject, type KubeObject } from '../object.ts';
@@ -13,10 +13,12 @@ import {
 } from '../../storage/interface.ts';
 import { fillSystemFieldsOnCreate, generateName, keepSystemFieldsOnUpdate, rfc3339, specPart } from './object-meta.ts';
 import { checkSchema, type FieldValidation } from './schema-check.ts';
+import { checkDeletePreconditions, storagePreconditionConflict } from './delete-preconditions.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from '../validation/object-meta.ts';
 import { nameIsDNSSubdomain } from '../validation/names.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, serverSideApply, trackUpdateManagedFields } from '../patch/index.ts';
 import { schemaForKind } from '../openapi/schema.ts';
+import type { AdmissionOperation, ValidatingAdmission } from '../admission.ts';
 import { isDeepStrictEqual } from 'node:util';
 
 export interface WriteOptions {
@@ -64,6 +66,8 @@ export type Subresource = '' | 'status';
 export class GenericStore {
   readonly groupResource: GroupResource;
   readonly apiVersion: string;
+  /** Validating admission run on every write (set by ApiRegistry.setAdmission). */
+  admission: ValidatingAdmission | undefined;
 
   constructor(
     readonly strategy: ResourceStrategy,
@@ -92,6 +96,7 @@ export class GenericStore {
 
   async create(ctx: RequestContext, body: KubeObject, options: WriteOptions): Promise<WriteResult> {
     const warnings = this.checkIncoming(body, ctx.namespace, options.fieldValidation);
+    const requestedVersion = body.metadata.resourceVersion;
     const object = deepCopy(body);
     object.apiVersion = this.apiVersion;
     object.kind = this.strategy.kind;
@@ -101,12 +106,19 @@ export class GenericStore {
     fillSystemFieldsOnCreate(object, ctx.now, this.strategy.tracksGeneration);
     this.strategy.prepareForCreate?.(object, ctx);
     this.strategy.applyDefaults?.(object);
+    this.admit('CREATE', ctx, object.metadata.name ?? '', '', object, undefined);
     this.validateCreate(object, ctx);
-    await this.requireNamespaceForCreate(ctx.namespace);
+    // Admission sees the name the client sent ('' when it asked for a generated one).
+    await this.requireNamespaceForCreate(ctx.namespace, body.metadata.name ?? '');
     const tracked = this.trackFields(undefined, object, options.fieldManager, ctx.now, '');
     if (options.dryRun) {
       if (await this.storage.get(this.key(ctx.namespace, object.metadata.name!))) throw alreadyExists(this.groupResource, object.metadata.name!);
       return { object: tracked, warnings, created: true };
+    }
+    // The etcd3 store's check, after validation; not an API status upstream, so a reason-less 500.
+    // (A version that does not parse as a number is cleared instead, as the versioner does.)
+    if (typeof requestedVersion === 'string' && /^\d+$/.test(requestedVersion) && Number(requestedVersion) !== 0) {
+      throw new StatusError(500, '', 'resourceVersion should not be set on objects to be created');
     }
     try {
       const stored = await this.storage.create(this.key(ctx.namespace, object.metadata.name!), tracked);
@@ -124,7 +136,13 @@ export class GenericStore {
       throw badRequest('the name of the object (' + body.metadata.name + ') does not match the name on the URL (' + name + ')');
     }
     const requestedVersion = body.metadata?.resourceVersion;
+    const requestedUid = body.metadata?.uid;
     const object = await this.guaranteedUpdate(ctx, name, subresource, options, (current) => {
+      // A PUT's uid is a storage precondition (DefaultUpdatedObjectInfo.Preconditions), checked
+      // before the resourceVersion, and worded as the etcd3 store's InvalidObjError.
+      if (requestedUid && requestedUid !== current.metadata.uid) {
+        throw storagePreconditionConflict(this.groupResource, name, new PreconditionError(this.key(ctx.namespace, name), 'uid', requestedUid, current.metadata.uid ?? ''));
+      }
       if (requestedVersion && requestedVersion !== current.metadata.resourceVersion) {
         throw conflict(this.groupResource, name, OPTIMISTIC_LOCK_MESSAGE);
       }
@@ -193,8 +211,9 @@ export class GenericStore {
     fillSystemFieldsOnCreate(object, ctx.now, this.strategy.tracksGeneration);
     this.strategy.prepareForCreate?.(object, ctx);
     this.strategy.applyDefaults?.(object);
+    this.admit('CREATE', ctx, object.metadata.name ?? '', '', object, undefined);
     this.validateCreate(object, ctx);
-    await this.requireNamespaceForCreate(ctx.namespace);
+    await this.requireNamespaceForCreate(ctx.namespace, object.metadata.name ?? '');
     if (options.dryRun) return object;
     try {
       return await this.storage.create(this.key(ctx.namespace, object.metadata.name!), object);
@@ -234,6 +253,7 @@ export class GenericStore {
         this.strategy.prepareForUpdate?.(object, current, ctx);
       }
       this.strategy.applyDefaults?.(object);
+      this.admit('UPDATE', ctx, name, subresource, object, current);
       if (this.strategy.tracksGeneration && subresource === '' && !isDeepStrictEqual(specPart(object), specPart(current))) {
         object.metadata.generation = (current.metadata.generation ?? 0) + 1;
       }
@@ -276,12 +296,19 @@ export class GenericStore {
     const key = this.key(ctx.namespace, name);
     const current = await this.storage.get(key);
     if (!current) throw notFound(this.groupResource, name);
-    this.checkPreconditions(name, current, request.preconditions);
+    this.admit('DELETE', ctx, name, '', undefined, current);
+    // rest.BeforeDelete: DeleteOptions validation, then the early precondition check.
     const propagation = request.propagationPolicy;
     if (propagation !== undefined && !['Orphan', 'Background', 'Foreground'].includes(propagation)) {
-      throw invalid('DeleteOptions', '', '', [{ type: 'FieldValueNotSupported', field: 'propagationPolicy', message: `Unsupported value: "${propagation}": supported values: "Foreground", "Background", "Orphan", "nil"` }]);
+      throw invalid('DeleteOptions', 'meta.k8s.io', '', [{ type: 'FieldValueNotSupported', field: 'propagationPolicy', message: `Unsupported value: "${propagation}": supported values: "Foreground", "Background", "Orphan", "nil"` }]);
     }
-    if (request.gracePeriodSeconds !== undefined && request.gracePeriodSeconds < 0) request.gracePeriodSeconds = 0;
+    checkDeletePreconditions(this.strategy, name, current, request.preconditions);
+    const pendingMessage = this.strategy.finalizationPendingMessage;
+    if (pendingMessage && current.metadata.deletionTimestamp && this.strategy.pendingFinalization?.(current)) {
+      throw conflict(this.groupResource, name, pendingMessage);
+    }
+    // Negative values are treated as 1s on the delete path.
+    if (request.gracePeriodSeconds !== undefined && request.gracePeriodSeconds < 0) request.gracePeriodSeconds = 1;
     const grace = this.strategy.deletionGracePeriodSeconds?.(current, request.gracePeriodSeconds) ?? 0;
     if (grace === 0 && this.readyToRemove(current)) {
       if (request.dryRun) return { object: current, deletedImmediately: true };
@@ -290,12 +317,16 @@ export class GenericStore {
     // Graceful or finalizer-held: mark the object; its node's kubelet (or the finalizer's owner) finishes the job.
     if (request.dryRun) return { object: current, deletedImmediately: false };
     const marked = await this.storage.guaranteedUpdate(key, (latest) => {
-      this.checkPreconditions(name, latest, request.preconditions);
+      checkDeletePreconditions(this.strategy, name, latest, request.preconditions);
       const existingGrace = latest.metadata.deletionGracePeriodSeconds;
       // A second delete may only shorten the grace period (BeforeDelete in k8s.io/apiserver/pkg/registry/rest).
       if (latest.metadata.deletionTimestamp && existingGrace !== undefined && existingGrace <= grace) return latest;
       const next = deepCopy(latest);
-      next.metadata.deletionTimestamp = rfc3339(new Date(ctx.now.getTime() + grace * 1000));
+      // A shorter period moves the deadline back by the difference; a first deletion counts from now.
+      const from = latest.metadata.deletionTimestamp && existingGrace !== undefined
+        ? Date.parse(latest.metadata.deletionTimestamp) - existingGrace * 1000
+        : ctx.now.getTime();
+      next.metadata.deletionTimestamp = rfc3339(new Date(from + grace * 1000));
       next.metadata.deletionGracePeriodSeconds = grace;
       this.strategy.prepareForDelete?.(next, ctx);
       return next;
@@ -315,24 +346,9 @@ export class GenericStore {
       return await this.storage.delete(key, { preconditions: preconditions ?? { uid: current.metadata.uid } });
     } catch (err) {
       if (err instanceof KeyNotFoundError) throw notFound(this.groupResource, current.metadata.name ?? '');
-      if (err instanceof PreconditionError) throw this.preconditionConflict(current.metadata.name ?? '', err);
+      if (err instanceof PreconditionError) throw storagePreconditionConflict(this.groupResource, current.metadata.name ?? '', err);
       throw err;
     }
-  }
-
-  private checkPreconditions(name: string, current: KubeObject, preconditions: Preconditions | undefined): void {
-    if (!preconditions) return;
-    if (preconditions.uid && preconditions.uid !== current.metadata.uid) {
-      throw this.preconditionConflict(name, new PreconditionError('', 'uid', preconditions.uid, current.metadata.uid ?? ''));
-    }
-    if (preconditions.resourceVersion && preconditions.resourceVersion !== current.metadata.resourceVersion) {
-      throw this.preconditionConflict(name, new PreconditionError('', 'resourceVersion', preconditions.resourceVersion, current.metadata.resourceVersion ?? ''));
-    }
-  }
-
-  private preconditionConflict(name: string, err: PreconditionError): StatusError {
-    const field = err.field === 'uid' ? 'UID' : 'ResourceVersion';
-    return conflict(this.groupResource, name, `Precondition failed: ${field} in precondition: ${err.expected}, ${field} in object meta: ${err.actual}`);
   }
 
   /** Body checks shared by create, update and patch: kind/apiVersion, namespace, schema. */
@@ -355,6 +371,13 @@ export class GenericStore {
     return checkSchema(this.strategy, body, fieldValidation);
   }
 
+  private admit(operation: AdmissionOperation, ctx: RequestContext, name: string, subresource: Subresource, object: KubeObject | undefined, oldObject: KubeObject | undefined): void {
+    this.admission?.validate({
+      operation, group: this.strategy.group, resource: this.strategy.resource, subresource,
+      namespace: ctx.namespace, name, object, oldObject, user: ctx.user,
+    });
+  }
+
   private validateCreate(object: KubeObject, ctx: RequestContext): void {
     const errors = [
       ...validateObjectMeta(object.metadata, this.strategy.namespaced, this.strategy.validateName ?? nameIsDNSSubdomain),
@@ -363,12 +386,13 @@ export class GenericStore {
     if (errors.length > 0) throw invalid(this.strategy.kind, this.strategy.group, object.metadata.name ?? '', errors);
   }
 
-  private async requireNamespaceForCreate(namespace: string): Promise<void> {
+  /** The NamespaceLifecycle admission plugin: 404 for a missing namespace, 403 for one being terminated. */
+  private async requireNamespaceForCreate(namespace: string, name: string): Promise<void> {
     if (!this.strategy.namespaced || !this.namespaces) return;
     const phase = await this.namespaces.phase(namespace);
     if (phase === undefined) throw notFound({ group: '', resource: 'namespaces' }, namespace);
     if (phase === 'Terminating') {
-      throw forbidden(`${this.strategy.resource} "${''}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, this.groupResource);
+      throw forbidden(`${qualifiedResource(this.groupResource)} "${name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, this.groupResource, name);
     }
   }
 

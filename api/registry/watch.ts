@@ -3,11 +3,13 @@
 // that stops matching the selectors is delivered as DELETED, one that starts matching as ADDED
 // (k8s.io/apiserver/pkg/storage/cacher: cacheWatcher.convertToWatchEvent).
 
-import { StatusError, badRequest, resourceExpired } from '../errors.ts';
+import { StatusError, resourceExpired } from '../errors.ts';
 import type { KubeObject } from '../object.ts';
 import { RevisionCompactedError, type StorageEvent, type WatchHandle } from '../../storage/interface.ts';
 import { objectFilter } from './filter.ts';
-import { parseResourceVersion, type ListQuery } from './list.ts';
+import { withResourceVersion } from '../../storage/object-versioning.ts';
+import { parseResourceVersion, tooLargeResourceVersion, type ListQuery } from './list.ts';
+import { validateListOptions } from './list-options.ts';
 import type { GenericStore } from './store.ts';
 
 export interface WatchQuery extends ListQuery {
@@ -35,17 +37,7 @@ export async function startWatch(
   const filter = objectFilter(store.strategy, query.labelSelector, query.fieldSelector);
   const prefix = store.prefix(namespace);
   const requested = parseResourceVersion(query.resourceVersion);
-  const match = query.resourceVersionMatch;
-  if (query.sendInitialEvents !== undefined) {
-    if (match !== 'NotOlderThan') {
-      throw invalidWatch('resourceVersionMatch', `sendInitialEvents requires setting resourceVersionMatch to NotOlderThan`);
-    }
-    if (!query.allowWatchBookmarks && query.sendInitialEvents) {
-      throw invalidWatch('allowWatchBookmarks', 'sendInitialEvents requires setting allowWatchBookmarks to true');
-    }
-  } else if (match !== undefined && match !== '') {
-    throw badRequest(`resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided`);
-  }
+  validateListOptions(query, true);
 
   // No resourceVersion, "0", or sendInitialEvents=true: the stream starts with the current state.
   const withInitialState = query.sendInitialEvents ?? (requested === undefined || requested === 0);
@@ -53,9 +45,7 @@ export async function startWatch(
   let initial: KubeObject[] = [];
   if (withInitialState) {
     const listed = await store.storage.list(prefix, { predicate: filter.matches });
-    if (requested !== undefined && requested > listed.revision) {
-      throw new StatusError(504, 'Timeout', `Too large resource version: ${requested}, current: ${listed.revision}`);
-    }
+    if (requested !== undefined && requested > listed.revision) throw tooLargeResourceVersion(requested, listed.revision);
     initial = listed.items;
     fromRevision = listed.revision;
   } else {
@@ -71,11 +61,14 @@ export async function startWatch(
     }
     if (now && before) sink.event('MODIFIED', event.object);
     else if (now) sink.event('ADDED', event.object);
-    else if (before) sink.event('DELETED', event.object);
+    // Leaving the selector: the last state that matched, at this event's resourceVersion
+    // (cacheWatcher.convertToWatchEvent), so the client never sees a non-matching object.
+    else if (before && event.prevObject) sink.event('DELETED', withResourceVersion(event.prevObject, event.revision));
   };
 
   for (const object of initial) sink.event('ADDED', object);
-  if (query.sendInitialEvents) sink.bookmark(String(fromRevision), true);
+  // The initial-events-end bookmark, like every bookmark, goes only to clients that allow bookmarks.
+  if (query.sendInitialEvents && query.allowWatchBookmarks) sink.bookmark(String(fromRevision), true);
 
   let lastBookmark = Date.now();
   try {
@@ -97,11 +90,4 @@ export async function startWatch(
     }
     throw err;
   }
-}
-
-function invalidWatch(field: string, detail: string): StatusError {
-  return new StatusError(422, 'Invalid', `ListOptions.meta.k8s.io "" is invalid: ${field}: Forbidden: ${detail}`, {
-    kind: 'ListOptions', group: 'meta.k8s.io',
-    causes: [{ reason: 'FieldValueForbidden', message: `Forbidden: ${detail}`, field }],
-  });
 }

@@ -6,9 +6,12 @@ import { leaseStrategy } from './leases.ts';
 import { namespaceStrategy } from './namespaces.ts';
 import { nodeStrategy } from './nodes.ts';
 import { podStrategy } from './pods.ts';
+import { clusterRoleBindingStrategy, roleBindingStrategy } from './rbac-bindings.ts';
+import { clusterRoleStrategy, roleStrategy } from './rbac-roles.ts';
 
 export const builtinResources: ResourceStrategy[] = [
   podStrategy, nodeStrategy, namespaceStrategy, eventStrategy, leaseStrategy,
+  roleStrategy, clusterRoleStrategy, roleBindingStrategy, clusterRoleBindingStrategy,
 ];
 
 export { bindingDiscovery, type DiscoveryEntry } from './bindings.ts';
@@ -18,3 +21,5 @@ export { FINALIZER_KUBERNETES, LABEL_METADATA_NAME, markNamespaceTerminating, na
 export { nodeRoles, nodeStatusText, nodeStrategy } from './nodes.ts';
 export { assignPodToNode, podDeletionGracePeriodSeconds, podSelectableFields, podStrategy } from './pods.ts';
 export { age, humanDuration } from './printing.ts';
+export { clusterRoleBindingStrategy, roleBindingStrategy } from './rbac-bindings.ts';
+export { clusterRoleStrategy, roleStrategy } from './rbac-roles.ts';

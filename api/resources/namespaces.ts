@@ -40,7 +40,8 @@ export const namespaceStrategy: ResourceStrategy = {
   verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
   storageResource: 'namespaces',
   hasStatus: true,
-  subresources: [],
+  // The namespace controller's way to drop spec.finalizers (served by server/subresources.ts).
+  subresources: [{ name: 'finalize', kind: 'Namespace', verbs: ['update'] }],
   tracksGeneration: false,
 
   prepareForCreate(namespace) {
@@ -68,6 +69,8 @@ export const namespaceStrategy: ResourceStrategy = {
     namespace.status = { ...(isPlainObject(namespace.status) ? namespace.status : {}), phase: 'Terminating' };
   },
   // The namespace stays (Terminating) until the namespace controller empties spec.finalizers.
+  finalizationPendingMessage: 'The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.',
+  returnDeletedObject: true,
   pendingFinalization: (namespace) => Array.isArray(field(namespace, 'spec', 'finalizers')) && (field(namespace, 'spec', 'finalizers') as unknown[]).length > 0,
   selectableFieldNames: ['status.phase'],
   selectableFields: (namespace) => ({ 'status.phase': str(namespace, 'status', 'phase') }),

@@ -85,5 +85,6 @@ export const podStrategy: ResourceStrategy = {
   selectableFieldNames: POD_SELECTABLE_FIELD_NAMES,
   validateName: nameIsDNSSubdomain,
   deletionGracePeriodSeconds: podDeletionGracePeriodSeconds,
+  returnDeletedObject: true,
   table: podTable,
 };

@@ -99,11 +99,15 @@ export function parseFieldSelector(selector: string): FieldSelector {
 
 /**
  * Rejects a selector naming a field the resource does not support, as the field-label conversion
- * in kube-apiserver does: 400 `field label not supported: <field>`.
+ * in kube-apiserver does: 400 `field label not supported: <field>` from a kind's own conversion
+ * function, or, for kinds without one (runtime.DefaultMetaV1FieldSelectorConversion),
+ * `"<field>" is not a known field selector: only "metadata.name", "metadata.namespace"`.
  */
-export function checkSupportedFields(selector: FieldSelector, supported: Iterable<string>): void {
+export function checkSupportedFields(selector: FieldSelector, supported: Iterable<string>, defaultConversion = false): void {
   const known = new Set(supported);
   for (const r of selector.requirements) {
-    if (!known.has(r.field)) throw badRequest(`field label not supported: ${r.field}`);
+    if (known.has(r.field)) continue;
+    if (defaultConversion) throw badRequest(`${JSON.stringify(r.field)} is not a known field selector: only "metadata.name", "metadata.namespace"`);
+    throw badRequest(`field label not supported: ${r.field}`);
   }
 }

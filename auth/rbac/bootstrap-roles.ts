@@ -1,0 +1,171 @@
+// The default ClusterRoles kube-apiserver creates and reconciles at start
+// (plugin/pkg/auth/authorizer/rbac/bootstrappolicy, 1.32, as rendered in its testdata). The set is
+// trimmed to roles for components kubefacade has (no certificate approvers, volume roles, kube-dns,
+// heapster, ...) plus one role of its own, but each role's rules are kept whole, including rules for
+// resources kubefacade does not serve, so `can-i` answers as a real cluster would.
+
+import type { KubeObject } from '../../api/object.ts';
+import { RBAC_GROUP, type PolicyRule } from './policy-rule.ts';
+
+export const BOOTSTRAP_LABELS = { 'kubernetes.io/bootstrapping': 'rbac-defaults' } as const;
+export const AUTOUPDATE_ANNOTATION = 'rbac.authorization.kubernetes.io/autoupdate';
+
+export const AGGREGATE_TO_ADMIN = 'rbac.authorization.k8s.io/aggregate-to-admin';
+export const AGGREGATE_TO_EDIT = 'rbac.authorization.k8s.io/aggregate-to-edit';
+export const AGGREGATE_TO_VIEW = 'rbac.authorization.k8s.io/aggregate-to-view';
+
+/** kubefacade's own role for the read-only watches a many-node kubelet process shares (see server/up.ts). */
+export const KUBELET_WATCHER_ROLE = 'kubefacade:kubelet-watcher';
+
+const READ = ['get', 'list', 'watch'];
+const WRITE = ['create', 'delete', 'deletecollection', 'patch', 'update'];
+const READ_WRITE = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+function rule(verbs: string[], apiGroups: string[], resources: string[], resourceNames?: string[]): PolicyRule {
+  return { apiGroups, resources, verbs, ...(resourceNames ? { resourceNames } : {}) };
+}
+
+function urls(verbs: string[], nonResourceURLs: string[]): PolicyRule {
+  return { nonResourceURLs, verbs };
+}
+
+const EVENTS_RULE = rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']);
+
+function clusterRole(name: string, rules: PolicyRule[] | undefined, options: { labels?: Record<string, string>; aggregateFrom?: string } = {}): KubeObject {
+  return {
+    apiVersion: `${RBAC_GROUP}/v1`,
+    kind: 'ClusterRole',
+    metadata: {
+      name,
+      labels: { ...BOOTSTRAP_LABELS, ...options.labels },
+      annotations: { [AUTOUPDATE_ANNOTATION]: 'true' },
+    },
+    ...(options.aggregateFrom ? { aggregationRule: { clusterRoleSelectors: [{ matchLabels: { [options.aggregateFrom]: 'true' } }] } } : {}),
+    ...(rules ? { rules } : {}),
+  };
+}
+
+/** NodeRules: what the Node authorizer lets every node do beyond its per-node restrictions (system:node). */
+export const NODE_RULES: PolicyRule[] = [
+  rule(['create'], ['authentication.k8s.io'], ['tokenreviews']),
+  rule(['create'], ['authorization.k8s.io'], ['localsubjectaccessreviews', 'subjectaccessreviews']),
+  rule(READ, [''], ['services']),
+  rule(['create', 'get', 'list', 'watch'], [''], ['nodes']),
+  rule(['patch', 'update'], [''], ['nodes/status']),
+  rule(['patch', 'update'], [''], ['nodes']),
+  rule(['create', 'patch', 'update'], [''], ['events']),
+  rule(READ, [''], ['pods']),
+  rule(['create', 'delete'], [''], ['pods']),
+  rule(['patch', 'update'], [''], ['pods/status']),
+  rule(['create'], [''], ['pods/eviction']),
+  rule(READ, [''], ['configmaps', 'secrets']),
+  rule(['get'], [''], ['persistentvolumeclaims', 'persistentvolumes']),
+  rule(['get'], [''], ['endpoints']),
+  rule(['create', 'get', 'list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests']),
+  rule(['create', 'delete', 'get', 'patch', 'update'], ['coordination.k8s.io'], ['leases']),
+  rule(['get'], ['storage.k8s.io'], ['volumeattachments']),
+  rule(['create'], [''], ['serviceaccounts/token']),
+  rule(['get', 'patch', 'update'], [''], ['persistentvolumeclaims/status']),
+  rule(READ, ['storage.k8s.io'], ['csidrivers']),
+  rule(['create', 'delete', 'get', 'patch', 'update'], ['storage.k8s.io'], ['csinodes']),
+  rule(READ, ['node.k8s.io'], ['runtimeclasses']),
+];
+
+export function bootstrapClusterRoles(): KubeObject[] {
+  return [
+    clusterRole('cluster-admin', [rule(['*'], ['*'], ['*']), urls(['*'], ['*'])]),
+    clusterRole('system:discovery', [urls(['get'], ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/openapi', '/openapi/*', '/readyz', '/version', '/version/'])]),
+    clusterRole('system:monitoring', [urls(['get'], ['/healthz', '/healthz/*', '/livez', '/livez/*', '/metrics', '/metrics/slis', '/readyz', '/readyz/*'])]),
+    clusterRole('system:basic-user', [
+      rule(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']),
+      rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews']),
+    ]),
+    clusterRole('system:public-info-viewer', [urls(['get'], ['/healthz', '/livez', '/readyz', '/version', '/version/'])]),
+    clusterRole('admin', undefined, { aggregateFrom: AGGREGATE_TO_ADMIN }),
+    clusterRole('edit', undefined, { aggregateFrom: AGGREGATE_TO_EDIT, labels: { [AGGREGATE_TO_ADMIN]: 'true' } }),
+    clusterRole('view', undefined, { aggregateFrom: AGGREGATE_TO_VIEW, labels: { [AGGREGATE_TO_EDIT]: 'true' } }),
+    clusterRole('system:aggregate-to-admin', [
+      rule(['create'], ['authorization.k8s.io'], ['localsubjectaccessreviews']),
+      rule(READ_WRITE, [RBAC_GROUP], ['rolebindings', 'roles']),
+    ], { labels: { [AGGREGATE_TO_ADMIN]: 'true' } }),
+    clusterRole('system:aggregate-to-edit', [
+      rule(READ, [''], ['pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy', 'secrets', 'services/proxy']),
+      rule(['impersonate'], [''], ['serviceaccounts']),
+      rule(WRITE, [''], ['pods', 'pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy']),
+      rule(['create'], [''], ['pods/eviction']),
+      rule(WRITE, [''], ['configmaps', 'persistentvolumeclaims', 'replicationcontrollers', 'replicationcontrollers/scale', 'secrets', 'serviceaccounts', 'services', 'services/proxy']),
+      rule(['create'], [''], ['serviceaccounts/token']),
+      rule(WRITE, ['apps'], ['daemonsets', 'deployments', 'deployments/rollback', 'deployments/scale', 'replicasets', 'replicasets/scale', 'statefulsets', 'statefulsets/scale']),
+      rule(WRITE, ['autoscaling'], ['horizontalpodautoscalers']),
+      rule(WRITE, ['batch'], ['cronjobs', 'jobs']),
+      rule(WRITE, ['extensions'], ['daemonsets', 'deployments', 'deployments/rollback', 'deployments/scale', 'ingresses', 'networkpolicies', 'replicasets', 'replicasets/scale', 'replicationcontrollers/scale']),
+      rule(WRITE, ['policy'], ['poddisruptionbudgets']),
+      rule(WRITE, ['networking.k8s.io'], ['ingresses', 'networkpolicies']),
+    ], { labels: { [AGGREGATE_TO_EDIT]: 'true' } }),
+    clusterRole('system:aggregate-to-view', [
+      rule(READ, [''], ['configmaps', 'endpoints', 'persistentvolumeclaims', 'persistentvolumeclaims/status', 'pods', 'replicationcontrollers', 'replicationcontrollers/scale', 'serviceaccounts', 'services', 'services/status']),
+      rule(READ, [''], ['bindings', 'events', 'limitranges', 'namespaces/status', 'pods/log', 'pods/status', 'replicationcontrollers/status', 'resourcequotas', 'resourcequotas/status']),
+      rule(READ, [''], ['namespaces']),
+      rule(READ, ['discovery.k8s.io'], ['endpointslices']),
+      rule(READ, ['apps'], ['controllerrevisions', 'daemonsets', 'daemonsets/status', 'deployments', 'deployments/scale', 'deployments/status', 'replicasets', 'replicasets/scale', 'replicasets/status', 'statefulsets', 'statefulsets/scale', 'statefulsets/status']),
+      rule(READ, ['autoscaling'], ['horizontalpodautoscalers', 'horizontalpodautoscalers/status']),
+      rule(READ, ['batch'], ['cronjobs', 'cronjobs/status', 'jobs', 'jobs/status']),
+      rule(READ, ['extensions'], ['daemonsets', 'daemonsets/status', 'deployments', 'deployments/scale', 'deployments/status', 'ingresses', 'ingresses/status', 'networkpolicies', 'replicasets', 'replicasets/scale', 'replicasets/status', 'replicationcontrollers/scale']),
+      rule(READ, ['policy'], ['poddisruptionbudgets', 'poddisruptionbudgets/status']),
+      rule(READ, ['networking.k8s.io'], ['ingresses', 'ingresses/status', 'networkpolicies']),
+    ], { labels: { [AGGREGATE_TO_VIEW]: 'true' } }),
+    clusterRole('system:auth-delegator', [
+      rule(['create'], ['authentication.k8s.io'], ['tokenreviews']),
+      rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
+    ]),
+    clusterRole('system:node', NODE_RULES),
+    clusterRole('system:node-proxier', [
+      rule(['list', 'watch'], [''], ['endpoints', 'services']),
+      rule(READ, [''], ['nodes']),
+      EVENTS_RULE,
+      rule(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices']),
+    ]),
+    clusterRole('system:kube-scheduler', [
+      EVENTS_RULE,
+      rule(['create'], ['coordination.k8s.io'], ['leases']),
+      rule(['get', 'update'], ['coordination.k8s.io'], ['leases'], ['kube-scheduler']),
+      rule(READ, [''], ['nodes']),
+      rule(['delete', 'get', 'list', 'watch'], [''], ['pods']),
+      rule(['create'], [''], ['bindings', 'pods/binding']),
+      rule(['patch', 'update'], [''], ['pods/status']),
+      rule(READ, [''], ['replicationcontrollers', 'services']),
+      rule(READ, ['apps', 'extensions'], ['replicasets']),
+      rule(READ, ['apps'], ['statefulsets']),
+      rule(READ, ['policy'], ['poddisruptionbudgets']),
+      rule(READ, [''], ['persistentvolumeclaims', 'persistentvolumes']),
+      rule(['create'], ['authentication.k8s.io'], ['tokenreviews']),
+      rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
+      rule(READ, ['storage.k8s.io'], ['csinodes']),
+      rule(READ, [''], ['namespaces']),
+      rule(READ, ['storage.k8s.io'], ['csidrivers']),
+      rule(READ, ['storage.k8s.io'], ['csistoragecapacities']),
+    ]),
+    clusterRole('system:kube-controller-manager', [
+      EVENTS_RULE,
+      rule(['create'], ['coordination.k8s.io'], ['leases']),
+      rule(['get', 'update'], ['coordination.k8s.io'], ['leases'], ['kube-controller-manager']),
+      rule(['create'], [''], ['secrets', 'serviceaccounts']),
+      rule(['delete'], [''], ['secrets']),
+      rule(['get'], [''], ['configmaps', 'namespaces', 'secrets', 'serviceaccounts']),
+      rule(['update'], [''], ['secrets', 'serviceaccounts']),
+      rule(['create'], ['authentication.k8s.io'], ['tokenreviews']),
+      rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
+      rule(['list', 'watch'], ['*'], ['*']),
+      rule(['create'], [''], ['serviceaccounts/token']),
+    ]),
+    // controller_policy.go: the node lifecycle controller's own role.
+    clusterRole('system:controller:node-controller', [
+      rule(['delete', 'get', 'list', 'patch', 'update'], [''], ['nodes']),
+      rule(['patch', 'update'], [''], ['nodes/status']),
+      rule(['patch', 'update'], [''], ['pods/status']),
+      rule(['delete', 'list'], [''], ['pods']),
+      EVENTS_RULE,
+    ]),
+    clusterRole(KUBELET_WATCHER_ROLE, [rule(READ, [''], ['nodes', 'pods'])]),
+  ];
+}

@@ -1,0 +1,111 @@
+// Everything that makes the API server kube-apiserver-secure, assembled in one place: authentication
+// (client certificates, kubefacade JWTs, the --token-auth-file, the admin token, optional anonymous),
+// authorization (system:masters, then Node, then RBAC), admission (NodeRestriction, RBAC escalation
+// prevention), the bootstrap RBAC policy reconciled at every start, the in-server clusterrole
+// aggregation controller, and the audit log.
+
+import { AdmissionChain } from '../api/admission.ts';
+import type { ApiRegistry } from '../api/registry/registry.ts';
+import { ADMIN_SYSTEM_USER } from '../api/registry/system-user.ts';
+import type { Storage } from '../storage/interface.ts';
+import { ADMIN_USER } from './admin-credential.ts';
+import { AuditLog } from './audit-log.ts';
+import { RequestAuthentication, UnionAuthenticator, type RequestAuthenticator } from './authenticator.ts';
+import { PrivilegedGroupAuthorizer, UnionAuthorizer, UnionRuleResolver, type Authorizer, type RuleResolver } from './authorizer.ts';
+import { CredentialIssuer } from './credentials.ts';
+import { JwtAuthenticator } from './jwt-tokens.ts';
+import { NodeAuthorizer } from './node/node-authorizer.ts';
+import { NodeRestrictionAdmission } from './node/node-restriction.ts';
+import { PodNodeIndex } from './node/pod-node-index.ts';
+import type { Pki } from './pki.ts';
+import { ClusterRoleAggregationController } from './rbac/aggregation-controller.ts';
+import { bootstrapClusterRoleBindings } from './rbac/bootstrap-bindings.ts';
+import { bootstrapClusterRoles, NODE_RULES } from './rbac/bootstrap-roles.ts';
+import { RbacEscalationAdmission } from './rbac/escalation-admission.ts';
+import { PolicyCache } from './rbac/policy-cache.ts';
+import { RbacAuthorizer } from './rbac/rbac-authorizer.ts';
+import { reconcileClusterRoleBindings, reconcileClusterRoles } from './rbac/reconcile.ts';
+import { ensureSigningKey, type SigningKey } from './signing-key.ts';
+import { loadTokenFile } from './token-file.ts';
+import { StaticTokenAuthenticator } from './token-authenticator.ts';
+import { SYSTEM_MASTERS_GROUP } from './well-known.ts';
+import { X509Authenticator } from './x509-authenticator.ts';
+
+export interface SecurityOptions {
+  dataDir: string;
+  pki: Pick<Pki, 'caCertPem' | 'caKeyPem'>;
+  adminToken: string;
+  /** The JWT key, when its creation was started early (it overlaps with the PKI at first start). */
+  signingKey?: Promise<SigningKey>;
+  /** kube-apiserver's --token-auth-file. */
+  tokenAuthFile?: string;
+  /** kube-apiserver's --anonymous-auth (off unless asked for). */
+  anonymousAuth?: boolean;
+  /** kube-apiserver's --audit-log-path; undefined: no audit log. */
+  auditLogPath?: string;
+  registry: ApiRegistry;
+  storage: Storage;
+  /** Where background failures (the aggregation controller) are reported. */
+  onError?: (error: unknown) => void;
+}
+
+/** What the HTTP layer needs per request. */
+export interface RequestSecurity {
+  authentication: RequestAuthentication;
+  authorizer: Authorizer;
+  ruleResolver: RuleResolver;
+  audit?: AuditLog;
+}
+
+export interface Security extends RequestSecurity {
+  credentials: CredentialIssuer;
+  stop(): Promise<void>;
+}
+
+export async function startSecurity(options: SecurityOptions): Promise<Security> {
+  const signingKey = await (options.signingKey ?? ensureSigningKey(options.dataDir));
+  const authenticators: RequestAuthenticator[] = [new X509Authenticator(), new JwtAuthenticator(signingKey)];
+  if (options.tokenAuthFile) authenticators.push(new StaticTokenAuthenticator(await loadTokenFile(options.tokenAuthFile)));
+  authenticators.push(new StaticTokenAuthenticator([{ token: options.adminToken, user: ADMIN_USER }]));
+  const authentication = new RequestAuthentication(new UnionAuthenticator(authenticators), options.anonymousAuth ?? false);
+
+  const policy = await PolicyCache.start(options.storage);
+  const pods = await PodNodeIndex.start(options.storage);
+  const rbac = new RbacAuthorizer(policy);
+  const node = new NodeAuthorizer(pods, NODE_RULES);
+  const authorizer = new UnionAuthorizer([new PrivilegedGroupAuthorizer([SYSTEM_MASTERS_GROUP]), node, rbac]);
+  const ruleResolver = new UnionRuleResolver([node, rbac]);
+  options.registry.setAdmission(new AdmissionChain([new NodeRestrictionAdmission(), new RbacEscalationAdmission(policy, authorizer)]));
+
+  let aggregation: ClusterRoleAggregationController | undefined;
+  let audit: AuditLog | undefined;
+  try {
+    const ctx = { user: ADMIN_SYSTEM_USER, namespace: '', now: new Date() };
+    const clusterRoles = options.registry.lookup('rbac.authorization.k8s.io', 'v1', 'clusterroles');
+    const clusterRoleBindings = options.registry.lookup('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings');
+    if (!clusterRoles || !clusterRoleBindings) throw new Error('the RBAC resources are not registered');
+    await reconcileClusterRoles(clusterRoles, ctx, bootstrapClusterRoles());
+    await reconcileClusterRoleBindings(clusterRoleBindings, ctx, bootstrapClusterRoleBindings());
+    aggregation = new ClusterRoleAggregationController(policy, clusterRoles, ADMIN_SYSTEM_USER, options.onError);
+    aggregation.start();
+    await aggregation.settle();
+    if (options.auditLogPath) audit = await AuditLog.open(options.auditLogPath);
+  } catch (err) {
+    aggregation?.stop();
+    policy.stop();
+    pods.stop();
+    throw err;
+  }
+
+  return {
+    authentication, authorizer, ruleResolver, audit,
+    credentials: new CredentialIssuer(options.pki, signingKey),
+    async stop() {
+      aggregation?.stop();
+      policy.stop();
+      pods.stop();
+      options.registry.setAdmission(undefined);
+      await audit?.close();
+    },
+  };
+}

@@ -1,0 +1,39 @@
+// The storage flags of `server` and `up`, named as kube-apiserver names them: --storage picks the
+// backend (LevelDB in --data-dir, or etcd), --etcd-servers/--etcd-prefix/--etcd-compaction-interval
+// configure etcd.
+
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { parseGoDurationMs } from '../clients/leader-election-flags.ts';
+import { parseEtcdServers } from '../storage/etcd-client.ts';
+import type { EtcdStorageConfig } from '../storage/index.ts';
+
+export interface StorageFlags {
+  storage: 'leveldb' | 'etcd';
+  etcdServers?: string;
+  etcdPrefix: string;
+  etcdCompactionInterval: string;
+}
+
+export function addStorageFlags(command: Command): Command {
+  return command
+    .addOption(new Option('--storage <backend>', 'where objects are stored: leveldb (in --data-dir) or etcd (--etcd-servers)').choices(['leveldb', 'etcd']).default('leveldb'))
+    .option('--etcd-servers <urls>', 'etcd client URLs, comma-separated (with --storage etcd), e.g. http://127.0.0.1:2379')
+    .option('--etcd-prefix <prefix>', 'prefix of every key in etcd', '/registry')
+    .option('--etcd-compaction-interval <duration>', 'how often etcd history is compacted (0 disables)', '5m');
+}
+
+/** The etcd configuration, or undefined for LevelDB. */
+export function etcdFromFlags(flags: StorageFlags): EtcdStorageConfig | undefined {
+  if (flags.storage !== 'etcd') {
+    if (flags.etcdServers) throw new InvalidArgumentError('--etcd-servers needs --storage etcd');
+    return undefined;
+  }
+  if (!flags.etcdServers) throw new InvalidArgumentError('--storage etcd needs --etcd-servers');
+  const interval = flags.etcdCompactionInterval.trim();
+  return {
+    kind: 'etcd',
+    endpoints: parseEtcdServers(flags.etcdServers),
+    prefix: flags.etcdPrefix,
+    compactionIntervalMs: interval === '0' ? 0 : parseGoDurationMs(interval),
+  };
+}
