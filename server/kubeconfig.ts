@@ -74,9 +74,15 @@ export function renderKubeconfig(options: KubeconfigOptions): string {
   return stringify(config, { lineWidth: 0 });
 }
 
-/** Renders and writes a kubeconfig with mode 0600 (it holds credentials), creating the parent directory. */
+/**
+ * Renders and writes a kubeconfig with mode 0600 (it holds credentials), creating the parent directory.
+ * The file is replaced atomically (write a sibling, then rename): clients that read it while a
+ * restarting server rewrites it see the old or the new file, never a truncated one.
+ */
 export async function writeKubeconfig(file: string, options: KubeconfigOptions): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  await fs.writeFile(file, renderKubeconfig(options), { mode: 0o600 });
-  await fs.chmod(file, 0o600);
+  const temporary = `${file}.${process.pid}.tmp`;
+  await fs.writeFile(temporary, renderKubeconfig(options), { mode: 0o600 });
+  await fs.chmod(temporary, 0o600);
+  await fs.rename(temporary, file);
 }
