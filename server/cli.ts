@@ -10,6 +10,7 @@ import { registerKubeletCommand } from '../kubelet/cli.ts';
 import { addLeaderElectionFlags, leaderElectionFromFlags, type LeaderElectionFlags } from '../clients/leader-election-flags.ts';
 import { registerCredentialCommands } from '../auth/cli.ts';
 import { registerMigrateCommand } from './migrate-command.ts';
+import { registerBenchCommand } from '../bench/cli.ts';
 import { addStorageFlags, etcdFromFlags, type StorageFlags } from './storage-flags.ts';
 
 export type RegisterSubcommand = (program: Command) => void;
@@ -194,7 +195,7 @@ export const registerControllersCommand: RegisterSubcommand = (program) => {
 export const SUBCOMMANDS: RegisterSubcommand[] = [
   registerUpCommand, registerServerCommand, registerSchedulerCommand,
   (program) => { registerKubeletCommand(program); }, registerControllersCommand, registerMigrateCommand,
-  registerCredentialCommands,
+  registerCredentialCommands, registerBenchCommand,
 ];
 
 export function buildCli(subcommands: RegisterSubcommand[] = SUBCOMMANDS): Command {

@@ -14,7 +14,8 @@ import { KubeConfig } from '@kubernetes/client-node';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(REPO_ROOT, 'server', 'cli.ts');
-const READY_TIMEOUT_MS = 30_000;
+// Generous: a first start generates keys and the bootstrap policy, and a busy 2-core machine is slow at it.
+const READY_TIMEOUT_MS = 120_000;
 
 export interface ServerProcess {
   readonly dataDir: string;

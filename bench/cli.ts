@@ -1,0 +1,155 @@
+// `kubefacade bench SCENARIO [--json FILE] [size flags]`: one subcommand per scenario plus `all`.
+// Each scenario's size flags default to the issue's full size; small values make a run of seconds.
+// A summary table goes to stdout, the progress bar to stderr, the figures to --json FILE.
+
+import { InvalidArgumentError, type Command } from 'commander';
+import type { CommonOptions } from './scenario.ts';
+import type { ScenarioReport } from './report.ts';
+import { CREATE_DEFAULTS, DENSITY_DEFAULTS, SCALE_DEFAULTS, SCHEDULER_DEFAULTS, WATCH_DEFAULTS } from './defaults.ts';
+
+function count(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError('must be a non-negative integer');
+  return parsed;
+}
+
+function positive(value: string): number {
+  const parsed = count(value);
+  if (parsed === 0) throw new InvalidArgumentError('must be at least 1');
+  return parsed;
+}
+
+function countList(value: string): number[] {
+  return value.split(',').map((item) => positive(item.trim()));
+}
+
+interface CommonFlags {
+  json?: string;
+  quiet?: boolean;
+  profileDir?: string;
+  keep?: boolean;
+  serverHeapMb?: number;
+  timeout: number;
+  workDir?: string;
+}
+
+function withCommonFlags(command: Command): Command {
+  return command
+    .option('--json <file>', 'also write the figures as JSON to this file')
+    .option('--quiet', 'no progress output')
+    .option('--profile-dir <dir>', 'write a V8 .cpuprofile of each component process into this directory')
+    .option('--keep', 'keep the run directory (data and component logs)')
+    .option('--server-heap-mb <mib>', 'V8 heap limit of the API server process', positive)
+    .option('--timeout <seconds>', 'upper bound on each waiting phase', positive, 1800)
+    .option('--work-dir <dir>', 'parent directory of the temporary run directory');
+}
+
+/** A scenario's own options out of the parsed flags (the common flags stay out of its params). */
+function pick<T extends object>(flags: object, defaults: T): T {
+  const picked = { ...defaults };
+  for (const key of Object.keys(defaults) as (keyof T)[]) {
+    const value = (flags as Partial<T>)[key];
+    if (value !== undefined) picked[key] = value as T[keyof T];
+  }
+  return picked;
+}
+
+function commonOptions(flags: CommonFlags): CommonOptions {
+  return {
+    quiet: Boolean(flags.quiet), profileDir: flags.profileDir, keep: Boolean(flags.keep),
+    serverHeapMb: flags.serverHeapMb, timeoutSeconds: flags.timeout, workDir: flags.workDir,
+  };
+}
+
+async function finish(reports: ScenarioReport[], flags: CommonFlags): Promise<void> {
+  const { renderSummary, writeJson } = await import('./report.ts');
+  process.stdout.write(renderSummary(reports));
+  if (flags.json) await writeJson(flags.json, reports);
+}
+
+/** The scenarios in the order `bench all` runs them (cheapest first). */
+export const SCENARIOS = ['create', 'watch', 'scheduler', 'density', 'scale'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+async function runNamed(name: ScenarioName, common: CommonOptions): Promise<ScenarioReport> {
+  switch (name) {
+    case 'create': return (await import('./scenarios/create.ts')).runCreate(common, CREATE_DEFAULTS);
+    case 'density': return (await import('./scenarios/density.ts')).runDensity(common, DENSITY_DEFAULTS);
+    case 'scale': return (await import('./scenarios/scale.ts')).runScale(common, SCALE_DEFAULTS);
+    case 'watch': return (await import('./scenarios/watch.ts')).runWatch(common, WATCH_DEFAULTS);
+    case 'scheduler': return (await import('./scenarios/scheduler.ts')).runScheduler(common, SCHEDULER_DEFAULTS);
+  }
+}
+
+export function registerBenchCommand(program: Command): void {
+  const bench = program.command('bench').description('benchmark scenarios against a fresh local cluster (see bench/README.md)');
+
+  withCommonFlags(bench.command('create'))
+    .description('pod creates at a concurrency through the full stack, against a bare https+LevelDB baseline and raw etcd')
+    .option('--pods <n>', 'pods to create', positive, CREATE_DEFAULTS.pods)
+    .option('--concurrency <n>', 'requests in flight', positive, CREATE_DEFAULTS.concurrency)
+    .option('--no-baseline', 'skip the bare https+LevelDB baseline')
+    .option('--no-etcd', 'skip raw etcd puts even if etcd is installed')
+    .action(async (flags: CommonFlags & { pods: number; concurrency: number; baseline: boolean; etcd: boolean }) => {
+      const { runCreate } = await import('./scenarios/create.ts');
+      await finish([await runCreate(commonOptions(flags), pick(flags, CREATE_DEFAULTS))], flags);
+    });
+
+  withCommonFlags(bench.command('density'))
+    .description('simulated nodes in one kubelet process, pods created as fast as accepted, then at a steady rate')
+    .option('--nodes <n>', 'simulated nodes', positive, DENSITY_DEFAULTS.nodes)
+    .option('--pods-per-node <n>', 'pods per node (total = nodes x pods-per-node)', positive, DENSITY_DEFAULTS.podsPerNode)
+    .option('--steady-pods <n>', 'of the total, pods created at the steady rate after the saturation phase', count, DENSITY_DEFAULTS.steadyPods)
+    .option('--steady-rate <n>', 'pods per second in the steady phase', positive, DENSITY_DEFAULTS.steadyRate)
+    .option('--concurrency <n>', 'creates in flight in the saturation phase', positive, DENSITY_DEFAULTS.concurrency)
+    .action(async (flags: CommonFlags & typeof DENSITY_DEFAULTS) => {
+      const { runDensity } = await import('./scenarios/density.ts');
+      await finish([await runDensity(commonOptions(flags), pick(flags, DENSITY_DEFAULTS))], flags);
+    });
+
+  withCommonFlags(bench.command('scale'))
+    .description('a large cluster: nodes and pods to all Running, then LIST and GET latency under it')
+    .option('--nodes <n>', 'simulated nodes', positive, SCALE_DEFAULTS.nodes)
+    .option('--pods <n>', 'pods', positive, SCALE_DEFAULTS.pods)
+    .option('--kubelets <n>', 'kubelet processes the nodes are split over (more are used past 3,072 nodes)', positive, SCALE_DEFAULTS.kubelets)
+    .option('--concurrency <n>', 'creates in flight', positive, SCALE_DEFAULTS.concurrency)
+    .option('--running-timeout <seconds>', 'longest wait for all pods Running after the creates (0: --timeout)', count, SCALE_DEFAULTS.runningTimeout)
+    .option('--list-samples <n>', 'LIST requests per variant', positive, SCALE_DEFAULTS.listSamples)
+    .option('--get-samples <n>', 'single-pod GETs', positive, SCALE_DEFAULTS.getSamples)
+    .action(async (flags: CommonFlags & typeof SCALE_DEFAULTS) => {
+      const { runScale } = await import('./scenarios/scale.ts');
+      await finish([await runScale(commonOptions(flags), pick(flags, SCALE_DEFAULTS))], flags);
+    });
+
+  withCommonFlags(bench.command('watch'))
+    .description('many concurrent pod watchers while pods are updated: delivery latency, server memory, a stalled watcher')
+    .option('--watchers <n>', 'concurrent watchers', positive, WATCH_DEFAULTS.watchers)
+    .option('--updates <n>', 'pod updates', positive, WATCH_DEFAULTS.updates)
+    .option('--pods <n>', 'pods the updates go round', positive, WATCH_DEFAULTS.pods)
+    .option('--rate <n>', 'updates per second (0: as fast as accepted)', count, WATCH_DEFAULTS.rate)
+    .option('--fanout <mode>', 'node: each watcher watches one node\'s pods (kubelet-like); all: every watcher gets every event', WATCH_DEFAULTS.fanout)
+    .action(async (flags: CommonFlags & typeof WATCH_DEFAULTS) => {
+      if (flags.fanout !== 'node' && flags.fanout !== 'all') throw new InvalidArgumentError('--fanout must be node or all');
+      const { runWatch } = await import('./scenarios/watch.ts');
+      await finish([await runWatch(commonOptions(flags), pick(flags, WATCH_DEFAULTS))], flags);
+    });
+
+  withCommonFlags(bench.command('scheduler'))
+    .description('scheduling throughput alone: Ready nodes and pending pods created via the API, then the scheduler started')
+    .option('--nodes <list>', 'node counts, comma-separated (one run each)', countList, SCHEDULER_DEFAULTS.nodes)
+    .option('--pods <n>', 'pending pods per run', positive, SCHEDULER_DEFAULTS.pods)
+    .option('--concurrency <n>', 'creates in flight while setting up', positive, SCHEDULER_DEFAULTS.concurrency)
+    .option('--parallelism <n>', 'the scheduler\'s --parallelism (bindings in flight; 0: its default)', count, SCHEDULER_DEFAULTS.parallelism)
+    .action(async (flags: CommonFlags & typeof SCHEDULER_DEFAULTS) => {
+      const { runScheduler } = await import('./scenarios/scheduler.ts');
+      await finish([await runScheduler(commonOptions(flags), pick(flags, SCHEDULER_DEFAULTS))], flags);
+    });
+
+  withCommonFlags(bench.command('all'))
+    .description(`every scenario at its default (full) size, in the order ${SCENARIOS.join(', ')}`)
+    .action(async (flags: CommonFlags) => {
+      const reports: ScenarioReport[] = [];
+      for (const name of SCENARIOS) reports.push(await runNamed(name, commonOptions(flags)));
+      await finish(reports, flags);
+    });
+}

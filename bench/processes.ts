@@ -1,0 +1,143 @@
+// The cluster under test as separate OS processes, each started through the real CLI
+// (`kubefacade server|scheduler|kubelet`), so every component's memory is its own (/proc RSS)
+// and a CPU profile can be taken of the API server alone. Logs go to files in the run directory.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BenchClient } from './http-client.ts';
+import { readClientTarget, type ClientTarget } from './kubeconfig.ts';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = path.join(REPO_ROOT, 'server', 'cli.ts');
+
+export interface MemoryReading {
+  rssBytes: number;
+  /** Highest RSS the process has had (VmHWM). */
+  peakRssBytes: number;
+}
+
+export interface ComponentProcess {
+  name: string;
+  pid: number;
+  logFile: string;
+  memory(): MemoryReading | undefined;
+  /** SIGTERM, then SIGKILL after `graceMs`. Resolves once the process has exited. */
+  stop(graceMs?: number): Promise<void>;
+  readonly exited: boolean;
+}
+
+export interface SpawnOptions {
+  /** Extra node flags (heap size, --cpu-prof ...). */
+  nodeArgs?: string[];
+  logDir: string;
+}
+
+/** Reads VmRSS and VmHWM from /proc (Linux); undefined where /proc is not there or the process is gone. */
+export function readMemory(pid: number): MemoryReading | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+    return { rssBytes: field('VmRSS'), peakRssBytes: field('VmHWM') };
+  } catch {
+    return undefined;
+  }
+}
+
+export function spawnComponent(name: string, args: string[], options: SpawnOptions): ComponentProcess {
+  const logFile = path.join(options.logDir, `${name}.log`);
+  const fd = openSync(logFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', CLI, ...args], {
+      cwd: REPO_ROOT, stdio: ['ignore', fd, fd],
+    });
+  } finally {
+    closeSync(fd);
+  }
+  let exited = false;
+  let lastPeak: MemoryReading | undefined;
+  const exit = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
+  if (child.pid === undefined) throw new Error(`could not start ${name}`);
+  const pid = child.pid;
+  return {
+    name, pid, logFile,
+    get exited() { return exited; },
+    memory() {
+      // Keep the last reading: after exit /proc is gone, but the peak is still worth reporting.
+      const reading = exited ? undefined : readMemory(pid);
+      if (reading) lastPeak = reading;
+      return reading ?? lastPeak;
+    },
+    async stop(graceMs = 15_000) {
+      if (exited) return;
+      this.memory();
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exit;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export interface ServerProcess extends ComponentProcess {
+  kubeconfigPath: string;
+  target: ClientTarget;
+}
+
+/** `kubefacade server` on a free loopback port; resolves once /readyz answers. */
+export async function startServerProcess(dataDir: string, options: SpawnOptions, timeoutMs = 120_000): Promise<ServerProcess> {
+  const component = spawnComponent('server', ['server', '--data-dir', dataDir, '--bind', '127.0.0.1', '--port', '0'], options);
+  const kubeconfigPath = path.join(dataDir, 'admin.kubeconfig');
+  const deadline = Date.now() + timeoutMs;
+  try {
+    while (!existsSync(kubeconfigPath)) {
+      if (component.exited) throw new Error(`the API server exited during start; see ${component.logFile}`);
+      if (Date.now() > deadline) throw new Error(`the API server did not write ${kubeconfigPath} in time; see ${component.logFile}`);
+      await sleep(100);
+    }
+    // The file may be mid-write: retry parsing until it reads whole.
+    let target: ClientTarget | undefined;
+    while (!target) {
+      try {
+        target = await readClientTarget(kubeconfigPath);
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await sleep(100);
+      }
+    }
+    await waitReady(target, deadline);
+    return Object.assign(component, { kubeconfigPath, target });
+  } catch (error) {
+    await component.stop(2_000);
+    throw error;
+  }
+}
+
+async function waitReady(target: ClientTarget, deadline: number): Promise<void> {
+  const client = new BenchClient(target, 1);
+  try {
+    for (;;) {
+      try {
+        const reply = await client.request('GET', '/readyz');
+        if (reply.status === 200) return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+      }
+      if (Date.now() > deadline) throw new Error('the API server did not become ready in time');
+      await sleep(100);
+    }
+  } finally {
+    client.close();
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Node flags for a CPU profile written into `dir` when the process exits. */
+export function cpuProfileArgs(dir: string | undefined): string[] {
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+}

@@ -1,0 +1,179 @@
+// The benchmark command at tiny sizes: every scenario runs through `bench/main.ts` (the same
+// commander definition `kubefacade bench` mounts), writes its JSON, and the figures are
+// consistent: counts add up, every pod Running, ratio = results / baseline. Never timings.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { JsonObject, ScenarioReport } from '../bench/report.ts';
+import { valueAt } from '../bench/report.ts';
+import { percentile, summarizeLatencies } from '../bench/stats.ts';
+import { summarizeProfile, type CpuProfile } from '../bench/profile-summary.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+interface BenchRun {
+  report: ScenarioReport;
+  stdout: string;
+}
+
+/** Runs `bench <args> --json F --quiet` in a child process and returns the parsed report. */
+async function bench(args: string[]): Promise<BenchRun> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'kubefacade-bench-test-'));
+  const json = path.join(dir, 'report.json');
+  try {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'main.ts'), ...args, '--json', json, '--quiet', '--work-dir', dir, '--timeout', '120'], {
+      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 0, `bench ${args.join(' ')} failed:\n${stderr}\n${stdout}`);
+    const report = JSON.parse(await readFile(json, 'utf8')) as ScenarioReport;
+    return { report, stdout };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function object(value: unknown): JsonObject {
+  assert.ok(value !== null && typeof value === 'object' && !Array.isArray(value), `expected an object, got ${JSON.stringify(value)}`);
+  return value as JsonObject;
+}
+
+function assertShape(run: BenchRun, scenario: string): void {
+  const { report } = run;
+  assert.equal(report.scenario, scenario);
+  for (const field of ['params', 'results', 'baseline', 'machine'] as const) object(report[field]);
+  // The ratio is exactly what the JSON's own figures give.
+  const ours = valueAt(report.results, report.ratioMetric);
+  const theirs = valueAt(report.baseline, report.ratioMetric);
+  assert.ok(Number.isFinite(ours) && Number.isFinite(theirs), `${report.ratioMetric} present in results and baseline`);
+  assert.equal(report.ratio, Math.round((ours / theirs) * 1000) / 1000);
+  assert.ok(Object.keys(report.targets).length > 0);
+  for (const met of Object.values(report.targets)) assert.equal(typeof met, 'boolean');
+  // The summary table names the scenario and the ratio.
+  assert.match(run.stdout, new RegExp(`== ${scenario} `));
+  assert.match(run.stdout, /ratio\s+\S+ \(/);
+}
+
+function assertLatency(value: unknown, count: number): void {
+  const latency = object(value);
+  assert.equal(latency.count, count);
+  const p50 = latency.p50Ms as number;
+  const p99 = latency.p99Ms as number;
+  const max = latency.maxMs as number;
+  assert.ok(p50 <= p99 && p99 <= max, `percentiles ordered: ${JSON.stringify(latency)}`);
+}
+
+test('stats: nearest-rank percentiles', () => {
+  const values = Array.from({ length: 100 }, (_, i) => i + 1);
+  assert.equal(percentile(Float64Array.from(values), 0.5), 50);
+  assert.equal(percentile(Float64Array.from(values), 0.99), 99);
+  const summary = summarizeLatencies([5, 1, 3]);
+  assert.deepEqual([summary.count, summary.p50Ms, summary.maxMs, summary.meanMs], [3, 3, 5, 3]);
+  assert.ok(Number.isNaN(summarizeLatencies([]).p99Ms));
+});
+
+test('profile summary: self time per function and file', () => {
+  const frame = (functionName: string, url: string) => ({ functionName, url, lineNumber: 0 });
+  const profile: CpuProfile = {
+    nodes: [
+      { id: 1, callFrame: frame('(root)', ''), children: [2, 3] },
+      { id: 2, callFrame: frame('hot', 'file:///x/a.ts') },
+      { id: 3, callFrame: frame('(idle)', '') },
+    ],
+    samples: [2, 2, 2, 3],
+    timeDeltas: [1000, 1000, 1000, 1000],
+    startTime: 0, endTime: 4000,
+  };
+  const summary = summarizeProfile(profile);
+  assert.equal(summary.totalMs, 4);
+  assert.equal(summary.functions[0].name, 'hot /x/a.ts:1');
+  assert.equal(summary.functions[0].share, 75);
+  assert.equal(summary.idleShare, 0.25);
+});
+
+test('bench create: full stack, baseline, client ceiling', async () => {
+  const run = await bench(['create', '--pods', '120', '--concurrency', '8']);
+  assertShape(run, 'create');
+  const { results, baseline } = run.report;
+  assert.equal(results.succeeded, 120);
+  assert.equal(results.failed, 0);
+  assert.equal(object(results.statuses)['201'], 120);
+  // Every create reached the one watcher.
+  assert.equal(results.watcherEvents, 120);
+  assertLatency(results.latency, 120);
+  assert.equal(baseline.succeeded, 120);
+  assertLatency(baseline.latency, 120);
+  assert.equal(run.report.ratioMetric, 'createsPerSecond');
+  assert.ok((object(results.clientCeiling).requestsPerSecond as number) > 0);
+  if (baseline.etcd !== undefined) assert.equal(object(baseline.etcd).puts, 120);
+});
+
+test('bench density: every pod Running, phases add up', async () => {
+  const run = await bench(['density', '--nodes', '4', '--pods-per-node', '3', '--steady-pods', '4', '--steady-rate', '20']);
+  assertShape(run, 'density');
+  const { results } = run.report;
+  assert.equal(results.podsRunning, 12);
+  assert.equal(results.allRunning, true);
+  const saturation = object(results.saturation);
+  const steady = object(results.steady);
+  assert.equal(saturation.pods, 8);
+  assert.equal(steady.pods, 4);
+  assert.equal((saturation.running as number) + (steady.running as number), 12);
+  assertLatency(saturation.startupLatency, 8);
+  assertLatency(steady.startupLatency, 4);
+  const memory = object(results.memory);
+  const parts = ['serverPeakRssMiB', 'kubeletPeakRssMiB', 'schedulerPeakRssMiB'].map((key) => memory[key] as number);
+  for (const part of parts) assert.ok(part > 0);
+  assert.ok(Math.abs(parts.reduce((a, b) => a + b, 0) - (memory.totalPeakRssMiB as number)) < 0.5);
+});
+
+test('bench scale: holds at a tiny size, lists see every pod', async () => {
+  const run = await bench(['scale', '--nodes', '5', '--pods', '30', '--list-samples', '1', '--get-samples', '10']);
+  assertShape(run, 'scale');
+  const { results } = run.report;
+  assert.equal(results.holds, true);
+  assert.equal(results.podsRunning, 30);
+  assert.equal(results.readyNodes, 5);
+  const lists = object(results.list);
+  for (const variant of ['json', 'table', 'jsonLimit500', 'tableLimit500']) {
+    assert.equal(object(lists[variant]).succeeded, 1, `${variant} list succeeded`);
+  }
+  // Paged lists cover the 30 pods plus the warm-up pod.
+  assert.equal(object(lists.jsonLimit500).itemsPerList, 31);
+  assert.equal(object(object(results.get).settled).count, 10);
+});
+
+test('bench watch: every delivery counted, the stalled watcher bounded', async () => {
+  const run = await bench(['watch', '--watchers', '6', '--updates', '60', '--pods', '6', '--rate', '0', '--fanout', 'all']);
+  assertShape(run, 'watch');
+  const { results } = run.report;
+  assert.equal(object(results.updates).succeeded, 60);
+  assert.equal(results.expectedDeliveries, 360);
+  assert.equal(results.deliveries, 360);
+  assertLatency(results.delivery, 360);
+  assert.equal(results.watchersEndedEarly, 0);
+  assert.equal(object(results.stalledWatcher).bounded, true);
+  assert.equal(run.report.targets['stalled watcher bounded'], true);
+});
+
+test('bench scheduler: every pod bound at each node count', async () => {
+  const run = await bench(['scheduler', '--nodes', '3,6', '--pods', '20']);
+  assertShape(run, 'scheduler');
+  const { results } = run.report;
+  for (const key of ['nodes3', 'nodes6']) {
+    const one = object(results[key]);
+    assert.equal(one.podsBound, 20);
+    assert.equal(one.allBound, true);
+  }
+  assert.equal(results.atNodes, 6);
+  assert.equal(results.podsPerSecond, object(results.nodes6).podsPerSecond);
+});
