@@ -27,8 +27,9 @@ export interface WatchStreamOptions {
   target: ClientTarget;
   agent: Agent;
   path: string;
-  /** Called per event; when `raw` is set, the line is passed unparsed (cheap counting). */
+  /** Called per event with the parsed event. */
   onEvent?(event: WatchEvent, receivedAtMs: number): void;
+  /** Called per event with the raw line (cheap counting and probing without a full parse). */
   onLine?(line: string, receivedAtMs: number): void;
 }
 

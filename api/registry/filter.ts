@@ -15,12 +15,21 @@ export interface ObjectFilter {
   exactName?: string;
 }
 
+// Stored objects are shared and never mutated, so their selectable fields can be computed once per
+// object instead of once per watcher and event (1,000 field-selector watchers made this the watch
+// path's largest cost). An object belongs to exactly one resource, so the object alone is the key.
+const fieldsByObject = new WeakMap<KubeObject, Record<string, string>>();
+
 export function selectableFields(strategy: ResourceStrategy, object: KubeObject): Record<string, string> {
+  const cached = fieldsByObject.get(object);
+  if (cached) return cached;
   const fields: Record<string, string> = {
     'metadata.name': object.metadata.name ?? '',
   };
   if (strategy.namespaced) fields['metadata.namespace'] = object.metadata.namespace ?? '';
-  return strategy.selectableFields ? { ...fields, ...strategy.selectableFields(object) } : fields;
+  const all = strategy.selectableFields ? { ...fields, ...strategy.selectableFields(object) } : fields;
+  fieldsByObject.set(object, all);
+  return all;
 }
 
 export function objectFilter(strategy: ResourceStrategy, labelSelector: string | undefined, fieldSelector: string | undefined): ObjectFilter {
