@@ -128,7 +128,6 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
         },
       });
       queue.done(queued);
-      await recorder.recordPodEvent(pod, 'Normal', 'Scheduled', 'Binding', `Successfully assigned ${namespace}/${name} to ${nodeName}`, decidedAt);
     } catch (err) {
       cache.forgetPod(pod);
       logger.error('binding failed', { pod: `${namespace}/${name}`, node: nodeName, error: String(err) });
@@ -136,7 +135,11 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
       queue.moveAllToActiveOrBackoff();
       if (errorCode(err) === 404) queue.delete(pod);
       queue.requeueAfterFailure(queued, false);
+      return;
     }
+    // Sent without holding the binding slot, as client-go's event broadcaster sends events asynchronously.
+    recorder.recordPodEvent(pod, 'Normal', 'Scheduled', 'Binding', `Successfully assigned ${namespace}/${name} to ${nodeName}`, decidedAt)
+      .catch((err: unknown) => logger.error('recording the Scheduled event failed', { pod: `${namespace}/${name}`, error: String(err) }));
   }
 
   async function reportUnschedulable(pod: V1Pod, message: string): Promise<void> {
