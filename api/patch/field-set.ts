@@ -1,16 +1,19 @@
 // Sets of field paths as structured-merge-diff keeps them for managedFields. A path is a list of
 // path elements already in their FieldsV1 spelling (`f:name`, `k:{"name":"nginx"}`, `v:"x"`,
 // `i:0`); a set is a JS Set of paths joined with NUL, so union/difference are plain set
-// operations. FieldsV1 (de)serialisation and the `.spec.containers[name="nginx"].image` form
-// used in conflict messages live here too.
+// operations. The `.spec.containers[name="nginx"].image` form used in conflict messages lives
+// here too; FieldsV1 (de)serialisation is in fields-v1.ts.
+//
+// Sets are shared, never mutated once built: decoded sets are memoised per FieldsV1 object and
+// an unchanged set keeps its encoded FieldsV1 (fields-v1.ts), so the operations below return one
+// of their inputs instead of a copy whenever the result equals it.
 
-import type { JsonObject, JsonValue } from '../object.ts';
-import { isPlainObject } from './json-value.ts';
-
-const SEPARATOR = '\u0000';
+export const SEPARATOR = '\u0000';
 
 export type FieldPath = string[];
 export type FieldSet = Set<string>;
+/** A set that is never modified; the operations below only ever read their inputs. */
+export type ReadonlyFieldSet = ReadonlySet<string>;
 
 export function pathKey(path: FieldPath): string {
   return path.join(SEPARATOR);
@@ -18,6 +21,11 @@ export function pathKey(path: FieldPath): string {
 
 export function splitPathKey(key: string): FieldPath {
   return key === '' ? [] : key.split(SEPARATOR);
+}
+
+/** The key of `element` below the path `prefix` (`''` is the root). */
+export function childKey(prefix: string, element: string): string {
+  return prefix === '' ? element : prefix + SEPARATOR + element;
 }
 
 export function fieldElement(name: string): string {
@@ -35,100 +43,45 @@ export function valueElement(value: unknown): string {
   return `v:${JSON.stringify(value)}`;
 }
 
-export function union(...sets: FieldSet[]): FieldSet {
+/** `a ∪ b`, in a's order then b's; `a` itself when b adds nothing. */
+export function union(a: FieldSet, b: ReadonlyFieldSet): FieldSet {
+  let result: FieldSet | undefined;
+  for (const path of b) {
+    if (result) result.add(path);
+    else if (!a.has(path)) (result = new Set(a)).add(path);
+  }
+  return result ?? a;
+}
+
+/** `a − b − c`, in a's order; `a` itself when neither takes anything away. */
+export function difference(a: FieldSet, b: ReadonlyFieldSet, c: ReadonlyFieldSet = EMPTY): FieldSet {
+  if (!overlaps(a, b) && !overlaps(a, c)) return a;
   const result = new Set<string>();
-  for (const set of sets) for (const path of set) result.add(path);
+  for (const path of a) if (!b.has(path) && !c.has(path)) result.add(path);
   return result;
 }
 
-export function difference(a: FieldSet, b: FieldSet): FieldSet {
-  const result = new Set<string>();
-  for (const path of a) if (!b.has(path)) result.add(path);
-  return result;
+const EMPTY: ReadonlyFieldSet = new Set<string>();
+
+/** Whether the sets share a path; iterates the smaller one. */
+export function overlaps(a: ReadonlyFieldSet, b: ReadonlyFieldSet): boolean {
+  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
+  for (const path of small) if (large.has(path)) return true;
+  return false;
 }
 
-export function intersection(a: FieldSet, b: FieldSet): FieldSet {
+export function intersection(a: ReadonlyFieldSet, b: ReadonlyFieldSet): FieldSet {
   const result = new Set<string>();
   for (const path of a) if (b.has(path)) result.add(path);
   return result;
 }
 
-/** Drops every path under (or equal to) one of the prefixes: fieldpath.Set.RecursiveDifference. */
-export function withoutSubtrees(set: FieldSet, prefixes: FieldPath[]): FieldSet {
-  if (prefixes.length === 0) return set;
-  const keys = prefixes.map(pathKey);
-  const result = new Set<string>();
-  for (const path of set) {
-    if (!keys.some((prefix) => path === prefix || path.startsWith(prefix + SEPARATOR))) result.add(path);
-  }
-  return result;
-}
-
 /** Whether the set holds `path` itself or anything below it. */
-export function ownsPathOrBelow(set: FieldSet, path: string): boolean {
+export function ownsPathOrBelow(set: ReadonlyFieldSet, path: string): boolean {
   if (set.has(path)) return true;
   const prefix = path + SEPARATOR;
   for (const member of set) if (member.startsWith(prefix)) return true;
   return false;
-}
-
-interface Trie {
-  member: boolean;
-  children: Map<string, Trie>;
-}
-
-/** Serialises a set as a FieldsV1 object: members are `{}` leaves, or carry `".": {}` when they have children. */
-export function toFieldsV1(set: FieldSet): JsonObject {
-  const root: Trie = { member: false, children: new Map() };
-  for (const key of set) {
-    let node = root;
-    for (const element of splitPathKey(key)) {
-      let child = node.children.get(element);
-      if (!child) {
-        child = { member: false, children: new Map() };
-        node.children.set(element, child);
-      }
-      node = child;
-    }
-    node.member = true;
-  }
-  return encodeTrie(root);
-}
-
-function encodeTrie(node: Trie): { [key: string]: JsonValue } {
-  const out: { [key: string]: JsonValue } = {};
-  if (node.member && node.children.size > 0) out['.'] = {};
-  for (const element of [...node.children.keys()].sort(compareElements)) out[element] = encodeTrie(node.children.get(element)!);
-  return out;
-}
-
-const ELEMENT_RANK: Record<string, number> = { f: 0, k: 1, v: 2, i: 3 };
-
-/** fieldpath's element order: field names, then keys, then values, then indexes. */
-function compareElements(a: string, b: string): number {
-  const rank = (ELEMENT_RANK[a[0]] ?? 4) - (ELEMENT_RANK[b[0]] ?? 4);
-  if (rank !== 0) return rank;
-  if (a[0] === 'i') return Number(a.slice(2)) - Number(b.slice(2));
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Parses a FieldsV1 object; unknown shapes are skipped rather than failing the request. */
-export function fromFieldsV1(fields: unknown): FieldSet {
-  const set = new Set<string>();
-  const walk = (node: unknown, path: FieldPath) => {
-    if (!isPlainObject(node)) return;
-    for (const [element, child] of Object.entries(node)) {
-      if (element === '.') {
-        if (path.length > 0) set.add(pathKey(path));
-        continue;
-      }
-      const childPath = [...path, element];
-      if (isPlainObject(child) && Object.keys(child).length === 0) set.add(pathKey(childPath));
-      else walk(child, childPath);
-    }
-  };
-  walk(fields, []);
-  return set;
 }
 
 /** fieldpath.Path.String(): `.metadata.labels.app`, `.spec.containers[name="nginx"].image`, `[="x"]`, `[0]`. */

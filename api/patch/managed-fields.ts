@@ -1,11 +1,14 @@
 // metadata.managedFields as kube-apiserver's fieldmanager keeps them: decoding into per-manager
 // field sets, encoding back (sorted like sortEncodedManagedFields), the manager identity that
 // decides which entry an operation updates, and the fields no manager ever owns.
+// Entries' sets are shared with the FieldsV1 memo (fields-v1.ts): replace them, never modify them.
 
-import type { KubeObject, ManagedFieldsEntry } from '../object.ts';
+import type { JsonObject, KubeObject, ManagedFieldsEntry } from '../object.ts';
 import type { SchemaNode } from '../openapi/schema-node.ts';
-import { fieldElement, fromFieldsV1, pathKey, toFieldsV1, withoutSubtrees, type FieldSet } from './field-set.ts';
+import { fieldElement, pathKey, union, type FieldSet } from './field-set.ts';
+import { decodeFieldsV1, encodeFieldsV1, rememberDecoded, type KnownEncoding } from './fields-v1.ts';
 import { isPlainObject, type JsonMap } from './json-value.ts';
+import type { OwnershipFilter } from './typed-compare.ts';
 
 export interface ManagerEntry {
   manager: string;
@@ -13,7 +16,10 @@ export interface ManagerEntry {
   apiVersion: string;
   time: string | undefined;
   subresource: string;
+  /** Shared with the FieldsV1 memo: replace it, never modify it. */
   fields: FieldSet;
+  /** How `fields` encodes, when known without encoding it (only while it is still `fields`). */
+  encoding?: KnownEncoding;
 }
 
 /**
@@ -30,17 +36,19 @@ export function decodeManagedFields(entries: ManagedFieldsEntry[] | undefined): 
   for (const raw of entries ?? []) {
     if (!isPlainObject(raw)) continue;
     const text = (value: unknown) => (typeof value === 'string' ? value : '');
+    const decoded = decodeFieldsV1(raw.fieldsV1);
     const entry: ManagerEntry = {
       manager: text(raw.manager),
       operation: raw.operation === 'Apply' ? 'Apply' : 'Update',
       apiVersion: text(raw.apiVersion),
       time: text(raw.time) || undefined,
       subresource: text(raw.subresource),
-      fields: fromFieldsV1(raw.fieldsV1),
+      fields: decoded.set,
+      encoding: decoded.canonical ? { fields: decoded.set, fieldsV1: raw.fieldsV1 as JsonObject } : undefined,
     };
     const identity = managerIdentity(entry);
     const previous = managers.get(identity);
-    if (previous) for (const path of entry.fields) previous.fields.add(path);
+    if (previous) previous.fields = union(previous.fields, entry.fields);
     else managers.set(identity, entry);
   }
   return managers;
@@ -48,17 +56,16 @@ export function decodeManagedFields(entries: ManagedFieldsEntry[] | undefined): 
 
 /** Entries with empty sets are dropped; Apply entries come first, then by time, manager, apiVersion, subresource. */
 export function encodeManagedFields(managers: Map<string, ManagerEntry>): ManagedFieldsEntry[] {
-  const entries = [...managers.values()].filter((entry) => entry.fields.size > 0);
-  entries.sort((p, q) => {
+  const entries: { entry: ManagerEntry; seconds: number }[] = [];
+  for (const entry of managers.values()) if (entry.fields.size > 0) entries.push({ entry, seconds: entry.time ? Date.parse(entry.time) : 0 });
+  entries.sort(({ entry: p, seconds: pSeconds }, { entry: q, seconds: qSeconds }) => {
     if (p.operation !== q.operation) return p.operation < q.operation ? -1 : 1;
-    const pSeconds = p.time ? Date.parse(p.time) : 0;
-    const qSeconds = q.time ? Date.parse(q.time) : 0;
     if (pSeconds !== qSeconds) return pSeconds - qSeconds;
     if (p.manager !== q.manager) return p.manager < q.manager ? -1 : 1;
     if (p.apiVersion !== q.apiVersion) return p.apiVersion < q.apiVersion ? -1 : 1;
     return p.subresource < q.subresource ? -1 : p.subresource > q.subresource ? 1 : 0;
   });
-  return entries.map((entry) => {
+  return entries.map(({ entry }) => {
     const encoded: ManagedFieldsEntry = {
       manager: entry.manager,
       operation: entry.operation,
@@ -66,7 +73,11 @@ export function encodeManagedFields(managers: Map<string, ManagerEntry>): Manage
     };
     if (entry.time) encoded.time = entry.time;
     encoded.fieldsType = 'FieldsV1';
-    encoded.fieldsV1 = toFieldsV1(entry.fields);
+    const fieldsV1 = encodeFieldsV1(entry.fields, entry.encoding);
+    // An Update entry's set order never matters, so the next write may decode straight to it;
+    // an Apply entry's set is iterated when fields are abandoned and must come back in document order.
+    if (entry.operation === 'Update') rememberDecoded(fieldsV1, entry.fields);
+    encoded.fieldsV1 = fieldsV1;
     if (entry.subresource) encoded.subresource = entry.subresource;
     return encoded;
   });
@@ -84,16 +95,18 @@ const STRIPPED_PATHS = [
   ['metadata', 'generation'], ['metadata', 'managedFields'], ['metadata', 'resourceVersion'],
 ].map((names) => pathKey(names.map(fieldElement)));
 
+const STRIPPED = new Set(STRIPPED_PATHS);
+const MAIN_RESOURCE_FILTER: OwnershipFilter = { ignoredTopLevel: fieldElement('status'), stripped: STRIPPED };
+const STATUS_FILTER: OwnershipFilter = { ignoredTopLevel: fieldElement('spec'), stripped: STRIPPED };
+const OTHER_SUBRESOURCE_FILTER: OwnershipFilter = { ignoredTopLevel: undefined, stripped: STRIPPED };
+
 /**
  * The fields an operation may own: without the stripped metadata, and without the part of the
  * object the endpoint resets (status on the main resource, spec on /status) — the strategies'
- * GetResetFields.
+ * GetResetFields. Applied while walking, so excluded subtrees are never visited.
  */
-export function trackedFields(set: FieldSet, subresource: string | undefined): FieldSet {
-  const ignored = subresource === 'status' ? [[fieldElement('spec')]] : subresource ? [] : [[fieldElement('status')]];
-  const result = withoutSubtrees(set, ignored);
-  for (const path of STRIPPED_PATHS) result.delete(path);
-  return result;
+export function ownershipFilter(subresource: string | undefined): OwnershipFilter {
+  return subresource === 'status' ? STATUS_FILTER : subresource ? OTHER_SUBRESOURCE_FILTER : MAIN_RESOURCE_FILTER;
 }
 
 /** The object without metadata.managedFields (shallow: only the top level and metadata are new). */
@@ -109,12 +122,25 @@ export function withManagedFields(object: JsonMap, entries: ManagedFieldsEntry[]
   return { ...object, metadata } as KubeObject;
 }
 
+/** Per kind schema: a create compares against it on every request. */
+const emptyObjects = new WeakMap<SchemaNode, Readonly<JsonMap>>();
+
 /**
  * What a freshly created Go object of the kind looks like before the request is applied to it
  * (objectCreater.New): top-level structs exist, required lists and maps inside them are null.
  * Comparing against it is what makes a create record `.metadata.labels` but not `.spec`.
+ * Memoised and shared: callers only read it.
  */
-export function emptyObjectOf(schema: SchemaNode): JsonMap {
+export function emptyObjectOf(schema: SchemaNode): Readonly<JsonMap> {
+  let empty = emptyObjects.get(schema);
+  if (!empty) {
+    empty = buildEmptyObject(schema);
+    emptyObjects.set(schema, empty);
+  }
+  return empty;
+}
+
+function buildEmptyObject(schema: SchemaNode): JsonMap {
   const empty: JsonMap = {};
   for (const [name, node] of Object.entries(schema.properties ?? {})) {
     if (node.type !== 'object' || !node.properties) continue;

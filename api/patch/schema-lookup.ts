@@ -41,21 +41,69 @@ export type ListSemantics =
   | { kind: 'set' }
   | { kind: 'atomic' };
 
+/** Per schema node: list semantics are read on every list a write walks, and schemas never change. */
+const semanticsCache = new WeakMap<SchemaNode, ListSemantics>();
+const ATOMIC: ListSemantics = { kind: 'atomic' };
+
 export function listSemantics(node: SchemaNode | undefined): ListSemantics {
-  const declared = node?.['x-kubernetes-list-type'];
+  if (!node) return ATOMIC;
+  let semantics = semanticsCache.get(node);
+  if (!semantics) {
+    semantics = deriveListSemantics(node);
+    semanticsCache.set(node, semantics);
+  }
+  return semantics;
+}
+
+function deriveListSemantics(node: SchemaNode): ListSemantics {
+  const declared = node['x-kubernetes-list-type'];
   const meta = patchMeta(node);
   if (declared === 'map') {
-    const keys = node?.['x-kubernetes-list-map-keys'] ?? (meta.mergeKey ? [meta.mergeKey] : []);
-    return keys.length > 0 ? { kind: 'map', keys } : { kind: 'atomic' };
+    const keys = node['x-kubernetes-list-map-keys'] ?? (meta.mergeKey ? [meta.mergeKey] : []);
+    return keys.length > 0 ? { kind: 'map', keys } : ATOMIC;
   }
   if (declared === 'set') return { kind: 'set' };
-  if (declared === 'atomic') return { kind: 'atomic' };
+  if (declared === 'atomic') return ATOMIC;
   if (meta.strategies.includes('merge')) {
     if (meta.mergeKey) return { kind: 'map', keys: [meta.mergeKey] };
-    const items = node?.items;
+    const items = node.items;
     if (!items || (items.type !== 'object' && !items.properties)) return { kind: 'set' };
   }
-  return { kind: 'atomic' };
+  return ATOMIC;
+}
+
+/**
+ * How to spell the `k:{...}` element of an item of a list-map: the key fields in the sorted
+ * order fieldpath.KeyByFields gives them, each with the `"name":` prefix JSON.stringify would
+ * write and the schema default that stands in for a key the item leaves out.
+ */
+export interface MapKeyPlan {
+  names: string[];
+  prefixes: string[];
+  defaults: unknown[];
+  /**
+   * A key named like an array index would be moved first by JS object key order, which
+   * keyElement's JSON.stringify keeps; such lists take keyElement's path instead of the plan.
+   */
+  indexLikeName: boolean;
+}
+
+const keyPlanCache = new WeakMap<SchemaNode, MapKeyPlan>();
+
+/** The key plan of a list node whose semantics are `map`. */
+export function mapKeyPlan(node: SchemaNode | undefined, keys: string[]): MapKeyPlan {
+  const cached = node && keyPlanCache.get(node);
+  if (cached) return cached;
+  const itemNode = itemSchema(node);
+  const names = [...new Set(keys)].sort();
+  const plan: MapKeyPlan = {
+    names,
+    prefixes: names.map((name) => `${JSON.stringify(name)}:`),
+    defaults: names.map((name) => (fieldSchema(itemNode, name) as { default?: unknown } | undefined)?.default),
+    indexLikeName: names.some((name) => /^(0|[1-9]\d*)$/.test(name)),
+  };
+  if (node) keyPlanCache.set(node, plan);
+  return plan;
 }
 
 /** Maps marked atomic (e.g. a selector's matchLabels in some kinds) are owned and replaced whole. */

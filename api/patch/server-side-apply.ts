@@ -2,17 +2,20 @@
 // server-side apply (merge the applied configuration, drop what the applier stopped specifying,
 // refuse to take fields other managers own unless forced) and the Update bookkeeping that
 // create/update/non-apply patches do (the writer takes every field it changed from everyone).
+// Managers' field sets are shared with the FieldsV1 memo: they are replaced, never modified, so
+// an entry whose set did not change is written back as the FieldsV1 object it was read from.
 
 import { badRequest, StatusError } from '../errors.ts';
 import type { KubeObject } from '../object.ts';
 import type { SchemaNode } from '../openapi/schema-node.ts';
-import { difference, intersection, ownsPathOrBelow, pathString, union } from './field-set.ts';
+import { difference, intersection, overlaps, ownsPathOrBelow, pathString, union, type FieldSet } from './field-set.ts';
 import { isPlainObject, jsonEqual, type JsonMap } from './json-value.ts';
 import {
-  decodeManagedFields, emptyObjectOf, encodeManagedFields, formatTime, managerIdentity, trackedFields,
+  decodeManagedFields, emptyObjectOf, encodeManagedFields, formatTime, managerIdentity, ownershipFilter,
   withManagedFields, withoutManagedFields, type ManagerEntry,
 } from './managed-fields.ts';
-import { compare, fieldSetOf, mergeInto, removePaths } from './typed-value.ts';
+import { ownedChanges, ownedFieldSetOf } from './typed-compare.ts';
+import { mergeInto, removePaths } from './typed-value.ts';
 
 export interface ServerSideApplyArgs {
   live: KubeObject | undefined;
@@ -44,8 +47,9 @@ export function serverSideApply(args: ServerSideApplyArgs): KubeObject {
   const time = formatTime(args.now);
   checkApplied(applied, apiVersion, schema);
 
+  const filter = ownershipFilter(subresource);
   const managers = decodeManagedFields(live?.metadata?.managedFields);
-  const liveBase = live ? withoutManagedFields(live) : emptyObjectOf(schema);
+  const liveBase: Readonly<JsonMap> = live ? withoutManagedFields(live) : emptyObjectOf(schema);
   if (live && managers.size === 0) {
     recordUpdate(managers, emptyObjectOf(schema), liveBase, BEFORE_FIRST_APPLY, apiVersion, subresource, time, schema);
   }
@@ -54,8 +58,12 @@ export function serverSideApply(args: ServerSideApplyArgs): KubeObject {
 
   const identity = managerIdentity({ manager, operation: 'Apply', apiVersion, subresource });
   const previous = managers.get(identity);
-  const appliedSet = trackedFields(fieldSetOf(applied, schema), subresource);
-  const applier: ManagerEntry = { manager, operation: 'Apply', apiVersion, time: previous?.time, subresource, fields: appliedSet };
+  const appliedFields = ownedFieldSetOf(applied, schema, filter);
+  const appliedSet = appliedFields.set;
+  const applier: ManagerEntry = {
+    manager, operation: 'Apply', apiVersion, time: previous?.time, subresource, fields: appliedSet,
+    encoding: appliedFields.trie && { fields: appliedSet, trie: appliedFields.trie },
+  };
   managers.set(identity, applier);
 
   if (previous && previous.fields.size > 0) {
@@ -66,9 +74,7 @@ export function serverSideApply(args: ServerSideApplyArgs): KubeObject {
     removePaths(merged, abandoned, schema);
   }
 
-  const comparison = compare(liveBase, merged, schema);
-  const changed = trackedFields(union(comparison.added, comparison.modified), subresource);
-  const removed = trackedFields(comparison.removed, subresource);
+  const { changed: { set: changed }, removed } = ownedChanges(liveBase, merged, schema, filter, false);
   const conflicts: Conflict[] = [];
   for (const [id, entry] of managers) {
     if (id === identity) continue;
@@ -76,8 +82,9 @@ export function serverSideApply(args: ServerSideApplyArgs): KubeObject {
     if (taken.size > 0) conflicts.push({ entry, paths: [...taken] });
   }
   if (conflicts.length > 0 && !force) throw conflictError(conflicts);
-  for (const { entry, paths } of conflicts) for (const path of paths) entry.fields.delete(path);
-  for (const [id, entry] of managers) if (id !== identity) entry.fields = difference(entry.fields, removed);
+  // A forced apply takes the conflicting fields; removed fields leave every other set.
+  const taken = new Map(conflicts.map(({ entry, paths }) => [entry, new Set(paths)]));
+  for (const [id, entry] of managers) if (id !== identity) entry.fields = difference(entry.fields, taken.get(entry) ?? NOTHING, removed);
 
   if (!live || !applier.time || !jsonEqual(liveBase, merged)) applier.time = time;
   return withManagedFields(merged, encodeManagedFields(managers));
@@ -94,27 +101,43 @@ export function trackUpdateManagedFields(args: TrackUpdateArgs): KubeObject {
   }
   const requestedManagers = subresource ? new Map<string, ManagerEntry>() : decodeManagedFields(requested);
   const managers = requestedManagers.size > 0 ? requestedManagers : decodeManagedFields(old?.metadata?.managedFields);
-  const oldBase = old ? withoutManagedFields(old) : emptyObjectOf(schema);
+  const oldBase: Readonly<JsonMap> = old ? withoutManagedFields(old) : emptyObjectOf(schema);
   recordUpdate(managers, oldBase, updatedBase, manager, apiVersion, subresource, formatTime(args.now), schema);
   return withManagedFields(updatedBase, encodeManagedFields(managers));
 }
 
+const NOTHING: ReadonlySet<string> = new Set();
+
 /** One Update operation: the writer takes what it added or changed; removed fields leave every set. */
 function recordUpdate(
-  managers: Map<string, ManagerEntry>, before: JsonMap, after: JsonMap, manager: string,
+  managers: Map<string, ManagerEntry>, before: Readonly<JsonMap>, after: Readonly<JsonMap>, manager: string,
   apiVersion: string, subresource: string, time: string, schema: SchemaNode,
 ): void {
-  const comparison = compare(before, after, schema);
-  const taken = trackedFields(union(comparison.added, comparison.modified), subresource);
-  const removed = trackedFields(comparison.removed, subresource);
-  for (const entry of managers.values()) entry.fields = difference(difference(entry.fields, taken), removed);
-  if (taken.size === 0) return;
   const identity = managerIdentity({ manager, operation: 'Update', apiVersion, subresource });
   const previous = managers.get(identity);
-  managers.set(identity, {
-    manager, operation: 'Update', apiVersion, time, subresource,
-    fields: union(previous?.fields ?? new Set(), taken),
-  });
+  // A writer new to the object takes exactly what it changed: worth building that set's trie on the way.
+  const { changed, removed } = ownedChanges(before, after, schema, ownershipFilter(subresource), !previous);
+  const taken = changed.set;
+  for (const entry of managers.values()) entry.fields = difference(entry.fields, taken, removed);
+  if (taken.size === 0) return;
+  const fields = previous ? writerFields(previous.fields, taken, removed) : taken;
+  const encoding = fields === taken ? changed.trie && { fields, trie: changed.trie } : previous?.encoding;
+  managers.set(identity, { manager, operation: 'Update', apiVersion, time, subresource, fields, encoding });
+}
+
+/**
+ * The writer's set after the write, `(previous − taken − removed) ∪ taken`: the previous set
+ * itself when the write only touched fields the writer already owned (the usual status update).
+ */
+function writerFields(previous: FieldSet, taken: FieldSet, removed: FieldSet): FieldSet {
+  if (!overlaps(previous, removed) && isSubset(taken, previous)) return previous;
+  return union(difference(previous, taken, removed), taken);
+}
+
+function isSubset(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a.size > b.size) return false;
+  for (const path of a) if (!b.has(path)) return false;
+  return true;
 }
 
 function checkApplied(applied: KubeObject, apiVersion: string, schema: SchemaNode): void {

@@ -1,117 +1,38 @@
 // Walking an object against its schema the way structured-merge-diff's typed values do: the
-// field set of an applied configuration, the added/modified/removed sets between two versions,
-// the merge of an applied configuration into a live object, and removal of owned paths.
+// path element of a list item, the merge of an applied configuration into a live object, and
+// removal of owned paths. Comparing two versions is in typed-compare.ts.
 // List items are identified by their list-map keys (or by value in sets); atomic lists and maps
 // are leaves.
 
 import type { SchemaNode } from '../openapi/schema-node.ts';
-import { fieldElement, keyElement, pathKey, splitPathKey, valueElement, type FieldPath, type FieldSet } from './field-set.ts';
-import { isPlainObject, jsonEqual, type JsonMap } from './json-value.ts';
-import { fieldSchema, isAtomicMap, itemSchema, listSemantics, type ListSemantics } from './schema-lookup.ts';
+import { keyElement, splitPathKey, valueElement, type FieldPath } from './field-set.ts';
+import { isPlainObject, type JsonMap } from './json-value.ts';
+import { fieldSchema, isAtomicMap, itemSchema, listSemantics, mapKeyPlan, type ListSemantics } from './schema-lookup.ts';
 
 /** The path element naming one item of an associative list; undefined for atomic lists. */
 export function itemElement(item: unknown, semantics: ListSemantics, schema: SchemaNode | undefined): string | undefined {
   if (semantics.kind === 'set') return valueElement(item);
   if (semantics.kind !== 'map' || !isPlainObject(item)) return undefined;
+  const plan = mapKeyPlan(schema, semantics.keys);
+  if (plan.indexLikeName) return slowKeyElement(item, semantics.keys, schema);
+  let body = '';
+  for (let i = 0; i < plan.names.length; i++) {
+    // A key left out falls back to its schema default (ports' protocol defaults to TCP upstream).
+    const value = item[plan.names[i]] ?? plan.defaults[i];
+    if (value === undefined) continue;
+    body += (body === '' ? '' : ',') + plan.prefixes[i] + JSON.stringify(value);
+  }
+  return `k:{${body}}`;
+}
+
+function slowKeyElement(item: JsonMap, keys: string[], schema: SchemaNode | undefined): string {
   const fields: Record<string, unknown> = {};
   const itemNode = itemSchema(schema);
-  for (const key of semantics.keys) {
-    // A key left out falls back to its schema default (ports' protocol defaults to TCP upstream).
+  for (const key of keys) {
     const value = item[key] ?? (fieldSchema(itemNode, key) as { default?: unknown } | undefined)?.default;
     if (value !== undefined) fields[key] = value;
   }
   return keyElement(fields);
-}
-
-type Shape = 'object' | 'list' | 'leaf';
-
-function shapeOf(l: unknown, r: unknown, schema: SchemaNode | undefined): Shape {
-  const present = [l, r].filter((v) => v !== undefined && v !== null);
-  const objects = present.filter(isPlainObject);
-  const lists = present.filter(Array.isArray);
-  if (objects.length === present.length && objects.length > 0) {
-    if (isAtomicMap(schema) || objects.every((o) => Object.keys(o).length === 0)) return 'leaf';
-    return 'object';
-  }
-  if (lists.length === present.length && lists.length > 0) {
-    if (listSemantics(schema).kind === 'atomic' || lists.every((a) => a.length === 0)) return 'leaf';
-    return 'list';
-  }
-  return 'leaf';
-}
-
-export interface Comparison {
-  added: FieldSet;
-  modified: FieldSet;
-  removed: FieldSet;
-}
-
-/**
- * Compares two versions of an object (typed.Compare). `undefined` means absent; `null` is a
- * present value that takes the shape of the other side. With `markContainers`, maps and list
- * items that appear or disappear are recorded themselves too (the merging walker's postItemHook),
- * which is what Update operations record; without it only leaves and list items are recorded,
- * which is ToFieldSet's view of an applied configuration.
- */
-export function compare(lhs: unknown, rhs: unknown, schema: SchemaNode | undefined, markContainers = true): Comparison {
-  const result: Comparison = { added: new Set(), modified: new Set(), removed: new Set() };
-  walkCompare(lhs, rhs, schema, [], result, markContainers);
-  return result;
-}
-
-/** The set of fields an applied configuration specifies. */
-export function fieldSetOf(value: unknown, schema: SchemaNode | undefined): FieldSet {
-  return compare(undefined, value, schema, false).added;
-}
-
-function walkCompare(l: unknown, r: unknown, schema: SchemaNode | undefined, path: FieldPath, out: Comparison, markContainers: boolean): void {
-  if (l === undefined && r === undefined) return;
-  const shape = shapeOf(l, r, schema);
-  const key = pathKey(path);
-  if (shape === 'leaf') {
-    if (path.length === 0) return;
-    if (l === undefined) out.added.add(key);
-    else if (r === undefined) out.removed.add(key);
-    else if (!jsonEqual(l, r)) out.modified.add(key);
-    return;
-  }
-  if (shape === 'object') {
-    const lm = isPlainObject(l) ? l : undefined;
-    const rm = isPlainObject(r) ? r : undefined;
-    const keys = new Set([...(lm ? Object.keys(lm) : []), ...(rm ? Object.keys(rm) : [])]);
-    for (const name of keys) {
-      walkCompare(lm?.[name], rm?.[name], fieldSchema(schema, name), [...path, fieldElement(name)], out, markContainers);
-    }
-  } else {
-    const semantics = listSemantics(schema);
-    const items = itemSchema(schema);
-    const lItems = indexItems(Array.isArray(l) ? l : [], semantics, schema);
-    const rItems = indexItems(Array.isArray(r) ? r : [], semantics, schema);
-    for (const [element, lItem] of lItems) walkItem(lItem, rItems.get(element), element);
-    for (const [element, rItem] of rItems) if (!lItems.has(element)) walkItem(undefined, rItem, element);
-    function walkItem(lItem: unknown, rItem: unknown, element: string) {
-      const itemPath = [...path, element];
-      walkCompare(lItem, rItem, items, itemPath, out, markContainers);
-      // List items are members of the set whether or not containers are marked (set items are leaves anyway).
-      if (!markContainers && semantics.kind === 'map') {
-        if (lItem === undefined) out.added.add(pathKey(itemPath));
-        else if (rItem === undefined) out.removed.add(pathKey(itemPath));
-      }
-    }
-  }
-  if (markContainers && path.length > 0) {
-    if (l === undefined) out.added.add(key);
-    else if (r === undefined) out.removed.add(key);
-  }
-}
-
-function indexItems(list: unknown[], semantics: ListSemantics, schema: SchemaNode | undefined): Map<string, unknown> {
-  const index = new Map<string, unknown>();
-  for (const item of list) {
-    const element = itemElement(item, semantics, schema);
-    if (element !== undefined && !index.has(element)) index.set(element, item);
-  }
-  return index;
 }
 
 /**
