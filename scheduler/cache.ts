@@ -2,8 +2,9 @@
 // pods it has assumed but whose binding has not been observed yet. An assumed pod counts immediately,
 // so two pods are never placed on room for one.
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import { describePodOnNode, NodeInfo } from './node-info.ts';
+import { describePodOnNode, NodeInfo, type PodOnNode } from './node-info.ts';
 
+/** Where a pod is placed; the node name string is shared with the NodeInfo, so an entry is small. */
 interface PodPlacement {
   nodeName: string;
   assumed: boolean;
@@ -57,18 +58,25 @@ export class SchedulerCache {
     this.orderedNodes = undefined;
   }
 
-  assumePod(pod: V1Pod, nodeName: string): void {
+  /** `computed`: the pod's requests as the scheduling cycle already computed them, so they are not parsed again. */
+  assumePod(pod: V1Pod, nodeName: string, computed?: PodOnNode): void {
     const key = podKey(pod);
-    const placed: V1Pod = { ...pod, spec: { ...pod.spec!, nodeName } };
+    const entry = computed ?? describePodOnNode(pod);
     this.removeKey(key);
-    this.nodeInfo(nodeName).addPod(key, describePodOnNode(placed));
-    this.placements.set(key, { nodeName, assumed: true });
+    const node = this.nodeInfo(nodeName);
+    node.addPod(key, entry);
+    this.placements.set(key, { nodeName: node.name, assumed: true });
   }
 
   /** Binding failed: drop the assumption, unless the informer already confirmed the pod. */
   forgetPod(pod: V1Pod): void {
     const key = podKey(pod);
     if (this.placements.get(key)?.assumed) this.removeKey(key);
+  }
+
+  /** Placed on a node as far as the cache knows (bound or assumed). */
+  isPlaced(pod: V1Pod): boolean {
+    return this.placements.has(podKey(pod));
   }
 
   isAssumed(pod: V1Pod): boolean {
@@ -83,9 +91,16 @@ export class SchedulerCache {
       this.removeKey(key);
       return;
     }
+    const placement = this.placements.get(key);
+    if (placement?.assumed && placement.nodeName === nodeName) {
+      // The binding was observed: confirm the assumption and keep its accounting, as upstream's AddPod does.
+      placement.assumed = false;
+      return;
+    }
     this.removeKey(key);
-    this.nodeInfo(nodeName).addPod(key, describePodOnNode(pod));
-    this.placements.set(key, { nodeName, assumed: false });
+    const node = this.nodeInfo(nodeName);
+    node.addPod(key, describePodOnNode(pod));
+    this.placements.set(key, { nodeName: node.name, assumed: false });
   }
 
   removePod(pod: V1Pod): void {

@@ -23,7 +23,7 @@ export function registerSchedulerCommand(program: Command): void {
     .requiredOption('--kubeconfig <file>', 'kubeconfig with the API server address and credentials')
     .option('--scheduler-name <name>', 'schedule pods whose spec.schedulerName is this', 'default-scheduler')
     .option('--percentage-of-nodes-to-score <percent>', 'share of nodes to find feasible before scoring; 0 = adaptive', parseNonNegativeInteger, 0)
-    .option('--parallelism <n>', 'bindings in flight at once', parseNonNegativeInteger, 16)
+    .option('--parallelism <n>', 'bindings in flight at once; 0 = default (64)', parseNonNegativeInteger, 0)
     .action(async (options: SchedulerCommandOptions) => {
       const { runScheduler } = await import('./index.ts');
       const kubeconfigPath = path.resolve(options.kubeconfig);

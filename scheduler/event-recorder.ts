@@ -2,15 +2,35 @@
 // recorded (same source, object, type, reason, message) PATCHes the existing event's count and
 // lastTimestamp instead of creating a new one.
 import os from 'node:os';
-import { PatchStrategy, setHeaderOptions, type CoreV1Api, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
+import type { JsonApiClient } from './api-client.ts';
 
 export interface EventLogger {
   info(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-/** The two calls the recorder makes; CoreV1Api satisfies it. */
-export type EventSink = Pick<CoreV1Api, 'createNamespacedEvent' | 'patchNamespacedEvent'>;
+/** The two calls the recorder makes. The patch is a strategic merge patch. */
+export interface EventSink {
+  createNamespacedEvent(param: { namespace: string; body: CoreV1Event }): Promise<CoreV1Event>;
+  patchNamespacedEvent(param: { name: string; namespace: string; body: Record<string, unknown> }): Promise<unknown>;
+}
+
+/** The sink over the scheduler's JSON client. */
+export function jsonEventSink(client: JsonApiClient): EventSink {
+  const eventsPath = (namespace: string): string => `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`;
+  return {
+    createNamespacedEvent: ({ namespace, body }) => client.request<CoreV1Event>('POST', eventsPath(namespace), body),
+    patchNamespacedEvent: ({ name, namespace, body }) => client.request('PATCH', `${eventsPath(namespace)}/${encodeURIComponent(name)}`,
+      body, 'application/strategic-merge-patch+json'),
+  };
+}
+
+/**
+ * Events sent at once at most. Events are best effort and must not take the API server's attention from
+ * bindings: client-go's broadcaster also sends them from one background worker, never in the binding path.
+ */
+const MAX_EVENTS_IN_FLIGHT = 4;
 
 interface Observation {
   name: string;
@@ -30,9 +50,14 @@ export class EventRecorder {
   private readonly observations = new Map<string, Observation>();
   private readonly instance: string;
   private lastNanos = 0n;
+  /** Events not sent yet, from backlogHead on (an index, so taking one is O(1) however long the backlog). */
+  private backlog: Array<() => Promise<void>> = [];
+  private backlogHead = 0;
+  private inFlight = 0;
+  private idleWaiters: Array<() => void> = [];
 
   constructor(
-    private readonly coreApi: EventSink,
+    private readonly sink: EventSink,
     private readonly component: string,
     private readonly logger: EventLogger,
     private readonly clock: () => Date = () => new Date(),
@@ -73,10 +98,7 @@ export class EventRecorder {
       if (previous) {
         const count = previous.count + 1;
         try {
-          await this.coreApi.patchNamespacedEvent(
-            { name: previous.name, namespace: previous.namespace, body: { count, lastTimestamp: now, message } },
-            setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
-          );
+          await this.sink.patchNamespacedEvent({ name: previous.name, namespace: previous.namespace, body: { count, lastTimestamp: now, message } });
           this.remember(key, { ...previous, count });
           return;
         } catch (err) {
@@ -101,10 +123,45 @@ export class EventRecorder {
         count: 1,
       };
       // Timestamps go out as strings (metav1.Time's wire form); client-node passes strings through unchanged.
-      const created = await this.coreApi.createNamespacedEvent({ namespace, body: body as unknown as CoreV1Event });
+      const created = await this.sink.createNamespacedEvent({ namespace, body: body as unknown as CoreV1Event });
       this.remember(key, { name: created.metadata?.name ?? body.metadata.name, namespace, count: 1, firstTimestamp: now });
     } catch (err) {
       this.logger.error('could not record event', { reason, pod: `${namespace}/${involvedObject.name}`, error: String(err) });
+    }
+  }
+
+  /**
+   * Queues the event and returns at once; at most MAX_EVENTS_IN_FLIGHT are sent concurrently, in order of
+   * emission. `observedAt` defaults to now (the emission time, not the send time).
+   */
+  emitPodEvent(pod: V1Pod, type: 'Normal' | 'Warning', reason: string, action: string, message: string,
+    observedAt: Date = this.clock()): void {
+    this.backlog.push(() => this.recordPodEvent(pod, type, reason, action, message, observedAt));
+    this.pump();
+  }
+
+  /** Resolves once every emitted event has been sent (or given up on). */
+  flushed(): Promise<void> {
+    if (this.inFlight === 0 && this.backlogHead === this.backlog.length) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private pump(): void {
+    while (this.inFlight < MAX_EVENTS_IN_FLIGHT && this.backlogHead < this.backlog.length) {
+      const send = this.backlog[this.backlogHead++];
+      this.inFlight++;
+      void send().finally(() => {
+        this.inFlight--;
+        this.pump();
+        if (this.inFlight === 0 && this.backlogHead === this.backlog.length) for (const wake of this.idleWaiters.splice(0)) wake();
+      });
+    }
+    if (this.backlogHead === this.backlog.length) {
+      this.backlog = [];
+      this.backlogHead = 0;
+    } else if (this.backlogHead > 1024 && this.backlogHead * 2 > this.backlog.length) {
+      this.backlog = this.backlog.slice(this.backlogHead);
+      this.backlogHead = 0;
     }
   }
 

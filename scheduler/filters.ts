@@ -1,6 +1,6 @@
 // The default Filter plugins in kube-scheduler's order, each returning the same reason strings and
 // status codes as upstream (pkg/scheduler/framework/plugins/*). Filtering stops at the first failure.
-import type { V1Pod, V1Taint, V1Toleration } from '@kubernetes/client-node';
+import type { V1PreferredSchedulingTerm, V1Pod, V1Taint, V1Toleration } from '@kubernetes/client-node';
 import type { NodeInfo } from './node-info.ts';
 import { podRequiredAffinityMatches } from './node-selector.ts';
 import { hostPortsConflict, podHostPorts, podRequests, type HostPort, type ResourceVector } from './pod-resources.ts';
@@ -22,16 +22,43 @@ export interface PodSchedulingInfo {
   hostPorts: HostPort[];
   tolerations: V1Toleration[];
   priority: number;
+  /** Any non-zero request at all; without one NodeResourcesFit checks only the pod count. */
+  hasRequests: boolean;
+  /** nodeSelector or required node affinity present; without either NodeAffinity passes every node. */
+  hasRequiredAffinity: boolean;
+  /** Tolerations that count for the PreferNoSchedule score (empty or PreferNoSchedule effect). */
+  preferNoScheduleTolerations: V1Toleration[];
+  preferredAffinityTerms: V1PreferredSchedulingTerm[];
+  /** Whether the pod tolerates node.kubernetes.io/unschedulable:NoSchedule. */
+  toleratesUnschedulable: boolean;
+}
+
+const UNSCHEDULABLE_TAINT: V1Taint = { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' };
+
+function anyNonZero(requests: ResourceVector): boolean {
+  if (requests.milliCPU !== 0 || requests.memory !== 0 || requests.ephemeralStorage !== 0) return true;
+  for (const value of requests.scalar.values()) if (value !== 0) return true;
+  return false;
 }
 
 export function podSchedulingInfo(pod: V1Pod): PodSchedulingInfo {
+  const requests = podRequests(pod);
+  const tolerations = pod.spec?.tolerations ?? [];
+  const nodeSelector = pod.spec?.nodeSelector;
+  const nodeAffinity = pod.spec?.affinity?.nodeAffinity;
   return {
     pod,
-    requests: podRequests(pod),
+    requests,
     nonZeroRequests: podRequests(pod, true),
     hostPorts: podHostPorts(pod),
-    tolerations: pod.spec?.tolerations ?? [],
+    tolerations,
     priority: pod.spec?.priority ?? 0,
+    hasRequests: anyNonZero(requests),
+    hasRequiredAffinity: (nodeSelector !== undefined && Object.keys(nodeSelector).length > 0)
+      || nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution !== undefined,
+    preferNoScheduleTolerations: tolerations.filter((t) => !t.effect || t.effect === 'PreferNoSchedule'),
+    preferredAffinityTerms: nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [],
+    toleratesUnschedulable: taintTolerated(tolerations, UNSCHEDULABLE_TAINT),
   };
 }
 
@@ -61,9 +88,7 @@ export function taintTolerated(tolerations: readonly V1Toleration[], taint: V1Ta
 }
 
 function nodeUnschedulable(info: PodSchedulingInfo, nodeInfo: NodeInfo): FilterFailure | undefined {
-  if (!nodeInfo.node?.spec?.unschedulable) return undefined;
-  const taint: V1Taint = { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' };
-  if (taintTolerated(info.tolerations, taint)) return undefined;
+  if (!nodeInfo.unschedulable || info.toleratesUnschedulable) return undefined;
   return { plugin: 'NodeUnschedulable', code: 'UnschedulableAndUnresolvable', reasons: [REASON_UNSCHEDULABLE] };
 }
 
@@ -74,8 +99,7 @@ function nodeName(info: PodSchedulingInfo, nodeInfo: NodeInfo): FilterFailure | 
 }
 
 function taintToleration(info: PodSchedulingInfo, nodeInfo: NodeInfo): FilterFailure | undefined {
-  for (const taint of nodeInfo.node?.spec?.taints ?? []) {
-    if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue;
+  for (const taint of nodeInfo.filterTaints) {
     if (taintTolerated(info.tolerations, taint)) continue;
     return {
       plugin: 'TaintToleration',
@@ -87,7 +111,7 @@ function taintToleration(info: PodSchedulingInfo, nodeInfo: NodeInfo): FilterFai
 }
 
 function nodeAffinity(info: PodSchedulingInfo, nodeInfo: NodeInfo): FilterFailure | undefined {
-  if (!nodeInfo.node || podRequiredAffinityMatches(info.pod, nodeInfo.node)) return undefined;
+  if (!info.hasRequiredAffinity || !nodeInfo.node || podRequiredAffinityMatches(info.pod, nodeInfo.node)) return undefined;
   return { plugin: 'NodeAffinity', code: 'UnschedulableAndUnresolvable', reasons: [REASON_NODE_AFFINITY] };
 }
 
@@ -97,14 +121,18 @@ function nodePorts(info: PodSchedulingInfo, nodeInfo: NodeInfo): FilterFailure |
 }
 
 /** NodeResourcesFit as of 1.32: every shortage is Unschedulable (preemption may free room). */
-export function insufficientResources(requests: ResourceVector, nodeInfo: NodeInfo): string[] {
-  const reasons: string[] = [];
-  if (nodeInfo.pods.size + 1 > nodeInfo.allowedPodNumber) reasons.push('Too many pods');
-  const anyRequest = requests.milliCPU !== 0 || requests.memory !== 0 || requests.ephemeralStorage !== 0
-    || [...requests.scalar.values()].some((value) => value !== 0);
-  if (!anyRequest) return reasons;
+export function insufficientResources(requests: ResourceVector, nodeInfo: NodeInfo, hasRequests = anyNonZero(requests)): string[] {
+  const tooManyPods = nodeInfo.pods.size + 1 > nodeInfo.allowedPodNumber;
   const allocatable = nodeInfo.allocatable;
   const used = nodeInfo.requested;
+  // The common case, a pod that fits, allocates nothing.
+  if (!tooManyPods && (!hasRequests || (requests.scalar.size === 0
+    && allocatable.milliCPU >= requests.milliCPU + used.milliCPU
+    && allocatable.memory >= requests.memory + used.memory
+    && allocatable.ephemeralStorage >= requests.ephemeralStorage + used.ephemeralStorage))) return [];
+  const reasons: string[] = [];
+  if (tooManyPods) reasons.push('Too many pods');
+  if (!hasRequests) return reasons;
   if (allocatable.milliCPU < requests.milliCPU + used.milliCPU) reasons.push('Insufficient cpu');
   if (allocatable.memory < requests.memory + used.memory) reasons.push('Insufficient memory');
   if (allocatable.ephemeralStorage < requests.ephemeralStorage + used.ephemeralStorage) {
@@ -118,7 +146,7 @@ export function insufficientResources(requests: ResourceVector, nodeInfo: NodeIn
 }
 
 function nodeResourcesFit(info: PodSchedulingInfo, nodeInfo: NodeInfo): FilterFailure | undefined {
-  const reasons = insufficientResources(info.requests, nodeInfo);
+  const reasons = insufficientResources(info.requests, nodeInfo, info.hasRequests);
   if (reasons.length === 0) return undefined;
   return { plugin: 'NodeResourcesFit', code: 'Unschedulable', reasons };
 }
@@ -143,8 +171,8 @@ export function runFilters(info: PodSchedulingInfo, nodeInfo: NodeInfo): FilterF
   if (!nodeInfo.node) {
     return { plugin: 'Framework', code: 'UnschedulableAndUnresolvable', reasons: [REASON_NODE_NOT_FOUND] };
   }
-  for (const [, filter] of DEFAULT_FILTERS) {
-    const failure = filter(info, nodeInfo);
+  for (let i = 0; i < DEFAULT_FILTERS.length; i++) {
+    const failure = DEFAULT_FILTERS[i][1](info, nodeInfo);
     if (failure) return failure;
   }
   return undefined;

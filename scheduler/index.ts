@@ -1,14 +1,14 @@
-// The bundled scheduler: an ordinary API client (kubeconfig + client-node) that watches pending pods,
-// nodes and assigned pods, decides placements one pod at a time, and binds asynchronously.
-import {
-  CoreV1Api, PatchStrategy, setHeaderOptions, type V1Node, type V1Pod,
-} from '@kubernetes/client-node';
+// The bundled scheduler: an ordinary API client (kubeconfig + a lean JSON client over HTTPS) that watches nodes and
+// pods, decides placements one pod at a time, and binds asynchronously.
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../clients/keep-alive-kubeconfig.ts';
 import { SchedulingAlgorithm } from './algorithm.ts';
+import { ApiStatusError, JsonApiClient } from './api-client.ts';
 import { isTerminal, SchedulerCache } from './cache.ts';
-import { EventRecorder, type EventLogger } from './event-recorder.ts';
+import { EventRecorder, jsonEventSink, type EventLogger } from './event-recorder.ts';
 import { podSchedulingInfo } from './filters.ts';
 import { startResilientInformer, type ResilientInformer } from './informers.ts';
+import { podOnNode } from './node-info.ts';
 import { SchedulingQueue, type QueuedPod } from './queue.ts';
 
 export type SchedulerLogger = EventLogger;
@@ -27,34 +27,37 @@ export interface RunningScheduler {
   stop(): Promise<void>;
 }
 
+/**
+ * Bindings in flight by default. kube-scheduler binds each pod in its own goroutine with no cap; a
+ * bound keeps a slow API server from piling up unbounded requests, and at this size the scheduler is
+ * never waiting for a slot while the server keeps up.
+ */
+export const DEFAULT_BINDING_PARALLELISM = 64;
+
 const consoleLogger: SchedulerLogger = {
   info: (message, fields) => console.error(JSON.stringify({ level: 'info', component: 'scheduler', message, ...fields })),
   error: (message, fields) => console.error(JSON.stringify({ level: 'error', component: 'scheduler', message, ...fields })),
 };
 
-/** Node changes that can make a pending pod fit (nodeSchedulingPropertiesChange upstream). */
-function nodeSchedulingProperties(node: V1Node): string {
-  return JSON.stringify([
-    node.spec?.unschedulable, node.spec?.taints, node.metadata?.labels, node.status?.allocatable,
-    (node.status?.conditions ?? []).map((c) => [c.type, c.status]),
-  ]);
+function errorCode(err: unknown): number | undefined {
+  return err instanceof ApiStatusError ? err.code : undefined;
 }
 
-function errorCode(err: unknown): number | undefined {
-  const code = (err as { code?: unknown })?.code;
-  return typeof code === 'number' ? code : undefined;
+function podPath(pod: V1Pod, subresource: string): string {
+  const namespace = encodeURIComponent(pod.metadata?.namespace ?? 'default');
+  return `/api/v1/namespaces/${namespace}/pods/${encodeURIComponent(pod.metadata?.name ?? '')}/${subresource}`;
 }
 
 export async function runScheduler(options: SchedulerOptions): Promise<RunningScheduler> {
   const schedulerName = options.schedulerName ?? 'default-scheduler';
   const logger = options.logger ?? consoleLogger;
-  const maxBindingsInFlight = Math.max(1, options.parallelism ?? 16);
+  const maxBindingsInFlight = Math.max(1, options.parallelism || DEFAULT_BINDING_PARALLELISM);
   const kubeConfig = loadKubeConfig(options.kubeconfigPath);
-  const coreApi = kubeConfig.makeApiClient(CoreV1Api);
+  const client = new JsonApiClient(kubeConfig);
   const cache = new SchedulerCache();
   const queue = new SchedulingQueue();
   const algorithm = new SchedulingAlgorithm({ percentageOfNodesToScore: options.percentageOfNodesToScore });
-  const recorder = new EventRecorder(coreApi, schedulerName, logger);
+  const recorder = new EventRecorder(jsonEventSink(client), schedulerName, logger);
   const background = new Set<Promise<void>>();
   let bindingsInFlight = 0;
   let bindingSlotFreed: (() => void) | undefined;
@@ -65,49 +68,52 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
     void work.finally(() => background.delete(work));
   };
 
-  const nodeInformer = startResilientInformer<V1Node>(kubeConfig, '/api/v1/nodes', () => coreApi.listNode(), undefined, {
+  const nodeInformer = startResilientInformer<V1Node>(client, '/api/v1/nodes', undefined, {
     add: (node) => {
       cache.addOrUpdateNode(node);
       queue.moveAllToActiveOrBackoff();
     },
     update: (node) => {
-      const before = cache.getNodeInfo(node.metadata?.name ?? '')?.node;
+      const before = cache.getNodeInfo(node.metadata?.name ?? '');
+      const signatureBefore = before?.node ? before.schedulingSignature : undefined;
       cache.addOrUpdateNode(node);
-      if (!before || nodeSchedulingProperties(before) !== nodeSchedulingProperties(node)) queue.moveAllToActiveOrBackoff();
+      const after = cache.getNodeInfo(node.metadata?.name ?? '');
+      if (signatureBefore === undefined || signatureBefore !== after?.schedulingSignature) queue.moveAllToActiveOrBackoff();
     },
     delete: (node) => cache.removeNode(node.metadata?.name ?? ''),
   }, logger);
 
-  const assignedSelector = 'spec.nodeName!=';
-  const assignedInformer = startResilientInformer<V1Pod>(kubeConfig, '/api/v1/pods',
-    () => coreApi.listPodForAllNamespaces({ fieldSelector: assignedSelector }), assignedSelector, {
-      add: (pod) => {
-        cache.addOrUpdateAssignedPod(pod);
-        if (isTerminal(pod)) queue.moveAllToActiveOrBackoff();
-      },
-      update: (pod) => {
-        cache.addOrUpdateAssignedPod(pod);
-        if (isTerminal(pod)) queue.moveAllToActiveOrBackoff();
-      },
-      delete: (pod) => {
-        cache.removePod(pod);
-        queue.moveAllToActiveOrBackoff();
-      },
-    }, logger);
-
-  const pendingSelector = `spec.nodeName=,spec.schedulerName=${schedulerName}`;
+  // One informer for all pods, as kube-scheduler's shared pod informer: a binding arrives as one MODIFIED
+  // event that both leaves the queue and enters the cache, instead of a DELETED and an ADDED on two watches.
+  const responsibleFor = (pod: V1Pod): boolean => (pod.spec?.schedulerName || 'default-scheduler') === schedulerName;
+  const onAssigned = (pod: V1Pod): void => {
+    queue.delete(pod);
+    cache.addOrUpdateAssignedPod(pod);
+    if (isTerminal(pod)) queue.moveAllToActiveOrBackoff();
+  };
   const onPending = (pod: V1Pod): void => {
+    if (!responsibleFor(pod)) return;
     if (pod.metadata?.deletionTimestamp || isTerminal(pod)) queue.delete(pod);
     else if (!cache.isAssumed(pod)) queue.addOrUpdate(pod);
   };
-  const pendingInformer = startResilientInformer<V1Pod>(kubeConfig, '/api/v1/pods',
-    () => coreApi.listPodForAllNamespaces({ fieldSelector: pendingSelector }), pendingSelector, {
-      add: onPending,
-      update: onPending,
-      delete: (pod) => queue.delete(pod),
-    }, logger);
+  const onPod = (pod: V1Pod): void => {
+    if (pod.spec?.nodeName) onAssigned(pod);
+    else onPending(pod);
+  };
+  const podInformer = startResilientInformer<V1Pod>(client, '/api/v1/pods', undefined, {
+    add: onPod,
+    update: onPod,
+    delete: (pod) => {
+      queue.delete(pod);
+      // Relist stubs carry no spec: whether the pod was placed is the cache's to say.
+      if (pod.spec?.nodeName || (!pod.spec && cache.isPlaced(pod))) {
+        cache.removePod(pod);
+        queue.moveAllToActiveOrBackoff();
+      }
+    },
+  }, logger);
 
-  const informers: ResilientInformer[] = [nodeInformer, assignedInformer, pendingInformer];
+  const informers: ResilientInformer[] = [nodeInformer, podInformer];
 
   async function bind(queued: QueuedPod, nodeName: string): Promise<void> {
     const pod = queued.pod;
@@ -117,15 +123,11 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
     // so the Scheduled event always sorts first in `kubectl describe`, even when both fall in the same second.
     const decidedAt = new Date();
     try {
-      await coreApi.createNamespacedPodBinding({
-        name,
-        namespace,
-        body: {
-          apiVersion: 'v1',
-          kind: 'Binding',
-          metadata: { name, namespace, uid: pod.metadata?.uid },
-          target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
-        },
+      await client.request('POST', podPath(pod, 'binding'), {
+        apiVersion: 'v1',
+        kind: 'Binding',
+        metadata: { name, namespace, uid: pod.metadata?.uid },
+        target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
       });
       queue.done(queued);
     } catch (err) {
@@ -138,14 +140,13 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
       return;
     }
     // Sent without holding the binding slot, as client-go's event broadcaster sends events asynchronously.
-    recorder.recordPodEvent(pod, 'Normal', 'Scheduled', 'Binding', `Successfully assigned ${namespace}/${name} to ${nodeName}`, decidedAt)
-      .catch((err: unknown) => logger.error('recording the Scheduled event failed', { pod: `${namespace}/${name}`, error: String(err) }));
+    recorder.emitPodEvent(pod, 'Normal', 'Scheduled', 'Binding', `Successfully assigned ${namespace}/${name} to ${nodeName}`, decidedAt);
   }
 
   async function reportUnschedulable(pod: V1Pod, message: string): Promise<void> {
     const namespace = pod.metadata?.namespace ?? 'default';
     const name = pod.metadata?.name ?? '';
-    await recorder.recordPodEvent(pod, 'Warning', 'FailedScheduling', 'Scheduling', message);
+    recorder.emitPodEvent(pod, 'Warning', 'FailedScheduling', 'Scheduling', message);
     const existing = (pod.status?.conditions ?? []).find((c) => c.type === 'PodScheduled');
     if (existing && existing.status === 'False' && existing.reason === 'Unschedulable' && existing.message === message) return;
     const sameStatus = existing?.status === 'False';
@@ -160,10 +161,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
       lastTransitionTime: transition.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     };
     try {
-      await coreApi.patchNamespacedPodStatus(
-        { name, namespace, body: { status: { conditions: [condition] } } },
-        setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
-      );
+      await client.request('PATCH', podPath(pod, 'status'), { status: { conditions: [condition] } }, 'application/strategic-merge-patch+json');
     } catch (err) {
       if (errorCode(err) !== 404) logger.error('could not update pod condition', { pod: `${namespace}/${name}`, error: String(err) });
     }
@@ -179,9 +177,10 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
 
   function scheduleOne(queued: QueuedPod): void {
     const pod = queued.pod;
-    const result = algorithm.schedule(podSchedulingInfo(pod), cache.nodeList());
+    const info = podSchedulingInfo(pod);
+    const result = algorithm.schedule(info, cache.nodeList());
     if (result.kind === 'scheduled') {
-      cache.assumePod(pod, result.nodeName);
+      cache.assumePod(pod, result.nodeName, podOnNode(info.requests, info.nonZeroRequests, info.hostPorts, info.priority));
       bindingsInFlight++;
       track(bind(queued, result.nodeName).finally(() => {
         bindingsInFlight--;
@@ -227,6 +226,8 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
       await Promise.all(informers.map((informer) => informer.stop()));
       await loop;
       await Promise.allSettled([...background]);
+      await recorder.flushed();
+      client.close();
       kubeConfig.closeConnections();
     },
   };

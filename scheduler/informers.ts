@@ -1,12 +1,19 @@
-// client-node informers that keep running: ListWatch emits 'error' and stops on connection errors or
-// failed lists (a 410 alone makes it relist). We restart it with capped exponential backoff, so the
-// scheduler survives API server restarts; the relist reconciles whatever changed meanwhile.
-import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+// List-and-watch informers over raw JSON that keep running: on a failed list or watch they relist with
+// capped exponential backoff (so the scheduler survives API server restarts), on 410 Gone they relist at
+// once, and a watch the server closes normally resumes from the last resourceVersion.
+//
+// Unlike client-node's ListWatch they keep no copy of the objects: the handlers own whatever they need
+// (the cache keeps a pod's requests, not the pod). Only a name/uid stub per object is kept, enough to
+// report the objects a relist no longer returns as deleted. At 150,000 assigned pods that is the
+// difference between a few MiB and every pod object resident in the scheduler.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { ApiStatusError, type JsonApiClient, type WatchEvent } from './api-client.ts';
 import type { EventLogger } from './event-recorder.ts';
 
 export interface InformerHandlers<T> {
   add(obj: T): void;
   update(obj: T): void;
+  /** On a relist, objects that vanished meanwhile arrive as stubs: metadata name, namespace and uid only. */
   delete(obj: T): void;
 }
 
@@ -16,51 +23,153 @@ export interface ResilientInformer {
   stop(): Promise<void>;
 }
 
+interface ObjectList {
+  metadata?: { resourceVersion?: string; continue?: string };
+  items?: KubernetesObject[];
+}
+
+interface ObjectStub {
+  metadata: { name?: string; namespace?: string; uid?: string };
+}
+
 const INITIAL_RESTART_DELAY_MS = 200;
 const MAX_RESTART_DELAY_MS = 5_000;
+/** Pages keep the list's peak memory to one page of parsed objects at a time. */
+const LIST_PAGE_SIZE = 1000;
+/** Watches end server-side after this long and resume from the last resourceVersion, as reflectors do. */
+const WATCH_TIMEOUT_SECONDS = 300;
+
+function objectKey(obj: KubernetesObject): string {
+  const meta = obj.metadata;
+  return meta?.namespace ? `${meta.namespace}/${meta.name}` : (meta?.name ?? '');
+}
+
+/** The stand-in handlers.delete gets for an object a relist no longer returns. */
+function stubFor(key: string, uid: string): ObjectStub {
+  const slash = key.indexOf('/');
+  return slash < 0
+    ? { metadata: { name: key, uid: uid || undefined } }
+    : { metadata: { namespace: key.slice(0, slash), name: key.slice(slash + 1), uid: uid || undefined } };
+}
+
+function query(params: Record<string, string | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) if (value !== undefined && value !== '') search.set(name, value);
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+/** Thrown inside the loop when the watch reports 410 Gone: relist without waiting. */
+class ResourceVersionExpired extends Error {}
 
 export function startResilientInformer<T extends KubernetesObject>(
-  kubeConfig: KubeConfig,
+  client: JsonApiClient,
   path: string,
-  list: () => Promise<KubernetesListObject<T>>,
   fieldSelector: string | undefined,
   handlers: InformerHandlers<T>,
   logger: EventLogger,
 ): ResilientInformer {
-  let stopped = false;
-  let restartTimer: NodeJS.Timeout | undefined;
+  /** Object key (namespace/name) to uid: all the informer remembers of an object. */
+  const known = new Map<string, string>();
+  const abort = new AbortController();
   let restartDelay = INITIAL_RESTART_DELAY_MS;
   let markSynced: () => void = () => {};
   const synced = new Promise<void>((resolve) => {
     markSynced = resolve;
   });
-  const listAndMarkSynced = async (): Promise<KubernetesListObject<T>> => {
-    const result = await list();
-    restartDelay = INITIAL_RESTART_DELAY_MS;
-    // Handlers for the listed items run synchronously right after this resolves; mark synced after them.
-    setImmediate(markSynced);
-    return result;
+
+  const deliver = (obj: KubernetesObject): void => {
+    const key = objectKey(obj);
+    const existed = known.has(key);
+    known.set(key, obj.metadata?.uid ?? '');
+    if (existed) handlers.update(obj as T);
+    else handlers.add(obj as T);
   };
-  const informer = new ListWatch<T>(path, new Watch(kubeConfig), listAndMarkSynced, false, undefined, fieldSelector);
-  informer.on('add', (obj) => handlers.add(obj));
-  informer.on('update', (obj) => handlers.update(obj));
-  informer.on('delete', (obj) => handlers.delete(obj));
-  informer.on('error', (err) => {
-    if (stopped) return;
-    logger.error('informer stopped, restarting', { path, fieldSelector, error: String(err), retryInMs: restartDelay });
-    restartTimer = setTimeout(() => {
-      restartTimer = undefined;
-      if (!stopped) void informer.start();
-    }, restartDelay);
-    restartDelay = Math.min(restartDelay * 2, MAX_RESTART_DELAY_MS);
+
+  async function list(): Promise<string> {
+    const seen = new Set<string>();
+    let continueToken: string | undefined;
+    let resourceVersion = '';
+    do {
+      const page = await client.request<ObjectList>('GET', path + query({
+        fieldSelector, limit: String(LIST_PAGE_SIZE), continue: continueToken,
+      }));
+      if (abort.signal.aborted) return '';
+      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
+      continueToken = page.metadata?.continue || undefined;
+      for (const item of page.items ?? []) {
+        seen.add(objectKey(item));
+        deliver(item);
+      }
+    } while (continueToken);
+    for (const [key, uid] of known) {
+      if (seen.has(key)) continue;
+      known.delete(key);
+      handlers.delete(stubFor(key, uid) as unknown as T);
+    }
+    return resourceVersion;
+  }
+
+  async function watchFrom(resourceVersion: string): Promise<string> {
+    let latest = resourceVersion;
+    await client.watch(path + query({
+      watch: 'true', resourceVersion, allowWatchBookmarks: 'true', fieldSelector, timeoutSeconds: String(WATCH_TIMEOUT_SECONDS),
+    }), (event: WatchEvent) => {
+      if (event.type === 'ERROR') {
+        if (event.object.code === 410) throw new ResourceVersionExpired(event.object.message ?? 'resource version expired');
+        throw new Error(`watch error: ${event.object.message ?? JSON.stringify(event.object)}`);
+      }
+      latest = event.object.metadata?.resourceVersion ?? latest;
+      if (event.type === 'BOOKMARK') return;
+      const obj = event.object as KubernetesObject;
+      if (event.type === 'DELETED') {
+        known.delete(objectKey(obj));
+        handlers.delete(obj as T);
+      } else {
+        deliver(obj);
+      }
+    }, abort.signal);
+    return latest;
+  }
+
+  const sleep = (ms: number): Promise<void> => new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    abort.signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
   });
-  void informer.start();
+
+  async function run(): Promise<void> {
+    let resourceVersion = '';
+    while (!abort.signal.aborted) {
+      try {
+        if (!resourceVersion) {
+          resourceVersion = await list();
+          restartDelay = INITIAL_RESTART_DELAY_MS;
+          markSynced();
+        }
+        if (abort.signal.aborted) break;
+        resourceVersion = await watchFrom(resourceVersion);
+      } catch (err) {
+        // Includes the AbortError of a watch stopped before the server answered.
+        if (abort.signal.aborted) break;
+        resourceVersion = '';
+        const expired = err instanceof ResourceVersionExpired || (err instanceof ApiStatusError && err.code === 410);
+        if (expired) continue;
+        logger.error('informer stopped, restarting', { path, fieldSelector, error: String(err), retryInMs: restartDelay });
+        await sleep(restartDelay);
+        restartDelay = Math.min(restartDelay * 2, MAX_RESTART_DELAY_MS);
+      }
+    }
+  }
+
+  const running = run();
   return {
     synced,
     async stop() {
-      stopped = true;
-      if (restartTimer) clearTimeout(restartTimer);
-      await informer.stop();
+      abort.abort();
+      await running;
     },
   };
 }

@@ -1,33 +1,72 @@
-// Per-node aggregate the filters and scores read: the node object plus the sum of what the pods
-// placed on it (bound or assumed) request. Mirrors framework.NodeInfo.
-import type { V1Node, V1Pod } from '@kubernetes/client-node';
+// Per-node aggregate the filters and scores read: what the node offers (computed once per node change,
+// not once per pod and node) plus the sum of what the pods placed on it (bound or assumed) request.
+// Mirrors framework.NodeInfo.
+import type { V1Node, V1Pod, V1Taint } from '@kubernetes/client-node';
 import {
   addResources, emptyResources, podHostPorts, podRequests, quantityOrZero, resourceListToVector,
   type HostPort, type ResourceVector,
 } from './pod-resources.ts';
 
+/**
+ * What the cache keeps of a placed pod: its requests, ports and priority, never the pod object
+ * (at 150,000 assigned pods the objects would dominate the scheduler's memory).
+ */
 export interface PodOnNode {
-  pod: V1Pod;
   requested: ResourceVector;
   nonZeroRequested: ResourceVector;
   hostPorts: HostPort[];
   priority: number;
 }
 
-export function describePodOnNode(pod: V1Pod): PodOnNode {
+const NO_PORTS: HostPort[] = [];
+/**
+ * Shared by every placed pod without extended resources (an empty Map costs ~200 bytes, two per pod).
+ * Safe because a PodOnNode's vectors are only ever read: NodeInfo adds them into its own totals.
+ */
+const NO_SCALARS = new Map<string, number>();
+
+function compacted(vector: ResourceVector): ResourceVector {
+  if (vector.scalar.size === 0) vector.scalar = NO_SCALARS;
+  return vector;
+}
+
+/** A placed pod's entry from requests already computed (the scheduling cycle's), sharing the empty parts. */
+export function podOnNode(requested: ResourceVector, nonZeroRequested: ResourceVector, hostPorts: HostPort[], priority: number): PodOnNode {
   return {
-    pod,
-    requested: podRequests(pod),
-    nonZeroRequested: podRequests(pod, true),
-    hostPorts: podHostPorts(pod),
-    priority: pod.spec?.priority ?? 0,
+    requested: compacted(requested),
+    nonZeroRequested: compacted(nonZeroRequested),
+    hostPorts: hostPorts.length === 0 ? NO_PORTS : hostPorts,
+    priority,
   };
+}
+
+export function describePodOnNode(pod: V1Pod): PodOnNode {
+  return podOnNode(podRequests(pod), podRequests(pod, true), podHostPorts(pod), pod.spec?.priority ?? 0);
+}
+
+const NO_LABELS: Record<string, string> = {};
+const NO_TAINTS: V1Taint[] = [];
+
+/** Node changes that can make a pending pod fit (nodeSchedulingPropertiesChange upstream), as one comparable string. */
+function schedulingSignatureOf(node: V1Node): string {
+  return JSON.stringify([
+    node.spec?.unschedulable, node.spec?.taints, node.metadata?.labels, node.status?.allocatable,
+    (node.status?.conditions ?? []).map((c) => [c.type, c.status]),
+  ]);
 }
 
 export class NodeInfo {
   node: V1Node | undefined;
   allocatable: ResourceVector = emptyResources();
   allowedPodNumber = 0;
+  unschedulable = false;
+  labels: Record<string, string> = NO_LABELS;
+  /** NoSchedule and NoExecute taints: the ones TaintToleration's filter checks. */
+  filterTaints: V1Taint[] = NO_TAINTS;
+  /** PreferNoSchedule taints: the ones TaintToleration's score counts. */
+  preferNoScheduleTaints: V1Taint[] = NO_TAINTS;
+  /** Changes exactly when a property that can make a pending pod fit changes. */
+  schedulingSignature = '';
   readonly pods = new Map<string, PodOnNode>();
   requested: ResourceVector = emptyResources();
   nonZeroRequested: ResourceVector = emptyResources();
@@ -40,6 +79,12 @@ export class NodeInfo {
     const allocatable = (node?.status?.allocatable ?? {}) as Record<string, string>;
     this.allocatable = resourceListToVector(allocatable);
     this.allowedPodNumber = quantityOrZero(allocatable.pods);
+    this.unschedulable = node?.spec?.unschedulable === true;
+    this.labels = node?.metadata?.labels ?? NO_LABELS;
+    const taints = node?.spec?.taints ?? NO_TAINTS;
+    this.filterTaints = taints.filter((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute');
+    this.preferNoScheduleTaints = taints.filter((t) => t.effect === 'PreferNoSchedule');
+    this.schedulingSignature = node ? schedulingSignatureOf(node) : '';
   }
 
   addPod(key: string, entry: PodOnNode): void {

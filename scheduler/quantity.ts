@@ -57,14 +57,35 @@ function ceilDiv(numerator: bigint, denominator: bigint): bigint {
   return numerator % denominator > 0n ? quotient + 1n : quotient;
 }
 
+/**
+ * Parsed values by text. A cluster's requests and allocatables repeat a handful of strings ("100m", "128Mi"),
+ * while every pod update re-reads them; BigInt parsing showed in profiles. Bounded: cleared when full.
+ */
+const MAX_MEMOISED_QUANTITIES = 4096;
+const valueByText = new Map<string, number>();
+const milliValueByText = new Map<string, number>();
+
+function memoised(memo: Map<string, number>, text: string, compute: () => number): number {
+  const known = memo.get(text);
+  if (known !== undefined) return known;
+  const value = compute();
+  if (memo.size >= MAX_MEMOISED_QUANTITIES) memo.clear();
+  memo.set(text, value);
+  return value;
+}
+
 /** Quantity.Value(): whole units, rounded up (memory in bytes, pods as a count). */
 export function quantityValue(text: string): number {
-  const { numerator, denominator } = parseQuantityExact(text);
-  return Number(ceilDiv(numerator, denominator));
+  return memoised(valueByText, text, () => {
+    const { numerator, denominator } = parseQuantityExact(text);
+    return Number(ceilDiv(numerator, denominator));
+  });
 }
 
 /** Quantity.MilliValue(): thousandths, rounded up (cpu in millicores). */
 export function quantityMilliValue(text: string): number {
-  const { numerator, denominator } = parseQuantityExact(text);
-  return Number(ceilDiv(numerator * 1000n, denominator));
+  return memoised(milliValueByText, text, () => {
+    const { numerator, denominator } = parseQuantityExact(text);
+    return Number(ceilDiv(numerator * 1000n, denominator));
+  });
 }

@@ -27,54 +27,67 @@ export function defaultNormalizeScore(scores: number[], reverse: boolean, maxPri
 
 /** Count of PreferNoSchedule taints the pod does not tolerate (only tolerations with empty or PreferNoSchedule effect count). */
 export function intolerablePreferNoScheduleTaints(tolerations: readonly V1Toleration[], nodeInfo: NodeInfo): number {
+  if (nodeInfo.preferNoScheduleTaints.length === 0) return 0;
   const relevant = tolerations.filter((t) => !t.effect || t.effect === 'PreferNoSchedule');
+  return countIntolerable(relevant, nodeInfo);
+}
+
+function countIntolerable(relevantTolerations: readonly V1Toleration[], nodeInfo: NodeInfo): number {
   let count = 0;
-  for (const taint of nodeInfo.node?.spec?.taints ?? []) {
-    if (taint.effect !== 'PreferNoSchedule') continue;
-    if (!relevant.some((toleration) => toleratesTaint(toleration, taint))) count++;
+  for (const taint of nodeInfo.preferNoScheduleTaints) {
+    if (!relevantTolerations.some((toleration) => toleratesTaint(toleration, taint))) count++;
   }
   return count;
 }
 
+/** ((capacity - requested) * MaxNodeScore) / capacity, 0 when the node has none of it or is over-requested. */
+function leastRequestedPart(requested: number, capacity: number): number {
+  if (capacity === 0 || requested > capacity) return 0;
+  return Math.trunc(((capacity - requested) * MAX_NODE_SCORE) / capacity);
+}
+
 /** LeastAllocated over cpu and memory (weight 1 each), using non-zero requests. */
 export function leastAllocatedScore(info: PodSchedulingInfo, nodeInfo: NodeInfo): number {
-  const resources: Array<[number, number]> = [
-    [nodeInfo.nonZeroRequested.milliCPU + info.nonZeroRequests.milliCPU, nodeInfo.allocatable.milliCPU],
-    [nodeInfo.nonZeroRequested.memory + info.nonZeroRequests.memory, nodeInfo.allocatable.memory],
-  ];
-  let sum = 0;
-  for (const [requested, capacity] of resources) {
-    if (capacity === 0 || requested > capacity) continue;
-    sum += Math.trunc(((capacity - requested) * MAX_NODE_SCORE) / capacity);
-  }
-  return Math.trunc(sum / resources.length);
+  const cpu = leastRequestedPart(nodeInfo.nonZeroRequested.milliCPU + info.nonZeroRequests.milliCPU, nodeInfo.allocatable.milliCPU);
+  const memory = leastRequestedPart(nodeInfo.nonZeroRequested.memory + info.nonZeroRequests.memory, nodeInfo.allocatable.memory);
+  return Math.trunc((cpu + memory) / 2);
 }
 
 /** BalancedAllocation (1.32): 1 - standard deviation of cpu/memory fractions, using actual requests. */
 export function balancedAllocationScore(info: PodSchedulingInfo, nodeInfo: NodeInfo): number {
-  const pairs: Array<[number, number]> = [
-    [nodeInfo.requested.milliCPU + info.requests.milliCPU, nodeInfo.allocatable.milliCPU],
-    [nodeInfo.requested.memory + info.requests.memory, nodeInfo.allocatable.memory],
-  ];
-  const fractions: number[] = [];
-  for (const [requested, allocatable] of pairs) {
-    if (allocatable === 0) continue;
-    fractions.push(Math.min(1, requested / allocatable));
-  }
-  let std = 0;
-  if (fractions.length === 2) std = Math.abs((fractions[0] - fractions[1]) / 2);
+  const cpuAllocatable = nodeInfo.allocatable.milliCPU;
+  const memoryAllocatable = nodeInfo.allocatable.memory;
+  // With one resource (or none) to compare the standard deviation is 0.
+  if (cpuAllocatable === 0 || memoryAllocatable === 0) return MAX_NODE_SCORE;
+  const cpuFraction = Math.min(1, (nodeInfo.requested.milliCPU + info.requests.milliCPU) / cpuAllocatable);
+  const memoryFraction = Math.min(1, (nodeInfo.requested.memory + info.requests.memory) / memoryAllocatable);
+  const std = Math.abs((cpuFraction - memoryFraction) / 2);
   return Math.trunc((1 - std) * MAX_NODE_SCORE);
 }
 
 /** Weighted total per node, in the order given. */
 export function scoreNodes(info: PodSchedulingInfo, nodes: readonly NodeInfo[]): number[] {
-  const preferredTerms = info.pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [];
-  const taintScores = defaultNormalizeScore(nodes.map((n) => intolerablePreferNoScheduleTaints(info.tolerations, n)), true);
-  const affinityScores = preferredTerms.length === 0
-    ? nodes.map(() => 0)
-    : defaultNormalizeScore(nodes.map((n) => (n.node ? preferredAffinityScore(preferredTerms, n.node) : 0)), false);
-  return nodes.map((nodeInfo, i) => taintScores[i] * SCORE_WEIGHTS.TaintToleration
-    + affinityScores[i] * SCORE_WEIGHTS.NodeAffinity
-    + leastAllocatedScore(info, nodeInfo) * SCORE_WEIGHTS.NodeResourcesFit
-    + balancedAllocationScore(info, nodeInfo) * SCORE_WEIGHTS.NodeResourcesBalancedAllocation);
+  const count = nodes.length;
+  const taintCounts = new Array<number>(count);
+  let anyTaint = false;
+  for (let i = 0; i < count; i++) {
+    const taints = nodes[i].preferNoScheduleTaints.length === 0 ? 0 : countIntolerable(info.preferNoScheduleTolerations, nodes[i]);
+    taintCounts[i] = taints;
+    if (taints > 0) anyTaint = true;
+  }
+  // Reverse-normalised: with no intolerable taint anywhere every node gets MaxNodeScore.
+  const taintScores = anyTaint ? defaultNormalizeScore(taintCounts, true) : undefined;
+  const terms = info.preferredAffinityTerms;
+  const affinityScores = terms.length === 0
+    ? undefined
+    : defaultNormalizeScore(nodes.map((n) => (n.node ? preferredAffinityScore(terms, n.node) : 0)), false);
+  const totals = new Array<number>(count);
+  for (let i = 0; i < count; i++) {
+    const nodeInfo = nodes[i];
+    totals[i] = (taintScores ? taintScores[i] : MAX_NODE_SCORE) * SCORE_WEIGHTS.TaintToleration
+      + (affinityScores ? affinityScores[i] : 0) * SCORE_WEIGHTS.NodeAffinity
+      + leastAllocatedScore(info, nodeInfo) * SCORE_WEIGHTS.NodeResourcesFit
+      + balancedAllocationScore(info, nodeInfo) * SCORE_WEIGHTS.NodeResourcesBalancedAllocation;
+  }
+  return totals;
 }
