@@ -2,6 +2,7 @@
 // `kubefacade kubelet` (one or more processes, each running a share of the simulated nodes, no
 // image-pull delay) and `kubefacade scheduler`, each through the real CLI with the admin kubeconfig.
 
+import { MAX_SIMULATED_NODES } from '../kubelet/node-addressing.ts';
 import { BenchClient } from './http-client.ts';
 import { sleep, spawnComponent, type ComponentProcess, type ServerProcess } from './processes.ts';
 import { BENCH_NAMESPACE, podBody } from './pod-template.ts';
@@ -38,8 +39,6 @@ export async function countReadyNodes(client: BenchClient): Promise<number> {
 const WARMUP_NAMESPACE = 'bench-warmup';
 /** Clients that cache every pod of a large cluster outgrow node's default heap (about 4 GiB here). */
 const LARGE_HEAP = '--max-old-space-size=8192';
-/** The highest node index kubelet/node-addressing.ts can give a pod CIDR (10.244-10.255 /16s of /24s). */
-const MAX_NODE_INDEX = 12 * 256;
 
 /**
  * One pod through the whole path before measuring: the scheduler and kubelet processes are up,
@@ -74,12 +73,12 @@ export async function startBenchCluster(context: ScenarioContext, options: { nod
     const client = new BenchClient(server.target, 1);
     await ensureNamespace(client);
     const kubelets: ComponentProcess[] = [];
-    // kubelet/node-addressing.ts hands out pod CIDRs for at most MAX_NODE_INDEX nodes; beyond that the
+    // kubelet/node-addressing.ts hands out pod CIDRs for at most MAX_SIMULATED_NODES nodes; beyond that the
     // nodes are split over processes that each count from 1 under their own name prefix (their pod
     // CIDRs and loopback addresses then repeat across processes, which nothing here depends on).
-    const processes = Math.max(options.kubeletProcesses, Math.ceil(options.nodes / MAX_NODE_INDEX));
+    const processes = Math.max(options.kubeletProcesses, Math.ceil(options.nodes / MAX_SIMULATED_NODES));
     const perProcess = Math.ceil(options.nodes / processes);
-    const ownPrefixes = options.nodes > MAX_NODE_INDEX;
+    const ownPrefixes = options.nodes > MAX_SIMULATED_NODES;
     for (let first = 1, i = 0; first <= options.nodes; first += perProcess, i++) {
       const count = Math.min(perProcess, options.nodes - first + 1);
       const naming = ownPrefixes ? ['--name-prefix', `node${i + 1}-`, '--first-index', '1'] : ['--first-index', String(first)];

@@ -5,10 +5,44 @@
 // A kubelet process with dozens of nodes makes hundreds of calls a second; the handshakes, not the API server, become
 // the limit (measured: ~3x fewer writes/s). This KubeConfig hands every call one shared keep-alive agent instead, built
 // from the very options client-node derived, so TLS verification and client certificates are unchanged.
+//
+// How the pooled agent avoids reconnects and resets:
+// - `timeout`: Node's agent honours the server's `Keep-Alive: timeout=N` hint (closing an idle socket a second before
+//   the server would) only when the agent itself has a timeout; without one, idle sockets stay in the pool until the
+//   server closes them, and a request sent on such a socket in that instant fails with ECONNRESET.
+// - `maxSockets`: without a bound, a burst (thousands of pods started at once) opens a TLS connection per concurrent
+//   request, and once the burst is over every socket beyond `maxFreeSockets` (256) is closed again: a handshake and a
+//   teardown per request of the burst. Queueing on a bounded pool keeps the same connections busy instead; client-go
+//   keeps at most 25 idle connections per host (MaxIdleConnsPerHost) for the same reason.
+// - `secureContext`: built once, so a new connection does not parse the CA and client key again.
 import https from 'node:https';
+import tls from 'node:tls';
 import { KubeConfig } from '@kubernetes/client-node';
 
 type RequestContext = Parameters<KubeConfig['applySecurityAuthentication']>[0];
+
+/** Connections per pool; requests beyond it wait for a free one rather than opening more. */
+export const MAX_POOLED_CONNECTIONS = 64;
+/**
+ * Socket inactivity timeout of pooled connections. Idle sockets close at min(this, server hint - 1 s); in-flight requests
+ * only see a 'timeout' event (nothing in client-node acts on it), so a slow answer is not cut off.
+ */
+const POOLED_SOCKET_TIMEOUT_MS = 60_000;
+
+type TlsMaterial = readonly unknown[];
+
+function sameMaterial(a: TlsMaterial, b: TlsMaterial): boolean {
+  return a.length === b.length && a.every((value, i) => {
+    const other = b[i];
+    if (Buffer.isBuffer(value) && Buffer.isBuffer(other)) return value.equals(other);
+    if (Array.isArray(value) && Array.isArray(other)) return sameMaterial(value, other);
+    return value === other;
+  });
+}
+
+function materialKey(material: TlsMaterial): string {
+  return JSON.stringify(material.map((v) => (Buffer.isBuffer(v) ? v.toString('base64') : v)));
+}
 
 /**
  * Keep-alive agents by TLS material. Configs that share a pool share connections whenever their TLS
@@ -41,6 +75,7 @@ export class AgentPool {
 export class KeepAliveKubeConfig extends KubeConfig {
   private agent?: https.Agent;
   private agentKey?: string;
+  private agentMaterial?: TlsMaterial;
   /** Where this config's agents come from (its own unless loadKubeConfig was given a shared one). */
   pool = new AgentPool();
   private sharedPool = false;
@@ -58,12 +93,20 @@ export class KeepAliveKubeConfig extends KubeConfig {
     // Proxies and plain HTTP keep client-node's own agent.
     if (!(fresh instanceof https.Agent) || fresh.constructor !== https.Agent) return;
     const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = fresh.options;
-    // Rebuilt if the TLS material changes (e.g. a rotated client certificate read from a file).
-    const agentKey = JSON.stringify([ca, cert, key, pfx, passphrase, rejectUnauthorized, servername].map((v) => (Buffer.isBuffer(v) ? v.toString('base64') : v)));
-    if (!this.agent || this.agentKey !== agentKey) {
-      if (this.agentKey !== undefined && !this.sharedPool) this.pool.forget(this.agentKey);
-      this.agent = this.pool.agentFor(agentKey, () => new https.Agent({ ca, cert, key, pfx, passphrase, rejectUnauthorized, servername, keepAlive: true }));
+    const material: TlsMaterial = [ca, cert, key, pfx, passphrase, rejectUnauthorized, servername];
+    // Compared byte for byte on every call (cheap) and rebuilt if the TLS material changes, e.g. a rotated client
+    // certificate read from a file; the string key is only computed when the material is new to this config.
+    if (!this.agent || !this.agentMaterial || !sameMaterial(this.agentMaterial, material)) {
+      const agentKey = materialKey(material);
+      if (this.agentKey !== undefined && this.agentKey !== agentKey && !this.sharedPool) this.pool.forget(this.agentKey);
+      this.agent = this.pool.agentFor(agentKey, () => new https.Agent({
+        ca, cert, key, pfx, passphrase, rejectUnauthorized, servername,
+        secureContext: tls.createSecureContext({ ca, cert, key, pfx, passphrase }),
+        keepAlive: true, timeout: POOLED_SOCKET_TIMEOUT_MS,
+        maxSockets: MAX_POOLED_CONNECTIONS, maxFreeSockets: MAX_POOLED_CONNECTIONS, scheduling: 'lifo',
+      }));
       this.agentKey = agentKey;
+      this.agentMaterial = material;
     }
     context.setAgent(this.agent);
   }
@@ -73,6 +116,7 @@ export class KeepAliveKubeConfig extends KubeConfig {
     this.pool.destroy();
     this.agent = undefined;
     this.agentKey = undefined;
+    this.agentMaterial = undefined;
   }
 }
 

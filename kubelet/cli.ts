@@ -33,13 +33,14 @@ export function registerKubeletCommand(program: Command): Command {
     .option('--node-labels <labels>', 'labels to add when registering the nodes: key=value,key2=value2', parseNodeLabels)
     .option('--register-with-taints <taints>', 'taints to register the nodes with: key=value:Effect,key:Effect', parseRegistrationTaints)
     .option('--image-pull-delay <duration>', 'simulated time per image pull (default: 0.5-2.5s, stable per image)', duration)
+    .option('--step-delay <duration>', 'simulated time from an image being ready to the container being created (0s: a pod starts in one status write)', duration, 100)
     .option('--kubelet-port <port>', 'HTTPS port of each node\'s endpoint on its loopback IP (0: any)', integer, 10250)
     .option('--node-lease-renew-interval <duration>', 'lease renewal period', duration, 10_000)
     .option('--node-status-update-frequency <duration>', 'node status check period', duration, 10_000)
     .action(async (options: {
       kubeconfig: string; nodeKubeconfigDir?: string; nodes: number; namePrefix: string; firstIndex: number; cpu: string; memory: string; pods: number;
       nodeLabels?: Record<string, string>; registerWithTaints?: RegistrationTaint[];
-      imagePullDelay?: number; kubeletPort: number; nodeLeaseRenewInterval: number; nodeStatusUpdateFrequency: number;
+      imagePullDelay?: number; stepDelay: number; kubeletPort: number; nodeLeaseRenewInterval: number; nodeStatusUpdateFrequency: number;
     }) => {
       const running = await runKubelets({
         kubeconfigPath: options.kubeconfig,
@@ -47,6 +48,7 @@ export function registerKubeletCommand(program: Command): Command {
         nodeCount: options.nodes, namePrefix: options.namePrefix, firstIndex: options.firstIndex,
         cpu: options.cpu, memory: options.memory, pods: options.pods,
         nodeLabels: options.nodeLabels, registerWithTaints: options.registerWithTaints, imagePullDelayMs: options.imagePullDelay,
+        stepDelayMs: options.stepDelay,
         kubeletPort: options.kubeletPort, leaseRenewIntervalMs: options.nodeLeaseRenewInterval,
         statusUpdateIntervalMs: options.nodeStatusUpdateFrequency,
       });

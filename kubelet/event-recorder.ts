@@ -1,9 +1,12 @@
 // Writes core/v1 Events the way client-go's EventRecorder does for the kubelet: source {component: kubelet, host},
 // reportingComponent/Instance, `<object>.<hex nanos>` names, and repeated identical events folded into one with a
 // growing count (what `kubectl describe` shows as "x5 over 2m"). Writes for one object keep their order.
-import type { CoreV1Api, CoreV1Event } from '@kubernetes/client-node';
+//
+// Recording never waits: like client-go's broadcaster (a queue drained by a writer goroutine), record() only queues,
+// and a bounded number of writes are in flight for the whole process. Without the bound, thousands of pods starting
+// at once meant thousands of concurrent event POSTs, each holding a connection, a request and its buffers.
 import type { EventText } from './event-text.ts';
-import { MERGE_PATCH, statusCodeOf } from './kube-client.ts';
+import { statusCodeOf, type KubeletWrites } from './kube-client.ts';
 import { rfc3339 } from './node-object.ts';
 import type { Logger } from './pod-worker.ts';
 
@@ -23,50 +26,97 @@ interface Folded {
   count: number;
 }
 
+interface PendingEvent {
+  writes: KubeletWrites;
+  host: string;
+  ref: EventObjectRef;
+  text: EventText;
+  recordedMs: number;
+}
+
 /** Distinct (object, reason, message) series remembered for folding; like client-go's LRU of 4096. */
 const MAX_FOLDED = 4096;
+/** Event writes in flight per process (all nodes together). */
+export const MAX_EVENT_WRITES_IN_FLIGHT = 16;
 
 export class EventRecorder {
-  private readonly chains = new Map<string, Promise<void>>();
+  /** Events not yet written, per involved object (uid), oldest first; an object with a write in flight is busy. */
+  private readonly queued = new Map<string, PendingEvent[]>();
+  /** Objects whose turn it is, in arrival order; each appears at most once and only while not busy. */
+  private readonly ready: string[] = [];
+  private readonly busy = new Set<string>();
   private readonly folded = new Map<string, Folded>();
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
   private lastNanos = 0n;
 
-  constructor(private readonly core: CoreV1Api, private readonly component: string, private readonly logger: Logger) {}
+  constructor(private readonly writes: KubeletWrites, private readonly component: string, private readonly logger: Logger,
+    private readonly maxInFlight = MAX_EVENT_WRITES_IN_FLIGHT) {}
 
-  private nextName(objectName: string): string {
-    let nanos = BigInt(Date.now()) * 1_000_000n;
+  private nextName(objectName: string, recordedMs: number): string {
+    let nanos = BigInt(recordedMs) * 1_000_000n;
     if (nanos <= this.lastNanos) nanos = this.lastNanos + 1n;
     this.lastNanos = nanos;
     return `${objectName}.${nanos.toString(16)}`;
   }
 
-  record(host: string, ref: EventObjectRef, text: EventText): void {
+  /**
+   * Queues the event; timestamps are those of this call, not of the (possibly later) write. `writes`: the identity to
+   * write as (a node's own `system:node:<name>` client), else the recorder's; every identity shares the one bound.
+   */
+  record(host: string, ref: EventObjectRef, text: EventText, writes: KubeletWrites = this.writes): void {
     const key = ref.uid;
-    const previous = this.chains.get(key) ?? Promise.resolve();
-    const next = previous.then(() => this.write(host, ref, text)).catch((error: unknown) => {
-      this.logger.warn(`event ${text.reason} for ${ref.kind} ${ref.namespace ?? ''}/${ref.name}: ${String(error)}`);
-    });
-    this.chains.set(key, next);
-    void next.then(() => {
-      if (this.chains.get(key) === next) this.chains.delete(key);
-    });
+    let queue = this.queued.get(key);
+    if (!queue) {
+      queue = [];
+      this.queued.set(key, queue);
+      if (!this.busy.has(key)) this.ready.push(key);
+    }
+    queue.push({ writes, host, ref, text, recordedMs: Date.now() });
+    this.pump();
   }
 
   /** Resolves when every event recorded so far has been written (or has failed). */
-  async flush(): Promise<void> {
-    while (this.chains.size > 0) await Promise.all([...this.chains.values()]);
+  flush(): Promise<void> {
+    if (this.inFlight === 0 && this.queued.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private async write(host: string, ref: EventObjectRef, text: EventText): Promise<void> {
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.ready.length > 0) {
+      const key = this.ready.shift()!;
+      const queue = this.queued.get(key)!;
+      const event = queue.shift()!;
+      if (queue.length === 0) this.queued.delete(key);
+      this.busy.add(key);
+      this.inFlight++;
+      this.write(event)
+        .catch((error: unknown) => {
+          this.logger.warn(`event ${event.text.reason} for ${event.ref.kind} ${event.ref.namespace ?? ''}/${event.ref.name}: ${String(error)}`);
+        })
+        .finally(() => {
+          this.inFlight--;
+          this.busy.delete(key);
+          if (this.queued.has(key)) this.ready.push(key);
+          this.pump();
+          if (this.inFlight === 0 && this.queued.size === 0) {
+            const waiters = this.idleWaiters;
+            this.idleWaiters = [];
+            for (const resolve of waiters) resolve();
+          }
+        });
+    }
+  }
+
+  private async write({ writes, host, ref, text, recordedMs }: PendingEvent): Promise<void> {
     const namespace = ref.namespace || 'default';
-    const now = rfc3339(Date.now());
+    const now = rfc3339(recordedMs);
     const foldKey = [ref.uid, ref.fieldPath ?? '', text.type, text.reason, text.message, host].join('\u0000');
     const folded = this.folded.get(foldKey);
     if (folded) {
       try {
         folded.count++;
-        await this.core.patchNamespacedEvent({ name: folded.name, namespace: folded.namespace,
-          body: { count: folded.count, lastTimestamp: now } }, MERGE_PATCH);
+        await writes.patchEvent(folded.namespace, folded.name, { count: folded.count, lastTimestamp: now });
         return;
       } catch (error) {
         if (statusCodeOf(error) !== 404) throw error;
@@ -78,8 +128,8 @@ export class EventRecorder {
     if (ref.apiVersion) involvedObject.apiVersion = ref.apiVersion;
     if (ref.resourceVersion) involvedObject.resourceVersion = ref.resourceVersion;
     if (ref.fieldPath) involvedObject.fieldPath = ref.fieldPath;
-    const name = this.nextName(ref.name);
-    const body = {
+    const name = this.nextName(ref.name, recordedMs);
+    await writes.createEvent(namespace, {
       apiVersion: 'v1', kind: 'Event',
       metadata: { name, namespace },
       involvedObject,
@@ -88,8 +138,7 @@ export class EventRecorder {
       firstTimestamp: now, lastTimestamp: now, count: 1,
       eventTime: null,
       reportingComponent: this.component, reportingInstance: host,
-    };
-    await this.core.createNamespacedEvent({ namespace, body: body as unknown as CoreV1Event });
+    });
     this.folded.set(foldKey, { name, namespace, count: 1 });
     if (this.folded.size > MAX_FOLDED) this.folded.delete(this.folded.keys().next().value!);
   }

@@ -1,6 +1,6 @@
 // One node's image puller. Pulls are serialised per node, as the kubelet does by default (serializeImagePulls: true),
 // so a pull queued behind another reports the wait in "(… including waiting)".
-import { sleep } from './abortable-sleep.ts';
+import { Aborted, sleep } from './abortable-sleep.ts';
 import { NodeImageStore, resolvePullDelayMs, type ImagePullDelay } from './images.ts';
 
 export interface PullResult {
@@ -17,7 +17,9 @@ export class ImagePuller {
     const queuedAt = Date.now();
     const pullMs = resolvePullDelayMs(this.delay, image);
     const result = this.queue.then(async () => {
-      await sleep(pullMs, signal);
+      // A zero delay takes no timer turn, so an instant pull does not split a pod's start over two status writes.
+      if (pullMs > 0) await sleep(pullMs, signal);
+      else if (signal?.aborted) throw new Aborted();
       this.images.add(image);
       return { pullMs, totalMs: Date.now() - queuedAt };
     });

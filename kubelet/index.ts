@@ -14,6 +14,7 @@ import { nodeLoopbackIp, nodeName, nodePodCidr } from './node-addressing.ts';
 import { NodeAgent, type NodeAgentTiming } from './node-agent.ts';
 import type { RegistrationTaint } from './node-object.ts';
 import type { Logger } from './pod-worker.ts';
+import { KubeletEndpoints } from './log-server.ts';
 import { keepInformerRunning, type InformerKeeper } from './resilient-informer.ts';
 import { createKubeletServingCert } from './serving-cert.ts';
 
@@ -60,6 +61,9 @@ export interface RunningKubelets {
   stop(): Promise<void>;
 }
 
+/** How long stop() lets queued events drain. */
+const STOP_EVENT_FLUSH_MS = 5_000;
+
 const consoleLogger: Logger = {
   info: (message) => console.log(`kubelet: ${message}`),
   warn: (message) => console.warn(`kubelet: ${message}`),
@@ -68,8 +72,8 @@ const consoleLogger: Logger = {
 export async function runKubelets(options: RunKubeletsOptions): Promise<RunningKubelets> {
   const logger = options.logger ?? consoleLogger;
   const clients = connect(options.kubeconfigPath);
-  const events = new EventRecorder(clients.core, 'kubelet', logger);
-  const recorders = [events];
+  // One event queue for the process: a bounded number of event writes in flight across all nodes.
+  const events = new EventRecorder(clients.writes, 'kubelet', logger);
   const firstIndex = options.firstIndex ?? 1;
   const timing: NodeAgentTiming = {
     leaseRenewIntervalMs: options.leaseRenewIntervalMs ?? 10_000,
@@ -95,6 +99,7 @@ export async function runKubelets(options: RunKubeletsOptions): Promise<RunningK
     };
   });
   const cert = createKubeletServingCert({ names: specs.map((s) => s.name), ips: specs.map((s) => s.internalIp) });
+  const endpoints = new KubeletEndpoints(cert);
 
   const watch = new Watch(clients.config);
   // One node reads only its own Node object (all a node identity may read); many share the process's view.
@@ -103,16 +108,10 @@ export async function runKubelets(options: RunKubeletsOptions): Promise<RunningK
     () => clients.core.listNode(nodeSelector ? { fieldSelector: nodeSelector } : {}), false, undefined, nodeSelector);
   const agents = new Map<string, NodeAgent>();
   for (const spec of specs) {
-    let nodeClients = clients;
-    let nodeEvents = events;
-    if (options.nodeKubeconfig) {
-      // Bearer tokens travel per request: every node identity can share the process's connections.
-      nodeClients = connect(options.nodeKubeconfig(spec.name), clients.config.pool);
-      nodeEvents = new EventRecorder(nodeClients.core, 'kubelet', logger);
-      recorders.push(nodeEvents);
-    }
+    // Bearer tokens travel per request: every node identity can share the process's connections.
+    const nodeClients = options.nodeKubeconfig ? connect(options.nodeKubeconfig(spec.name), clients.config.pool) : clients;
     agents.set(spec.name, new NodeAgent({
-      spec, clients: nodeClients, events: nodeEvents, cert, imagePullDelay: options.imagePullDelayMs, timing, logger,
+      spec, clients: nodeClients, events, endpoints, imagePullDelay: options.imagePullDelayMs, timing, logger,
       cachedNode: (name) => nodeInformer.get(name),
     }));
   }
@@ -142,6 +141,7 @@ export async function runKubelets(options: RunKubeletsOptions): Promise<RunningK
   } catch (error) {
     await Promise.all(keepers.map((keeper) => keeper.stop()));
     await Promise.all([...agents.values()].map((agent) => agent.stop()));
+    endpoints.close();
     throw error;
   }
 
@@ -150,7 +150,10 @@ export async function runKubelets(options: RunKubeletsOptions): Promise<RunningK
     async stop() {
       await Promise.all(keepers.map((keeper) => keeper.stop()));
       await Promise.all([...agents.values()].map((agent) => agent.stop()));
-      await Promise.all(recorders.map((recorder) => recorder.flush()));
+      // Events still queued get a few seconds to go out; a stopping kubelet does not wait for a backlog (upstream's
+      // broadcaster just ends with the process).
+      await Promise.race([events.flush(), new Promise<void>((resolve) => setTimeout(resolve, STOP_EVENT_FLUSH_MS).unref())]);
+      endpoints.close();
       clients.config.closeConnections();
     },
   };

@@ -1,9 +1,16 @@
-// The kubelet's HTTPS endpoint for one node, bound to the node's loopback InternalIP. It serves the real kubelet path
+// The kubelet's HTTPS endpoint, bound to each node's loopback InternalIP. It serves the real kubelet path
 // GET /containerLogs/{namespace}/{pod}/{container}?follow=&tailLines=&timestamps=&previous=&sinceSeconds=&sinceTime=&limitBytes=
 // as text/plain; errors are text/plain with the kubelet's messages (400 for a container not yet started, 404 unknown).
+//
+// Every node still has its own listening socket on its own address (the API server dials status.addresses InternalIP
+// and daemonEndpoints.kubeletEndpoint.Port, as kube-apiserver does), but all of a process's listeners hand their
+// connections to one HTTPS server: one TLS context and one request handler, and the address a connection arrived on
+// says which node answers. An https.Server per node cost ~27 KiB of RSS each (its own TLS context), a plain
+// listener ~2 KiB.
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
-import type { ContainerLogInstance, LogQuery } from './container-logs.ts';
+import net, { type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { ContainerLogInstance, LogLine, LogQuery } from './container-logs.ts';
 import { formatLogLine, selectLines } from './container-logs.ts';
 import type { ServingCert } from './serving-cert.ts';
 
@@ -41,74 +48,120 @@ function parseQuery(params: URLSearchParams): LogQuery & { follow: boolean; prev
   };
 }
 
+/** One HTTPS server for all the nodes of a process; each node adds a listener on its own address. */
+export class KubeletEndpoints {
+  private readonly server: https.Server;
+  private readonly resolvers = new Map<string, LogResolver>();
+  private readonly sockets = new Set<Duplex>();
+
+  constructor(cert: ServingCert) {
+    this.server = https.createServer({ cert: cert.certPem, key: cert.keyPem }, (request, response) => {
+      // The node is the one whose address the client dialed.
+      const resolve = this.resolvers.get(normalizeAddress(request.socket.localAddress));
+      serveRequest(request, response, resolve);
+    });
+  }
+
+  /** Starts listening on host:port for one node; port 0 picks a free port. */
+  async listen(host: string, port: number, resolve: LogResolver): Promise<LogServer> {
+    const listener = net.createServer((socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+      this.server.emit('connection', socket);
+    });
+    await new Promise<void>((done, reject) => {
+      listener.once('error', reject);
+      listener.listen(port, host, () => {
+        listener.off('error', reject);
+        done();
+      });
+    });
+    const key = normalizeAddress(host);
+    this.resolvers.set(key, resolve);
+    return {
+      port: (listener.address() as AddressInfo).port,
+      close: () => new Promise<void>((done) => {
+        if (this.resolvers.get(key) === resolve) this.resolvers.delete(key);
+        for (const socket of this.sockets) if (normalizeAddress((socket as net.Socket).localAddress) === key) socket.destroy();
+        listener.close(() => done());
+      }),
+    };
+  }
+
+  /** Ends every open connection (followers included). */
+  close(): void {
+    for (const socket of this.sockets) socket.destroy();
+    this.server.close();
+  }
+}
+
+/** `::ffff:127.0.1.1` (a v4 connection seen by a dual-stack socket) is 127.0.1.1. */
+function normalizeAddress(address: string | undefined): string {
+  if (!address) return '';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+/** A single node's endpoint with its own HTTPS server (tests, and a process that runs one node). */
 export async function startLogServer(options: { host: string; port: number; cert: ServingCert; resolve: LogResolver }): Promise<LogServer> {
-  const sockets = new Set<import('node:stream').Duplex>();
-  const server = https.createServer({ cert: options.cert.certPem, key: options.cert.keyPem }, (request, response) => {
-    const url = new URL(request.url ?? '/', 'https://kubelet');
-    const text = (status: number, body: string): void => {
-      response.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
-      response.end(body);
-    };
-    if (url.pathname === '/healthz') return text(200, 'ok');
-    const match = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)\/?$/.exec(url.pathname);
-    if (!match) return text(404, '404 page not found\n');
-    if (request.method !== 'GET' && request.method !== 'HEAD') return text(405, 'method not allowed\n');
-    const [namespace, pod, container] = match.slice(1).map(decodeURIComponent);
-    const query = parseQuery(url.searchParams);
-    const lookup = options.resolve(namespace, pod, container, query.previous);
-    if ('status' in lookup) return text(lookup.status, lookup.message);
-    const { instance } = lookup;
-    response.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache' });
-    let budget = query.limitBytes !== undefined && query.limitBytes > 0 ? query.limitBytes : Infinity;
-    const write = (chunk: string): boolean => {
-      if (budget <= 0) return false;
-      const bytes = Buffer.from(chunk, 'utf8');
-      const part = bytes.length > budget ? bytes.subarray(0, budget) : bytes;
-      budget -= part.length;
-      response.write(part);
-      return budget > 0;
-    };
-    let open = true;
-    for (const line of selectLines(instance.lines, query)) {
-      if (!write(formatLogLine(line, query.timestamps ?? false))) {
-        open = false;
-        break;
-      }
-    }
-    if (!query.follow || !open || instance.finished) return void response.end();
-    // Headers go out now even with no lines yet, so a follower (and the API server's proxy) sees the stream open.
-    response.flushHeaders();
-    const onLine = (line: import('./container-logs.ts').LogLine): void => {
-      if (!write(formatLogLine(line, query.timestamps ?? false))) finish();
-    };
-    const finish = (): void => {
-      instance.off('line', onLine);
-      instance.off('finish', finish);
-      response.end();
-    };
-    instance.on('line', onLine);
-    instance.on('finish', finish);
-    request.on('close', () => {
-      instance.off('line', onLine);
-      instance.off('finish', finish);
-    });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  const endpoints = new KubeletEndpoints(options.cert);
+  const server = await endpoints.listen(options.host, options.port, options.resolve);
   return {
-    port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-    }),
+    port: server.port,
+    close: async () => {
+      await server.close();
+      endpoints.close();
+    },
   };
+}
+
+function serveRequest(request: import('node:http').IncomingMessage, response: import('node:http').ServerResponse, resolve: LogResolver | undefined): void {
+  const url = new URL(request.url ?? '/', 'https://kubelet');
+  const text = (status: number, body: string): void => {
+    response.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
+    response.end(body);
+  };
+  if (url.pathname === '/healthz') return text(resolve ? 200 : 503, resolve ? 'ok' : 'node stopped');
+  const match = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)\/?$/.exec(url.pathname);
+  if (!match) return text(404, '404 page not found\n');
+  if (request.method !== 'GET' && request.method !== 'HEAD') return text(405, 'method not allowed\n');
+  if (!resolve) return text(503, 'node stopped\n');
+  const [namespace, pod, container] = match.slice(1).map(decodeURIComponent);
+  const query = parseQuery(url.searchParams);
+  const lookup = resolve(namespace, pod, container, query.previous);
+  if ('status' in lookup) return text(lookup.status, lookup.message);
+  const { instance } = lookup;
+  response.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache' });
+  let budget = query.limitBytes !== undefined && query.limitBytes > 0 ? query.limitBytes : Infinity;
+  const write = (chunk: string): boolean => {
+    if (budget <= 0) return false;
+    const bytes = Buffer.from(chunk, 'utf8');
+    const part = bytes.length > budget ? bytes.subarray(0, budget) : bytes;
+    budget -= part.length;
+    response.write(part);
+    return budget > 0;
+  };
+  let open = true;
+  for (const line of selectLines(instance.lines, query)) {
+    if (!write(formatLogLine(line, query.timestamps ?? false))) {
+      open = false;
+      break;
+    }
+  }
+  if (!query.follow || !open || instance.finished) return void response.end();
+  // Headers go out now even with no lines yet, so a follower (and the API server's proxy) sees the stream open.
+  response.flushHeaders();
+  const onLine = (line: LogLine): void => {
+    if (!write(formatLogLine(line, query.timestamps ?? false))) finish();
+  };
+  const finish = (): void => {
+    instance.off('line', onLine);
+    instance.off('finish', finish);
+    response.end();
+  };
+  instance.on('line', onLine);
+  instance.on('finish', finish);
+  request.on('close', () => {
+    instance.off('line', onLine);
+    instance.off('finish', finish);
+  });
 }

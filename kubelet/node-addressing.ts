@@ -6,6 +6,24 @@ const NODES_PER_POD_NETWORK = 256;
 /** Host octets usable in a loopback /24 for node addresses (.1–.254). */
 const HOSTS_PER_LOOPBACK_SUBNET = 254;
 
+/**
+ * Second octets of the /16s pods are numbered from, in allocation order. The cluster CIDR is 10.0.0.0/8 with one /24
+ * per node (--cluster-cidr=10.0.0.0/8 --node-cidr-mask-size=24); like kube-controller-manager's range allocator, it
+ * never hands out the service range, here kubeadm's default --service-cidr=10.96.0.0/12 (10.96–10.111). Allocation
+ * starts at 10.244.0.0/16, the --pod-network-cidr of the kubeadm and flannel docs, so small clusters look like theirs;
+ * then it wraps to 10.0 and continues below the service range and above it.
+ */
+const POD_NETWORK_SECOND_OCTETS: readonly number[] = [
+  ...range(244, 255), ...range(0, 95), ...range(112, 243),
+];
+
+function range(first: number, last: number): number[] {
+  return Array.from({ length: last - first + 1 }, (_, i) => first + i);
+}
+
+/** How many nodes get distinct pod CIDRs (and loopback addresses): 240 /16s of 256 /24s. */
+export const MAX_SIMULATED_NODES = POD_NETWORK_SECOND_OCTETS.length * NODES_PER_POD_NETWORK;
+
 /** Two-digit (or longer) suffix: node01, node02 … node100. */
 export function nodeName(prefix: string, index: number): string {
   return `${prefix}${String(index).padStart(2, '0')}`;
@@ -25,13 +43,14 @@ export function nodeLoopbackIp(index: number): string {
 
 /**
  * Pod CIDR of node `index` (1-based): 10.244.0.0/24 for node 1 … 10.244.255.0/24 for node 256, as a kubeadm cluster
- * with --cluster-cidr=10.244.0.0/16 hands them out; beyond 256 nodes the next /16s (10.245.0.0/24 …) continue.
+ * with --pod-network-cidr=10.244.0.0/16 hands them out; then 10.245.0.0/24 … 10.255.255.0/24 (node 3,072), 10.0.0.0/24
+ * (node 3,073) … 10.95.255.0/24, 10.112.0.0/24 … 10.243.255.0/24 (node 61,440): see POD_NETWORK_SECOND_OCTETS.
  */
 export function nodePodCidr(index: number): string {
   if (!Number.isInteger(index) || index < 1) throw new Error(`node index must be a positive integer, got ${index}`);
   const slot = index - 1;
-  const second = 244 + Math.floor(slot / NODES_PER_POD_NETWORK);
-  if (second > 255) throw new Error(`node index ${index} is beyond the simulated pod network`);
+  const second = POD_NETWORK_SECOND_OCTETS[Math.floor(slot / NODES_PER_POD_NETWORK)];
+  if (second === undefined) throw new Error(`node index ${index} is beyond the simulated pod network (${MAX_SIMULATED_NODES} nodes)`);
   return `10.${second}.${slot % NODES_PER_POD_NETWORK}.0/24`;
 }
 

@@ -7,11 +7,10 @@ import { nodeEvents, type EventText } from './event-text.ts';
 import { ImagePuller } from './image-puller.ts';
 import { NodeImageStore, type ImagePullDelay } from './images.ts';
 import { MERGE_PATCH, microTime, statusCodeOf, type KubeletClients } from './kube-client.ts';
-import { startLogServer, type LogLookup, type LogServer } from './log-server.ts';
+import type { KubeletEndpoints, LogLookup, LogServer } from './log-server.ts';
 import { PodIpAllocator } from './node-addressing.ts';
 import { composeNodeForRegistration, composeNodeStatus, conditionsNeedUpdate, type SimulatedNodeSpec } from './node-object.ts';
 import { PodWorker, type Logger, type PodRef, type PodSink, type PodWorkerTiming } from './pod-worker.ts';
-import type { ServingCert } from './serving-cert.ts';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 export const NODE_LEASE_DURATION_SECONDS = 40;
@@ -27,8 +26,10 @@ export interface NodeAgentTiming extends PodWorkerTiming {
 export interface NodeAgentOptions {
   spec: SimulatedNodeSpec;
   clients: KubeletClients;
+  /** The process's event queue; this node's events are written with its own clients. */
   events: EventRecorder;
-  cert: ServingCert;
+  /** The process's HTTPS endpoint, on which this node adds a listener at its InternalIP. */
+  endpoints: KubeletEndpoints;
   imagePullDelay?: ImagePullDelay;
   timing: NodeAgentTiming;
   logger: Logger;
@@ -43,6 +44,11 @@ export class NodeAgent implements PodSink {
   private readonly logs = new NodeLogStore();
   private ips: PodIpAllocator;
   private readonly workers = new Map<string, PodWorker>();
+  /**
+   * Pods whose deletion this node confirmed, until the watch reports them gone: a late MODIFIED for such a pod must
+   * not start a new worker for it.
+   */
+  private readonly finished = new Set<string>();
   private logServer?: LogServer;
   private nodeUid?: string;
   private lease?: V1Lease;
@@ -67,11 +73,12 @@ export class NodeAgent implements PodSink {
   async start(): Promise<void> {
     const resolve = (namespace: string, pod: string, container: string, previous: boolean): LogLookup =>
       this.resolveLogs(namespace, pod, container, previous);
+    const { endpoints } = this.options;
     try {
-      this.logServer = await startLogServer({ host: this.spec.internalIp, port: this.spec.kubeletPort, cert: this.options.cert, resolve });
+      this.logServer = await endpoints.listen(this.spec.internalIp, this.spec.kubeletPort, resolve);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || this.spec.kubeletPort === 0) throw error;
-      this.logServer = await startLogServer({ host: this.spec.internalIp, port: 0, cert: this.options.cert, resolve });
+      this.logServer = await endpoints.listen(this.spec.internalIp, 0, resolve);
     }
     this.spec.kubeletPort = this.logServer.port;
     await this.ensureRegistered();
@@ -97,7 +104,7 @@ export class NodeAgent implements PodSink {
 
   private nodeEvent(text: EventText): void {
     // The kubelet's node reference uses the node name as UID (pkg/kubelet/kubelet.go nodeRef).
-    this.options.events.record(this.name, { kind: 'Node', name: this.name, uid: this.name }, text);
+    this.options.events.record(this.name, { kind: 'Node', name: this.name, uid: this.name }, text, this.options.clients.writes);
   }
 
   /** Creates the Node, or adopts one that exists (keeping the pod CIDR it already has). */
@@ -233,7 +240,7 @@ export class NodeAgent implements PodSink {
   podChanged(pod: V1Pod): void {
     if (this.stopped) return;
     const uid = pod.metadata?.uid;
-    if (!uid) return;
+    if (!uid || this.finished.has(uid)) return;
     const worker = this.workers.get(uid);
     if (worker) return worker.update(pod);
     const created = new PodWorker(pod, {
@@ -246,6 +253,7 @@ export class NodeAgent implements PodSink {
   podDeleted(pod: V1Pod): void {
     const uid = pod.metadata?.uid;
     if (!uid) return;
+    this.finished.delete(uid);
     this.workers.get(uid)?.remove();
     this.workers.delete(uid);
   }
@@ -274,15 +282,12 @@ export class NodeAgent implements PodSink {
 
   // PodSink: where this node's pod workers write.
   async writeStatus(pod: PodRef, status: object): Promise<void> {
-    await this.options.clients.core.patchNamespacedPodStatus({ name: pod.name, namespace: pod.namespace, body: { status } }, MERGE_PATCH);
+    await this.options.clients.writes.patchPodStatus(pod.namespace, pod.name, status);
   }
 
   async confirmDeletion(pod: PodRef): Promise<void> {
     try {
-      await this.options.clients.core.deleteNamespacedPod({
-        name: pod.name, namespace: pod.namespace, gracePeriodSeconds: 0,
-        body: { gracePeriodSeconds: 0, preconditions: { uid: pod.uid } },
-      });
+      await this.options.clients.writes.confirmPodDeletion(pod.namespace, pod.name, pod.uid);
     } catch (error) {
       const code = statusCodeOf(error);
       // 404: already gone; 409: a different pod (new UID) now has this name. Either way this pod is done.
@@ -294,6 +299,14 @@ export class NodeAgent implements PodSink {
     this.options.events.record(this.name, {
       kind: 'Pod', apiVersion: 'v1', name: pod.name, namespace: pod.namespace, uid: pod.uid,
       resourceVersion: pod.resourceVersion, fieldPath,
-    }, text);
+    }, text, this.options.clients.writes);
+  }
+
+  podFinished(pod: PodRef): void {
+    const worker = this.workers.get(pod.uid);
+    if (!worker) return;
+    worker.remove();
+    this.workers.delete(pod.uid);
+    this.finished.add(pod.uid);
   }
 }

@@ -1,6 +1,9 @@
 // Runs one pod on one simulated node, as the kubelet's pod worker does: init containers in order, then app
 // containers (pull → create → start, each with its events), exits and CrashLoopBackOff restarts, and graceful
 // termination ending in the kubelet's confirming DELETE. Status writes are coalesced, like the status manager's.
+//
+// A worker keeps only what it needs of its pod (a PodView and per-container slots), not the V1Pod the watch delivered:
+// with 150,000 pods in one process, the typed object a worker held onto was most of the kubelet's memory per pod.
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { Aborted, sleep } from './abortable-sleep.ts';
 import { containerBehaviour, type ContainerBehaviour } from './container-behaviour.ts';
@@ -10,10 +13,10 @@ import { crashLoopMessage, podEvents, type EventText, type PodIdentity } from '.
 import type { ImagePuller } from './image-puller.ts';
 import { containerIdFor, effectivePullPolicy, imageSizeBytes } from './images.ts';
 import type { PodIpAllocator } from './node-addressing.ts';
-import { rfc3339 } from './node-object.ts';
 import { terminationReason, waitingState, type ContainerRuntimeState, type PodRuntimeState } from './pod-runtime-state.ts';
 import { adoptRuntimeState } from './pod-adoption.ts';
 import { composePodStatus, qosClass, type PodStatusOut } from './pod-status.ts';
+import { viewOf, type PodView } from './pod-view.ts';
 
 export interface PodRef extends PodIdentity {
   resourceVersion?: string;
@@ -25,6 +28,8 @@ export interface PodSink {
   /** DELETE with gracePeriodSeconds=0 and a UID precondition. */
   confirmDeletion(pod: PodRef): Promise<void>;
   event(pod: PodRef, fieldPath: string | undefined, text: EventText): void;
+  /** The deletion is confirmed: the node can drop the worker without waiting for the watch's DELETED. */
+  podFinished(pod: PodRef): void;
 }
 
 export interface PodWorkerTiming {
@@ -52,9 +57,18 @@ export interface Logger {
   warn(message: string): void;
 }
 
+/** The part of a container's spec the simulated runtime uses once the behaviour is derived. */
+interface ContainerSpecView {
+  name: string;
+  image: string;
+  imagePullPolicy?: string;
+  /** A shell or sleep as PID 1 ignores SIGTERM and is killed when the grace period ends (exit 137). */
+  ignoresSigterm: boolean;
+}
+
 interface ContainerSlot {
   runtime: ContainerRuntimeState;
-  spec: V1Container;
+  spec: ContainerSpecView;
   behaviour: ContainerBehaviour;
   backoff?: BackOffEntry;
   log?: ContainerLogInstance;
@@ -66,13 +80,12 @@ function fieldPath(slot: ContainerSlot): string {
   return `spec.${slot.runtime.isInit ? 'initContainers' : 'containers'}{${slot.spec.name}}`;
 }
 
-function isoOf(value: unknown): string | undefined {
-  if (value instanceof Date) return rfc3339(value.getTime());
-  return typeof value === 'string' ? value : undefined;
-}
-
 export class PodWorker {
-  private pod: V1Pod;
+  private view: PodView;
+  /** Kept only until start() has looked at the status a previous kubelet process left (adoption). */
+  private initialPod?: V1Pod;
+  private readonly qosClass: string;
+  private readonly hostNetwork: boolean;
   private readonly state: PodRuntimeState;
   private readonly inits: ContainerSlot[];
   private readonly apps: ContainerSlot[];
@@ -85,13 +98,17 @@ export class PodWorker {
 
   constructor(pod: V1Pod, private readonly node: PodWorkerNode, private readonly sink: PodSink,
     private readonly timing: PodWorkerTiming, private readonly logger: Logger) {
-    this.pod = pod;
+    this.view = viewOf(pod);
+    this.initialPod = pod;
     const spec = pod.spec!;
+    this.qosClass = qosClass(spec.containers);
+    this.hostNetwork = spec.hostNetwork === true;
     const annotations = pod.metadata?.annotations ?? {};
     const slot = (container: V1Container, isInit: boolean): ContainerSlot => {
       const isSidecar = isInit && container.restartPolicy === 'Always';
+      const argv0 = container.command?.[0] ?? container.args?.[0] ?? '';
       return {
-        spec: container,
+        spec: { name: container.name, image: container.image ?? '', imagePullPolicy: container.imagePullPolicy, ignoresSigterm: SHELL_PROGRAMS.test(argv0) },
         behaviour: containerBehaviour({ container, annotations, isInitContainer: isInit && !isSidecar, defaultInitRunMs: timing.initContainerRunMs }),
         runtime: {
           name: container.name, image: container.image ?? '', isInit: isInit && !isSidecar, isSidecar, restartCount: 0,
@@ -110,7 +127,7 @@ export class PodWorker {
   }
 
   get ref(): PodRef {
-    return { name: this.state.name, namespace: this.state.namespace, uid: this.state.uid, resourceVersion: this.pod.metadata?.resourceVersion };
+    return { name: this.state.name, namespace: this.state.namespace, uid: this.state.uid, resourceVersion: this.view.resourceVersion };
   }
 
   get runtimeState(): Readonly<PodRuntimeState> {
@@ -119,19 +136,21 @@ export class PodWorker {
 
   /** Starts the lifecycle (or adopts a pod this node already ran before a kubelet restart). */
   start(): void {
-    const adopted = adoptRuntimeState(this.pod, this.state, this.node.ips);
-    if (adopted === 'terminal') return void this.update(this.pod);
+    const pod = this.initialPod!;
+    this.initialPod = undefined;
+    const adopted = adoptRuntimeState(pod, this.state, this.node.ips);
+    if (adopted === 'terminal') return void this.update(pod);
     const run = adopted === 'running' ? this.resumeAdopted() : this.run();
     run.catch((error: unknown) => {
       if (!(error instanceof Aborted)) this.logger.warn(`pod ${this.state.namespace}/${this.state.name}: ${String(error)}`);
     });
-    this.update(this.pod);
+    this.update(pod);
   }
 
   /** A newer version of the pod arrived from the watch. */
   update(pod: V1Pod): void {
-    this.pod = pod;
-    if (pod.metadata?.deletionTimestamp && !this.terminating) {
+    this.view = viewOf(pod);
+    if (this.view.deletionRequested && !this.terminating) {
       this.terminating = true;
       this.lifecycle.abort();
       this.terminate().catch((error: unknown) => {
@@ -154,7 +173,7 @@ export class PodWorker {
 
   private async run(): Promise<void> {
     this.state.startTimeMs = Date.now();
-    this.state.podIp = this.pod.spec?.hostNetwork ? this.node.hostIp : this.node.ips.allocate(this.state.uid);
+    this.state.podIp = this.hostNetwork ? this.node.hostIp : this.node.ips.allocate(this.state.uid);
     this.state.sandboxReady = true;
     this.requestSync();
     for (const slot of this.inits) {
@@ -170,8 +189,10 @@ export class PodWorker {
     for (const [index, slot] of this.apps.entries()) {
       if (!(await this.startContainer(slot))) continue;
       this.supervise(slot);
-      // Write now only if a later container still has a pull ahead; otherwise one write covers the whole pass.
-      if (index < this.apps.length - 1) this.requestSync();
+      // Write now only if the next container still has a pull ahead (the kubelet's PLEG would see this one running
+      // meanwhile); otherwise one write covers the whole pass, as a SyncPod that starts every container does.
+      const next = this.apps[index + 1];
+      if (next && this.needsPull(next)) this.requestSync();
     }
     this.requestSync();
   }
@@ -205,10 +226,15 @@ export class PodWorker {
     }
   }
 
+  private needsPull(slot: ContainerSlot): boolean {
+    const policy = effectivePullPolicy(slot.spec.image, slot.spec.imagePullPolicy);
+    return policy === 'Always' || (policy === 'IfNotPresent' && !this.node.puller.images.has(slot.spec.image));
+  }
+
   /** Pull, create and start one container; false when the image can never be had (pull policy Never). */
   private async startContainer(slot: ContainerSlot): Promise<boolean> {
     const { spec, runtime } = slot;
-    const image = spec.image ?? '';
+    const image = spec.image;
     const policy = effectivePullPolicy(image, spec.imagePullPolicy);
     const present = this.node.puller.images.has(image);
     if (policy === 'Never' && !present) {
@@ -225,7 +251,10 @@ export class PodWorker {
       this.emit(slot, podEvents.alreadyPresent(image));
     }
     runtime.imageResolved = true;
-    await sleep(this.timing.stepDelayMs, this.signal);
+    // No timer at all for a zero step: the whole start then completes before the status manager's next write, which
+    // then carries the final state only (as the kubelet's status manager writes the latest status, not every step).
+    if (this.timing.stepDelayMs > 0) await sleep(this.timing.stepDelayMs, this.signal);
+    else if (this.signal.aborted) throw new Aborted();
     runtime.containerId = containerIdFor(this.state.uid, spec.name, runtime.restartCount);
     this.emit(slot, podEvents.created(spec.name));
     slot.log = this.node.logs.startInstance(this.state.namespace, this.state.name, spec.name);
@@ -294,15 +323,13 @@ export class PodWorker {
   private async terminate(): Promise<void> {
     const running = [...this.apps, ...this.inits].filter((slot) => slot.runtime.state.kind === 'running');
     for (const slot of running) this.emit(slot, podEvents.killing(slot.spec.name));
-    const graceSeconds = this.pod.metadata?.deletionGracePeriodSeconds ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30;
+    const graceSeconds = this.view.graceSeconds;
     if (running.length > 0) await sleep(Math.min(this.timing.stopDelayMs, graceSeconds * 1000), this.gone.signal);
     const now = Date.now();
     for (const slot of [...this.inits, ...this.apps]) {
       const { runtime } = slot;
       if (runtime.state.kind === 'running') {
-        // A shell or sleep as PID 1 ignores SIGTERM and is killed when the grace period ends.
-        const argv0 = slot.spec.command?.[0] ?? slot.spec.args?.[0] ?? '';
-        const exitCode = SHELL_PROGRAMS.test(argv0) ? 137 : 0;
+        const exitCode = slot.spec.ignoresSigterm ? 137 : 0;
         runtime.state = { kind: 'terminated', terminated: {
           exitCode, reason: terminationReason(exitCode), startedAtMs: runtime.state.startedAtMs, finishedAtMs: now, containerId: runtime.containerId ?? '',
         } };
@@ -320,18 +347,11 @@ export class PodWorker {
     if (wasRunning) await this.flushStatus();
     if (this.gone.signal.aborted) return;
     await this.sink.confirmDeletion(this.ref);
+    this.sink.podFinished(this.ref);
   }
 
   private emit(slot: ContainerSlot, text: EventText): void {
     this.sink.event(this.ref, fieldPath(slot), text);
-  }
-
-  private foreignConditions(): unknown[] {
-    return (this.pod.status?.conditions ?? []).map((condition) => ({
-      ...condition,
-      lastProbeTime: isoOf(condition.lastProbeTime) ?? null,
-      lastTransitionTime: isoOf(condition.lastTransitionTime),
-    }));
   }
 
   /** Asks for a status write soon; several requests in a row produce one write of the latest state. */
@@ -346,7 +366,7 @@ export class PodWorker {
     while (this.syncWanted && !this.gone.signal.aborted) {
       this.syncWanted = false;
       const status = composePodStatus(this.state, {
-        nowMs: Date.now(), qosClass: qosClass(this.pod.spec?.containers ?? []), foreignConditions: this.foreignConditions(),
+        nowMs: Date.now(), qosClass: this.qosClass, foreignConditions: this.view.foreignConditions,
       });
       try {
         await this.sink.writeStatus(this.ref, status);

@@ -234,15 +234,17 @@ interface Recorded {
   events: { fieldPath?: string; text: EventText }[];
   statuses: PodStatusOut[];
   deleted: PodRef[];
+  finished: PodRef[];
 }
 
 function fakeSink(): PodSink & Recorded {
-  const recorded: Recorded = { events: [], statuses: [], deleted: [] };
+  const recorded: Recorded = { events: [], statuses: [], deleted: [], finished: [] };
   return {
     ...recorded,
     async writeStatus(_pod, status) { recorded.statuses.push(structuredClone(status)); },
     async confirmDeletion(pod) { recorded.deleted.push(pod); },
     event(_pod, fieldPath, text) { recorded.events.push({ fieldPath, text }); },
+    podFinished(pod) { recorded.finished.push(pod); },
   };
 }
 
