@@ -44,6 +44,18 @@ export class StaticTokenAuthenticator implements RequestAuthenticator {
   }
 }
 
+// Clients present the same few tokens on every request, and a fresh SHA-256 hash object costs
+// more than the rest of authentication: remember the digests of recent tokens. Bounded (cleared
+// when full), so a stream of made-up tokens cannot grow it.
+const DIGEST_MEMO_LIMIT = 1024;
+const recentDigests = new Map<string, Buffer>();
+
 function digest(token: string): Buffer {
-  return createHash('sha256').update(token, 'utf8').digest();
+  let value = recentDigests.get(token);
+  if (value === undefined) {
+    value = createHash('sha256').update(token, 'utf8').digest();
+    if (recentDigests.size >= DIGEST_MEMO_LIMIT) recentDigests.clear();
+    recentDigests.set(token, value);
+  }
+  return value;
 }

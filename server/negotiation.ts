@@ -111,6 +111,22 @@ function contentTypeFor(encoding: ReplyEncoding, shape: ReplyShape): string {
  * header means JSON. Nothing acceptable is a 406, as upstream.
  */
 export function negotiateReply(accept: string | undefined, target: ReplyTarget): ReplyFormat {
+  // Clients send the same few Accept headers on every request: remember the answer per header.
+  const key = `${target.target}|${target.tableAllowed ? 1 : 0}|${accept ?? ''}`;
+  let format = negotiatedReplies.get(key);
+  if (format === undefined) {
+    format = Object.freeze(negotiateReplyUncached(accept, target));
+    if (negotiatedReplies.size >= MEMO_LIMIT) negotiatedReplies.clear();
+    negotiatedReplies.set(key, format);
+  }
+  return format;
+}
+
+/** Bound on each memo below (cleared when reached: a client sending ever-new headers only costs re-parsing). */
+const MEMO_LIMIT = 256;
+const negotiatedReplies = new Map<string, ReplyFormat>();
+
+function negotiateReplyUncached(accept: string | undefined, target: ReplyTarget): ReplyFormat {
   const ranges = parseAccept(accept);
   if (ranges.length === 0) return { encoding: 'json', shape: 'object', contentType: JSON_MEDIA_TYPE };
   for (const range of ranges) {
@@ -167,6 +183,25 @@ export const PATCH_BODY_FORMATS: readonly RequestBodyFormat[] = ['json-patch', '
  * as NegotiateInputSerializer defaults to the first supported type.
  */
 export function parseRequestContentType(header: string | undefined, allowed: readonly RequestBodyFormat[]): RequestBodyFormat {
+  let formats = bodyFormatsByAllowed.get(allowed);
+  if (!formats) {
+    formats = new Map();
+    bodyFormatsByAllowed.set(allowed, formats);
+  }
+  const key = header ?? '';
+  let format = formats.get(key);
+  if (format === undefined) {
+    format = parseRequestContentTypeUncached(header, allowed);
+    if (formats.size >= MEMO_LIMIT) formats.clear();
+    formats.set(key, format);
+  }
+  return format;
+}
+
+/** Content-Type header → body format, per list of allowed formats (the callers pass constant lists). */
+const bodyFormatsByAllowed = new WeakMap<readonly RequestBodyFormat[], Map<string, RequestBodyFormat>>();
+
+function parseRequestContentTypeUncached(header: string | undefined, allowed: readonly RequestBodyFormat[]): RequestBodyFormat {
   const accepted = allowed.map((format) => BODY_MEDIA_TYPES[format]);
   if (!header || !header.trim()) {
     if (allowed.includes('json')) return 'json';

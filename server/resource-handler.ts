@@ -18,8 +18,9 @@ import {
 } from './negotiation.ts';
 import type { ResourceRequestInfo } from './request-info.ts';
 import { isTrue } from './request-info.ts';
-import { listJson, objectJson } from './serialize.ts';
-import { parseIncludeObject, partialObjectMetadata, toTable } from './table.ts';
+import { objectJson } from './serialize.ts';
+import { sendListReply, type ListReplyBody } from './list-reply.ts';
+import { parseIncludeObject, partialObjectMetadata, tableRow, toTable } from './table.ts';
 import { serveWatch } from './watch-stream.ts';
 import { deleteCollection, parseDeleteOptions } from './delete-options.ts';
 import type { SubresourceHandlers } from './subresources.ts';
@@ -52,7 +53,7 @@ export async function handleResourceRequest(
   const store = context.registry.lookup(info.apiGroup, info.apiVersion, info.resource);
   if (!store) throw pathNotFound();
   const strategy = store.strategy;
-  const query = new URL(req.originalUrl, 'http://localhost').searchParams;
+  const query = requestQuery(req);
   const ctx: RequestContext = { user, namespace: strategy.namespaced ? info.namespace : '', now: new Date() };
 
   if (info.subresource && info.subresource !== 'status') {
@@ -82,7 +83,7 @@ export async function handleResourceRequest(
     }
     case 'list': {
       const list = await listObjects(store, ctx.namespace, listQuery(query));
-      sendList(req, res, store, list);
+      await sendList(req, res, store, list);
       return;
     }
     case 'watch':
@@ -127,7 +128,7 @@ export async function handleResourceRequest(
       const raw = await readBody(req, context.options.maxRequestBodyBytes);
       const options = parseDeleteOptions(raw, query);
       const list = await deleteCollection(store, ctx, listQuery(query), options);
-      sendList(req, res, store, list);
+      await sendList(req, res, store, list);
       return;
     }
     default:
@@ -170,17 +171,51 @@ function managerFromUserAgent(userAgent: string | undefined): string {
   return name.length > 128 ? name.slice(0, 128) : name;
 }
 
-export async function readBody(req: Request, limit: number): Promise<Buffer> {
+/**
+ * The request body, at most `limit` bytes (413 beyond). Read with 'data'/'end' listeners rather
+ * than `for await`: the async iterator costs a promise and a microtask per chunk on every write.
+ * Going over the limit mid-body destroys the request, as leaving the async iterator early did.
+ */
+export function readBody(req: Request, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) throw requestEntityTooLarge(limit);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw requestEntityTooLarge(limit);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+  if (declared > limit) return Promise.reject(requestEntityTooLarge(limit));
+  if (req.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        req.destroy();
+        reject(requestEntityTooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    };
+    const onError = (err: Error): void => {
+      cleanup();
+      reject(err);
+    };
+    const onClose = (): void => {
+      cleanup();
+      reject(new Error('the request was closed before its body ended'));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 async function decodeObjectBody(req: Request, limit: number): Promise<KubeObject> {
@@ -207,45 +242,73 @@ function sendWarnings(res: Response, warnings: string[]): void {
   res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
 }
 
+/** The query string the security filter parsed (parsed here for requests that did not pass it, e.g. in tests). */
+function requestQuery(req: Request): URLSearchParams {
+  return req.requestQuery ?? new URL(req.originalUrl, 'http://localhost').searchParams;
+}
+
 function reply(req: Request, target: 'object' | 'list' | 'watch'): ReplyFormat {
   return negotiateReply(req.headers.accept, { target, tableAllowed: true });
 }
 
-function sendText(res: Response, format: ReplyFormat, status: number, json: string): void {
+function sendText(req: Request, res: Response, format: ReplyFormat, status: number, json: string): void {
   res.status(status);
   res.setHeader('Content-Type', format.contentType);
+  const text = format.encoding === 'yaml' ? toYaml(JSON.parse(json)) : json;
+  if (req.headers['if-none-match'] === undefined && req.headers['if-modified-since'] === undefined) {
+    // What express's send does for this reply, without its extra copy of the body into a Buffer:
+    // with ETags off, only conditional request headers could change its answer (a 304).
+    res.setHeader('Content-Length', String(Buffer.byteLength(text)));
+    res.end(text);
+    return;
+  }
   // Buffers, so express leaves the media type exactly as negotiated (kube-apiserver sends
   // `application/json;as=Table;v=v1;g=meta.k8s.io`, no spaces and no charset).
-  res.send(Buffer.from(format.encoding === 'yaml' ? toYaml(JSON.parse(json)) : json));
+  res.send(Buffer.from(text));
 }
 
 export function sendObject(req: Request, res: Response, store: GenericStore, object: KubeObject, status: number, target: 'object'): void {
   const format = reply(req, target);
-  const query = new URL(req.originalUrl, 'http://localhost').searchParams;
   if (format.shape === 'Table') {
-    const table = toTable(store.strategy, [object], { resourceVersion: object.metadata.resourceVersion }, parseIncludeObject(query.get('includeObject') ?? undefined), new Date());
-    sendText(res, format, status, JSON.stringify(table));
+    const include = parseIncludeObject(requestQuery(req).get('includeObject') ?? undefined);
+    const table = toTable(store.strategy, [object], { resourceVersion: object.metadata.resourceVersion }, include, new Date());
+    sendText(req, res, format, status, JSON.stringify(table));
   } else if (format.shape === 'PartialObjectMetadata') {
-    sendText(res, format, status, JSON.stringify(partialObjectMetadata(object)));
+    sendText(req, res, format, status, JSON.stringify(partialObjectMetadata(object)));
   } else {
-    sendText(res, format, status, objectJson(object));
+    sendText(req, res, format, status, objectJson(object));
   }
 }
 
-function sendList(req: Request, res: Response, store: GenericStore, list: KubeList): void {
+async function sendList(req: Request, res: Response, store: GenericStore, list: KubeList): Promise<void> {
   const format = reply(req, 'list');
-  const query = new URL(req.originalUrl, 'http://localhost').searchParams;
+  const items = list.items;
+  let body: ListReplyBody;
   if (format.shape === 'Table') {
-    const table = toTable(store.strategy, list.items, list.metadata, parseIncludeObject(query.get('includeObject') ?? undefined), new Date());
-    sendText(res, format, 200, JSON.stringify(table));
+    const include = parseIncludeObject(requestQuery(req).get('includeObject') ?? undefined);
+    const now = new Date();
+    body = {
+      head: { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: list.metadata, columnDefinitions: store.strategy.table.columns },
+      arrayField: 'rows',
+      length: items.length,
+      elementJson: (i) => JSON.stringify(tableRow(store.strategy, items[i], include, now)),
+    };
   } else if (format.shape === 'PartialObjectMetadataList') {
-    sendText(res, format, 200, JSON.stringify({
-      kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: list.metadata,
-      items: list.items.map(partialObjectMetadata),
-    }));
+    body = {
+      head: { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: list.metadata },
+      arrayField: 'items',
+      length: items.length,
+      elementJson: (i) => JSON.stringify(partialObjectMetadata(items[i])),
+    };
   } else {
-    sendText(res, format, 200, listJson(list));
+    body = {
+      head: { kind: list.kind, apiVersion: list.apiVersion, metadata: list.metadata },
+      arrayField: 'items',
+      length: items.length,
+      elementJson: (i) => objectJson(items[i]),
+    };
   }
+  await sendListReply(res, format.contentType, format.encoding, body);
 }
 
 async function serveResourceWatch(

@@ -18,6 +18,8 @@ declare module 'express-serve-static-core' {
   interface Request {
     kubeUser?: UserInfo;
     requestInfo?: RequestInfo;
+    /** The query string, parsed once here for every later filter and handler. */
+    requestQuery?: URLSearchParams;
     /** Who authenticated, when impersonating someone else (kubeUser is then the impersonated user). */
     authenticatedUser?: UserInfo;
     impersonatedUser?: UserInfo;
@@ -39,6 +41,7 @@ export function securityMiddleware(security: RequestSecurity) {
     res.setHeader('Audit-Id', auditID);
     const url = new URL(req.originalUrl, 'http://localhost');
     req.requestInfo = parseRequestInfo(req.method, url.pathname, url.searchParams);
+    req.requestQuery = url.searchParams;
     const audit = security.audit;
     if (audit) res.once('close', () => audit.write(auditRecord(req, res, auditID, received)));
 
@@ -48,7 +51,7 @@ export function securityMiddleware(security: RequestSecurity) {
     });
     if ('failure' in outcome) return next(unauthorized());
     try {
-      const impersonated = impersonate(outcome.user, req.headersDistinct, security.authorizer);
+      const impersonated = impersonate(outcome.user, hasImpersonationHeader(req.rawHeaders) ? req.headersDistinct : NO_HEADERS, security.authorizer);
       req.authenticatedUser = outcome.user;
       req.kubeUser = impersonated ?? outcome.user;
       if (impersonated) req.impersonatedUser = impersonated;
@@ -61,6 +64,20 @@ export function securityMiddleware(security: RequestSecurity) {
       next(err);
     }
   };
+}
+
+const NO_HEADERS: Readonly<Record<string, string[]>> = Object.freeze({});
+
+/**
+ * Whether any header is an Impersonate-* one. `req.headersDistinct` builds an array per header
+ * on every access; nearly no request impersonates, so the raw names are scanned first.
+ */
+function hasImpersonationHeader(rawHeaders: string[]): boolean {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i];
+    if (name.length >= 12 && (name.charCodeAt(0) | 0x20) === 0x69 && name.slice(0, 12).toLowerCase() === 'impersonate-') return true;
+  }
+  return false;
 }
 
 function auditRecord(req: Request, res: Response, auditID: string, received: number): AuditRecord {

@@ -1,17 +1,11 @@
 // Objects from storage are shared and never mutated, so their JSON text is computed once (usually
 // by the storage backend as it writes them: storage/object-json.ts) and reused by every reply,
-// list and watcher that sends them.
+// list and watcher that sends them (list replies: server/list-reply.ts).
 
 import type { KubeObject } from '../api/object.ts';
 import { objectJson } from '../storage/object-json.ts';
 
 export { objectJson };
-
-/** `{"apiVersion":...,"items":[...]}` assembled from the per-object cache. */
-export function listJson(list: { apiVersion: string; kind: string; metadata: object; items: KubeObject[] }): string {
-  const items = list.items.map(objectJson).join(',');
-  return `{"kind":${JSON.stringify(list.kind)},"apiVersion":${JSON.stringify(list.apiVersion)},"metadata":${JSON.stringify(list.metadata)},"items":[${items}]}`;
-}
 
 export function watchEventJson(type: string, objectText: string): string {
   return `{"type":"${type}","object":${objectText}}\n`;

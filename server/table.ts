@@ -13,7 +13,7 @@ export interface Table {
   apiVersion: 'meta.k8s.io/v1';
   metadata: ListMeta;
   columnDefinitions: TableColumnDefinition[];
-  rows: { cells: unknown[]; object?: unknown }[];
+  rows: TableRow[];
 }
 
 export function parseIncludeObject(value: string | undefined): IncludeObject {
@@ -26,6 +26,16 @@ export function partialObjectMetadata(object: KubeObject): Record<string, unknow
   return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: object.metadata };
 }
 
+export type TableRow = { cells: unknown[]; object?: unknown };
+
+/** One row: the printer's cells, plus the object as asked for by includeObject. */
+export function tableRow(strategy: ResourceStrategy, object: KubeObject, include: IncludeObject, now: Date): TableRow {
+  const row: TableRow = { cells: strategy.table.cells(object, now) };
+  if (include === 'Metadata') row.object = partialObjectMetadata(object);
+  else if (include === 'Object') row.object = object;
+  return row;
+}
+
 export function toTable(
   strategy: ResourceStrategy, objects: KubeObject[], listMeta: ListMeta, include: IncludeObject, now: Date, withColumns = true,
 ): Table {
@@ -34,11 +44,6 @@ export function toTable(
     apiVersion: 'meta.k8s.io/v1',
     metadata: listMeta,
     columnDefinitions: withColumns ? strategy.table.columns : [],
-    rows: objects.map((object) => {
-      const row: { cells: unknown[]; object?: unknown } = { cells: strategy.table.cells(object, now) };
-      if (include === 'Metadata') row.object = partialObjectMetadata(object);
-      else if (include === 'Object') row.object = object;
-      return row;
-    }),
+    rows: objects.map((object) => tableRow(strategy, object, include, now)),
   };
 }

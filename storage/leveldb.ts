@@ -4,6 +4,9 @@
 // concurrent writers are grouped into a single synced batch (one fsync for many creates), and
 // each write carries the revision it expects the key to have, checked at commit time
 // (compare-and-swap), so guaranteedUpdate retries on a lost race exactly like the etcd3 store.
+// An object handed to create or returned by an update function belongs to the store from then
+// on: the committed object shares its values (leveldb-stored-object.ts), so writers must not
+// change it afterwards.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,6 +25,7 @@ import { listFromSnapshot, type StringLevel } from './leveldb-list.ts';
 import { checkPreconditions, revisionOf, withResourceVersion } from './object-versioning.ts';
 import { objectJson, parseStoredJson, rememberJson } from './object-json.ts';
 import { ChangeLogCompactor } from './leveldb-compactor.ts';
+import { storedObject } from './leveldb-stored-object.ts';
 
 export interface LevelDbStorageOptions {
   /** Change-log records kept at least for this many latest revisions (default 10,000). */
@@ -290,9 +294,10 @@ export class LevelDbStorage implements Storage {
       let event: StorageEvent;
       let text: string;
       if (intent.next) {
-        text = JSON.stringify(withResourceVersion(intent.next, revision));
-        // A private copy for the cache and watchers (the caller keeps its own), with its text remembered.
-        const object = parseStoredJson(text);
+        // The writer's object with the new resourceVersion, its text remembered (see leveldb-stored-object.ts).
+        const stored = storedObject(intent.next, revision);
+        text = stored.text;
+        const object = stored.object;
         event = current.json === undefined
           ? { type: 'ADDED', key: intent.key, object, revision }
           : { type: 'MODIFIED', key: intent.key, object, prevObject: intent.prev ?? (JSON.parse(current.json) as KubeObject), revision };
