@@ -27,6 +27,7 @@ interface ServerCommandOptions extends StorageFlags {
   tokenAuthFile?: string;
   anonymousAuth: boolean;
   auditLogPath?: string;
+  watchBufferBudget?: number;
 }
 
 const DEFAULT_BIND = '127.0.0.1';
@@ -90,6 +91,14 @@ function parseCount(value: string): number {
   return count;
 }
 
+/** Byte counts as kube quantities spell them: 536870912, 512Mi, 1Gi. */
+function parseBytes(value: string): number {
+  const match = /^(\d+)(Ki|Mi|Gi)?$/.exec(value.trim());
+  if (!match) throw new InvalidArgumentError('must be a byte count such as 536870912, 512Mi or 1Gi');
+  const unit = match[2] === 'Gi' ? 1024 ** 3 : match[2] === 'Mi' ? 1024 ** 2 : match[2] === 'Ki' ? 1024 : 1;
+  return Number(match[1]) * unit;
+}
+
 /** Go-style durations as kube flags take them: 500ms, 2s, 1m, 1m30s. */
 function parseDurationMs(value: string): number {
   const match = /^((?:\d+(?:\.\d+)?(?:ms|s|m|h))+)$/.exec(value.trim());
@@ -117,6 +126,7 @@ function serverOptions(options: ServerCommandOptions) {
     tokenAuthFile: options.tokenAuthFile === undefined ? undefined : path.resolve(options.tokenAuthFile),
     anonymousAuth: options.anonymousAuth,
     auditLogPath: options.auditLogPath === undefined || options.auditLogPath === '-' ? options.auditLogPath : path.resolve(options.auditLogPath),
+    watchBufferBudgetBytes: options.watchBufferBudget,
   };
 }
 
@@ -139,7 +149,8 @@ function addServerFlags(command: Command): Command {
     .option('--tls-private-key-file <file>', 'private key (PEM) for --tls-cert-file')
     .option('--token-auth-file <file>', 'static bearer tokens, CSV: token,user,uid[,"group1,group2"]')
     .option('--anonymous-auth [enabled]', 'serve requests without credentials as system:anonymous (RBAC still applies)', parseBool, false)
-    .option('--audit-log-path <file>', 'write an audit.k8s.io/v1 event per request to this file as JSON lines (- for stdout)'));
+    .option('--audit-log-path <file>', 'write an audit.k8s.io/v1 event per request to this file as JSON lines (- for stdout)')
+    .option('--watch-buffer-budget <bytes>', 'bytes all watch streams together may hold unsent before the largest is closed (default 512Mi; each stream alone at most 16Mi)', parseBytes));
 }
 
 export const registerUpCommand: RegisterSubcommand = (program) => {

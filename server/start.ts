@@ -23,6 +23,7 @@ import type { Storage } from '../storage/interface.ts';
 import { createApp, type RequestLogger } from './app.ts';
 import { CORE_BINDINGS_RESOURCE, DiscoveryDocuments, discoveryResourceFromStrategy, type DiscoveryResource } from './discovery.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
+import { processWatchBufferBudget } from './watch-stream.ts';
 import { SubresourceHandlers, namespaceFinalizeHandler, podBindingHandler, podLogHandler } from './subresources.ts';
 
 export interface ApiServerOptions extends ApiServerSecurityOptions {
@@ -41,6 +42,11 @@ export interface ApiServerOptions extends ApiServerSecurityOptions {
    * 50,000 and 10,000, kept at least 5 minutes). A small value makes 410 Expired reachable in tests.
    */
   historyRevisions?: number;
+  /**
+   * Bytes all watch streams of the process may have waiting for their clients together
+   * (--watch-buffer-budget; default 512 MiB); past it the stream holding the most is dropped.
+   */
+  watchBufferBudgetBytes?: number;
   /**
    * Keep objects in etcd instead of LevelDB in the data dir (--storage etcd). Replicas sharing one
    * etcd serve one cluster; each keeps only PKI and kubeconfig in its data dir.
@@ -80,6 +86,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   signingKey.catch(() => undefined);
   const pki = await ensurePki(join(dataDir, 'pki'), { sans: options.tlsSans, certFile: options.tlsCertFile, keyFile: options.tlsPrivateKeyFile });
   const adminToken = await ensureAdminToken(dataDir);
+  if (options.watchBufferBudgetBytes !== undefined) processWatchBufferBudget.limit = options.watchBufferBudgetBytes;
   const history = options.historyRevisions;
   const storage = await openStorage(options.etcd
     ? { ...options.etcd, ...(history === undefined ? {} : { cache: { consistentReads: true, historyCapacity: history } }) }
@@ -106,6 +113,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     // Client certificates are requested, never required, and checked against the cluster CA; the
     // x509 authenticator decides what an unverified one means (401), so TLS itself accepts it.
     server = createServer({ cert: pki.servingCertPem, key: pki.servingKeyPem, ca: pki.caCertPem, requestCert: true, rejectUnauthorized: false });
+    // kube-apiserver keeps idle connections 90 s (IdleTimeout, matching Go's DefaultTransport);
+    // node's 5 s default made clients idle between bursts reconnect (a TLS handshake each time).
+    server.keepAliveTimeout = 90_000;
     const sockets = new Set<Socket>();
     server.on('secureConnection', (socket) => {
       sockets.add(socket);

@@ -15,11 +15,12 @@ import {
   type DeleteOptions, type ListOptions, type ListResult, type Preconditions, type Storage, type StorageEvent,
   type UpdateFunction, type WatchCallbacks, type WatchHandle, type WatchOptions,
 } from './interface.ts';
-import { EventRing } from './event-ring.ts';
+import { EventRing, type RingBounds } from './event-ring.ts';
 import { prefixUpperBound } from './keys.ts';
 import { revisionOf } from './object-versioning.ts';
 import { SortedKeySet } from './sorted-key-set.ts';
-import { WatcherIndex } from './watcher-index.ts';
+import { listFromMemory } from './watch-cache-list.ts';
+import { WatcherIndex, type CacheWatchOptions } from './watcher-index.ts';
 import { CacheScope, DEFAULT_UNCACHED_PREFIXES } from './watch-cache-scope.ts';
 
 /** A backend that can start a write from the caller's copy of the current object (LevelDbStorage); others ignore it. */
@@ -29,8 +30,17 @@ type HintedBackend = Storage & {
 };
 
 export interface WatchCacheOptions {
-  /** Recent events kept for watch replay and list-at-revision (default 50,000). */
+  /**
+   * Most recent events kept for watch replay and list-at-revision (default 100 * 1024, kube-apiserver's
+   * upper bound). The ring grows to it only while its events are younger than eventFreshMs.
+   */
   historyCapacity?: number;
+  /** Fewest events kept however old (default 1,000, or historyCapacity if smaller). */
+  historyMinCapacity?: number;
+  /** Events younger than this are kept within historyCapacity (default 75 s, kube-apiserver's eventFreshDuration). */
+  eventFreshMs?: number;
+  /** The clock that ages history (tests). */
+  clock?: () => number;
   /** How often watchers get onProgress (default 1 s). */
   progressIntervalMs?: number;
   /** How long a read at a revision newer than the cache waits for it to catch up (default 3 s). */
@@ -70,8 +80,12 @@ export class WatchCache implements Storage {
   private nextRevisionRead: Promise<number> | undefined;
 
   private constructor(private readonly backend: Storage, options: WatchCacheOptions) {
+    const historyCapacity = options.historyCapacity ?? 100 * 1024;
     this.settings = {
-      historyCapacity: options.historyCapacity ?? 50_000,
+      historyCapacity,
+      historyMinCapacity: Math.min(options.historyMinCapacity ?? 1_000, historyCapacity),
+      eventFreshMs: options.eventFreshMs ?? 75_000,
+      clock: options.clock ?? Date.now,
       progressIntervalMs: options.progressIntervalMs ?? 1_000,
       freshnessTimeoutMs: options.freshnessTimeoutMs ?? 3_000,
       writeVisibilityTimeoutMs: options.writeVisibilityTimeoutMs ?? 10_000,
@@ -82,8 +96,11 @@ export class WatchCache implements Storage {
     };
     this.scope = new CacheScope(this.settings.uncachedPrefixes);
     this.revision = 0;
-    this.ring = new EventRing(this.settings.historyCapacity, 0);
-    this.progressTimer = setInterval(() => this.watchers.progress(this.revision), this.settings.progressIntervalMs);
+    this.ring = this.newRing(0);
+    this.progressTimer = setInterval(() => {
+      this.ring.trimExpired();
+      this.watchers.progress(this.revision);
+    }, this.settings.progressIntervalMs);
     this.progressTimer.unref();
   }
 
@@ -131,7 +148,7 @@ export class WatchCache implements Storage {
     // (kube-apiserver serves such continue pages from etcd too).
     if (requested !== undefined && requested < this.ring.startRevision) return this.backend.list(prefix, options);
     if (requested === undefined && !(await this.caughtUp())) return this.backend.list(prefix, options);
-    return this.listFromMemory(prefix, options);
+    return listFromMemory({ objects: this.objects, keys: this.keys, ring: this.ring, revision: this.revision }, prefix, options);
   }
 
   async create(key: string, object: KubeObject): Promise<KubeObject> {
@@ -148,12 +165,28 @@ export class WatchCache implements Storage {
     return this.afterApplied(await (this.backend as HintedBackend).delete(key, options, this.objects.get(key)));
   }
 
-  watch(prefix: string, options: WatchOptions, callbacks: WatchCallbacks): WatchHandle {
+  /** Watches of uncached keys (events) go to the backend, as kube-apiserver watches them on etcd. */
+  watch(prefix: string, options: WatchOptions | CacheWatchOptions, callbacks: WatchCallbacks): WatchHandle {
     this.assertOpen();
+    if (this.scope.overlaps(prefix)) return this.backend.watch(prefix, { fromRevision: options.fromRevision }, callbacks);
     const { fromRevision } = options;
     if (fromRevision < this.ring.startRevision) throw new RevisionCompactedError(fromRevision, this.ring.startRevision);
-    const replay = this.ring.eventsAfter(fromRevision).filter((event) => event.key.startsWith(prefix));
-    return this.watchers.add(prefix, fromRevision, callbacks, replay, this.revision);
+    const replay = this.ring.eventsAfter(fromRevision, prefix);
+    return this.watchers.add(prefix, fromRevision, callbacks, replay, this.revision, 'indexHint' in options ? options.indexHint : undefined);
+  }
+
+  /** Events held for replay and reads at older revisions (metrics, tests). */
+  get historySize(): number {
+    return this.ring.size;
+  }
+
+  private newRing(startRevision: number): EventRing {
+    const bounds: RingBounds = {
+      lowerBound: this.settings.historyMinCapacity,
+      upperBound: this.settings.historyCapacity,
+      freshMs: this.settings.eventFreshMs,
+    };
+    return new EventRing(bounds, startRevision, this.settings.clock);
   }
 
   async close(): Promise<void> {
@@ -187,7 +220,7 @@ export class WatchCache implements Storage {
     this.objects = objects;
     this.keys = keys;
     this.revision = initial.revision;
-    this.ring = new EventRing(this.settings.historyCapacity, initial.revision);
+    this.ring = this.newRing(initial.revision);
     this.backendWatch = this.backend.watch('', { fromRevision: initial.revision }, {
       onEvent: (event) => this.apply(event),
       onError: (error) => this.onBackendError(error),
@@ -218,18 +251,19 @@ export class WatchCache implements Storage {
   private apply(event: StorageEvent): void {
     if (event.revision <= this.revision) return;
     if (this.settings.freezeObjects) deepFreeze(event);
-    if (this.scope.excludes(event.key)) {
-      // Not held: only the ring and the watchers see it.
-    } else if (event.type === 'DELETED') {
-      this.objects.delete(event.key);
-      this.keys.delete(event.key);
-    } else {
-      if (!this.objects.has(event.key)) this.keys.add(event.key);
-      this.objects.set(event.key, event.object);
-    }
     this.revision = event.revision;
-    this.ring.push(event);
-    this.watchers.dispatch(event);
+    // Uncached keys (events): neither held nor recorded; their watchers follow the backend.
+    if (!this.scope.excludes(event.key)) {
+      if (event.type === 'DELETED') {
+        this.objects.delete(event.key);
+        this.keys.delete(event.key);
+      } else {
+        if (!this.objects.has(event.key)) this.keys.add(event.key);
+        this.objects.set(event.key, event.object);
+      }
+      this.ring.push(event);
+      this.watchers.dispatch(event);
+    }
     if (this.waiters.length > 0) this.releaseWaiters();
   }
 
@@ -299,72 +333,6 @@ export class WatchCache implements Storage {
       while (at > 0 && this.waiters[at - 1].revision > revision) at--;
       this.waiters.splice(at, 0, waiter);
     });
-  }
-
-  /** For keys under the prefix changed after `revision`: their state at `revision` (null: absent). */
-  private statesAt(prefix: string, startAfterKey: string | undefined, revision: number): Map<string, KubeObject | null> {
-    const states = new Map<string, KubeObject | null>();
-    if (revision >= this.revision) return states;
-    for (const event of this.ring.eventsAfter(revision)) {
-      if (!event.key.startsWith(prefix) || states.has(event.key)) continue;
-      if (startAfterKey !== undefined && event.key <= startAfterKey) continue;
-      states.set(event.key, event.type === 'ADDED' ? null : (event.prevObject ?? null));
-    }
-    return states;
-  }
-
-  /** Synchronous, so the result is exactly the state at the revision it reports. */
-  private listFromMemory(prefix: string, options: ListOptions): ListResult {
-    const target = options.revision === undefined ? this.revision : Math.min(options.revision, this.revision);
-    const { startAfterKey, predicate } = options;
-    const limit = options.limit && options.limit > 0 ? options.limit : Infinity;
-    const changed = this.statesAt(prefix, startAfterKey, target);
-    const changedKeys = [...changed.keys()].sort();
-    const resumeInside = startAfterKey !== undefined && startAfterKey >= prefix;
-    const current = this.keys.from(resumeInside ? startAfterKey : prefix, resumeInside);
-
-    const items: KubeObject[] = [];
-    const keys: string[] = [];
-    let more = false;
-    let changedAt = 0;
-    let next = current.next();
-    for (;;) {
-      const currentKey = !next.done && next.value.startsWith(prefix) ? next.value : undefined;
-      const changedKey = changedAt < changedKeys.length ? changedKeys[changedAt] : undefined;
-      if (currentKey === undefined && changedKey === undefined) break;
-      let key: string;
-      let object: KubeObject | null | undefined;
-      if (changedKey !== undefined && (currentKey === undefined || changedKey <= currentKey)) {
-        key = changedKey;
-        object = changed.get(changedKey);
-        changedAt++;
-        if (currentKey === changedKey) next = current.next();
-      } else {
-        key = currentKey as string;
-        object = this.objects.get(key);
-        next = current.next();
-      }
-      if (!object) continue;
-      if (items.length >= limit) { more = true; break; }
-      if (predicate && !predicate(object)) continue;
-      items.push(object);
-      keys.push(key);
-    }
-
-    const result: ListResult = { items, keys, revision: target };
-    if (more) {
-      const lastKey = keys[keys.length - 1];
-      result.lastKey = lastKey;
-      if (!predicate) {
-        // Keys after lastKey now, corrected for the keys changed since the snapshot (counted as
-        // they were then), so later pages of a snapshot report what etcd's count would.
-        const upper = prefixUpperBound(prefix);
-        let remaining = (upper === undefined ? this.keys.size : this.keys.rank(upper)) - this.keys.rank(lastKey) - (this.objects.has(lastKey) ? 1 : 0);
-        for (const [key, then] of changed) if (key > lastKey) remaining += (then ? 1 : 0) - (this.objects.has(key) ? 1 : 0);
-        result.remainingItemCount = remaining;
-      }
-    }
-    return result;
   }
 }
 

@@ -1,24 +1,58 @@
 // The watch cache's watchers, indexed so an event reaches only the watchers whose prefix can
 // match it: watchers on a `/`-terminated prefix (the usual `/registry/pods/` or
 // `/registry/pods/<namespace>/`) are found by exact lookup of the event key's slash prefixes;
-// the rare others are tested one by one. Each watcher gets events in revision order, with the
-// events it still has to replay delivered first.
+// the rare others are tested one by one. Within a prefix, a watcher that brings an index hint
+// (its field selector pins spec.nodeName: every kubelet) is found by the value of the event's
+// object and previous object, as kube-apiserver's cacher indexes pod watchers by node
+// (IndexerFuncs / triggerValues): an event for one node's pod reaches that node's watchers, not
+// 5,000. Each watcher gets events in revision order, with the events it still has to replay
+// delivered first.
 
-import type { StorageEvent, WatchCallbacks, WatchHandle } from './interface.ts';
+import type { KubeObject } from '../api/object.ts';
+import type { StorageEvent, WatchCallbacks, WatchHandle, WatchOptions } from './interface.ts';
 import { slashPrefixes } from './keys.ts';
+
+/**
+ * Declares that the watcher can only want events whose object or previous object has `value`
+ * under `valueOf` (its filter requires field `name` = value). Watchers on the same prefix with
+ * the same name must use equivalent `valueOf` functions.
+ */
+export interface WatchIndexHint {
+  name: string;
+  value: string;
+  valueOf(object: KubeObject): string;
+}
+
+/** The watch cache's watch options: a backend ignores the hint. */
+export interface CacheWatchOptions extends WatchOptions {
+  indexHint?: WatchIndexHint;
+}
+
+interface ValueIndex {
+  valueOf(object: KubeObject): string;
+  byValue: Map<string, Set<CacheWatcher>>;
+}
+
+/** The watchers of one slash-terminated prefix: plain ones, and those found through an index. */
+interface PrefixBucket {
+  plain: Set<CacheWatcher>;
+  indexes: Map<string, ValueIndex>;
+  size: number;
+}
 
 interface CacheWatcher {
   prefix: string;
   /** Only events after this revision are delivered live. */
   liveAfter: number;
   callbacks: WatchCallbacks;
+  hint: WatchIndexHint | undefined;
   /** Events waiting while the initial replay is pending; null once live. */
   pending: StorageEvent[] | null;
   stopped: boolean;
 }
 
 export class WatcherIndex {
-  private readonly bySlashPrefix = new Map<string, Set<CacheWatcher>>();
+  private readonly bySlashPrefix = new Map<string, PrefixBucket>();
   private readonly unindexed = new Set<CacheWatcher>();
   private count = 0;
 
@@ -32,12 +66,15 @@ export class WatcherIndex {
    * first callback; live events arriving meanwhile queue behind it. `replay` must hold every
    * matching event in (fromRevision, currentRevision].
    */
-  add(prefix: string, fromRevision: number, callbacks: WatchCallbacks, replay: StorageEvent[], currentRevision: number): WatchHandle {
+  add(
+    prefix: string, fromRevision: number, callbacks: WatchCallbacks, replay: StorageEvent[], currentRevision: number,
+    hint?: WatchIndexHint,
+  ): WatchHandle {
     // Live events start after currentRevision: the replay already holds everything up to it, even
     // when this runs inside another watcher's callback while an event is being dispatched.
     const liveAfter = Math.max(fromRevision, currentRevision);
-    const watcher: CacheWatcher = { prefix, liveAfter, callbacks, pending: replay, stopped: false };
-    this.bucketFor(prefix).add(watcher);
+    const watcher: CacheWatcher = { prefix, liveAfter, callbacks, hint, pending: replay, stopped: false };
+    this.insert(watcher);
     this.count++;
     queueMicrotask(() => {
       const pending = watcher.pending ?? [];
@@ -55,7 +92,7 @@ export class WatcherIndex {
     if (this.bySlashPrefix.size > 0) {
       for (const prefix of slashPrefixes(event.key)) {
         const bucket = this.bySlashPrefix.get(prefix);
-        if (bucket) for (const watcher of bucket) this.send(watcher, event);
+        if (bucket) this.dispatchInBucket(bucket, event);
       }
     }
     for (const watcher of this.unindexed) {
@@ -88,19 +125,60 @@ export class WatcherIndex {
     this.count = 0;
   }
 
-  private *all(): Generator<CacheWatcher> {
-    for (const bucket of [...this.bySlashPrefix.values()]) yield* [...bucket];
-    yield* [...this.unindexed];
+  private dispatchInBucket(bucket: PrefixBucket, event: StorageEvent): void {
+    for (const watcher of bucket.plain) this.send(watcher, event);
+    for (const index of bucket.indexes.values()) {
+      const now = index.valueOf(event.object);
+      const watchers = index.byValue.get(now);
+      if (watchers) for (const watcher of watchers) this.send(watcher, event);
+      if (!event.prevObject) continue;
+      // A watcher whose object left its node (or selector value) still gets the event: it reports the exit.
+      const before = index.valueOf(event.prevObject);
+      const previousWatchers = before === now ? undefined : index.byValue.get(before);
+      if (previousWatchers) for (const watcher of previousWatchers) this.send(watcher, event);
+    }
   }
 
-  private bucketFor(prefix: string): Set<CacheWatcher> {
-    if (!prefix.endsWith('/')) return this.unindexed;
-    let bucket = this.bySlashPrefix.get(prefix);
-    if (!bucket) {
-      bucket = new Set();
-      this.bySlashPrefix.set(prefix, bucket);
+  private *all(): Generator<CacheWatcher> {
+    const watchers: CacheWatcher[] = [];
+    for (const bucket of this.bySlashPrefix.values()) {
+      watchers.push(...bucket.plain);
+      for (const index of bucket.indexes.values()) for (const set of index.byValue.values()) watchers.push(...set);
     }
-    return bucket;
+    watchers.push(...this.unindexed);
+    yield* watchers;
+  }
+
+  /** The set a watcher lives in, created on demand when `create`. */
+  private setFor(watcher: CacheWatcher, create: boolean): Set<CacheWatcher> | undefined {
+    if (!watcher.prefix.endsWith('/')) return this.unindexed;
+    let bucket = this.bySlashPrefix.get(watcher.prefix);
+    if (!bucket) {
+      if (!create) return undefined;
+      bucket = { plain: new Set(), indexes: new Map(), size: 0 };
+      this.bySlashPrefix.set(watcher.prefix, bucket);
+    }
+    const { hint } = watcher;
+    if (!hint) return bucket.plain;
+    let index = bucket.indexes.get(hint.name);
+    if (!index) {
+      if (!create) return undefined;
+      index = { valueOf: hint.valueOf, byValue: new Map() };
+      bucket.indexes.set(hint.name, index);
+    }
+    let set = index.byValue.get(hint.value);
+    if (!set) {
+      if (!create) return undefined;
+      set = new Set();
+      index.byValue.set(hint.value, set);
+    }
+    return set;
+  }
+
+  private insert(watcher: CacheWatcher): void {
+    (this.setFor(watcher, true) as Set<CacheWatcher>).add(watcher);
+    const bucket = this.bySlashPrefix.get(watcher.prefix);
+    if (bucket) bucket.size++;
   }
 
   private send(watcher: CacheWatcher, event: StorageEvent): void {
@@ -127,12 +205,17 @@ export class WatcherIndex {
     if (watcher.stopped) return;
     watcher.stopped = true;
     this.count--;
-    if (!watcher.prefix.endsWith('/')) {
-      this.unindexed.delete(watcher);
-      return;
-    }
+    const set = this.setFor(watcher, false);
+    set?.delete(watcher);
+    if (!watcher.prefix.endsWith('/')) return;
     const bucket = this.bySlashPrefix.get(watcher.prefix);
-    bucket?.delete(watcher);
-    if (bucket && bucket.size === 0) this.bySlashPrefix.delete(watcher.prefix);
+    if (!bucket) return;
+    const { hint } = watcher;
+    if (hint && set && set.size === 0) {
+      const index = bucket.indexes.get(hint.name) as ValueIndex;
+      index.byValue.delete(hint.value);
+      if (index.byValue.size === 0) bucket.indexes.delete(hint.name);
+    }
+    if (--bucket.size === 0) this.bySlashPrefix.delete(watcher.prefix);
   }
 }

@@ -4,7 +4,8 @@
 import type { KubeObject } from '../object.ts';
 import type { ResourceStrategy } from '../resource.ts';
 import { parseLabelSelector } from '../selectors/label-selector.ts';
-import { checkSupportedFields, parseFieldSelector } from '../selectors/field-selector.ts';
+import { checkSupportedFields, parseFieldSelector, type FieldSelector } from '../selectors/field-selector.ts';
+import type { WatchIndexHint } from '../../storage/watcher-index.ts';
 
 export interface ObjectFilter {
   /** True when the object passes both selectors. */
@@ -13,7 +14,13 @@ export interface ObjectFilter {
   everything: boolean;
   /** Set when the field selector pins metadata.name to one value (a single-key lookup suffices). */
   exactName?: string;
+  /** Set when the field selector pins an indexed field: the watch cache dispatches by its value. */
+  indexHint?: WatchIndexHint;
 }
+
+// Fields whose watchers the watch cache indexes, as kube-apiserver's cacher indexes pods by
+// spec.nodeName (every kubelet watches its node's pods: 5,000 watchers, one of them interested).
+const INDEXED_FIELDS = ['spec.nodeName'];
 
 // Stored objects are shared and never mutated, so their selectable fields can be computed once per
 // object instead of once per watcher and event (1,000 field-selector watchers made this the watch
@@ -46,5 +53,16 @@ export function objectFilter(strategy: ResourceStrategy, labelSelector: string |
     if (fields && !fieldsEmpty && !fields.matches(selectableFields(strategy, object))) return false;
     return true;
   };
-  return { matches, everything: false, exactName: fields?.requiredValue('metadata.name') };
+  return { matches, everything: false, exactName: fields?.requiredValue('metadata.name'), indexHint: fields && indexHintFor(strategy, fields) };
+}
+
+function indexHintFor(strategy: ResourceStrategy, fields: FieldSelector): WatchIndexHint | undefined {
+  for (const name of INDEXED_FIELDS) {
+    if (!(strategy.selectableFieldNames ?? []).includes(name)) continue;
+    const value = fields.requiredValue(name);
+    // selectableFields() is what the filter matches on (a missing field reads as ''), so the
+    // index can never disagree with the filter.
+    if (value !== undefined) return { name, value, valueOf: (object) => selectableFields(strategy, object)[name] ?? '' };
+  }
+  return undefined;
 }

@@ -6,6 +6,7 @@
 import { StatusError, resourceExpired } from '../errors.ts';
 import type { KubeObject } from '../object.ts';
 import { RevisionCompactedError, type StorageEvent, type WatchHandle } from '../../storage/interface.ts';
+import type { CacheWatchOptions } from '../../storage/watcher-index.ts';
 import { objectFilter } from './filter.ts';
 import { withResourceVersion } from '../../storage/object-versioning.ts';
 import { parseResourceVersion, tooLargeResourceVersion, type ListQuery } from './list.ts';
@@ -71,8 +72,10 @@ export async function startWatch(
   if (query.sendInitialEvents && query.allowWatchBookmarks) sink.bookmark(String(fromRevision), true);
 
   let lastBookmark = Date.now();
+  // The watch cache reads the hint; a plain backend ignores it.
+  const watchOptions: CacheWatchOptions = { fromRevision, indexHint: filter.indexHint };
   try {
-    return store.storage.watch(prefix, { fromRevision }, {
+    return store.storage.watch(prefix, watchOptions, {
       onEvent: deliver,
       onError: (err) => sink.error(new StatusError(500, 'InternalError', `Internal error occurred: ${err.message}`)),
       onProgress: (revision) => {
