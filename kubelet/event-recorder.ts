@@ -38,6 +38,12 @@ interface PendingEvent {
 const MAX_FOLDED = 4096;
 /** Event writes in flight per process (all nodes together). */
 export const MAX_EVENT_WRITES_IN_FLIGHT = 16;
+/**
+ * Events waiting to be written, at most; further ones are dropped, as client-go's broadcaster drops events when its
+ * queue (1,000) is full. Without a bound, a burst of pod starts faster than the API server takes event writes (six
+ * events per pod) queues hundreds of thousands of events, each several hundred bytes, in the kubelet's heap.
+ */
+export const MAX_QUEUED_EVENTS = 10_000;
 
 export class EventRecorder {
   /** Events not yet written, per involved object (uid), oldest first; an object with a write in flight is busy. */
@@ -47,11 +53,15 @@ export class EventRecorder {
   private readonly busy = new Set<string>();
   private readonly folded = new Map<string, Folded>();
   private inFlight = 0;
+  /** Events in `queued`, over all objects. */
+  private queuedCount = 0;
+  /** Events dropped since the queue last had room; reported when it has room again. */
+  private dropped = 0;
   private idleWaiters: (() => void)[] = [];
   private lastNanos = 0n;
 
   constructor(private readonly writes: KubeletWrites, private readonly component: string, private readonly logger: Logger,
-    private readonly maxInFlight = MAX_EVENT_WRITES_IN_FLIGHT) {}
+    private readonly maxInFlight = MAX_EVENT_WRITES_IN_FLIGHT, private readonly maxQueued = MAX_QUEUED_EVENTS) {}
 
   private nextName(objectName: string, recordedMs: number): string {
     let nanos = BigInt(recordedMs) * 1_000_000n;
@@ -65,6 +75,14 @@ export class EventRecorder {
    * write as (a node's own `system:node:<name>` client), else the recorder's; every identity shares the one bound.
    */
   record(host: string, ref: EventObjectRef, text: EventText, writes: KubeletWrites = this.writes): void {
+    if (this.queuedCount >= this.maxQueued) {
+      if (this.dropped++ === 0) this.logger.warn(`too many queued events (${this.maxQueued}); dropping events until the queue has room`);
+      return;
+    }
+    if (this.dropped > 0) {
+      this.logger.warn(`dropped ${this.dropped} events while the event queue was full`);
+      this.dropped = 0;
+    }
     const key = ref.uid;
     let queue = this.queued.get(key);
     if (!queue) {
@@ -73,6 +91,7 @@ export class EventRecorder {
       if (!this.busy.has(key)) this.ready.push(key);
     }
     queue.push({ writes, host, ref, text, recordedMs: Date.now() });
+    this.queuedCount++;
     this.pump();
   }
 
@@ -87,6 +106,7 @@ export class EventRecorder {
       const key = this.ready.shift()!;
       const queue = this.queued.get(key)!;
       const event = queue.shift()!;
+      this.queuedCount--;
       if (queue.length === 0) this.queued.delete(key);
       this.busy.add(key);
       this.inFlight++;

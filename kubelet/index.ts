@@ -5,7 +5,6 @@
 // Node authorizer and NodeRestriction confine it to its own Node, Lease and pods; the two shared watches stay on the
 // process's own kubeconfig, whose identity only needs to read nodes and pods. A single node needs no second
 // identity: it lists and watches only its own Node and pods, as a real kubelet does.
-import { ListWatch, Watch, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { KUBELET_BACKOFF } from './crash-loop-backoff.ts';
 import { EventRecorder } from './event-recorder.ts';
 import type { ImagePullDelay } from './images.ts';
@@ -15,8 +14,8 @@ import { NodeAgent, type NodeAgentTiming } from './node-agent.ts';
 import type { RegistrationTaint } from './node-object.ts';
 import type { Logger } from './pod-worker.ts';
 import { KubeletEndpoints } from './log-server.ts';
-import { keepInformerRunning, type InformerKeeper } from './resilient-informer.ts';
 import { createKubeletServingCert } from './serving-cert.ts';
+import { startSharedWatches, type SharedWatches } from './shared-watches.ts';
 
 export type { Logger } from './pod-worker.ts';
 export { EXIT_AFTER_ANNOTATION, EXIT_CODE_ANNOTATION } from './container-behaviour.ts';
@@ -101,45 +100,25 @@ export async function runKubelets(options: RunKubeletsOptions): Promise<RunningK
   const cert = createKubeletServingCert({ names: specs.map((s) => s.name), ips: specs.map((s) => s.internalIp) });
   const endpoints = new KubeletEndpoints(cert);
 
-  const watch = new Watch(clients.config);
-  // One node reads only its own Node object (all a node identity may read); many share the process's view.
-  const nodeSelector = specs.length === 1 ? `metadata.name=${specs[0].name}` : undefined;
-  const nodeInformer = new ListWatch<V1Node>('/api/v1/nodes', watch,
-    () => clients.core.listNode(nodeSelector ? { fieldSelector: nodeSelector } : {}), false, undefined, nodeSelector);
   const agents = new Map<string, NodeAgent>();
   for (const spec of specs) {
     // Bearer tokens travel per request: every node identity can share the process's connections.
     const nodeClients = options.nodeKubeconfig ? connect(options.nodeKubeconfig(spec.name), clients.config.pool) : clients;
     agents.set(spec.name, new NodeAgent({
       spec, clients: nodeClients, events, endpoints, imagePullDelay: options.imagePullDelayMs, timing, logger,
-      cachedNode: (name) => nodeInformer.get(name),
     }));
   }
-  const keepers: InformerKeeper[] = [];
+  let watches: SharedWatches | undefined;
   try {
     // Registration runs in small batches so a large process does not open hundreds of requests at once.
     const all = [...agents.values()];
     for (let i = 0; i < all.length; i += 16) await Promise.all(all.slice(i, i + 16).map((agent) => agent.start()));
 
-    nodeInformer.on('delete', (node) => {
-      const agent = agents.get(node.metadata?.name ?? '');
-      agent?.nodeDeleted();
-    });
-    keepers.push(keepInformerRunning(nodeInformer, 'node', logger));
-    await nodeInformer.start();
-
-    // One node: the API server can filter exactly; many: take every bound pod and keep ours.
-    const fieldSelector = specs.length === 1 ? `spec.nodeName=${specs[0].name}` : 'spec.nodeName!=';
-    const podInformer = new ListWatch<V1Pod>('/api/v1/pods', watch,
-      () => clients.core.listPodForAllNamespaces({ fieldSelector }), false, undefined, fieldSelector);
-    const agentFor = (pod: V1Pod): NodeAgent | undefined => agents.get(pod.spec?.nodeName ?? '');
-    podInformer.on('add', (pod) => agentFor(pod)?.podChanged(pod));
-    podInformer.on('update', (pod) => agentFor(pod)?.podChanged(pod));
-    podInformer.on('delete', (pod) => agentFor(pod)?.podDeleted(pod));
-    keepers.push(keepInformerRunning(podInformer, 'pod', logger));
-    await podInformer.start();
+    // Failed lists and watches are retried (with back-off) inside, so this waits out an API server restart.
+    watches = startSharedWatches(clients.config, agents, logger);
+    await watches.synced;
   } catch (error) {
-    await Promise.all(keepers.map((keeper) => keeper.stop()));
+    await watches?.stop();
     await Promise.all([...agents.values()].map((agent) => agent.stop()));
     endpoints.close();
     throw error;
@@ -148,7 +127,7 @@ export async function runKubelets(options: RunKubeletsOptions): Promise<RunningK
   return {
     nodes: [...agents.keys()],
     async stop() {
-      await Promise.all(keepers.map((keeper) => keeper.stop()));
+      await watches?.stop();
       await Promise.all([...agents.values()].map((agent) => agent.stop()));
       // Events still queued get a few seconds to go out; a stopping kubelet does not wait for a backlog (upstream's
       // broadcaster just ends with the process).

@@ -1,6 +1,6 @@
 // One simulated node: registers (or adopts) its Node, keeps its Lease renewed and its status posted, serves container
 // logs over HTTPS on its loopback InternalIP, and runs the pods bound to it through pod workers.
-import type { V1Lease, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { V1Lease, V1Node, V1NodeCondition, V1Pod } from '@kubernetes/client-node';
 import { NodeLogStore } from './container-logs.ts';
 import type { EventRecorder } from './event-recorder.ts';
 import { nodeEvents, type EventText } from './event-text.ts';
@@ -33,8 +33,6 @@ export interface NodeAgentOptions {
   imagePullDelay?: ImagePullDelay;
   timing: NodeAgentTiming;
   logger: Logger;
-  /** The Node as the process's node watch last saw it; saves a GET per status check. */
-  cachedNode?: (name: string) => V1Node | undefined;
 }
 
 export class NodeAgent implements PodSink {
@@ -51,6 +49,11 @@ export class NodeAgent implements PodSink {
   private readonly finished = new Set<string>();
   private logServer?: LogServer;
   private nodeUid?: string;
+  /**
+   * The Node's conditions as the process's node watch last delivered them (all a status check reads of the Node);
+   * saves a GET per status check. Undefined until the watch has seen the Node, and again once it reports it deleted.
+   */
+  private observedConditions?: V1NodeCondition[];
   private lease?: V1Lease;
   private lastStatusPostMs = 0;
   private lastImagesPosted = '';
@@ -138,14 +141,11 @@ export class NodeAgent implements PodSink {
     } else if (!existingCidr) {
       await core.patchNode({ name: this.name, body: { spec: { podCIDR: this.spec.podCidr, podCIDRs: [this.spec.podCidr] } } }, MERGE_PATCH);
     }
-    await this.postStatus(node);
+    await this.postStatus(node.status?.conditions);
   }
 
-  private async postStatus(current: V1Node | undefined): Promise<void> {
-    const status = composeNodeStatus({
-      spec: this.spec, images: this.images.list(), nowMs: Date.now(),
-      currentConditions: current?.status?.conditions,
-    });
+  private async postStatus(currentConditions: V1NodeCondition[] | undefined): Promise<void> {
+    const status = composeNodeStatus({ spec: this.spec, images: this.images.list(), nowMs: Date.now(), currentConditions });
     await this.options.clients.core.patchNodeStatus({ name: this.name, body: { status } }, MERGE_PATCH);
     this.lastStatusPostMs = Date.now();
     this.lastImagesPosted = JSON.stringify(status.images);
@@ -155,10 +155,10 @@ export class NodeAgent implements PodSink {
   async postStatusIfDue(force: boolean): Promise<void> {
     if (this.stopped) return;
     try {
-      const current = this.options.cachedNode?.(this.name) ?? await this.options.clients.core.readNode({ name: this.name });
+      const conditions = this.observedConditions ?? (await this.options.clients.core.readNode({ name: this.name })).status?.conditions;
       const imagesChanged = JSON.stringify(this.images.list()) !== this.lastImagesPosted;
       const due = Date.now() - this.lastStatusPostMs >= this.options.timing.statusReportIntervalMs;
-      if (force || due || imagesChanged || conditionsNeedUpdate(current.status?.conditions)) await this.postStatus(current);
+      if (force || due || imagesChanged || conditionsNeedUpdate(conditions)) await this.postStatus(conditions);
     } catch (error) {
       if (statusCodeOf(error) === 404) {
         this.options.logger.warn(`node ${this.name} is gone from the API; registering again`);
@@ -169,8 +169,14 @@ export class NodeAgent implements PodSink {
     }
   }
 
+  /** The node watch delivered this node's Node (added or changed). */
+  nodeObserved(node: V1Node): void {
+    this.observedConditions = node.status?.conditions ?? [];
+  }
+
   /** Called when the node watch reports the Node deleted. */
   nodeDeleted(): void {
+    this.observedConditions = undefined;
     if (this.stopped) return;
     this.lease = undefined;
     void this.ensureRegistered()
@@ -250,12 +256,16 @@ export class NodeAgent implements PodSink {
     created.start();
   }
 
-  podDeleted(pod: V1Pod): void {
-    const uid = pod.metadata?.uid;
-    if (!uid) return;
+  /** The pod with this uid is gone from the API. */
+  podDeleted(uid: string): void {
     this.finished.delete(uid);
     this.workers.get(uid)?.remove();
     this.workers.delete(uid);
+  }
+
+  /** Whether this node runs the pod, or has confirmed its deletion and waits for the watch to report it gone. */
+  hasPod(uid: string): boolean {
+    return this.workers.has(uid) || this.finished.has(uid);
   }
 
   podCount(): number {

@@ -3,7 +3,7 @@
 // lastTimestamp instead of creating a new one.
 import os from 'node:os';
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
-import type { JsonApiClient } from './api-client.ts';
+import type { JsonApiClient } from '../clients/json-api-client.ts';
 
 export interface EventLogger {
   info(message: string, fields?: Record<string, unknown>): void;

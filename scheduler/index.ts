@@ -1,13 +1,13 @@
 // The bundled scheduler: an ordinary API client (kubeconfig + a lean JSON client over HTTPS) that watches nodes and
 // pods, decides placements one pod at a time, and binds asynchronously.
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import { ApiStatusError, JsonApiClient } from '../clients/json-api-client.ts';
 import { loadKubeConfig } from '../clients/keep-alive-kubeconfig.ts';
+import { startLeanInformer, type LeanInformer } from '../clients/lean-informer.ts';
 import { SchedulingAlgorithm } from './algorithm.ts';
-import { ApiStatusError, JsonApiClient } from './api-client.ts';
 import { isTerminal, SchedulerCache } from './cache.ts';
 import { EventRecorder, jsonEventSink, type EventLogger } from './event-recorder.ts';
 import { podSchedulingInfo } from './filters.ts';
-import { startResilientInformer, type ResilientInformer } from './informers.ts';
 import { podOnNode } from './node-info.ts';
 import { SchedulingQueue, type QueuedPod } from './queue.ts';
 
@@ -68,7 +68,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
     void work.finally(() => background.delete(work));
   };
 
-  const nodeInformer = startResilientInformer<V1Node>(client, '/api/v1/nodes', undefined, {
+  const nodeInformer = startLeanInformer<V1Node>(client, '/api/v1/nodes', undefined, {
     add: (node) => {
       cache.addOrUpdateNode(node);
       queue.moveAllToActiveOrBackoff();
@@ -100,7 +100,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
     if (pod.spec?.nodeName) onAssigned(pod);
     else onPending(pod);
   };
-  const podInformer = startResilientInformer<V1Pod>(client, '/api/v1/pods', undefined, {
+  const podInformer = startLeanInformer<V1Pod>(client, '/api/v1/pods', undefined, {
     add: onPod,
     update: onPod,
     delete: (pod) => {
@@ -113,7 +113,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
     },
   }, logger);
 
-  const informers: ResilientInformer[] = [nodeInformer, podInformer];
+  const informers: LeanInformer[] = [nodeInformer, podInformer];
 
   async function bind(queued: QueuedPod, nodeName: string): Promise<void> {
     const pod = queued.pod;

@@ -109,6 +109,37 @@ describe('event recorder', () => {
   });
 });
 
+describe('event queue bound', () => {
+  test('events beyond the queue bound are dropped (and reported), the queued ones still written', async () => {
+    const written: string[] = [];
+    const warnings: string[] = [];
+    let release: () => void = () => {};
+    const blocked = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const writes: KubeletWrites = {
+      async patchPodStatus() {},
+      async createEvent(_namespace, body) {
+        await blocked;
+        written.push((body as { reason: string }).reason);
+      },
+      async patchEvent() {},
+      async confirmPodDeletion() {},
+    };
+    const recorder = new EventRecorder(writes, 'kubelet', { info: () => {}, warn: (message) => warnings.push(message) }, 1, 3);
+    for (let i = 0; i < 6; i++) recorder.record('node01', { kind: 'Pod', name: `p${i}`, namespace: 'default', uid: `u${i}` }, { type: 'Normal', reason: `r${i}`, message: 'm' });
+    release();
+    await recorder.flush();
+    // One in flight, three queued, two dropped.
+    assert.deepEqual(written, ['r0', 'r1', 'r2', 'r3']);
+    recorder.record('node01', { kind: 'Pod', name: 'late', namespace: 'default', uid: 'u-late' }, { type: 'Normal', reason: 'late', message: 'm' });
+    await recorder.flush();
+    assert.equal(written.at(-1), 'late');
+    assert.equal(warnings.length, 2);
+    assert.match(warnings[1], /dropped 2 events/);
+  });
+});
+
 describe('pod network', () => {
   test('at least 20,000 nodes get distinct pod CIDRs outside the service range, and distinct loopback IPs', () => {
     assert.ok(MAX_SIMULATED_NODES >= 20_000);

@@ -1,23 +1,34 @@
-// List-and-watch informers over raw JSON that keep running: on a failed list or watch they relist with
-// capped exponential backoff (so the scheduler survives API server restarts), on 410 Gone they relist at
-// once, and a watch the server closes normally resumes from the last resourceVersion.
+// List-and-watch informers over raw JSON that keep running: on a failed list or watch they relist with capped
+// exponential backoff (so the components survive API server restarts), on 410 Gone they relist at once, and a watch
+// the server closes normally resumes from the last resourceVersion. Lists come in pages, so a relist holds one page
+// of parsed objects at a time, not the whole collection.
 //
-// Unlike client-node's ListWatch they keep no copy of the objects: the handlers own whatever they need
-// (the cache keeps a pod's requests, not the pod). Only a name/uid stub per object is kept, enough to
-// report the objects a relist no longer returns as deleted. At 150,000 assigned pods that is the
-// difference between a few MiB and every pod object resident in the scheduler.
+// Unlike client-node's ListWatch they keep no copy of the objects: the handlers get each parsed object and keep what
+// they need (the scheduler a pod's requests, the kubelet a PodView). The informer remembers only key → uid per
+// object, enough to report the objects a relist no longer returns (or returns under a new uid) as deleted. At
+// 150,000 pods that is the difference between a few MiB and every pod object resident in each component.
+//
+// Objects are as JSON.parse leaves them: fields client-node's models type as Date arrive as RFC 3339 strings.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { ApiStatusError, type JsonApiClient, type WatchEvent } from './api-client.ts';
-import type { EventLogger } from './event-recorder.ts';
+import { ApiStatusError, type JsonApiClient, type WatchEvent } from './json-api-client.ts';
 
-export interface InformerHandlers<T> {
+export interface LeanInformerHandlers<T> {
   add(obj: T): void;
   update(obj: T): void;
-  /** On a relist, objects that vanished meanwhile arrive as stubs: metadata name, namespace and uid only. */
-  delete(obj: T): void;
+  /**
+   * `finalStateUnknown` (client-go's DeletedFinalStateUnknown): the object vanished while the informer was not
+   * watching, found by a relist, and `obj` is a stub with metadata name, namespace and uid only.
+   */
+  delete(obj: T, finalStateUnknown: boolean): void;
 }
 
-export interface ResilientInformer {
+/** The scheduler's EventLogger has this shape; the kubelet adapts its own logger to it. */
+export interface InformerLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface LeanInformer {
   /** Resolves after the first successful list has been delivered. */
   synced: Promise<void>;
   stop(): Promise<void>;
@@ -35,7 +46,7 @@ interface ObjectStub {
 const INITIAL_RESTART_DELAY_MS = 200;
 const MAX_RESTART_DELAY_MS = 5_000;
 /** Pages keep the list's peak memory to one page of parsed objects at a time. */
-const LIST_PAGE_SIZE = 1000;
+export const LIST_PAGE_SIZE = 1000;
 /** Watches end server-side after this long and resume from the last resourceVersion, as reflectors do. */
 const WATCH_TIMEOUT_SECONDS = 300;
 
@@ -62,17 +73,22 @@ function query(params: Record<string, string | undefined>): string {
 /** Thrown inside the loop when the watch reports 410 Gone: relist without waiting. */
 class ResourceVersionExpired extends Error {}
 
-export function startResilientInformer<T extends KubernetesObject>(
+/**
+ * Lists `path` (a collection URL such as /api/v1/pods) with `fieldSelector`, then watches it from the list's
+ * resourceVersion, delivering every object to `handlers` until stop().
+ */
+export function startLeanInformer<T extends KubernetesObject>(
   client: JsonApiClient,
   path: string,
   fieldSelector: string | undefined,
-  handlers: InformerHandlers<T>,
-  logger: EventLogger,
-): ResilientInformer {
+  handlers: LeanInformerHandlers<T>,
+  logger: InformerLogger,
+): LeanInformer {
   /** Object key (namespace/name) to uid: all the informer remembers of an object. */
   const known = new Map<string, string>();
   const abort = new AbortController();
   let restartDelay = INITIAL_RESTART_DELAY_MS;
+  let failing = false;
   let markSynced: () => void = () => {};
   const synced = new Promise<void>((resolve) => {
     markSynced = resolve;
@@ -80,10 +96,15 @@ export function startResilientInformer<T extends KubernetesObject>(
 
   const deliver = (obj: KubernetesObject): void => {
     const key = objectKey(obj);
-    const existed = known.has(key);
-    known.set(key, obj.metadata?.uid ?? '');
-    if (existed) handlers.update(obj as T);
-    else handlers.add(obj as T);
+    const uid = obj.metadata?.uid ?? '';
+    const knownUid = known.get(key);
+    known.set(key, uid);
+    if (knownUid === undefined) return handlers.add(obj as T);
+    if (knownUid === uid || !knownUid || !uid) return handlers.update(obj as T);
+    // Deleted and recreated under the same name while the informer was not watching: to handlers that track objects
+    // by uid (the kubelet's pod workers, the scheduler's cache) these are two objects, not one that changed.
+    handlers.delete(stubFor(key, knownUid) as unknown as T, true);
+    handlers.add(obj as T);
   };
 
   async function list(): Promise<string> {
@@ -105,7 +126,7 @@ export function startResilientInformer<T extends KubernetesObject>(
     for (const [key, uid] of known) {
       if (seen.has(key)) continue;
       known.delete(key);
-      handlers.delete(stubFor(key, uid) as unknown as T);
+      handlers.delete(stubFor(key, uid) as unknown as T, true);
     }
     return resourceVersion;
   }
@@ -124,7 +145,7 @@ export function startResilientInformer<T extends KubernetesObject>(
       const obj = event.object as KubernetesObject;
       if (event.type === 'DELETED') {
         known.delete(objectKey(obj));
-        handlers.delete(obj as T);
+        handlers.delete(obj as T, false);
       } else {
         deliver(obj);
       }
@@ -147,6 +168,8 @@ export function startResilientInformer<T extends KubernetesObject>(
         if (!resourceVersion) {
           resourceVersion = await list();
           restartDelay = INITIAL_RESTART_DELAY_MS;
+          if (failing) logger.info('informer resumed', { path, fieldSelector });
+          failing = false;
           markSynced();
         }
         if (abort.signal.aborted) break;
@@ -157,6 +180,7 @@ export function startResilientInformer<T extends KubernetesObject>(
         resourceVersion = '';
         const expired = err instanceof ResourceVersionExpired || (err instanceof ApiStatusError && err.code === 410);
         if (expired) continue;
+        failing = true;
         logger.error('informer stopped, restarting', { path, fieldSelector, error: String(err), retryInMs: restartDelay });
         await sleep(restartDelay);
         restartDelay = Math.min(restartDelay * 2, MAX_RESTART_DELAY_MS);

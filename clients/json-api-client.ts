@@ -1,8 +1,10 @@
-// A lean JSON client for the scheduler's hot paths (lists, watches, bindings, events, status patches).
-// client-node's generated API builds a fresh https.Agent, a node-fetch request and an ObjectSerializer
-// round trip (typed objects, Dates) per call; at 1,000 bindings/s that machinery, not the decision, was
-// most of the scheduler's CPU. This client takes the server address, TLS material and credentials from the
-// same KubeConfig (so exec/token authenticators still apply), keeps one keep-alive agent, and speaks raw JSON.
+// A lean JSON client for the hot paths of the bundled components (the scheduler's lists, watches, bindings, events and
+// status patches; the kubelet's pod and node watches). client-node's generated API builds a fresh https.Agent, a
+// node-fetch request and an ObjectSerializer round trip (typed objects, Dates) per call; at 1,000 bindings/s that
+// machinery, not the decision, was most of the scheduler's CPU. This client takes the server address, TLS material and
+// credentials from the same KubeConfig (so exec/token authenticators still apply), keeps one keep-alive agent, and
+// speaks raw JSON: objects arrive as JSON.parse leaves them (timestamps are strings, not Dates).
+// Like every file in clients/, it imports nothing from server/, storage/ or api/.
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
