@@ -22,7 +22,8 @@ export interface SchemaValidationResult {
 }
 
 let ajv: Ajv | undefined;
-const validators = new Map<string, { validate: ValidateFunction; root: SchemaNode } | null>();
+type ValidatorEntry = { validate: ValidateFunction; root: SchemaNode } | null;
+const validators = new Map<string, ValidatorEntry>();
 
 function compiler(): Ajv {
   if (!ajv) {
@@ -40,7 +41,19 @@ function compiler(): Ajv {
   return ajv;
 }
 
-function validatorFor(gvk: GroupVersionKind): { validate: ValidateFunction; root: SchemaNode } | null {
+/** By GroupVersionKind object, for callers that pass the same one on every request (schema-check.ts). */
+const validatorsByKindObject = new WeakMap<GroupVersionKind, ValidatorEntry>();
+
+function validatorFor(gvk: GroupVersionKind): ValidatorEntry {
+  let entry = validatorsByKindObject.get(gvk);
+  if (entry === undefined) {
+    entry = validatorByKey(gvk);
+    validatorsByKindObject.set(gvk, entry);
+  }
+  return entry;
+}
+
+function validatorByKey(gvk: GroupVersionKind): ValidatorEntry {
   const key = `${gvk.group}/${gvk.version}/${gvk.kind}`;
   let entry = validators.get(key);
   if (entry === undefined) {

@@ -18,8 +18,19 @@ export interface DecodedFields {
   canonical: boolean;
 }
 
-/** FieldsV1 object → what it decodes to. */
-const decoded = new WeakMap<object, DecodedFields>();
+/**
+ * FieldsV1 object → what it decodes to, for the most recently decoded or encoded objects. Bounded
+ * rather than weak: a WeakMap kept a decoded set alive for as long as its stored object, which is
+ * several KiB per pod for every pod in the watch cache; the writes that reuse a decode (a pod's
+ * bind and status updates) follow its previous write closely.
+ */
+const decoded = new Map<object, DecodedFields>();
+const MAX_DECODED = 16_384;
+
+function keepDecoded(fields: object, known: DecodedFields): void {
+  if (decoded.size >= MAX_DECODED) decoded.delete(decoded.keys().next().value as object);
+  decoded.set(fields, known);
+}
 
 /**
  * Parses a FieldsV1 object; unknown shapes are skipped rather than failing the request. The
@@ -31,7 +42,7 @@ export function decodeFieldsV1(fields: unknown): DecodedFields {
   if (!known) {
     const set = new Set<string>();
     known = { set, canonical: decodeNode(fields, '', true, set) };
-    decoded.set(fields, known);
+    keepDecoded(fields, known);
   }
   return known;
 }
@@ -42,7 +53,7 @@ export function decodeFieldsV1(fields: unknown): DecodedFields {
  * document order.
  */
 export function rememberDecoded(encoded: JsonObject, set: FieldSet): void {
-  if (!decoded.has(encoded)) decoded.set(encoded, { set, canonical: true });
+  if (!decoded.has(encoded)) keepDecoded(encoded, { set, canonical: true });
 }
 
 /**
@@ -188,7 +199,7 @@ function encodeTrie(node: Trie): { [key: string]: JsonValue } {
 }
 
 /** fieldpath's element order: field names, then keys, then values, then indexes. */
-function compareElements(a: string, b: string): number {
+export function compareElements(a: string, b: string): number {
   const rank = elementRank(a) - elementRank(b);
   if (rank !== 0) return rank;
   if (a[0] === 'i') return Number(a.slice(2)) - Number(b.slice(2));

@@ -2,7 +2,7 @@
 // `null` deletes, anything else (lists included) replaces.
 
 import { badRequest } from '../errors.ts';
-import type { KubeObject } from '../object.ts';
+import { deepCopy, type KubeObject } from '../object.ts';
 import { isPlainObject, jsonTypeName, type JsonMap } from './json-value.ts';
 
 export function applyMergePatch(original: KubeObject, patch: unknown): KubeObject {
@@ -12,13 +12,17 @@ export function applyMergePatch(original: KubeObject, patch: unknown): KubeObjec
   return mergeObjects(original as unknown as JsonMap, patch) as unknown as KubeObject;
 }
 
-/** Builds a new object: members the patch leaves alone are copied once, patched ones are rebuilt. */
+/**
+ * Builds a new object: members the patch leaves alone are copied once, patched ones are rebuilt.
+ * deepCopy rather than structuredClone: the values are decoded JSON, and a status patch copies
+ * the whole rest of the pod this way.
+ */
 function mergeObjects(target: JsonMap | undefined, patch: JsonMap): JsonMap {
   const result: JsonMap = {};
   const keys = new Set([...(target ? Object.keys(target) : []), ...Object.keys(patch)]);
   for (const key of keys) {
     if (!(key in patch)) {
-      result[key] = structuredClone(target![key]);
+      result[key] = deepCopy(target![key]);
       continue;
     }
     const value = patch[key];
@@ -26,7 +30,7 @@ function mergeObjects(target: JsonMap | undefined, patch: JsonMap): JsonMap {
     const current = target?.[key];
     result[key] = isPlainObject(value)
       ? mergeObjects(isPlainObject(current) ? current : undefined, value)
-      : structuredClone(value);
+      : deepCopy(value);
   }
   return result;
 }

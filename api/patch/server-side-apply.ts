@@ -6,7 +6,8 @@
 // an entry whose set did not change is written back as the FieldsV1 object it was read from.
 
 import { badRequest, StatusError } from '../errors.ts';
-import type { KubeObject } from '../object.ts';
+import type { JsonObject, KubeObject, ManagedFieldsEntry } from '../object.ts';
+import { createdFieldsV1 } from './created-fields.ts';
 import type { SchemaNode } from '../openapi/schema-node.ts';
 import { difference, intersection, overlaps, ownsPathOrBelow, pathString, union, type FieldSet } from './field-set.ts';
 import { isPlainObject, jsonEqual, type JsonMap } from './json-value.ts';
@@ -99,6 +100,11 @@ export function trackUpdateManagedFields(args: TrackUpdateArgs): KubeObject {
   if (Array.isArray(requested) && requested.length > 0 && requested.every((e) => isPlainObject(e) && Object.keys(e).length === 0)) {
     return withManagedFields(updatedBase, []);
   }
+  if (!old && (subresource || requested === undefined || (Array.isArray(requested) && requested.length === 0))) {
+    // A create with no managers to take fields from: its set is the whole object, encoded in one walk.
+    const created = createdFieldsV1(emptyObjectOf(schema), updatedBase, schema, ownershipFilter(subresource));
+    if (created.exact) return withManagedFields(updatedBase, created.fieldsV1 ? [createdEntry(args, subresource, created.fieldsV1)] : []);
+  }
   const requestedManagers = subresource ? new Map<string, ManagerEntry>() : decodeManagedFields(requested);
   const managers = requestedManagers.size > 0 ? requestedManagers : decodeManagedFields(old?.metadata?.managedFields);
   const oldBase: Readonly<JsonMap> = old ? withoutManagedFields(old) : emptyObjectOf(schema);
@@ -107,6 +113,15 @@ export function trackUpdateManagedFields(args: TrackUpdateArgs): KubeObject {
 }
 
 const NOTHING: ReadonlySet<string> = new Set();
+
+/** The one entry a create records, as encodeManagedFields writes an Update entry. */
+function createdEntry(args: TrackUpdateArgs, subresource: string, fieldsV1: JsonObject): ManagedFieldsEntry {
+  const entry: ManagedFieldsEntry = {
+    manager: args.manager, operation: 'Update', apiVersion: args.apiVersion, time: formatTime(args.now), fieldsType: 'FieldsV1', fieldsV1,
+  };
+  if (subresource) entry.subresource = subresource;
+  return entry;
+}
 
 /** One Update operation: the writer takes what it added or changed; removed fields leave every set. */
 function recordUpdate(

@@ -22,7 +22,7 @@ function isEmptyObject(value: JsonMap): boolean {
 }
 
 /** How a pair of values is walked; absent and null sides take the other side's shape. */
-function shapeOf(l: unknown, r: unknown, schema: SchemaNode | undefined): Shape {
+export function shapeOf(l: unknown, r: unknown, schema: SchemaNode | undefined): Shape {
   const lPresent = l !== undefined && l !== null;
   const rPresent = r !== undefined && r !== null;
   if (!lPresent && !rPresent) return 'leaf';
@@ -191,7 +191,7 @@ class ComparisonWalk {
 }
 
 /** RecursiveDifference's test: the path is `prefix` or below it (a field name may hold the separator). */
-function isUnder(key: string, prefix: string): boolean {
+export function isUnder(key: string, prefix: string): boolean {
   return key === prefix || key.startsWith(prefix + SEPARATOR);
 }
 

@@ -3,8 +3,9 @@
 // `Warning:` headers, Ignore drops them silently. Type errors always reject, as the decoder does.
 
 import { StatusError, badRequest } from '../errors.ts';
-import type { KubeObject } from '../object.ts';
+import { isPlainObject, type KubeObject } from '../object.ts';
 import type { ResourceStrategy } from '../resource.ts';
+import type { GroupVersionKind } from '../openapi/schema-node.ts';
 import { validateObject } from '../openapi/validator.ts';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -15,9 +16,46 @@ export function parseFieldValidation(value: unknown): FieldValidation {
   throw badRequest(`fieldValidation must be one of "Ignore", "Warn", or "Strict", got: ${String(value)}`);
 }
 
+/** One GroupVersionKind object per strategy: the validator is looked up by it on every write. */
+const kinds = new WeakMap<ResourceStrategy, GroupVersionKind>();
+
+function kindOf(strategy: ResourceStrategy): GroupVersionKind {
+  let gvk = kinds.get(strategy);
+  if (!gvk) {
+    gvk = { group: strategy.group, version: strategy.version, kind: strategy.kind };
+    kinds.set(strategy, gvk);
+  }
+  return gvk;
+}
+
+/**
+ * Body checks shared by create, update and patch (the decoder's and the store's): apiVersion and
+ * kind, metadata's type, the namespace against the URL's, then the schema. Returns warnings.
+ */
+export function checkIncomingBody(
+  strategy: ResourceStrategy, apiVersion: string, body: KubeObject, namespace: string, fieldValidation: FieldValidation,
+): string[] {
+  if (!isPlainObject(body)) throw badRequest('the body of the request must be an object');
+  if (body.apiVersion !== undefined && body.apiVersion !== apiVersion) {
+    throw badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${apiVersion})`);
+  }
+  if (body.kind !== undefined && body.kind !== strategy.kind) {
+    throw badRequest(`the kind in the data (${String(body.kind)}) does not match the expected kind (${strategy.kind})`);
+  }
+  if (body.metadata !== undefined && !isPlainObject(body.metadata)) {
+    throw badRequest(`${strategy.kind} in version "${strategy.version}" cannot be handled as a ${strategy.kind}: metadata must be an object`);
+  }
+  if (!body.metadata) body.metadata = {};
+  const bodyNamespace = body.metadata.namespace;
+  if (strategy.namespaced && bodyNamespace && bodyNamespace !== namespace) {
+    throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+  }
+  return checkSchema(strategy, body, fieldValidation);
+}
+
 /** Returns warnings; throws 400 for type errors and (Strict) unknown fields. */
 export function checkSchema(strategy: ResourceStrategy, body: KubeObject, fieldValidation: FieldValidation): string[] {
-  const { errors, unknownFields } = validateObject({ group: strategy.group, version: strategy.version, kind: strategy.kind }, body);
+  const { errors, unknownFields } = validateObject(kindOf(strategy), body);
   const cannotHandle = `${strategy.kind} in version "${strategy.version}" cannot be handled as a ${strategy.kind}`;
   if (errors.length > 0) {
     const detail = errors.map((e) => `${e.field}: ${e.message}`).join(', ');

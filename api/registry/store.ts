@@ -12,12 +12,13 @@ import {
   KeyExistsError, KeyNotFoundError, PreconditionError, type Preconditions, type Storage,
 } from '../../storage/interface.ts';
 import { fillSystemFieldsOnCreate, generateName, keepSystemFieldsOnUpdate, rfc3339, specPart } from './object-meta.ts';
-import { checkSchema, type FieldValidation } from './schema-check.ts';
+import { checkIncomingBody, type FieldValidation } from './schema-check.ts';
 import { checkDeletePreconditions, storagePreconditionConflict } from './delete-preconditions.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from '../validation/object-meta.ts';
 import { nameIsDNSSubdomain } from '../validation/names.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, serverSideApply, trackUpdateManagedFields } from '../patch/index.ts';
 import { schemaForKind } from '../openapi/schema.ts';
+import type { SchemaNode } from '../openapi/schema-node.ts';
 import type { AdmissionOperation, ValidatingAdmission } from '../admission.ts';
 import { isDeepStrictEqual } from 'node:util';
 
@@ -353,22 +354,7 @@ export class GenericStore {
 
   /** Body checks shared by create, update and patch: kind/apiVersion, namespace, schema. */
   private checkIncoming(body: KubeObject, namespace: string, fieldValidation: FieldValidation): string[] {
-    if (!isPlainObject(body)) throw badRequest('the body of the request must be an object');
-    if (body.apiVersion !== undefined && body.apiVersion !== this.apiVersion) {
-      throw badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${this.apiVersion})`);
-    }
-    if (body.kind !== undefined && body.kind !== this.strategy.kind) {
-      throw badRequest(`the kind in the data (${String(body.kind)}) does not match the expected kind (${this.strategy.kind})`);
-    }
-    if (body.metadata !== undefined && !isPlainObject(body.metadata)) {
-      throw badRequest(`${this.strategy.kind} in version "${this.strategy.version}" cannot be handled as a ${this.strategy.kind}: metadata must be an object`);
-    }
-    if (!body.metadata) body.metadata = {};
-    const bodyNamespace = body.metadata.namespace;
-    if (this.strategy.namespaced && bodyNamespace && bodyNamespace !== namespace) {
-      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
-    }
-    return checkSchema(this.strategy, body, fieldValidation);
+    return checkIncomingBody(this.strategy, this.apiVersion, body, namespace, fieldValidation);
   }
 
   private admit(operation: AdmissionOperation, ctx: RequestContext, name: string, subresource: Subresource, object: KubeObject | undefined, oldObject: KubeObject | undefined): void {
@@ -400,11 +386,15 @@ export class GenericStore {
     const status = object.status;
     const metadata = object.metadata;
     for (const field of Object.keys(object)) delete object[field];
-    Object.assign(object, deepCopy(current));
+    // managedFields come from the request (or stay the stored ones, which are never modified in
+    // place): copying the stored entries only to drop the copy would be most of the metadata's cost.
+    const managedFields = metadata.managedFields ?? current.metadata.managedFields;
+    const hasManagedFields = Object.prototype.hasOwnProperty.call(current.metadata, 'managedFields');
+    Object.assign(object, deepCopy(hasManagedFields ? { ...current, metadata: { ...current.metadata, managedFields: undefined } } : current));
     if (status === undefined) delete object.status;
     else object.status = status;
     // Labels and annotations may not change through /status either (only status does).
-    object.metadata = { ...deepCopy(current.metadata), managedFields: metadata.managedFields ?? current.metadata.managedFields };
+    object.metadata = { ...object.metadata, managedFields };
   }
 
   private trackFields(old: KubeObject | undefined, updated: KubeObject, manager: string | undefined, now: Date, subresource: Subresource): KubeObject {
@@ -412,9 +402,12 @@ export class GenericStore {
     return trackUpdateManagedFields({ old, updated, manager, schema: this.schema(), apiVersion: this.apiVersion, now, subresource: subresource || undefined });
   }
 
-  private schema() {
-    const schema = schemaForKind({ group: this.strategy.group, version: this.strategy.version, kind: this.strategy.kind });
-    if (!schema) throw new StatusError(500, 'InternalError', `no schema for ${this.strategy.kind}`);
-    return schema;
+  /** Resolved once per store: every tracked write asks for it. */
+  private resolvedSchema: SchemaNode | undefined;
+
+  private schema(): SchemaNode {
+    this.resolvedSchema ??= schemaForKind({ group: this.strategy.group, version: this.strategy.version, kind: this.strategy.kind });
+    if (!this.resolvedSchema) throw new StatusError(500, 'InternalError', `no schema for ${this.strategy.kind}`);
+    return this.resolvedSchema;
   }
 }

@@ -59,7 +59,7 @@ export function assignPodToNode(pod: KubeObject, binding: KubeObject, now: Date)
   if (current) throw fail(`pod ${podName} is already assigned to node "${current}"`);
   if (list(pod, 'spec', 'schedulingGates').length > 0) throw fail(`pod ${podName} has non-empty .spec.schedulingGates`);
 
-  const bound = deepCopy(pod);
+  const bound = copyKeepingManagedFields(pod);
   const spec = (isPlainObject(bound.spec) ? bound.spec : (bound.spec = {})) as Json;
   spec.nodeName = str(binding, 'target', 'name');
   const annotations = binding.metadata.annotations;
@@ -70,3 +70,17 @@ export function assignPodToNode(pod: KubeObject, binding: KubeObject, now: Date)
   return bound;
 }
 
+/**
+ * A deep copy whose metadata.managedFields is the stored array itself: managedFields entries are
+ * never modified in place (api/patch/fields-v1.ts), so the binding need not copy every entry's
+ * FieldsV1 tree, and the field sets memoised per FieldsV1 object stay valid for the pod's next
+ * tracked write (the kubelet's status updates).
+ */
+function copyKeepingManagedFields(pod: KubeObject): KubeObject {
+  if (!Object.prototype.hasOwnProperty.call(pod.metadata, 'managedFields')) return deepCopy(pod);
+  const managedFields = pod.metadata.managedFields;
+  // The key stays where it was: the copy's metadata keeps the stored key order.
+  const bound: KubeObject = deepCopy({ ...pod, metadata: { ...pod.metadata, managedFields: undefined } });
+  bound.metadata.managedFields = managedFields;
+  return bound;
+}

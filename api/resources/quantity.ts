@@ -12,6 +12,18 @@ const QUANTITY = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|E
 export function parseQuantity(value: unknown): number | undefined {
   if (typeof value === 'number') return value;
   if (typeof value !== 'string') return undefined;
+  // Pods repeat a handful of quantities ('100m', '64Mi'), parsed for QoS and again for validation.
+  if (parsed.has(value)) return parsed.get(value);
+  if (parsed.size >= MAX_PARSED) parsed.clear();
+  const quantity = parseQuantityText(value);
+  parsed.set(value, quantity);
+  return quantity;
+}
+
+const parsed = new Map<string, number | undefined>();
+const MAX_PARSED = 4_096;
+
+function parseQuantityText(value: string): number | undefined {
   const match = QUANTITY.exec(value.trim());
   if (!match) return undefined;
   const base = Number(match[1]);

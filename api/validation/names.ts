@@ -71,6 +71,20 @@ export function isDNS1035Label(value: string): string[] {
 
 /** A label key, annotation key or finalizer: `[prefix/]name`, prefix a DNS subdomain. */
 export function isQualifiedName(value: string): string[] {
+  // Label and annotation keys repeat across objects: remember the valid ones.
+  if (validQualifiedNames.has(value)) return [];
+  const errs = qualifiedNameErrors(value);
+  if (errs.length === 0) {
+    if (validQualifiedNames.size >= MAX_REMEMBERED_NAMES) validQualifiedNames.clear();
+    validQualifiedNames.add(value);
+  }
+  return errs;
+}
+
+const validQualifiedNames = new Set<string>();
+const MAX_REMEMBERED_NAMES = 4_096;
+
+function qualifiedNameErrors(value: string): string[] {
   const errs: string[] = [];
   const parts = value.split('/');
   let name: string;
