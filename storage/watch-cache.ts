@@ -19,6 +19,7 @@ import { EventRing, type RingBounds } from './event-ring.ts';
 import { prefixUpperBound } from './keys.ts';
 import { revisionOf } from './object-versioning.ts';
 import { SortedKeySet } from './sorted-key-set.ts';
+import { StringPool } from './string-pool.ts';
 import { listFromMemory } from './watch-cache-list.ts';
 import { WatcherIndex, type CacheWatchOptions } from './watcher-index.ts';
 import { CacheScope, DEFAULT_UNCACHED_PREFIXES } from './watch-cache-scope.ts';
@@ -68,6 +69,8 @@ export class WatchCache implements Storage {
   private ring: EventRing;
   private revision: number;
   private readonly watchers = new WatcherIndex();
+  /** Held objects share one instance of each repeated short string (storage/string-pool.ts). */
+  private readonly strings = new StringPool();
   /** Sorted by revision: writers waiting for the cache to apply their write. */
   private waiters: RevisionWaiter[] = [];
   private backendWatch: WatchHandle | undefined;
@@ -214,6 +217,7 @@ export class WatchCache implements Storage {
     initial.items.forEach((object, i) => {
       const key = (initial.keys as string[])[i];
       if (this.scope.excludes(key)) return;
+      this.strings.internValues(object);
       objects.set(key, this.settings.freezeObjects ? deepFreeze(object) : object);
       keys.add(key);
     });
@@ -250,6 +254,7 @@ export class WatchCache implements Storage {
 
   private apply(event: StorageEvent): void {
     if (event.revision <= this.revision) return;
+    if (event.type !== 'DELETED' && !this.scope.excludes(event.key)) this.strings.internValues(event.object);
     if (this.settings.freezeObjects) deepFreeze(event);
     this.revision = event.revision;
     // Uncached keys (events): neither held nor recorded; their watchers follow the backend.
