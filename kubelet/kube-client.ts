@@ -3,7 +3,8 @@ import { CoordinationV1Api, CoreV1Api, HttpInfo, PatchStrategy, ResponseContext,
   setHeaderOptions, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
 // Not re-exported by the package root; the generated module is the one CoreV1Api itself uses.
 import { CoreV1ApiResponseProcessor } from '@kubernetes/client-node/dist/gen/apis/CoreV1Api.js';
-import { loadKubeConfig, type AgentPool, type KeepAliveKubeConfig } from '../clients/keep-alive-kubeconfig.ts';
+import { loadKubeConfig, MAX_POOLED_CONNECTIONS, type AgentPool, type KeepAliveKubeConfig } from '../clients/keep-alive-kubeconfig.ts';
+import { WriteSlots } from './write-slots.ts';
 
 /** The writes a pod worker fires and forgets: only success or failure matters, never the returned object. */
 export interface KubeletWrites {
@@ -63,19 +64,27 @@ function writeOnlyCoreApi(config: KeepAliveKubeConfig): CoreV1Api {
   return new CoreV1Api(configuration, undefined, new DrainedSuccessResponses());
 }
 
+/**
+ * Shared by every node of the process (each node has its own clients for its own identity). Three quarters of the
+ * connection pool: leases and node status keep room, as the kubelet gives heartbeats their own client.
+ */
+const processWrites = new WriteSlots(Math.floor(MAX_POOLED_CONNECTIONS * 0.75));
+
 function kubeletWrites(core: CoreV1Api): KubeletWrites {
   return {
     async patchPodStatus(namespace, name, status) {
-      await core.patchNamespacedPodStatus({ name, namespace, body: { status } }, MERGE_PATCH);
+      await processWrites.run(() => core.patchNamespacedPodStatus({ name, namespace, body: { status } }, MERGE_PATCH));
     },
     async createEvent(namespace, body) {
-      await core.createNamespacedEvent({ namespace, body: body as CoreV1Event });
+      await processWrites.run(() => core.createNamespacedEvent({ namespace, body: body as CoreV1Event }));
     },
     async patchEvent(namespace, name, body) {
-      await core.patchNamespacedEvent({ name, namespace, body }, MERGE_PATCH);
+      await processWrites.run(() => core.patchNamespacedEvent({ name, namespace, body }, MERGE_PATCH));
     },
     async confirmPodDeletion(namespace, name, uid) {
-      await core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0, body: { gracePeriodSeconds: 0, preconditions: { uid } } });
+      await processWrites.run(() => core.deleteNamespacedPod({
+        name, namespace, gracePeriodSeconds: 0, body: { gracePeriodSeconds: 0, preconditions: { uid } },
+      }));
     },
   };
 }
