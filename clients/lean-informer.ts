@@ -17,7 +17,7 @@ export interface LeanInformerHandlers<T> {
   update(obj: T): void;
   /**
    * `finalStateUnknown` (client-go's DeletedFinalStateUnknown): the object vanished while the informer was not
-   * watching, found by a relist, and `obj` is a stub with metadata name, namespace and uid only.
+   * watching, found by a relist, and `obj` is a tombstone (like client-go's DeletedFinalStateUnknown) with metadata name, namespace and uid only.
    */
   delete(obj: T, finalStateUnknown: boolean): void;
 }
@@ -39,7 +39,7 @@ interface ObjectList {
   items?: KubernetesObject[];
 }
 
-interface ObjectStub {
+interface DeletedObjectTombstone {
   metadata: { name?: string; namespace?: string; uid?: string };
 }
 
@@ -56,7 +56,7 @@ function objectKey(obj: KubernetesObject): string {
 }
 
 /** The stand-in handlers.delete gets for an object a relist no longer returns. */
-function stubFor(key: string, uid: string): ObjectStub {
+function tombstoneFor(key: string, uid: string): DeletedObjectTombstone {
   const slash = key.indexOf('/');
   return slash < 0
     ? { metadata: { name: key, uid: uid || undefined } }
@@ -103,7 +103,7 @@ export function startLeanInformer<T extends KubernetesObject>(
     if (knownUid === uid || !knownUid || !uid) return handlers.update(obj as T);
     // Deleted and recreated under the same name while the informer was not watching: to handlers that track objects
     // by uid (the kubelet's pod workers, the scheduler's cache) these are two objects, not one that changed.
-    handlers.delete(stubFor(key, knownUid) as unknown as T, true);
+    handlers.delete(tombstoneFor(key, knownUid) as unknown as T, true);
     handlers.add(obj as T);
   };
 
@@ -126,7 +126,7 @@ export function startLeanInformer<T extends KubernetesObject>(
     for (const [key, uid] of known) {
       if (seen.has(key)) continue;
       known.delete(key);
-      handlers.delete(stubFor(key, uid) as unknown as T, true);
+      handlers.delete(tombstoneFor(key, uid) as unknown as T, true);
     }
     return resourceVersion;
   }

@@ -48,7 +48,7 @@ export function startSharedWatches(config: KubeConfig, agents: ReadonlyMap<strin
   }, informerLogger('node watch:', logger));
 
   const agentFor = (pod: V1Pod): WatchedNode | undefined => agents.get(pod.spec?.nodeName ?? '');
-  /** A relist's stub carries no spec: the node is the one whose agent knows the uid (rare, so a scan is fine). */
+  /** A relist's tombstone carries no spec: the node is the one whose agent knows the uid (rare, so a scan is fine). */
   const agentHolding = (uid: string): WatchedNode | undefined => [...agents.values()].find((agent) => agent.hasPod(uid));
   let podInformer: LeanInformer | undefined;
   let stopped = false;

@@ -105,7 +105,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
     update: onPod,
     delete: (pod) => {
       queue.delete(pod);
-      // Relist stubs carry no spec: whether the pod was placed is the cache's to say.
+      // Relist tombstones carry no spec: whether the pod was placed is the cache's to say.
       if (pod.spec?.nodeName || (!pod.spec && cache.isPlaced(pod))) {
         cache.removePod(pod);
         queue.moveAllToActiveOrBackoff();

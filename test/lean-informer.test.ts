@@ -39,12 +39,12 @@ function recorder(seen: string[]): Parameters<typeof startLeanInformer<V1Pod>>[3
     add: (pod) => seen.push(`add ${pod.metadata?.name} ${pod.metadata?.uid}`),
     update: (pod) => seen.push(`update ${pod.metadata?.name}`),
     delete: (pod, finalStateUnknown) => seen.push(`delete ${pod.metadata?.namespace}/${pod.metadata?.name} ${pod.metadata?.uid}${
-      finalStateUnknown ? ' (stub)' : ''}${pod.spec ? ' +spec' : ''}`),
+      finalStateUnknown ? ' (tombstone)' : ''}${pod.spec ? ' +spec' : ''}`),
   };
 }
 
 describe('lean informer', () => {
-  test('lists, watches, relists on 410 and reports vanished objects as stubs', async () => {
+  test('lists, watches, relists on 410 and reports vanished objects as tombstones', async () => {
     const requests: string[] = [];
     let lists = 0;
     let watches = 0;
@@ -82,7 +82,7 @@ describe('lean informer', () => {
     server.close();
     assert.deepEqual(seen, [
       'add a uid-a', 'add b uid-b', 'add d uid-d', 'add c uid-c', 'update a', 'delete ns/d uid-d +spec',
-      'update a', 'update c', 'delete ns/b uid-b (stub)',
+      'update a', 'update c', 'delete ns/b uid-b (tombstone)',
     ]);
     assert.deepEqual(requests, ['list rv=', 'watch rv=10', 'list rv=', 'watch rv=20']);
   });
@@ -131,7 +131,7 @@ describe('lean informer', () => {
     for (const res of openWatches) res.end();
     client.close();
     server.close();
-    assert.deepEqual(seen, ['add a uid-a', 'add b uid-b', 'update a', 'delete ns/b uid-b (stub)', 'add b uid-b2']);
+    assert.deepEqual(seen, ['add a uid-a', 'add b uid-b', 'update a', 'delete ns/b uid-b (tombstone)', 'add b uid-b2']);
     assert.deepEqual(requests, [
       'list fieldSelector=spec.nodeName!= continue=', 'list fieldSelector=spec.nodeName!= continue=page-2',
       'watch fieldSelector=spec.nodeName!= continue=',
