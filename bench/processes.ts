@@ -45,7 +45,23 @@ export function readMemory(pid: number): MemoryReading | undefined {
   }
 }
 
+/** Components still running: an interrupted bench (Ctrl-C) must not leave servers and kubelets behind. */
+const liveChildren = new Set<ChildProcess>();
+let interruptHandled = false;
+
+function stopChildrenOnInterrupt(): void {
+  if (interruptHandled) return;
+  interruptHandled = true;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      for (const child of liveChildren) child.kill('SIGKILL');
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  }
+}
+
 export function spawnComponent(name: string, args: string[], options: SpawnOptions): ComponentProcess {
+  stopChildrenOnInterrupt();
   const logFile = path.join(options.logDir, `${name}.log`);
   const fd = openSync(logFile, 'a');
   let child: ChildProcess;
@@ -58,7 +74,8 @@ export function spawnComponent(name: string, args: string[], options: SpawnOptio
   }
   let exited = false;
   let lastPeak: MemoryReading | undefined;
-  const exit = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
+  liveChildren.add(child);
+  const exit = new Promise<void>((resolve) => child.once('exit', () => { exited = true; liveChildren.delete(child); resolve(); }));
   if (child.pid === undefined) throw new Error(`could not start ${name}`);
   const pid = child.pid;
   return {
