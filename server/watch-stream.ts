@@ -35,8 +35,10 @@ export async function serveWatch(
   let ended = false;
   let timer: NodeJS.Timeout | undefined;
   // The client is not reading (or reads slowest while memory is short): drop it rather than buffer without bound.
-  const drop = (): void => {
+  // Logged as kube-apiserver's cacher logs it: a dropped watch makes its client relist, which is worth seeing.
+  const drop = (reason = 'the process-wide watch buffer budget is exhausted'): void => {
     if (ended) return;
+    console.error(`Forcing watcher close due to unresponsiveness: ${req.originalUrl}: ${res.writableLength} bytes unsent; ${reason}`);
     ended = true;
     if (timer) clearTimeout(timer);
     handle?.stop();
@@ -55,7 +57,7 @@ export async function serveWatch(
   const write = (line: string | Buffer): void => {
     if (ended) return;
     if (res.writableLength > options.maxBufferedBytes) {
-      drop();
+      drop(`over the per-watch limit of ${options.maxBufferedBytes} bytes`);
       return;
     }
     res.write(line);
