@@ -8,6 +8,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { pooledHttpsAgent } from './keep-alive-kubeconfig.ts';
 
 /** A non-2xx answer; `code` is the HTTP status, as client-node's ApiException has it. */
 export class ApiStatusError extends Error {
@@ -50,10 +51,8 @@ export class JsonApiClient {
       this.authHeaders = headers;
       this.authReadAt = performance.now();
       if (!this.agent) {
-        const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = options;
-        this.agent = this.transport === https
-          ? new https.Agent({ ca, cert, key, pfx, passphrase, rejectUnauthorized, servername, keepAlive: true })
-          : new http.Agent({ keepAlive: true });
+        // The same pooled settings as the components' client-node calls (clients/keep-alive-kubeconfig.ts).
+        this.agent = this.transport === https ? pooledHttpsAgent(options) : new http.Agent({ keepAlive: true });
       }
     })().finally(() => {
       this.setup = undefined;

@@ -99,12 +99,7 @@ export class KeepAliveKubeConfig extends KubeConfig {
     if (!this.agent || !this.agentMaterial || !sameMaterial(this.agentMaterial, material)) {
       const agentKey = materialKey(material);
       if (this.agentKey !== undefined && this.agentKey !== agentKey && !this.sharedPool) this.pool.forget(this.agentKey);
-      this.agent = this.pool.agentFor(agentKey, () => new https.Agent({
-        ca, cert, key, pfx, passphrase, rejectUnauthorized, servername,
-        secureContext: tls.createSecureContext({ ca, cert, key, pfx, passphrase }),
-        keepAlive: true, timeout: POOLED_SOCKET_TIMEOUT_MS,
-        maxSockets: MAX_POOLED_CONNECTIONS, maxFreeSockets: MAX_POOLED_CONNECTIONS, scheduling: 'lifo',
-      }));
+      this.agent = this.pool.agentFor(agentKey, () => pooledHttpsAgent(fresh.options));
       this.agentKey = agentKey;
       this.agentMaterial = material;
     }
@@ -118,6 +113,19 @@ export class KeepAliveKubeConfig extends KubeConfig {
     this.agentKey = undefined;
     this.agentMaterial = undefined;
   }
+}
+
+/** A keep-alive agent with the pool's settings (see the header) for the TLS material in `options`. */
+export function pooledHttpsAgent(
+  options: Pick<https.AgentOptions, 'ca' | 'cert' | 'key' | 'pfx' | 'passphrase' | 'rejectUnauthorized' | 'servername'>,
+): https.Agent {
+  const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = options;
+  return new https.Agent({
+    ca, cert, key, pfx, passphrase, rejectUnauthorized, servername,
+    secureContext: tls.createSecureContext({ ca, cert, key, pfx, passphrase }),
+    keepAlive: true, timeout: POOLED_SOCKET_TIMEOUT_MS,
+    maxSockets: MAX_POOLED_CONNECTIONS, maxFreeSockets: MAX_POOLED_CONNECTIONS, scheduling: 'lifo',
+  });
 }
 
 /** A KubeConfig loaded from `path` whose API calls share one keep-alive connection pool. */
