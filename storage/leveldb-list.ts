@@ -1,10 +1,14 @@
 // Lists a prefix from a LevelDB snapshot, either as of the snapshot or as of an older revision.
 // An older state is rebuilt by undoing the change-log records newer than the requested revision:
 // for each key touched since then, its state at the revision is the `prevObject` of the first
-// later record (or "absent" if that record created it). Those keys are merged, in key order, with
-// the untouched keys read from the snapshot, so paging stays a single ordered pass.
+// later record (or "absent" if that record created it); which keys those are, and where their
+// first later record is, comes from an index shared by the pages of one list
+// (leveldb-undo-index.ts). Those keys are merged, in key order, with the untouched keys read from
+// the snapshot, so paging stays a single ordered pass, and only the records of keys a page
+// reaches are read and parsed.
 
 import type { ClassicLevel, Snapshot } from 'classic-level';
+import type { UndoIndexes } from './leveldb-undo-index.ts';
 import type { KubeObject } from '../api/object.ts';
 import { RevisionCompactedError, type ListOptions, type ListResult } from './interface.ts';
 import {
@@ -22,28 +26,29 @@ export interface SnapshotView {
   revision: number;
   /** Log records up to and including this revision are gone. */
   compactedRevision: number;
+  /** Which keys changed after a past revision (shared by the pages of a list). */
+  undo: UndoIndexes;
 }
 
-/** For keys under `prefix` (after `startAfterKey`) written after `target`: their state at `target` (null: absent). */
-async function statesAtRevision(view: SnapshotView, prefix: string, startAfterKey: string | undefined, target: number): Promise<Map<string, KubeObject | null>> {
-  const states = new Map<string, KubeObject | null>();
-  if (target >= view.revision) return states;
-  const iterator = view.db.iterator({ gt: logKey(target), lte: logKey(view.revision), snapshot: view.snapshot });
-  try {
-    for (;;) {
-      const entries = await iterator.nextv(CHUNK);
-      if (entries.length === 0) break;
-      for (const [, record] of entries) {
-        const header = decodeLogHeader(record);
-        if (!header.key.startsWith(prefix) || states.has(header.key)) continue;
-        if (startAfterKey !== undefined && header.key <= startAfterKey) continue;
-        states.set(header.key, header.type === 'ADDED' ? null : (logRecordPrevObject(record, header) ?? null));
-      }
-    }
-  } finally {
-    await iterator.close();
+/** The state at the target revision of a key changed since: the previous object of its first later record. */
+async function stateAtTarget(view: SnapshotView, recordRevision: number): Promise<KubeObject | null> {
+  const record = await view.db.get(logKey(recordRevision), { snapshot: view.snapshot });
+  if (record === undefined) throw new Error(`change-log record ${recordRevision} is missing below the snapshot's revision ${view.revision}`);
+  const header = decodeLogHeader(record);
+  return header.type === 'ADDED' ? null : (logRecordPrevObject(record, header) ?? null);
+}
+
+/** Index of the first key in sorted `keys` that is greater than `after` (all of them when undefined). */
+function firstAfter(keys: readonly string[], after: string | undefined): number {
+  if (after === undefined) return 0;
+  let low = 0;
+  let high = keys.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (keys[middle] <= after) low = middle + 1;
+    else high = middle;
   }
-  return states;
+  return low;
 }
 
 export async function listFromSnapshot(view: SnapshotView, prefix: string, options: ListOptions = {}): Promise<ListResult> {
@@ -52,8 +57,10 @@ export async function listFromSnapshot(view: SnapshotView, prefix: string, optio
   const { startAfterKey, predicate } = options;
   const limit = options.limit && options.limit > 0 ? options.limit : Infinity;
 
-  const changed = await statesAtRevision(view, prefix, startAfterKey, target);
-  const changedKeys = [...changed.keys()].sort();
+  // Keys changed after the target: their state there comes from the change log, the others' from the snapshot.
+  const { sortedKeys: changedKeys, firstRecord } = target < view.revision
+    ? await view.undo.changedSince(view.db, view.snapshot, prefix, target, view.revision)
+    : { sortedKeys: [] as readonly string[], firstRecord: new Map<string, number>() };
   const range = dataRange(prefix);
   const lowerBound = startAfterKey !== undefined && dataKey(startAfterKey) >= range.gte
     ? { gt: dataKey(startAfterKey) } : { gte: range.gte };
@@ -66,7 +73,7 @@ export async function listFromSnapshot(view: SnapshotView, prefix: string, optio
   let chunk: [string, string][] = [];
   let chunkAt = 0;
   let exhausted = false;
-  let changedAt = 0;
+  let changedAt = firstAfter(changedKeys, startAfterKey);
   try {
     for (;;) {
       if (chunkAt >= chunk.length && !exhausted) {
@@ -76,14 +83,19 @@ export async function listFromSnapshot(view: SnapshotView, prefix: string, optio
       }
       const stored = chunkAt < chunk.length ? chunk[chunkAt] : undefined;
       const storedKey = stored ? storageKeyOf(stored[0]) : undefined;
-      const changedKey = changedAt < changedKeys.length ? changedKeys[changedAt] : undefined;
+      let changedKey = changedAt < changedKeys.length ? changedKeys[changedAt] : undefined;
+      // Changed only after this snapshot (another page extended the shared index further): as of
+      // this snapshot the key is unchanged, so the snapshot's own value (if any) is its state.
+      while (changedKey !== undefined && (firstRecord.get(changedKey) as number) > view.revision) {
+        changedKey = ++changedAt < changedKeys.length ? changedKeys[changedAt] : undefined;
+      }
       if (storedKey === undefined && changedKey === undefined) break;
 
       let key: string;
       let object: KubeObject | null;
       if (changedKey !== undefined && (storedKey === undefined || changedKey <= storedKey)) {
         key = changedKey;
-        object = changed.get(changedKey) ?? null;
+        object = await stateAtTarget(view, firstRecord.get(changedKey) as number);
         changedAt++;
         if (storedKey === changedKey) chunkAt++;
       } else {

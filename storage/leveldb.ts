@@ -22,6 +22,7 @@ import {
   encodeStoredValue, logKey, revisionOfLogKey,
 } from './leveldb-layout.ts';
 import { listFromSnapshot, type StringLevel } from './leveldb-list.ts';
+import { UndoIndexes } from './leveldb-undo-index.ts';
 import { checkPreconditions, revisionOf, withResourceVersion } from './object-versioning.ts';
 import { objectJson, parseStoredJson, rememberJson } from './object-json.ts';
 import { ChangeLogCompactor } from './leveldb-compactor.ts';
@@ -69,6 +70,7 @@ export class LevelDbStorage implements Storage {
   private readonly queue: WriteIntent[] = [];
   private committing: Promise<void> | undefined;
   private readonly watchers = new Set<BackendWatcher>();
+  private readonly undoIndexes = new UndoIndexes();
   private readonly progressTimer: NodeJS.Timeout;
   private closed = false;
 
@@ -138,7 +140,8 @@ export class LevelDbStorage implements Storage {
     try {
       const revisionText = await this.db.get(META_REVISION, { snapshot });
       const revision = revisionText ? Number(revisionText) : 0;
-      return await listFromSnapshot({ db: this.db, snapshot, revision, compactedRevision }, prefix, options);
+      this.undoIndexes.forgetBefore(compactedRevision);
+      return await listFromSnapshot({ db: this.db, snapshot, revision, compactedRevision, undo: this.undoIndexes }, prefix, options);
     } finally {
       await snapshot.close();
     }

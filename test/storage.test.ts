@@ -220,6 +220,49 @@ function suite(name: string, makeStorage: StorageFactory): void {
       assert.deepEqual(names(latest.items), ['p0', 'p2', 'p3', 'p4', 'p45', 'p5', 'p7', 'p8', 'p9']);
     }));
 
+    test('two lists paged at once at old revisions, with random writes between pages, each equal the list at its revision', () => withStorage(async (storage) => {
+      let seed = 7;
+      const random = (n: number) => {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        return seed % n;
+      };
+      const key = (i: number) => `/registry/pods/ns/p${String(i).padStart(3, '0')}`;
+      const live = new Set<number>();
+      const write = async () => {
+        const i = random(30);
+        if (!live.has(i)) {
+          await storage.create(key(i), pod('ns', `p${i}`, { v: 0 }));
+          live.add(i);
+        } else if (random(4) === 0) {
+          await storage.delete(key(i));
+          live.delete(i);
+        } else {
+          await storage.guaranteedUpdate(key(i), (c) => ({ ...c, v: (c.v as number) + 1 }));
+        }
+      };
+      for (let n = 0; n < 40; n++) await write();
+      const firstPageA = await storage.list('/registry/pods/ns/', { limit: 4 });
+      const expectedA = (await storage.list('/registry/pods/ns/', { revision: firstPageA.revision })).items;
+      for (let n = 0; n < 20; n++) await write();
+      const firstPageB = await storage.list('/registry/pods/ns/', { limit: 5 });
+      const expectedB = (await storage.list('/registry/pods/ns/', { revision: firstPageB.revision })).items;
+      const paging = [{ seen: [...firstPageA.items], last: firstPageA.lastKey, revision: firstPageA.revision, limit: 4 },
+        { seen: [...firstPageB.items], last: firstPageB.lastKey, revision: firstPageB.revision, limit: 5 }];
+      while (paging.some((p) => p.last)) {
+        for (const p of paging) {
+          if (!p.last) continue;
+          for (let n = 0; n < 8; n++) await write();
+          const page = await storage.list('/registry/pods/ns/', { limit: p.limit, startAfterKey: p.last, revision: p.revision });
+          assert.equal(page.revision, p.revision);
+          p.seen.push(...page.items);
+          p.last = page.lastKey;
+        }
+      }
+      assert.deepEqual(paging[0].seen, expectedA);
+      assert.deepEqual(paging[1].seen, expectedB);
+      assert.notDeepEqual(expectedA, expectedB, 'the writes changed what the two revisions hold');
+    }));
+
     test('list at an old revision', () => withStorage(async (storage) => {
       await storage.create('/registry/pods/ns/a', pod('ns', 'a', { v: 1 }));
       await storage.create('/registry/pods/ns/b', pod('ns', 'b'));
