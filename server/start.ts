@@ -116,8 +116,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     // kube-apiserver keeps idle connections 90 s (IdleTimeout, matching Go's DefaultTransport);
     // node's 5 s default made clients idle between bursts reconnect (a TLS handshake each time).
     server.keepAliveTimeout = 90_000;
+    // Tracked from the TCP accept, not from 'secureConnection': close() must also end connections
+    // still in their TLS handshake, or server.close() waits for them (seen: a kubelet reconnecting
+    // while the server restarted kept close() waiting for good).
     const sockets = new Set<Socket>();
-    server.on('secureConnection', (socket) => {
+    server.on('connection', (socket: Socket) => {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
     });
