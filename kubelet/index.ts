@@ -8,7 +8,7 @@
 import { KUBELET_BACKOFF } from './crash-loop-backoff.ts';
 import { EventRecorder } from './event-recorder.ts';
 import type { ImagePullDelay } from './images.ts';
-import { connect } from './kube-client.ts';
+import { closeConnections, connect } from './kube-client.ts';
 import { nodeLoopbackIp, nodeName, nodePodCidr } from './node-addressing.ts';
 import { NodeAgent, type NodeAgentTiming } from './node-agent.ts';
 import type { RegistrationTaint } from './node-object.ts';
@@ -103,7 +103,7 @@ export async function runKubelets(options: RunKubeletsOptions): Promise<RunningK
   const agents = new Map<string, NodeAgent>();
   for (const spec of specs) {
     // Bearer tokens travel per request: every node identity can share the process's connections.
-    const nodeClients = options.nodeKubeconfig ? connect(options.nodeKubeconfig(spec.name), clients.config.pool) : clients;
+    const nodeClients = options.nodeKubeconfig ? connect(options.nodeKubeconfig(spec.name), clients.pools) : clients;
     agents.set(spec.name, new NodeAgent({
       spec, clients: nodeClients, events, endpoints, imagePullDelay: options.imagePullDelayMs, timing, logger,
     }));
@@ -133,7 +133,7 @@ export async function runKubelets(options: RunKubeletsOptions): Promise<RunningK
       // broadcaster just ends with the process).
       await Promise.race([events.flush(), new Promise<void>((resolve) => setTimeout(resolve, STOP_EVENT_FLUSH_MS).unref())]);
       endpoints.close();
-      clients.config.closeConnections();
+      closeConnections(clients);
     },
   };
 }

@@ -16,10 +16,25 @@ export interface KubeletWrites {
 }
 
 export interface KubeletClients {
+  /** The heartbeat identity: registration, node status and leases (and the process's reads). */
   config: KeepAliveKubeConfig;
   core: CoreV1Api;
   coordination: CoordinationV1Api;
+  /** Pod status, events and deletion confirmations, on their own connections (see KubeletPools). */
   writes: KubeletWrites;
+  pools: KubeletPools;
+}
+
+/**
+ * A kubelet process's two connection pools, shared by all its nodes. The kubelet gives node heartbeats (leases and node
+ * status) a client of their own, so they never wait behind pod work, nor pod work behind them. One pool for everything
+ * was a single FIFO for 5,000 nodes: once the server answered slower than 256 connections / 500 renewals a second
+ * (~0.5 s, reached at 100,000 pods), the queued renewals filled every connection (sampled: 256 of 256 in flight were
+ * lease PUTs) and pod status writes waited behind thousands of them; pods stopped reaching Running.
+ */
+export interface KubeletPools {
+  heartbeats: AgentPool;
+  writes: AgentPool;
 }
 
 /** client-node 1.x picks application/json-patch+json for every patch unless told otherwise. */
@@ -66,7 +81,7 @@ function writeOnlyCoreApi(config: KeepAliveKubeConfig): CoreV1Api {
 
 /**
  * Shared by every node of the process (each node has its own clients for its own identity). Three quarters of the
- * connection pool: leases and node status keep room, as the kubelet gives heartbeats their own client.
+ * writes pool's connections: a bound on pending requests (each holds client-node machinery), not a share of the server.
  */
 const processWrites = new WriteSlots(Math.floor(MAX_POOLED_CONNECTIONS * 0.75));
 
@@ -89,13 +104,21 @@ function kubeletWrites(core: CoreV1Api): KubeletWrites {
   };
 }
 
-/** `pool`: share connections with other clients (per-node identities of one process). */
-export function connect(kubeconfigPath: string, pool?: AgentPool): KubeletClients {
-  const config = loadKubeConfig(kubeconfigPath, pool);
+/** `pools`: share connections with other clients of the process (per-node identities); new pools when omitted. */
+export function connect(kubeconfigPath: string, pools?: KubeletPools): KubeletClients {
+  const config = loadKubeConfig(kubeconfigPath, pools?.heartbeats);
+  const writesConfig = loadKubeConfig(kubeconfigPath, pools?.writes);
   return {
     config, core: config.makeApiClient(CoreV1Api), coordination: config.makeApiClient(CoordinationV1Api),
-    writes: kubeletWrites(writeOnlyCoreApi(config)),
+    writes: kubeletWrites(writeOnlyCoreApi(writesConfig)),
+    pools: { heartbeats: config.pool, writes: writesConfig.pool },
   };
+}
+
+/** Closes both pools' connections. */
+export function closeConnections(clients: KubeletClients): void {
+  clients.pools.heartbeats.destroy();
+  clients.pools.writes.destroy();
 }
 
 /** HTTP status of a client-node ApiException, if that is what was thrown. */
