@@ -26,7 +26,8 @@ type RequestContext = Parameters<KubeConfig['applySecurityAuthentication']>[0];
  * which for the kubelet can be 5,000 nodes: their lease renewals alone are 500 requests a second. With 64 connections
  * and a loaded server answering in ~100 ms, the pool carried at most ~640 requests a second, leases took most of it,
  * and pods bound at 100,000 pods waited minutes for their first status write (measured: 131 Running 6 minutes after
- * the creates). 5,000 real kubelets would hold 5,000 connections; 256 keeps the pool bounded and out of the way.
+ * the creates). 5,000 real kubelets would hold 5,000 connections; 256 keeps the pool bounded and, as long as the server
+ * answers within ~0.5 s, out of the way (slower than that, the renewals fill it again: README, Performance).
  */
 export const MAX_POOLED_CONNECTIONS = 256;
 /**

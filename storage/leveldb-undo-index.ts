@@ -26,13 +26,13 @@ export interface ChangedKeys {
   readonly firstRecord: ReadonlyMap<string, number>;
 }
 
+/** One list revision's index: at most one number per key under its prefix (150,000 pods: ~15 MB). */
 interface UndoIndex extends ChangedKeys {
   sortedKeys: string[];
   firstRecord: Map<string, number>;
   /** Log records up to and including this revision are in the index. */
   upTo: number;
-  /** Serialises extensions: two pages of one list may be read at once. Each index holds at most one
-   * number per key under its prefix (150,000 pods: ~15 MB). */
+  /** Serialises extensions: two pages of one list may be read at once. */
   extending: Promise<void>;
 }
 
