@@ -27,7 +27,8 @@ type RequestContext = Parameters<KubeConfig['applySecurityAuthentication']>[0];
  * and a loaded server answering in ~100 ms, the pool carried at most ~640 requests a second, leases took most of it,
  * and pods bound at 100,000 pods waited minutes for their first status write (measured: 131 Running 6 minutes after
  * the creates). 5,000 real kubelets would hold 5,000 connections; 256 keeps the pool bounded and, as long as the server
- * answers within ~0.5 s, out of the way (slower than that, the renewals fill it again: README, Performance).
+ * answers within ~0.5 s, out of the way. Slower than that, renewals fill even 256, which is why the kubelet keeps its
+ * heartbeats and its pod writes in separate pools (kubelet/kube-client.ts).
  */
 export const MAX_POOLED_CONNECTIONS = 256;
 /**

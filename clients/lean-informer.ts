@@ -17,7 +17,7 @@ export interface LeanInformerHandlers<T> {
   update(obj: T): void;
   /**
    * `finalStateUnknown` (client-go's DeletedFinalStateUnknown): the object vanished while the informer was not
-   * watching, found by a relist, and `obj` is a tombstone (like client-go's DeletedFinalStateUnknown) with metadata name, namespace and uid only.
+   * watching, found by a relist, and `obj` is a tombstone with metadata name, namespace and uid only.
    */
   delete(obj: T, finalStateUnknown: boolean): void;
 }
