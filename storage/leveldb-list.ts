@@ -30,12 +30,45 @@ export interface SnapshotView {
   undo: UndoIndexes;
 }
 
-/** The state at the target revision of a key changed since: the previous object of its first later record. */
-async function stateAtTarget(view: SnapshotView, recordRevision: number): Promise<KubeObject | null> {
-  const record = await view.db.get(logKey(recordRevision), { snapshot: view.snapshot });
-  if (record === undefined) throw new Error(`change-log record ${recordRevision} is missing below the snapshot's revision ${view.revision}`);
-  const header = decodeLogHeader(record);
-  return header.type === 'ADDED' ? null : (logRecordPrevObject(record, header) ?? null);
+/**
+ * The states at the target revision of the changed keys a page reaches: the previous object of each
+ * one's first later record. Records are fetched a chunk of keys ahead with one getMany: one read
+ * each, in turn, cost a thread-pool round trip per key (a page of 500 changed pods took ~0.3 s on
+ * a busy server). At most a chunk is fetched beyond where the page ends.
+ */
+class ChangedStates {
+  private readonly records = new Map<string, string>();
+
+  constructor(private readonly view: SnapshotView, private readonly keys: readonly string[], private readonly firstRecord: ReadonlyMap<string, number>) {}
+
+  /** The state of keys[at], fetching it and the following changed keys' records when not yet read. */
+  async at(at: number): Promise<KubeObject | null> {
+    const key = this.keys[at];
+    let record = this.records.get(key);
+    if (record === undefined) {
+      await this.fetchFrom(at);
+      record = this.records.get(key) as string;
+    }
+    this.records.delete(key);
+    const header = decodeLogHeader(record);
+    return header.type === 'ADDED' ? null : (logRecordPrevObject(record, header) ?? null);
+  }
+
+  private async fetchFrom(at: number): Promise<void> {
+    const wanted: string[] = [];
+    for (let i = at; i < this.keys.length && wanted.length < CHUNK; i++) {
+      // Keys first changed after this snapshot are read from the snapshot itself (see listFromSnapshot).
+      if ((this.firstRecord.get(this.keys[i]) as number) <= this.view.revision) wanted.push(this.keys[i]);
+    }
+    const records = await this.view.db.getMany(wanted.map((key) => logKey(this.firstRecord.get(key) as number)), { snapshot: this.view.snapshot });
+    wanted.forEach((key, i) => {
+      const record = records[i];
+      if (record === undefined) {
+        throw new Error(`change-log record ${this.firstRecord.get(key)} is missing below the snapshot's revision ${this.view.revision}`);
+      }
+      this.records.set(key, record);
+    });
+  }
 }
 
 /** Index of the first key in sorted `keys` that is greater than `after` (all of them when undefined). */
@@ -74,6 +107,7 @@ export async function listFromSnapshot(view: SnapshotView, prefix: string, optio
   let chunkAt = 0;
   let exhausted = false;
   let changedAt = firstAfter(changedKeys, startAfterKey);
+  const changedStates = new ChangedStates(view, changedKeys, firstRecord);
   try {
     for (;;) {
       if (chunkAt >= chunk.length && !exhausted) {
@@ -95,7 +129,7 @@ export async function listFromSnapshot(view: SnapshotView, prefix: string, optio
       let object: KubeObject | null;
       if (changedKey !== undefined && (storedKey === undefined || changedKey <= storedKey)) {
         key = changedKey;
-        object = await stateAtTarget(view, firstRecord.get(changedKey) as number);
+        object = await changedStates.at(changedAt);
         changedAt++;
         if (storedKey === changedKey) chunkAt++;
       } else {

@@ -14,6 +14,7 @@
 import { decodeLogHeader, logKey, revisionOfLogKey } from './leveldb-layout.ts';
 import type { Snapshot } from 'classic-level';
 import type { StringLevel } from './leveldb-list.ts';
+import type { RevisionJournal } from './leveldb-revision-journal.ts';
 
 const CHUNK = 256;
 /** Lists paged at distinct old revisions at once; the least recently used index goes first. */
@@ -39,6 +40,9 @@ interface UndoIndex extends ChangedKeys {
 export class UndoIndexes {
   private readonly indexes = new Map<string, UndoIndex>();
 
+  /** `journal`: the keys of recent revisions, so extending an index need not read their log records. */
+  constructor(private readonly journal?: RevisionJournal) {}
+
   /**
    * The keys under `prefix` changed after `target`, as of at least `revision` (read through
    * `snapshot`, which holds every record up to `revision`). Another reader may have extended the
@@ -56,7 +60,7 @@ export class UndoIndexes {
     this.indexes.delete(id);
     this.indexes.set(id, index);
     const entry = index;
-    const extension = entry.extending.then(() => extend(db, snapshot, prefix, entry, revision));
+    const extension = entry.extending.then(() => extend(db, snapshot, prefix, entry, revision, this.journal));
     entry.extending = extension.catch(() => undefined);
     await extension;
     return { sortedKeys: entry.sortedKeys, firstRecord: entry.firstRecord };
@@ -78,22 +82,31 @@ export class UndoIndexes {
 }
 
 /** Adds the records in (index.upTo, revision] to the index; all or nothing, so a failed read leaves it consistent. */
-async function extend(db: StringLevel, snapshot: Snapshot, prefix: string, index: UndoIndex, revision: number): Promise<void> {
+async function extend(db: StringLevel, snapshot: Snapshot, prefix: string, index: UndoIndex, revision: number, journal?: RevisionJournal): Promise<void> {
   if (revision <= index.upTo) return;
   const found = new Map<string, number>();
-  const iterator = db.iterator({ gt: logKey(index.upTo), lte: logKey(revision), snapshot });
-  try {
-    for (;;) {
-      const entries = await iterator.nextv(CHUNK);
-      if (entries.length === 0) break;
-      for (const [recordKey, record] of entries) {
-        const { key } = decodeLogHeader(record);
-        if (!key.startsWith(prefix) || index.firstRecord.has(key) || found.has(key)) continue;
-        found.set(key, revisionOfLogKey(recordKey));
+  const note = (key: string, recordRevision: number): void => {
+    if (key.startsWith(prefix) && !index.firstRecord.has(key) && !found.has(key)) found.set(key, recordRevision);
+  };
+  // The journal's part first, then the log for whatever it does not hold: revisions older than its
+  // start (written before a restart), and any the snapshot holds that it has not been told of yet.
+  let from = index.upTo + 1;
+  if (journal && from >= journal.firstRevision && from <= journal.lastRevision) {
+    const to = Math.min(revision, journal.lastRevision);
+    for (let at = from; at <= to; at++) note(journal.keyAt(at), at);
+    from = to + 1;
+  }
+  if (from <= revision) {
+    const iterator = db.iterator({ gte: logKey(from), lte: logKey(revision), snapshot });
+    try {
+      for (;;) {
+        const entries = await iterator.nextv(CHUNK);
+        if (entries.length === 0) break;
+        for (const [recordKey, record] of entries) note(decodeLogHeader(record).key, revisionOfLogKey(recordKey));
       }
+    } finally {
+      await iterator.close();
     }
-  } finally {
-    await iterator.close();
   }
   for (const [key, first] of found) index.firstRecord.set(key, first);
   index.upTo = revision;

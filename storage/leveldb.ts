@@ -23,6 +23,7 @@ import {
 } from './leveldb-layout.ts';
 import { listFromSnapshot, type StringLevel } from './leveldb-list.ts';
 import { UndoIndexes } from './leveldb-undo-index.ts';
+import { RevisionJournal } from './leveldb-revision-journal.ts';
 import { checkPreconditions, revisionOf, withResourceVersion } from './object-versioning.ts';
 import { objectJson, parseStoredJson, rememberJson } from './object-json.ts';
 import { ChangeLogCompactor } from './leveldb-compactor.ts';
@@ -70,7 +71,9 @@ export class LevelDbStorage implements Storage {
   private readonly queue: WriteIntent[] = [];
   private committing: Promise<void> | undefined;
   private readonly watchers = new Set<BackendWatcher>();
-  private readonly undoIndexes = new UndoIndexes();
+  private readonly undoIndexes: UndoIndexes;
+  /** The key of each revision this process committed that the change log still holds. */
+  private readonly journal: RevisionJournal;
   private readonly progressTimer: NodeJS.Timeout;
   private closed = false;
 
@@ -82,6 +85,8 @@ export class LevelDbStorage implements Storage {
   ) {
     this.progressTimer = setInterval(() => this.notifyProgress(), options.progressIntervalMs);
     this.progressTimer.unref();
+    this.journal = new RevisionJournal(revision + 1);
+    this.undoIndexes = new UndoIndexes(this.journal);
   }
 
   static async open(dataDir: string, options: LevelDbStorageOptions = {}): Promise<LevelDbStorage> {
@@ -324,9 +329,11 @@ export class LevelDbStorage implements Storage {
       await this.db.batch(ops, { sync: this.options.sync });
     }
     // Durable: publish in revision order, then acknowledge.
+    for (let i = 0; i < batch.length; i++) if (events[i]) this.journal.append((events[i] as StorageEvent).revision, batch[i].key);
     this.revision = revision;
     for (const event of events) if (event) this.publish(event);
     this.compactor.afterCommit(revision);
+    this.journal.forgetThrough(this.compactor.compactedRevision);
     batch.forEach((intent, i) => intent.resolve(events[i]));
   }
 
