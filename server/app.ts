@@ -10,6 +10,7 @@ import { findReviewEndpoint } from '../auth/reviews/index.ts';
 import type { RequestSecurity } from '../auth/security.ts';
 import { openApiV2Document, openApiV3Document, openApiV3ResponsePlan, openApiV3RootDocument } from '../api/openapi/documents.ts';
 import type { DiscoveryDocuments, SerialisedDocument } from './discovery.ts';
+import { flowControlFilter, DEFAULT_FLOW_CONTROL, type FlowControlOptions } from './flow-control/filter.ts';
 import { handleResourceRequest, readBody, type HandlerContext } from './resource-handler.ts';
 import { handleReview } from './review-handler.ts';
 import { noteErrorStatus, securityMiddleware } from './security-middleware.ts';
@@ -27,6 +28,8 @@ export interface AppOptions {
   subresources: SubresourceHandlers;
   handler: HandlerContext['options'];
   log?: RequestLogger;
+  /** Concurrency limits and priority levels (server/flow-control); default DEFAULT_FLOW_CONTROL. */
+  flowControl?: FlowControlOptions;
 }
 
 export function createApp(options: AppOptions): express.Express {
@@ -37,6 +40,7 @@ export function createApp(options: AppOptions): express.Express {
   const context: HandlerContext = { registry: options.registry, options: options.handler, subresources: options.subresources };
 
   const security = securityMiddleware(options.security);
+  const flowControl = flowControlFilter(options.flowControl ?? DEFAULT_FLOW_CONTROL);
   const serve = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     try {
       const info = req.requestInfo!;
@@ -66,8 +70,10 @@ export function createApp(options: AppOptions): express.Express {
     }
   };
 
-  // One router layer for the request log, the security filters and the handler, called in that
-  // order as three layers would be: each layer costs express a dispatch on every request.
+  // One router layer for the request log, the security filters, flow control and the handler,
+  // called in that order as four layers would be: each layer costs express a dispatch on every
+  // request. (kube-apiserver runs flow control before authorization; here a forbidden request is
+  // answered without waiting for a seat.)
   app.use((req: Request, res: Response, next: NextFunction) => {
     const started = process.hrtime.bigint();
     if (options.log) {
@@ -81,7 +87,7 @@ export function createApp(options: AppOptions): express.Express {
         next(err);
         return;
       }
-      void serve(req, res, next);
+      flowControl(req, res, req.kubeUser!, req.requestInfo!, () => void serve(req, res, next));
     });
   });
 

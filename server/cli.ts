@@ -12,6 +12,7 @@ import { registerCredentialCommands } from '../auth/cli.ts';
 import { registerMigrateCommand } from './migrate-command.ts';
 import { registerBenchCommand } from '../bench/cli.ts';
 import { addStorageFlags, etcdFromFlags, type StorageFlags } from './storage-flags.ts';
+import { DEFAULT_FLOW_CONTROL, type FlowControlOptions } from './flow-control/filter.ts';
 
 export type RegisterSubcommand = (program: Command) => void;
 
@@ -28,6 +29,9 @@ interface ServerCommandOptions extends StorageFlags {
   anonymousAuth: boolean;
   auditLogPath?: string;
   watchBufferBudget?: number;
+  maxRequestsInflight: number;
+  maxMutatingRequestsInflight: number;
+  enablePriorityAndFairness: boolean;
 }
 
 const DEFAULT_BIND = '127.0.0.1';
@@ -127,6 +131,18 @@ function serverOptions(options: ServerCommandOptions) {
     anonymousAuth: options.anonymousAuth,
     auditLogPath: options.auditLogPath === undefined || options.auditLogPath === '-' ? options.auditLogPath : path.resolve(options.auditLogPath),
     watchBufferBudgetBytes: options.watchBufferBudget,
+    flowControl: flowControlOptions(options),
+  };
+}
+
+function flowControlOptions(options: ServerCommandOptions): FlowControlOptions {
+  if (options.enablePriorityAndFairness && options.maxRequestsInflight + options.maxMutatingRequestsInflight === 0) {
+    throw new InvalidArgumentError('--max-requests-inflight plus --max-mutating-requests-inflight must be positive with priority and fairness enabled');
+  }
+  return {
+    maxRequestsInflight: options.maxRequestsInflight,
+    maxMutatingRequestsInflight: options.maxMutatingRequestsInflight,
+    priorityAndFairness: options.enablePriorityAndFairness,
   };
 }
 
@@ -150,7 +166,10 @@ function addServerFlags(command: Command): Command {
     .option('--token-auth-file <file>', 'static bearer tokens, CSV: token,user,uid[,"group1,group2"]')
     .option('--anonymous-auth [enabled]', 'serve requests without credentials as system:anonymous (RBAC still applies)', parseBool, false)
     .option('--audit-log-path <file>', 'write an audit.k8s.io/v1 event per request to this file as JSON lines (- for stdout)')
-    .option('--watch-buffer-budget <bytes>', 'bytes all watch streams together may hold unsent before the largest is closed (default 512Mi; each stream alone at most 16Mi)', parseBytes));
+    .option('--watch-buffer-budget <bytes>', 'bytes all watch streams together may hold unsent before the largest is closed (default 512Mi; each stream alone at most 16Mi)', parseBytes)
+    .option('--max-requests-inflight <count>', 'requests running at once (read-only ones without priority and fairness; 0: no limit there)', parseCount, DEFAULT_FLOW_CONTROL.maxRequestsInflight)
+    .option('--max-mutating-requests-inflight <count>', 'mutating requests running at once (with priority and fairness: added to --max-requests-inflight and shared by the priority levels)', parseCount, DEFAULT_FLOW_CONTROL.maxMutatingRequestsInflight)
+    .option('--enable-priority-and-fairness [enabled]', 'API Priority and Fairness: priority levels, fair queues and 429 when full (false: the max-in-flight filter)', parseBool, DEFAULT_FLOW_CONTROL.priorityAndFairness));
 }
 
 export const registerUpCommand: RegisterSubcommand = (program) => {

@@ -21,6 +21,7 @@ import { startSecurity, type Security } from '../auth/security.ts';
 import { openStorage, type EtcdStorageConfig } from '../storage/index.ts';
 import type { Storage } from '../storage/interface.ts';
 import { createApp, type RequestLogger } from './app.ts';
+import type { FlowControlOptions } from './flow-control/filter.ts';
 import { CORE_BINDINGS_RESOURCE, DiscoveryDocuments, discoveryResourceFromStrategy, type DiscoveryResource } from './discovery.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { processWatchBufferBudget } from './watch-stream.ts';
@@ -52,6 +53,8 @@ export interface ApiServerOptions extends ApiServerSecurityOptions {
    * etcd serve one cluster; each keeps only PKI and kubeconfig in its data dir.
    */
   etcd?: EtcdStorageConfig;
+  /** --max-requests-inflight, --max-mutating-requests-inflight, --enable-priority-and-fairness (server/flow-control). */
+  flowControl?: FlowControlOptions;
 }
 
 export interface ApiServerSecurityOptions {
@@ -140,6 +143,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       discovery,
       subresources,
       log: options.log,
+      flowControl: options.flowControl,
       handler: {
         maxRequestBodyBytes: MAX_REQUEST_BODY_BYTES,
         bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
