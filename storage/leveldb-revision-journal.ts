@@ -2,7 +2,8 @@
 // an array of keys from a start revision on. It lets the undo index of a list at an old revision
 // (leveldb-undo-index.ts) learn which keys changed since without reading the change-log records,
 // which carry the object and its previous state: at 100,000 pods the first continue page past the
-// watch cache's window had to read ~50,000 records (hundreds of MB of JSON) just for their keys.
+// watch cache's window had to read every record since the list's revision (tens of thousands, object
+// JSON and all) just for their keys.
 // It covers the revisions committed by this process and still in the change log; older ones
 // (before a restart) are read from the log as before.
 
