@@ -20,6 +20,8 @@ import { prefixUpperBound } from './keys.ts';
 import { revisionOf } from './object-versioning.ts';
 import { SortedKeySet } from './sorted-key-set.ts';
 import { StringPool } from './string-pool.ts';
+import { deepFreeze } from './deep-freeze.ts';
+import { FieldsV1Pool } from './fields-v1-pool.ts';
 import { listFromMemory } from './watch-cache-list.ts';
 import { WatcherIndex, type CacheWatchOptions } from './watcher-index.ts';
 import { CacheScope, DEFAULT_UNCACHED_PREFIXES } from './watch-cache-scope.ts';
@@ -71,6 +73,8 @@ export class WatchCache implements Storage {
   private readonly watchers = new WatcherIndex();
   /** Held objects share one instance of each repeated short string (storage/string-pool.ts). */
   private readonly strings = new StringPool();
+  /** Held objects share one instance of each distinct managedFields field set (storage/fields-v1-pool.ts). */
+  private readonly fieldSets = new FieldsV1Pool();
   /** Sorted by revision: writers waiting for the cache to apply their write. */
   private waiters: RevisionWaiter[] = [];
   private backendWatch: WatchHandle | undefined;
@@ -217,7 +221,7 @@ export class WatchCache implements Storage {
     initial.items.forEach((object, i) => {
       const key = (initial.keys as string[])[i];
       if (this.scope.excludes(key)) return;
-      this.strings.internValues(object);
+      this.share(object);
       objects.set(key, this.settings.freezeObjects ? deepFreeze(object) : object);
       keys.add(key);
     });
@@ -252,9 +256,15 @@ export class WatchCache implements Storage {
     void retry();
   }
 
+  /** Swaps repeated parts of an object about to be held for shared instances (field sets first: the string pass skips frozen parts). */
+  private share(object: KubeObject): void {
+    this.fieldSets.shareFieldSets(object);
+    this.strings.internValues(object);
+  }
+
   private apply(event: StorageEvent): void {
     if (event.revision <= this.revision) return;
-    if (event.type !== 'DELETED' && !this.scope.excludes(event.key)) this.strings.internValues(event.object);
+    if (event.type !== 'DELETED' && !this.scope.excludes(event.key)) this.share(event.object);
     if (this.settings.freezeObjects) deepFreeze(event);
     this.revision = event.revision;
     // Uncached keys (events): neither held nor recorded; their watchers follow the backend.
@@ -339,12 +349,4 @@ export class WatchCache implements Storage {
       this.waiters.splice(at, 0, waiter);
     });
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }
