@@ -54,3 +54,37 @@ describe('scheduler event queue', () => {
     assert.deepEqual(created.slice(0, 4).sort(), ['m0', 'm1', 'm2', 'm3']);
   });
 });
+
+describe('scheduler event queue bound', () => {
+  test('events beyond the queue bound are dropped and reported, and each queued event keeps only its reference', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    const created: CoreV1Event[] = [];
+    const sink: EventSink = {
+      createNamespacedEvent: async ({ body }) => {
+        await gate;
+        created.push(body);
+        return body;
+      },
+      patchNamespacedEvent: async () => ({} as CoreV1Event),
+    };
+    const errors: string[] = [];
+    const recorder = new EventRecorder(sink, 'default-scheduler', { info: () => {}, error: (message) => errors.push(message) }, undefined, 6);
+    // 4 go out at once (and wait at the gate), 6 wait in the queue, 5 are dropped.
+    for (let i = 0; i < 15; i++) {
+      const pod = podJson(`p${i}`, '1');
+      recorder.emitPodEvent(pod, 'Normal', 'Scheduled', 'Binding', `m${i}`);
+      // Changing the pod afterwards does not change the queued event: it was taken when emitted.
+      pod.metadata!.name = 'renamed';
+    }
+    assert.deepEqual(errors, ['too many queued events (6); dropping events until the queue has room']);
+    release();
+    await recorder.flushed();
+    assert.deepEqual(created.map((event) => event.message), ['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'm9']);
+    assert.deepEqual(created.map((event) => event.involvedObject.name), ['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7', 'p8', 'p9']);
+    recorder.emitPodEvent(podJson('late', '1'), 'Normal', 'Scheduled', 'Binding', 'late');
+    await recorder.flushed();
+    assert.equal(errors[1], 'dropped 5 events while the event queue was full');
+    assert.equal(created.at(-1)?.message, 'late');
+  });
+});
