@@ -30,7 +30,8 @@ export class JsonApiClient {
   private authReadAt = -Infinity;
   private setup: Promise<void> | undefined;
 
-  constructor(private readonly kubeConfig: KubeConfig) {
+  /** `userAgent`: sent on every request (clients/user-agent.ts); node's default sends none. */
+  constructor(private readonly kubeConfig: KubeConfig, private readonly userAgent?: string) {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     this.server = new URL(cluster.server);
@@ -64,6 +65,7 @@ export class JsonApiClient {
     signal?: AbortSignal): Promise<http.IncomingMessage> {
     await this.prepare();
     const headers: Record<string, string> = { ...this.authHeaders, Accept: 'application/json' };
+    if (this.userAgent) headers['User-Agent'] = this.userAgent;
     if (body !== undefined) {
       headers['Content-Type'] = contentType;
       headers['Content-Length'] = String(Buffer.byteLength(body));

@@ -87,6 +87,8 @@ export class KeepAliveKubeConfig extends KubeConfig {
   /** Where this config's agents come from (its own unless loadKubeConfig was given a shared one). */
   pool = new AgentPool();
   private sharedPool = false;
+  /** Sent as User-Agent on every call (client-node's default otherwise). */
+  userAgent: string | undefined;
 
   /** Draw connections from `pool` (shared with other configs) instead of a private one. */
   usePool(pool: AgentPool): this {
@@ -97,6 +99,7 @@ export class KeepAliveKubeConfig extends KubeConfig {
 
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
     await super.applySecurityAuthentication(context);
+    if (this.userAgent) context.setHeaderParam('User-Agent', this.userAgent);
     const fresh = context.getAgent();
     // Proxies and plain HTTP keep client-node's own agent.
     if (!(fresh instanceof https.Agent) || fresh.constructor !== https.Agent) return;
@@ -136,10 +139,11 @@ export function pooledHttpsAgent(
   });
 }
 
-/** A KubeConfig loaded from `path` whose API calls share one keep-alive connection pool. */
-export function loadKubeConfig(path: string, pool?: AgentPool): KeepAliveKubeConfig {
+/** A KubeConfig loaded from `path` whose API calls share one keep-alive connection pool (and send `userAgent`). */
+export function loadKubeConfig(path: string, pool?: AgentPool, userAgent?: string): KeepAliveKubeConfig {
   const config = new KeepAliveKubeConfig();
   if (pool) config.usePool(pool);
+  config.userAgent = userAgent;
   config.loadFromFile(path);
   return config;
 }

@@ -11,6 +11,7 @@ import {
   type Condition, type HealthObservation, type Taint,
 } from './node-health.ts';
 import { loadKubeConfig } from '../clients/keep-alive-kubeconfig.ts';
+import { componentUserAgent } from '../clients/user-agent.ts';
 
 export interface ControllerLogger {
   info(message: string): void;
@@ -88,7 +89,8 @@ export async function runNodeLifecycleController(options: NodeLifecycleOptions):
   };
   const gracePeriodMs = (options.gracePeriodSeconds ?? 40) * 1000;
   const monitorPeriodMs = (options.monitorPeriodSeconds ?? 5) * 1000;
-  const config = loadKubeConfig(options.kubeconfigPath);
+  // Its writes are recorded under kube-controller-manager's field manager, where upstream's node lifecycle controller runs.
+  const config = loadKubeConfig(options.kubeconfigPath, undefined, componentUserAgent('kube-controller-manager'));
   const core = config.makeApiClient(CoreV1Api);
   const coordination = config.makeApiClient(CoordinationV1Api);
   const watch = new Watch(config);

@@ -4,7 +4,11 @@ import { CoordinationV1Api, CoreV1Api, HttpInfo, PatchStrategy, ResponseContext,
 // Not re-exported by the package root; the generated module is the one CoreV1Api itself uses.
 import { CoreV1ApiResponseProcessor } from '@kubernetes/client-node/dist/gen/apis/CoreV1Api.js';
 import { loadKubeConfig, MAX_POOLED_CONNECTIONS, type AgentPool, type KeepAliveKubeConfig } from '../clients/keep-alive-kubeconfig.ts';
+import { componentUserAgent } from '../clients/user-agent.ts';
 import { WriteSlots } from './write-slots.ts';
+
+/** The kubelet's writes are recorded under the field manager "kubelet", as a real kubelet's are. */
+export const KUBELET_USER_AGENT = componentUserAgent('kubelet');
 
 /** The writes a pod worker fires and forgets: only success or failure matters, never the returned object. */
 export interface KubeletWrites {
@@ -106,8 +110,8 @@ function kubeletWrites(core: CoreV1Api): KubeletWrites {
 
 /** `pools`: share connections with other clients of the process (per-node identities); new pools when omitted. */
 export function connect(kubeconfigPath: string, pools?: KubeletPools): KubeletClients {
-  const config = loadKubeConfig(kubeconfigPath, pools?.heartbeats);
-  const writesConfig = loadKubeConfig(kubeconfigPath, pools?.writes);
+  const config = loadKubeConfig(kubeconfigPath, pools?.heartbeats, KUBELET_USER_AGENT);
+  const writesConfig = loadKubeConfig(kubeconfigPath, pools?.writes, KUBELET_USER_AGENT);
   return {
     config, core: config.makeApiClient(CoreV1Api), coordination: config.makeApiClient(CoordinationV1Api),
     writes: kubeletWrites(writeOnlyCoreApi(writesConfig)),

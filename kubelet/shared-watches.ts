@@ -7,6 +7,7 @@
 import type { KubeConfig, V1Node, V1Pod } from '@kubernetes/client-node';
 import { JsonApiClient } from '../clients/json-api-client.ts';
 import { startLeanInformer, type InformerLogger, type LeanInformer } from '../clients/lean-informer.ts';
+import { KUBELET_USER_AGENT } from './kube-client.ts';
 import type { NodeAgent } from './node-agent.ts';
 import type { Logger } from './pod-worker.ts';
 
@@ -34,7 +35,7 @@ function informerLogger(what: string, logger: Logger): InformerLogger {
  * the nodes write with their own.
  */
 export function startSharedWatches(config: KubeConfig, agents: ReadonlyMap<string, WatchedNode>, logger: Logger): SharedWatches {
-  const client = new JsonApiClient(config);
+  const client = new JsonApiClient(config, KUBELET_USER_AGENT);
   // One node reads only its own Node and pods (all a node identity may read, and exactly what the API server can
   // filter); many share the process's view of every Node and every bound pod, and keep their own.
   const single = agents.size === 1 ? [...agents.keys()][0] : undefined;

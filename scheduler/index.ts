@@ -4,6 +4,7 @@ import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { ApiStatusError, JsonApiClient } from '../clients/json-api-client.ts';
 import { loadKubeConfig } from '../clients/keep-alive-kubeconfig.ts';
 import { startLeanInformer, type LeanInformer } from '../clients/lean-informer.ts';
+import { componentUserAgent } from '../clients/user-agent.ts';
 import { SchedulingAlgorithm } from './algorithm.ts';
 import { isTerminal, SchedulerCache } from './cache.ts';
 import { EventRecorder, jsonEventSink, type EventLogger } from './event-recorder.ts';
@@ -53,7 +54,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
   const logger = options.logger ?? consoleLogger;
   const maxBindingsInFlight = Math.max(1, options.parallelism || DEFAULT_BINDING_PARALLELISM);
   const kubeConfig = loadKubeConfig(options.kubeconfigPath);
-  const client = new JsonApiClient(kubeConfig);
+  const client = new JsonApiClient(kubeConfig, componentUserAgent('kube-scheduler'));
   const cache = new SchedulerCache();
   const queue = new SchedulingQueue();
   const algorithm = new SchedulingAlgorithm({ percentageOfNodesToScore: options.percentageOfNodesToScore });

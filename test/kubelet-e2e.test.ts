@@ -77,6 +77,8 @@ describe('simulated kubelets against a real API server', () => {
     assert.match(running.status?.podIP ?? '', /^10\.244\.0\.\d+$/);
     assert.equal(running.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
     assert.match(running.status?.containerStatuses?.[0]?.containerID ?? '', /^containerd:\/\/[0-9a-f]{64}$/);
+    // Status writes are recorded under the field manager "kubelet" (from its User-Agent), as a real kubelet's are.
+    assert.deepEqual(running.metadata?.managedFields?.filter((m) => m.subresource === 'status').map((m) => m.manager), ['kubelet']);
 
     const events = await until(async () => {
       const list = await core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=web' });

@@ -101,6 +101,9 @@ describe('scheduler against a real kubefacade API server', () => {
     const condition = await eventually('PodScheduled condition', async () => (await core.readNamespacedPod({ name: 'huge', namespace: 'impossible' }))
       .status?.conditions?.find((c) => c.type === 'PodScheduled'));
     assert.deepEqual([condition.status, condition.reason, condition.message], ['False', 'Unschedulable', expected]);
+    // The condition is recorded under the scheduler's field manager, named from its User-Agent as upstream.
+    const managers = (await core.readNamespacedPod({ name: 'huge', namespace: 'impossible' })).metadata?.managedFields ?? [];
+    assert.ok(managers.some((m) => m.manager === 'kube-scheduler' && m.subresource === 'status'), JSON.stringify(managers.map((m) => m.manager)));
     await createNode('big', { cpu: '128' });
     assert.equal(await boundNode('impossible', 'huge'), 'big');
     const failures = (await core.listNamespacedEvent({ namespace: 'impossible' })).items.filter((e) => e.reason === 'FailedScheduling');
