@@ -21,7 +21,7 @@ import { revisionOf } from './object-versioning.ts';
 import { SortedKeySet } from './sorted-key-set.ts';
 import { StringPool } from './string-pool.ts';
 import { deepFreeze } from './deep-freeze.ts';
-import { FieldsV1Pool } from './fields-v1-pool.ts';
+import { SubtreePool } from './subtree-pool.ts';
 import { listFromMemory } from './watch-cache-list.ts';
 import { WatcherIndex, type CacheWatchOptions } from './watcher-index.ts';
 import { CacheScope, DEFAULT_UNCACHED_PREFIXES } from './watch-cache-scope.ts';
@@ -73,8 +73,8 @@ export class WatchCache implements Storage {
   private readonly watchers = new WatcherIndex();
   /** Held objects share one instance of each repeated short string (storage/string-pool.ts). */
   private readonly strings = new StringPool();
-  /** Held objects share one instance of each distinct managedFields field set (storage/fields-v1-pool.ts). */
-  private readonly fieldSets = new FieldsV1Pool();
+  /** Held objects share one instance of each repeated field set and spec part (storage/subtree-pool.ts). */
+  private readonly subtrees = new SubtreePool();
   /** Sorted by revision: writers waiting for the cache to apply their write. */
   private waiters: RevisionWaiter[] = [];
   private backendWatch: WatchHandle | undefined;
@@ -256,9 +256,9 @@ export class WatchCache implements Storage {
     void retry();
   }
 
-  /** Swaps repeated parts of an object about to be held for shared instances (field sets first: the string pass skips frozen parts). */
+  /** Swaps repeated parts of an object about to be held for shared instances (subtrees first: the string pass skips frozen parts). */
   private share(object: KubeObject): void {
-    this.fieldSets.shareFieldSets(object);
+    this.subtrees.shareSubtrees(object);
     this.strings.internValues(object);
   }
 
