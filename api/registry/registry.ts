@@ -1,7 +1,7 @@
 // The set of served resources: one GenericStore per strategy, looked up by group/version/resource
 // (the API installer of kube-apiserver, without the HTTP part).
 
-import type { ValidatingAdmission } from '../admission.ts';
+import type { AdmissionChain } from '../admission.ts';
 import type { ResourceStrategy } from '../resource.ts';
 import type { Storage } from '../../storage/interface.ts';
 import { GenericStore, type NamespaceLookup } from './store.ts';
@@ -33,7 +33,7 @@ export class ApiRegistry {
   }
 
   /** Installs the validating admission every store runs on writes. */
-  setAdmission(admission: ValidatingAdmission | undefined): void {
+  setAdmission(admission: AdmissionChain | undefined): void {
     for (const store of this.stores.values()) store.admission = admission;
   }
 

@@ -19,7 +19,7 @@ import { nameIsDNSSubdomain } from '../validation/names.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, serverSideApply, trackUpdateManagedFields } from '../patch/index.ts';
 import { schemaForKind } from '../openapi/schema.ts';
 import type { SchemaNode } from '../openapi/schema-node.ts';
-import type { AdmissionOperation, ValidatingAdmission } from '../admission.ts';
+import type { AdmissionAttributes, AdmissionChain, AdmissionOperation } from '../admission.ts';
 import { isDeepStrictEqual } from 'node:util';
 
 export interface WriteOptions {
@@ -67,8 +67,8 @@ export type Subresource = '' | 'status';
 export class GenericStore {
   readonly groupResource: GroupResource;
   readonly apiVersion: string;
-  /** Validating admission run on every write (set by ApiRegistry.setAdmission). */
-  admission: ValidatingAdmission | undefined;
+  /** The admission chain run on every write (set by ApiRegistry.setAdmission). */
+  admission: AdmissionChain | undefined;
 
   constructor(
     readonly strategy: ResourceStrategy,
@@ -107,8 +107,10 @@ export class GenericStore {
     fillSystemFieldsOnCreate(object, ctx.now, this.strategy.tracksGeneration);
     this.strategy.prepareForCreate?.(object, ctx);
     this.strategy.applyDefaults?.(object);
-    this.admit('CREATE', ctx, object.metadata.name ?? '', '', object, undefined);
+    const attributes = this.admissionAttributes('CREATE', ctx, object.metadata.name ?? '', '', object, undefined, options.dryRun);
+    await this.mutate(attributes);
     this.validateCreate(object, ctx);
+    await this.admission?.validate(attributes);
     // Admission sees the name the client sent ('' when it asked for a generated one).
     await this.requireNamespaceForCreate(ctx.namespace, body.metadata.name ?? '');
     const tracked = this.trackFields(undefined, object, options.fieldManager, ctx.now, '');
@@ -212,8 +214,10 @@ export class GenericStore {
     fillSystemFieldsOnCreate(object, ctx.now, this.strategy.tracksGeneration);
     this.strategy.prepareForCreate?.(object, ctx);
     this.strategy.applyDefaults?.(object);
-    this.admit('CREATE', ctx, object.metadata.name ?? '', '', object, undefined);
+    const attributes = this.admissionAttributes('CREATE', ctx, object.metadata.name ?? '', '', object, undefined, options.dryRun);
+    await this.mutate(attributes);
     this.validateCreate(object, ctx);
+    await this.admission?.validate(attributes);
     await this.requireNamespaceForCreate(ctx.namespace, object.metadata.name ?? '');
     if (options.dryRun) return object;
     try {
@@ -235,7 +239,7 @@ export class GenericStore {
   ): Promise<KubeObject> {
     const key = this.key(ctx.namespace, name);
     let dryRunResult: KubeObject | undefined;
-    const tryUpdate = (current: KubeObject): KubeObject => {
+    const tryUpdate = async (current: KubeObject): Promise<KubeObject> => {
       const object = computeNew(current);
       object.apiVersion = this.apiVersion;
       object.kind = this.strategy.kind;
@@ -254,7 +258,8 @@ export class GenericStore {
         this.strategy.prepareForUpdate?.(object, current, ctx);
       }
       this.strategy.applyDefaults?.(object);
-      this.admit('UPDATE', ctx, name, subresource, object, current);
+      const attributes = this.admissionAttributes('UPDATE', ctx, name, subresource, object, current, options.dryRun);
+      await this.mutate(attributes);
       if (this.strategy.tracksGeneration && subresource === '' && !isDeepStrictEqual(specPart(object), specPart(current))) {
         object.metadata.generation = (current.metadata.generation ?? 0) + 1;
       }
@@ -265,6 +270,7 @@ export class GenericStore {
           : this.strategy.validateUpdate?.(object, current, ctx) ?? []),
       ];
       if (errors.length > 0) throw invalid(this.strategy.kind, this.strategy.group, name, errors);
+      await this.admission?.validate(attributes);
       const tracked = this.trackFields(current, object, options.fieldManager, ctx.now, subresource);
       // Nothing changed: keep the stored object and its resourceVersion (no write, no event).
       const comparable = { ...tracked, metadata: { ...tracked.metadata, resourceVersion: current.metadata.resourceVersion, managedFields: current.metadata.managedFields } };
@@ -297,7 +303,9 @@ export class GenericStore {
     const key = this.key(ctx.namespace, name);
     const current = await this.storage.get(key);
     if (!current) throw notFound(this.groupResource, name);
-    this.admit('DELETE', ctx, name, '', undefined, current);
+    const attributes = this.admissionAttributes('DELETE', ctx, name, '', undefined, current, request.dryRun);
+    await this.mutate(attributes);
+    await this.admission?.validate(attributes);
     // rest.BeforeDelete: DeleteOptions validation, then the early precondition check.
     const propagation = request.propagationPolicy;
     if (propagation !== undefined && !['Orphan', 'Background', 'Foreground'].includes(propagation)) {
@@ -357,11 +365,22 @@ export class GenericStore {
     return checkIncomingBody(this.strategy, this.apiVersion, body, namespace, fieldValidation);
   }
 
-  private admit(operation: AdmissionOperation, ctx: RequestContext, name: string, subresource: Subresource, object: KubeObject | undefined, oldObject: KubeObject | undefined): void {
-    this.admission?.validate({
-      operation, group: this.strategy.group, resource: this.strategy.resource, subresource,
-      namespace: ctx.namespace, name, object, oldObject, user: ctx.user,
-    });
+  private admissionAttributes(operation: AdmissionOperation, ctx: RequestContext, name: string, subresource: Subresource, object: KubeObject | undefined, oldObject: KubeObject | undefined, dryRun: boolean | undefined): AdmissionAttributes {
+    return {
+      operation, group: this.strategy.group, version: this.strategy.version, kind: this.strategy.kind,
+      resource: this.strategy.resource, subresource, namespace: ctx.namespace, name, object, oldObject,
+      user: ctx.user, dryRun: dryRun ?? false,
+    };
+  }
+
+  /**
+   * Mutating admission. Defaults are applied again afterwards, as kube-apiserver decodes (and so
+   * defaults) an object a mutating webhook has patched.
+   */
+  private async mutate(attributes: AdmissionAttributes): Promise<void> {
+    if (!this.admission) return;
+    await this.admission.admit(attributes);
+    if (attributes.object) this.strategy.applyDefaults?.(attributes.object);
   }
 
   private validateCreate(object: KubeObject, ctx: RequestContext): void {
