@@ -55,6 +55,8 @@ export interface ApiServerOptions extends ApiServerSecurityOptions {
   etcd?: EtcdStorageConfig;
   /** --max-requests-inflight, --max-mutating-requests-inflight, --enable-priority-and-fairness (server/flow-control). */
   flowControl?: FlowControlOptions;
+  /** --request-timeout: deadline of each request that is not long-running, body read included (default 60 s). */
+  requestTimeoutMs?: number;
 }
 
 export interface ApiServerSecurityOptions {
@@ -144,6 +146,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       subresources,
       log: options.log,
       flowControl: options.flowControl,
+      requestTimeoutMs: options.requestTimeoutMs,
+      storageHealth: () => storage.health?.() ?? { healthy: true },
       handler: {
         maxRequestBodyBytes: MAX_REQUEST_BODY_BYTES,
         bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,

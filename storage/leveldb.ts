@@ -8,14 +8,12 @@
 // on: the committed object shares its values (leveldb-stored-object.ts), so writers must not
 // change it afterwards.
 
-import fs from 'node:fs';
 import path from 'node:path';
-import { ClassicLevel } from 'classic-level';
 import type { KubeObject } from '../api/object.ts';
 import {
   KeyExistsError, KeyNotFoundError, RevisionCompactedError,
   type DeleteOptions, type ListOptions, type ListResult, type Preconditions, type Storage, type StorageEvent,
-  type UpdateFunction, type WatchCallbacks, type WatchHandle, type WatchOptions,
+  type StorageHealth, type UpdateFunction, type WatchCallbacks, type WatchHandle, type WatchOptions,
 } from './interface.ts';
 import {
   META_COMPACTED, META_REVISION, dataKey, dataRange, decodeLogEvent, decodeStoredValue, encodeLogRecord,
@@ -28,6 +26,12 @@ import { checkPreconditions, revisionOf, withResourceVersion } from './object-ve
 import { objectJson, parseStoredJson, rememberJson } from './object-json.ts';
 import { ChangeLogCompactor } from './leveldb-compactor.ts';
 import { storedObject } from './leveldb-stored-object.ts';
+import { createLevel, openVerifiedStore } from './leveldb-open.ts';
+import type { RevisionMarks } from './leveldb-revision-marks.ts';
+import { StorageDamagedError } from './leveldb-integrity.ts';
+
+/** Least time between two attempts to reopen the database after a write error. */
+const RECOVERY_INTERVAL_MS = 1_000;
 
 export interface LevelDbStorageOptions {
   /** Change-log records kept at least for this many latest revisions (default 10,000). */
@@ -76,11 +80,17 @@ export class LevelDbStorage implements Storage {
   private readonly journal: RevisionJournal;
   private readonly progressTimer: NodeJS.Timeout;
   private closed = false;
+  /** Set while writes fail (a full disk): LevelDB's error is sticky until the database is reopened. */
+  private failure: Error | undefined;
+  private lastRecoveryAttempt = 0;
+  private recoveryTimer: NodeJS.Timeout | undefined;
 
   private constructor(
-    private readonly db: StringLevel,
+    private db: StringLevel,
+    private readonly location: string,
     private revision: number,
     private readonly compactor: ChangeLogCompactor,
+    private readonly marks: RevisionMarks,
     private readonly options: Required<LevelDbStorageOptions>,
   ) {
     this.progressTimer = setInterval(() => this.notifyProgress(), options.progressIntervalMs);
@@ -98,15 +108,23 @@ export class LevelDbStorage implements Storage {
       maxBatchWrites: options.maxBatchWrites ?? 1_000,
       sync: options.sync ?? true,
     };
-    const location = path.join(dataDir, 'db');
-    fs.mkdirSync(location, { recursive: true });
-    const db: StringLevel = new ClassicLevel<string, string>(location, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
-    await db.open();
-    const [revisionText, compactedText] = await db.getMany([META_REVISION, META_COMPACTED]);
-    const revision = revisionText ? Number(revisionText) : 0;
-    const compactor = new ChangeLogCompactor(db, revision, compactedText ? Number(compactedText) : 0, settings);
-    await compactor.dropCompactedRecords();
-    return new LevelDbStorage(db, revision, compactor, settings);
+    // Refuses (StorageDamagedError, naming the file and `kubefacade repair`) on any sign of damage.
+    const { db, location, revision, compactedRevision, marks } = await openVerifiedStore(dataDir);
+    const compactor = new ChangeLogCompactor(db, revision, compactedRevision, settings);
+    try {
+      await compactor.dropCompactedRecords();
+    } catch (error) {
+      await compactor.stop();
+      await db.close();
+      marks.close();
+      throw error;
+    }
+    return new LevelDbStorage(db, location, revision, compactor, marks, settings);
+  }
+
+  /** Unhealthy while writes fail (kube-apiserver's `etcd` health check). */
+  health(): StorageHealth {
+    return this.failure ? { healthy: false, reason: `writes to the store fail: ${this.failure.message}` } : { healthy: true };
   }
 
   async currentRevision(): Promise<number> {
@@ -238,8 +256,10 @@ export class LevelDbStorage implements Storage {
     clearInterval(this.progressTimer);
     for (const watcher of this.watchers) watcher.stopped = true;
     this.watchers.clear();
+    clearInterval(this.recoveryTimer);
     await this.compactor.stop();
     await this.db.close();
+    this.marks.close();
   }
 
   private assertOpen(): void {
@@ -258,24 +278,103 @@ export class LevelDbStorage implements Storage {
     this.assertOpen();
     return new Promise((resolve, reject) => {
       this.queue.push({ key, expectedRevision, next, prev, resolve, reject });
-      if (!this.committing) this.committing = this.commitQueued();
+      this.startCommitter();
     });
   }
 
-  /** Commits queued writes batch by batch; writes queued during an fsync join the next batch. */
+  private startCommitter(): void {
+    if (!this.committing) this.committing = this.commitQueued();
+  }
+
+  /**
+   * Commits queued writes batch by batch; writes queued during an fsync join the next batch. After a
+   * write error the database is reopened here, between batches, so no write runs during a reopen.
+   */
   private async commitQueued(): Promise<void> {
     try {
+      if (this.failure) await this.recover();
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.options.maxBatchWrites);
+        if (this.failure) await this.recover();
+        if (this.failure) {
+          for (const intent of batch) intent.reject(this.failure);
+          continue;
+        }
         try {
           await this.commitBatch(batch);
         } catch (error) {
+          if (isWriteFailure(error)) this.noteFailure(error as Error);
           for (const intent of batch) intent.reject(error as Error);
         }
       }
     } finally {
       this.committing = undefined;
     }
+  }
+
+  /**
+   * LevelDB keeps the first background or log-write error (ENOSPC: "IO error: ... No space left on
+   * device") and fails every later write with it until the database is reopened, which is why
+   * writes kept failing after space was freed. From here the store reports unhealthy and retries
+   * the reopen every second (also without writes, so /readyz recovers by itself).
+   */
+  private noteFailure(error: Error): void {
+    this.failure = error;
+    if (this.recoveryTimer || this.closed) return;
+    this.recoveryTimer = setInterval(() => {
+      if (!this.failure || this.closed) {
+        clearInterval(this.recoveryTimer);
+        this.recoveryTimer = undefined;
+        return;
+      }
+      this.startCommitter();
+    }, RECOVERY_INTERVAL_MS);
+    this.recoveryTimer.unref();
+  }
+
+  /** Reopens the database and proves it takes a synced write; on failure `failure` stays set. Runs as the committer. */
+  private async recover(): Promise<void> {
+    if (this.closed || Date.now() - this.lastRecoveryAttempt < RECOVERY_INTERVAL_MS) return;
+    this.lastRecoveryAttempt = Date.now();
+    try {
+      await this.db.close().catch(() => undefined);
+      const db = createLevel(this.location, false);
+      await db.open();
+      try {
+        await this.catchUpWith(db);
+        await db.put(META_REVISION, String(this.revision), { sync: this.options.sync });
+      } catch (error) {
+        await db.close().catch(() => undefined);
+        throw error;
+      }
+      this.db = db;
+      this.compactor.useDatabase(db);
+      this.failure = undefined;
+      process.emitWarning(`storage: writes recovered after reopening ${this.location}`);
+    } catch (error) {
+      if (error instanceof StorageDamagedError || !this.failure) this.failure = error as Error;
+    }
+  }
+
+  /**
+   * A batch whose write failed may still have reached the log (the data was written, the fsync
+   * failed): reopening replays it. Its writer was told it failed (as with any 500, the outcome is
+   * unknown to it), but watchers must see it, so its records are published now.
+   */
+  private async catchUpWith(db: StringLevel): Promise<void> {
+    const stored = Number((await db.get(META_REVISION)) ?? 0);
+    if (stored < this.revision) {
+      throw new StorageDamagedError(path.dirname(this.location), [{
+        file: this.location, problem: `after reopening, the store ends at revision ${stored} but revision ${this.revision} was acknowledged`,
+      }]);
+    }
+    if (stored === this.revision) return;
+    const entries = await db.iterator({ gt: logKey(this.revision), lte: logKey(stored) }).all();
+    const events = entries.map(([recordKey, record]) => decodeLogEvent(revisionOfLogKey(recordKey), record));
+    for (const event of events) this.journal.append(event.revision, event.key);
+    this.revision = stored;
+    for (const event of events) this.publish(event);
+    this.marks.acknowledge(stored);
   }
 
   private async commitBatch(batch: WriteIntent[]): Promise<void> {
@@ -326,7 +425,10 @@ export class LevelDbStorage implements Storage {
 
     if (ops.length > 0) {
       ops.push({ type: 'put', key: META_REVISION, value: String(revision) });
+      // The high-water mark is raised (fsynced) before a revision past it can become durable.
+      this.marks.allocate(revision);
       await this.db.batch(ops, { sync: this.options.sync });
+      this.acknowledge(revision);
     }
     // Durable: publish in revision order, then acknowledge.
     for (let i = 0; i < batch.length; i++) if (events[i]) this.journal.append((events[i] as StorageEvent).revision, batch[i].key);
@@ -335,6 +437,15 @@ export class LevelDbStorage implements Storage {
     this.compactor.afterCommit(revision);
     this.journal.forgetThrough(this.compactor.compactedRevision);
     batch.forEach((intent, i) => intent.resolve(events[i]));
+  }
+
+  private acknowledge(revision: number): void {
+    try {
+      this.marks.acknowledge(revision);
+    } catch (error) {
+      // Only the damage check of a later start loses precision; the write itself is durable.
+      process.emitWarning(`storage: recording the acknowledged revision failed: ${(error as Error).message}`);
+    }
   }
 
   private publish(event: StorageEvent): void {
@@ -403,6 +514,12 @@ export class LevelDbStorage implements Storage {
  * update writes nothing, as the etcd3 store). The current object's text is usually remembered
  * (it was written or read by this backend), so this costs one stringify, not two.
  */
+/** Errors after which LevelDB refuses every later write until reopened (any I/O error). */
+function isWriteFailure(error: unknown): boolean {
+  const text = `${(error as Error)?.message ?? ''} ${((error as { cause?: Error })?.cause)?.message ?? ''}`;
+  return /IO error|No space left|ENOSPC|EIO|Read-only file system/i.test(text);
+}
+
 function sameAsStored(current: KubeObject, next: KubeObject): boolean {
   if (current === next) return true;
   const rv = current.metadata.resourceVersion;
