@@ -68,6 +68,9 @@ export async function verifyLevelDbFiles(location: string): Promise<FileDamage[]
   const names = await levelDbFiles(location);
   const damage: FileDamage[] = [];
   const file = (name: string): string => path.join(location, name);
+  // Only files the current version uses are checked: a table a compaction was writing when the
+  // database closed, or a log already folded into a table, is not in it and LevelDB deletes it.
+  let live: LiveFiles | undefined;
   if (!names.includes('CURRENT')) {
     damage.push({ file: file('CURRENT'), problem: 'missing: without it LevelDB would start an empty database beside the existing files' });
   } else {
@@ -75,15 +78,38 @@ export async function verifyLevelDbFiles(location: string): Promise<FileDamage[]
     if (!/^MANIFEST-\d+$/.test(manifest)) damage.push({ file: file('CURRENT'), problem: 'does not name a MANIFEST file' });
     else if (!names.includes(manifest)) damage.push({ file: file(manifest), problem: 'missing (named by CURRENT)' });
     else {
-      const problem = verifyLogRecords(await fs.readFile(file(manifest)));
+      const { records, problem } = readLogRecords(await fs.readFile(file(manifest)));
       if (problem) damage.push({ file: file(manifest), problem });
+      else {
+        try {
+          live = liveFiles(records);
+        } catch (error) {
+          damage.push({ file: file(manifest), problem: (error as Error).message });
+        }
+      }
     }
   }
   for (const name of names) {
+    const number = Number(name.slice(0, name.indexOf('.')));
     let problem: string | undefined;
-    if (name.endsWith('.log')) problem = verifyLogRecords(await fs.readFile(file(name)));
-    else if (name.endsWith('.ldb') || name.endsWith('.sst')) problem = verifyTable(await fs.readFile(file(name)));
+    if (name.endsWith('.log')) {
+      if (live && number < live.logNumber && number !== live.prevLogNumber) continue;
+      problem = verifyLogRecords(await fs.readFile(file(name)));
+    } else if (name.endsWith('.ldb') || name.endsWith('.sst')) {
+      if (live && !live.tables.has(number)) continue;
+      const table = await fs.readFile(file(name));
+      const expected = live?.tables.get(number);
+      problem = expected !== undefined && expected !== table.length
+        ? `${table.length} bytes, the MANIFEST records ${expected} (truncated or overwritten)`
+        : verifyTable(table);
+    }
     if (problem) damage.push({ file: file(name), problem });
+  }
+  if (live) {
+    for (const number of live.tables.keys()) {
+      const stem = String(number).padStart(6, '0');
+      if (!names.includes(`${stem}.ldb`) && !names.includes(`${stem}.sst`)) damage.push({ file: file(`${stem}.ldb`), problem: 'missing (listed in the MANIFEST)' });
+    }
   }
   return damage;
 }
@@ -106,6 +132,14 @@ function unmask(masked: number): number {
 
 /** The first problem in a log-format file (write-ahead log or MANIFEST), or undefined. */
 export function verifyLogRecords(data: Buffer): string | undefined {
+  return readLogRecords(data).problem;
+}
+
+/** The records of a log-format file, reassembled from their fragments, up to the first problem. */
+export function readLogRecords(data: Buffer): { records: Buffer[]; problem?: string } {
+  const records: Buffer[] = [];
+  let parts: Buffer[] = [];
+  const fail = (problem: string) => ({ records, problem });
   let offset = 0;
   let fragmented = false;
   while (offset < data.length) {
@@ -115,30 +149,81 @@ export function verifyLogRecords(data: Buffer): string | undefined {
       continue;
     }
     // The file ends inside a header or a record: the writer stopped mid-append (see the top).
-    if (offset + LOG_HEADER > data.length) return undefined;
+    if (offset + LOG_HEADER > data.length) return { records };
     const length = data.readUInt16LE(offset + 4);
     const type = data[offset + 6];
     if (type === RecordType.Zero && length === 0) {
       offset += blockLeft; // preallocated space LevelDB skips
       continue;
     }
-    if (offset + LOG_HEADER + length > data.length) return undefined;
-    if (LOG_HEADER + length > blockLeft) return `bad record length at byte ${offset}`;
+    if (offset + LOG_HEADER + length > data.length) return { records };
+    if (LOG_HEADER + length > blockLeft) return fail(`bad record length at byte ${offset}`);
     const stored = unmask(data.readUInt32LE(offset));
     const actual = crc32c(data.subarray(offset + 6, offset + LOG_HEADER + length)) >>> 0;
-    if (stored !== actual) return `checksum mismatch in the record at byte ${offset} (LevelDB would drop the rest of its 32 KiB block)`;
+    if (stored !== actual) return fail(`checksum mismatch in the record at byte ${offset} (LevelDB would drop the rest of its 32 KiB block)`);
+    const payload = data.subarray(offset + LOG_HEADER, offset + LOG_HEADER + length);
     if (type === RecordType.Full || type === RecordType.First) {
-      if (fragmented) return `a record started at byte ${offset} before the previous one ended`;
+      if (fragmented) return fail(`a record started at byte ${offset} before the previous one ended`);
       fragmented = type === RecordType.First;
+      parts = [payload];
     } else if (type === RecordType.Middle || type === RecordType.Last) {
-      if (!fragmented) return `a record fragment at byte ${offset} has no beginning`;
+      if (!fragmented) return fail(`a record fragment at byte ${offset} has no beginning`);
       fragmented = type === RecordType.Middle;
+      parts.push(payload);
     } else {
-      return `unknown record type ${type} at byte ${offset}`;
+      return fail(`unknown record type ${type} at byte ${offset}`);
     }
+    if (!fragmented) records.push(parts.length === 1 ? parts[0] : Buffer.concat(parts));
     offset += LOG_HEADER + length;
   }
-  return undefined;
+  return { records };
+}
+
+/** The files the MANIFEST's versions leave live: tables (with their sizes) and the oldest log still needed. */
+export interface LiveFiles {
+  tables: Map<number, number>;
+  logNumber: number;
+  prevLogNumber: number;
+}
+
+/** Replays the MANIFEST's version edits (LevelDB's db/version_edit.cc encoding). */
+export function liveFiles(records: Buffer[]): LiveFiles {
+  const live: LiveFiles = { tables: new Map(), logNumber: 0, prevLogNumber: 0 };
+  for (const record of records) {
+    let at = 0;
+    const varint = (): number => {
+      const [value, next] = readVarint(record, at);
+      at = next;
+      return value;
+    };
+    const skipSlice = (): void => {
+      const length = varint();
+      at += length;
+    };
+    while (at < record.length) {
+      const tag = varint();
+      switch (tag) {
+        case 1: skipSlice(); break; // comparator
+        case 2: live.logNumber = varint(); break;
+        case 3: varint(); break; // next file number
+        case 4: varint(); break; // last sequence
+        case 5: varint(); skipSlice(); break; // compact pointer
+        case 6: varint(); live.tables.delete(varint()); break; // deleted file
+        case 7: { // new file: level, number, size, smallest, largest
+          varint();
+          const number = varint();
+          const size = varint();
+          skipSlice();
+          skipSlice();
+          live.tables.set(number, size);
+          break;
+        }
+        case 9: live.prevLogNumber = varint(); break;
+        default: throw new Error(`unknown MANIFEST tag ${tag}`);
+      }
+    }
+  }
+  return live;
 }
 
 function readVarint(buffer: Buffer, start: number): [value: number, next: number] {
