@@ -7,6 +7,9 @@
 // An object handed to create or returned by an update function belongs to the store from then
 // on: the committed object shares its values (leveldb-stored-object.ts), so writers must not
 // change it afterwards.
+// Opening refuses a damaged store (leveldb-open.ts, leveldb-integrity.ts); revisions are covered by
+// a high-water mark and the acknowledged revision outside the database (leveldb-revision-marks.ts);
+// after a failed write (a full disk) the database is reopened here (leveldb-write-recovery.ts).
 
 import path from 'node:path';
 import type { KubeObject } from '../api/object.ts';
@@ -23,15 +26,14 @@ import { listFromSnapshot, type StringLevel } from './leveldb-list.ts';
 import { UndoIndexes } from './leveldb-undo-index.ts';
 import { RevisionJournal } from './leveldb-revision-journal.ts';
 import { checkPreconditions, revisionOf, withResourceVersion } from './object-versioning.ts';
-import { objectJson, parseStoredJson, rememberJson } from './object-json.ts';
+import { parseStoredJson, rememberJson } from './object-json.ts';
 import { ChangeLogCompactor } from './leveldb-compactor.ts';
-import { storedObject } from './leveldb-stored-object.ts';
-import { createLevel, openVerifiedStore } from './leveldb-open.ts';
+import { sameAsStored, storedObject } from './leveldb-stored-object.ts';
+import { openVerifiedStore } from './leveldb-open.ts';
+import { WriteFailureRecovery } from './leveldb-write-recovery.ts';
 import type { RevisionMarks } from './leveldb-revision-marks.ts';
 import { StorageDamagedError } from './leveldb-integrity.ts';
 
-/** Least time between two attempts to reopen the database after a write error. */
-const RECOVERY_INTERVAL_MS = 1_000;
 
 export interface LevelDbStorageOptions {
   /** Change-log records kept at least for this many latest revisions (default 10,000). */
@@ -80,10 +82,8 @@ export class LevelDbStorage implements Storage {
   private readonly journal: RevisionJournal;
   private readonly progressTimer: NodeJS.Timeout;
   private closed = false;
-  /** Set while writes fail (a full disk): LevelDB's error is sticky until the database is reopened. */
-  private failure: Error | undefined;
-  private lastRecoveryAttempt = 0;
-  private recoveryTimer: NodeJS.Timeout | undefined;
+  /** Writes failing (a full disk): LevelDB's error is sticky until the database is reopened. */
+  private readonly recovery: WriteFailureRecovery;
 
   private constructor(
     private db: StringLevel,
@@ -95,6 +95,7 @@ export class LevelDbStorage implements Storage {
   ) {
     this.progressTimer = setInterval(() => this.notifyProgress(), options.progressIntervalMs);
     this.progressTimer.unref();
+    this.recovery = new WriteFailureRecovery(location, () => this.startCommitter());
     this.journal = new RevisionJournal(revision + 1);
     this.undoIndexes = new UndoIndexes(this.journal);
   }
@@ -124,7 +125,7 @@ export class LevelDbStorage implements Storage {
 
   /** Unhealthy while writes fail (kube-apiserver's `etcd` health check). */
   health(): StorageHealth {
-    return this.failure ? { healthy: false, reason: `writes to the store fail: ${this.failure.message}` } : { healthy: true };
+    return this.recovery.health();
   }
 
   async currentRevision(): Promise<number> {
@@ -256,7 +257,7 @@ export class LevelDbStorage implements Storage {
     clearInterval(this.progressTimer);
     for (const watcher of this.watchers) watcher.stopped = true;
     this.watchers.clear();
-    clearInterval(this.recoveryTimer);
+    this.recovery.stop();
     await this.compactor.stop();
     await this.db.close();
     this.marks.close();
@@ -292,18 +293,19 @@ export class LevelDbStorage implements Storage {
    */
   private async commitQueued(): Promise<void> {
     try {
-      if (this.failure) await this.recover();
+      if (this.recovery.error) await this.recover();
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.options.maxBatchWrites);
-        if (this.failure) await this.recover();
-        if (this.failure) {
-          for (const intent of batch) intent.reject(this.failure);
+        if (this.recovery.error) await this.recover();
+        const failure = this.recovery.error;
+        if (failure) {
+          for (const intent of batch) intent.reject(failure);
           continue;
         }
         try {
           await this.commitBatch(batch);
         } catch (error) {
-          if (isWriteFailure(error)) this.noteFailure(error as Error);
+          this.recovery.noteWriteError(error);
           for (const intent of batch) intent.reject(error as Error);
         }
       }
@@ -312,48 +314,16 @@ export class LevelDbStorage implements Storage {
     }
   }
 
-  /**
-   * LevelDB keeps the first background or log-write error (ENOSPC: "IO error: ... No space left on
-   * device") and fails every later write with it until the database is reopened, which is why
-   * writes kept failing after space was freed. From here the store reports unhealthy and retries
-   * the reopen every second (also without writes, so /readyz recovers by itself).
-   */
-  private noteFailure(error: Error): void {
-    this.failure = error;
-    if (this.recoveryTimer || this.closed) return;
-    this.recoveryTimer = setInterval(() => {
-      if (!this.failure || this.closed) {
-        clearInterval(this.recoveryTimer);
-        this.recoveryTimer = undefined;
-        return;
-      }
-      this.startCommitter();
-    }, RECOVERY_INTERVAL_MS);
-    this.recoveryTimer.unref();
-  }
-
-  /** Reopens the database and proves it takes a synced write; on failure `failure` stays set. Runs as the committer. */
+  /** Reopens the database after a write error (see leveldb-write-recovery.ts). Runs as the committer. */
   private async recover(): Promise<void> {
-    if (this.closed || Date.now() - this.lastRecoveryAttempt < RECOVERY_INTERVAL_MS) return;
-    this.lastRecoveryAttempt = Date.now();
-    try {
-      await this.db.close().catch(() => undefined);
-      const db = createLevel(this.location, false);
-      await db.open();
-      try {
-        await this.catchUpWith(db);
-        await db.put(META_REVISION, String(this.revision), { sync: this.options.sync });
-      } catch (error) {
-        await db.close().catch(() => undefined);
-        throw error;
-      }
-      this.db = db;
-      this.compactor.useDatabase(db);
-      this.failure = undefined;
-      process.emitWarning(`storage: writes recovered after reopening ${this.location}`);
-    } catch (error) {
-      if (error instanceof StorageDamagedError || !this.failure) this.failure = error as Error;
-    }
+    if (this.closed) return;
+    const db = await this.recovery.reopen(this.db, async (candidate) => {
+      await this.catchUpWith(candidate);
+      await candidate.put(META_REVISION, String(this.revision), { sync: this.options.sync });
+    });
+    if (!db) return;
+    this.db = db;
+    this.compactor.useDatabase(db);
   }
 
   /**
@@ -507,22 +477,4 @@ export class LevelDbStorage implements Storage {
       }
     }
   }
-}
-
-/**
- * True when `next` would store the same bytes as `current` apart from resourceVersion (such an
- * update writes nothing, as the etcd3 store). The current object's text is usually remembered
- * (it was written or read by this backend), so this costs one stringify, not two.
- */
-/** Errors after which LevelDB refuses every later write until reopened (any I/O error). */
-function isWriteFailure(error: unknown): boolean {
-  const text = `${(error as Error)?.message ?? ''} ${((error as { cause?: Error })?.cause)?.message ?? ''}`;
-  return /IO error|No space left|ENOSPC|EIO|Read-only file system/i.test(text);
-}
-
-function sameAsStored(current: KubeObject, next: KubeObject): boolean {
-  if (current === next) return true;
-  const rv = current.metadata.resourceVersion;
-  const normalised = next.metadata.resourceVersion === rv ? next : { ...next, metadata: { ...next.metadata, resourceVersion: rv } };
-  return JSON.stringify(normalised) === objectJson(current);
 }
