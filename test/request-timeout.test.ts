@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import https from 'node:https';
 import { startTestServer, podManifest, type TestServer } from './helpers/api-server.ts';
 
-const TIMEOUT_MS = 1_500;
+const TIMEOUT_MS = 2_000;
 const SEATS = 4;
 
 interface SlowUpload {
@@ -40,6 +40,50 @@ function slowUpload(t: TestServer, token: string): SlowUpload {
   });
   void done.finally(() => clearInterval(timer));
   return { done, stop: () => { clearInterval(timer); req?.destroy(); } };
+}
+
+
+/**
+ * Slow uploaders take every seat; bob must still get one within a few timeouts. With `replace`,
+ * each upload cut off is sent again at once (an attacker that keeps trying): then only fair
+ * queuing (APF) gives bob his turn, as upstream; the max-in-flight filter is first come, first served.
+ */
+async function assertNoStarvation(t: TestServer, slowToken: string, bobToken: string, uploaderCount: number, replace: boolean): Promise<void> {
+  const uploads: SlowUpload[] = [];
+  // Keep every mutating seat taken by slow uploads for the whole test: each one cut off is replaced.
+  let running = true;
+  const keepUploading = async (): Promise<void> => {
+    do {
+      const upload = slowUpload(t, slowToken);
+      uploads.push(upload);
+      await upload.done;
+    } while (running && replace);
+  };
+  const uploaders = Array.from({ length: uploaderCount }, () => keepUploading());
+  try {
+    await new Promise((done) => setTimeout(done, 300));
+    const first = await t.anonymous('post', '/api/v1/namespaces/default/pods').set('Authorization', `Bearer ${bobToken}`).send(podManifest('bob-early')).ok(() => true);
+    assert.equal(first.status, 429, 'the slow uploads do hold every seat');
+    // Within a few timeouts bob gets a seat freed by a cut-off upload (without the deadline: never).
+    const deadline = Date.now() + TIMEOUT_MS * 4;
+    let created = 0;
+    let attempts = 0;
+    while (Date.now() < deadline && created === 0) {
+      attempts++;
+      const res = await t.anonymous('post', '/api/v1/namespaces/default/pods').set('Authorization', `Bearer ${bobToken}`).send(podManifest(`bob-${attempts}`)).ok(() => true);
+      // 201, or 504 when a loaded machine made the create itself outlast the deadline: either way bob had a seat.
+      if (res.status === 201 || res.status === 504) created++;
+      else assert.equal(res.status, 429, res.text);
+      await new Promise((done) => setTimeout(done, 20));
+    }
+    assert.equal(created, 1, `bob got no seat in ${attempts} attempts`);
+  } finally {
+    running = false;
+    for (const upload of uploads) upload.stop();
+    await Promise.all(uploaders);
+  }
+  const answers = await Promise.all(uploads.map((u) => u.done));
+  assert.ok(answers.some((a) => a.status === 504), 'slow uploads were cut off with 504');
 }
 
 describe('request deadlines (--request-timeout)', { timeout: 60_000 }, () => {
@@ -74,41 +118,8 @@ describe('request deadlines (--request-timeout)', { timeout: 60_000 }, () => {
     assert.ok(answer.afterMs >= TIMEOUT_MS - 50, `answered after ${answer.afterMs} ms`);
   });
 
-  test('slow uploaders holding every seat cannot starve another user past the timeout', async () => {
-    const uploads: SlowUpload[] = [];
-    // Keep every mutating seat taken by slow uploads for the whole test: each one cut off is replaced.
-    let running = true;
-    const keepUploading = async (): Promise<void> => {
-      while (running) {
-        const upload = slowUpload(t, slowToken);
-        uploads.push(upload);
-        await upload.done;
-      }
-    };
-    const uploaders = Array.from({ length: SEATS * 3 }, () => keepUploading());
-    try {
-      await new Promise((done) => setTimeout(done, 300));
-      const first = await t.anonymous('post', '/api/v1/namespaces/default/pods').set('Authorization', `Bearer ${bobToken}`).send(podManifest('bob-early')).ok(() => true);
-      assert.equal(first.status, 429, 'the slow uploads do hold every seat');
-      // Within a few timeouts bob gets a seat freed by a cut-off upload (without the deadline: never).
-      const deadline = Date.now() + TIMEOUT_MS * 4;
-      let created = 0;
-      let attempts = 0;
-      while (Date.now() < deadline && created === 0) {
-        attempts++;
-        const res = await t.anonymous('post', '/api/v1/namespaces/default/pods').set('Authorization', `Bearer ${bobToken}`).send(podManifest(`bob-${attempts}`)).ok(() => true);
-        if (res.status === 201) created++;
-        else assert.equal(res.status, 429, res.text);
-        await new Promise((done) => setTimeout(done, 20));
-      }
-      assert.equal(created, 1, `bob got no seat in ${attempts} attempts`);
-    } finally {
-      running = false;
-      for (const upload of uploads) upload.stop();
-      await Promise.all(uploaders);
-    }
-    const answers = await Promise.all(uploads.map((u) => u.done));
-    assert.ok(answers.some((a) => a.status === 504), 'slow uploads were cut off with 504');
+  test('slow uploads holding every seat are cut off at the timeout, freeing the seats for another user (max-in-flight)', async () => {
+    await assertNoStarvation(t, slowToken, bobToken, SEATS, false);
   });
 
   test('?timeout= must parse (400 as kube-apiserver) and a shorter one applies', async () => {
@@ -135,5 +146,29 @@ describe('request deadlines (--request-timeout)', { timeout: 60_000 }, () => {
     await new Promise((done) => setTimeout(done, 300));
     assert.ok(events.join('').includes('seen-by-watch'));
     req.destroy();
+  });
+});
+
+describe('request deadlines under API Priority and Fairness', { timeout: 60_000 }, () => {
+  let t: TestServer;
+
+  before(async () => {
+    // 4 + 4 seats shared by the priority levels: global-default (ordinary users) gets one.
+    t = await startTestServer('request-timeout-apf', {
+      requestTimeoutMs: TIMEOUT_MS,
+      flowControl: { maxRequestsInflight: SEATS, maxMutatingRequestsInflight: SEATS, priorityAndFairness: true },
+    });
+    await t.call('post', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings').send({
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'uploaders' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'uploaders' }],
+    }).expect(201);
+  });
+  after(async () => { await t.close(); });
+
+  test('slow uploaders that keep coming back cannot starve another user past a few timeouts (fair queuing)', async () => {
+    const slow = t.server.credentials.token({ username: 'slow', groups: ['uploaders'] }, 3600);
+    const bob = t.server.credentials.token({ username: 'bob', groups: ['uploaders'] }, 3600);
+    await assertNoStarvation(t, slow, bob, 12, true);
   });
 });
