@@ -178,6 +178,17 @@ describe('damaged storage', () => {
     }
   });
 
+  test('repair refuses a store a running server holds', async () => {
+    const dataDir = tempDataDir();
+    const storage = await LevelDbStorage.open(dataDir);
+    try {
+      await assert.rejects(repairLevelDb(dataDir), /in use .*stop the server first/);
+      await storage.create('/registry/pods/default/still-served', pod('still-served'));
+    } finally {
+      await storage.close();
+    }
+  });
+
   test('`kubefacade server` exits with the message and `kubefacade repair` prints the report', async () => {
     const dataDir = tempDataDir();
     await populate(dataDir, 10);
