@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { META_COMPACTED, META_REVISION, dataRange, decodeLogHeader, decodeStoredValue, logKey, revisionOfLogKey, storageKeyOf } from './leveldb-layout.ts';
-import { verifyLevelDbFiles, type FileDamage } from './leveldb-integrity.ts';
+import { levelDbFiles, verifyLevelDbFiles, type FileDamage } from './leveldb-integrity.ts';
 import { createLevel, databaseLocation, newestLogRevision } from './leveldb-open.ts';
 import { ACKNOWLEDGED_FILE, DAMAGED_FILE, HIGH_WATER_FILE, REVISION_BLOCK, readMark, writeMarkDurably } from './leveldb-revision-marks.ts';
 import type { StringLevel } from './leveldb-list.ts';
@@ -84,8 +84,16 @@ function objectProblem(json: string, key: string): string | undefined {
 
 export async function repairLevelDb(dataDir: string): Promise<RepairReport> {
   const location = databaseLocation(dataDir);
-  if (!fs.existsSync(location)) throw new Error(`there is no store to repair: ${location} does not exist`);
   const damageFound = await verifyLevelDbFiles(location);
+  if ((await levelDbFiles(location)).length === 0) {
+    // The whole database is gone. With no revision mark either there was never a store here;
+    // otherwise an empty store is made that still never reuses a resourceVersion.
+    if (readMark(path.join(dataDir, HIGH_WATER_FILE)).state === 'absent') throw new Error(`there is no store to repair in ${location}`);
+    fs.mkdirSync(location, { recursive: true });
+    const empty = createLevel(location, true);
+    await empty.open();
+    await empty.close();
+  }
 
   // A running server holds LevelDB's lock; repairing under it would corrupt what it writes.
   let objectsBefore: Record<string, number> | undefined;

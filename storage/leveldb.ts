@@ -344,7 +344,8 @@ export class LevelDbStorage implements Storage {
     for (const event of events) this.journal.append(event.revision, event.key);
     this.revision = stored;
     for (const event of events) this.publish(event);
-    this.marks.acknowledge(stored);
+    this.acknowledge(stored);
+    this.compactor.afterCommit(stored);
   }
 
   private async commitBatch(batch: WriteIntent[]): Promise<void> {

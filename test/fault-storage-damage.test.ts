@@ -178,6 +178,17 @@ describe('damaged storage', () => {
     }
   });
 
+  test('a deleted database directory is refused; repair starts an empty store above every resourceVersion handed out', async () => {
+    const dataDir = tempDataDir();
+    const acked = await populate(dataDir, 30);
+    fs.rmSync(path.join(dataDir, 'db'), { recursive: true });
+    const error = await refusal(dataDir);
+    assert.match(error.message, /the database is gone/);
+    const { survivors, report } = await repairAndCheck(dataDir, acked);
+    assert.equal(survivors.size, 0);
+    assert.equal(report.lostRevisions, 30, 'every acknowledged create is reported lost');
+  });
+
   test('repair refuses a store a running server holds', async () => {
     const dataDir = tempDataDir();
     const storage = await LevelDbStorage.open(dataDir);
