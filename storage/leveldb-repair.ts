@@ -84,6 +84,10 @@ function objectProblem(json: string, key: string): string | undefined {
 
 export async function repairLevelDb(dataDir: string): Promise<RepairReport> {
   const location = databaseLocation(dataDir);
+  const rebuilt = `${location}.repaired`;
+  // A repair killed between moving the damaged directory aside and moving the rebuilt one in left
+  // a complete rebuilt store (it is closed before either move): finish the swap.
+  if (!fs.existsSync(location) && fs.existsSync(rebuilt)) fs.renameSync(rebuilt, location);
   const damageFound = await verifyLevelDbFiles(location);
   if ((await levelDbFiles(location)).length === 0) {
     // The whole database is gone. With no revision mark either there was never a store here;
@@ -116,7 +120,6 @@ export async function repairLevelDb(dataDir: string): Promise<RepairReport> {
   // LevelDB's repairer reads tables without verifying checksums, so a damaged block it can still
   // decode stays as it is. Every entry is therefore copied into a new database (fresh tables,
   // fresh checksums), objects checked on the way; the old directory is kept aside.
-  const rebuilt = `${location}.repaired`;
   fs.rmSync(rebuilt, { recursive: true, force: true });
   const source = createLevel(location, false);
   const target = createLevel(rebuilt, true);
