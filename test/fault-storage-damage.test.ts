@@ -189,6 +189,16 @@ describe('damaged storage', () => {
     assert.equal(report.lostRevisions, 30, 'every acknowledged create is reported lost');
   });
 
+  test('a repair killed between moving the damaged store aside and the rebuilt one in is finished by the next repair', async () => {
+    const dataDir = tempDataDir();
+    const acked = await populate(dataDir, 25);
+    // The state a SIGKILL between the two renames leaves: no db, a complete db.repaired.
+    fs.renameSync(path.join(dataDir, 'db'), path.join(dataDir, 'db.repaired'));
+    await refusal(dataDir);
+    const { survivors } = await repairAndCheck(dataDir, acked);
+    assert.equal(survivors.size, 25);
+  });
+
   test('repair refuses a store a running server holds', async () => {
     const dataDir = tempDataDir();
     const storage = await LevelDbStorage.open(dataDir);
