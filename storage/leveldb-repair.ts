@@ -89,6 +89,10 @@ export async function repairLevelDb(dataDir: string): Promise<RepairReport> {
   // a complete rebuilt store (it is closed before either move): finish the swap.
   if (!fs.existsSync(location) && fs.existsSync(rebuilt)) fs.renameSync(rebuilt, location);
   const damageFound = await verifyLevelDbFiles(location);
+  const recorded = path.join(dataDir, DAMAGED_FILE);
+  if (fs.existsSync(recorded)) {
+    for (const line of fs.readFileSync(recorded, 'utf8').split('\n').filter(Boolean)) damageFound.push({ file: recorded, problem: `found at an earlier start: ${line}` });
+  }
   if ((await levelDbFiles(location)).length === 0) {
     // The whole database is gone. With no revision mark either there was never a store here;
     // otherwise an empty store is made that still never reuses a resourceVersion.
@@ -211,7 +215,9 @@ export async function repairLevelDb(dataDir: string): Promise<RepairReport> {
   return {
     dataDir, damageFound, objectsBefore, objectsAfter, recoveredRevision, acknowledgedRevision,
     lostRevisions: acknowledgedRevision !== undefined ? Math.max(0, acknowledgedRevision - recoveredRevision) : 0,
-    lostKeys, readErrors, unparseable, salvageFile, lostFiles, keptAside, restartRevision, restartBasis,
+    lostKeys, readErrors, unparseable, salvageFile, restartRevision, restartBasis, keptAside,
+    // LevelDB moved them into db/lost, which is now inside the kept directory.
+    lostFiles: lostFiles.map((file) => path.join(keptAside, path.relative(location, file))),
   };
 }
 
@@ -224,7 +230,7 @@ export function formatRepairReport(report: RepairReport): string {
   for (const resource of [...resources].sort()) {
     const after = report.objectsAfter[resource] ?? 0;
     const before = report.objectsBefore?.[resource];
-    lines.push(before === undefined ? `  ${resource}: ${after} objects` : `  ${resource}: ${after} objects (${before} before${before > after ? `, ${before - after} lost` : ''})`);
+    lines.push(before === undefined ? `  ${resource}: ${after} objects` : `  ${resource}: ${after} objects (${before} readable before the repair${before > after ? `, ${before - after} lost by it` : ''})`);
   }
   if (!report.objectsBefore) lines.push('  (counts before the repair unknown: the store could not be opened)');
   if (report.acknowledgedRevision === undefined) lines.push('acknowledged writes lost: unknown (no acknowledged revision recorded)');
