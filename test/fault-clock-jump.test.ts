@@ -5,7 +5,9 @@
 // (creationTimestamp, a Lease's renewTime as written) follow the wall clock without errors; a watch
 // opened before the jumps delivers every event in order (history is bounded by count as well as
 // age, so a forward jump does not expire it); after a restart under the jumped clock every
-// acknowledged object is there with its resourceVersion and the next one is higher.
+// acknowledged object is there with its resourceVersion and the next one is higher. Leader election
+// measures a Lease's expiry on the candidate's monotonic clock, as client-go does: a jump neither
+// makes the holder lose its Lease nor lets another candidate take it.
 
 import { after, before, describe, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { startApiServer, type RunningApiServer } from '../server/start.ts';
+import { LeaderElector } from '../clients/leader-election.ts';
 import { podManifest } from './helpers/api-server.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -40,6 +43,22 @@ describe('a wall-clock jump', () => {
     await server?.close();
     mock.timers.reset();
     await rm(dir, { recursive: true, force: true });
+  });
+
+  test('a leader keeps its Lease across jumps and no other candidate takes it', async () => {
+    mock.timers.setTime(realNow);
+    const options = { kubeconfigPath: server!.adminKubeconfigPath, leaseName: 'clock-jump', leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
+    const holder = new LeaderElector(options);
+    const other = new LeaderElector(options);
+    assert.equal(await holder.tryAcquireOrRenew(), true);
+    assert.equal(await other.tryAcquireOrRenew(), false);
+    for (const wallClock of [realNow + DAY_MS, realNow - DAY_MS, realNow + 2 * DAY_MS]) {
+      mock.timers.setTime(wallClock);
+      // The Lease's renewTime now looks a day old (or a day in the future) to the wall clock.
+      assert.equal(await other.tryAcquireOrRenew(), false, `another candidate took the Lease after a jump to ${new Date(wallClock).toISOString()}`);
+      assert.equal(await holder.tryAcquireOrRenew(), true, 'the holder renews after the jump');
+    }
+    mock.timers.setTime(realNow);
   });
 
   test('resourceVersions, timestamps, watches and restarts behave across jumps back and forward', async () => {
