@@ -15,6 +15,7 @@ import type { RegistrationTaint } from './node-object.ts';
 import type { Logger } from './pod-worker.ts';
 import { KubeletEndpoints } from './log-server.ts';
 import { createKubeletServingCert } from './serving-cert.ts';
+import { ApiServerDelegatedAuth, clusterCaPem } from './request-auth.ts';
 import { startSharedWatches, type SharedWatches } from './shared-watches.ts';
 
 export type { Logger } from './pod-worker.ts';
@@ -98,14 +99,14 @@ export async function runKubelets(options: RunKubeletsOptions): Promise<RunningK
     };
   });
   const cert = createKubeletServingCert({ names: specs.map((s) => s.name), ips: specs.map((s) => s.internalIp) });
-  const endpoints = new KubeletEndpoints(cert);
+  const endpoints = new KubeletEndpoints(cert, clusterCaPem(clients.config));
 
   const agents = new Map<string, NodeAgent>();
   for (const spec of specs) {
     // Bearer tokens travel per request: every node identity can share the process's connections.
     const nodeClients = options.nodeKubeconfig ? connect(options.nodeKubeconfig(spec.name), clients.pools) : clients;
     agents.set(spec.name, new NodeAgent({
-      spec, clients: nodeClients, events, endpoints, imagePullDelay: options.imagePullDelayMs, timing, logger,
+      spec, clients: nodeClients, events, endpoints, auth: new ApiServerDelegatedAuth(nodeClients.config), imagePullDelay: options.imagePullDelayMs, timing, logger,
     }));
   }
   let watches: SharedWatches | undefined;

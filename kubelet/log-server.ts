@@ -7,12 +7,18 @@
 // connections to one HTTPS server: one TLS context and one request handler, and the address a connection arrived on
 // says which node answers. An https.Server per node cost ~27 KiB of RSS each (its own TLS context), a plain
 // listener ~2 KiB.
+//
+// Callers authenticate and are authorised as by a real kubelet (request-auth.ts): the API server by
+// its client certificate, others by bearer token (TokenReview), each then by SubjectAccessReview;
+// no credential is 401, no permission 403.
 import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import net, { type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ContainerLogInstance, LogLine, LogQuery } from './container-logs.ts';
 import { formatLogLine, selectLines } from './container-logs.ts';
 import type { ServingCert } from './serving-cert.ts';
+import { kubeletRequestAttributes, type KubeletAuth, type KubeletUser } from './request-auth.ts';
 
 export type LogLookup =
   | { instance: ContainerLogInstance }
@@ -20,6 +26,13 @@ export type LogLookup =
 
 /** Resolves which log instance a request means; owned by the node's runtime, which knows the container states. */
 export type LogResolver = (namespace: string, pod: string, container: string, previous: boolean) => LogLookup;
+
+/** One node's endpoint: its name (the authorised resource) and how it checks callers. */
+export interface NodeEndpoint {
+  nodeName: string;
+  auth: KubeletAuth;
+  resolve: LogResolver;
+}
 
 export interface LogServer {
   port: number;
@@ -51,19 +64,28 @@ function parseQuery(params: URLSearchParams): LogQuery & { follow: boolean; prev
 /** One HTTPS server for all the nodes of a process; each node adds a listener on its own address. */
 export class KubeletEndpoints {
   private readonly server: https.Server;
-  private readonly resolvers = new Map<string, LogResolver>();
+  private readonly resolvers = new Map<string, NodeEndpoint>();
   private readonly sockets = new Set<Duplex>();
 
-  constructor(cert: ServingCert) {
-    this.server = https.createServer({ cert: cert.certPem, key: cert.keyPem }, (request, response) => {
+  /** `clientCaPem`: the cluster CA, which signs the API server's client certificate (the kubelet's --client-ca-file). */
+  constructor(cert: ServingCert, clientCaPem: string) {
+    // Certificates are asked for, not required: a caller may use a bearer token instead; an
+    // unverified certificate is refused below (401), as the kubelet's x509 authenticator refuses it.
+    this.server = https.createServer({ cert: cert.certPem, key: cert.keyPem, ca: clientCaPem, requestCert: true, rejectUnauthorized: false }, (request, response) => {
       // The node is the one whose address the client dialed.
-      const resolve = this.resolvers.get(normalizeAddress(request.socket.localAddress));
-      serveRequest(request, response, resolve);
+      const endpoint = this.resolvers.get(normalizeAddress(request.socket.localAddress));
+      serveAuthenticated(request, response, endpoint).catch((error: unknown) => {
+        if (response.headersSent) response.destroy();
+        else {
+          response.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
+          response.end(`Internal Server Error: ${error instanceof Error ? error.message : String(error)}\n`);
+        }
+      });
     });
   }
 
   /** Starts listening on host:port for one node; port 0 picks a free port. */
-  async listen(host: string, port: number, resolve: LogResolver): Promise<LogServer> {
+  async listen(host: string, port: number, resolve: NodeEndpoint): Promise<LogServer> {
     const listener = net.createServer((socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -102,9 +124,9 @@ function normalizeAddress(address: string | undefined): string {
 }
 
 /** A single node's endpoint with its own HTTPS server (tests, and a process that runs one node). */
-export async function startLogServer(options: { host: string; port: number; cert: ServingCert; resolve: LogResolver }): Promise<LogServer> {
-  const endpoints = new KubeletEndpoints(options.cert);
-  const server = await endpoints.listen(options.host, options.port, options.resolve);
+export async function startLogServer(options: { host: string; port: number; cert: ServingCert; clientCaPem: string; node: NodeEndpoint }): Promise<LogServer> {
+  const endpoints = new KubeletEndpoints(options.cert, options.clientCaPem);
+  const server = await endpoints.listen(options.host, options.port, options.node);
   return {
     port: server.port,
     close: async () => {
@@ -114,7 +136,42 @@ export async function startLogServer(options: { host: string; port: number; cert
   };
 }
 
-function serveRequest(request: import('node:http').IncomingMessage, response: import('node:http').ServerResponse, resolve: LogResolver | undefined): void {
+type IncomingMessage = import('node:http').IncomingMessage;
+type ServerResponse = import('node:http').ServerResponse;
+
+/** The caller's identity: a verified client certificate, else a bearer token the API server vouches for. */
+async function authenticate(request: IncomingMessage, auth: KubeletAuth): Promise<KubeletUser | undefined> {
+  const socket = request.socket as TLSSocket;
+  const certificate = socket.getPeerCertificate?.();
+  if (certificate && Object.keys(certificate).length > 0) {
+    if (!socket.authorized) return undefined;
+    const organizations = certificate.subject.O;
+    return { username: String(certificate.subject.CN ?? ''), groups: organizations === undefined ? [] : ([] as string[]).concat(organizations) };
+  }
+  const header = request.headers.authorization ?? '';
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) return undefined;
+  return auth.authenticateToken(match[1]);
+}
+
+async function serveAuthenticated(request: IncomingMessage, response: ServerResponse, endpoint: NodeEndpoint | undefined): Promise<void> {
+  const text = (status: number, body: string): void => {
+    response.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+    response.end(body);
+  };
+  if (!endpoint) return text(503, 'node stopped\n');
+  const user = await authenticate(request, endpoint.auth);
+  if (!user || user.username === '') return text(401, 'Unauthorized\n');
+  const path = new URL(request.url ?? '/', 'https://kubelet').pathname;
+  const attributes = kubeletRequestAttributes(request.method ?? 'GET', path, endpoint.nodeName);
+  if (!(await endpoint.auth.authorize(user, attributes))) {
+    // The kubelet's wording (pkg/kubelet/server/server.go).
+    return text(403, `Forbidden (user=${user.username}, verb=${attributes.verb}, resource=nodes, subresource=${attributes.subresource})\n`);
+  }
+  serveRequest(request, response, endpoint.resolve);
+}
+
+function serveRequest(request: IncomingMessage, response: ServerResponse, resolve: LogResolver | undefined): void {
   const url = new URL(request.url ?? '/', 'https://kubelet');
   const text = (status: number, body: string): void => {
     response.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });

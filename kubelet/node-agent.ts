@@ -8,6 +8,7 @@ import { ImagePuller } from './image-puller.ts';
 import { NodeImageStore, type ImagePullDelay } from './images.ts';
 import { MERGE_PATCH, microTime, statusCodeOf, type KubeletClients } from './kube-client.ts';
 import type { KubeletEndpoints, LogLookup, LogServer } from './log-server.ts';
+import type { KubeletAuth } from './request-auth.ts';
 import { PodIpAllocator } from './node-addressing.ts';
 import { composeNodeForRegistration, composeNodeStatus, conditionsNeedUpdate, type SimulatedNodeSpec } from './node-object.ts';
 import { PodWorker, type Logger, type PodRef, type PodSink, type PodWorkerTiming } from './pod-worker.ts';
@@ -30,6 +31,8 @@ export interface NodeAgentOptions {
   events: EventRecorder;
   /** The process's HTTPS endpoint, on which this node adds a listener at its InternalIP. */
   endpoints: KubeletEndpoints;
+  /** How the node's HTTPS endpoint authenticates and authorises callers (TokenReview/SubjectAccessReview as the node). */
+  auth: KubeletAuth;
   imagePullDelay?: ImagePullDelay;
   timing: NodeAgentTiming;
   logger: Logger;
@@ -78,11 +81,12 @@ export class NodeAgent implements PodSink {
     const resolve = (namespace: string, pod: string, container: string, previous: boolean): LogLookup =>
       this.resolveLogs(namespace, pod, container, previous);
     const { endpoints } = this.options;
+    const endpoint = { nodeName: this.spec.name, auth: this.options.auth, resolve };
     try {
-      this.logServer = await endpoints.listen(this.spec.internalIp, this.spec.kubeletPort, resolve);
+      this.logServer = await endpoints.listen(this.spec.internalIp, this.spec.kubeletPort, endpoint);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || this.spec.kubeletPort === 0) throw error;
-      this.logServer = await endpoints.listen(this.spec.internalIp, 0, resolve);
+      this.logServer = await endpoints.listen(this.spec.internalIp, 0, endpoint);
     }
     this.spec.kubeletPort = this.logServer.port;
     await this.ensureRegistered();

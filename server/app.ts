@@ -10,7 +10,10 @@ import { findReviewEndpoint } from '../auth/reviews/index.ts';
 import type { RequestSecurity } from '../auth/security.ts';
 import { openApiV2Document, openApiV3Document, openApiV3ResponsePlan, openApiV3RootDocument } from '../api/openapi/documents.ts';
 import type { DiscoveryDocuments, SerialisedDocument } from './discovery.ts';
-import { flowControlFilter, DEFAULT_FLOW_CONTROL, type FlowControlOptions } from './flow-control/filter.ts';
+import { flowControlFilter, isLongRunning, DEFAULT_FLOW_CONTROL, type FlowControlOptions } from './flow-control/filter.ts';
+import { healthChecks, serveHealth, type HealthCheck } from './health.ts';
+import { DEFAULT_REQUEST_TIMEOUT_MS, enforceRequestDeadline, requestDeadlineMs } from './request-timeout.ts';
+import type { StorageHealth } from '../storage/interface.ts';
 import { handleResourceRequest, readBody, type HandlerContext } from './resource-handler.ts';
 import { handleReview } from './review-handler.ts';
 import { noteErrorStatus, securityMiddleware } from './security-middleware.ts';
@@ -30,6 +33,10 @@ export interface AppOptions {
   log?: RequestLogger;
   /** Concurrency limits and priority levels (server/flow-control); default DEFAULT_FLOW_CONTROL. */
   flowControl?: FlowControlOptions;
+  /** --request-timeout: the deadline of every request that is not long-running (default 60 s). */
+  requestTimeoutMs?: number;
+  /** The store's health, for the `etcd` check of /healthz and /readyz (default: always healthy). */
+  storageHealth?: () => StorageHealth;
 }
 
 export function createApp(options: AppOptions): express.Express {
@@ -40,7 +47,10 @@ export function createApp(options: AppOptions): express.Express {
   const context: HandlerContext = { registry: options.registry, options: options.handler, subresources: options.subresources };
 
   const security = securityMiddleware(options.security);
-  const flowControl = flowControlFilter(options.flowControl ?? DEFAULT_FLOW_CONTROL);
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  // Upstream bounds a queue wait at a quarter of the request timeout.
+  const flowControl = flowControlFilter({ queueWaitLimitMs: requestTimeoutMs / 4, ...(options.flowControl ?? DEFAULT_FLOW_CONTROL) });
+  const health = healthChecks(options.storageHealth ?? (() => ({ healthy: true })));
   const serve = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     try {
       const info = req.requestInfo!;
@@ -64,7 +74,7 @@ export function createApp(options: AppOptions): express.Express {
         await handleResourceRequest(req, res, info, req.kubeUser!, context);
         return;
       }
-      serveNonResource(req, res, options.discovery);
+      serveNonResource(req, res, options.discovery, health);
     } catch (err) {
       next(err);
     }
@@ -87,7 +97,18 @@ export function createApp(options: AppOptions): express.Express {
         next(err);
         return;
       }
-      flowControl(req, res, req.kubeUser!, req.requestInfo!, () => void serve(req, res, next));
+      const info = req.requestInfo!;
+      if (!isLongRunning(info)) {
+        // The deadline covers the wait for a seat, the body read and the handler (request-timeout.ts).
+        try {
+          const query = req.requestQuery ?? new URL(req.originalUrl, 'http://localhost').searchParams;
+          enforceRequestDeadline(req, res, requestDeadlineMs(query, requestTimeoutMs));
+        } catch (error) {
+          next(error);
+          return;
+        }
+      }
+      flowControl(req, res, req.kubeUser!, info, () => void serve(req, res, next));
     });
   });
 
@@ -123,9 +144,7 @@ function sendDocument(req: Request, res: Response, doc: SerialisedDocument): voi
   res.status(200).send(Buffer.from(doc.body));
 }
 
-const HEALTH_PATHS = new Set(['/healthz', '/livez', '/readyz']);
-
-function serveNonResource(req: Request, res: Response, discovery: DiscoveryDocuments): void {
+function serveNonResource(req: Request, res: Response, discovery: DiscoveryDocuments, health: Record<string, HealthCheck[]>): void {
   const url = new URL(req.originalUrl, 'http://localhost');
   const path = url.pathname.replace(/\/+$/, '') || '/';
   if (req.method !== 'GET' && req.method !== 'HEAD') throw pathNotFound();
@@ -133,10 +152,7 @@ function serveNonResource(req: Request, res: Response, discovery: DiscoveryDocum
     res.status(200).json(serverVersion());
     return;
   }
-  if (HEALTH_PATHS.has(path) || [...HEALTH_PATHS].some((p) => path.startsWith(`${p}/`))) {
-    res.status(200).type('text/plain').send('ok');
-    return;
-  }
+  if (serveHealth(res, path, url, health)) return;
   if (path === '/api' || path === '/apis') {
     sendDocument(req, res, discovery.root(path, req.headers.accept));
     return;

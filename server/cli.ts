@@ -10,6 +10,7 @@ import { registerKubeletCommand } from '../kubelet/cli.ts';
 import { addLeaderElectionFlags, leaderElectionFromFlags, type LeaderElectionFlags } from '../clients/leader-election-flags.ts';
 import { registerCredentialCommands } from '../auth/cli.ts';
 import { registerMigrateCommand } from './migrate-command.ts';
+import { registerRepairCommand } from './repair-command.ts';
 import { registerBenchCommand } from '../bench/cli.ts';
 import { addStorageFlags, etcdFromFlags, type StorageFlags } from './storage-flags.ts';
 import { DEFAULT_FLOW_CONTROL, type FlowControlOptions } from './flow-control/filter.ts';
@@ -32,6 +33,7 @@ interface ServerCommandOptions extends StorageFlags {
   maxRequestsInflight: number;
   maxMutatingRequestsInflight: number;
   enablePriorityAndFairness: boolean;
+  requestTimeout: string;
 }
 
 const DEFAULT_BIND = '127.0.0.1';
@@ -132,7 +134,14 @@ function serverOptions(options: ServerCommandOptions) {
     auditLogPath: options.auditLogPath === undefined || options.auditLogPath === '-' ? options.auditLogPath : path.resolve(options.auditLogPath),
     watchBufferBudgetBytes: options.watchBufferBudget,
     flowControl: flowControlOptions(options),
+    requestTimeoutMs: requestTimeoutMs(options.requestTimeout),
   };
+}
+
+function requestTimeoutMs(value: string): number {
+  const ms = parseDurationMs(value);
+  if (ms <= 0) throw new InvalidArgumentError('--request-timeout must be positive');
+  return ms;
 }
 
 function flowControlOptions(options: ServerCommandOptions): FlowControlOptions {
@@ -169,6 +178,7 @@ function addServerFlags(command: Command): Command {
     .option('--watch-buffer-budget <bytes>', 'bytes all watch streams together may hold unsent before the largest is closed (default 512Mi; each stream alone at most 16Mi)', parseBytes)
     .option('--max-requests-inflight <count>', 'requests running at once (read-only ones without priority and fairness; 0: no limit there)', parseCount, DEFAULT_FLOW_CONTROL.maxRequestsInflight)
     .option('--max-mutating-requests-inflight <count>', 'mutating requests running at once (with priority and fairness: added to --max-requests-inflight and shared by the priority levels)', parseCount, DEFAULT_FLOW_CONTROL.maxMutatingRequestsInflight)
+    .option('--request-timeout <duration>', 'deadline of every request that is not long-running (watch, exec, logs ...), waiting for a seat and reading the body included; past it 504 Timeout', '1m0s')
     .option('--enable-priority-and-fairness [enabled]', 'API Priority and Fairness: priority levels, fair queues and 429 when full (false: the max-in-flight filter)', parseBool, DEFAULT_FLOW_CONTROL.priorityAndFairness));
 }
 
@@ -224,7 +234,7 @@ export const registerControllersCommand: RegisterSubcommand = (program) => {
 /** Subcommands in help order. */
 export const SUBCOMMANDS: RegisterSubcommand[] = [
   registerUpCommand, registerServerCommand, registerSchedulerCommand,
-  (program) => { registerKubeletCommand(program); }, registerControllersCommand, registerMigrateCommand,
+  (program) => { registerKubeletCommand(program); }, registerControllersCommand, registerMigrateCommand, registerRepairCommand,
   registerCredentialCommands, registerBenchCommand,
 ];
 

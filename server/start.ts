@@ -18,6 +18,7 @@ import { ensurePki } from '../auth/pki.ts';
 import { ensureSigningKey } from '../auth/signing-key.ts';
 import { REVIEW_ENDPOINTS } from '../auth/reviews/index.ts';
 import { startSecurity, type Security } from '../auth/security.ts';
+import { SYSTEM_MASTERS_GROUP } from '../auth/well-known.ts';
 import { openStorage, type EtcdStorageConfig } from '../storage/index.ts';
 import type { Storage } from '../storage/interface.ts';
 import { createApp, type RequestLogger } from './app.ts';
@@ -55,6 +56,8 @@ export interface ApiServerOptions extends ApiServerSecurityOptions {
   etcd?: EtcdStorageConfig;
   /** --max-requests-inflight, --max-mutating-requests-inflight, --enable-priority-and-fairness (server/flow-control). */
   flowControl?: FlowControlOptions;
+  /** --request-timeout: deadline of each request that is not long-running, body read included (default 60 s). */
+  requestTimeoutMs?: number;
 }
 
 export interface ApiServerSecurityOptions {
@@ -77,6 +80,9 @@ export interface RunningApiServer {
   credentials: CredentialIssuer;
   close(): Promise<void>;
 }
+
+/** The user name of the API server's client certificate towards kubelets (kubeadm's CN). */
+export const KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';
 
 export const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 const MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024;
@@ -110,7 +116,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
 
     const subresources = new SubresourceHandlers();
     subresources.register('', 'pods', 'binding', podBindingHandler());
-    subresources.register('', 'pods', 'log', podLogHandler(() => registry.lookup('', 'v1', 'nodes')));
+    // Kubelets admit the API server by a client certificate of the cluster CA, as kubeadm's
+    // apiserver-kubelet-client (in system:masters, so the kubelets' SubjectAccessReviews allow it).
+    // Issued at every start and kept in memory only.
+    const kubeletClient = security.credentials.clientCertificate({ username: KUBELET_CLIENT_USER, groups: [SYSTEM_MASTERS_GROUP] }, 365);
+    subresources.register('', 'pods', 'log', podLogHandler(() => registry.lookup('', 'v1', 'nodes'), kubeletClient));
     subresources.register('', 'namespaces', 'finalize', namespaceFinalizeHandler());
 
     // Client certificates are requested, never required, and checked against the cluster CA; the
@@ -144,6 +154,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       subresources,
       log: options.log,
       flowControl: options.flowControl,
+      requestTimeoutMs: options.requestTimeoutMs,
+      storageHealth: () => storage.health?.() ?? { healthy: true },
       handler: {
         maxRequestBodyBytes: MAX_REQUEST_BODY_BYTES,
         bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,

@@ -119,7 +119,13 @@ export function namespaceFinalizeHandler(): SubresourceHandler {
  * advertises (status.addresses InternalIP, status.daemonEndpoints.kubeletEndpoint.Port).
  * Only loopback addresses are dialled: simulated nodes live on this machine.
  */
-export function podLogHandler(nodes: () => GenericStore | undefined): SubresourceHandler {
+/** The API server's client certificate towards kubelets (kube-apiserver's --kubelet-client-certificate/-key). */
+export interface KubeletClientCertificate {
+  certPem: string;
+  keyPem: string;
+}
+
+export function podLogHandler(nodes: () => GenericStore | undefined, kubeletClient?: KubeletClientCertificate): SubresourceHandler {
   return {
     verbs: ['get'],
     async handle(request) {
@@ -153,7 +159,7 @@ export function podLogHandler(nodes: () => GenericStore | undefined): Subresourc
         if (value !== null) forward.set(key, value);
       }
       const path = `/containerLogs/${encodeURIComponent(request.ctx.namespace)}/${encodeURIComponent(info.name)}/${encodeURIComponent(container)}?${forward}`;
-      await proxyKubeletLog(request.req, res, address, port, path, isTrue(query.get('follow')));
+      await proxyKubeletLog(request.req, res, address, port, path, isTrue(query.get('follow')), kubeletClient);
     },
   };
 }
@@ -163,10 +169,11 @@ function isLoopback(address: string): boolean {
   return address === '::1';
 }
 
-function proxyKubeletLog(req: Request, res: Response, host: string, port: number, path: string, follow: boolean): Promise<void> {
+function proxyKubeletLog(req: Request, res: Response, host: string, port: number, path: string, follow: boolean, client?: KubeletClientCertificate): Promise<void> {
   return new Promise((resolve, reject) => {
     // Kubelets serve self-signed certificates; kube-apiserver without --kubelet-certificate-authority does not verify them either.
-    const upstream = httpsRequest({ host, port, path, method: 'GET', rejectUnauthorized: false }, (upstreamRes) => {
+    // The kubelet authenticates the API server by this certificate and authorises it (nodes/proxy).
+    const upstream = httpsRequest({ host, port, path, method: 'GET', rejectUnauthorized: false, cert: client?.certPem, key: client?.keyPem }, (upstreamRes) => {
       const code = upstreamRes.statusCode ?? 502;
       if (code >= 400) {
         const chunks: Buffer[] = [];

@@ -12,8 +12,9 @@ import type { KubeObject } from '../api/object.ts';
 import {
   KeyExistsError, KeyNotFoundError, RevisionCompactedError,
   type DeleteOptions, type ListOptions, type ListResult, type Preconditions, type Storage, type StorageEvent,
-  type UpdateFunction, type WatchCallbacks, type WatchHandle, type WatchOptions,
+  type StorageHealth, type UpdateFunction, type WatchCallbacks, type WatchHandle, type WatchOptions,
 } from './interface.ts';
+import { EtcdHealthProbe } from './etcd-health.ts';
 import { EtcdConnection, isCompactedError, isFutureRevisionError } from './etcd-client.ts';
 import { EtcdCompactor } from './etcd-compactor.ts';
 import { EtcdKeyspace } from './etcd-keyspace.ts';
@@ -31,6 +32,8 @@ export interface EtcdStorageOptions {
   historyRevisions?: number;
   /** How long a call keeps retrying while etcd is unreachable or has no leader (default 20 s). */
   retryTimeoutMs?: number;
+  /** How often the `etcd` health check reads from etcd (default 2 s; it must answer within 2 s). */
+  healthCheckIntervalMs?: number;
 }
 
 /** Keys per range request when a list is read in pages. */
@@ -44,12 +47,18 @@ interface Current {
 export class EtcdStorage implements Storage {
   private readonly watches = new Set<EtcdWatch>();
   private closed = false;
+  private healthProbe: EtcdHealthProbe | undefined;
 
   private constructor(
     private readonly connection: EtcdConnection,
     private readonly keyspace: EtcdKeyspace,
     private readonly compactor: EtcdCompactor,
   ) {}
+
+  /** kube-apiserver's `etcd` check: unhealthy while etcd does not answer a read within 2 s. */
+  health(): StorageHealth {
+    return this.healthProbe?.health() ?? { healthy: true };
+  }
 
   /** Connects and checks etcd answers (retrying for a while, so a cluster still starting is fine). */
   static async open(options: EtcdStorageOptions): Promise<EtcdStorage> {
@@ -66,6 +75,8 @@ export class EtcdStorage implements Storage {
       throw error;
     }
     storage.compactor.start();
+    storage.healthProbe = new EtcdHealthProbe(() => storage.currentRevision(), options.healthCheckIntervalMs);
+    storage.healthProbe.start();
     return storage;
   }
 
@@ -273,6 +284,7 @@ export class EtcdStorage implements Storage {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.healthProbe?.stop();
     for (const watch of this.watches) watch.stop();
     this.watches.clear();
     await this.compactor.stop();

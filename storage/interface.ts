@@ -97,8 +97,12 @@ export interface Storage {
   currentRevision(): Promise<number>;
   /** Count of keys under a prefix (for metrics and quick checks). */
   count(prefix: string): Promise<number>;
+  /** Whether the backend currently takes writes (the API server's `etcd` health check); absent: always healthy. */
+  health?(): StorageHealth;
   close(): Promise<void>;
 }
+
+export type StorageHealth = { healthy: true } | { healthy: false; reason: string };
 
 export class KeyNotFoundError extends Error {
   constructor(readonly key: string) {

@@ -28,7 +28,7 @@ export class ChangeLogCompactor {
   private readonly step: number;
 
   constructor(
-    private readonly db: StringLevel,
+    private db: StringLevel,
     latestRevision: number,
     /** Records up to and including this revision are no longer held. */
     public compactedRevision: number,
@@ -47,6 +47,11 @@ export class ChangeLogCompactor {
   /** Removes records a previous run marked compacted but did not get to delete. */
   async dropCompactedRecords(): Promise<void> {
     if (this.compactedRevision > 0) await this.db.clear({ lte: logKey(this.compactedRevision), gte: logKey(0) });
+  }
+
+  /** The store reopened its database (after a write error): later deletes go to the new handle. */
+  useDatabase(db: StringLevel): void {
+    this.db = db;
   }
 
   afterCommit(revision: number): void {

@@ -8,7 +8,7 @@
 // other than what was stored, so such an object is still parsed back from its text.
 
 import type { KubeObject } from '../api/object.ts';
-import { parseStoredJson, rememberJson } from './object-json.ts';
+import { objectJson, parseStoredJson, rememberJson } from './object-json.ts';
 import { withResourceVersion } from './object-versioning.ts';
 
 /** True when JSON.parse(JSON.stringify(value)) would be deep-equal to value, same key order included. */
@@ -47,4 +47,16 @@ export function storedObject(next: KubeObject, revision: number): { object: Kube
   if (!isJsonCanonical(versioned)) return { object: parseStoredJson(text), text };
   rememberJson(versioned, text);
   return { object: versioned, text };
+}
+
+/**
+ * True when `next` would store the same bytes as `current` apart from resourceVersion (such an
+ * update writes nothing, as the etcd3 store). The current object's text is usually remembered
+ * (it was written or read by this backend), so this costs one stringify, not two.
+ */
+export function sameAsStored(current: KubeObject, next: KubeObject): boolean {
+  if (current === next) return true;
+  const rv = current.metadata.resourceVersion;
+  const normalised = next.metadata.resourceVersion === rv ? next : { ...next, metadata: { ...next.metadata, resourceVersion: rv } };
+  return JSON.stringify(normalised) === objectJson(current);
 }

@@ -7,15 +7,16 @@
 // An object handed to create or returned by an update function belongs to the store from then
 // on: the committed object shares its values (leveldb-stored-object.ts), so writers must not
 // change it afterwards.
+// Opening refuses a damaged store (leveldb-open.ts, leveldb-integrity.ts); revisions are covered by
+// a high-water mark and the acknowledged revision outside the database (leveldb-revision-marks.ts);
+// after a failed write (a full disk) the database is reopened here (leveldb-write-recovery.ts).
 
-import fs from 'node:fs';
 import path from 'node:path';
-import { ClassicLevel } from 'classic-level';
 import type { KubeObject } from '../api/object.ts';
 import {
   KeyExistsError, KeyNotFoundError, RevisionCompactedError,
   type DeleteOptions, type ListOptions, type ListResult, type Preconditions, type Storage, type StorageEvent,
-  type UpdateFunction, type WatchCallbacks, type WatchHandle, type WatchOptions,
+  type StorageHealth, type UpdateFunction, type WatchCallbacks, type WatchHandle, type WatchOptions,
 } from './interface.ts';
 import {
   META_COMPACTED, META_REVISION, dataKey, dataRange, decodeLogEvent, decodeStoredValue, encodeLogRecord,
@@ -25,9 +26,14 @@ import { listFromSnapshot, type StringLevel } from './leveldb-list.ts';
 import { UndoIndexes } from './leveldb-undo-index.ts';
 import { RevisionJournal } from './leveldb-revision-journal.ts';
 import { checkPreconditions, revisionOf, withResourceVersion } from './object-versioning.ts';
-import { objectJson, parseStoredJson, rememberJson } from './object-json.ts';
+import { parseStoredJson, rememberJson } from './object-json.ts';
 import { ChangeLogCompactor } from './leveldb-compactor.ts';
-import { storedObject } from './leveldb-stored-object.ts';
+import { sameAsStored, storedObject } from './leveldb-stored-object.ts';
+import { openVerifiedStore } from './leveldb-open.ts';
+import { WriteFailureRecovery } from './leveldb-write-recovery.ts';
+import type { RevisionMarks } from './leveldb-revision-marks.ts';
+import { StorageDamagedError } from './leveldb-integrity.ts';
+
 
 export interface LevelDbStorageOptions {
   /** Change-log records kept at least for this many latest revisions (default 10,000). */
@@ -76,15 +82,20 @@ export class LevelDbStorage implements Storage {
   private readonly journal: RevisionJournal;
   private readonly progressTimer: NodeJS.Timeout;
   private closed = false;
+  /** Writes failing (a full disk): LevelDB's error is sticky until the database is reopened. */
+  private readonly recovery: WriteFailureRecovery;
 
   private constructor(
-    private readonly db: StringLevel,
+    private db: StringLevel,
+    private readonly location: string,
     private revision: number,
     private readonly compactor: ChangeLogCompactor,
+    private readonly marks: RevisionMarks,
     private readonly options: Required<LevelDbStorageOptions>,
   ) {
     this.progressTimer = setInterval(() => this.notifyProgress(), options.progressIntervalMs);
     this.progressTimer.unref();
+    this.recovery = new WriteFailureRecovery(location, () => this.startCommitter());
     this.journal = new RevisionJournal(revision + 1);
     this.undoIndexes = new UndoIndexes(this.journal);
   }
@@ -98,15 +109,23 @@ export class LevelDbStorage implements Storage {
       maxBatchWrites: options.maxBatchWrites ?? 1_000,
       sync: options.sync ?? true,
     };
-    const location = path.join(dataDir, 'db');
-    fs.mkdirSync(location, { recursive: true });
-    const db: StringLevel = new ClassicLevel<string, string>(location, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
-    await db.open();
-    const [revisionText, compactedText] = await db.getMany([META_REVISION, META_COMPACTED]);
-    const revision = revisionText ? Number(revisionText) : 0;
-    const compactor = new ChangeLogCompactor(db, revision, compactedText ? Number(compactedText) : 0, settings);
-    await compactor.dropCompactedRecords();
-    return new LevelDbStorage(db, revision, compactor, settings);
+    // Refuses (StorageDamagedError, naming the file and `kubefacade repair`) on any sign of damage.
+    const { db, location, revision, compactedRevision, marks } = await openVerifiedStore(dataDir);
+    const compactor = new ChangeLogCompactor(db, revision, compactedRevision, settings);
+    try {
+      await compactor.dropCompactedRecords();
+    } catch (error) {
+      await compactor.stop();
+      await db.close();
+      marks.close();
+      throw error;
+    }
+    return new LevelDbStorage(db, location, revision, compactor, marks, settings);
+  }
+
+  /** Unhealthy while writes fail (kube-apiserver's `etcd` health check). */
+  health(): StorageHealth {
+    return this.recovery.health();
   }
 
   async currentRevision(): Promise<number> {
@@ -238,8 +257,10 @@ export class LevelDbStorage implements Storage {
     clearInterval(this.progressTimer);
     for (const watcher of this.watchers) watcher.stopped = true;
     this.watchers.clear();
+    this.recovery.stop();
     await this.compactor.stop();
     await this.db.close();
+    this.marks.close();
   }
 
   private assertOpen(): void {
@@ -258,24 +279,73 @@ export class LevelDbStorage implements Storage {
     this.assertOpen();
     return new Promise((resolve, reject) => {
       this.queue.push({ key, expectedRevision, next, prev, resolve, reject });
-      if (!this.committing) this.committing = this.commitQueued();
+      this.startCommitter();
     });
   }
 
-  /** Commits queued writes batch by batch; writes queued during an fsync join the next batch. */
+  private startCommitter(): void {
+    if (!this.committing) this.committing = this.commitQueued();
+  }
+
+  /**
+   * Commits queued writes batch by batch; writes queued during an fsync join the next batch. After a
+   * write error the database is reopened here, between batches, so no write runs during a reopen.
+   */
   private async commitQueued(): Promise<void> {
     try {
+      if (this.recovery.error) await this.recover();
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.options.maxBatchWrites);
+        if (this.recovery.error) await this.recover();
+        const failure = this.recovery.error;
+        if (failure) {
+          for (const intent of batch) intent.reject(failure);
+          continue;
+        }
         try {
           await this.commitBatch(batch);
         } catch (error) {
+          this.recovery.noteWriteError(error);
           for (const intent of batch) intent.reject(error as Error);
         }
       }
     } finally {
       this.committing = undefined;
     }
+  }
+
+  /** Reopens the database after a write error (see leveldb-write-recovery.ts). Runs as the committer. */
+  private async recover(): Promise<void> {
+    if (this.closed) return;
+    const db = await this.recovery.reopen(this.db, async (candidate) => {
+      await this.catchUpWith(candidate);
+      await candidate.put(META_REVISION, String(this.revision), { sync: this.options.sync });
+    });
+    if (!db) return;
+    this.db = db;
+    this.compactor.useDatabase(db);
+  }
+
+  /**
+   * A batch whose write failed may still have reached the log (the data was written, the fsync
+   * failed): reopening replays it. Its writer was told it failed (as with any 500, the outcome is
+   * unknown to it), but watchers must see it, so its records are published now.
+   */
+  private async catchUpWith(db: StringLevel): Promise<void> {
+    const stored = Number((await db.get(META_REVISION)) ?? 0);
+    if (stored < this.revision) {
+      throw new StorageDamagedError(path.dirname(this.location), [{
+        file: this.location, problem: `after reopening, the store ends at revision ${stored} but revision ${this.revision} was acknowledged`,
+      }]);
+    }
+    if (stored === this.revision) return;
+    const entries = await db.iterator({ gt: logKey(this.revision), lte: logKey(stored) }).all();
+    const events = entries.map(([recordKey, record]) => decodeLogEvent(revisionOfLogKey(recordKey), record));
+    for (const event of events) this.journal.append(event.revision, event.key);
+    this.revision = stored;
+    for (const event of events) this.publish(event);
+    this.acknowledge(stored);
+    this.compactor.afterCommit(stored);
   }
 
   private async commitBatch(batch: WriteIntent[]): Promise<void> {
@@ -326,7 +396,10 @@ export class LevelDbStorage implements Storage {
 
     if (ops.length > 0) {
       ops.push({ type: 'put', key: META_REVISION, value: String(revision) });
+      // The high-water mark is raised (fsynced) before a revision past it can become durable.
+      this.marks.allocate(revision);
       await this.db.batch(ops, { sync: this.options.sync });
+      this.acknowledge(revision);
     }
     // Durable: publish in revision order, then acknowledge.
     for (let i = 0; i < batch.length; i++) if (events[i]) this.journal.append((events[i] as StorageEvent).revision, batch[i].key);
@@ -335,6 +408,15 @@ export class LevelDbStorage implements Storage {
     this.compactor.afterCommit(revision);
     this.journal.forgetThrough(this.compactor.compactedRevision);
     batch.forEach((intent, i) => intent.resolve(events[i]));
+  }
+
+  private acknowledge(revision: number): void {
+    try {
+      this.marks.acknowledge(revision);
+    } catch (error) {
+      // Only the damage check of a later start loses precision; the write itself is durable.
+      process.emitWarning(`storage: recording the acknowledged revision failed: ${(error as Error).message}`);
+    }
   }
 
   private publish(event: StorageEvent): void {
@@ -396,16 +478,4 @@ export class LevelDbStorage implements Storage {
       }
     }
   }
-}
-
-/**
- * True when `next` would store the same bytes as `current` apart from resourceVersion (such an
- * update writes nothing, as the etcd3 store). The current object's text is usually remembered
- * (it was written or read by this backend), so this costs one stringify, not two.
- */
-function sameAsStored(current: KubeObject, next: KubeObject): boolean {
-  if (current === next) return true;
-  const rv = current.metadata.resourceVersion;
-  const normalised = next.metadata.resourceVersion === rv ? next : { ...next, metadata: { ...next.metadata, resourceVersion: rv } };
-  return JSON.stringify(normalised) === objectJson(current);
 }

@@ -12,7 +12,7 @@
 import type { KubeObject } from '../api/object.ts';
 import {
   RevisionCompactedError,
-  type DeleteOptions, type ListOptions, type ListResult, type Preconditions, type Storage, type StorageEvent,
+  type DeleteOptions, type ListOptions, type ListResult, type Preconditions, type Storage, type StorageEvent, type StorageHealth,
   type UpdateFunction, type WatchCallbacks, type WatchHandle, type WatchOptions,
 } from './interface.ts';
 import { EventRing, type RingBounds } from './event-ring.ts';
@@ -194,6 +194,10 @@ export class WatchCache implements Storage {
       freshMs: this.settings.eventFreshMs,
     };
     return new EventRing(bounds, startRevision, this.settings.clock);
+  }
+
+  health(): StorageHealth {
+    return this.backend.health?.() ?? { healthy: true };
   }
 
   async close(): Promise<void> {

@@ -81,6 +81,24 @@ describe('etcd backend specifics', () => {
   }
   const freshPrefix = (): string => `/specifics-${++prefixes}`;
 
+  test('the etcd health check fails while etcd does not answer (the /readyz `etcd` check)', async () => {
+    const single = await startEtcdCluster(1);
+    try {
+      const storage = await EtcdStorage.open({ endpoints: single.endpoints, compactionIntervalMs: 0, healthCheckIntervalMs: 200, retryTimeoutMs: 1_000 });
+      opened.push(storage);
+      await new Promise((done) => setTimeout(done, 500));
+      assert.deepEqual(storage.health(), { healthy: true });
+      await single.kill(0);
+      const deadline = Date.now() + 10_000;
+      while (storage.health().healthy && Date.now() < deadline) await new Promise((done) => setTimeout(done, 100));
+      const health = storage.health();
+      assert.equal(health.healthy, false, 'unhealthy once etcd is gone');
+      assert.match(health.healthy ? '' : health.reason, /etcd/);
+    } finally {
+      await single.stop();
+    }
+  });
+
   test('keys are laid out as kube-apiserver lays them out; values carry no resourceVersion', async () => {
     const storage = await open();
     const created = await storage.create('/registry/pods/ns/layout', pod('layout', { spec: { a: 1 } }));

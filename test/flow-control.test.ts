@@ -104,6 +104,35 @@ describe('queue set', () => {
     assert.ok(order.slice(0, 3).includes('quiet'), `quiet waited behind ${order.join(', ')}`);
   });
 
+  test('fair turns by service: a quiet flow is served within one round of a busy flow\'s queues, and an idle flow claims no back pay', async () => {
+    // 128 queues, hands of 6 (global-default): the busy flow fills all six of its queues.
+    const set = new QueueSet({ concurrencyLimit: 1, queues: 128, handSize: 6, queueLengthLimit: 50, waitLimitMs: 60_000 });
+    let running = seated(set.admit('busy'));
+    const order: string[] = [];
+    const wait = (flow: string) => {
+      const pending = set.admit(flow) as PendingAdmission;
+      void pending.pending.then((admission) => {
+        order.push(flow);
+        if (admission.admitted) running = admission;
+      });
+    };
+    const turn = async (): Promise<void> => {
+      running.release();
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    for (let i = 0; i < 40; i++) wait('busy');
+    for (let i = 0; i < 20; i++) await turn();
+    wait('quiet');
+    for (let i = 0; i < 6; i++) await turn();
+    assert.ok(order.slice(20).includes('quiet'), `quiet waited more than a round: ${order.slice(20).join(', ')}`);
+    // The busy flow had 20 turns alone; a new flow arriving now is levelled with it, so the busy
+    // flow keeps getting turns (it is not made to wait 20 turns for the newcomer).
+    for (let i = 0; i < 12; i++) wait('newcomer');
+    for (let i = 0; i < 8; i++) await turn();
+    const recent = order.slice(-8);
+    assert.ok(recent.filter((flow) => flow === 'busy').length >= 3, `the busy flow was starved by a newcomer: ${recent.join(', ')}`);
+  });
+
   test('a full queue rejects at once; a wait past the limit and a cancel reject the waiter', async () => {
     const set = new QueueSet({ ...config, concurrencyLimit: 1, queues: 1, handSize: 1, queueLengthLimit: 2, waitLimitMs: 50 });
     seated(set.admit('a'));

@@ -337,15 +337,28 @@ describe('kubelet log endpoint', () => {
     first.append('one');
     const current = logs.startInstance('default', 'web', 'app');
     for (const line of ['a', 'b', 'c']) current.append(line);
+    const cert = createKubeletServingCert({ names: ['node200'], ips: [host] });
+    // Tokens as the API server's TokenReview would answer them; only alice may use nodes/proxy of node200.
+    const asked: string[] = [];
     const server = await startLogServer({
-      host, port: 0, cert: createKubeletServingCert({ names: ['node200'], ips: [host] }),
-      resolve: (ns, pod, container, previous) => {
-        const instance = logs.get(ns, pod, container, previous);
-        return instance ? { instance } : { status: 400, message: `container "${container}" in pod "${pod}" is waiting to start: ContainerCreating` };
+      host, port: 0, cert, clientCaPem: cert.certPem,
+      node: {
+        nodeName: 'node200',
+        auth: {
+          authenticateToken: async (token) => ({ 'alice-token': { username: 'alice', groups: [] }, 'bob-token': { username: 'bob', groups: [] } })[token],
+          authorize: async (user, attributes) => {
+            asked.push(`${user.username} ${attributes.verb} nodes/${attributes.subresource} ${attributes.nodeName}`);
+            return user.username === 'alice';
+          },
+        },
+        resolve: (ns, pod, container, previous) => {
+          const instance = logs.get(ns, pod, container, previous);
+          return instance ? { instance } : { status: 400, message: `container "${container}" in pod "${pod}" is waiting to start: ContainerCreating` };
+        },
       },
     });
-    const get = (path: string, onData?: (text: string) => void, onResponse?: () => void) => new Promise<{ status: number; body: string }>((resolve, reject) => {
-      https.get({ host, port: server.port, path, rejectUnauthorized: false }, (response) => {
+    const get = (path: string, onData?: (text: string) => void, onResponse?: () => void, token = 'alice-token') => new Promise<{ status: number; body: string }>((resolve, reject) => {
+      https.get({ host, port: server.port, path, rejectUnauthorized: false, headers: token ? { Authorization: `Bearer ${token}` } : {} }, (response) => {
         onResponse?.();
         let body = '';
         response.setEncoding('utf8');
@@ -354,7 +367,12 @@ describe('kubelet log endpoint', () => {
       }).on('error', reject);
     });
     try {
+      assert.deepEqual(await get('/containerLogs/default/web/app', undefined, undefined, ''), { status: 401, body: 'Unauthorized\n' });
+      assert.deepEqual(await get('/containerLogs/default/web/app', undefined, undefined, 'forged'), { status: 401, body: 'Unauthorized\n' });
+      assert.deepEqual(await get('/containerLogs/default/web/app', undefined, undefined, 'bob-token'),
+        { status: 403, body: 'Forbidden (user=bob, verb=get, resource=nodes, subresource=proxy)\n' });
       assert.deepEqual(await get('/containerLogs/default/web/app?tailLines=2'), { status: 200, body: 'b\nc\n' });
+      assert.ok(asked.includes('alice get nodes/proxy node200'), asked.join('; '));
       assert.deepEqual(await get('/containerLogs/default/web/app?previous=true'), { status: 200, body: 'one\n' });
       assert.match((await get('/containerLogs/default/web/app?timestamps=true&tailLines=1')).body, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z c\n$/);
       assert.deepEqual(await get('/containerLogs/default/web/other'), { status: 400, body: 'container "other" in pod "web" is waiting to start: ContainerCreating' });

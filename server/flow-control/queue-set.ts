@@ -1,12 +1,18 @@
 // The seats and queues of one limited priority level, after k8s.io/apiserver's fairqueuing
 // queueset: a request runs at once while the level has a free seat; otherwise it waits in one of
 // the level's queues, picked by shuffle sharding its flow (a hand of `handSize` queues dealt from
-// the flow's hash; the shortest of them), so one busy flow fills only its own few queues. Freed
-// seats go to the queues in turn. A full queue, or a wait longer than the wait limit, rejects.
+// the flow's hash; the shortest of them), so one busy flow fills only its own few queues. A freed
+// seat goes to the queue with the least virtual service, as upstream's fair queuing: each dispatch
+// adds one to its queue's count, and a queue that becomes busy again starts level with the least
+// served busy queue (it cannot claim service it did not ask for, nor wait behind service others
+// had). Ties go to the request that arrived first. A full queue, or a wait longer than the wait
+// limit, rejects.
 //
-// Simplifications against upstream, each harmless while every request takes one seat: turns go
-// round-robin over non-empty queues instead of by virtual finish time, and levels do not lend or
-// borrow seats.
+// Simplifications against upstream, each harmless while every request takes one seat: service is
+// counted in dispatches rather than in seat-seconds of virtual time, and levels do not lend or
+// borrow seats. (Plain round-robin over non-empty queues, used before, gave a flow spread over its
+// whole hand of six queues six turns for a quiet user's one: slow uploaders cut off by the request
+// timeout still kept another user waiting for many timeouts.)
 
 export type Admission = { admitted: true; release(): void } | { admitted: false; reason: 'queue-full' | 'time-out' | 'cancelled' };
 
@@ -30,6 +36,8 @@ export interface QueueSetConfig {
 interface Waiter {
   settle(admission: Admission): void;
   timer: NodeJS.Timeout;
+  /** Arrival order, for ties between queues. */
+  arrival: number;
 }
 
 export class QueueSet {
@@ -37,11 +45,15 @@ export class QueueSet {
   private readonly queues: Waiter[][];
   /** Requests waiting in all queues together. */
   private waiting = 0;
-  /** The queue whose turn comes next when a seat frees. */
-  private nextQueue = 0;
+  /** Each queue's virtual service: dispatches, levelled when the queue becomes busy again. */
+  private readonly service: number[];
+  private arrivals = 0;
+  /** The service level of the latest dispatch: where a queue starts when no other is busy. */
+  private latestService = 0;
 
   constructor(readonly config: QueueSetConfig) {
     this.queues = Array.from({ length: config.queues }, () => []);
+    this.service = new Array<number>(config.queues).fill(0);
   }
 
   get executingCount(): number {
@@ -57,9 +69,15 @@ export class QueueSet {
    * or a rejection (time-out, or cancel() when the client went away).
    */
   admit(flowKey: string): Admission | PendingAdmission {
-    if (this.executing < this.config.concurrencyLimit && this.waiting === 0) return this.seat();
-    if (this.config.queues === 0) return { admitted: false, reason: 'queue-full' };
-    const queue = this.queues[this.chooseQueue(flowKey)];
+    if (this.config.queues === 0) return this.executing < this.config.concurrencyLimit ? this.seat() : { admitted: false, reason: 'queue-full' };
+    const index = this.chooseQueue(flowKey);
+    const queue = this.queues[index];
+    if (queue.length === 0) this.service[index] = Math.max(this.service[index], this.leastBusyService());
+    if (this.executing < this.config.concurrencyLimit && this.waiting === 0) {
+      // Seated at once, but still service for the flow's queue.
+      this.latestService = ++this.service[index];
+      return this.seat();
+    }
     if (queue.length >= this.config.queueLengthLimit) return { admitted: false, reason: 'queue-full' };
     let waiter: Waiter | undefined;
     const leave = (reason: 'time-out' | 'cancelled'): void => {
@@ -73,7 +91,7 @@ export class QueueSet {
       const timer = setTimeout(() => leave('time-out'), this.config.waitLimitMs);
       // A waiting request alone keeps nothing alive: its connection does.
       timer.unref();
-      waiter = { timer, settle: (admission) => { clearTimeout(timer); resolve(admission); } };
+      waiter = { timer, arrival: ++this.arrivals, settle: (admission) => { clearTimeout(timer); resolve(admission); } };
     });
     queue.push(waiter as Waiter);
     this.waiting++;
@@ -94,16 +112,24 @@ export class QueueSet {
     };
   }
 
-  /** Gives free seats to waiting requests, one queue's head at a time in turn. */
+  /** The least virtual service of the busy queues (the latest dispatch's when none is busy). */
+  private leastBusyService(): number {
+    let least = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < this.queues.length; i++) if (this.queues[i].length > 0 && this.service[i] < least) least = this.service[i];
+    return least === Number.POSITIVE_INFINITY ? this.latestService : least;
+  }
+
+  /** Gives free seats to waiting requests: the head of the busy queue with the least service first. */
   private dispatch(): void {
     while (this.waiting > 0 && this.executing < this.config.concurrencyLimit) {
-      let queue = this.queues[this.nextQueue];
-      while (queue.length === 0) {
-        this.nextQueue = (this.nextQueue + 1) % this.queues.length;
-        queue = this.queues[this.nextQueue];
+      let next = -1;
+      for (let i = 0; i < this.queues.length; i++) {
+        if (this.queues[i].length === 0) continue;
+        if (next < 0 || this.service[i] < this.service[next]
+          || (this.service[i] === this.service[next] && this.queues[i][0].arrival < this.queues[next][0].arrival)) next = i;
       }
-      this.nextQueue = (this.nextQueue + 1) % this.queues.length;
-      const waiter = queue.shift() as Waiter;
+      this.latestService = ++this.service[next];
+      const waiter = this.queues[next].shift() as Waiter;
       this.waiting--;
       waiter.settle(this.seat());
     }
