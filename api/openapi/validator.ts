@@ -124,7 +124,7 @@ function valueAt(object: unknown, pointer: string): unknown {
   let value: unknown = object;
   for (const segment of pointer.slice(1).split('/').map(decodePointerSegment)) {
     if (typeof value !== 'object' || value === null) return undefined;
-    value = (value as Record<string, unknown>)[segment];
+    value = Object.hasOwn(value, segment) ? (value as Record<string, unknown>)[segment] : undefined;
   }
   return value;
 }

@@ -5,7 +5,7 @@
 // are replaced. Error texts are mergepatch's, with the status codes patch.go gives them.
 
 import { badRequest, StatusError } from '../errors.ts';
-import type { KubeObject } from '../object.ts';
+import { ownValue, setOwnValue, type KubeObject } from '../object.ts';
 import type { SchemaNode } from '../openapi/schema-node.ts';
 import { isPlainObject, jsonEqual, jsonTypeName, type JsonMap } from './json-value.ts';
 import { fieldSchema, itemSchema, patchMeta } from './schema-lookup.ts';
@@ -33,7 +33,7 @@ export function applyStrategicMergePatch(original: KubeObject, patch: unknown, s
 }
 
 function mergeMap(original: JsonMap, patch: JsonMap, schema: SchemaNode | undefined): JsonMap {
-  if (patch[DIRECTIVE] !== undefined) return mapDirective(patch);
+  if (ownValue(patch, DIRECTIVE) !== undefined) return mapDirective(patch);
   applyRetainKeys(original, patch);
   mergeOrderedLists(original, patch, schema);
 
@@ -46,26 +46,26 @@ function mergeMap(original: JsonMap, patch: JsonMap, schema: SchemaNode | undefi
       continue;
     }
     const child = fieldSchema(schema, key);
-    const originalValue = original[key];
+    const originalValue = ownValue(original, key);
     if (originalValue === undefined || originalValue === null || kindOf(originalValue) !== kindOf(patchValue)) {
-      if (!isDeleteList) original[key] = freshValue(patchValue, child);
+      if (!isDeleteList) setOwnValue(original, key, freshValue(patchValue, child));
       continue;
     }
     const meta = patchMeta(child);
     if (isPlainObject(originalValue) && isPlainObject(patchValue)) {
-      original[key] = meta.strategies.includes('replace')
+      setOwnValue(original, key, meta.strategies.includes('replace')
         ? withoutDirective(patchValue)
-        : mergeMap(originalValue, patchValue, child);
+        : mergeMap(originalValue, patchValue, child));
     } else if (Array.isArray(originalValue) && Array.isArray(patchValue)) {
       if (isDeleteList) {
-        original[key] = deleteFromPrimitiveList(originalValue, patchValue);
+        setOwnValue(original, key, deleteFromPrimitiveList(originalValue, patchValue));
       } else {
-        original[key] = meta.strategies.includes('merge')
+        setOwnValue(original, key, meta.strategies.includes('merge')
           ? mergeList(originalValue, patchValue, child, meta.mergeKey)
-          : patchValue;
+          : patchValue);
       }
     } else {
-      original[key] = patchValue;
+      setOwnValue(original, key, patchValue);
     }
   }
   return original;
@@ -93,7 +93,7 @@ function withoutDirective(map: JsonMap): JsonMap {
 }
 
 function mapDirective(patch: JsonMap): JsonMap {
-  const directive = patch[DIRECTIVE];
+  const directive = ownValue(patch, DIRECTIVE);
   if (directive === 'replace') return withoutDirective(patch);
   if (directive === 'delete') return {};
   throw badRequest(`unknown patch type: ${String(directive)} in map: ${JSON.stringify(patch)}`);
@@ -101,7 +101,7 @@ function mapDirective(patch: JsonMap): JsonMap {
 
 /** `$retainKeys`: drop every original key the list does not name; the patch may only set listed keys. */
 function applyRetainKeys(original: JsonMap, patch: JsonMap): void {
-  if (!(RETAIN_KEYS in patch)) return;
+  if (!Object.hasOwn(patch, RETAIN_KEYS)) return;
   const retain = patch[RETAIN_KEYS];
   delete patch[RETAIN_KEYS];
   if (!Array.isArray(retain)) throw errBadRetainKeys();
@@ -126,22 +126,24 @@ function mergeOrderedLists(original: JsonMap, patch: JsonMap, schema: SchemaNode
     if (!Array.isArray(order)) throw errBadSetElementOrder();
     const child = fieldSchema(schema, field);
     const meta = patchMeta(child);
-    const originalList = Array.isArray(original[field]) ? (original[field] as unknown[]) : [];
-    const patchList = Array.isArray(patch[field]) ? (patch[field] as unknown[]) : [];
-    if (patch[field] === null) continue;
+    const originalValue = ownValue(original, field);
+    const patchValue = ownValue(patch, field);
+    const originalList = Array.isArray(originalValue) ? originalValue : [];
+    const patchList = Array.isArray(patchValue) ? patchValue : [];
+    if (patchValue === null) continue;
     validateAgainstOrder(patchList, order, meta.mergeKey);
     if (originalList.length === 0 && patchList.length === 0) continue;
     let merged: unknown[];
     if (patchList.length === 0) merged = originalList;
     else if (meta.strategies.includes('merge')) merged = mergeList(originalList, patchList, child, meta.mergeKey);
     else merged = patchList;
-    original[field] = normalizeElementOrder(merged, order, originalList, meta.mergeKey);
+    setOwnValue(original, field, normalizeElementOrder(merged, order, originalList, meta.mergeKey));
     delete patch[field];
   }
 }
 
 function identity(item: unknown, mergeKey: string | undefined): unknown {
-  return mergeKey && isPlainObject(item) ? item[mergeKey] : item;
+  return mergeKey && isPlainObject(item) ? ownValue(item, mergeKey) : item;
 }
 
 function indexIn(list: unknown[], item: unknown, mergeKey: string | undefined): number {
@@ -152,7 +154,7 @@ function indexIn(list: unknown[], item: unknown, mergeKey: string | undefined): 
 function validateAgainstOrder(patchList: unknown[], order: unknown[], mergeKey: string | undefined): void {
   let last = -1;
   for (const item of patchList) {
-    if (isPlainObject(item) && item[DIRECTIVE] !== undefined) continue;
+    if (isPlainObject(item) && ownValue(item, DIRECTIVE) !== undefined) continue;
     const at = indexIn(order, item, mergeKey);
     if (at < 0 || at < last) throw errBadSetElementOrder();
     last = at;
@@ -204,24 +206,24 @@ function mergeList(original: unknown[], patch: unknown[], schema: SchemaNode | u
   const additions: JsonMap[] = [];
   for (const element of patch) {
     if (!isPlainObject(element)) throw badRequest(`unable to find api field "${mergeKey}" in a list element`);
-    const directive = element[DIRECTIVE];
+    const directive = ownValue(element, DIRECTIVE);
     if (directive === 'replace') {
-      return patch.filter((e) => !(isPlainObject(e) && e[DIRECTIVE] !== undefined))
+      return patch.filter((e) => !(isPlainObject(e) && ownValue(e, DIRECTIVE) !== undefined))
         .map((e) => freshValue(e, items));
     }
     if (directive === 'delete') {
-      const key = element[mergeKey];
+      const key = ownValue(element, mergeKey);
       if (key === undefined) throw noMergeKey(element, mergeKey);
-      result = result.filter((item) => !(isPlainObject(item) && jsonEqual(item[mergeKey], key)));
+      result = result.filter((item) => !(isPlainObject(item) && jsonEqual(ownValue(item, mergeKey), key)));
       continue;
     }
     if (directive !== undefined) throw badRequest(`unknown patch type: ${String(directive)} in map: ${JSON.stringify(element)}`);
     additions.push(element);
   }
   for (const element of additions) {
-    const key = element[mergeKey];
+    const key = ownValue(element, mergeKey);
     if (key === undefined) throw noMergeKey(element, mergeKey);
-    const at = result.findIndex((item) => isPlainObject(item) && jsonEqual(item[mergeKey], key));
+    const at = result.findIndex((item) => isPlainObject(item) && jsonEqual(ownValue(item, mergeKey), key));
     if (at >= 0) result[at] = mergeMap(result[at] as JsonMap, element, items);
     else result.push(freshValue(element, items));
   }

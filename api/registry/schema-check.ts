@@ -3,7 +3,7 @@
 // `Warning:` headers, Ignore drops them silently. Type errors always reject, as the decoder does.
 
 import { StatusError, badRequest } from '../errors.ts';
-import { isPlainObject, type KubeObject } from '../object.ts';
+import { isPlainObject, ownValue, type KubeObject } from '../object.ts';
 import type { ResourceStrategy } from '../resource.ts';
 import type { GroupVersionKind } from '../openapi/schema-node.ts';
 import { validateObject } from '../openapi/validator.ts';
@@ -90,7 +90,8 @@ function removeField(object: KubeObject, path: string): void {
   let node: unknown = object;
   for (let i = 0; i < segments.length - 1; i++) {
     if (typeof node !== 'object' || node === null) return;
-    node = (node as Record<string | number, unknown>)[segments[i]];
+    const segment = segments[i];
+    node = typeof segment === 'number' ? (node as unknown[])[segment] : ownValue(node, segment);
   }
   if (typeof node === 'object' && node !== null && !Array.isArray(node)) delete (node as Record<string, unknown>)[segments[segments.length - 1] as string];
 }
