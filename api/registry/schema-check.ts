@@ -53,26 +53,44 @@ export function checkIncomingBody(
   return checkSchema(strategy, body, fieldValidation);
 }
 
-/** Returns warnings; throws 400 for type errors and (Strict) unknown fields. */
+const duplicateFields = new WeakMap<object, readonly string[]>();
+
+/**
+ * Records the members a decoded body gave twice (the JSON decoder finds them; JSON.parse keeps the
+ * last). Under fieldValidation Strict they fail the request as sigs.k8s.io/json's strict decoding
+ * does (`duplicate field "metadata.name"`), under Warn they are warnings.
+ */
+export function noteDuplicateFields(body: object, paths: readonly string[]): void {
+  if (paths.length > 0) duplicateFields.set(body, paths);
+}
+
+/** Returns warnings; throws 400 for type errors and (Strict) unknown or duplicate fields. */
 export function checkSchema(strategy: ResourceStrategy, body: KubeObject, fieldValidation: FieldValidation): string[] {
-  const { errors, unknownFields } = validateObject(kindOf(strategy), body);
+  const { errors, unknownFields, decodeErrors } = validateObject(kindOf(strategy), body);
+  const duplicates = duplicateFields.get(body) ?? [];
   const cannotHandle = `${strategy.kind} in version "${strategy.version}" cannot be handled as a ${strategy.kind}`;
+  // transformDecodeError: the Go decoder's first refusal, before any validation.
+  if (decodeErrors.length > 0) throw badRequest(`${cannotHandle}: ${decodeErrors[0]}`);
   if (errors.length > 0) {
     const detail = errors.map((e) => `${e.field}: ${e.message}`).join(', ');
     throw new StatusError(400, 'BadRequest', `${cannotHandle}: ${detail}`, {
       causes: errors.map((e) => ({ reason: e.type, message: e.message, field: e.field })),
     });
   }
-  if (unknownFields.length === 0) return [];
+  if (unknownFields.length === 0 && duplicates.length === 0) return [];
   if (fieldValidation !== 'Strict') {
     // The Go decoder drops fields its types do not have: they are never stored.
     for (const field of unknownFields) removeField(body, field);
     if (fieldValidation === 'Ignore') return [];
   }
-  const texts = unknownFields.map((field) => `unknown field "${field}"`);
+  const problems = [
+    ...duplicates.map((field) => ({ field, message: `duplicate field "${field}"` })),
+    ...unknownFields.map((field) => ({ field, message: `unknown field "${field}"` })),
+  ];
+  const texts = problems.map((problem) => problem.message);
   if (fieldValidation === 'Strict') {
     throw new StatusError(400, 'BadRequest', `${cannotHandle}: strict decoding error: ${texts.join(', ')}`, {
-      causes: unknownFields.map((field) => ({ reason: 'FieldValueInvalid', message: `unknown field "${field}"`, field })),
+      causes: problems.map((problem) => ({ reason: 'FieldValueInvalid', message: problem.message, field: problem.field })),
     });
   }
   return texts;

@@ -162,6 +162,15 @@ export class GenericStore {
       else if (contentType === 'application/merge-patch+json') patched = applyMergePatch(current, patch);
       else patched = applyStrategicMergePatch(current, patch, schema);
       if (!isPlainObject(patched) || !isPlainObject(patched.metadata)) throw badRequest('the patch produced an object without metadata');
+      // patch.go's checkName: a patch may not rename the object or move it to another namespace.
+      const patchedName = typeof patched.metadata.name === 'string' ? patched.metadata.name : '';
+      if (patchedName !== name) {
+        throw badRequest(`the name of the object (${patchedName}) does not match the name on the URL (${name})`);
+      }
+      const patchedNamespace = patched.metadata.namespace;
+      if (ctx.namespace && typeof patchedNamespace === 'string' && patchedNamespace && patchedNamespace !== ctx.namespace) {
+        throw badRequest(`the namespace of the object (${patchedNamespace}) does not match the namespace on the URL (${ctx.namespace})`);
+      }
       const patchedVersion = patched.metadata.resourceVersion;
       if (patchedVersion && patchedVersion !== current.metadata.resourceVersion) {
         throw conflict(this.groupResource, name, OPTIMISTIC_LOCK_MESSAGE);

@@ -6,7 +6,7 @@ import {
   duplicateField, forbiddenField, invalidField, notSupportedField, requiredField, type FieldError,
 } from '../errors.ts';
 import type { KubeObject } from '../object.ts';
-import { isPlainObject } from '../object.ts';
+import { isPlainObject, ownValue } from '../object.ts';
 import {
   inclusiveRangeError, isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidLabelValue, isValidPortNum,
   nameIsDNSSubdomain,
@@ -46,10 +46,10 @@ function validateResources(container: Json, path: string): FieldError[] {
   }
   for (const [name, raw] of Object.entries(requests)) {
     const request = parseQuantity(raw);
-    const limit = parseQuantity(limits[name]);
+    const limit = parseQuantity(ownValue(limits, name));
     if (request !== undefined && limit !== undefined && request > limit) {
       errs.push(invalidField(`${path}.resources.requests[${name}]`, String(raw),
-        `must be less than or equal to ${name} limit of ${String(limits[name])}`));
+        `must be less than or equal to ${name} limit of ${String(ownValue(limits, name))}`));
     }
   }
   return errs;
@@ -182,7 +182,7 @@ function describeDiff(oldValue: unknown, newValue: unknown, path: string, out: s
   if (sameJson(oldValue, newValue)) return;
   if (isPlainObject(oldValue) && isPlainObject(newValue)) {
     for (const key of [...new Set([...Object.keys(oldValue), ...Object.keys(newValue)])].sort()) {
-      describeDiff(oldValue[key], newValue[key], path ? `${path}.${key}` : key, out);
+      describeDiff(ownValue(oldValue, key), ownValue(newValue, key), path ? `${path}.${key}` : key, out);
     }
     return;
   }
