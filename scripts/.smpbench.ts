@@ -1,0 +1,18 @@
+import { applyStrategicMergePatch } from '../api/patch/strategic-merge.ts';
+import { schemaForKind } from '../api/openapi/schema.ts';
+const schema = schemaForKind({ group: '', version: 'v1', kind: 'Pod' })!;
+const n = Number(process.argv[2] ?? 20000);
+const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: Array.from({ length: n }, (_, i) => ({ name: `c${i}`, image: 'nginx' })) } };
+const patch = { spec: { containers: Array.from({ length: n }, (_, i) => ({ name: `c${i}`, image: 'nginx:2' })) } };
+let s = performance.now();
+applyStrategicMergePatch(pod as any, structuredClone(patch), schema);
+console.log(`merge ${n} containers: ${(performance.now() - s).toFixed(0)} ms`);
+const ordered = { spec: { '$setElementOrder/containers': Array.from({ length: n }, (_, i) => ({ name: `c${n - 1 - i}` })), containers: [{ name: 'c5', image: 'x' }] } };
+s = performance.now();
+applyStrategicMergePatch(pod as any, ordered, schema);
+console.log(`setElementOrder ${n}: ${(performance.now() - s).toFixed(0)} ms`);
+const fin = { metadata: { finalizers: Array.from({ length: n }, (_, i) => `f${i}`) } };
+const podf = { ...pod, metadata: { name: 'p', finalizers: Array.from({ length: n }, (_, i) => `g${i}`) } };
+s = performance.now();
+applyStrategicMergePatch(podf as any, fin, schema);
+console.log(`finalizers union ${n}: ${(performance.now() - s).toFixed(0)} ms`);
