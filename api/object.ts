@@ -73,6 +73,19 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 // members and define, never assign, the `__proto__` member: otherwise a patch such as
 // {"metadata":{"__proto__":{"groups":[...]}}} merges into Object.prototype (issue 13).
 
+/**
+ * A request value in a message. String() of an object calls its `toString` member, which request
+ * data can set to anything (`{"toString": 0}` made String() throw a TypeError, answered 500).
+ */
+export function displayValue(value: unknown): string {
+  if (value === null || typeof value !== 'object') return String(value);
+  try {
+    return JSON.stringify(value) ?? 'null';
+  } catch {
+    return Array.isArray(value) ? '[...]' : '{...}';
+  }
+}
+
 /** The value of an own member, never one found through the prototype chain. */
 export function ownValue(map: object, key: string): unknown {
   return Object.hasOwn(map, key) ? (map as Record<string, unknown>)[key] : undefined;

@@ -40,6 +40,8 @@ export interface HandlerContext {
   subresources: SubresourceHandlers;
 }
 
+const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
+
 const PATCH_CONTENT_TYPES: Record<string, PatchContentType> = {
   'json-patch': 'application/json-patch+json',
   'merge-patch': 'application/merge-patch+json',
@@ -55,6 +57,9 @@ export async function handleResourceRequest(
   const strategy = store.strategy;
   const query = requestQuery(req);
   const ctx: RequestContext = { user, namespace: strategy.namespaced ? info.namespace : '', now: new Date() };
+  // As the handlers upstream (NegotiateOutputMediaType first): a write whose reply cannot be
+  // encoded as the client accepts is a 406 before anything changes, not after.
+  if (WRITE_VERBS.has(info.verb)) reply(req, info.verb === 'deletecollection' ? 'list' : 'object');
 
   if (info.subresource && info.subresource !== 'status') {
     const handler = context.subresources.find(strategy.group, strategy.resource, info.subresource);

@@ -5,7 +5,7 @@
 // are replaced. Error texts are mergepatch's, with the status codes patch.go gives them.
 
 import { badRequest, StatusError } from '../errors.ts';
-import { ownValue, setOwnValue, type KubeObject } from '../object.ts';
+import { displayValue, ownValue, setOwnValue, type KubeObject } from '../object.ts';
 import type { SchemaNode } from '../openapi/schema-node.ts';
 import { isPlainObject, jsonTypeName, type JsonMap } from './json-value.ts';
 import { fieldSchema, itemSchema, patchMeta } from './schema-lookup.ts';
@@ -96,7 +96,7 @@ function mapDirective(patch: JsonMap): JsonMap {
   const directive = ownValue(patch, DIRECTIVE);
   if (directive === 'replace') return withoutDirective(patch);
   if (directive === 'delete') return {};
-  throw badRequest(`unknown patch type: ${String(directive)} in map: ${JSON.stringify(patch)}`);
+  throw badRequest(`unknown patch type: ${displayValue(directive)} in map: ${JSON.stringify(patch)}`);
 }
 
 /** `$retainKeys`: drop every original key the list does not name; the patch may only set listed keys. */
@@ -105,7 +105,8 @@ function applyRetainKeys(original: JsonMap, patch: JsonMap): void {
   const retain = patch[RETAIN_KEYS];
   delete patch[RETAIN_KEYS];
   if (!Array.isArray(retain)) throw errBadRetainKeys();
-  const retained = new Set(retain.map((k) => String(k)));
+  // Only strings can name a member; anything else in the list matches nothing.
+  const retained = new Set(retain.filter((k): k is string => typeof k === 'string'));
   for (const [key, value] of Object.entries(patch)) {
     if (value === null || key.startsWith(DELETE_FROM_PRIMITIVE_LIST) || key.startsWith(SET_ELEMENT_ORDER)) continue;
     if (!retained.has(key)) throw errRetainKeysMismatch();
@@ -259,7 +260,7 @@ function mergeList(original: unknown[], patch: unknown[], schema: SchemaNode | u
       deleted.add(valueKey(key));
       continue;
     }
-    if (directive !== undefined) throw badRequest(`unknown patch type: ${String(directive)} in map: ${JSON.stringify(element)}`);
+    if (directive !== undefined) throw badRequest(`unknown patch type: ${displayValue(directive)} in map: ${JSON.stringify(element)}`);
     additions.push(element);
   }
   const itemKey = (item: unknown): string | undefined => (isPlainObject(item) ? valueKey(ownValue(item, mergeKey)) : undefined);

@@ -3,7 +3,7 @@
 // `Warning:` headers, Ignore drops them silently. Type errors always reject, as the decoder does.
 
 import { StatusError, badRequest } from '../errors.ts';
-import { isPlainObject, ownValue, type KubeObject } from '../object.ts';
+import { displayValue, isPlainObject, ownValue, type KubeObject } from '../object.ts';
 import type { ResourceStrategy } from '../resource.ts';
 import type { GroupVersionKind } from '../openapi/schema-node.ts';
 import { validateObject } from '../openapi/validator.ts';
@@ -13,7 +13,7 @@ export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 export function parseFieldValidation(value: unknown): FieldValidation {
   if (value === undefined || value === '') return 'Warn';
   if (value === 'Strict' || value === 'Warn' || value === 'Ignore') return value;
-  throw badRequest(`fieldValidation must be one of "Ignore", "Warn", or "Strict", got: ${String(value)}`);
+  throw badRequest(`fieldValidation must be one of "Ignore", "Warn", or "Strict", got: ${displayValue(value)}`);
 }
 
 /** One GroupVersionKind object per strategy: the validator is looked up by it on every write. */
@@ -37,10 +37,10 @@ export function checkIncomingBody(
 ): string[] {
   if (!isPlainObject(body)) throw badRequest('the body of the request must be an object');
   if (body.apiVersion !== undefined && body.apiVersion !== apiVersion) {
-    throw badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${apiVersion})`);
+    throw badRequest(`the API version in the data (${displayValue(body.apiVersion)}) does not match the expected API version (${apiVersion})`);
   }
   if (body.kind !== undefined && body.kind !== strategy.kind) {
-    throw badRequest(`the kind in the data (${String(body.kind)}) does not match the expected kind (${strategy.kind})`);
+    throw badRequest(`the kind in the data (${displayValue(body.kind)}) does not match the expected kind (${strategy.kind})`);
   }
   if (body.metadata !== undefined && !isPlainObject(body.metadata)) {
     throw badRequest(`${strategy.kind} in version "${strategy.version}" cannot be handled as a ${strategy.kind}: metadata must be an object`);
