@@ -154,7 +154,7 @@ describe(`fuzzing the code that reads request data (seed ${SEED})`, () => {
     fc.assert(fc.property(textArb, fc.constantFrom(...formats), (text, format) => {
       const value = outcome(() => decodeRequestBody(Buffer.from(text), format));
       if (value !== undefined) JSON.stringify(value);
-    }), fcOptions(runs(20_000)));
+    }), fcOptions(runs(16_000)));
     fc.assert(fc.property(fc.uint8Array({ maxLength: 96 }), fc.boolean(), (bytes, magic) => {
       outcome(() => decodeRequestBody(Buffer.concat([magic ? PROTOBUF_MAGIC : Buffer.alloc(0), Buffer.from(bytes)]), 'protobuf'));
     }), fcOptions(runs(6_000)));
@@ -168,7 +168,7 @@ describe(`fuzzing the code that reads request data (seed ${SEED})`, () => {
       const result = outcome(() => applyStrategicMergePatch(POD, patch, podSchema));
       if (result !== undefined) JSON.stringify(result);
       outcome(() => applyMergePatch(POD, patch));
-    }), fcOptions(runs(25_000)));
+    }), fcOptions(runs(18_000)));
     const pointerArb = fc.array(fc.oneof(keyArb, fc.constantFrom('0', '-', '-1', '99', '~0', '~1')), { maxLength: 4 }).map((parts) => `/${parts.join('/')}`);
     const opArb = fc.record({
       op: fc.constantFrom('add', 'remove', 'replace', 'move', 'copy', 'test', 'bogus'),
@@ -179,7 +179,7 @@ describe(`fuzzing the code that reads request data (seed ${SEED})`, () => {
     fc.assert(fc.property(fc.array(opArb, { maxLength: 6 }), (ops) => {
       const patch = JSON.parse(`[${ops.map((op) => `{${Object.entries(op).map(([k, v]) => `${JSON.stringify(k)}:${k === 'value' ? toJson(v as Tree) : JSON.stringify(v)}`).join(',')}}`).join(',')}]`) as unknown;
       outcome(() => applyJsonPatch(POD, patch));
-    }), fcOptions(runs(25_000)));
+    }), fcOptions(runs(18_000)));
     assert.equal(JSON.stringify(POD), before, 'a patch engine modified the object it patched');
     checkIntrinsics();
   });
