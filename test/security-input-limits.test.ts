@@ -226,6 +226,13 @@ describe('request bounds over HTTP (items 2, 7, 9)', () => {
     assert.ok(labels.length >= 2, JSON.stringify(ancient.fieldsV1));
   });
 
+  test('an object created without kind and apiVersion is stored with them', async () => {
+    const created = await json(t.call('post', PODS), { metadata: { name: 'no-kind' }, spec: { containers: [{ name: 'c', image: 'i' }] } });
+    assert.equal(created.status, 201, created.text);
+    const stored = await t.call('get', `${PODS}/no-kind`);
+    assert.deepEqual([stored.body.apiVersion, stored.body.kind], ['v1', 'Pod']);
+  });
+
   test('a 2 MiB YAML body of keys is answered, and scanning stays linear', async () => {
     const keys = 'apiVersion: authorization.k8s.io/v1\nkind: SelfSubjectAccessReview\nspec:\n  resourceAttributes:\n'
       + Array.from({ length: 150_000 }, (_, i) => `    k${i}: v`).join('\n') + '\n';

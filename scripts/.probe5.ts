@@ -1,0 +1,14 @@
+import { startTestServer, json } from '../test/helpers/api-server.ts';
+import { request } from 'node:https';
+const t = await startTestServer('probe5');
+const events: string[] = [];
+const req = request(`${t.url}/api/v1/namespaces/default/pods?watch=1&timeoutSeconds=3`, { ca: t.server.caCertPem, headers: { Authorization: `Bearer ${t.server.adminToken}` } }, (res) => res.on('data', (c) => events.push(c.toString())));
+req.end();
+await new Promise((r) => setTimeout(r, 500));
+const r = await json(t.call('post', '/api/v1/namespaces/default/pods'), { apiVersion: 'v1', metadata: { name: 'nk' }, spec: { containers: [{ name: 'c', image: 'i' }] } });
+const r2 = await json(t.call('post', '/api/v1/namespaces/default/pods'), { metadata: { name: 'nk2' }, spec: { containers: [{ name: 'c', image: 'i' }] } });
+await new Promise((r) => setTimeout(r, 800));
+console.log(r.status, r.body.kind, r2.status, r2.body.kind, r2.body.apiVersion);
+console.log(events.join('').split('\n').filter(Boolean).map((l) => { const e = JSON.parse(l); return `${e.type} ${e.object.kind} ${e.object.apiVersion}`; }));
+req.destroy();
+await t.close();
