@@ -146,6 +146,14 @@ describe('request bounds over HTTP (items 2, 7, 9)', () => {
     assert.equal(warned.status, 201, warned.text);
     assert.equal(warned.headers.warning, '299 - "duplicate field \\"metadata.name\\"", 299 - "duplicate field \\"spec.containers[0].image\\""');
     assert.equal(warned.body.metadata.name, 'dup2');
+    const patchBody = '{"metadata":{"labels":{"a":"1","a":"2"}}}';
+    const strictPatch = await json(t.call('patch', `${PODS}/p1?fieldValidation=Strict`), patchBody, 'application/merge-patch+json');
+    assert.equal(strictPatch.status, 400, strictPatch.text);
+    assert.match(message(strictPatch) ?? '', /strict decoding error: duplicate field "metadata\.labels\.a"/);
+    const warnedPatch = await json(t.call('patch', `${PODS}/p1`), patchBody, 'application/strategic-merge-patch+json');
+    assert.equal(warnedPatch.status, 200, warnedPatch.text);
+    assert.equal(warnedPatch.headers.warning, '299 - "duplicate field \\"metadata.labels.a\\""');
+    assert.equal(warnedPatch.body.metadata.labels.a, '2');
   });
 
   test('out-of-range integers and malformed times are refused as the Go decoder refuses them (item 7)', async () => {

@@ -64,6 +64,11 @@ export function noteDuplicateFields(body: object, paths: readonly string[]): voi
   if (paths.length > 0) duplicateFields.set(body, paths);
 }
 
+/** The members a decoded body gave twice (see noteDuplicateFields). */
+export function duplicateFieldsOf(body: object): readonly string[] {
+  return duplicateFields.get(body) ?? [];
+}
+
 /** Returns warnings; throws 400 for type errors and (Strict) unknown or duplicate fields. */
 export function checkSchema(strategy: ResourceStrategy, body: KubeObject, fieldValidation: FieldValidation): string[] {
   const { errors, unknownFields, decodeErrors } = validateObject(kindOf(strategy), body);
