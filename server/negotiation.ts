@@ -242,7 +242,7 @@ export function decodeRequestBody(body: Buffer, format: RequestBodyFormat): unkn
       value = JSON.parse(text);
     } catch (err) {
       // An apply body that looked like JSON may still be YAML (a flow mapping): the YAML answer then.
-      if (format === 'apply-patch') return decodeRequestBody(Buffer.from(`\n${text}`), 'yaml');
+      if (format === 'apply-patch') return decodeRequestBody(body, 'yaml');
       const detail = err instanceof Error ? err.message : String(err);
       throw badRequest(`the body of the request could not be decoded as JSON: ${detail}`);
     }
