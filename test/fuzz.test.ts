@@ -30,7 +30,7 @@ import { parseFieldSelector } from '../api/selectors/field-selector.ts';
 import { parseLabelSelector } from '../api/selectors/label-selector.ts';
 import { JwtAuthenticator } from '../auth/jwt-tokens.ts';
 import { decodeRequestBody, type RequestBodyFormat } from '../server/negotiation.ts';
-import { PROTOBUF_MAGIC } from '../server/protobuf/decode.ts';
+import { kubernetesProtoRoot, PROTOBUF_MAGIC } from '../server/protobuf/decode.ts';
 import { parseRequestInfo } from '../server/request-info.ts';
 import { podManifest, startTestServer, type TestServer } from './helpers/api-server.ts';
 import { intrinsicsSnapshot } from './helpers/intrinsics.ts';
@@ -139,6 +139,11 @@ function checkIntrinsics(): void {
   assert.deepEqual(intrinsicsSnapshot(), pristine, 'Object.prototype (or another built-in prototype) was changed by request data');
 }
 
+/** A length-delimited protobuf field (wire type 2); lengths here stay below 128. */
+function field(number: number, bytes: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([(number << 3) | 2, bytes.length]), bytes]);
+}
+
 const fcOptions = (numRuns: number) => ({ seed: SEED, numRuns, includeErrorInReport: true });
 
 describe(`fuzzing the code that reads request data (seed ${SEED})`, () => {
@@ -158,6 +163,23 @@ describe(`fuzzing the code that reads request data (seed ${SEED})`, () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 96 }), fc.boolean(), (bytes, magic) => {
       outcome(() => decodeRequestBody(Buffer.concat([magic ? PROTOBUF_MAGIC : Buffer.alloc(0), Buffer.from(bytes)]), 'protobuf'));
     }), fcOptions(runs(6_000)));
+    // A valid protobuf Pod whose label map names __proto__ and constructor: decoded without pollution.
+    const podType = kubernetesProtoRoot().lookupType('k8s.io.api.core.v1.Pod');
+    const labels: Record<string, string> = { constructor: 'c' };
+    Object.defineProperty(labels, '__proto__', { value: 'p', enumerable: true });
+    const rawPod = podType.encode(podType.fromObject({ metadata: { name: 'proto', labels }, spec: { containers: [{ name: 'c', image: 'i' }] } })).finish();
+    const podEnvelope = Buffer.concat([field(1, Buffer.concat([field(1, Buffer.from('v1')), field(2, Buffer.from('Pod'))])), field(2, Buffer.from(rawPod))]);
+    const decodedPod = decodeRequestBody(Buffer.concat([PROTOBUF_MAGIC, podEnvelope]), 'protobuf') as KubeObject;
+    assert.equal(decodedPod.metadata.labels?.constructor, 'c');
+    checkIntrinsics();
+    // A well-formed runtime.Unknown envelope naming a served kind, around garbage or half-valid raw bytes.
+    const kinds = ['Pod', 'Node', 'Namespace', 'Event', 'Lease', 'Binding', 'DeleteOptions', 'Role', 'ClusterRoleBinding', 'Bogus', ''];
+    fc.assert(fc.property(fc.constantFrom(...kinds), fc.constantFrom('v1', 'coordination.k8s.io/v1', 'rbac.authorization.k8s.io/v1', 'x/y'),
+      fc.uint8Array({ maxLength: 80 }), fc.option(fc.string({ maxLength: 8 })), (kind, apiVersion, raw, encoding) => {
+        const typeMeta = Buffer.concat([field(1, Buffer.from(apiVersion)), field(2, Buffer.from(kind))]);
+        const envelope = Buffer.concat([field(1, typeMeta), field(2, Buffer.from(raw)), encoding === null ? Buffer.alloc(0) : field(3, Buffer.from(encoding))]);
+        outcome(() => decodeRequestBody(Buffer.concat([PROTOBUF_MAGIC, envelope]), 'protobuf'));
+      }), fcOptions(runs(4_000)));
     checkIntrinsics();
   });
 
