@@ -67,6 +67,36 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+// Request data names its own keys, and some of them name what every object inherits: `__proto__`
+// (an accessor that swaps the object's prototype), `constructor` (leads to Object and its prototype),
+// `toString` ... Code that walks decoded JSON by a key taken from that JSON must read only own
+// members and define, never assign, the `__proto__` member: otherwise a patch such as
+// {"metadata":{"__proto__":{"groups":[...]}}} merges into Object.prototype (issue 13).
+
+/**
+ * A request value in a message. String() of an object calls its `toString` member, which request
+ * data can set to anything (`{"toString": 0}` made String() throw a TypeError, answered 500).
+ */
+export function displayValue(value: unknown): string {
+  if (value === null || typeof value !== 'object') return String(value);
+  try {
+    return JSON.stringify(value) ?? 'null';
+  } catch {
+    return Array.isArray(value) ? '[...]' : '{...}';
+  }
+}
+
+/** The value of an own member, never one found through the prototype chain. */
+export function ownValue(map: object, key: string): unknown {
+  return Object.hasOwn(map, key) ? (map as Record<string, unknown>)[key] : undefined;
+}
+
+/** Sets an own data member; `__proto__` too, as JSON.parse makes it, instead of changing the prototype. */
+export function setOwnValue(map: object, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true });
+  else (map as Record<string, unknown>)[key] = value;
+}
+
 /**
  * Deep copy of a JSON value. Objects handed out by storage are shared and must not be mutated.
  * Plain objects and arrays are copied by hand (several times faster than structuredClone, which
@@ -89,8 +119,7 @@ function copyValue(value: unknown): unknown {
   const copy: Record<string, unknown> = {};
   for (const key of Object.keys(source)) {
     // JSON.parse makes "__proto__" an own key; assigning it would set the copy's prototype instead.
-    if (key === '__proto__') Object.defineProperty(copy, key, { value: copyValue(source[key]), enumerable: true, writable: true, configurable: true });
-    else copy[key] = copyValue(source[key]);
+    setOwnValue(copy, key, copyValue(source[key]));
   }
   return copy;
 }

@@ -3,6 +3,7 @@
 // identity, provided the caller may `impersonate` each of them (users, groups, serviceaccounts, uids,
 // userextras/<key>). Refusals are 403s worded like any other authorization failure.
 
+import { setOwnValue } from '../api/object.ts';
 import { StatusError } from '../api/errors.ts';
 import { resourceAttributes, type AuthorizationAttributes, type Authorizer } from './authorizer.ts';
 import { forbiddenError } from './forbidden.ts';
@@ -63,7 +64,9 @@ export function impersonate(requestor: UserInfo, headers: HeaderValues, authoriz
   const extra: Record<string, string[]> = {};
   for (const [key, value] of extras) {
     check('userextras', value, { apiGroup: 'authentication.k8s.io', subresource: key });
-    (extra[key] ??= []).push(value);
+    // Own members only: a header Impersonate-Extra-constructor must not find Object's members.
+    if (Object.hasOwn(extra, key)) extra[key].push(value);
+    else setOwnValue(extra, key, [value]);
   }
   if (uid) check('uids', uid, { apiGroup: 'authentication.k8s.io' });
 

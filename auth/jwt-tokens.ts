@@ -70,7 +70,7 @@ export class JwtAuthenticator implements RequestAuthenticator {
 
   private verify(token: string, now: number): { result: AuthenticationResult; expiresAt?: number } {
     const decoded = jwt.decode(token, { json: true });
-    if (!decoded || decoded.iss !== TOKEN_ISSUER) return { result: UNRECOGNISED };
+    if (!decoded || !Object.hasOwn(decoded, 'iss') || decoded.iss !== TOKEN_ISSUER) return { result: UNRECOGNISED };
     let claims: jwt.JwtPayload;
     try {
       const verified = jwt.verify(token, this.key.publicKeyPem, {
@@ -81,17 +81,23 @@ export class JwtAuthenticator implements RequestAuthenticator {
     } catch (err) {
       return { result: { status: 'failed', reason: `invalid token: ${err instanceof Error ? err.message : String(err)}` } };
     }
-    if (typeof claims.exp !== 'number') return { result: { status: 'failed', reason: 'invalid token: exp claim required' } };
-    if (typeof claims.sub !== 'string' || claims.sub === '') return { result: { status: 'failed', reason: 'invalid token: sub claim required' } };
-    const groups = claims.groups;
+    // Claims are read as own members only: a claim the token does not carry must never be found
+    // on Object.prototype (issue 13: a polluted prototype once handed every token groups).
+    const claim = (name: string): unknown => (Object.hasOwn(claims, name) ? (claims as Record<string, unknown>)[name] : undefined);
+    const exp = claim('exp');
+    const sub = claim('sub');
+    const uid = claim('uid');
+    if (typeof exp !== 'number') return { result: { status: 'failed', reason: 'invalid token: exp claim required' } };
+    if (typeof sub !== 'string' || sub === '') return { result: { status: 'failed', reason: 'invalid token: sub claim required' } };
+    const groups = claim('groups');
     if (groups !== undefined && !(Array.isArray(groups) && groups.every((g) => typeof g === 'string'))) {
       return { result: { status: 'failed', reason: 'invalid token: groups claim must be a list of strings' } };
     }
     const user: UserInfo = {
-      username: claims.sub,
-      ...(typeof claims.uid === 'string' && claims.uid ? { uid: claims.uid } : {}),
+      username: sub,
+      ...(typeof uid === 'string' && uid ? { uid } : {}),
       groups: [...((groups as string[] | undefined) ?? [])],
     };
-    return { result: { status: 'authenticated', user, audiences: [TOKEN_AUDIENCE] }, expiresAt: claims.exp * 1000 };
+    return { result: { status: 'authenticated', user, audiences: [TOKEN_AUDIENCE] }, expiresAt: exp * 1000 };
   }
 }

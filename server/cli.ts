@@ -72,6 +72,8 @@ export const registerServerCommand: RegisterSubcommand = (program) => {
     .action(async (options: ServerCommandOptions) => {
       // Imported here so this file loads (and `--help` works) independently of the server's dependencies.
       const { startApiServer } = await import('./start.ts');
+      // The second wall against prototype pollution, once every module is loaded (harden-intrinsics.ts).
+      (await import('./harden-intrinsics.ts')).hardenIntrinsics();
       const server = await startApiServer(serverOptions(options));
       console.error(`kubefacade API server listening on ${server.url}`);
       console.error(`admin kubeconfig: ${server.adminKubeconfigPath}`);
@@ -195,6 +197,7 @@ export const registerUpCommand: RegisterSubcommand = (program) => {
     .option('--leader-elect', 'scheduler and node lifecycle controller only run while holding their leader Lease (several `up --nodes 0` on one etcd)')
     .action(async (options: UpCommandOptions) => {
       const { startCluster } = await import('./up.ts');
+      (await import('./harden-intrinsics.ts')).hardenIntrinsics();
       const cluster = await startCluster({
         ...serverOptions(options),
         nodes: options.nodes,

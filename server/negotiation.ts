@@ -2,9 +2,11 @@
 // picks the reply's encoding and "shape" (plain object, meta.k8s.io Table, PartialObjectMetadata), and the
 // request Content-Type picks the body decoder. Error wording follows negotiation/errors.go.
 
-import { parse as parseYaml } from 'yaml';
 import { badRequest, notAcceptable, StatusError, unsupportedMediaType } from '../api/errors.ts';
 import { isPlainObject } from '../api/object.ts';
+import { noteDuplicateFields } from '../api/registry/schema-check.ts';
+import { MAX_JSON_DEPTH, PROCESSED_JSON_DEPTH, scanJsonBody, truncateDeepValues } from './json-body-scan.ts';
+import { decodeYamlBody, YamlBodyError } from './yaml-body.ts';
 import { decodeProtobufBody } from './protobuf/decode.ts';
 
 /** One entry of an Accept (or the single value of a Content-Type) header. */
@@ -217,26 +219,56 @@ function parseRequestContentTypeUncached(header: string | undefined, allowed: re
 /**
  * Decodes a request body of the given format into a JSON value. Object formats (json, yaml, protobuf)
  * must give an object; json-patch gives an array; apply-patch bodies may be JSON or YAML (kubectl
- * sends JSON), which the YAML parser reads alike.
+ * sends JSON), which the YAML parser reads alike. The work is bounded before anything recursive
+ * sees the value: JSON nesting beyond 10,000 levels is refused as encoding/json refuses it, YAML
+ * goes through server/yaml-body.ts. Members given twice in a JSON object are remembered for
+ * fieldValidation (noteDuplicateFields).
  */
 export function decodeRequestBody(body: Buffer, format: RequestBodyFormat): unknown {
   if (format === 'protobuf') return decodeProtobufBody(body);
   const text = body.toString('utf8');
   let value: unknown;
-  try {
-    value = format === 'yaml' || format === 'apply-patch' ? parseYaml(text) : JSON.parse(text);
-  } catch (err) {
-    const detail = err instanceof Error ? err.message : String(err);
-    throw badRequest(format === 'yaml' || format === 'apply-patch'
-      ? `error converting YAML to JSON: ${detail}`
-      : `the body of the request could not be decoded as JSON: ${detail}`);
+  let duplicates: string[] = [];
+  const yaml = format === 'yaml' || (format === 'apply-patch' && !/^\s*[{[]/.test(text));
+  if (yaml) {
+    try {
+      value = decodeYamlBody(text);
+    } catch (err) {
+      if (!(err instanceof YamlBodyError)) throw err;
+      throw badRequest(`error converting YAML to JSON: ${err.message}`);
+    }
+  } else {
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      // An apply body that looked like JSON may still be YAML (a flow mapping): the YAML answer then.
+      if (format === 'apply-patch') return decodeRequestBody(body, 'yaml');
+      const detail = err instanceof Error ? err.message : String(err);
+      throw badRequest(`the body of the request could not be decoded as JSON: ${detail}`);
+    }
+    const scan = scanJsonBody(text);
+    if (scan.depth > MAX_JSON_DEPTH) throw badRequest(depthMessage(format));
+    if (scan.depth > PROCESSED_JSON_DEPTH) truncateDeepValues(value);
+    duplicates = scan.duplicateFields;
   }
   if (format === 'json-patch') {
     if (!Array.isArray(value)) throw badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
     return value;
   }
   if (!isPlainObject(value)) throw badRequest(`the body of the request must be a JSON object, got ${describe(value)}`);
+  noteDuplicateFields(value, duplicates);
   return value;
+}
+
+/** What kube-apiserver answers for JSON nested beyond encoding/json's 10,000 levels, per body kind. */
+function depthMessage(format: RequestBodyFormat): string {
+  switch (format) {
+    // The serializer's first step reads apiVersion/kind (SimpleMetaFactory.Interpret).
+    case 'json': return 'couldn\'t get version/kind; json parse error: exceeded max depth';
+    // patch.go decodes the patch (strictly under Strict/Warn) before applying it.
+    case 'json-patch': case 'merge-patch': return 'error decoding patch: exceeded max depth';
+    default: return 'exceeded max depth';
+  }
 }
 
 function describe(value: unknown): string {

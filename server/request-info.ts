@@ -4,6 +4,8 @@
 //   /api/v1/watch/namespaces/{ns}/pods   (legacy watch paths)
 // Everything else is a non-resource request (/version, /healthz, /openapi/v3, ...).
 
+import { badRequest } from '../api/errors.ts';
+
 export type RequestVerb =
   | 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection' | 'proxy';
 
@@ -32,7 +34,7 @@ const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
 
 export function parseRequestInfo(method: string, path: string, query: URLSearchParams): RequestInfo {
   const lowerMethod = method.toLowerCase();
-  const parts = path.split('/').filter((p) => p.length > 0).map(decodeURIComponent);
+  const parts = path.split('/').filter((p) => p.length > 0).map((part) => decodePathSegment(path, part));
   const nonResource: NonResourceRequestInfo = { isResourceRequest: false, path, verb: lowerMethod };
   let rest: string[];
   let apiGroup = '';
@@ -86,4 +88,33 @@ export function parseRequestInfo(method: string, path: string, query: URLSearchP
 
 export function isTrue(value: string | null | undefined): boolean {
   return value === 'true' || value === '1';
+}
+
+/**
+ * A percent-decoded path segment. A malformed escape is the client's error: Go's net/http refuses
+ * the request line (url.ParseRequestURI) before kube-apiserver sees it; here it is a 400 Status
+ * with Go's wording, where decodeURIComponent's URIError used to become a 500. Well-formed escapes
+ * of bytes that are not UTF-8 (`%ff`) are legal in Go's URLs: they decode with replacement characters.
+ */
+function decodePathSegment(path: string, segment: string): string {
+  if (!segment.includes('%')) return segment;
+  for (let i = segment.indexOf('%'); i >= 0; i = segment.indexOf('%', i + 1)) {
+    if (!/^[0-9a-fA-F]{2}$/.test(segment.slice(i + 1, i + 3))) {
+      throw badRequest(`parse ${JSON.stringify(path)}: invalid URL escape ${JSON.stringify(segment.slice(i, i + 3))}`);
+    }
+  }
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    const bytes: number[] = [];
+    for (let i = 0; i < segment.length; i++) {
+      if (segment[i] === '%') {
+        bytes.push(parseInt(segment.slice(i + 1, i + 3), 16));
+        i += 2;
+      } else {
+        bytes.push(...Buffer.from(segment[i], 'utf8'));
+      }
+    }
+    return Buffer.from(bytes).toString('utf8');
+  }
 }

@@ -40,6 +40,8 @@ export interface HandlerContext {
   subresources: SubresourceHandlers;
 }
 
+const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
+
 const PATCH_CONTENT_TYPES: Record<string, PatchContentType> = {
   'json-patch': 'application/json-patch+json',
   'merge-patch': 'application/merge-patch+json',
@@ -55,6 +57,9 @@ export async function handleResourceRequest(
   const strategy = store.strategy;
   const query = requestQuery(req);
   const ctx: RequestContext = { user, namespace: strategy.namespaced ? info.namespace : '', now: new Date() };
+  // As the handlers upstream (NegotiateOutputMediaType first): a write whose reply cannot be
+  // encoded as the client accepts is a 406 before anything changes, not after.
+  if (WRITE_VERBS.has(info.verb)) reply(req, info.verb === 'deletecollection' ? 'list' : 'object');
 
   if (info.subresource && info.subresource !== 'status') {
     const handler = context.subresources.find(strategy.group, strategy.resource, info.subresource);
@@ -171,10 +176,30 @@ function managerFromUserAgent(userAgent: string | undefined): string {
   return name.length > 128 ? name.slice(0, 128) : name;
 }
 
+/** How long the rest of an over-limit body is read and discarded while the 413 goes out. */
+const DISCARD_BODY_MS = 5_000;
+
+/**
+ * After a body went over the limit (a chunked upload declares no length): the rest is read and
+ * thrown away, not buffered, so the client receives the 413 Status instead of a connection reset
+ * (destroying the socket while the client still sends makes the kernel answer with RST, as happened
+ * to chunked bodies over 3 MiB); the connection closes after the reply, and a client that keeps
+ * sending is cut off after DISCARD_BODY_MS, as Go's server stops reading after a while too.
+ */
+function refuseRestOfBody(req: Request): void {
+  req.res?.setHeader('Connection', 'close');
+  req.on('data', () => undefined);
+  req.on('error', () => undefined);
+  const timer = setTimeout(() => req.destroy(), DISCARD_BODY_MS);
+  timer.unref();
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
+}
+
 /**
  * The request body, at most `limit` bytes (413 beyond). Read with 'data'/'end' listeners rather
  * than `for await`: the async iterator costs a promise and a microtask per chunk on every write.
- * Going over the limit mid-body destroys the request, as leaving the async iterator early did.
+ * Going over the limit mid-body answers 413 and discards the rest (refuseRestOfBody).
  */
 export function readBody(req: Request, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
@@ -193,7 +218,7 @@ export function readBody(req: Request, limit: number): Promise<Buffer> {
       size += chunk.length;
       if (size > limit) {
         cleanup();
-        req.destroy();
+        refuseRestOfBody(req);
         reject(requestEntityTooLarge(limit));
         return;
       }

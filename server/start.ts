@@ -21,6 +21,7 @@ import { startSecurity, type Security } from '../auth/security.ts';
 import { SYSTEM_MASTERS_GROUP } from '../auth/well-known.ts';
 import { openStorage, type EtcdStorageConfig } from '../storage/index.ts';
 import type { Storage } from '../storage/interface.ts';
+import { answerClientErrorsWithStatus } from './client-errors.ts';
 import { createApp, type RequestLogger } from './app.ts';
 import type { FlowControlOptions } from './flow-control/filter.ts';
 import { CORE_BINDINGS_RESOURCE, DiscoveryDocuments, discoveryResourceFromStrategy, type DiscoveryResource } from './discovery.ts';
@@ -126,6 +127,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     // Client certificates are requested, never required, and checked against the cluster CA; the
     // x509 authenticator decides what an unverified one means (401), so TLS itself accepts it.
     server = createServer({ cert: pki.servingCertPem, key: pki.servingKeyPem, ca: pki.caCertPem, requestCert: true, rejectUnauthorized: false });
+    answerClientErrorsWithStatus(server);
     // kube-apiserver keeps idle connections 90 s (IdleTimeout, matching Go's DefaultTransport);
     // node's 5 s default made clients idle between bursts reconnect (a TLS handshake each time).
     server.keepAliveTimeout = 90_000;

@@ -6,7 +6,7 @@ import type { Request, Response } from 'express';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { StatusError, badRequest, notFound } from '../api/errors.ts';
-import { deepCopy, isPlainObject, type KubeObject } from '../api/object.ts';
+import { deepCopy, displayValue, isPlainObject, type KubeObject } from '../api/object.ts';
 import type { RequestContext } from '../api/resource.ts';
 import type { GenericStore } from '../api/registry/store.ts';
 import { KeyNotFoundError } from '../storage/interface.ts';
@@ -50,7 +50,7 @@ async function decodeBinding(request: SubresourceRequest): Promise<KubeObject> {
   const body = decodeRequestBody(await request.body(), format);
   if (!isPlainObject(body) || !isPlainObject(body.metadata)) throw badRequest('the body of the request must be a Binding object');
   if (body.kind !== undefined && body.kind !== 'Binding') {
-    throw badRequest(`the kind in the data (${String(body.kind)}) does not match the expected kind (Binding)`);
+    throw badRequest(`the kind in the data (${displayValue(body.kind)}) does not match the expected kind (Binding)`);
   }
   return body as KubeObject;
 }
@@ -75,7 +75,7 @@ export function podBindingHandler(): SubresourceHandler {
       const binding = await decodeBinding(request);
       const name = binding.metadata.name;
       if (name !== undefined && name !== request.info.name) {
-        throw badRequest(`binding name ${String(name)} must match pod name ${request.info.name}`);
+        throw badRequest(`binding name ${displayValue(name)} must match pod name ${request.info.name}`);
       }
       if (request.query.getAll('dryRun').length === 0) await bindPod(request.store, request.ctx, request.info.name, binding);
       request.res.status(201).json(SUCCESS_CREATED);

@@ -90,6 +90,12 @@ export async function serveWatch(
     return;
   }
   if (!res.headersSent) res.flushHeaders();
+  // A HEAD carries no body: its answer is complete with the headers. Kept open, it held the
+  // connection, and a keep-alive client that reused it (the response looked finished) hung.
+  if (req.method === 'HEAD') {
+    finish();
+    return;
+  }
   req.on('close', finish);
   res.on('close', finish);
   timer = setTimeout(finish, options.timeoutSeconds * 1000);

@@ -256,7 +256,7 @@ describe('request validation', () => {
   }
 
   test('accepts a realistic two-container pod', () => {
-    assert.deepEqual(validateObject(podGvk, twoContainerPod()), { errors: [], unknownFields: [] });
+    assert.deepEqual(validateObject(podGvk, twoContainerPod()), { errors: [], unknownFields: [], decodeErrors: [] });
   });
 
   test('rejects wrong types with Kubernetes field paths and kube-openapi wording', () => {
@@ -312,7 +312,7 @@ describe('request validation', () => {
     pod.spec.containers[0].resources.limits = { cpu: 2, memory: '1Gi' };
     pod.spec.containers[0].livenessProbe.httpGet.port = 8080;
     pod.metadata.deletionTimestamp = null;
-    assert.deepEqual(validateObject(podGvk, pod), { errors: [], unknownFields: [] });
+    assert.deepEqual(validateObject(podGvk, pod), { errors: [], unknownFields: [], decodeErrors: [] });
     pod.spec.containers[0].livenessProbe.httpGet.port = 80.5;
     assert.deepEqual(validateObject(podGvk, pod).errors.map((e) => e.field), ['spec.containers[0].livenessProbe.httpGet.port']);
   });
@@ -320,16 +320,16 @@ describe('request validation', () => {
   test('validates the other served kinds; unknown kinds pass through', () => {
     const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'n1', namespace: 'kube-node-lease' },
       spec: { holderIdentity: 'n1', leaseDurationSeconds: 40, renewTime: '2025-01-01T00:00:00.000000Z' } };
-    assert.deepEqual(validateObject({ group: 'coordination.k8s.io', version: 'v1', kind: 'Lease' }, lease), { errors: [], unknownFields: [] });
+    assert.deepEqual(validateObject({ group: 'coordination.k8s.io', version: 'v1', kind: 'Lease' }, lease), { errors: [], unknownFields: [], decodeErrors: [] });
     lease.spec.leaseDurationSeconds = '40' as unknown as number;
     assert.deepEqual(validateObject({ group: 'coordination.k8s.io', version: 'v1', kind: 'Lease' }, lease).errors.map((e) => e.field), ['spec.leaseDurationSeconds']);
     const role = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'r' },
       rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'], verbz: ['list'] }] };
     const roleResult = validateObject({ group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRole' }, role);
-    assert.deepEqual(roleResult, { errors: [], unknownFields: ['rules[0].verbz'] });
+    assert.deepEqual(roleResult, { errors: [], unknownFields: ['rules[0].verbz'], decodeErrors: [] });
     const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, status: { capacity: { cpu: '4', memory: '8Gi', pods: 110 } } };
-    assert.deepEqual(validateObject({ group: '', version: 'v1', kind: 'Node' }, node), { errors: [], unknownFields: [] });
-    assert.deepEqual(validateObject({ group: 'apps', version: 'v1', kind: 'Deployment' }, { spec: 1 }), { errors: [], unknownFields: [] });
+    assert.deepEqual(validateObject({ group: '', version: 'v1', kind: 'Node' }, node), { errors: [], unknownFields: [], decodeErrors: [] });
+    assert.deepEqual(validateObject({ group: 'apps', version: 'v1', kind: 'Deployment' }, { spec: 1 }), { errors: [], unknownFields: [], decodeErrors: [] });
   });
 
   test('prints validation throughput', () => {
@@ -350,7 +350,7 @@ describe('validator precompilation', () => {
     precompileValidators([binding, { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenReview' }]);
     assert.deepEqual(validateObject(binding, {
       apiVersion: 'v1', kind: 'Binding', metadata: { name: 'web' }, target: { kind: 'Node', name: 'n1', nodeName: 'x' },
-    }), { errors: [], unknownFields: ['target.nodeName'] });
+    }), { errors: [], unknownFields: ['target.nodeName'], decodeErrors: [] });
     assert.deepEqual(validateObject(binding, { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'web' } }).errors,
       [{ type: 'FieldValueRequired', field: 'target', message: 'Required value' }]);
   });

@@ -9,6 +9,7 @@
 // Descriptions and vendor extensions are dropped: they do not affect validation.
 
 import { componentSchemas, referencedName, type RawSchema } from './generated-documents.ts';
+import { GO_INTEGER_KEYWORD, GO_TIME_KEYWORD } from './go-decoding.ts';
 
 export const AJV_DOCUMENT_ID = 'kubefacade-openapi';
 
@@ -19,14 +20,21 @@ export function ajvRefFor(componentName: string): string {
 
 export type JsonSchema = { [keyword: string]: unknown };
 
-function convert(raw: RawSchema): JsonSchema {
+/**
+ * `struct` is the Go struct a property schema belongs to (the short component name), for the
+ * decoder's message about an integer that does not fit its format (go-decoding.ts).
+ */
+function convert(raw: RawSchema, struct = ''): JsonSchema {
   const name = referencedName(raw);
   if (name !== undefined) return { $ref: `#/definitions/${name}` };
   const schema: JsonSchema = {};
   if (raw.type !== undefined) schema.type = raw.type;
+  if (raw.type === 'integer' && (raw.format === 'int32' || raw.format === 'int64')) {
+    schema[GO_INTEGER_KEYWORD] = { type: raw.format, struct };
+  }
   if (raw.enum !== undefined) schema.enum = raw.enum;
-  if (raw.oneOf !== undefined) schema.oneOf = raw.oneOf.map(convert);
-  if (raw.items !== undefined) schema.items = convert(raw.items);
+  if (raw.oneOf !== undefined) schema.oneOf = raw.oneOf.map((branch) => convert(branch, struct));
+  if (raw.items !== undefined) schema.items = convert(raw.items, struct);
   if (raw.properties !== undefined) {
     const required = new Set(raw.required ?? []);
     const properties: JsonSchema = {};
@@ -35,7 +43,7 @@ function convert(raw: RawSchema): JsonSchema {
         if: { type: 'null' },
         // A `false` branch reports keyword "false schema"; validator.ts turns it into Required value.
         then: !required.has(property),
-        else: convert(child),
+        else: convert(child, struct),
       };
     }
     schema.properties = properties;
@@ -53,6 +61,11 @@ function convert(raw: RawSchema): JsonSchema {
 /** `{$id, definitions: {<component name>: schema}}` covering every served component. */
 export function ajvDocument(): JsonSchema {
   const definitions: JsonSchema = {};
-  for (const [name, raw] of componentSchemas()) definitions[name] = convert(raw);
+  for (const [name, raw] of componentSchemas()) {
+    const schema = convert(raw, name.slice(name.lastIndexOf('.') + 1));
+    // metav1.Time decodes with time.Parse(time.RFC3339, ...).
+    if (name === 'io.k8s.apimachinery.pkg.apis.meta.v1.Time') schema[GO_TIME_KEYWORD] = true;
+    definitions[name] = schema;
+  }
   return { $id: AJV_DOCUMENT_ID, definitions };
 }

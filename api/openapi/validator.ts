@@ -13,12 +13,18 @@ import {
 import type { GroupVersionKind, SchemaNode } from './schema-node.ts';
 import { schemaByName, schemaNameForKind } from './schema.ts';
 import { ajvDocument, ajvRefFor } from './ajv-schemas.ts';
+import { addGoDecodingKeywords, GO_INTEGER_KEYWORD, GO_TIME_KEYWORD, goIntegerMessage } from './go-decoding.ts';
 
 export interface SchemaValidationResult {
   /** Type, enum and required violations, in the order ajv found them. */
   errors: FieldError[];
   /** Paths of fields the schema does not declare, e.g. `spec.containers[0].imagePullPolcy`. */
   unknownFields: string[];
+  /**
+   * What Go's decoder would refuse (an int32 field holding 2147483648, a malformed metav1.Time),
+   * in its words; the request fails with the first, as decoding stops there.
+   */
+  decodeErrors: string[];
 }
 
 let ajv: Ajv | undefined;
@@ -36,6 +42,7 @@ function compiler(): Ajv {
       // graph is large and inlining multiplies code size without a measurable speed gain.
       inlineRefs: false,
     });
+    addGoDecodingKeywords(ajv);
     ajv.addSchema(ajvDocument());
   }
   return ajv;
@@ -124,7 +131,7 @@ function valueAt(object: unknown, pointer: string): unknown {
   let value: unknown = object;
   for (const segment of pointer.slice(1).split('/').map(decodePointerSegment)) {
     if (typeof value !== 'object' || value === null) return undefined;
-    value = (value as Record<string, unknown>)[segment];
+    value = Object.hasOwn(value, segment) ? (value as Record<string, unknown>)[segment] : undefined;
   }
   return value;
 }
@@ -137,10 +144,17 @@ function typeError(path: string, value: unknown, expected: string): FieldError {
 function toResult(root: SchemaNode, object: unknown, ajvErrors: ErrorObject[]): SchemaValidationResult {
   const errors: FieldError[] = [];
   const unknownFields: string[] = [];
+  const decodeErrors: string[] = [];
   // A failed oneOf (Quantity, IntOrString) reports one error per branch; print one message.
   const oneOfPointers = new Set(ajvErrors.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath));
   for (const error of ajvErrors) {
     switch (error.keyword) {
+      case GO_INTEGER_KEYWORD:
+        decodeErrors.push(goIntegerMessage(error.params as Parameters<typeof goIntegerMessage>[0], goFieldPath(error.instancePath)));
+        break;
+      case GO_TIME_KEYWORD:
+        decodeErrors.push(String(error.params.message));
+        break;
       case 'additionalProperties':
         unknownFields.push(fieldPath(root, error.instancePath, String(error.params.additionalProperty)));
         break;
@@ -171,7 +185,12 @@ function toResult(root: SchemaNode, object: unknown, ajvErrors: ErrorObject[]): 
         break;
     }
   }
-  return { errors, unknownFields };
+  return { errors, unknownFields, decodeErrors };
+}
+
+/** The field path Go's decoder records: JSON names joined by dots, list indices left out. */
+function goFieldPath(pointer: string): string {
+  return pointer.slice(1).split('/').map(decodePointerSegment).filter((segment) => !/^\d+$/.test(segment)).join('.');
 }
 
 /**
@@ -180,7 +199,7 @@ function toResult(root: SchemaNode, object: unknown, ajvErrors: ErrorObject[]): 
  */
 export function validateObject(gvk: GroupVersionKind, object: unknown): SchemaValidationResult {
   const entry = validatorFor(gvk);
-  if (!entry || entry.validate(object)) return { errors: [], unknownFields: [] };
+  if (!entry || entry.validate(object)) return { errors: [], unknownFields: [], decodeErrors: [] };
   return toResult(entry.root, object, entry.validate.errors ?? []);
 }
 

@@ -9,7 +9,7 @@
 // left side of any position is therefore undefined, null or such a struct, lists only ever appear
 // on the right, and the right-hand values below a null or absent left side are all owned.
 
-import type { JsonObject, JsonValue } from '../object.ts';
+import { ownValue, type JsonObject, type JsonValue } from '../object.ts';
 import type { SchemaNode } from '../openapi/schema-node.ts';
 import { fieldElement, SEPARATOR } from './field-set.ts';
 import { compareElements } from './fields-v1.ts';
@@ -88,11 +88,11 @@ class CreateWalk {
     const rm = isPlainObject(r) ? r : undefined;
     const ignored = depth === 0 ? this.filter.ignoredTopLevel : undefined;
     if (lm) {
-      for (const name in lm) this.field(lm[name], rm ? rm[name] : undefined, name, schema, key, depth, ignored, children);
+      for (const name of Object.keys(lm)) this.field(lm[name], rm ? ownValue(rm, name) : undefined, name, schema, key, depth, ignored, children);
     }
     if (!rm) return;
-    for (const name in rm) {
-      if (lm && Object.prototype.hasOwnProperty.call(lm, name)) continue;
+    for (const name of Object.keys(rm)) {
+      if (lm && Object.hasOwn(lm, name)) continue;
       this.field(undefined, rm[name], name, schema, key, depth, ignored, children);
     }
   }

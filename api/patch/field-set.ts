@@ -8,6 +8,8 @@
 // an unchanged set keeps its encoded FieldsV1 (fields-v1.ts), so the operations below return one
 // of their inputs instead of a copy whenever the result equals it.
 
+import { setOwnValue } from '../object.ts';
+
 export const SEPARATOR = '\u0000';
 
 export type FieldPath = string[];
@@ -35,7 +37,7 @@ export function fieldElement(name: string): string {
 /** `k:{...}` with the key fields sorted by name, as fieldpath.KeyByFields orders them. */
 export function keyElement(fields: Record<string, unknown>): string {
   const sorted: Record<string, unknown> = {};
-  for (const name of Object.keys(fields).sort()) sorted[name] = fields[name];
+  for (const name of Object.keys(fields).sort()) setOwnValue(sorted, name, fields[name]);
   return `k:${JSON.stringify(sorted)}`;
 }
 

@@ -8,7 +8,7 @@
 // trie from the walk. Stored FieldsV1 objects are shared between versions of an object and are
 // never modified in place.
 
-import type { JsonObject, JsonValue } from '../object.ts';
+import { setOwnValue, type JsonObject, type JsonValue } from '../object.ts';
 import { SEPARATOR, type FieldSet } from './field-set.ts';
 import { isPlainObject } from './json-value.ts';
 
@@ -146,7 +146,7 @@ function encodeTrieNode(node: FieldTrie): { [key: string]: JsonValue } {
   if (!children) return out;
   if (node.member) out['.'] = {};
   if (children.length > 1) children.sort(byElement);
-  for (const child of children) out[child.element] = encodeTrieNode(child);
+  for (const child of children) setOwnValue(out, child.element, encodeTrieNode(child));
   return out;
 }
 
@@ -191,10 +191,10 @@ function encodeTrie(node: Trie): { [key: string]: JsonValue } {
   if (!children) return out;
   if (node.member) out['.'] = {};
   if (children.size === 1) {
-    for (const [element, child] of children) out[element] = encodeTrie(child);
+    for (const [element, child] of children) setOwnValue(out, element, encodeTrie(child));
     return out;
   }
-  for (const element of [...children.keys()].sort(compareElements)) out[element] = encodeTrie(children.get(element)!);
+  for (const element of [...children.keys()].sort(compareElements)) setOwnValue(out, element, encodeTrie(children.get(element)!));
   return out;
 }
 

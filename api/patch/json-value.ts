@@ -19,7 +19,7 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
     const aKeys = Object.keys(a).filter((k) => a[k] !== undefined);
     const bKeys = Object.keys(b).filter((k) => b[k] !== undefined);
     if (aKeys.length !== bKeys.length) return false;
-    for (const key of aKeys) if (!(key in b) || !jsonEqual(a[key], b[key])) return false;
+    for (const key of aKeys) if (!Object.hasOwn(b, key) || !jsonEqual(a[key], b[key])) return false;
     return true;
   }
   return false;

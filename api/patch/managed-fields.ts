@@ -83,6 +83,58 @@ export function encodeManagedFields(managers: Map<string, ManagerEntry>): Manage
   });
 }
 
+/** capmanagers.go's DefaultMaxUpdateManagers. */
+export const MAX_UPDATE_MANAGERS = 10;
+const OLD_UPDATES_MANAGER = 'ancient-changes';
+
+/** BuildManagerIdentifier's JSON, the tie-break capUpdateManagers sorts by. */
+function goManagerIdentifier(entry: ManagerEntry): string {
+  return JSON.stringify({
+    manager: entry.manager, operation: entry.operation, apiVersion: entry.apiVersion,
+    ...(entry.subresource ? { subresource: entry.subresource } : {}),
+  });
+}
+
+/**
+ * capManagersManager.capUpdateManagers: an object updated by many managers (every kubectl
+ * version, every controller) keeps at most MAX_UPDATE_MANAGERS Update entries. The oldest are
+ * folded, per apiVersion, into one `ancient-changes` entry owning the union of their fields and
+ * carrying the newest folded time. Apply entries are never capped.
+ */
+export function capUpdateManagers(managers: Map<string, ManagerEntry>, max = MAX_UPDATE_MANAGERS): void {
+  const updaters = [...managers].filter(([, entry]) => entry.operation === 'Update' && entry.fields.size > 0);
+  if (updaters.length <= max) return;
+  const seconds = (entry: ManagerEntry) => (entry.time ? Math.floor(Date.parse(entry.time) / 1000) || 0 : 0);
+  updaters.sort(([, a], [, b]) => {
+    const bySeconds = seconds(a) - seconds(b);
+    if (bySeconds !== 0) return bySeconds;
+    const ia = goManagerIdentifier(a);
+    const ib = goManagerIdentifier(b);
+    return ia < ib ? -1 : ia > ib ? 1 : 0;
+  });
+  const firstByVersion = new Map<string, string>();
+  let length = updaters.length;
+  for (let i = 0; i < updaters.length && length > max; i++) {
+    const [identity, entry] = updaters[i];
+    const bucketEntry = { manager: OLD_UPDATES_MANAGER, operation: 'Update' as const, apiVersion: entry.apiVersion, subresource: '' };
+    const bucket = managerIdentity(bucketEntry);
+    const first = firstByVersion.get(entry.apiVersion);
+    if (first === undefined) {
+      firstByVersion.set(entry.apiVersion, identity);
+      continue;
+    }
+    if (!managers.has(bucket)) {
+      const firstEntry = managers.get(first)!;
+      managers.delete(first);
+      managers.set(bucket, { ...firstEntry, ...bucketEntry, encoding: undefined });
+    }
+    const merged = managers.get(bucket)!;
+    managers.set(bucket, { ...merged, fields: union(merged.fields, entry.fields), time: entry.time, encoding: undefined });
+    managers.delete(identity);
+    length--;
+  }
+}
+
 /** RFC 3339 with second precision, as metav1.Time serialises. */
 export function formatTime(now: Date): string {
   return now.toISOString().replace(/\.\d{3}Z$/, 'Z');

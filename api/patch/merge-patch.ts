@@ -2,7 +2,7 @@
 // `null` deletes, anything else (lists included) replaces.
 
 import { badRequest } from '../errors.ts';
-import { deepCopy, type KubeObject } from '../object.ts';
+import { deepCopy, ownValue, setOwnValue, type KubeObject } from '../object.ts';
 import { isPlainObject, jsonTypeName, type JsonMap } from './json-value.ts';
 
 export function applyMergePatch(original: KubeObject, patch: unknown): KubeObject {
@@ -21,16 +21,16 @@ function mergeObjects(target: JsonMap | undefined, patch: JsonMap): JsonMap {
   const result: JsonMap = {};
   const keys = new Set([...(target ? Object.keys(target) : []), ...Object.keys(patch)]);
   for (const key of keys) {
-    if (!(key in patch)) {
-      result[key] = deepCopy(target![key]);
+    if (!Object.hasOwn(patch, key)) {
+      setOwnValue(result, key, deepCopy(target![key]));
       continue;
     }
     const value = patch[key];
     if (value === null) continue;
-    const current = target?.[key];
-    result[key] = isPlainObject(value)
+    const current = target ? ownValue(target, key) : undefined;
+    setOwnValue(result, key, isPlainObject(value)
       ? mergeObjects(isPlainObject(current) ? current : undefined, value)
-      : deepCopy(value);
+      : deepCopy(value));
   }
   return result;
 }

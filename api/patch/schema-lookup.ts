@@ -7,7 +7,8 @@ import type { SchemaNode } from '../openapi/schema-node.ts';
 /** Schema of a map or struct member; undefined when the schema says nothing (free-form data). */
 export function fieldSchema(node: SchemaNode | undefined, key: string): SchemaNode | undefined {
   if (!node) return undefined;
-  const property = node.properties?.[key];
+  // Own members only: a field named `constructor` must not find Object through the prototype.
+  const property = node.properties && Object.hasOwn(node.properties, key) ? node.properties[key] : undefined;
   if (property) return property;
   if (typeof node.additionalProperties === 'object') return node.additionalProperties;
   return undefined;

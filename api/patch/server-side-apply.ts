@@ -12,7 +12,7 @@ import type { SchemaNode } from '../openapi/schema-node.ts';
 import { difference, intersection, overlaps, ownsPathOrBelow, pathString, union, type FieldSet } from './field-set.ts';
 import { isPlainObject, jsonEqual, type JsonMap } from './json-value.ts';
 import {
-  decodeManagedFields, emptyObjectOf, encodeManagedFields, formatTime, managerIdentity, ownershipFilter,
+  capUpdateManagers, decodeManagedFields, emptyObjectOf, encodeManagedFields, formatTime, managerIdentity, ownershipFilter,
   withManagedFields, withoutManagedFields, type ManagerEntry,
 } from './managed-fields.ts';
 import { ownedChanges, ownedFieldSetOf } from './typed-compare.ts';
@@ -109,6 +109,7 @@ export function trackUpdateManagedFields(args: TrackUpdateArgs): KubeObject {
   const managers = requestedManagers.size > 0 ? requestedManagers : decodeManagedFields(old?.metadata?.managedFields);
   const oldBase: Readonly<JsonMap> = old ? withoutManagedFields(old) : emptyObjectOf(schema);
   recordUpdate(managers, oldBase, updatedBase, manager, apiVersion, subresource, formatTime(args.now), schema);
+  capUpdateManagers(managers);
   return withManagedFields(updatedBase, encodeManagedFields(managers));
 }
 

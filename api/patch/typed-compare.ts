@@ -7,6 +7,7 @@
 // so paths are built as strings on the way down, the parts of the object a write may not own are
 // never visited, and the set a write takes can come with its FieldsV1 trie already built.
 
+import { ownValue } from '../object.ts';
 import type { SchemaNode } from '../openapi/schema-node.ts';
 import { childKey, fieldElement, SEPARATOR, type FieldSet } from './field-set.ts';
 import type { FieldTrie } from './fields-v1.ts';
@@ -159,18 +160,18 @@ class ComparisonWalk {
     const ignored = depth === 0 ? this.filter.ignoredTopLevel : undefined;
     // Left members first, then right-only ones; values are read with plain indexing, as typed.Compare's port always did.
     if (lm) {
-      for (const name in lm) {
+      for (const name of Object.keys(lm)) {
         const element = fieldElement(name);
         if (ignored !== undefined && isUnder(element, ignored)) continue;
-        this.walk(lm[name], rm ? rm[name] : undefined, fieldSchema(schema, name), childKey(key, element), element, depth + 1, node, false);
+        this.walk(lm[name], rm ? ownValue(rm, name) : undefined, fieldSchema(schema, name), childKey(key, element), element, depth + 1, node, false);
       }
     }
     if (rm) {
-      for (const name in rm) {
-        if (lm && Object.prototype.hasOwnProperty.call(lm, name)) continue;
+      for (const name of Object.keys(rm)) {
+        if (lm && Object.hasOwn(lm, name)) continue;
         const element = fieldElement(name);
         if (ignored !== undefined && isUnder(element, ignored)) continue;
-        this.walk(lm ? lm[name] : undefined, rm[name], fieldSchema(schema, name), childKey(key, element), element, depth + 1, node, false);
+        this.walk(undefined, rm[name], fieldSchema(schema, name), childKey(key, element), element, depth + 1, node, false);
       }
     }
   }

@@ -4,6 +4,7 @@
 // List items are identified by their list-map keys (or by value in sets); atomic lists and maps
 // are leaves.
 
+import { ownValue, setOwnValue } from '../object.ts';
 import type { SchemaNode } from '../openapi/schema-node.ts';
 import { keyElement, splitPathKey, valueElement, type FieldPath } from './field-set.ts';
 import { isPlainObject, type JsonMap } from './json-value.ts';
@@ -18,7 +19,7 @@ export function itemElement(item: unknown, semantics: ListSemantics, schema: Sch
   let body = '';
   for (let i = 0; i < plan.names.length; i++) {
     // A key left out falls back to its schema default (ports' protocol defaults to TCP upstream).
-    const value = item[plan.names[i]] ?? plan.defaults[i];
+    const value = ownValue(item, plan.names[i]) ?? plan.defaults[i];
     if (value === undefined) continue;
     body += (body === '' ? '' : ',') + plan.prefixes[i] + JSON.stringify(value);
   }
@@ -29,8 +30,8 @@ function slowKeyElement(item: JsonMap, keys: string[], schema: SchemaNode | unde
   const fields: Record<string, unknown> = {};
   const itemNode = itemSchema(schema);
   for (const key of keys) {
-    const value = item[key] ?? (fieldSchema(itemNode, key) as { default?: unknown } | undefined)?.default;
-    if (value !== undefined) fields[key] = value;
+    const value = ownValue(item, key) ?? (fieldSchema(itemNode, key) as { default?: unknown } | undefined)?.default;
+    if (value !== undefined) setOwnValue(fields, key, value);
   }
   return keyElement(fields);
 }
@@ -47,7 +48,7 @@ export function mergeInto(live: JsonMap, applied: JsonMap, schema: SchemaNode | 
       delete live[name];
       continue;
     }
-    live[name] = mergeValue(live[name], value, fieldSchema(schema, name));
+    setOwnValue(live, name, mergeValue(ownValue(live, name), value, fieldSchema(schema, name)));
   }
   return live;
 }
@@ -138,7 +139,7 @@ function removePath(root: JsonMap, path: FieldPath, schema: SchemaNode | undefin
   for (const element of path) {
     if (isPlainObject(current) && element.startsWith('f:')) {
       trail.push({ container: current, element, schema: node });
-      current = current[element.slice(2)];
+      current = ownValue(current, element.slice(2));
       node = fieldSchema(node, element.slice(2));
     } else if (Array.isArray(current)) {
       trail.push({ container: current, element, schema: node });

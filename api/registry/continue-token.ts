@@ -3,6 +3,7 @@
 // A client passes the token back to read the next page of the same consistent snapshot.
 
 import { badRequest } from '../errors.ts';
+import { displayValue } from '../object.ts';
 
 export interface ContinueState {
   /** The list's snapshot revision, or -1: the latest state. */
@@ -30,7 +31,7 @@ export function decodeContinue(token: string): ContinueState {
   }
   if (typeof parsed !== 'object' || parsed === null) throw invalidToken('json: cannot unmarshal into Go value of type storage.continueToken');
   const { v, rv, start } = parsed as { v?: unknown; rv?: unknown; start?: unknown };
-  if (v !== 'meta.k8s.io/v1') throw invalidToken(`server does not recognize this encoded version ${JSON.stringify(String(v ?? ''))}`);
+  if (v !== 'meta.k8s.io/v1') throw invalidToken(`server does not recognize this encoded version ${JSON.stringify(displayValue(v ?? ''))}`);
   if (typeof rv !== 'number' || !Number.isInteger(rv) || rv === 0 || rv < -1) {
     throw invalidToken('incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
   }

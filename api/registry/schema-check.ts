@@ -3,7 +3,7 @@
 // `Warning:` headers, Ignore drops them silently. Type errors always reject, as the decoder does.
 
 import { StatusError, badRequest } from '../errors.ts';
-import { isPlainObject, type KubeObject } from '../object.ts';
+import { displayValue, isPlainObject, ownValue, type KubeObject } from '../object.ts';
 import type { ResourceStrategy } from '../resource.ts';
 import type { GroupVersionKind } from '../openapi/schema-node.ts';
 import { validateObject } from '../openapi/validator.ts';
@@ -13,7 +13,7 @@ export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 export function parseFieldValidation(value: unknown): FieldValidation {
   if (value === undefined || value === '') return 'Warn';
   if (value === 'Strict' || value === 'Warn' || value === 'Ignore') return value;
-  throw badRequest(`fieldValidation must be one of "Ignore", "Warn", or "Strict", got: ${String(value)}`);
+  throw badRequest(`fieldValidation must be one of "Ignore", "Warn", or "Strict", got: ${displayValue(value)}`);
 }
 
 /** One GroupVersionKind object per strategy: the validator is looked up by it on every write. */
@@ -37,10 +37,10 @@ export function checkIncomingBody(
 ): string[] {
   if (!isPlainObject(body)) throw badRequest('the body of the request must be an object');
   if (body.apiVersion !== undefined && body.apiVersion !== apiVersion) {
-    throw badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${apiVersion})`);
+    throw badRequest(`the API version in the data (${displayValue(body.apiVersion)}) does not match the expected API version (${apiVersion})`);
   }
   if (body.kind !== undefined && body.kind !== strategy.kind) {
-    throw badRequest(`the kind in the data (${String(body.kind)}) does not match the expected kind (${strategy.kind})`);
+    throw badRequest(`the kind in the data (${displayValue(body.kind)}) does not match the expected kind (${strategy.kind})`);
   }
   if (body.metadata !== undefined && !isPlainObject(body.metadata)) {
     throw badRequest(`${strategy.kind} in version "${strategy.version}" cannot be handled as a ${strategy.kind}: metadata must be an object`);
@@ -53,26 +53,49 @@ export function checkIncomingBody(
   return checkSchema(strategy, body, fieldValidation);
 }
 
-/** Returns warnings; throws 400 for type errors and (Strict) unknown fields. */
+const duplicateFields = new WeakMap<object, readonly string[]>();
+
+/**
+ * Records the members a decoded body gave twice (the JSON decoder finds them; JSON.parse keeps the
+ * last). Under fieldValidation Strict they fail the request as sigs.k8s.io/json's strict decoding
+ * does (`duplicate field "metadata.name"`), under Warn they are warnings.
+ */
+export function noteDuplicateFields(body: object, paths: readonly string[]): void {
+  if (paths.length > 0) duplicateFields.set(body, paths);
+}
+
+/** The members a decoded body gave twice (see noteDuplicateFields). */
+export function duplicateFieldsOf(body: object): readonly string[] {
+  return duplicateFields.get(body) ?? [];
+}
+
+/** Returns warnings; throws 400 for type errors and (Strict) unknown or duplicate fields. */
 export function checkSchema(strategy: ResourceStrategy, body: KubeObject, fieldValidation: FieldValidation): string[] {
-  const { errors, unknownFields } = validateObject(kindOf(strategy), body);
+  const { errors, unknownFields, decodeErrors } = validateObject(kindOf(strategy), body);
+  const duplicates = duplicateFields.get(body) ?? [];
   const cannotHandle = `${strategy.kind} in version "${strategy.version}" cannot be handled as a ${strategy.kind}`;
+  // transformDecodeError: the Go decoder's first refusal, before any validation.
+  if (decodeErrors.length > 0) throw badRequest(`${cannotHandle}: ${decodeErrors[0]}`);
   if (errors.length > 0) {
     const detail = errors.map((e) => `${e.field}: ${e.message}`).join(', ');
     throw new StatusError(400, 'BadRequest', `${cannotHandle}: ${detail}`, {
       causes: errors.map((e) => ({ reason: e.type, message: e.message, field: e.field })),
     });
   }
-  if (unknownFields.length === 0) return [];
+  if (unknownFields.length === 0 && duplicates.length === 0) return [];
   if (fieldValidation !== 'Strict') {
     // The Go decoder drops fields its types do not have: they are never stored.
     for (const field of unknownFields) removeField(body, field);
     if (fieldValidation === 'Ignore') return [];
   }
-  const texts = unknownFields.map((field) => `unknown field "${field}"`);
+  const problems = [
+    ...duplicates.map((field) => ({ field, message: `duplicate field "${field}"` })),
+    ...unknownFields.map((field) => ({ field, message: `unknown field "${field}"` })),
+  ];
+  const texts = problems.map((problem) => problem.message);
   if (fieldValidation === 'Strict') {
     throw new StatusError(400, 'BadRequest', `${cannotHandle}: strict decoding error: ${texts.join(', ')}`, {
-      causes: unknownFields.map((field) => ({ reason: 'FieldValueInvalid', message: `unknown field "${field}"`, field })),
+      causes: problems.map((problem) => ({ reason: 'FieldValueInvalid', message: problem.message, field: problem.field })),
     });
   }
   return texts;
@@ -90,7 +113,8 @@ function removeField(object: KubeObject, path: string): void {
   let node: unknown = object;
   for (let i = 0; i < segments.length - 1; i++) {
     if (typeof node !== 'object' || node === null) return;
-    node = (node as Record<string | number, unknown>)[segments[i]];
+    const segment = segments[i];
+    node = typeof segment === 'number' ? (node as unknown[])[segment] : ownValue(node, segment);
   }
   if (typeof node === 'object' && node !== null && !Array.isArray(node)) delete (node as Record<string, unknown>)[segments[segments.length - 1] as string];
 }

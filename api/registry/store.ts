@@ -12,7 +12,7 @@ import {
   KeyExistsError, KeyNotFoundError, PreconditionError, type Preconditions, type Storage,
 } from '../../storage/interface.ts';
 import { fillSystemFieldsOnCreate, generateName, keepSystemFieldsOnUpdate, rfc3339, specPart } from './object-meta.ts';
-import { checkIncomingBody, type FieldValidation } from './schema-check.ts';
+import { checkIncomingBody, duplicateFieldsOf, noteDuplicateFields, type FieldValidation } from './schema-check.ts';
 import { checkDeletePreconditions, storagePreconditionConflict } from './delete-preconditions.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from '../validation/object-meta.ts';
 import { nameIsDNSSubdomain } from '../validation/names.ts';
@@ -164,10 +164,22 @@ export class GenericStore {
       else if (contentType === 'application/merge-patch+json') patched = applyMergePatch(current, patch);
       else patched = applyStrategicMergePatch(current, patch, schema);
       if (!isPlainObject(patched) || !isPlainObject(patched.metadata)) throw badRequest('the patch produced an object without metadata');
+      // patch.go's checkName: a patch may not rename the object or move it to another namespace.
+      const patchedName = typeof patched.metadata.name === 'string' ? patched.metadata.name : '';
+      if (patchedName !== name) {
+        throw badRequest(`the name of the object (${patchedName}) does not match the name on the URL (${name})`);
+      }
+      const patchedNamespace = patched.metadata.namespace;
+      if (ctx.namespace && typeof patchedNamespace === 'string' && patchedNamespace && patchedNamespace !== ctx.namespace) {
+        throw badRequest(`the namespace of the object (${patchedNamespace}) does not match the namespace on the URL (${ctx.namespace})`);
+      }
       const patchedVersion = patched.metadata.resourceVersion;
       if (patchedVersion && patchedVersion !== current.metadata.resourceVersion) {
         throw conflict(this.groupResource, name, OPTIMISTIC_LOCK_MESSAGE);
       }
+      // Members the merge or strategic merge patch gave twice count as the patched object's own
+      // (kube's strict decoding of the patch reports them with the unknown fields).
+      if (isPlainObject(patch)) noteDuplicateFields(patched, duplicateFieldsOf(patch));
       warnings = this.checkIncoming(patched, ctx.namespace, options.fieldValidation);
       return patched;
     });

@@ -6,7 +6,7 @@ import {
   duplicateField, forbiddenField, invalidField, notSupportedField, requiredField, type FieldError,
 } from '../errors.ts';
 import type { KubeObject } from '../object.ts';
-import { isPlainObject } from '../object.ts';
+import { displayValue, isPlainObject, ownValue } from '../object.ts';
 import {
   inclusiveRangeError, isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidLabelValue, isValidPortNum,
   nameIsDNSSubdomain,
@@ -41,15 +41,15 @@ function validateResources(container: Json, path: string): FieldError[] {
   for (const [kind, values] of [['limits', limits], ['requests', requests]] as const) {
     for (const [name, raw] of Object.entries(values)) {
       const q = parseQuantity(raw);
-      if (q !== undefined && q < 0) errs.push(invalidField(`${path}.resources.${kind}[${name}]`, String(raw), 'must be greater than or equal to 0'));
+      if (q !== undefined && q < 0) errs.push(invalidField(`${path}.resources.${kind}[${name}]`, displayValue(raw), 'must be greater than or equal to 0'));
     }
   }
   for (const [name, raw] of Object.entries(requests)) {
     const request = parseQuantity(raw);
-    const limit = parseQuantity(limits[name]);
+    const limit = parseQuantity(ownValue(limits, name));
     if (request !== undefined && limit !== undefined && request > limit) {
-      errs.push(invalidField(`${path}.resources.requests[${name}]`, String(raw),
-        `must be less than or equal to ${name} limit of ${String(limits[name])}`));
+      errs.push(invalidField(`${path}.resources.requests[${name}]`, displayValue(raw),
+        `must be less than or equal to ${name} limit of ${displayValue(ownValue(limits, name))}`));
     }
   }
   return errs;
@@ -69,7 +69,7 @@ function validateContainer(container: Json, path: string, names: Set<string>): F
   else if (image.trim() !== image) errs.push(invalidField(`${path}.image`, image, 'must not have leading or trailing whitespace'));
   const pullPolicy = container.imagePullPolicy;
   if (pullPolicy === undefined || pullPolicy === '') errs.push(requiredField(`${path}.imagePullPolicy`));
-  else if (!['Always', 'IfNotPresent', 'Never'].includes(String(pullPolicy))) {
+  else if (!['Always', 'IfNotPresent', 'Never'].includes(displayValue(pullPolicy))) {
     errs.push(notSupportedField(`${path}.imagePullPolicy`, pullPolicy, ['Always', 'IfNotPresent', 'Never']));
   }
   const portNames = new Set<string>();
@@ -87,10 +87,10 @@ function validateContainer(container: Json, path: string, names: Set<string>): F
     if (hostPort !== 0) for (const msg of isValidPortNum(hostPort)) errs.push(invalidField(`${portPath}.hostPort`, hostPort, msg));
     const protocol = port.protocol;
     if (!protocol) errs.push(requiredField(`${portPath}.protocol`));
-    else if (!['SCTP', 'TCP', 'UDP'].includes(String(protocol))) errs.push(notSupportedField(`${portPath}.protocol`, protocol, ['SCTP', 'TCP', 'UDP']));
+    else if (!['SCTP', 'TCP', 'UDP'].includes(displayValue(protocol))) errs.push(notSupportedField(`${portPath}.protocol`, protocol, ['SCTP', 'TCP', 'UDP']));
   });
   const policy = container.terminationMessagePolicy;
-  if (policy !== undefined && !['File', 'FallbackToLogsOnError'].includes(String(policy))) {
+  if (policy !== undefined && !['File', 'FallbackToLogsOnError'].includes(displayValue(policy))) {
     errs.push(notSupportedField(`${path}.terminationMessagePolicy`, policy, ['File', 'FallbackToLogsOnError']));
   }
   errs.push(...validateResources(container, path));
@@ -137,13 +137,13 @@ export function validatePodSpec(spec: Json, path = 'spec'): FieldError[] {
 
   const restartPolicy = spec.restartPolicy;
   if (restartPolicy === undefined || restartPolicy === '') errs.push(requiredField(`${path}.restartPolicy`));
-  else if (!['Always', 'OnFailure', 'Never'].includes(String(restartPolicy))) {
+  else if (!['Always', 'OnFailure', 'Never'].includes(displayValue(restartPolicy))) {
     errs.push(notSupportedField(`${path}.restartPolicy`, restartPolicy, ['Always', 'OnFailure', 'Never']));
   }
   const dnsPolicy = spec.dnsPolicy;
   const dnsPolicies = ['ClusterFirstWithHostNet', 'ClusterFirst', 'Default', 'None'];
   if (dnsPolicy === undefined || dnsPolicy === '') errs.push(requiredField(`${path}.dnsPolicy`));
-  else if (!dnsPolicies.includes(String(dnsPolicy))) errs.push(notSupportedField(`${path}.dnsPolicy`, dnsPolicy, dnsPolicies));
+  else if (!dnsPolicies.includes(displayValue(dnsPolicy))) errs.push(notSupportedField(`${path}.dnsPolicy`, dnsPolicy, dnsPolicies));
   else if (dnsPolicy === 'None' && !isPlainObject(spec.dnsConfig)) {
     errs.push(requiredField(`${path}.dnsConfig`, 'must provide `dnsConfig` when `dnsPolicy` is None'));
   }
@@ -182,7 +182,7 @@ function describeDiff(oldValue: unknown, newValue: unknown, path: string, out: s
   if (sameJson(oldValue, newValue)) return;
   if (isPlainObject(oldValue) && isPlainObject(newValue)) {
     for (const key of [...new Set([...Object.keys(oldValue), ...Object.keys(newValue)])].sort()) {
-      describeDiff(oldValue[key], newValue[key], path ? `${path}.${key}` : key, out);
+      describeDiff(ownValue(oldValue, key), ownValue(newValue, key), path ? `${path}.${key}` : key, out);
     }
     return;
   }

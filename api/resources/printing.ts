@@ -3,7 +3,7 @@
 // priority-1 columns itself), as kube-apiserver's TableConvertor does.
 
 import type { TableColumnDefinition } from '../resource.ts';
-import { isPlainObject } from '../object.ts';
+import { isPlainObject, ownValue } from '../object.ts';
 
 /** duration.HumanDuration: `5s`, `2m3s`, `10m`, `3h`, `2d4h`, `5y`; "<invalid>" for clock skew beyond 2s. */
 export function humanDuration(milliseconds: number): string {
@@ -54,7 +54,7 @@ export function field(value: unknown, ...path: (string | number)[]): unknown {
       current = current[key];
     } else {
       if (!isPlainObject(current)) return undefined;
-      current = current[key];
+      current = ownValue(current, key);
     }
   }
   return current;

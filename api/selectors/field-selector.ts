@@ -91,7 +91,7 @@ export function parseFieldSelector(selector: string): FieldSelector {
   return {
     requirements,
     empty: requirements.length === 0,
-    matches: (fields) => requirements.every((r) => ((fields[r.field] ?? '') === r.value) === (r.operator === '=')),
+    matches: (fields) => requirements.every((r) => (((Object.hasOwn(fields, r.field) ? fields[r.field] : undefined) ?? '') === r.value) === (r.operator === '=')),
     requiredValue: (field) => requirements.find((r) => r.field === field && r.operator === '=')?.value,
     toString: () => requirements.map((r) => `${r.field}${r.operator}${escapeValue(r.value)}`).join(','),
   };

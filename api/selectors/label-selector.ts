@@ -3,6 +3,7 @@
 // scheduler use. Both end in the same Requirement matching, so behaviour cannot drift apart.
 
 import { badRequest } from '../errors.ts';
+import { displayValue } from '../object.ts';
 import { isQualifiedName, isValidLabelValue } from '../validation/names.ts';
 
 export type LabelOperator = 'in' | 'notin' | '=' | '==' | '!=' | 'exists' | '!' | 'gt' | 'lt';
@@ -87,7 +88,7 @@ function invalidAt(path: string, value: unknown, detail: string): string {
 function formatGoValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (Array.isArray(value)) return `[]string{${value.map((v) => JSON.stringify(v)).join(', ')}}`;
-  return String(value);
+  return displayValue(value);
 }
 
 function aggregate(messages: string[]): string {

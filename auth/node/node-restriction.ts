@@ -129,8 +129,9 @@ function forbiddenLabelChanges(labels: Record<string, string> | undefined, old: 
   const a = labels ?? {};
   const b = old ?? {};
   const modified = new Set<string>();
-  for (const key of Object.keys(a)) if (!(key in b) || a[key] !== b[key]) modified.add(key);
-  for (const key of Object.keys(b)) if (!(key in a) || a[key] !== b[key]) modified.add(key);
+  // Own members only: a label named `constructor` must not be found on Object.prototype.
+  for (const key of Object.keys(a)) if (!Object.hasOwn(b, key) || a[key] !== b[key]) modified.add(key);
+  for (const key of Object.keys(b)) if (!Object.hasOwn(a, key) || a[key] !== b[key]) modified.add(key);
   const refused = [...modified].filter((key) => {
     const namespace = labelNamespace(key);
     if (inNamespace(namespace, NODE_RESTRICTION_LABEL_NAMESPACE)) return true;

@@ -3,7 +3,7 @@
 // reply is the request with its status filled in.
 
 import { badRequest, invalid, invalidField, type FieldError } from '../../api/errors.ts';
-import { isPlainObject, type KubeObject } from '../../api/object.ts';
+import { isPlainObject, setOwnValue, type KubeObject } from '../../api/object.ts';
 import { nonResourceAttributes, resourceAttributes, type AuthorizationAttributes, type AuthorizationResult } from '../authorizer.ts';
 import type { UserInfo } from '../user.ts';
 import type { ReviewContext } from './review-context.ts';
@@ -12,8 +12,21 @@ const GROUP = 'authorization.k8s.io';
 
 type Spec = Record<string, unknown>;
 
+/**
+ * The review's spec, with it and its attribute objects copied onto null prototypes: every field
+ * the authorizer is asked about (user, groups, extra, verb ...) is then one the request carried,
+ * never one found on Object.prototype.
+ */
 function specOf(body: KubeObject): Spec {
-  return isPlainObject(body.spec) ? body.spec : {};
+  const spec = Object.hasOwn(body, 'spec') && isPlainObject(body.spec) ? ownMembers(body.spec) : ownMembers({});
+  for (const field of ['resourceAttributes', 'nonResourceAttributes']) {
+    if (isPlainObject(spec[field])) spec[field] = ownMembers(spec[field]);
+  }
+  return spec;
+}
+
+function ownMembers(value: Record<string, unknown>): Record<string, unknown> {
+  return Object.assign(Object.create(null) as Record<string, unknown>, value);
 }
 
 function str(value: unknown): string {
@@ -73,7 +86,7 @@ export function selfSubjectAccessReview(body: KubeObject, ctx: ReviewContext): K
 function subjectOf(spec: Spec): UserInfo {
   const extra: Record<string, string[]> = {};
   if (isPlainObject(spec.extra)) {
-    for (const [key, values] of Object.entries(spec.extra)) if (Array.isArray(values)) extra[key] = values.map(String);
+    for (const [key, values] of Object.entries(spec.extra)) if (Array.isArray(values)) setOwnValue(extra, key, values.map(String));
   }
   return {
     username: str(spec.user),

@@ -30,7 +30,7 @@ export function selfSubjectReview(_body: KubeObject, ctx: ReviewContext): KubeOb
 export function tokenReview(body: KubeObject, ctx: ReviewContext): KubeObject {
   if (ctx.namespace) throw badRequest(`namespace is not allowed on this type: ${ctx.namespace}`);
   const spec = isPlainObject(body.spec) ? body.spec : {};
-  const token = typeof spec.token === 'string' ? spec.token : '';
+  const token = Object.hasOwn(spec, 'token') && typeof spec.token === 'string' ? spec.token : '';
   if (!token) throw badRequest('token is required for TokenReview in authentication');
   const outcome = ctx.authentication.reviewToken(token);
   const status: Record<string, unknown> = 'user' in outcome

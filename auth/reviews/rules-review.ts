@@ -9,7 +9,7 @@ import type { ReviewContext } from './review-context.ts';
 
 export function selfSubjectRulesReview(body: KubeObject, ctx: ReviewContext): KubeObject {
   const spec = isPlainObject(body.spec) ? body.spec : {};
-  const namespace = typeof spec.namespace === 'string' ? spec.namespace : '';
+  const namespace = Object.hasOwn(spec, 'namespace') && typeof spec.namespace === 'string' ? spec.namespace : '';
   if (!namespace) throw badRequest('no namespace on request');
   const rules = ctx.ruleResolver.rulesFor(ctx.user, namespace);
   return {

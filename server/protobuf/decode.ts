@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { badRequest } from '../../api/errors.ts';
-import type { JsonValue, KubeObject } from '../../api/object.ts';
+import { setOwnValue, type JsonValue, type KubeObject } from '../../api/object.ts';
 import { INLINE_FIELDS, messageNameForKind, PROTO_FILES, ZERO_VALUE_FIELDS } from './kinds.ts';
 
 export const PROTOBUF_MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
@@ -134,7 +134,7 @@ function messageToJson(type: protobuf.Type, decoded: Decoded): { [key: string]: 
       const map: { [key: string]: JsonValue } = {};
       for (const [key, entryValue] of entries) {
         const converted = convertValue(field, entryValue);
-        if (converted !== undefined) map[key] = converted;
+        if (converted !== undefined) setOwnValue(map, key, converted);
       }
       result[field.name] = map;
     } else if (field.repeated) {
