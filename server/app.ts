@@ -8,7 +8,7 @@ import { StatusError, internalError, pathNotFound } from '../api/errors.ts';
 import type { ApiRegistry } from '../api/registry/registry.ts';
 import { findReviewEndpoint } from '../auth/reviews/index.ts';
 import type { RequestSecurity } from '../auth/security.ts';
-import { openApiV2Document, openApiV3Document, openApiV3ResponsePlan, openApiV3RootDocument } from '../api/openapi/documents.ts';
+import { openApiV3Document, openApiV3ResponsePlan, openApiV3RootDocument } from '../api/openapi/documents.ts';
 import type { DiscoveryDocuments, SerialisedDocument } from './discovery.ts';
 import { flowControlFilter, DEFAULT_FLOW_CONTROL, type FlowControlOptions } from './flow-control/filter.ts';
 import { handleResourceRequest, readBody, type HandlerContext } from './resource-handler.ts';
@@ -16,6 +16,7 @@ import { handleReview } from './review-handler.ts';
 import { noteErrorStatus, securityMiddleware } from './security-middleware.ts';
 import { handleBindingsResource, type SubresourceHandlers } from './subresources.ts';
 import { serverVersion } from './version.ts';
+import { serveLegacySwaggerProtobuf, serveOpenApiV2 } from './openapi-v2.ts';
 
 export interface RequestLogger {
   (line: { verb: string; path: string; status: number; latencyMs: number; user: string }): void;
@@ -154,18 +155,8 @@ function serveNonResource(req: Request, res: Response, discovery: DiscoveryDocum
     const doc = discovery.resourceList(`${parts[1]}/${parts[2]}`);
     if (doc) return sendDocument(req, res, doc);
   }
-  if (path === '/openapi/v2') {
-    const accept = req.headers.accept ?? '';
-    // kubectl asks for the gnostic protobuf encoding only; we serve JSON and say so (kubectl ≥ 1.29 then uses v3).
-    if (accept.includes('protobuf') && !accept.includes('json') && !accept.includes('*/*')) {
-      throw new StatusError(406, 'NotAcceptable', 'only the following media types are accepted: application/json');
-    }
-    const doc = openApiV2Document();
-    res.setHeader('Content-Type', 'application/json');
-    res.setHeader('ETag', doc.etag);
-    res.status(200).send(doc.body);
-    return;
-  }
+  if (path === '/openapi/v2') return serveOpenApiV2(req, res);
+  if (path === '/swagger-2.0.0.pb-v1') return serveLegacySwaggerProtobuf(req, res);
   if (path === '/openapi/v3') {
     const doc = openApiV3RootDocument();
     res.setHeader('Content-Type', 'application/json');
@@ -176,7 +167,8 @@ function serveNonResource(req: Request, res: Response, discovery: DiscoveryDocum
   if (path.startsWith('/openapi/v3/')) {
     const rest = path.slice('/openapi/v3/'.length);
     const doc = openApiV3Document(rest);
-    if (!doc) throw pathNotFound();
+    // kube-aggregator's answer for a group-version nobody serves: a bare 404, no body.
+    if (!doc) return void res.status(404).end();
     const plan = openApiV3ResponsePlan(rest, doc, url.searchParams.get('hash') ?? undefined);
     for (const [name, value] of Object.entries(plan.headers)) res.setHeader(name, value);
     if (plan.status === 301) {

@@ -153,12 +153,12 @@ describe('discovery and non-resource endpoints', () => {
     await t.call('get', '/openapi/v3/apis/nope.example.com/v1').expect(404);
   });
 
-  test('/openapi/v2 is served as JSON; a protobuf-only Accept is 406', async () => {
+  test('/openapi/v2 is served as JSON and as gnostic protobuf (test/unserved-kinds.test.ts decodes it)', async () => {
     const doc = await t.call('get', '/openapi/v2').set('Accept', 'application/json').expect(200);
     assert.equal(doc.body.swagger, '2.0');
     assert.ok(doc.body.definitions['io.k8s.api.core.v1.Pod']);
-    const proto = await t.call('get', '/openapi/v2').set('Accept', 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf').expect(406);
-    assert.equal(proto.body.reason, 'NotAcceptable');
+    const proto = await t.call('get', '/openapi/v2').set('Accept', 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf').expect(200);
+    assert.equal(proto.headers['content-type'], 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf');
   });
 
   test('an unknown group version or resource is a NotFound Status', async () => {
