@@ -266,8 +266,10 @@ export class GenericStore {
       ];
       if (errors.length > 0) throw invalid(this.strategy.kind, this.strategy.group, name, errors);
       const tracked = this.trackFields(current, object, options.fieldManager, ctx.now, subresource);
-      // Nothing changed: keep the stored object and its resourceVersion (no write, no event).
-      const comparable = { ...tracked, metadata: { ...tracked.metadata, resourceVersion: current.metadata.resourceVersion, managedFields: current.metadata.managedFields } };
+      // Nothing changed: keep the stored object and its resourceVersion (no write, no event). As the
+      // etcd3 store compares encoded bytes, a change of managedFields alone is a change: a new
+      // applier of equal values, the client-side → server-side apply migration, `[{}]` clearing them.
+      const comparable = { ...tracked, metadata: { ...tracked.metadata, resourceVersion: current.metadata.resourceVersion } };
       if (isDeepStrictEqual(comparable, current)) return current;
       if (options.dryRun) {
         dryRunResult = { ...tracked, metadata: { ...tracked.metadata, resourceVersion: current.metadata.resourceVersion } };
