@@ -92,6 +92,7 @@ export class PodWorker {
   private readonly lifecycle = new AbortController();
   private readonly gone = new AbortController();
   private terminating = false;
+  private deadlineTimer?: NodeJS.Timeout;
   private syncRunning = false;
   private syncWanted = false;
   private syncWaiters: (() => void)[] = [];
@@ -150,6 +151,7 @@ export class PodWorker {
   /** A newer version of the pod arrived from the watch. */
   update(pod: V1Pod): void {
     this.view = viewOf(pod);
+    this.armActiveDeadline();
     if (this.view.deletionRequested && !this.terminating) {
       this.terminating = true;
       this.lifecycle.abort();
@@ -161,6 +163,7 @@ export class PodWorker {
 
   /** The pod is gone from the API: drop everything. */
   remove(): void {
+    clearTimeout(this.deadlineTimer);
     this.lifecycle.abort();
     this.gone.abort();
     this.node.ips.release(this.state.uid);
@@ -318,6 +321,50 @@ export class PodWorker {
     loop().catch((error: unknown) => {
       if (!(error instanceof Aborted)) this.logger.warn(`pod ${this.state.namespace}/${this.state.name} container ${slot.spec.name}: ${String(error)}`);
     });
+  }
+
+  /**
+   * activeDeadlineSeconds, counted from the pod's start on this node (status.startTime): when it
+   * passes, the kubelet stops every container and fails the pod with DeadlineExceeded. A spec update
+   * may shorten it (the API allows only that), so the timer is re-armed on every update.
+   */
+  private armActiveDeadline(): void {
+    clearTimeout(this.deadlineTimer);
+    const deadline = this.view.activeDeadlineSeconds;
+    if (deadline === undefined || this.state.startTimeMs === undefined || this.state.failure || this.state.terminal || this.terminating) return;
+    const remainingMs = this.state.startTimeMs + deadline * 1000 - Date.now();
+    this.deadlineTimer = setTimeout(() => this.failActiveDeadline(), Math.max(0, remainingMs));
+    this.deadlineTimer.unref?.();
+  }
+
+  private failActiveDeadline(): void {
+    if (this.state.failure || this.state.terminal || this.terminating) return;
+    const text = podEvents.deadlineExceeded();
+    this.sink.event(this.ref, undefined, text);
+    this.state.failure = { reason: text.reason, message: text.message };
+    this.lifecycle.abort();
+    this.stopContainers();
+    this.state.sandboxReady = false;
+    this.requestSync();
+  }
+
+  /** Kills what runs (Killing events); containers that never ran show as terminated with an unknown status. */
+  private stopContainers(): void {
+    const now = Date.now();
+    for (const slot of [...this.inits, ...this.apps]) {
+      const { runtime } = slot;
+      if (runtime.state.kind === 'running') {
+        this.emit(slot, podEvents.killing(slot.spec.name));
+        const exitCode = slot.spec.ignoresSigterm ? 137 : 0;
+        runtime.state = { kind: 'terminated', terminated: {
+          exitCode, reason: terminationReason(exitCode), startedAtMs: runtime.state.startedAtMs, finishedAtMs: now, containerId: runtime.containerId ?? '',
+        } };
+        slot.log?.append(`kubefacade: simulated container "${slot.spec.name}" stopped`);
+        slot.log?.finish();
+      } else if (runtime.state.kind === 'waiting' && !runtime.lastTerminated && !runtime.isInit) {
+        runtime.state = { kind: 'terminated', terminated: { exitCode: 137, reason: 'ContainerStatusUnknown', startedAtMs: now, finishedAtMs: now, containerId: '' } };
+      }
+    }
   }
 
   private async terminate(): Promise<void> {

@@ -108,7 +108,7 @@ export function namespaceFinalizeHandler(): SubresourceHandler {
       if (!isPlainObject(body)) throw badRequest('the body of the request must be a Namespace object');
       const finalizers = isPlainObject(body.spec) && Array.isArray(body.spec.finalizers) ? body.spec.finalizers : [];
       const updated = await request.store.guaranteedUpdate(
-        request.ctx, request.info.name, '', { dryRun: false, fieldValidation: 'Ignore' },
+        request.ctx, request.info.name, 'finalize', { dryRun: false, fieldValidation: 'Ignore' },
         (current) => {
           const next = deepCopy(current);
           next.spec = { ...(isPlainObject(current.spec) ? current.spec : {}), finalizers };

@@ -62,7 +62,8 @@ export interface NamespaceLookup {
   phase(namespace: string): Promise<'Active' | 'Terminating' | undefined>;
 }
 
-export type Subresource = '' | 'status';
+/** Where a write lands: the object, its status, or a namespace's finalize (spec.finalizers and metadata). */
+export type Subresource = '' | 'status' | 'finalize';
 
 export class GenericStore {
   readonly groupResource: GroupResource;
@@ -246,6 +247,10 @@ export class GenericStore {
       if (subresource === 'status') {
         this.keepAllButStatus(object, current);
         this.strategy.prepareForStatusUpdate?.(object, current, ctx);
+      } else if (subresource === 'finalize') {
+        // namespaceFinalizeStrategy: everything from the request but the status.
+        if (current.status === undefined) delete object.status;
+        else object.status = deepCopy(current.status);
       } else {
         if (this.strategy.hasStatus) {
           if (current.status === undefined) delete object.status;
