@@ -17,6 +17,7 @@ import { noteErrorStatus, securityMiddleware } from './security-middleware.ts';
 import { handleBindingsResource, type SubresourceHandlers } from './subresources.ts';
 import { serverVersion } from './version.ts';
 import { serveLegacySwaggerProtobuf, serveOpenApiV2 } from './openapi-v2.ts';
+import { handleComponentStatuses, type ClientActivity, type ComponentProbe } from './component-statuses.ts';
 
 export interface RequestLogger {
   (line: { verb: string; path: string; status: number; latencyMs: number; user: string }): void;
@@ -31,6 +32,8 @@ export interface AppOptions {
   log?: RequestLogger;
   /** Concurrency limits and priority levels (server/flow-control); default DEFAULT_FLOW_CONTROL. */
   flowControl?: FlowControlOptions;
+  /** What `GET /api/v1/componentstatuses` probes, and the client activity some probes read. */
+  componentStatuses?: { probes: ComponentProbe[]; activity: ClientActivity };
 }
 
 export function createApp(options: AppOptions): express.Express {
@@ -45,7 +48,12 @@ export function createApp(options: AppOptions): express.Express {
   const serve = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     try {
       const info = req.requestInfo!;
+      options.componentStatuses?.activity.observe(req.kubeUser!.username, res);
       if (info.isResourceRequest) {
+        if (info.apiGroup === '' && info.apiVersion === 'v1' && info.resource === 'componentstatuses' && options.componentStatuses) {
+          await handleComponentStatuses(req, res, info, options.componentStatuses.probes);
+          return;
+        }
         const review = findReviewEndpoint(info.apiGroup, info.apiVersion, info.resource);
         if (review) {
           const { authentication, authorizer, ruleResolver } = options.security;

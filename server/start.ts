@@ -24,6 +24,7 @@ import { createApp, type RequestLogger } from './app.ts';
 import type { FlowControlOptions } from './flow-control/filter.ts';
 import { CORE_BINDINGS_RESOURCE, DiscoveryDocuments, discoveryResourceFromStrategy, type DiscoveryResource } from './discovery.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
+import { COMPONENT_STATUSES_RESOURCE, controlPlaneProbes } from './component-statuses.ts';
 import { processWatchBufferBudget } from './watch-stream.ts';
 import { SubresourceHandlers, namespaceFinalizeHandler, podBindingHandler, podLogHandler } from './subresources.ts';
 
@@ -134,7 +135,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     const url = `https://${host}:${port}`;
 
     const discovery = new DiscoveryDocuments(
-      [...builtinResources.map(discoveryResourceFromStrategy), CORE_BINDINGS_RESOURCE, ...REVIEW_ENDPOINTS.map(reviewDiscoveryResource)],
+      [...builtinResources.map(discoveryResourceFromStrategy), CORE_BINDINGS_RESOURCE, COMPONENT_STATUSES_RESOURCE, ...REVIEW_ENDPOINTS.map(reviewDiscoveryResource)],
       { serverAddress: `${host}:${port}` },
     );
     const app = createApp({
@@ -144,6 +145,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       subresources,
       log: options.log,
       flowControl: options.flowControl,
+      componentStatuses: controlPlaneProbes(registry, storage, options.etcd ? 'etcd-0' : 'leveldb'),
       handler: {
         maxRequestBodyBytes: MAX_REQUEST_BODY_BYTES,
         bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
