@@ -72,6 +72,8 @@ interface ContainerSlot {
   behaviour: ContainerBehaviour;
   backoff?: BackOffEntry;
   log?: ContainerLogInstance;
+  /** Bumped when the kubelet replaces the running instance (a spec change): older exit timers then stand down. */
+  generation: number;
 }
 
 const SHELL_PROGRAMS = /(^|\/)(sh|bash|ash|dash|sleep)$/;
@@ -109,6 +111,7 @@ export class PodWorker {
       const isSidecar = isInit && container.restartPolicy === 'Always';
       const argv0 = container.command?.[0] ?? container.args?.[0] ?? '';
       return {
+        generation: 0,
         spec: { name: container.name, image: container.image ?? '', imagePullPolicy: container.imagePullPolicy, ignoresSigterm: SHELL_PROGRAMS.test(argv0) },
         behaviour: containerBehaviour({ container, annotations, isInitContainer: isInit && !isSidecar, defaultInitRunMs: timing.initContainerRunMs }),
         runtime: {
@@ -152,6 +155,7 @@ export class PodWorker {
   update(pod: V1Pod): void {
     this.view = viewOf(pod);
     this.armActiveDeadline();
+    if (!this.view.deletionRequested && !this.terminating) this.applyImageChanges(pod);
     if (this.view.deletionRequested && !this.terminating) {
       this.terminating = true;
       this.lifecycle.abort();
@@ -274,7 +278,9 @@ export class PodWorker {
     const { runtime } = slot;
     if (!exit || runtime.state.kind !== 'running') return undefined;
     const startedAtMs = runtime.state.startedAtMs;
+    const generation = slot.generation;
     await sleep(startedAtMs + exit.afterMs - Date.now(), this.signal);
+    if (slot.generation !== generation) return undefined;
     const finishedAtMs = Date.now();
     runtime.state = {
       kind: 'terminated',
@@ -321,6 +327,53 @@ export class PodWorker {
     loop().catch((error: unknown) => {
       if (!(error instanceof Aborted)) this.logger.warn(`pod ${this.state.namespace}/${this.state.name} container ${slot.spec.name}: ${String(error)}`);
     });
+  }
+
+  /**
+   * An update may change a container's image (the only container field the API lets change). The
+   * kubelet sees the container's spec hash change and restarts it: Killing "Container c definition
+   * changed, will be restarted", then Pulling/Pulled, Created, Started with the new image, one more
+   * restart, the new imageID. A container not started yet simply starts with the new image.
+   */
+  private applyImageChanges(pod: V1Pod): void {
+    const images = new Map((pod.spec?.containers ?? []).map((container) => [container.name, container.image ?? '']));
+    for (const slot of this.apps) {
+      const image = images.get(slot.spec.name);
+      if (image === undefined || image === slot.spec.image) continue;
+      const state = slot.runtime.state.kind;
+      if (state === 'running') {
+        this.restartWithImage(slot, image).catch((error: unknown) => {
+          if (!(error instanceof Aborted)) this.logger.warn(`pod ${this.state.namespace}/${this.state.name} container ${slot.spec.name}: ${String(error)}`);
+        });
+      } else {
+        slot.spec.image = image;
+        slot.runtime.image = image;
+        slot.runtime.imageResolved = false;
+      }
+    }
+  }
+
+  private async restartWithImage(slot: ContainerSlot, image: string): Promise<void> {
+    const { runtime } = slot;
+    if (runtime.state.kind !== 'running') return;
+    slot.generation++;
+    this.emit(slot, { type: 'Normal', reason: 'Killing', message: `Container ${slot.spec.name} definition changed, will be restarted` });
+    const exitCode = slot.spec.ignoresSigterm ? 137 : 0;
+    const terminated = {
+      exitCode, reason: terminationReason(exitCode), startedAtMs: runtime.state.startedAtMs, finishedAtMs: Date.now(), containerId: runtime.containerId ?? '',
+    };
+    slot.log?.append(`kubefacade: simulated container "${slot.spec.name}" stopped for a new image`);
+    slot.log?.finish();
+    runtime.lastTerminated = terminated;
+    runtime.state = waitingState('ContainerCreating');
+    slot.spec.image = image;
+    runtime.image = image;
+    runtime.imageResolved = false;
+    runtime.restartCount++;
+    this.requestSync();
+    if (!(await this.startContainer(slot))) return;
+    this.supervise(slot);
+    this.requestSync();
   }
 
   /**
