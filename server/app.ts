@@ -102,12 +102,13 @@ export function createApp(options: AppOptions): express.Express {
 
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const status = toStatusError(err);
+    const body = status.toStatus();
+    // Anything but a Status error is the handler failing: the audit event's stage is then Panic.
+    noteErrorStatus(res, body, !(err instanceof StatusError) && status.code === 500);
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    const body = status.toStatus();
-    noteErrorStatus(res, body);
     res.status(status.code).setHeader('Content-Type', 'application/json').send(JSON.stringify(body));
   });
   return app;

@@ -25,6 +25,7 @@ import type { FlowControlOptions } from './flow-control/filter.ts';
 import { CORE_BINDINGS_RESOURCE, DiscoveryDocuments, discoveryResourceFromStrategy, type DiscoveryResource } from './discovery.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { COMPONENT_STATUSES_RESOURCE, controlPlaneProbes } from './component-statuses.ts';
+import type { AuditLogRotation } from '../auth/audit-log.ts';
 import { processWatchBufferBudget } from './watch-stream.ts';
 import { SubresourceHandlers, namespaceFinalizeHandler, podBindingHandler, podLogHandler } from './subresources.ts';
 
@@ -65,6 +66,10 @@ export interface ApiServerSecurityOptions {
   anonymousAuth?: boolean;
   /** kube-apiserver's --audit-log-path (`-`: standard output); no audit log when undefined. */
   auditLogPath?: string;
+  /** --audit-policy-file: an audit.k8s.io/v1 Policy; a file that does not load stops the start. */
+  auditPolicyFile?: string;
+  /** --audit-log-maxsize (MB), --audit-log-maxbackup, --audit-log-maxage (days). */
+  auditLogRotation?: AuditLogRotation;
 }
 
 export interface RunningApiServer {
@@ -106,6 +111,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     security = await startSecurity({
       dataDir, pki, adminToken, registry, storage, signingKey,
       tokenAuthFile: options.tokenAuthFile, anonymousAuth: options.anonymousAuth, auditLogPath: options.auditLogPath,
+      auditPolicyFile: options.auditPolicyFile, auditLogRotation: options.auditLogRotation,
       onError: (error) => console.error(`kubefacade: clusterrole aggregation: ${error instanceof Error ? error.message : String(error)}`),
     });
 
