@@ -12,8 +12,15 @@ import { evaluateAuditPolicy, type AuditPolicy, type AuditStage } from '../auth/
 const STATUS_LOCAL = 'kubeStatus';
 const PANIC_LOCAL = 'kubeAuditPanic';
 const LONG_RUNNING_SUBRESOURCES = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
-/** Request bodies kept for level Request and above (kube-apiserver's body limit is 3 MiB). */
+/** Replies kept for level RequestResponse (kube-apiserver's body limit is 3 MiB). */
 const MAX_CAPTURED_BYTES = 3 * 1024 * 1024;
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** The body as the handler read it (server/resource-handler.ts readBody), for the audit event. */
+    receivedBody?: Buffer;
+  }
+}
 
 /** Remembers the Status an error reply carried, for the audit event. */
 export function noteErrorStatus(res: Response, status: Status, unexpected: boolean): void {
@@ -32,17 +39,10 @@ export function startAudit(req: Request, res: Response, log: AuditLog, policy: A
   const emit = (stage: AuditStage, at: number): void => {
     if (!decision.omitStages.has(stage)) log.write(auditRecord(req, res, auditID, received, at, stage, decision.level, captured));
   };
-  const captured: { request?: Buffer[]; response?: Buffer[]; createdName?: string } = {};
-  const wantsRequest = decision.level === 'Request' || decision.level === 'RequestResponse';
+  // The request body is what the handler read (readBody keeps it on the request): listening here
+  // would start the stream flowing before the handler is there to read it.
+  const captured: { request?: Buffer[]; response?: Buffer[] } = {};
   const isCreate = info?.isResourceRequest && info.verb === 'create';
-  if (wantsRequest && req.readable && !req.readableEnded) {
-    let size = 0;
-    captured.request = [];
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_CAPTURED_BYTES) captured.request?.push(chunk);
-    });
-  }
   if (decision.level === 'RequestResponse' || isCreate) captureResponse(res, captured);
   emit('RequestReceived', received);
   const longRunning = info?.isResourceRequest && (info.verb === 'watch' || LONG_RUNNING_SUBRESOURCES.has(info.subresource));
@@ -95,7 +95,7 @@ function parseJson(chunks: Buffer[] | undefined): unknown {
 
 function auditRecord(
   req: Request, res: Response, auditID: string, received: number, at: number, stage: AuditStage,
-  level: AuditRecord['level'], captured: { request?: Buffer[]; response?: Buffer[] },
+  level: AuditRecord['level'], captured: { response?: Buffer[] },
 ): AuditRecord {
   const info = req.requestInfo;
   const status = res.locals[STATUS_LOCAL] as Status | undefined;
@@ -130,7 +130,7 @@ function auditRecord(
     requestReceived: received,
     stageCompleted: at,
     decision: stage === 'RequestReceived' ? undefined : req.authorizationDecision,
-    requestObject: complete ? parseJson(captured.request) : undefined,
+    requestObject: complete && req.receivedBody ? parseJson([req.receivedBody]) : undefined,
     responseObject: response,
   };
 }

@@ -213,7 +213,9 @@ export function readBody(req: Request, limit: number): Promise<Buffer> {
     };
     const onEnd = (): void => {
       cleanup();
-      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+      req.receivedBody = body;
+      resolve(body);
     };
     const onError = (err: Error): void => {
       cleanup();

@@ -9,6 +9,7 @@ import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
+import type { NextFunction, Request, Response } from 'express';
 import { AuditLog, type AuditRecord } from '../auth/audit-log.ts';
 import { evaluateAuditPolicy, parseAuditPolicy, type AuditAttributes } from '../auth/audit-policy.ts';
 import { startApiServer, type RunningApiServer } from '../server/start.ts';
@@ -166,6 +167,50 @@ describe('audit log rotation', () => {
       assert.ok(files.includes('audit.log'));
       for (const f of files) assert.ok((await stat(join(dir, f))).size <= 1024 * 1024, `${f} within 1 MB`);
     } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the Panic stage', () => {
+  test('a handler failing with an unexpected error ends its audit with stage Panic, not ResponseComplete', async () => {
+    const { default: express } = await import('express');
+    const { startAudit, noteErrorStatus } = await import('../server/audit-filter.ts');
+    const { internalError, StatusError } = await import('../api/errors.ts');
+    const { METADATA_FOR_EVERYTHING } = await import('../auth/audit-policy.ts');
+    const dir = await mkdtemp(join(tmpdir(), 'kubefacade-audit-panic-'));
+    const log = await AuditLog.open(join(dir, 'audit.log'));
+    const app = express();
+    app.use((req, res, next) => {
+      req.requestInfo = { isResourceRequest: true, path: req.path, verb: 'get', apiGroup: '', apiVersion: 'v1', namespace: 'default', resource: 'pods', subresource: '', name: req.path.slice(1) };
+      req.kubeUser = { username: 'alice', groups: [] };
+      startAudit(req, res, log, METADATA_FOR_EVERYTHING, `id-${req.path.slice(1)}`, Date.now());
+      next();
+    });
+    app.get('/boom', () => { throw new TypeError('cannot read properties of undefined'); });
+    app.get('/missing', () => { throw new StatusError(404, 'NotFound', 'pods "missing" not found'); });
+    app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+      const status = err instanceof StatusError ? err : internalError(err);
+      noteErrorStatus(res, status.toStatus(), !(err instanceof StatusError));
+      res.status(status.code).json(status.toStatus());
+    });
+    const server = app.listen(0, '127.0.0.1');
+    try {
+      await new Promise((resolve) => server.once('listening', resolve));
+      const { port } = server.address() as { port: number };
+      await fetch(`http://127.0.0.1:${port}/boom`);
+      await fetch(`http://127.0.0.1:${port}/missing`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await log.close();
+      const lines = (await readFile(join(dir, 'audit.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+      const boom = lines.filter((e) => e.auditID === 'id-boom');
+      assert.deepEqual(boom.map((e) => e.stage), ['RequestReceived', 'Panic']);
+      assert.deepEqual(boom[1].responseStatus, { metadata: {}, status: 'Failure', reason: 'InternalError', code: 500, message: "APIServer panic'd: Internal error occurred: cannot read properties of undefined" });
+      const missing = lines.filter((e) => e.auditID === 'id-missing');
+      assert.deepEqual(missing.map((e) => e.stage), ['RequestReceived', 'ResponseComplete']);
+      assert.equal(missing[1].responseStatus.code, 404);
+    } finally {
+      server.close();
       await rm(dir, { recursive: true, force: true });
     }
   });
