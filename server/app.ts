@@ -16,6 +16,7 @@ import { handleReview } from './review-handler.ts';
 import { noteErrorStatus, securityMiddleware } from './security-middleware.ts';
 import { handleBindingsResource, type SubresourceHandlers } from './subresources.ts';
 import { serverVersion } from './version.ts';
+import { stringParam } from '../api/options/index.ts';
 import { serveLegacySwaggerProtobuf, serveOpenApiV2 } from './openapi-v2.ts';
 import { handleComponentStatuses, type ClientActivity, type ComponentProbe } from './component-statuses.ts';
 
@@ -178,7 +179,7 @@ function serveNonResource(req: Request, res: Response, discovery: DiscoveryDocum
     const doc = openApiV3Document(rest);
     // kube-aggregator's answer for a group-version nobody serves: a bare 404, no body.
     if (!doc) return void res.status(404).end();
-    const plan = openApiV3ResponsePlan(rest, doc, url.searchParams.get('hash') ?? undefined);
+    const plan = openApiV3ResponsePlan(rest, doc, stringParam(url.searchParams, 'hash'));
     for (const [name, value] of Object.entries(plan.headers)) res.setHeader(name, value);
     if (plan.status === 301) {
       res.status(301).end();
