@@ -13,7 +13,7 @@ import { crashLoopMessage, podEvents, type EventText, type PodIdentity } from '.
 import type { ImagePuller } from './image-puller.ts';
 import { containerIdFor, effectivePullPolicy, imageSizeBytes } from './images.ts';
 import type { PodIpAllocator } from './node-addressing.ts';
-import { terminationReason, waitingState, type ContainerRuntimeState, type PodRuntimeState } from './pod-runtime-state.ts';
+import { terminationReason, waitingState, type ContainerRuntimeState, type PodRuntimeState, type TerminatedState } from './pod-runtime-state.ts';
 import { adoptRuntimeState } from './pod-adoption.ts';
 import { composePodStatus, qosClass, type PodStatusOut } from './pod-status.ts';
 import { viewOf, type PodView } from './pod-view.ts';
@@ -358,10 +358,7 @@ export class PodWorker {
     if (runtime.state.kind !== 'running') return;
     slot.generation++;
     this.emit(slot, { type: 'Normal', reason: 'Killing', message: `Container ${slot.spec.name} definition changed, will be restarted` });
-    const exitCode = slot.spec.ignoresSigterm ? 137 : 0;
-    const terminated = {
-      exitCode, reason: terminationReason(exitCode), startedAtMs: runtime.state.startedAtMs, finishedAtMs: Date.now(), containerId: runtime.containerId ?? '',
-    };
+    const terminated = this.stoppedInstance(slot, Date.now());
     slot.log?.append(`kubefacade: simulated container "${slot.spec.name}" stopped for a new image`);
     slot.log?.finish();
     runtime.lastTerminated = terminated;
@@ -401,23 +398,36 @@ export class PodWorker {
     this.requestSync();
   }
 
-  /** Kills what runs (Killing events); containers that never ran show as terminated with an unknown status. */
+  /** Kills what runs (Killing events), then records every container as stopped. */
   private stopContainers(): void {
-    const now = Date.now();
+    for (const slot of [...this.apps, ...this.inits]) if (slot.runtime.state.kind === 'running') this.emit(slot, podEvents.killing(slot.spec.name));
+    this.markStopped(Date.now());
+  }
+
+  /**
+   * A stopped pod's containers: what ran is terminated (137 for a PID 1 that ignores SIGTERM), and
+   * an app container that never started, in a pod whose sandbox was up, shows ContainerStatusUnknown.
+   */
+  private markStopped(now: number): void {
     for (const slot of [...this.inits, ...this.apps]) {
       const { runtime } = slot;
       if (runtime.state.kind === 'running') {
-        this.emit(slot, podEvents.killing(slot.spec.name));
-        const exitCode = slot.spec.ignoresSigterm ? 137 : 0;
-        runtime.state = { kind: 'terminated', terminated: {
-          exitCode, reason: terminationReason(exitCode), startedAtMs: runtime.state.startedAtMs, finishedAtMs: now, containerId: runtime.containerId ?? '',
-        } };
+        runtime.state = { kind: 'terminated', terminated: this.stoppedInstance(slot, now) };
         slot.log?.append(`kubefacade: simulated container "${slot.spec.name}" stopped`);
         slot.log?.finish();
-      } else if (runtime.state.kind === 'waiting' && !runtime.lastTerminated && !runtime.isInit) {
+      } else if (runtime.state.kind === 'waiting' && this.state.sandboxReady && !runtime.lastTerminated && !runtime.isInit) {
         runtime.state = { kind: 'terminated', terminated: { exitCode: 137, reason: 'ContainerStatusUnknown', startedAtMs: now, finishedAtMs: now, containerId: '' } };
       }
     }
+  }
+
+  /** The terminated state of a running instance stopped now. */
+  private stoppedInstance(slot: ContainerSlot, now: number): TerminatedState {
+    const state = slot.runtime.state;
+    const exitCode = slot.spec.ignoresSigterm ? 137 : 0;
+    return {
+      exitCode, reason: terminationReason(exitCode), startedAtMs: state.kind === 'running' ? state.startedAtMs : now, finishedAtMs: now, containerId: slot.runtime.containerId ?? '',
+    };
   }
 
   private async terminate(): Promise<void> {
@@ -425,22 +435,7 @@ export class PodWorker {
     for (const slot of running) this.emit(slot, podEvents.killing(slot.spec.name));
     const graceSeconds = this.view.graceSeconds;
     if (running.length > 0) await sleep(Math.min(this.timing.stopDelayMs, graceSeconds * 1000), this.gone.signal);
-    const now = Date.now();
-    for (const slot of [...this.inits, ...this.apps]) {
-      const { runtime } = slot;
-      if (runtime.state.kind === 'running') {
-        const exitCode = slot.spec.ignoresSigterm ? 137 : 0;
-        runtime.state = { kind: 'terminated', terminated: {
-          exitCode, reason: terminationReason(exitCode), startedAtMs: runtime.state.startedAtMs, finishedAtMs: now, containerId: runtime.containerId ?? '',
-        } };
-        slot.log?.append(`kubefacade: simulated container "${slot.spec.name}" stopped`);
-        slot.log?.finish();
-      } else if (runtime.state.kind === 'waiting' && this.state.sandboxReady && !runtime.lastTerminated && !runtime.isInit) {
-        runtime.state = { kind: 'terminated', terminated: {
-          exitCode: 137, reason: 'ContainerStatusUnknown', startedAtMs: now, finishedAtMs: now, containerId: '',
-        } };
-      }
-    }
+    this.markStopped(Date.now());
     const wasRunning = this.state.sandboxReady;
     this.state.sandboxReady = false;
     this.state.terminal = true;
