@@ -113,6 +113,12 @@ export interface ResourceStrategy {
   returnDeletedObject?: boolean;
 
   table: TableConvertor;
+
+  /**
+   * Set when the resource is stored in another form (events.k8s.io/v1 over core/v1 events): the
+   * registry converts every object at the storage boundary.
+   */
+  storageConversion?: { toStorage(object: KubeObject): KubeObject; fromStorage(object: KubeObject): KubeObject };
 }
 
 export function groupVersion(strategy: Pick<ResourceStrategy, 'group' | 'version'>): string {

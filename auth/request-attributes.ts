@@ -5,18 +5,19 @@
 
 import { parseFieldSelector, type FieldRequirement } from '../api/selectors/field-selector.ts';
 import { StatusError } from '../api/errors.ts';
+import { stringParam, type RawQuery } from '../api/options/index.ts';
 import type { RequestInfo } from '../server/request-info.ts';
 import { nonResourceAttributes, resourceAttributes, type AuthorizationAttributes } from './authorizer.ts';
 import type { UserInfo } from './user.ts';
 
-export function requestAttributes(user: UserInfo, info: RequestInfo, query: URLSearchParams): AuthorizationAttributes {
+export function requestAttributes(user: UserInfo, info: RequestInfo, query: RawQuery): AuthorizationAttributes {
   if (!info.isResourceRequest) return nonResourceAttributes(user, info.verb, info.path);
   let namespace = info.namespace;
   let name = info.name;
   if (info.apiGroup === '' && info.resource === 'namespaces' && !namespace && name) namespace = name;
   let fieldSelector: FieldRequirement[] | undefined;
   if (info.verb === 'list' || info.verb === 'watch') {
-    const raw = query.get('fieldSelector');
+    const raw = stringParam(query, 'fieldSelector');
     if (raw) {
       try {
         fieldSelector = parseFieldSelector(raw).requirements;

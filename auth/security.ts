@@ -9,7 +9,8 @@ import type { ApiRegistry } from '../api/registry/registry.ts';
 import { ADMIN_SYSTEM_USER } from '../api/registry/system-user.ts';
 import type { Storage } from '../storage/interface.ts';
 import { ADMIN_USER } from './admin-credential.ts';
-import { AuditLog } from './audit-log.ts';
+import { AuditLog, type AuditLogRotation } from './audit-log.ts';
+import { loadAuditPolicy, METADATA_FOR_EVERYTHING, type AuditPolicy } from './audit-policy.ts';
 import { RequestAuthentication, UnionAuthenticator, type RequestAuthenticator } from './authenticator.ts';
 import { PrivilegedGroupAuthorizer, UnionAuthorizer, UnionRuleResolver, type Authorizer, type RuleResolver } from './authorizer.ts';
 import { CredentialIssuer } from './credentials.ts';
@@ -43,6 +44,10 @@ export interface SecurityOptions {
   anonymousAuth?: boolean;
   /** kube-apiserver's --audit-log-path; undefined: no audit log. */
   auditLogPath?: string;
+  /** --audit-policy-file (audit.k8s.io/v1 Policy); without it every request is logged at Metadata. */
+  auditPolicyFile?: string;
+  /** --audit-log-maxsize/maxbackup/maxage. */
+  auditLogRotation?: AuditLogRotation;
   registry: ApiRegistry;
   storage: Storage;
   /** Where background failures (the aggregation controller) are reported. */
@@ -55,6 +60,7 @@ export interface RequestSecurity {
   authorizer: Authorizer;
   ruleResolver: RuleResolver;
   audit?: AuditLog;
+  auditPolicy?: AuditPolicy;
 }
 
 export interface Security extends RequestSecurity {
@@ -63,6 +69,8 @@ export interface Security extends RequestSecurity {
 }
 
 export async function startSecurity(options: SecurityOptions): Promise<Security> {
+  // A policy file that does not load stops the start, before anything else is set up.
+  const auditPolicy = options.auditPolicyFile ? await loadAuditPolicy(options.auditPolicyFile) : METADATA_FOR_EVERYTHING;
   const signingKey = await (options.signingKey ?? ensureSigningKey(options.dataDir));
   const authenticators: RequestAuthenticator[] = [new X509Authenticator(), new JwtAuthenticator(signingKey)];
   if (options.tokenAuthFile) authenticators.push(new StaticTokenAuthenticator(await loadTokenFile(options.tokenAuthFile)));
@@ -89,7 +97,7 @@ export async function startSecurity(options: SecurityOptions): Promise<Security>
     aggregation = new ClusterRoleAggregationController(policy, clusterRoles, ADMIN_SYSTEM_USER, options.onError);
     aggregation.start();
     await aggregation.settle();
-    if (options.auditLogPath) audit = await AuditLog.open(options.auditLogPath);
+    if (options.auditLogPath) audit = await AuditLog.open(options.auditLogPath, options.auditLogRotation);
   } catch (err) {
     aggregation?.stop();
     policy.stop();
@@ -98,7 +106,7 @@ export async function startSecurity(options: SecurityOptions): Promise<Security>
   }
 
   return {
-    authentication, authorizer, ruleResolver, audit,
+    authentication, authorizer, ruleResolver, audit, auditPolicy,
     credentials: new CredentialIssuer(options.pki, signingKey),
     async stop() {
       aggregation?.stop();

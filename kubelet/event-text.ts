@@ -34,6 +34,8 @@ export const podEvents = {
   created: (container: string): EventText => ({ type: 'Normal', reason: 'Created', message: `Created container: ${container}` }),
   started: (container: string): EventText => ({ type: 'Normal', reason: 'Started', message: `Started container ${container}` }),
   killing: (container: string): EventText => ({ type: 'Normal', reason: 'Killing', message: `Stopping container ${container}` }),
+  /** activeDeadlineHandler.ShouldEvict's event and the pod status it sets. */
+  deadlineExceeded: (): EventText => ({ type: 'Normal', reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' }),
   backOff: (container: string, pod: PodIdentity): EventText => ({
     type: 'Warning', reason: 'BackOff', message: `Back-off restarting failed container ${container} in pod ${formatPod(pod)}`,
   }),

@@ -19,6 +19,7 @@ import type { ContainerLogInstance, LogLine, LogQuery } from './container-logs.t
 import { formatLogLine, selectLines } from './container-logs.ts';
 import type { ServingCert } from './serving-cert.ts';
 import { kubeletRequestAttributes, type KubeletAuth, type KubeletUser } from './request-auth.ts';
+import { decodePodLogOptions, podLogOptionsErrors, type PodLogOptions } from '../api/options/index.ts';
 
 export type LogLookup =
   | { instance: ContainerLogInstance }
@@ -39,25 +40,35 @@ export interface LogServer {
   close(): Promise<void>;
 }
 
-function parseQuery(params: URLSearchParams): LogQuery & { follow: boolean; previous: boolean } {
-  const number = (name: string): number | undefined => {
-    const value = params.get(name);
-    if (value === null || value === '') return undefined;
-    const parsed = Number(value);
-    return Number.isFinite(parsed) ? parsed : undefined;
-  };
-  const sinceSeconds = number('sinceSeconds');
-  const sinceTime = params.get('sinceTime');
+/**
+ * The kubelet's getContainerLogs: `tail` is the legacy spelling of tailLines ("all" means no
+ * limit), then PodLogOptions decoded and validated as the API server does, with the kubelet's
+ * own answers for each failure.
+ */
+function parseQuery(params: URLSearchParams): (LogQuery & { follow: boolean; previous: boolean }) | { status: number; message: string } {
+  const query = new URLSearchParams(params);
+  const tail = query.get('tail');
+  if (tail) {
+    if (tail === 'all') query.delete('tailLines');
+    else query.set('tailLines', tail);
+  }
+  let options: PodLogOptions;
+  try {
+    options = decodePodLogOptions(query);
+  } catch {
+    return { status: 400, message: '{"message": "Unable to decode query."}' };
+  }
+  if (podLogOptionsErrors(options).length > 0) return { status: 422, message: '{"message": "Invalid request."}' };
   let sinceMs: number | undefined;
-  if (sinceSeconds !== undefined) sinceMs = Date.now() - sinceSeconds * 1000;
-  else if (sinceTime) sinceMs = Date.parse(sinceTime);
+  if (options.sinceSeconds !== undefined) sinceMs = Date.now() - options.sinceSeconds * 1000;
+  else if (options.sinceTime !== undefined) sinceMs = options.sinceTime.getTime();
   return {
-    follow: params.get('follow') === 'true',
-    previous: params.get('previous') === 'true',
-    timestamps: params.get('timestamps') === 'true',
-    tailLines: number('tailLines'),
-    limitBytes: number('limitBytes'),
-    sinceMs: Number.isFinite(sinceMs) ? sinceMs : undefined,
+    follow: options.follow,
+    previous: options.previous,
+    timestamps: options.timestamps,
+    tailLines: options.tailLines,
+    limitBytes: options.limitBytes,
+    sinceMs,
   };
 }
 
@@ -184,6 +195,7 @@ function serveRequest(request: IncomingMessage, response: ServerResponse, resolv
   if (!resolve) return text(503, 'node stopped\n');
   const [namespace, pod, container] = match.slice(1).map(decodeURIComponent);
   const query = parseQuery(url.searchParams);
+  if ('status' in query) return text(query.status, query.message);
   const lookup = resolve(namespace, pod, container, query.previous);
   if ('status' in lookup) return text(lookup.status, lookup.message);
   const { instance } = lookup;

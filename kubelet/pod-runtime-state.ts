@@ -49,6 +49,8 @@ export interface PodRuntimeState {
   containers: ContainerRuntimeState[];
   /** Set once the pod is being torn down or has finished for good: the phase is computed as terminal. */
   terminal: boolean;
+  /** Set when the kubelet itself failed the pod (activeDeadlineSeconds): phase Failed with this reason. */
+  failure?: { reason: string; message: string };
   /** Last condition values written, to keep lastTransitionTime stable. */
   conditions: Map<string, ConditionRecord>;
 }

@@ -27,6 +27,9 @@ export interface ContainerStatusOut {
 
 export interface PodStatusOut {
   phase: string;
+  /** Why the kubelet failed the pod itself (DeadlineExceeded), with its message. */
+  reason?: string;
+  message?: string;
   conditions: PodConditionOut[];
   hostIP: string;
   hostIPs: { ip: string }[];
@@ -129,6 +132,7 @@ export function podPhase(state: PodRuntimeState): string {
     } else if (container.lastTerminated) stopped++;
     else waiting++;
   }
+  if (state.failure) return 'Failed';
   if (initPending && !state.terminal) return 'Pending';
   if (waiting > 0 && !state.terminal) return 'Pending';
   if (running > 0 && !state.terminal) return 'Running';
@@ -213,6 +217,10 @@ export function composePodStatus(state: PodRuntimeState, options: ComposeOptions
     status.podIPs = [{ ip: state.podIp }];
   }
   if (state.startTimeMs !== undefined) status.startTime = rfc3339(state.startTimeMs);
+  if (state.failure) {
+    status.reason = state.failure.reason;
+    status.message = state.failure.message;
+  }
   if (state.initContainers.length > 0) status.initContainerStatuses = state.initContainers.map(composeContainerStatus);
   return status;
 }

@@ -14,6 +14,8 @@ export interface PodView {
   deletionRequested: boolean;
   /** metadata.deletionGracePeriodSeconds, else spec.terminationGracePeriodSeconds, else 30. */
   graceSeconds: number;
+  /** spec.activeDeadlineSeconds: how long the pod may be active on the node, counted from its start. */
+  activeDeadlineSeconds?: number;
   /** Conditions owned by others (PodScheduled from the scheduler, DisruptionTarget …), ready to copy into a status. */
   foreignConditions: unknown[];
 }
@@ -26,6 +28,7 @@ export function viewOf(pod: V1Pod): PodView {
     resourceVersion: pod.metadata?.resourceVersion,
     deletionRequested: Boolean(pod.metadata?.deletionTimestamp),
     graceSeconds: pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30,
+    activeDeadlineSeconds: pod.spec?.activeDeadlineSeconds,
     foreignConditions: (pod.status?.conditions ?? []).filter((condition) => !KUBELET_CONDITIONS.has(condition.type)).map((condition) => ({
       ...condition,
       lastProbeTime: isoOf(condition.lastProbeTime) ?? null,

@@ -13,7 +13,7 @@ import { crashLoopMessage, podEvents, type EventText, type PodIdentity } from '.
 import type { ImagePuller } from './image-puller.ts';
 import { containerIdFor, effectivePullPolicy, imageSizeBytes } from './images.ts';
 import type { PodIpAllocator } from './node-addressing.ts';
-import { terminationReason, waitingState, type ContainerRuntimeState, type PodRuntimeState } from './pod-runtime-state.ts';
+import { terminationReason, waitingState, type ContainerRuntimeState, type PodRuntimeState, type TerminatedState } from './pod-runtime-state.ts';
 import { adoptRuntimeState } from './pod-adoption.ts';
 import { composePodStatus, qosClass, type PodStatusOut } from './pod-status.ts';
 import { viewOf, type PodView } from './pod-view.ts';
@@ -72,6 +72,8 @@ interface ContainerSlot {
   behaviour: ContainerBehaviour;
   backoff?: BackOffEntry;
   log?: ContainerLogInstance;
+  /** Bumped when the kubelet replaces the running instance (a spec change): older exit timers then stand down. */
+  generation: number;
 }
 
 const SHELL_PROGRAMS = /(^|\/)(sh|bash|ash|dash|sleep)$/;
@@ -92,6 +94,7 @@ export class PodWorker {
   private readonly lifecycle = new AbortController();
   private readonly gone = new AbortController();
   private terminating = false;
+  private deadlineTimer?: NodeJS.Timeout;
   private syncRunning = false;
   private syncWanted = false;
   private syncWaiters: (() => void)[] = [];
@@ -108,6 +111,7 @@ export class PodWorker {
       const isSidecar = isInit && container.restartPolicy === 'Always';
       const argv0 = container.command?.[0] ?? container.args?.[0] ?? '';
       return {
+        generation: 0,
         spec: { name: container.name, image: container.image ?? '', imagePullPolicy: container.imagePullPolicy, ignoresSigterm: SHELL_PROGRAMS.test(argv0) },
         behaviour: containerBehaviour({ container, annotations, isInitContainer: isInit && !isSidecar, defaultInitRunMs: timing.initContainerRunMs }),
         runtime: {
@@ -150,6 +154,8 @@ export class PodWorker {
   /** A newer version of the pod arrived from the watch. */
   update(pod: V1Pod): void {
     this.view = viewOf(pod);
+    this.armActiveDeadline();
+    if (!this.view.deletionRequested && !this.terminating) this.applyImageChanges(pod);
     if (this.view.deletionRequested && !this.terminating) {
       this.terminating = true;
       this.lifecycle.abort();
@@ -161,6 +167,7 @@ export class PodWorker {
 
   /** The pod is gone from the API: drop everything. */
   remove(): void {
+    clearTimeout(this.deadlineTimer);
     this.lifecycle.abort();
     this.gone.abort();
     this.node.ips.release(this.state.uid);
@@ -271,7 +278,9 @@ export class PodWorker {
     const { runtime } = slot;
     if (!exit || runtime.state.kind !== 'running') return undefined;
     const startedAtMs = runtime.state.startedAtMs;
+    const generation = slot.generation;
     await sleep(startedAtMs + exit.afterMs - Date.now(), this.signal);
+    if (slot.generation !== generation) return undefined;
     const finishedAtMs = Date.now();
     runtime.state = {
       kind: 'terminated',
@@ -320,27 +329,113 @@ export class PodWorker {
     });
   }
 
+  /**
+   * An update may change a container's image (the only container field the API lets change). The
+   * kubelet sees the container's spec hash change and restarts it: Killing "Container c definition
+   * changed, will be restarted", then Pulling/Pulled, Created, Started with the new image, one more
+   * restart, the new imageID. A container not started yet simply starts with the new image.
+   */
+  private applyImageChanges(pod: V1Pod): void {
+    const images = new Map((pod.spec?.containers ?? []).map((container) => [container.name, container.image ?? '']));
+    for (const slot of this.apps) {
+      const image = images.get(slot.spec.name);
+      if (image === undefined || image === slot.spec.image) continue;
+      const state = slot.runtime.state.kind;
+      if (state === 'running') {
+        this.restartWithImage(slot, image).catch((error: unknown) => {
+          if (!(error instanceof Aborted)) this.logger.warn(`pod ${this.state.namespace}/${this.state.name} container ${slot.spec.name}: ${String(error)}`);
+        });
+      } else {
+        slot.spec.image = image;
+        slot.runtime.image = image;
+        slot.runtime.imageResolved = false;
+      }
+    }
+  }
+
+  private async restartWithImage(slot: ContainerSlot, image: string): Promise<void> {
+    const { runtime } = slot;
+    if (runtime.state.kind !== 'running') return;
+    slot.generation++;
+    this.emit(slot, { type: 'Normal', reason: 'Killing', message: `Container ${slot.spec.name} definition changed, will be restarted` });
+    const terminated = this.stoppedInstance(slot, Date.now());
+    slot.log?.append(`kubefacade: simulated container "${slot.spec.name}" stopped for a new image`);
+    slot.log?.finish();
+    runtime.lastTerminated = terminated;
+    runtime.state = waitingState('ContainerCreating');
+    slot.spec.image = image;
+    runtime.image = image;
+    runtime.imageResolved = false;
+    runtime.restartCount++;
+    this.requestSync();
+    if (!(await this.startContainer(slot))) return;
+    this.supervise(slot);
+    this.requestSync();
+  }
+
+  /**
+   * activeDeadlineSeconds, counted from the pod's start on this node (status.startTime): when it
+   * passes, the kubelet stops every container and fails the pod with DeadlineExceeded. A spec update
+   * may shorten it (the API allows only that), so the timer is re-armed on every update.
+   */
+  private armActiveDeadline(): void {
+    clearTimeout(this.deadlineTimer);
+    const deadline = this.view.activeDeadlineSeconds;
+    if (deadline === undefined || this.state.startTimeMs === undefined || this.state.failure || this.state.terminal || this.terminating) return;
+    const remainingMs = this.state.startTimeMs + deadline * 1000 - Date.now();
+    this.deadlineTimer = setTimeout(() => this.failActiveDeadline(), Math.max(0, remainingMs));
+    this.deadlineTimer.unref?.();
+  }
+
+  private failActiveDeadline(): void {
+    if (this.state.failure || this.state.terminal || this.terminating) return;
+    const text = podEvents.deadlineExceeded();
+    this.sink.event(this.ref, undefined, text);
+    this.state.failure = { reason: text.reason, message: text.message };
+    this.lifecycle.abort();
+    this.stopContainers();
+    this.state.sandboxReady = false;
+    this.requestSync();
+  }
+
+  /** Kills what runs (Killing events), then records every container as stopped. */
+  private stopContainers(): void {
+    for (const slot of [...this.apps, ...this.inits]) if (slot.runtime.state.kind === 'running') this.emit(slot, podEvents.killing(slot.spec.name));
+    this.markStopped(Date.now());
+  }
+
+  /**
+   * A stopped pod's containers: what ran is terminated (137 for a PID 1 that ignores SIGTERM), and
+   * an app container that never started, in a pod whose sandbox was up, shows ContainerStatusUnknown.
+   */
+  private markStopped(now: number): void {
+    for (const slot of [...this.inits, ...this.apps]) {
+      const { runtime } = slot;
+      if (runtime.state.kind === 'running') {
+        runtime.state = { kind: 'terminated', terminated: this.stoppedInstance(slot, now) };
+        slot.log?.append(`kubefacade: simulated container "${slot.spec.name}" stopped`);
+        slot.log?.finish();
+      } else if (runtime.state.kind === 'waiting' && this.state.sandboxReady && !runtime.lastTerminated && !runtime.isInit) {
+        runtime.state = { kind: 'terminated', terminated: { exitCode: 137, reason: 'ContainerStatusUnknown', startedAtMs: now, finishedAtMs: now, containerId: '' } };
+      }
+    }
+  }
+
+  /** The terminated state of a running instance stopped now. */
+  private stoppedInstance(slot: ContainerSlot, now: number): TerminatedState {
+    const state = slot.runtime.state;
+    const exitCode = slot.spec.ignoresSigterm ? 137 : 0;
+    return {
+      exitCode, reason: terminationReason(exitCode), startedAtMs: state.kind === 'running' ? state.startedAtMs : now, finishedAtMs: now, containerId: slot.runtime.containerId ?? '',
+    };
+  }
+
   private async terminate(): Promise<void> {
     const running = [...this.apps, ...this.inits].filter((slot) => slot.runtime.state.kind === 'running');
     for (const slot of running) this.emit(slot, podEvents.killing(slot.spec.name));
     const graceSeconds = this.view.graceSeconds;
     if (running.length > 0) await sleep(Math.min(this.timing.stopDelayMs, graceSeconds * 1000), this.gone.signal);
-    const now = Date.now();
-    for (const slot of [...this.inits, ...this.apps]) {
-      const { runtime } = slot;
-      if (runtime.state.kind === 'running') {
-        const exitCode = slot.spec.ignoresSigterm ? 137 : 0;
-        runtime.state = { kind: 'terminated', terminated: {
-          exitCode, reason: terminationReason(exitCode), startedAtMs: runtime.state.startedAtMs, finishedAtMs: now, containerId: runtime.containerId ?? '',
-        } };
-        slot.log?.append(`kubefacade: simulated container "${slot.spec.name}" stopped`);
-        slot.log?.finish();
-      } else if (runtime.state.kind === 'waiting' && this.state.sandboxReady && !runtime.lastTerminated && !runtime.isInit) {
-        runtime.state = { kind: 'terminated', terminated: {
-          exitCode: 137, reason: 'ContainerStatusUnknown', startedAtMs: now, finishedAtMs: now, containerId: '',
-        } };
-      }
-    }
+    this.markStopped(Date.now());
     const wasRunning = this.state.sandboxReady;
     this.state.sandboxReady = false;
     this.state.terminal = true;

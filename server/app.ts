@@ -8,7 +8,7 @@ import { StatusError, internalError, pathNotFound } from '../api/errors.ts';
 import type { ApiRegistry } from '../api/registry/registry.ts';
 import { findReviewEndpoint } from '../auth/reviews/index.ts';
 import type { RequestSecurity } from '../auth/security.ts';
-import { openApiV2Document, openApiV3Document, openApiV3ResponsePlan, openApiV3RootDocument } from '../api/openapi/documents.ts';
+import { openApiV3Document, openApiV3ResponsePlan, openApiV3RootDocument } from '../api/openapi/documents.ts';
 import type { DiscoveryDocuments, SerialisedDocument } from './discovery.ts';
 import { flowControlFilter, isLongRunning, DEFAULT_FLOW_CONTROL, type FlowControlOptions } from './flow-control/filter.ts';
 import { healthChecks, serveHealth, type HealthCheck } from './health.ts';
@@ -19,6 +19,9 @@ import { handleReview } from './review-handler.ts';
 import { noteErrorStatus, securityMiddleware } from './security-middleware.ts';
 import { handleBindingsResource, type SubresourceHandlers } from './subresources.ts';
 import { serverVersion } from './version.ts';
+import { stringParam } from '../api/options/index.ts';
+import { serveLegacySwaggerProtobuf, serveOpenApiV2 } from './openapi-v2.ts';
+import { handleComponentStatuses, type ClientActivity, type ComponentProbe } from './component-statuses.ts';
 
 export interface RequestLogger {
   (line: { verb: string; path: string; status: number; latencyMs: number; user: string }): void;
@@ -37,6 +40,8 @@ export interface AppOptions {
   requestTimeoutMs?: number;
   /** The store's health, for the `etcd` check of /healthz and /readyz (default: always healthy). */
   storageHealth?: () => StorageHealth;
+  /** What `GET /api/v1/componentstatuses` probes, and the client activity some probes read. */
+  componentStatuses?: { probes: ComponentProbe[]; activity: ClientActivity };
 }
 
 export function createApp(options: AppOptions): express.Express {
@@ -54,7 +59,12 @@ export function createApp(options: AppOptions): express.Express {
   const serve = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     try {
       const info = req.requestInfo!;
+      options.componentStatuses?.activity.observe(req.kubeUser!.username, res);
       if (info.isResourceRequest) {
+        if (info.apiGroup === '' && info.apiVersion === 'v1' && info.resource === 'componentstatuses' && options.componentStatuses) {
+          await handleComponentStatuses(req, res, info, options.componentStatuses.probes);
+          return;
+        }
         const review = findReviewEndpoint(info.apiGroup, info.apiVersion, info.resource);
         if (review) {
           const { authentication, authorizer, ruleResolver } = options.security;
@@ -114,12 +124,13 @@ export function createApp(options: AppOptions): express.Express {
 
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const status = toStatusError(err);
+    const body = status.toStatus();
+    // Anything but a Status error is the handler failing: the audit event's stage is then Panic.
+    noteErrorStatus(res, body, !(err instanceof StatusError) && status.code === 500);
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    const body = status.toStatus();
-    noteErrorStatus(res, body);
     res.status(status.code).setHeader('Content-Type', 'application/json').send(JSON.stringify(body));
   });
   return app;
@@ -170,18 +181,8 @@ function serveNonResource(req: Request, res: Response, discovery: DiscoveryDocum
     const doc = discovery.resourceList(`${parts[1]}/${parts[2]}`);
     if (doc) return sendDocument(req, res, doc);
   }
-  if (path === '/openapi/v2') {
-    const accept = req.headers.accept ?? '';
-    // kubectl asks for the gnostic protobuf encoding only; we serve JSON and say so (kubectl ≥ 1.29 then uses v3).
-    if (accept.includes('protobuf') && !accept.includes('json') && !accept.includes('*/*')) {
-      throw new StatusError(406, 'NotAcceptable', 'only the following media types are accepted: application/json');
-    }
-    const doc = openApiV2Document();
-    res.setHeader('Content-Type', 'application/json');
-    res.setHeader('ETag', doc.etag);
-    res.status(200).send(doc.body);
-    return;
-  }
+  if (path === '/openapi/v2') return serveOpenApiV2(req, res);
+  if (path === '/swagger-2.0.0.pb-v1') return serveLegacySwaggerProtobuf(req, res);
   if (path === '/openapi/v3') {
     const doc = openApiV3RootDocument();
     res.setHeader('Content-Type', 'application/json');
@@ -192,8 +193,9 @@ function serveNonResource(req: Request, res: Response, discovery: DiscoveryDocum
   if (path.startsWith('/openapi/v3/')) {
     const rest = path.slice('/openapi/v3/'.length);
     const doc = openApiV3Document(rest);
-    if (!doc) throw pathNotFound();
-    const plan = openApiV3ResponsePlan(rest, doc, url.searchParams.get('hash') ?? undefined);
+    // kube-aggregator's answer for a group-version nobody serves: a bare 404, no body.
+    if (!doc) return void res.status(404).end();
+    const plan = openApiV3ResponsePlan(rest, doc, stringParam(url.searchParams, 'hash'));
     for (const [name, value] of Object.entries(plan.headers)) res.setHeader(name, value);
     if (plan.status === 301) {
       res.status(301).end();

@@ -29,6 +29,10 @@ interface ServerCommandOptions extends StorageFlags {
   tokenAuthFile?: string;
   anonymousAuth: boolean;
   auditLogPath?: string;
+  auditPolicyFile?: string;
+  auditLogMaxsize: number;
+  auditLogMaxbackup: number;
+  auditLogMaxage: number;
   watchBufferBudget?: number;
   maxRequestsInflight: number;
   maxMutatingRequestsInflight: number;
@@ -134,6 +138,8 @@ function serverOptions(options: ServerCommandOptions) {
     tokenAuthFile: options.tokenAuthFile === undefined ? undefined : path.resolve(options.tokenAuthFile),
     anonymousAuth: options.anonymousAuth,
     auditLogPath: options.auditLogPath === undefined || options.auditLogPath === '-' ? options.auditLogPath : path.resolve(options.auditLogPath),
+    auditPolicyFile: options.auditPolicyFile === undefined ? undefined : path.resolve(options.auditPolicyFile),
+    auditLogRotation: { maxSizeMB: options.auditLogMaxsize, maxBackups: options.auditLogMaxbackup, maxAgeDays: options.auditLogMaxage },
     watchBufferBudgetBytes: options.watchBufferBudget,
     flowControl: flowControlOptions(options),
     requestTimeoutMs: requestTimeoutMs(options.requestTimeout),
@@ -177,6 +183,10 @@ function addServerFlags(command: Command): Command {
     .option('--token-auth-file <file>', 'static bearer tokens, CSV: token,user,uid[,"group1,group2"]')
     .option('--anonymous-auth [enabled]', 'serve requests without credentials as system:anonymous (RBAC still applies)', parseBool, false)
     .option('--audit-log-path <file>', 'write an audit.k8s.io/v1 event per request to this file as JSON lines (- for stdout)')
+    .option('--audit-policy-file <file>', 'audit.k8s.io/v1 Policy: levels, omitStages and rules (default: every request at Metadata)')
+    .option('--audit-log-maxsize <MB>', 'rotate the audit log once it reaches this size (0: 100 MB)', parseCount, 0)
+    .option('--audit-log-maxbackup <count>', 'rotated audit logs kept (0: all)', parseCount, 0)
+    .option('--audit-log-maxage <days>', 'days a rotated audit log is kept (0: no limit)', parseCount, 0)
     .option('--watch-buffer-budget <bytes>', 'bytes all watch streams together may hold unsent before the largest is closed (default 512Mi; each stream alone at most 16Mi)', parseBytes)
     .option('--max-requests-inflight <count>', 'requests running at once (read-only ones without priority and fairness; 0: no limit there)', parseCount, DEFAULT_FLOW_CONTROL.maxRequestsInflight)
     .option('--max-mutating-requests-inflight <count>', 'mutating requests running at once (with priority and fairness: added to --max-requests-inflight and shared by the priority levels)', parseCount, DEFAULT_FLOW_CONTROL.maxMutatingRequestsInflight)

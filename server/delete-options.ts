@@ -1,7 +1,8 @@
 // DeleteOptions from the query string and the request body (kubectl sends
 // {"propagationPolicy":"Background"} or {"gracePeriodSeconds":0,...} as the DELETE body).
 
-import { badRequest } from '../api/errors.ts';
+import { badRequest, invalid, invalidField } from '../api/errors.ts';
+import { decodeDeleteOptionsQuery, type DeleteOptionsQuery, type RawQuery } from '../api/options/index.ts';
 import { isPlainObject, type KubeList } from '../api/object.ts';
 import type { RequestContext } from '../api/resource.ts';
 import { listObjects, type ListQuery } from '../api/registry/list.ts';
@@ -10,14 +11,12 @@ import { StatusError } from '../api/errors.ts';
 import { decodeProtobufBody } from './protobuf/decode.ts';
 import { parseDryRun } from './write-options.ts';
 
-export function parseDeleteOptions(raw: Buffer, query: URLSearchParams): DeleteRequest {
-  const options: DeleteRequest = { dryRun: false };
-  const grace = query.get('gracePeriodSeconds');
-  if (grace !== null && grace !== '') options.gracePeriodSeconds = parseGrace(grace);
-  const propagation = query.get('propagationPolicy');
-  if (propagation) options.propagationPolicy = propagation;
-  options.dryRun = parseDryRun(query.getAll('dryRun'), 'DeleteOptions');
-  if (raw.length === 0) return options;
+/**
+ * The DeleteOptions of a DELETE, as the handler builds them: from the body when there is one,
+ * from the query string only when the body is empty (kube-apiserver decodes one or the other).
+ */
+export function parseDeleteOptions(raw: Buffer, query: RawQuery): DeleteRequest {
+  if (raw.length === 0) return deleteRequest(decodeDeleteOptionsQuery(query));
   let body: unknown;
   if (raw.subarray(0, 4).toString('latin1') === 'k8s\u0000') {
     body = decodeProtobufBody(raw);
@@ -29,6 +28,7 @@ export function parseDeleteOptions(raw: Buffer, query: URLSearchParams): DeleteR
     }
   }
   if (!isPlainObject(body)) throw badRequest('the body of the request must be a DeleteOptions object');
+  const options: DeleteOptionsQuery = { dryRun: [] };
   if (body.gracePeriodSeconds !== undefined && body.gracePeriodSeconds !== null) {
     if (typeof body.gracePeriodSeconds !== 'number' || !Number.isInteger(body.gracePeriodSeconds)) {
       throw badRequest('DeleteOptions.gracePeriodSeconds must be an integer');
@@ -36,21 +36,31 @@ export function parseDeleteOptions(raw: Buffer, query: URLSearchParams): DeleteR
     options.gracePeriodSeconds = body.gracePeriodSeconds;
   }
   if (typeof body.propagationPolicy === 'string') options.propagationPolicy = body.propagationPolicy;
-  else if (body.orphanDependents === true) options.propagationPolicy = 'Orphan';
-  if (Array.isArray(body.dryRun)) options.dryRun = parseDryRun(body.dryRun, 'DeleteOptions') || options.dryRun;
+  if (typeof body.orphanDependents === 'boolean') options.orphanDependents = body.orphanDependents;
+  if (Array.isArray(body.dryRun)) options.dryRun = body.dryRun.map(String);
+  const request = deleteRequest(options);
   if (isPlainObject(body.preconditions)) {
     const { uid, resourceVersion } = body.preconditions;
-    options.preconditions = {
+    request.preconditions = {
       uid: typeof uid === 'string' && uid ? uid : undefined,
       resourceVersion: typeof resourceVersion === 'string' && resourceVersion ? resourceVersion : undefined,
     };
   }
-  return options;
+  return request;
 }
 
-function parseGrace(value: string): number {
-  if (!/^-?\d+$/.test(value)) throw badRequest(`gracePeriodSeconds: Invalid value: "${value}": must be an integer`);
-  return Number(value);
+/** ValidateDeleteOptions, then the registry's view (orphanDependents=true is propagationPolicy Orphan). */
+function deleteRequest(options: DeleteOptionsQuery): DeleteRequest {
+  if (options.orphanDependents !== undefined && options.propagationPolicy !== undefined) {
+    throw invalid('DeleteOptions', 'meta.k8s.io', '', [
+      invalidField('propagationPolicy', options.propagationPolicy, 'orphanDependents and deletionPropagation cannot be both set'),
+    ]);
+  }
+  const request: DeleteRequest = { dryRun: parseDryRun(options.dryRun, 'DeleteOptions') };
+  if (options.gracePeriodSeconds !== undefined) request.gracePeriodSeconds = options.gracePeriodSeconds;
+  if (options.propagationPolicy !== undefined) request.propagationPolicy = options.propagationPolicy;
+  else if (options.orphanDependents === true) request.propagationPolicy = 'Orphan';
+  return request;
 }
 
 /** DELETE on a collection: every object the selectors match, one by one (as registry.Store.DeleteCollection). */

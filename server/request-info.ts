@@ -5,6 +5,7 @@
 // Everything else is a non-resource request (/version, /healthz, /openapi/v3, ...).
 
 import { badRequest } from '../api/errors.ts';
+import { isWatchRequest, type RawQuery } from '../api/options/index.ts';
 
 export type RequestVerb =
   | 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection' | 'proxy';
@@ -32,7 +33,7 @@ export type RequestInfo = ResourceRequestInfo | NonResourceRequestInfo;
 
 const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
 
-export function parseRequestInfo(method: string, path: string, query: URLSearchParams): RequestInfo {
+export function parseRequestInfo(method: string, path: string, query: RawQuery): RequestInfo {
   const lowerMethod = method.toLowerCase();
   const parts = path.split('/').filter((p) => p.length > 0).map((part) => decodePathSegment(path, part));
   const nonResource: NonResourceRequestInfo = { isResourceRequest: false, path, verb: lowerMethod };
@@ -79,15 +80,11 @@ export function parseRequestInfo(method: string, path: string, query: URLSearchP
   if (rest.length > 3) return nonResource;
 
   if (legacyWatch) verb = 'watch';
-  else if (verb === 'get' && !name) verb = isTrue(query.get('watch')) ? 'watch' : 'list';
-  else if (verb === 'get' && name && !subresource && isTrue(query.get('watch'))) verb = 'watch';
+  else if (verb === 'get' && !name) verb = isWatchRequest(query) ? 'watch' : 'list';
+  else if (verb === 'get' && name && !subresource && isWatchRequest(query)) verb = 'watch';
   else if (verb === 'delete' && !name) verb = 'deletecollection';
 
   return { isResourceRequest: true, path, verb, apiGroup, apiVersion, namespace, resource, subresource, name };
-}
-
-export function isTrue(value: string | null | undefined): boolean {
-  return value === 'true' || value === '1';
 }
 
 /**

@@ -51,7 +51,7 @@ export function enforceRequestDeadline(req: Request, res: Response, ms: number):
       return;
     }
     const status = new StatusError(504, 'Timeout', 'Timeout: request did not complete within the allotted timeout', {}).toStatus();
-    noteErrorStatus(res, status);
+    noteErrorStatus(res, status, false);
     res.status(504);
     res.setHeader('Content-Type', 'application/json');
     // The client may still be sending its body: the connection cannot be reused.

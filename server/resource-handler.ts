@@ -8,7 +8,7 @@ import { isPlainObject, type KubeList, type KubeObject } from '../api/object.ts'
 import type { RequestContext, Verb } from '../api/resource.ts';
 import type { ApiRegistry } from '../api/registry/registry.ts';
 import type { GenericStore, PatchContentType, Subresource, WriteOptions } from '../api/registry/store.ts';
-import { listObjects, type ListQuery } from '../api/registry/list.ts';
+import { listObjects, parseResourceVersion, tooLargeResourceVersion, type ListQuery } from '../api/registry/list.ts';
 import { startWatch, type WatchQuery } from '../api/registry/watch.ts';
 import { parseFieldValidation } from '../api/registry/schema-check.ts';
 import type { UserInfo } from '../auth/user.ts';
@@ -17,14 +17,17 @@ import {
   type ReplyFormat, type RequestBodyFormat,
 } from './negotiation.ts';
 import type { ResourceRequestInfo } from './request-info.ts';
-import { isTrue } from './request-info.ts';
 import { objectJson } from './serialize.ts';
 import { sendListReply, type ListReplyBody } from './list-reply.ts';
 import { parseIncludeObject, partialObjectMetadata, tableRow, toTable } from './table.ts';
 import { serveWatch } from './watch-stream.ts';
 import { deleteCollection, parseDeleteOptions } from './delete-options.ts';
 import type { SubresourceHandlers } from './subresources.ts';
-import { parseDryRun, validatePatchOptions, validateWriteOptions, type OptionsKind } from './write-options.ts';
+import { validatePatchOptions, validateWriteOptions } from './write-options.ts';
+import {
+  decodeCreateOptions, decodeGetOptions, decodeListOptions, decodePatchOptions, decodeTableOptions,
+  decodeUpdateOptions, type CreateOptions, type ListOptions, type PatchOptions, type RawQuery,
+} from '../api/options/index.ts';
 
 export interface ResourceHandlerOptions {
   maxRequestBodyBytes: number;
@@ -82,12 +85,14 @@ export async function handleResourceRequest(
 
   switch (info.verb) {
     case 'get': {
+      const options = decodeGetOptions(query);
+      await checkGetResourceVersion(store, options.resourceVersion);
       const object = await store.get(ctx.namespace, info.name);
       sendObject(req, res, store, object, 200, 'object');
       return;
     }
     case 'list': {
-      const list = await listObjects(store, ctx.namespace, listQuery(query));
+      const list = await listObjects(store, ctx.namespace, listQuery(decodeListOptions(query)));
       await sendList(req, res, store, list);
       return;
     }
@@ -96,24 +101,26 @@ export async function handleResourceRequest(
       return;
     case 'create': {
       const body = await decodeObjectBody(req, context.options.maxRequestBodyBytes);
-      const result = await store.create(ctx, body, writeOptions(query, req, 'CreateOptions'));
+      const options = decodeCreateOptions(query);
+      const result = await store.create(ctx, body, writeOptions(options, validateWriteOptions(options, 'CreateOptions'), req));
       sendWarnings(res, result.warnings);
       sendObject(req, res, store, result.object, 201, 'object');
       return;
     }
     case 'update': {
       const body = await decodeObjectBody(req, context.options.maxRequestBodyBytes);
-      const result = await store.update(ctx, info.name, body, subresource, writeOptions(query, req, 'UpdateOptions'));
+      const options = decodeUpdateOptions(query);
+      const result = await store.update(ctx, info.name, body, subresource, writeOptions(options, validateWriteOptions(options, 'UpdateOptions'), req));
       sendWarnings(res, result.warnings);
       sendObject(req, res, store, result.object, result.created ? 201 : 200, 'object');
       return;
     }
     case 'patch': {
       const format = parseRequestContentType(req.headers['content-type'], PATCH_BODY_FORMATS);
-      validatePatchOptions(query, format === 'apply-patch');
+      const options: PatchOptions = decodePatchOptions(query);
+      const dryRun = validatePatchOptions(options, format === 'apply-patch');
       const patch = decodeRequestBody(await readBody(req, context.options.maxRequestBodyBytes), format);
-      const force = isTrue(query.get('force'));
-      const result = await store.patch(ctx, info.name, PATCH_CONTENT_TYPES[format], patch, subresource, { ...writeOptions(query, req, 'PatchOptions'), force });
+      const result = await store.patch(ctx, info.name, PATCH_CONTENT_TYPES[format], patch, subresource, { ...writeOptions(options, dryRun, req), force: options.force ?? false });
       sendWarnings(res, result.warnings);
       sendObject(req, res, store, result.object, result.created ? 201 : 200, 'object');
       return;
@@ -132,7 +139,7 @@ export async function handleResourceRequest(
     case 'deletecollection': {
       const raw = await readBody(req, context.options.maxRequestBodyBytes);
       const options = parseDeleteOptions(raw, query);
-      const list = await deleteCollection(store, ctx, listQuery(query), options);
+      const list = await deleteCollection(store, ctx, listQuery(decodeListOptions(query)), options);
       await sendList(req, res, store, list);
       return;
     }
@@ -141,32 +148,37 @@ export async function handleResourceRequest(
   }
 }
 
-function listQuery(query: URLSearchParams): ListQuery {
-  const limit = query.get('limit');
-  let parsedLimit: number | undefined;
-  if (limit !== null && limit !== '') {
-    parsedLimit = Number(limit);
-    if (!Number.isInteger(parsedLimit)) throw badRequest(`limit: Invalid value: "${limit}": must be an integer`);
-  }
+function listQuery(options: ListOptions): ListQuery {
   return {
-    labelSelector: query.get('labelSelector') ?? undefined,
-    fieldSelector: query.get('fieldSelector') ?? undefined,
-    limit: parsedLimit,
-    continue: query.get('continue') || undefined,
-    resourceVersion: query.get('resourceVersion') ?? undefined,
-    resourceVersionMatch: query.get('resourceVersionMatch') ?? undefined,
-    sendInitialEvents: query.has('sendInitialEvents') ? isTrue(query.get('sendInitialEvents')) : undefined,
+    labelSelector: options.labelSelector,
+    fieldSelector: options.fieldSelector,
+    limit: options.limit,
+    continue: options.continue || undefined,
+    resourceVersion: options.resourceVersion,
+    resourceVersionMatch: options.resourceVersionMatch,
+    sendInitialEvents: options.sendInitialEvents,
   };
 }
 
-function writeOptions(query: URLSearchParams, req: Request, kind: OptionsKind): WriteOptions {
-  const dryRun = kind === 'CreateOptions' || kind === 'UpdateOptions' ? validateWriteOptions(query, kind) : parseDryRun(query.getAll('dryRun'), kind);
-  let fieldManager = query.get('fieldManager') ?? undefined;
+/**
+ * A GET with a resourceVersion is served from the watch cache when it is at least that fresh:
+ * the version must parse, and a version this server has not reached is a 504 (as the cacher
+ * answers once its wait for it ends).
+ */
+async function checkGetResourceVersion(store: GenericStore, resourceVersion: string | undefined): Promise<void> {
+  const requested = parseResourceVersion(resourceVersion);
+  if (requested === undefined || requested === 0) return;
+  const current = await store.storage.currentRevision();
+  if (requested > current) throw tooLargeResourceVersion(requested, current);
+}
+
+function writeOptions(options: CreateOptions, dryRun: boolean, req: Request): WriteOptions {
+  let fieldManager = options.fieldManager;
   if (fieldManager !== undefined && fieldManager.length > 128) {
     throw badRequest(`fieldManager: Too long: may not be longer than 128`);
   }
   if (fieldManager === undefined) fieldManager = managerFromUserAgent(req.headers['user-agent']);
-  return { dryRun, fieldManager, fieldValidation: parseFieldValidation(query.get('fieldValidation') ?? undefined) };
+  return { dryRun, fieldManager, fieldValidation: parseFieldValidation(options.fieldValidation) };
 }
 
 /** kube-apiserver names an unnamed manager after the client: the User-Agent up to the first '/'. */
@@ -226,7 +238,9 @@ export function readBody(req: Request, limit: number): Promise<Buffer> {
     };
     const onEnd = (): void => {
       cleanup();
-      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+      req.receivedBody = body;
+      resolve(body);
     };
     const onError = (err: Error): void => {
       cleanup();
@@ -268,7 +282,7 @@ function sendWarnings(res: Response, warnings: string[]): void {
 }
 
 /** The query string the security filter parsed (parsed here for requests that did not pass it, e.g. in tests). */
-function requestQuery(req: Request): URLSearchParams {
+function requestQuery(req: Request): RawQuery {
   return req.requestQuery ?? new URL(req.originalUrl, 'http://localhost').searchParams;
 }
 
@@ -295,7 +309,7 @@ function sendText(req: Request, res: Response, format: ReplyFormat, status: numb
 export function sendObject(req: Request, res: Response, store: GenericStore, object: KubeObject, status: number, target: 'object'): void {
   const format = reply(req, target);
   if (format.shape === 'Table') {
-    const include = parseIncludeObject(requestQuery(req).get('includeObject') ?? undefined);
+    const include = parseIncludeObject(decodeTableOptions(requestQuery(req)).includeObject);
     const table = toTable(store.strategy, [object], { resourceVersion: object.metadata.resourceVersion }, include, new Date());
     sendText(req, res, format, status, JSON.stringify(table));
   } else if (format.shape === 'PartialObjectMetadata') {
@@ -310,7 +324,7 @@ async function sendList(req: Request, res: Response, store: GenericStore, list: 
   const items = list.items;
   let body: ListReplyBody;
   if (format.shape === 'Table') {
-    const include = parseIncludeObject(requestQuery(req).get('includeObject') ?? undefined);
+    const include = parseIncludeObject(decodeTableOptions(requestQuery(req)).includeObject);
     const now = new Date();
     body = {
       head: { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: list.metadata, columnDefinitions: store.strategy.table.columns },
@@ -338,24 +352,25 @@ async function sendList(req: Request, res: Response, store: GenericStore, list: 
 
 async function serveResourceWatch(
   req: Request, res: Response, store: GenericStore, ctx: RequestContext, info: ResourceRequestInfo,
-  query: URLSearchParams, options: ResourceHandlerOptions,
+  query: RawQuery, options: ResourceHandlerOptions,
 ): Promise<void> {
   const format = reply(req, 'watch');
   if (format.encoding !== 'json') throw new StatusError(406, 'NotAcceptable', 'only the following media types are accepted: application/json');
+  const listOptions = decodeListOptions(query);
   const watchQuery: WatchQuery = {
-    ...listQuery(query),
-    allowWatchBookmarks: isTrue(query.get('allowWatchBookmarks')),
+    ...listQuery(listOptions),
+    allowWatchBookmarks: listOptions.allowWatchBookmarks,
   };
   if (info.name) {
     // GET .../pods/NAME?watch=true and /watch/.../pods/NAME watch one object.
     const byName = `metadata.name=${info.name}`;
     watchQuery.fieldSelector = watchQuery.fieldSelector ? `${watchQuery.fieldSelector},${byName}` : byName;
   }
-  const timeoutParam = query.get('timeoutSeconds');
-  const timeoutSeconds = timeoutParam !== null && Number(timeoutParam) > 0
-    ? Number(timeoutParam)
+  // The watch handler's timeout: timeoutSeconds when set, else a random time in [min, 2*min).
+  const timeoutSeconds = listOptions.timeoutSeconds !== undefined && listOptions.timeoutSeconds > 0
+    ? listOptions.timeoutSeconds
     : options.minRequestTimeoutSeconds * (1 + Math.random());
-  const include = parseIncludeObject(query.get('includeObject') ?? undefined);
+  const include = parseIncludeObject(decodeTableOptions(query).includeObject);
   let firstTableEvent = true;
   const strategy = store.strategy;
   const encoder = {

@@ -6,7 +6,7 @@ import type { Request, Response } from 'express';
 import { badRequest, methodNotSupported } from '../api/errors.ts';
 import { isPlainObject, type KubeObject } from '../api/object.ts';
 import type { ReviewContext, ReviewEndpoint } from '../auth/reviews/index.ts';
-import { OBJECT_BODY_FORMATS, decodeRequestBody, parseRequestContentType } from './negotiation.ts';
+import { OBJECT_BODY_FORMATS, decodeRequestBody, negotiateReply, parseRequestContentType } from './negotiation.ts';
 import type { ResourceRequestInfo } from './request-info.ts';
 import { readBody } from './resource-handler.ts';
 
@@ -17,6 +17,9 @@ export async function handleReview(
   const groupResource = { group: endpoint.group, resource: endpoint.resource };
   if (info.verb !== 'create' || info.name || info.subresource) throw methodNotSupported(groupResource, req.method.toUpperCase());
   if (!endpoint.namespaced && info.namespace) throw badRequest(`namespace is not allowed on this type: ${info.namespace}`);
+  // Reviews have no table printer: an Accept that only takes a Table is 406, as for any backend
+  // that does not implement metadata.
+  negotiateReply(req.headers.accept, { target: 'object', tableAllowed: false });
   const format = parseRequestContentType(req.headers['content-type'], OBJECT_BODY_FORMATS);
   const raw = await readBody(req, maxBodyBytes);
   if (raw.length === 0) throw badRequest('the body of the request was empty');

@@ -1,11 +1,13 @@
-// The request filters kube-apiserver runs before any handler, in its order: audit bookkeeping,
-// authentication (401 Unauthorized), impersonation, authorization (403 with kube's wording). The audit
-// event is written when the response closes, whatever the outcome.
+// The request filters kube-apiserver runs before any handler, in its order: authentication (401
+// Unauthorized), audit (server/audit-filter.ts: the policy's level for this user and request, events
+// per stage), impersonation, authorization (403 with kube's wording).
 
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { unauthorized, type Status } from '../api/errors.ts';
+import { unauthorized } from '../api/errors.ts';
 import { preciseNow, type AuditRecord } from '../auth/audit-log.ts';
+import { METADATA_FOR_EVERYTHING } from '../auth/audit-policy.ts';
+import { startAudit } from './audit-filter.ts';
 import { forbiddenError } from '../auth/forbidden.ts';
 import { impersonate } from '../auth/impersonation.ts';
 import { requestAttributes } from '../auth/request-attributes.ts';
@@ -27,12 +29,7 @@ declare module 'express-serve-static-core' {
   }
 }
 
-const STATUS_LOCAL = 'kubeStatus';
-
-/** Remembers the Status an error reply carried, for the audit event. */
-export function noteErrorStatus(res: Response, status: Status): void {
-  res.locals[STATUS_LOCAL] = status;
-}
+export { noteErrorStatus } from './audit-filter.ts';
 
 export function securityMiddleware(security: RequestSecurity) {
   return (req: Request, res: Response, next: NextFunction): void => {
@@ -43,16 +40,20 @@ export function securityMiddleware(security: RequestSecurity) {
     req.requestInfo = parseRequestInfo(req.method, url.pathname, url.searchParams);
     req.requestQuery = url.searchParams;
     const audit = security.audit;
-    if (audit) res.once('close', () => audit.write(auditRecord(req, res, auditID, received)));
 
     const outcome = security.authentication.authenticate({
       authorization: req.headers.authorization,
       clientCertificate: clientCertificateOf(req.socket),
     });
-    if ('failure' in outcome) return next(unauthorized());
+    if ('failure' in outcome) {
+      if (audit) startAudit(req, res, audit, security.auditPolicy ?? METADATA_FOR_EVERYTHING, auditID, received);
+      return next(unauthorized());
+    }
+    req.authenticatedUser = outcome.user;
+    req.kubeUser = outcome.user;
+    if (audit) startAudit(req, res, audit, security.auditPolicy ?? METADATA_FOR_EVERYTHING, auditID, received);
     try {
       const impersonated = impersonate(outcome.user, hasImpersonationHeader(req.rawHeaders) ? req.headersDistinct : NO_HEADERS, security.authorizer);
-      req.authenticatedUser = outcome.user;
       req.kubeUser = impersonated ?? outcome.user;
       if (impersonated) req.impersonatedUser = impersonated;
       const attributes = requestAttributes(req.kubeUser, req.requestInfo, url.searchParams);
@@ -78,29 +79,4 @@ function hasImpersonationHeader(rawHeaders: string[]): boolean {
     if (name.length >= 12 && (name.charCodeAt(0) | 0x20) === 0x69 && name.slice(0, 12).toLowerCase() === 'impersonate-') return true;
   }
   return false;
-}
-
-function auditRecord(req: Request, res: Response, auditID: string, received: number): AuditRecord {
-  const info = req.requestInfo;
-  const status = res.locals[STATUS_LOCAL] as Status | undefined;
-  const remote = req.socket.remoteAddress ?? '';
-  return {
-    auditID,
-    requestURI: req.originalUrl,
-    verb: info?.verb ?? req.method.toLowerCase(),
-    user: req.authenticatedUser,
-    impersonatedUser: req.impersonatedUser,
-    sourceIPs: remote ? [remote.replace(/^::ffff:/, '')] : [],
-    userAgent: req.headers['user-agent'],
-    objectRef: info?.isResourceRequest ? {
-      resource: info.resource, namespace: info.namespace, name: info.name,
-      apiGroup: info.apiGroup, apiVersion: info.apiVersion, subresource: info.subresource,
-    } : undefined,
-    responseStatus: status
-      ? { code: status.code, status: status.status, message: status.message, reason: status.reason || undefined }
-      : { code: res.statusCode },
-    requestReceived: received,
-    stageCompleted: preciseNow(),
-    decision: req.authorizationDecision,
-  };
 }

@@ -26,6 +26,8 @@ import { createApp, type RequestLogger } from './app.ts';
 import type { FlowControlOptions } from './flow-control/filter.ts';
 import { CORE_BINDINGS_RESOURCE, DiscoveryDocuments, discoveryResourceFromStrategy, type DiscoveryResource } from './discovery.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
+import { COMPONENT_STATUSES_RESOURCE, controlPlaneProbes } from './component-statuses.ts';
+import type { AuditLogRotation } from '../auth/audit-log.ts';
 import { processWatchBufferBudget } from './watch-stream.ts';
 import { SubresourceHandlers, namespaceFinalizeHandler, podBindingHandler, podLogHandler } from './subresources.ts';
 
@@ -68,6 +70,10 @@ export interface ApiServerSecurityOptions {
   anonymousAuth?: boolean;
   /** kube-apiserver's --audit-log-path (`-`: standard output); no audit log when undefined. */
   auditLogPath?: string;
+  /** --audit-policy-file: an audit.k8s.io/v1 Policy; a file that does not load stops the start. */
+  auditPolicyFile?: string;
+  /** --audit-log-maxsize (MB), --audit-log-maxbackup, --audit-log-maxage (days). */
+  auditLogRotation?: AuditLogRotation;
 }
 
 export interface RunningApiServer {
@@ -112,6 +118,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     security = await startSecurity({
       dataDir, pki, adminToken, registry, storage, signingKey,
       tokenAuthFile: options.tokenAuthFile, anonymousAuth: options.anonymousAuth, auditLogPath: options.auditLogPath,
+      auditPolicyFile: options.auditPolicyFile, auditLogRotation: options.auditLogRotation,
       onError: (error) => console.error(`kubefacade: clusterrole aggregation: ${error instanceof Error ? error.message : String(error)}`),
     });
 
@@ -146,7 +153,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     const url = `https://${host}:${port}`;
 
     const discovery = new DiscoveryDocuments(
-      [...builtinResources.map(discoveryResourceFromStrategy), CORE_BINDINGS_RESOURCE, ...REVIEW_ENDPOINTS.map(reviewDiscoveryResource)],
+      [...builtinResources.map(discoveryResourceFromStrategy), CORE_BINDINGS_RESOURCE, COMPONENT_STATUSES_RESOURCE, ...REVIEW_ENDPOINTS.map(reviewDiscoveryResource)],
       { serverAddress: `${host}:${port}` },
     );
     const app = createApp({
@@ -158,6 +165,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       flowControl: options.flowControl,
       requestTimeoutMs: options.requestTimeoutMs,
       storageHealth: () => storage.health?.() ?? { healthy: true },
+      componentStatuses: controlPlaneProbes(registry, storage, options.etcd ? 'etcd-0' : 'leveldb'),
       handler: {
         maxRequestBodyBytes: MAX_REQUEST_BODY_BYTES,
         bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,

@@ -13,7 +13,8 @@ import { KeyNotFoundError } from '../storage/interface.ts';
 import { assignPodToNode } from '../api/resources/pods.ts';
 import { OBJECT_BODY_FORMATS, decodeRequestBody, parseRequestContentType } from './negotiation.ts';
 import type { RequestVerb, ResourceRequestInfo } from './request-info.ts';
-import { isTrue } from './request-info.ts';
+import { decodeCreateOptions, decodePodLogOptions, encodePodLogOptions, validatePodLogOptions, type RawQuery } from '../api/options/index.ts';
+import { parseDryRun } from './write-options.ts';
 import { sendObject } from './resource-handler.ts';
 
 export interface SubresourceRequest {
@@ -22,7 +23,7 @@ export interface SubresourceRequest {
   info: ResourceRequestInfo;
   ctx: RequestContext;
   store: GenericStore;
-  query: URLSearchParams;
+  query: RawQuery;
   body: () => Promise<Buffer>;
 }
 
@@ -77,10 +78,15 @@ export function podBindingHandler(): SubresourceHandler {
       if (name !== undefined && name !== request.info.name) {
         throw badRequest(`binding name ${displayValue(name)} must match pod name ${request.info.name}`);
       }
-      if (request.query.getAll('dryRun').length === 0) await bindPod(request.store, request.ctx, request.info.name, binding);
+      if (!isDryRun(request.query)) await bindPod(request.store, request.ctx, request.info.name, binding);
       request.res.status(201).json(SUCCESS_CREATED);
     },
   };
+}
+
+/** A binding is created with CreateOptions: dryRun=All binds nothing. */
+function isDryRun(query: RawQuery): boolean {
+  return parseDryRun(decodeCreateOptions(query).dryRun, 'CreateOptions');
 }
 
 /** The `bindings` resource: POST /api/v1/namespaces/{ns}/bindings with the pod's name in metadata.name. */
@@ -88,7 +94,7 @@ export async function handleBindingsResource(request: Omit<SubresourceRequest, '
   const binding = await decodeBinding({ ...request, store: pods });
   const name = binding.metadata.name;
   if (!name) throw new StatusError(422, 'Invalid', 'Binding "" is invalid: metadata.name: Required value: name or generateName is required');
-  if (request.query.getAll('dryRun').length === 0) await bindPod(pods, request.ctx, name, binding);
+  if (!isDryRun(request.query)) await bindPod(pods, request.ctx, name, binding);
   request.res.status(201).json(SUCCESS_CREATED);
 }
 
@@ -102,7 +108,7 @@ export function namespaceFinalizeHandler(): SubresourceHandler {
       if (!isPlainObject(body)) throw badRequest('the body of the request must be a Namespace object');
       const finalizers = isPlainObject(body.spec) && Array.isArray(body.spec.finalizers) ? body.spec.finalizers : [];
       const updated = await request.store.guaranteedUpdate(
-        request.ctx, request.info.name, '', { dryRun: false, fieldValidation: 'Ignore' },
+        request.ctx, request.info.name, 'finalize', { dryRun: false, fieldValidation: 'Ignore' },
         (current) => {
           const next = deepCopy(current);
           next.spec = { ...(isPlainObject(current.spec) ? current.spec : {}), finalizers };
@@ -130,11 +136,13 @@ export function podLogHandler(nodes: () => GenericStore | undefined, kubeletClie
     verbs: ['get'],
     async handle(request) {
       const { info, query, store, res } = request;
+      const options = decodePodLogOptions(query);
+      validatePodLogOptions(options, info.name);
       const pod = await store.get(request.ctx.namespace, info.name);
       const spec = (pod.spec ?? {}) as { containers?: { name: string }[]; initContainers?: { name: string }[]; nodeName?: string };
       const containers = (spec.containers ?? []).map((c) => c.name);
       const all = [...containers, ...(spec.initContainers ?? []).map((c) => c.name)];
-      let container = query.get('container') ?? '';
+      let container = options.container ?? '';
       if (!container) {
         if (containers.length !== 1) {
           throw badRequest(`a container name must be specified for pod ${info.name}, choose one of: [${containers.join(' ')}]`);
@@ -153,13 +161,10 @@ export function podLogHandler(nodes: () => GenericStore | undefined, kubeletClie
       if (!isLoopback(address)) {
         throw badRequest(`refusing to dial the kubelet of node ${spec.nodeName} at ${address}: only loopback kubelet addresses are allowed`);
       }
-      const forward = new URLSearchParams();
-      for (const key of ['follow', 'tailLines', 'timestamps', 'previous', 'sinceSeconds', 'sinceTime', 'limitBytes']) {
-        const value = query.get(key);
-        if (value !== null) forward.set(key, value);
-      }
+      // The kubelet gets the options re-encoded from what was decoded here (as LogLocation builds its URL).
+      const forward = encodePodLogOptions({ ...options, container: undefined });
       const path = `/containerLogs/${encodeURIComponent(request.ctx.namespace)}/${encodeURIComponent(info.name)}/${encodeURIComponent(container)}?${forward}`;
-      await proxyKubeletLog(request.req, res, address, port, path, isTrue(query.get('follow')), kubeletClient);
+      await proxyKubeletLog(request.req, res, address, port, path, options.follow, kubeletClient);
     },
   };
 }

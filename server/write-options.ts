@@ -4,6 +4,7 @@
 // `PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch`.
 
 import { forbiddenField, invalid, requiredField, type FieldError } from '../api/errors.ts';
+import type { CreateOptions, PatchOptions, UpdateOptions } from '../api/options/index.ts';
 
 export type OptionsKind = 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteOptions';
 
@@ -15,8 +16,8 @@ function dryRunErrors(values: unknown[]): FieldError[] {
 }
 
 /** ValidateFieldValidation: the allowed set, printed sorted as sets.List does. */
-function fieldValidationErrors(value: string | null): FieldError[] {
-  if (value === null || ['', 'Ignore', 'Strict', 'Warn'].includes(value)) return [];
+function fieldValidationErrors(value: string | undefined): FieldError[] {
+  if (value === undefined || ['', 'Ignore', 'Strict', 'Warn'].includes(value)) return [];
   return [{ type: 'FieldValueNotSupported', field: 'fieldValidation', message: `Unsupported value: ${JSON.stringify(value)}: supported values: "", "Ignore", "Strict", "Warn"` }];
 }
 
@@ -31,22 +32,20 @@ export function parseDryRun(values: unknown[], kind: OptionsKind): boolean {
 }
 
 /** ValidateCreateOptions / ValidateUpdateOptions: dryRun and fieldValidation. Returns whether the request is a dry run. */
-export function validateWriteOptions(query: URLSearchParams, kind: 'CreateOptions' | 'UpdateOptions'): boolean {
-  const dryRun = query.getAll('dryRun');
-  fail(kind, [...dryRunErrors(dryRun), ...fieldValidationErrors(query.get('fieldValidation'))]);
-  return dryRun.length > 0;
+export function validateWriteOptions(options: CreateOptions | UpdateOptions, kind: 'CreateOptions' | 'UpdateOptions'): boolean {
+  fail(kind, [...dryRunErrors(options.dryRun), ...fieldValidationErrors(options.fieldValidation)]);
+  return options.dryRun.length > 0;
 }
 
 /**
  * ValidatePatchOptions: `force` only with apply, and apply needs an explicit fieldManager (the
  * User-Agent fallback other writes get does not count). Returns whether the request is a dry run.
  */
-export function validatePatchOptions(query: URLSearchParams, apply: boolean): boolean {
+export function validatePatchOptions(options: PatchOptions, apply: boolean): boolean {
   const errors: FieldError[] = [];
-  if (!apply && query.get('force') !== null) errors.push(forbiddenField('force', 'may not be specified for non-apply patch'));
-  if (apply && !query.get('fieldManager')) errors.push(requiredField('fieldManager', 'is required for apply patch'));
-  const dryRun = query.getAll('dryRun');
-  errors.push(...dryRunErrors(dryRun), ...fieldValidationErrors(query.get('fieldValidation')));
+  if (!apply && options.force !== undefined) errors.push(forbiddenField('force', 'may not be specified for non-apply patch'));
+  if (apply && !options.fieldManager) errors.push(requiredField('fieldManager', 'is required for apply patch'));
+  errors.push(...dryRunErrors(options.dryRun), ...fieldValidationErrors(options.fieldValidation));
   fail('PatchOptions', errors);
-  return dryRun.length > 0;
+  return options.dryRun.length > 0;
 }

@@ -45,6 +45,7 @@ describe('discovery and non-resource endpoints', () => {
     assert.equal(res.body.groupVersion, 'v1');
     assert.deepEqual(res.body.resources, [
       { name: 'bindings', singularName: 'binding', namespaced: true, kind: 'Binding', verbs: ['create'] },
+      { name: 'componentstatuses', singularName: 'componentstatus', namespaced: false, kind: 'ComponentStatus', verbs: ['get', 'list'], shortNames: ['cs'] },
       { name: 'events', singularName: 'event', namespaced: true, kind: 'Event', verbs: CRUD, shortNames: ['ev'] },
       { name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], shortNames: ['ns'] },
       { name: 'namespaces/finalize', singularName: '', namespaced: false, kind: 'Namespace', verbs: ['update'] },
@@ -153,12 +154,12 @@ describe('discovery and non-resource endpoints', () => {
     await t.call('get', '/openapi/v3/apis/nope.example.com/v1').expect(404);
   });
 
-  test('/openapi/v2 is served as JSON; a protobuf-only Accept is 406', async () => {
+  test('/openapi/v2 is served as JSON and as gnostic protobuf (test/unserved-kinds.test.ts decodes it)', async () => {
     const doc = await t.call('get', '/openapi/v2').set('Accept', 'application/json').expect(200);
     assert.equal(doc.body.swagger, '2.0');
     assert.ok(doc.body.definitions['io.k8s.api.core.v1.Pod']);
-    const proto = await t.call('get', '/openapi/v2').set('Accept', 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf').expect(406);
-    assert.equal(proto.body.reason, 'NotAcceptable');
+    const proto = await t.call('get', '/openapi/v2').set('Accept', 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf').expect(200);
+    assert.equal(proto.headers['content-type'], 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf');
   });
 
   test('an unknown group version or resource is a NotFound Status', async () => {

@@ -188,7 +188,12 @@ describe('security APIs', () => {
     await call('GET', '/api/v1/namespaces/team/pods/web', { ...admin, headers: { 'Impersonate-User': 'alice', 'User-Agent': 'audit-test/1.0' } });
     await new Promise((resolve) => setTimeout(resolve, 100));
     const events = (await readFile(join(dir, 'audit.log'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-    const event = events.find((e) => e.userAgent === 'audit-test/1.0')!;
+    // RequestReceived then ResponseComplete, one auditID.
+    const stages = events.filter((e) => e.userAgent === 'audit-test/1.0');
+    assert.deepEqual(stages.map((e) => e.stage), ['RequestReceived', 'ResponseComplete']);
+    assert.equal(stages[0].auditID, stages[1].auditID);
+    assert.equal(stages[0].responseStatus, undefined);
+    const event = stages[1];
     assert.match(event.auditID as string, /^[0-9a-f-]{36}$/);
     assert.match(event.requestReceivedTimestamp as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
     assert.ok((event.stageTimestamp as string) >= (event.requestReceivedTimestamp as string));
@@ -206,9 +211,12 @@ describe('security APIs', () => {
       },
       annotations: { 'authorization.k8s.io/decision': 'forbid', 'authorization.k8s.io/reason': '' },
     });
-    const created = events.find((e) => e.verb === 'create' && (e.objectRef as { name?: string; resource?: string })?.resource === 'roles')!;
+    const created = events.find((e) => e.verb === 'create' && e.stage === 'ResponseComplete' && (e.objectRef as { name?: string; resource?: string })?.resource === 'roles')!;
     assert.deepEqual(created.responseStatus, { metadata: {}, code: 201 });
-    assert.deepEqual(created.objectRef, { resource: 'roles', namespace: 'default', apiGroup: 'rbac.authorization.k8s.io', apiVersion: 'v1' });
+    // The created object's name, which the URL of a create does not carry.
+    const { name: createdName, ...ref } = created.objectRef as { name?: string };
+    assert.ok(createdName, 'objectRef.name of a create');
+    assert.deepEqual(ref, { resource: 'roles', namespace: 'default', apiGroup: 'rbac.authorization.k8s.io', apiVersion: 'v1' });
   });
 });
 

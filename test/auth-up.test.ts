@@ -83,8 +83,8 @@ describe('up with least-privilege component identities', () => {
     assert.match(nodeName, /^node0[12]$/);
     await new Promise((resolve) => setTimeout(resolve, 200));
     const events = (await readFile(join(dir, 'audit.log'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as {
-      verb: string; user: { username: string }; objectRef?: { resource?: string; subresource?: string; name?: string; namespace?: string }; responseStatus: { code: number };
-    });
+      stage: string; verb: string; user: { username: string }; objectRef?: { resource?: string; subresource?: string; name?: string; namespace?: string }; responseStatus: { code: number };
+    }).filter((e) => e.stage === 'ResponseComplete');
     const writers = (resource: string, subresource: string | undefined, name: string) => new Set(events
       .filter((e) => e.objectRef?.resource === resource && e.objectRef.subresource === subresource && e.objectRef.name === name && WRITES.has(e.verb) && e.responseStatus.code < 300)
       .map((e) => e.user.username));

@@ -287,7 +287,8 @@ describe('kubectl against kubefacade server', () => {
     assert.deepEqual(byName.get('pods'), ['pods', 'po', 'v1', 'true', 'Pod']);
     assert.deepEqual(byName.get('nodes'), ['nodes', 'no', 'v1', 'false', 'Node']);
     assert.deepEqual(byName.get('namespaces'), ['namespaces', 'ns', 'v1', 'false', 'Namespace']);
-    assert.deepEqual(byName.get('events'), ['events', 'ev', 'v1', 'true', 'Event']);
+    // core/v1 and events.k8s.io/v1 both serve events, as on a real cluster.
+    assert.deepEqual(rows.filter((row) => row[0] === 'events'), [['events', 'ev', 'v1', 'true', 'Event'], ['events', 'ev', 'events.k8s.io/v1', 'true', 'Event']]);
     assert.deepEqual(byName.get('leases'), ['leases', 'coordination.k8s.io/v1', 'true', 'Lease']);
   });
 

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { SERVED_GROUP_VERSIONS } from './served.ts';
 import { generatedV2Text, generatedV3Document } from './generated-documents.ts';
+import { swaggerToGnosticProtobuf } from './v2-protobuf.ts';
 
 export interface OpenApiV3DocumentBytes {
   /** Compact JSON. */
@@ -107,4 +108,15 @@ export function openApiV2Document(): OpenApiV2DocumentBytes {
     v2Document = { body, etag: `"${sha512Hex(body)}"` };
   }
   return v2Document;
+}
+
+let v2Protobuf: OpenApiV2DocumentBytes | undefined;
+
+/** The same document as gnostic's openapi.v2.Document protobuf (kube-openapi's protoCache). */
+export function openApiV2ProtobufDocument(): OpenApiV2DocumentBytes {
+  if (!v2Protobuf) {
+    const body = swaggerToGnosticProtobuf(JSON.parse(generatedV2Text()) as Record<string, unknown>);
+    v2Protobuf = { body, etag: `"${sha512Hex(body)}"` };
+  }
+  return v2Protobuf;
 }

@@ -23,9 +23,16 @@ export interface ListQuery {
 
 const EXPIRED_CONTINUE = 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.';
 
+/**
+ * APIObjectVersioner.ParseResourceVersion: "" is unset, otherwise strconv.ParseUint(v, 10, 64).
+ * The message is upstream's; the code is 400 where kube-apiserver 1.32 still answers 500 for this
+ * client error (kubernetes/kubernetes#139485).
+ */
 export function parseResourceVersion(value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
-  if (!/^\d+$/.test(value)) throw badRequest(`invalid resource version: ${value}`);
+  const quoted = JSON.stringify(value);
+  if (!/^[0-9]+$/.test(value)) throw badRequest(`resourceVersion: Invalid value: ${quoted}: strconv.ParseUint: parsing ${quoted}: invalid syntax`);
+  if (BigInt(value) > 2n ** 64n - 1n) throw badRequest(`resourceVersion: Invalid value: ${quoted}: strconv.ParseUint: parsing ${quoted}: value out of range`);
   return Number(value);
 }
 
@@ -49,6 +56,9 @@ export async function listObjects(store: GenericStore, namespace: string, query:
     revision = state.revision > 0 ? state.revision : undefined;
     startAfterKey = prefix + state.startAfter;
   } else if (match === 'Exact') {
+    // etcd answers a future revision with ErrFutureRev, which the store reports as too large.
+    const current = await store.storage.currentRevision();
+    if (requested !== undefined && requested > current) throw tooLargeResourceVersion(requested, current);
     revision = requested;
   } else if (requested !== undefined && requested > 0) {
     // NotOlderThan (the default for a set resourceVersion): the latest state is new enough unless

@@ -5,6 +5,7 @@ import type { AdmissionChain } from '../admission.ts';
 import type { ResourceStrategy } from '../resource.ts';
 import type { Storage } from '../../storage/interface.ts';
 import { GenericStore, type NamespaceLookup } from './store.ts';
+import { ConvertedStorage } from './converted-storage.ts';
 
 export class ApiRegistry {
   private readonly stores = new Map<string, GenericStore>();
@@ -23,7 +24,8 @@ export class ApiRegistry {
       },
     };
     for (const strategy of strategies) {
-      const store = strategy === namespaceStrategy && namespaceStore ? namespaceStore : new GenericStore(strategy, storage, this.namespaces);
+      const served = strategy.storageConversion ? new ConvertedStorage(storage, strategy.storageConversion) : storage;
+      const store = strategy === namespaceStrategy && namespaceStore ? namespaceStore : new GenericStore(strategy, served, this.namespaces);
       this.stores.set(registryKey(strategy.group, strategy.version, strategy.resource), store);
     }
   }

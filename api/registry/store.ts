@@ -62,7 +62,8 @@ export interface NamespaceLookup {
   phase(namespace: string): Promise<'Active' | 'Terminating' | undefined>;
 }
 
-export type Subresource = '' | 'status';
+/** Where a write lands: the object, its status, or a namespace's finalize (spec.finalizers and metadata). */
+export type Subresource = '' | 'status' | 'finalize';
 
 export class GenericStore {
   readonly groupResource: GroupResource;
@@ -262,6 +263,10 @@ export class GenericStore {
       if (subresource === 'status') {
         this.keepAllButStatus(object, current);
         this.strategy.prepareForStatusUpdate?.(object, current, ctx);
+      } else if (subresource === 'finalize') {
+        // namespaceFinalizeStrategy: everything from the request but the status.
+        if (current.status === undefined) delete object.status;
+        else object.status = deepCopy(current.status);
       } else {
         if (this.strategy.hasStatus) {
           if (current.status === undefined) delete object.status;
@@ -284,8 +289,10 @@ export class GenericStore {
       if (errors.length > 0) throw invalid(this.strategy.kind, this.strategy.group, name, errors);
       await this.admission?.validate(attributes);
       const tracked = this.trackFields(current, object, options.fieldManager, ctx.now, subresource);
-      // Nothing changed: keep the stored object and its resourceVersion (no write, no event).
-      const comparable = { ...tracked, metadata: { ...tracked.metadata, resourceVersion: current.metadata.resourceVersion, managedFields: current.metadata.managedFields } };
+      // Nothing changed: keep the stored object and its resourceVersion (no write, no event). As the
+      // etcd3 store compares encoded bytes, a change of managedFields alone is a change: a new
+      // applier of equal values, the client-side → server-side apply migration, `[{}]` clearing them.
+      const comparable = { ...tracked, metadata: { ...tracked.metadata, resourceVersion: current.metadata.resourceVersion } };
       if (isDeepStrictEqual(comparable, current)) return current;
       if (options.dryRun) {
         dryRunResult = { ...tracked, metadata: { ...tracked.metadata, resourceVersion: current.metadata.resourceVersion } };

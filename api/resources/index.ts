@@ -2,6 +2,7 @@
 
 import type { ResourceStrategy } from '../resource.ts';
 import { eventStrategy } from './events.ts';
+import { eventV1Strategy } from './events-v1.ts';
 import { leaseStrategy } from './leases.ts';
 import { namespaceStrategy } from './namespaces.ts';
 import { nodeStrategy } from './nodes.ts';
@@ -12,6 +13,7 @@ import { clusterRoleStrategy, roleStrategy } from './rbac-roles.ts';
 export const builtinResources: ResourceStrategy[] = [
   podStrategy, nodeStrategy, namespaceStrategy, eventStrategy, leaseStrategy,
   roleStrategy, clusterRoleStrategy, roleBindingStrategy, clusterRoleBindingStrategy,
+  eventV1Strategy,
 ];
 
 export { bindingDiscovery, type DiscoveryEntry } from './bindings.ts';

@@ -13,6 +13,7 @@ import {
 } from '../validation/names.ts';
 import { field, list, num, str } from './printing.ts';
 import { parseQuantity } from './quantity.ts';
+import { validateSysctls } from './pod-sysctls.ts';
 
 type Json = Record<string, unknown>;
 const MAX_INT32 = 2147483647;
@@ -158,6 +159,7 @@ export function validatePodSpec(spec: Json, path = 'spec'): FieldError[] {
   const serviceAccount = str(spec, 'serviceAccountName');
   if (serviceAccount) for (const msg of nameIsDNSSubdomain(serviceAccount, false)) errs.push(invalidField(`${path}.serviceAccountName`, serviceAccount, msg));
   errs.push(...validateTolerations(list(spec, 'tolerations'), `${path}.tolerations`));
+  if (isPlainObject(spec.securityContext)) errs.push(...validateSysctls(spec.securityContext.sysctls, `${path}.securityContext.sysctls`));
   return errs;
 }
 

@@ -18,6 +18,8 @@ export interface KubectlRunOptions {
   input?: string;
   /** Kill kubectl after this long (default 60 s) so a hang fails the test instead of the runner. */
   timeoutMs?: number;
+  /** Extra environment (e.g. KUBE_EDITOR for `edit`). */
+  env?: Record<string, string>;
 }
 
 /** A long-running kubectl (e.g. `get -w`) whose output is read while it runs. */
@@ -37,21 +39,22 @@ process.once('exit', () => {
 });
 
 /** Throws a clear error when kubectl is not on PATH. Call it from `before` so the suite fails. */
-export function requireKubectl(): void {
-  const probe = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
+export function requireKubectl(binary = 'kubectl'): void {
+  const probe = spawnSync(binary, ['version', '--client'], { encoding: 'utf8' });
   if (probe.error) {
-    throw new Error(`these tests need the real kubectl binary on PATH, and running it failed: ${probe.error.message}`);
+    throw new Error(`these tests need the real kubectl binary (${binary}), and running it failed: ${probe.error.message}`);
   }
   if (probe.status !== 0) throw new Error(`kubectl version --client exited ${probe.status}: ${probe.stderr}`);
 }
 
 export class Kubectl {
-  private constructor(readonly kubeconfigPath: string, readonly cacheDir: string) {}
+  private constructor(readonly kubeconfigPath: string, readonly cacheDir: string, readonly binary: string) {}
 
-  static async create(kubeconfigPath: string): Promise<Kubectl> {
-    requireKubectl();
+  /** `binary` picks an exact kubectl (e.g. /usr/lib/google-cloud-sdk/bin/kubectl.1.27); the default is the one on PATH. */
+  static async create(kubeconfigPath: string, binary = 'kubectl'): Promise<Kubectl> {
+    requireKubectl(binary);
     const cacheDir = await mkdtemp(join(tmpdir(), 'kubefacade-kubectl-cache-'));
-    return new Kubectl(kubeconfigPath, cacheDir);
+    return new Kubectl(kubeconfigPath, cacheDir, binary);
   }
 
   private argv(args: string[]): string[] {
@@ -59,7 +62,7 @@ export class Kubectl {
   }
 
   run(args: string[], options: KubectlRunOptions = {}): Promise<KubectlResult> {
-    const child = spawn('kubectl', this.argv(args), { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(this.binary, this.argv(args), { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
@@ -91,7 +94,7 @@ export class Kubectl {
   }
 
   stream(args: string[]): KubectlStream {
-    const child = spawn('kubectl', this.argv(args), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(this.binary, this.argv(args), { stdio: ['ignore', 'pipe', 'pipe'] });
     liveStreams.add(child);
     let out = '';
     let err = '';
