@@ -26,6 +26,8 @@ import { CORE_BINDINGS_RESOURCE, DiscoveryDocuments, discoveryResourceFromStrate
 import { writeKubeconfig } from './kubeconfig.ts';
 import { processWatchBufferBudget } from './watch-stream.ts';
 import { SubresourceHandlers, namespaceFinalizeHandler, podBindingHandler, podLogHandler } from './subresources.ts';
+import { SCALABLE_RESOURCES, scaleHandler } from './scale-subresource.ts';
+import { podEvictionHandler } from './eviction.ts';
 
 export interface ApiServerOptions extends ApiServerSecurityOptions {
   dataDir: string;
@@ -112,6 +114,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     subresources.register('', 'pods', 'binding', podBindingHandler());
     subresources.register('', 'pods', 'log', podLogHandler(() => registry.lookup('', 'v1', 'nodes')));
     subresources.register('', 'namespaces', 'finalize', namespaceFinalizeHandler());
+    for (const [group, resource] of SCALABLE_RESOURCES) subresources.register(group, resource, 'scale', scaleHandler());
+    subresources.register('', 'pods', 'eviction', podEvictionHandler(registry));
 
     // Client certificates are requested, never required, and checked against the cluster CA; the
     // x509 authenticator decides what an unverified one means (401), so TLS itself accepts it.
