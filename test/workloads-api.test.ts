@@ -323,3 +323,39 @@ describe('poddisruptionbudgets and evictions', () => {
     assert.equal(mismatch.body.message, 'name in URL does not match name in Eviction object');
   });
 });
+
+describe('deletion with propagationPolicy (the garbage collector finishes the job)', () => {
+  const rs = (name: string) => ({ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name }, spec: { replicas: 0, selector: { matchLabels: { gc: name } }, template: template({ gc: name }) } });
+
+  test('Foreground and Orphan keep the object with a finalizer and a deletionTimestamp; Background removes it', async () => {
+    await json(t.call('post', `${NS}/replicasets`), rs('fg')).expect(201);
+    const fg = await json(t.call('delete', `${NS}/replicasets/fg`), { propagationPolicy: 'Foreground' }).expect(200);
+    assert.deepEqual(fg.body.metadata.finalizers, ['foregroundDeletion']);
+    assert.ok(fg.body.metadata.deletionTimestamp);
+    assert.equal(fg.body.metadata.deletionGracePeriodSeconds, 0);
+    // A second delete does not change the pending deletion's finalizers.
+    const again = await json(t.call('delete', `${NS}/replicasets/fg`), { propagationPolicy: 'Orphan' }).expect(200);
+    assert.deepEqual(again.body.metadata.finalizers, ['foregroundDeletion']);
+
+    await json(t.call('post', `${NS}/replicasets`), rs('orph')).expect(201);
+    const orphan = await t.call('delete', `${NS}/replicasets/orph?propagationPolicy=Orphan`).expect(200);
+    assert.deepEqual(orphan.body.metadata.finalizers, ['orphan']);
+
+    await json(t.call('post', `${NS}/replicasets`), rs('bg')).expect(201);
+    const bg = await json(t.call('delete', `${NS}/replicasets/bg`), { propagationPolicy: 'Background' }).expect(200);
+    assert.equal(bg.body.status, 'Success');
+    await t.call('get', `${NS}/replicasets/bg`).expect(404);
+
+    // Removing the finalizer completes the deletion.
+    const released = await json(t.call('patch', `${NS}/replicasets/fg`), { metadata: { finalizers: null } }, 'application/merge-patch+json');
+    assert.equal(released.status, 200, released.text);
+    await t.call('get', `${NS}/replicasets/fg`).expect(404);
+  });
+
+  test('a batch/v1 Job deleted without a policy orphans its pods, as upstream keeps for that API', async () => {
+    const job = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'orphaning' }, spec: { suspend: true, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } };
+    await json(t.call('post', `${BATCH}/jobs`), job).expect(201);
+    const res = await t.call('delete', `${BATCH}/jobs/orphaning`).expect(200);
+    assert.deepEqual(res.body.metadata.finalizers, ['orphan']);
+  });
+});

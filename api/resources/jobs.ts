@@ -222,6 +222,8 @@ export const jobStrategy: ResourceStrategy = {
   hasStatus: true,
   subresources: [],
   tracksGeneration: true,
+  // batch/v1 keeps orphaning a Job's pods when a DELETE names no propagationPolicy (kubectl names Background).
+  defaultGarbageCollectionPolicy: 'Orphan',
 
   prepareForCreate(job) {
     job.status = {};

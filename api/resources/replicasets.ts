@@ -61,7 +61,7 @@ export const replicaSetStrategy: ResourceStrategy = {
   tracksGeneration: true,
 
   prepareForCreate(replicaSet) {
-    replicaSet.status = {};
+    replicaSet.status = { replicas: 0 };
   },
   applyDefaults(replicaSet) {
     const spec = specOf(replicaSet);
