@@ -10,12 +10,13 @@ import { componentUserAgent } from '../clients/user-agent.ts';
 import type { RunnableController, ControllerContext } from './framework/controller.ts';
 import { ObjectEventRecorder, type ControllerLogger } from './framework/event-recorder.ts';
 import { InformerFactory } from './framework/informer-factory.ts';
+import { GarbageCollector } from './garbage-collector/garbage-collector.ts';
 import { DeploymentController } from './deployment/deployment-controller.ts';
 import { runNodeLifecycleController, type RunningController } from './node-lifecycle.ts';
 import { REPLICA_SET_FLAVOR, REPLICATION_CONTROLLER_FLAVOR, ReplicaSetController } from './replicaset/replicaset-controller.ts';
 
 /** The controllers by their kube-controller-manager names (--controllers). */
-export const CONTROLLER_NAMES = ['deployment', 'replicaset', 'replicationcontroller', 'nodelifecycle'] as const;
+export const CONTROLLER_NAMES = ['deployment', 'replicaset', 'replicationcontroller', 'garbagecollector', 'nodelifecycle'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 type Factory = (ctx: ControllerContext) => RunnableController;
@@ -24,6 +25,7 @@ const FACTORIES: Partial<Record<ControllerName, Factory>> = {
   deployment: (ctx) => new DeploymentController(ctx),
   replicaset: (ctx) => new ReplicaSetController(ctx, REPLICA_SET_FLAVOR),
   replicationcontroller: (ctx) => new ReplicaSetController(ctx, REPLICATION_CONTROLLER_FLAVOR),
+  garbagecollector: (ctx) => new GarbageCollector(ctx),
 };
 
 export interface ControllerManagerOptions {
@@ -66,6 +68,7 @@ export async function runControllerManager(options: ControllerManagerOptions): P
     const factory = FACTORIES[name];
     if (factory && enabled.has(name)) controllers.push(factory(context));
   }
+  for (const controller of controllers) await controller.prepare?.();
   await informers.start();
   for (const controller of controllers) controller.run(options.workers ?? 5);
   const nodeLifecycle = enabled.has('nodelifecycle')

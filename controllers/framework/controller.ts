@@ -19,6 +19,8 @@ export interface ControllerContext {
 
 export interface RunnableController {
   readonly name: string;
+  /** Work before the shared informers start (the garbage collector discovers what to watch). */
+  prepare?(): Promise<void>;
   /** Starts the workers (informers are already synced). */
   run(workers: number): void;
   stop(): Promise<void>;

@@ -9,7 +9,6 @@ import { CachedInformer, type CachedObject } from './cached-informer.ts';
 
 export class InformerFactory {
   private readonly informers = new Map<string, CachedInformer<CachedObject>>();
-  private started = false;
 
   constructor(private readonly client: JsonApiClient, private readonly logger: InformerLogger) {}
 
@@ -18,14 +17,15 @@ export class InformerFactory {
     if (!informer) {
       informer = new CachedInformer<T>(path, transform) as unknown as CachedInformer<CachedObject>;
       this.informers.set(path, informer);
-      if (this.started) void informer.start(this.client, this.logger);
     }
     return informer as unknown as CachedInformer<T>;
   }
 
-  /** Starts every informer; resolves when all have listed once (WaitForCacheSync). */
+  /**
+   * Starts every informer not yet running (call again after adding informers later); resolves when
+   * all have listed once (WaitForCacheSync). Handlers must be added before.
+   */
   async start(): Promise<void> {
-    this.started = true;
     await Promise.all([...this.informers.values()].map((informer) => informer.start(this.client, this.logger)));
   }
 
