@@ -11,13 +11,14 @@ import type { RunnableController, ControllerContext } from './framework/controll
 import { ObjectEventRecorder, type ControllerLogger } from './framework/event-recorder.ts';
 import { InformerFactory } from './framework/informer-factory.ts';
 import { GarbageCollector } from './garbage-collector/garbage-collector.ts';
+import { CronJobController } from './cronjob/cronjob-controller.ts';
 import { JobController } from './job/job-controller.ts';
 import { DeploymentController } from './deployment/deployment-controller.ts';
 import { runNodeLifecycleController, type RunningController } from './node-lifecycle.ts';
 import { REPLICA_SET_FLAVOR, REPLICATION_CONTROLLER_FLAVOR, ReplicaSetController } from './replicaset/replicaset-controller.ts';
 
 /** The controllers by their kube-controller-manager names (--controllers). */
-export const CONTROLLER_NAMES = ['deployment', 'replicaset', 'replicationcontroller', 'job', 'garbagecollector', 'nodelifecycle'] as const;
+export const CONTROLLER_NAMES = ['deployment', 'replicaset', 'replicationcontroller', 'job', 'cronjob', 'garbagecollector', 'nodelifecycle'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 type Factory = (ctx: ControllerContext) => RunnableController;
@@ -27,6 +28,7 @@ const FACTORIES: Partial<Record<ControllerName, Factory>> = {
   replicaset: (ctx) => new ReplicaSetController(ctx, REPLICA_SET_FLAVOR),
   replicationcontroller: (ctx) => new ReplicaSetController(ctx, REPLICATION_CONTROLLER_FLAVOR),
   job: (ctx) => new JobController(ctx),
+  cronjob: (ctx) => new CronJobController(ctx),
   garbagecollector: (ctx) => new GarbageCollector(ctx),
 };
 
