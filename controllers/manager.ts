@@ -12,13 +12,14 @@ import { ObjectEventRecorder, type ControllerLogger } from './framework/event-re
 import { InformerFactory } from './framework/informer-factory.ts';
 import { GarbageCollector } from './garbage-collector/garbage-collector.ts';
 import { CronJobController } from './cronjob/cronjob-controller.ts';
+import { DisruptionController } from './disruption/disruption-controller.ts';
 import { JobController } from './job/job-controller.ts';
 import { DeploymentController } from './deployment/deployment-controller.ts';
 import { runNodeLifecycleController, type RunningController } from './node-lifecycle.ts';
 import { REPLICA_SET_FLAVOR, REPLICATION_CONTROLLER_FLAVOR, ReplicaSetController } from './replicaset/replicaset-controller.ts';
 
 /** The controllers by their kube-controller-manager names (--controllers). */
-export const CONTROLLER_NAMES = ['deployment', 'replicaset', 'replicationcontroller', 'job', 'cronjob', 'garbagecollector', 'nodelifecycle'] as const;
+export const CONTROLLER_NAMES = ['deployment', 'replicaset', 'replicationcontroller', 'job', 'cronjob', 'disruption', 'garbagecollector', 'nodelifecycle'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 type Factory = (ctx: ControllerContext) => RunnableController;
@@ -29,6 +30,7 @@ const FACTORIES: Partial<Record<ControllerName, Factory>> = {
   replicationcontroller: (ctx) => new ReplicaSetController(ctx, REPLICATION_CONTROLLER_FLAVOR),
   job: (ctx) => new JobController(ctx),
   cronjob: (ctx) => new CronJobController(ctx),
+  disruption: (ctx) => new DisruptionController(ctx),
   garbagecollector: (ctx) => new GarbageCollector(ctx),
 };
 

@@ -54,10 +54,10 @@ describe('discovery and non-resource endpoints', () => {
       { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: CRUD, shortNames: ['po'], categories: ['all'] },
       { name: 'pods/binding', singularName: '', namespaced: true, kind: 'Binding', verbs: ['create'] },
       { name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] },
-      { name: 'pods/eviction', singularName: '', namespaced: true, group: 'policy', kind: 'Eviction', verbs: ['create'] },
+      { name: 'pods/eviction', singularName: '', namespaced: true, group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] },
       { name: 'pods/status', singularName: '', namespaced: true, kind: 'Pod', verbs: STATUS },
       { name: 'replicationcontrollers', singularName: 'replicationcontroller', namespaced: true, kind: 'ReplicationController', verbs: CRUD, shortNames: ['rc'], categories: ['all'] },
-      { name: 'replicationcontrollers/scale', singularName: '', namespaced: true, group: 'autoscaling', kind: 'Scale', verbs: STATUS },
+      { name: 'replicationcontrollers/scale', singularName: '', namespaced: true, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: STATUS },
       { name: 'replicationcontrollers/status', singularName: '', namespaced: true, kind: 'ReplicationController', verbs: STATUS },
     ]);
   });

@@ -55,7 +55,13 @@ export function checkIncomingBody(
 
 /** Returns warnings; throws 400 for type errors and (Strict) unknown fields. */
 export function checkSchema(strategy: ResourceStrategy, body: KubeObject, fieldValidation: FieldValidation): string[] {
-  const { errors, unknownFields } = validateObject(kindOf(strategy), body);
+  const result = validateObject(kindOf(strategy), body);
+  const unknownFields = result.unknownFields;
+  // A status counter the Go type declares without omitempty (ReplicaSetStatus.replicas, the
+  // PodDisruptionBudget counts) decodes as 0 when absent: `kubectl create pdb` sends `status: {}`.
+  const errors = strategy.hasStatus
+    ? result.errors.filter((e) => !(e.type === 'FieldValueRequired' && e.field.startsWith('status.')))
+    : result.errors;
   const cannotHandle = `${strategy.kind} in version "${strategy.version}" cannot be handled as a ${strategy.kind}`;
   if (errors.length > 0) {
     const detail = errors.map((e) => `${e.field}: ${e.message}`).join(', ');
