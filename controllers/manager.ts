@@ -14,13 +14,14 @@ import { GarbageCollector } from './garbage-collector/garbage-collector.ts';
 import { CronJobController } from './cronjob/cronjob-controller.ts';
 import { DisruptionController } from './disruption/disruption-controller.ts';
 import { StatefulSetController } from './statefulset/statefulset-controller.ts';
+import { DaemonSetController } from './daemonset/daemonset-controller.ts';
 import { JobController } from './job/job-controller.ts';
 import { DeploymentController } from './deployment/deployment-controller.ts';
 import { runNodeLifecycleController, type RunningController } from './node-lifecycle.ts';
 import { REPLICA_SET_FLAVOR, REPLICATION_CONTROLLER_FLAVOR, ReplicaSetController } from './replicaset/replicaset-controller.ts';
 
 /** The controllers by their kube-controller-manager names (--controllers). */
-export const CONTROLLER_NAMES = ['deployment', 'replicaset', 'replicationcontroller', 'statefulset', 'job', 'cronjob', 'disruption', 'garbagecollector', 'nodelifecycle'] as const;
+export const CONTROLLER_NAMES = ['deployment', 'replicaset', 'replicationcontroller', 'statefulset', 'daemonset', 'job', 'cronjob', 'disruption', 'garbagecollector', 'nodelifecycle'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 type Factory = (ctx: ControllerContext) => RunnableController;
@@ -30,6 +31,7 @@ const FACTORIES: Partial<Record<ControllerName, Factory>> = {
   replicaset: (ctx) => new ReplicaSetController(ctx, REPLICA_SET_FLAVOR),
   replicationcontroller: (ctx) => new ReplicaSetController(ctx, REPLICATION_CONTROLLER_FLAVOR),
   statefulset: (ctx) => new StatefulSetController(ctx),
+  daemonset: (ctx) => new DaemonSetController(ctx),
   job: (ctx) => new JobController(ctx),
   cronjob: (ctx) => new CronJobController(ctx),
   disruption: (ctx) => new DisruptionController(ctx),

@@ -56,6 +56,8 @@ export interface PodView {
   trueConditions: string[];
   restartPolicy?: string;
   hostname?: string;
+  /** The node a DaemonSet pod is pinned to by its required node affinity (matchFields metadata.name). */
+  targetNode?: string;
 }
 
 /** Annotations the controllers read; the rest are dropped from the pod cache. */
@@ -141,6 +143,11 @@ export function podView(raw: KubernetesObject): PodView {
   if (typeof readyCondition?.lastTransitionTime === 'string') view.readySince = readyCondition.lastTransitionTime;
   if (typeof spec.restartPolicy === 'string') view.restartPolicy = spec.restartPolicy;
   if (typeof spec.hostname === 'string') view.hostname = spec.hostname;
+  const terms = asArray(asObject(asObject(asObject(spec.affinity).nodeAffinity).requiredDuringSchedulingIgnoredDuringExecution).nodeSelectorTerms);
+  for (const term of terms) {
+    const field = asArray(term.matchFields).find((f) => f.key === 'metadata.name' && f.operator === 'In');
+    if (field && Array.isArray(field.values) && field.values.length === 1) view.targetNode = String(field.values[0]);
+  }
   return view;
 }
 
