@@ -204,6 +204,131 @@ describe('workloads with kubefacade up, driven by kubectl', () => {
     await kubectl.ok(['delete', 'pods', '-l', 'app=keep', '--wait=false']);
   });
 
+  test('a Job of 5 completions with parallelism 2 completes; wait --for=condition=complete returns; logs job/x', async () => {
+    const manifest = join(dataDir, 'job.yaml');
+    await writeFile(manifest, `apiVersion: batch/v1
+kind: Job
+metadata: {name: five}
+spec:
+  completions: 5
+  parallelism: 2
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: work
+        image: busybox
+        command: ["sh", "-c", "echo done; sleep 1"]
+`);
+    await kubectl.ok(['apply', '-f', manifest]);
+    const running = parseColumns(await kubectl.ok(['get', 'pods', '-l', 'job-name=five', '--field-selector=status.phase!=Succeeded']));
+    assert.ok(running.length - 1 <= 2, 'never more than parallelism pods at once');
+    assert.equal(await kubectl.ok(['wait', '--for=condition=complete', 'job/five', '--timeout=90s']), 'job.batch/five condition met\n');
+    const rows = parseColumns(await kubectl.ok(['get', 'job', 'five']));
+    assert.deepEqual(rows[0], ['NAME', 'STATUS', 'COMPLETIONS', 'DURATION', 'AGE']);
+    assert.deepEqual(rows[1].slice(0, 3), ['five', 'Complete', '5/5']);
+    assert.match(await kubectl.ok(['logs', 'job/five']), /done/);
+    const events = describeEvents(await kubectl.ok(['describe', 'job', 'five']));
+    assert.equal(events.filter((e) => e[1] === 'SuccessfulCreate').length, 5);
+    assert.deepEqual(events.at(-1)?.slice(0, 2), ['Normal', 'Completed']);
+  });
+
+  test('a failing Job reaches Failed after backoffLimit', async () => {
+    await kubectl.ok(['create', 'job', 'flaky', '--image=busybox', '--', 'sh', '-c', 'exit 3']);
+    await kubectl.ok(['patch', 'job', 'flaky', '--type=merge', '-p', '{"spec":{"backoffLimit":0}}']).catch(() => '');
+    assert.equal(await kubectl.ok(['wait', '--for=condition=failed', 'job/flaky', '--timeout=120s']), 'job.batch/flaky condition met\n');
+    const described = await kubectl.ok(['describe', 'job', 'flaky']);
+    assert.match(described, /Warning\s+BackoffLimitExceeded\s+\S+\s+job-controller\s+Job has reached the specified backoff limit/);
+  });
+
+  test('create cronjob, then create job --from=cronjob runs its template', async () => {
+    await kubectl.ok(['create', 'cronjob', 'tick', '--image=busybox', '--schedule=*/1 * * * *', '--', 'echo', 'tick']);
+    const rows = parseColumns(await kubectl.ok(['get', 'cronjob', 'tick']));
+    assert.deepEqual(rows[0], ['NAME', 'SCHEDULE', 'TIMEZONE', 'SUSPEND', 'ACTIVE', 'LAST SCHEDULE', 'AGE']);
+    assert.deepEqual(rows[1].slice(0, 6), ['tick', '*/1 * * * *', '<none>', 'False', '0', '<none>']);
+    assert.equal(await kubectl.ok(['create', 'job', 'tick-manual', '--from=cronjob/tick']), 'job.batch/tick-manual created\n');
+    await kubectl.ok(['wait', '--for=condition=complete', 'job/tick-manual', '--timeout=60s']);
+    assert.equal(await kubectl.ok(['get', 'job', 'tick-manual', '-o', 'jsonpath={.metadata.annotations.cronjob\\.kubernetes\\.io/instantiate}']), 'manual');
+    await kubectl.ok(['delete', 'cronjob', 'tick']);
+  });
+
+  test('a DaemonSet runs one pod per node', async () => {
+    await kubectl.ok(['apply', '-f', '-'], { input: `apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector:
+    matchLabels: {app: agent}
+  template:
+    metadata:
+      labels: {app: agent}
+    spec:
+      containers:
+      - name: agent
+        image: fluentd:v1
+` });
+    await kubectl.ok(['rollout', 'status', 'ds/agent', '--timeout=60s']);
+    const pods = parseColumns(await kubectl.ok(['get', 'pods', '-l', 'app=agent', '-o', 'wide'])).slice(1);
+    assert.deepEqual(pods.map((row) => row[6]).sort(), ['node01', 'node02', 'node03']);
+    assert.deepEqual(parseColumns(await kubectl.ok(['get', 'ds', 'agent']))[1].slice(0, 6), ['agent', '3', '3', '3', '3', '3']);
+  });
+
+  test('a StatefulSet creates web-0 before web-1 and deletes in reverse', async () => {
+    const watch = kubectl.stream(['get', 'pods', '-l', 'app=sts', '-w', '--output-watch-events', '-o', 'custom-columns=EVENT:.type,NAME:.object.metadata.name', '--no-headers']);
+    try {
+      await eventually('the watch to start', async () => (watch.stdout() !== undefined ? true : undefined));
+      await kubectl.ok(['apply', '-f', '-'], { input: `apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: web}
+spec:
+  serviceName: web
+  replicas: 3
+  selector:
+    matchLabels: {app: sts}
+  template:
+    metadata:
+      labels: {app: sts}
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.27
+` });
+      await kubectl.ok(['rollout', 'status', 'sts/web', '--timeout=90s']);
+      await kubectl.ok(['scale', 'sts/web', '--replicas=0']);
+      await eventually('all pods gone', async () => ((await kubectl.ok(['get', 'pods', '-l', 'app=sts', '-o', 'name'])) === '' ? true : undefined), 60_000);
+      await watch.waitFor(/DELETED\s+web-0/);
+    } finally {
+      await watch.stop();
+    }
+    const lines = watch.stdout().trim().split('\n').map((line) => line.trim().split(/\s+/));
+    const firstAdded = (name: string) => lines.findIndex(([type, pod]) => type === 'ADDED' && pod === name);
+    const deleted = (name: string) => lines.findIndex(([type, pod]) => type === 'DELETED' && pod === name);
+    assert.ok(firstAdded('web-0') < firstAdded('web-1') && firstAdded('web-1') < firstAdded('web-2'), watch.stdout());
+    assert.ok(deleted('web-2') < deleted('web-1') && deleted('web-1') < deleted('web-0'), watch.stdout());
+  });
+
+  test('drain is refused while a PodDisruptionBudget allows no disruption and proceeds when it does', async () => {
+    await kubectl.ok(['create', 'deployment', 'guarded', '--image=nginx:1.27', '--replicas=3']);
+    await kubectl.ok(['rollout', 'status', 'deployment/guarded', '--timeout=60s']);
+    await kubectl.ok(['create', 'pdb', 'guard', '--selector=app=guarded', '--min-available=3']);
+    await eventually('the budget to be computed', async () => (
+      (await kubectl.ok(['get', 'pdb', 'guard', '-o', 'jsonpath={.status.currentHealthy}'])) === '3' ? true : undefined));
+    const node = await kubectl.ok(['get', 'pods', '-l', 'app=guarded', '-o', 'jsonpath={.items[0].spec.nodeName}']);
+    const refused = await kubectl.run(['drain', node, '--ignore-daemonsets', '--timeout=5s']);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr + refused.stdout, /Cannot evict pod as it would violate the pod's disruption budget|global timeout reached/);
+    assert.equal(parseColumns(await kubectl.ok(['get', 'pods', '-l', 'app=guarded', '--field-selector', `spec.nodeName=${node}`])).length > 1, true);
+    await kubectl.ok(['patch', 'pdb', 'guard', '--type=merge', '-p', '{"spec":{"minAvailable":2}}']);
+    await eventually('one disruption allowed', async () => (
+      (await kubectl.ok(['get', 'pdb', 'guard', '-o', 'jsonpath={.status.disruptionsAllowed}'])) === '1' ? true : undefined));
+    const drained = await kubectl.ok(['drain', node, '--ignore-daemonsets', '--timeout=60s']);
+    assert.match(drained, new RegExp(`node/${node} drained`));
+    await kubectl.ok(['rollout', 'status', 'deployment/guarded', '--timeout=60s']);
+    const placed = parseColumns(await kubectl.ok(['get', 'pods', '-l', 'app=guarded', '-o', 'wide'])).slice(1);
+    assert.ok(placed.every((row) => row[6] !== node), 'no guarded pod left on the drained node');
+    await kubectl.ok(['uncordon', node]);
+  });
+
   test('a multi-document application manifest reaches all Available; get all lists it', async () => {
     const manifest = join(dataDir, 'shop.yaml');
     await writeFile(manifest, APPLICATION);
