@@ -76,8 +76,11 @@ export class StatefulSetController extends QueueController {
     }
   }
 
+  /** The pod of `ordinal` at `revision`: the revision's template (an older one below the partition), not the spec's. */
   private podFor(set: WorkloadObject, ordinal: number, revision: WorkloadObject): Record<string, unknown> {
-    const template = structuredClone((set.spec?.template ?? {}) as PodTemplate);
+    const recorded = ((revision.data as { spec?: { template?: PodTemplate & { $patch?: string } } } | undefined)?.spec?.template);
+    const template = structuredClone(recorded ?? (set.spec?.template ?? {}) as PodTemplate) as PodTemplate & { $patch?: string };
+    delete template.$patch;
     const name = `${set.metadata.name}-${ordinal}`;
     const spec = (template.spec ?? {}) as Record<string, unknown>;
     spec.hostname = name;

@@ -308,6 +308,90 @@ describe('apps: DaemonSets, StatefulSets and ControllerRevisions', () => {
   });
 });
 
+describe('collections and status sub-resources', () => {
+  test('ReplicaSet, list and delete a collection of ReplicaSets', async () => {
+    for (const name of ['coll-a', 'coll-b']) {
+      await ok('post', `${APPS}/replicasets`, {
+        apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name, labels: { collection: 'rs' } },
+        spec: { replicas: 1, selector: { matchLabels: { name } }, template: podTemplate({ name }) },
+      });
+    }
+    assert.equal(((await ok('get', `${APPS}/replicasets?labelSelector=collection%3Drs`)).items as Json[]).length, 2);
+    await ok('delete', `${APPS}/replicasets?labelSelector=collection%3Drs`);
+    await eventually('the collection gone', async () => (
+      ((await ok('get', `${APPS}/replicasets?labelSelector=collection%3Drs`)).items as Json[]).length === 0 ? true : undefined));
+  });
+
+  test('DaemonSet, list and delete a collection of DaemonSets', async () => {
+    await ok('post', `${APPS}/daemonsets`, {
+      apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'coll-ds', labels: { collection: 'ds' } },
+      spec: { selector: { matchLabels: { daemon: 'coll-ds' } }, template: podTemplate({ daemon: 'coll-ds' }) },
+    });
+    assert.equal(((await ok('get', '/apis/apps/v1/daemonsets?labelSelector=collection%3Dds')).items as Json[]).length, 1);
+    await ok('delete', `${APPS}/daemonsets?labelSelector=collection%3Dds`);
+    await eventually('the DaemonSet and its pods gone', async () => (
+      ((await ok('get', `${APPS}/daemonsets?labelSelector=collection%3Dds`)).items as Json[]).length === 0
+        && (await pods('daemon=coll-ds')).filter((p) => !p.metadata.deletionTimestamp).length === 0 ? true : undefined), 60_000);
+  });
+
+  for (const [testname, resource, body] of [
+    ['DaemonSet, status sub-resource', 'daemonsets', {
+      apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'status-ds' },
+      spec: { selector: { matchLabels: { daemon: 'status-ds' } }, template: podTemplate({ daemon: 'status-ds' }) },
+    }],
+    ['StatefulSet, status sub-resource', 'statefulsets', {
+      apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'status-ss' },
+      spec: { replicas: 1, serviceName: 'x', selector: { matchLabels: { sts: 'status-ss' } }, template: podTemplate({ sts: 'status-ss' }) },
+    }],
+  ] as [string, string, Json][]) {
+    test(testname, async () => {
+      await ok('post', `${APPS}/${resource}`, body);
+      const path = `${APPS}/${resource}/${body.metadata.name}/status`;
+      const condition = { type: 'StatusUpdate', status: 'True', reason: 'E2E', message: 'Set from e2e test' };
+      const updated = await update(path, (current) => ({ ...current, status: { ...current.status, conditions: [condition] } }));
+      assert.equal(updated.status.conditions[0].type, 'StatusUpdate');
+      assert.equal((await ok('get', path)).status.conditions.some((c: Json) => c.type === 'StatusUpdate'), true);
+      await ok('patch', path, { status: { conditions: [{ type: 'StatusPatched', status: 'True', reason: 'E2E', message: 'patched' }] } }, MERGE);
+      assert.equal((await ok('get', path)).status.conditions[0].type, 'StatusPatched');
+    });
+  }
+
+  test('StatefulSet, Rolling Update with Partition', async () => {
+    await ok('post', `${APPS}/statefulsets`, {
+      apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'canary' },
+      spec: {
+        replicas: 3, serviceName: 'x', selector: { matchLabels: { sts: 'canary' } }, template: podTemplate({ sts: 'canary' }, 'nginx:1.27'),
+        updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 3 } },
+      },
+    });
+    await runningPods('sts=canary', 3);
+    const image = async (name: string): Promise<string> => (await ok('get', `${CORE}/pods/${name}`)).spec.containers[0].image as string;
+    await ok('patch', `${APPS}/statefulsets/canary`, { spec: { template: { spec: { containers: [{ name: 'main', image: 'nginx:1.28' }] } } } },
+      'application/strategic-merge-patch+json');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.deepEqual(await Promise.all(['canary-0', 'canary-1', 'canary-2'].map(image)), ['nginx:1.27', 'nginx:1.27', 'nginx:1.27'], 'partition 3 holds every pod');
+    // Canary: partition 2 updates only the highest ordinal.
+    await ok('patch', `${APPS}/statefulsets/canary`, { spec: { updateStrategy: { rollingUpdate: { partition: 2 } } } }, MERGE);
+    await eventually('canary-2 updated', async () => ((await call('get', `${CORE}/pods/canary-2`)).body?.spec?.containers?.[0]?.image === 'nginx:1.28'
+      && (await runningPods('sts=canary', 3)).length === 3 ? true : undefined), 60_000);
+    assert.deepEqual(await Promise.all(['canary-0', 'canary-1'].map(image)), ['nginx:1.27', 'nginx:1.27']);
+    // A pod below the partition deleted mid-rollout comes back at the old revision.
+    await ok('delete', `${CORE}/pods/canary-0`, { gracePeriodSeconds: 0 });
+    await eventually('canary-0 restored', async () => {
+      const res = await call('get', `${CORE}/pods/canary-0`);
+      return res.status === 200 && !res.body.metadata.deletionTimestamp ? true : undefined;
+    }, 60_000);
+    assert.equal(await image('canary-0'), 'nginx:1.27');
+    // Phased rollout: partition 0 updates the rest, highest ordinal first.
+    await ok('patch', `${APPS}/statefulsets/canary`, { spec: { updateStrategy: { rollingUpdate: { partition: 0 } } } }, MERGE);
+    await eventually('every pod updated', async () => {
+      const set = await ok('get', `${APPS}/statefulsets/canary`);
+      return set.status.updatedReplicas === 3 && set.status.readyReplicas === 3 && set.status.currentRevision === set.status.updateRevision ? true : undefined;
+    }, 90_000);
+    assert.deepEqual(await Promise.all(['canary-0', 'canary-1', 'canary-2'].map(image)), ['nginx:1.28', 'nginx:1.28', 'nginx:1.28']);
+  });
+});
+
 describe('batch and policy', () => {
   test('CronJob API Operations', async () => {
     const cronJob = (name: string): Json => ({
