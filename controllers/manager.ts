@@ -38,6 +38,21 @@ const FACTORIES: Partial<Record<ControllerName, Factory>> = {
   garbagecollector: (ctx) => new GarbageCollector(ctx),
 };
 
+/**
+ * kube-controller-manager's --controllers: `*` for all, `name` to enable, `-name` to disable
+ * (`*,-garbagecollector`). Throws for an unknown name.
+ */
+export function selectControllers(list: string): ControllerName[] {
+  const items = list.split(',').map((item) => item.trim()).filter(Boolean);
+  const known = new Set<string>(CONTROLLER_NAMES);
+  for (const item of items) {
+    const name = item.replace(/^-/, '');
+    if (name !== '*' && !known.has(name)) throw new Error(`"${name}" is not in the list of known controllers: ${CONTROLLER_NAMES.join(', ')}`);
+  }
+  const all = items.includes('*');
+  return CONTROLLER_NAMES.filter((name) => !items.includes(`-${name}`) && (all || items.includes(name)));
+}
+
 export interface ControllerManagerOptions {
   kubeconfigPath: string;
   /** Which controllers run (default: all). */

@@ -207,10 +207,12 @@ export const registerControllersCommand: RegisterSubcommand = (program) => {
     .description('run the controller manager (workload controllers, garbage collector, node lifecycle) against an API server')
     .requiredOption('--kubeconfig <file>', 'kubeconfig with the API server address and credentials')
     .option('--node-monitor-grace-period <duration>', 'time without lease renewal before a node is marked Unknown', '40s')
-    .action(async (options: { kubeconfig: string; nodeMonitorGracePeriod: string } & LeaderElectionFlags) => {
-      const { runControllerManager } = await import('../controllers/manager.ts');
+    .option('--controllers <list>', 'controllers to run, comma-separated; * is all, -name disables one (as kube-controller-manager)', '*')
+    .action(async (options: { kubeconfig: string; nodeMonitorGracePeriod: string; controllers: string } & LeaderElectionFlags) => {
+      const { runControllerManager, selectControllers } = await import('../controllers/manager.ts');
       const kubeconfigPath = path.resolve(options.kubeconfig);
-      const run = () => runControllerManager({ kubeconfigPath, nodeMonitorGracePeriodSeconds: parseDurationMs(options.nodeMonitorGracePeriod) / 1000 });
+      const controllers = selectControllers(options.controllers);
+      const run = () => runControllerManager({ kubeconfigPath, controllers, nodeMonitorGracePeriodSeconds: parseDurationMs(options.nodeMonitorGracePeriod) / 1000 });
       // With --leader-elect only the holder of the kube-system/kube-controller-manager Lease acts.
       const election = leaderElectionFromFlags(options, kubeconfigPath);
       const { runLeaderElected } = await import('../clients/leader-election.ts');

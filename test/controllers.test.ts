@@ -9,7 +9,7 @@ import { mostRecentSchedule, parseSchedule } from '../controllers/cronjob/cronjo
 import { computeTemplateHash, templatesEqualIgnoringHash } from '../controllers/deployment/util.ts';
 import { newRSNewReplicas } from '../controllers/deployment/rollout.ts';
 import { formatIndexes, parseIndexes } from '../controllers/job/job-status.ts';
-import { runControllerManager, type RunningControllerManager } from '../controllers/manager.ts';
+import { runControllerManager, selectControllers, type RunningControllerManager } from '../controllers/manager.ts';
 import type { WorkloadObject } from '../controllers/framework/object-views.ts';
 import { eventually } from './helpers/cluster-processes.ts';
 import { json, startTestServer, type TestServer } from './helpers/api-server.ts';
@@ -61,6 +61,13 @@ describe('work queue', () => {
 });
 
 describe('controller arithmetic', () => {
+  test('--controllers selects as kube-controller-manager does', () => {
+    assert.ok(selectControllers('*').includes('garbagecollector'));
+    assert.deepEqual(selectControllers('*,-garbagecollector,-nodelifecycle').includes('garbagecollector'), false);
+    assert.deepEqual(selectControllers('job,cronjob'), ['job', 'cronjob']);
+    assert.throws(() => selectControllers('ttl-controller'), /"ttl-controller" is not in the list of known controllers/);
+  });
+
   test('pod-template-hash ignores null and empty fields, as Semantic.DeepEqual does', () => {
     const a = { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } };
     const b = { metadata: { creationTimestamp: null, labels: { app: 'web', 'pod-template-hash': 'abc' } }, spec: { containers: [{ name: 'c', image: 'nginx' }], volumes: [] } };
