@@ -107,6 +107,12 @@ export interface ResourceStrategy {
   finalizationPendingMessage?: string;
 
   /**
+   * DefaultGarbageCollectionPolicy: what a DELETE without propagationPolicy does to dependents.
+   * Background (the default) unless the kind keeps its old API's orphaning (batch/v1 Jobs).
+   */
+  defaultGarbageCollectionPolicy?: 'Orphan' | 'Background';
+
+  /**
    * Store.ReturnDeletedObject: a DELETE that removes the object at once answers with the object
    * (pods, namespaces) instead of a Success Status naming it.
    */

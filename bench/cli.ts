@@ -5,7 +5,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CommonOptions } from './scenario.ts';
 import type { ScenarioReport } from './report.ts';
-import { CREATE_DEFAULTS, DENSITY_DEFAULTS, SCALE_DEFAULTS, SCHEDULER_DEFAULTS, WATCH_DEFAULTS } from './defaults.ts';
+import { CREATE_DEFAULTS, DENSITY_DEFAULTS, SCALE_DEFAULTS, SCHEDULER_DEFAULTS, WATCH_DEFAULTS, WORKLOADS_DEFAULTS } from './defaults.ts';
 
 function count(value: string): number {
   const parsed = Number(value);
@@ -68,7 +68,7 @@ async function finish(reports: ScenarioReport[], flags: CommonFlags): Promise<vo
 }
 
 /** The scenarios in the order `bench all` runs them (cheapest first). */
-export const SCENARIOS = ['create', 'watch', 'scheduler', 'density', 'scale'] as const;
+export const SCENARIOS = ['create', 'watch', 'scheduler', 'density', 'workloads', 'scale'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 async function runNamed(name: ScenarioName, common: CommonOptions): Promise<ScenarioReport> {
@@ -78,6 +78,7 @@ async function runNamed(name: ScenarioName, common: CommonOptions): Promise<Scen
     case 'scale': return (await import('./scenarios/scale.ts')).runScale(common, SCALE_DEFAULTS);
     case 'watch': return (await import('./scenarios/watch.ts')).runWatch(common, WATCH_DEFAULTS);
     case 'scheduler': return (await import('./scenarios/scheduler.ts')).runScheduler(common, SCHEDULER_DEFAULTS);
+    case 'workloads': return (await import('./scenarios/workloads.ts')).runWorkloads(common, WORKLOADS_DEFAULTS);
   }
 }
 
@@ -143,6 +144,17 @@ export function registerBenchCommand(program: Command): void {
     .action(async (flags: CommonFlags & typeof SCHEDULER_DEFAULTS) => {
       const { runScheduler } = await import('./scenarios/scheduler.ts');
       await finish([await runScheduler(commonOptions(flags), pick(flags, SCHEDULER_DEFAULTS))], flags);
+    });
+
+  withCommonFlags(bench.command('workloads'))
+    .description('Deployments through the controller manager: create to Available, a rolling update, cascading deletion')
+    .option('--deployments <n>', 'Deployments', positive, WORKLOADS_DEFAULTS.deployments)
+    .option('--replicas <n>', 'replicas per Deployment', positive, WORKLOADS_DEFAULTS.replicas)
+    .option('--nodes <n>', 'simulated nodes', positive, WORKLOADS_DEFAULTS.nodes)
+    .option('--concurrency <n>', 'Deployment writes in flight', positive, WORKLOADS_DEFAULTS.concurrency)
+    .action(async (flags: CommonFlags & typeof WORKLOADS_DEFAULTS) => {
+      const { runWorkloads } = await import('./scenarios/workloads.ts');
+      await finish([await runWorkloads(commonOptions(flags), pick(flags, WORKLOADS_DEFAULTS))], flags);
     });
 
   withCommonFlags(bench.command('all'))

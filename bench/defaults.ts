@@ -56,3 +56,13 @@ export interface SchedulerBenchOptions {
 }
 
 export const SCHEDULER_DEFAULTS: SchedulerBenchOptions = { nodes: [500, 5000], pods: 10_000, concurrency: 64, parallelism: 0 };
+
+export interface WorkloadsOptions {
+  deployments: number;
+  replicas: number;
+  nodes: number;
+  concurrency: number;
+}
+
+/** The size: 1,000 Deployments x 10 replicas on 500 nodes (10,000 pods). */
+export const WORKLOADS_DEFAULTS: WorkloadsOptions = { deployments: 1000, replicas: 10, nodes: 500, concurrency: 32 };

@@ -196,7 +196,7 @@ function addServerFlags(command: Command): Command {
 
 export const registerUpCommand: RegisterSubcommand = (program) => {
   addServerFlags(program.command('up'))
-    .description('run the API server, the scheduler, simulated nodes and the node lifecycle controller in one process')
+    .description('run the API server, the scheduler, simulated nodes and the controller manager in one process')
     .option('--nodes <count>', 'number of simulated nodes (node01, node02, ...)', parseCount, 3)
     .option('--node-cpu <quantity>', 'cpu capacity of each simulated node', '4')
     .option('--node-memory <quantity>', 'memory capacity of each simulated node', '8Gi')
@@ -204,7 +204,7 @@ export const registerUpCommand: RegisterSubcommand = (program) => {
     .option('--image-pull-delay <duration>', 'simulated time per image pull (default: 0.5-2.5s, stable per image)')
     .option('--kubelet-port <port>', 'port of each simulated kubelet on its loopback address (0: any free port)', parsePort, 10250)
     .option('--node-monitor-grace-period <duration>', 'time without lease renewal before a node is marked Unknown', '40s')
-    .option('--leader-elect', 'scheduler and node lifecycle controller only run while holding their leader Lease (several `up --nodes 0` on one etcd)')
+    .option('--leader-elect', 'scheduler and controller manager only run while holding their leader Lease (several `up --nodes 0` on one etcd)')
     .action(async (options: UpCommandOptions) => {
       const { startCluster } = await import('./up.ts');
       (await import('./harden-intrinsics.ts')).hardenIntrinsics();
@@ -227,13 +227,15 @@ export const registerUpCommand: RegisterSubcommand = (program) => {
 
 export const registerControllersCommand: RegisterSubcommand = (program) => {
   addLeaderElectionFlags(program.command('controllers'), 'kube-controller-manager')
-    .description('run the node lifecycle controller against an API server')
+    .description('run the controller manager (workload controllers, garbage collector, node lifecycle) against an API server')
     .requiredOption('--kubeconfig <file>', 'kubeconfig with the API server address and credentials')
     .option('--node-monitor-grace-period <duration>', 'time without lease renewal before a node is marked Unknown', '40s')
-    .action(async (options: { kubeconfig: string; nodeMonitorGracePeriod: string } & LeaderElectionFlags) => {
-      const { runNodeLifecycleController } = await import('../controllers/node-lifecycle.ts');
+    .option('--controllers <list>', 'controllers to run, comma-separated; * is all, -name disables one (as kube-controller-manager)', '*')
+    .action(async (options: { kubeconfig: string; nodeMonitorGracePeriod: string; controllers: string } & LeaderElectionFlags) => {
+      const { runControllerManager, selectControllers } = await import('../controllers/manager.ts');
       const kubeconfigPath = path.resolve(options.kubeconfig);
-      const run = () => runNodeLifecycleController({ kubeconfigPath, gracePeriodSeconds: parseDurationMs(options.nodeMonitorGracePeriod) / 1000 });
+      const controllers = selectControllers(options.controllers);
+      const run = () => runControllerManager({ kubeconfigPath, controllers, nodeMonitorGracePeriodSeconds: parseDurationMs(options.nodeMonitorGracePeriod) / 1000 });
       // With --leader-elect only the holder of the kube-system/kube-controller-manager Lease acts.
       const election = leaderElectionFromFlags(options, kubeconfigPath);
       const { runLeaderElected } = await import('../clients/leader-election.ts');

@@ -30,6 +30,8 @@ import { COMPONENT_STATUSES_RESOURCE, controlPlaneProbes } from './component-sta
 import type { AuditLogRotation } from '../auth/audit-log.ts';
 import { processWatchBufferBudget } from './watch-stream.ts';
 import { SubresourceHandlers, namespaceFinalizeHandler, podBindingHandler, podLogHandler } from './subresources.ts';
+import { SCALABLE_RESOURCES, scaleHandler } from './scale-subresource.ts';
+import { podEvictionHandler } from './eviction.ts';
 
 export interface ApiServerOptions extends ApiServerSecurityOptions {
   dataDir: string;
@@ -130,6 +132,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     const kubeletClient = security.credentials.clientCertificate({ username: KUBELET_CLIENT_USER, groups: [SYSTEM_MASTERS_GROUP] }, 365);
     subresources.register('', 'pods', 'log', podLogHandler(() => registry.lookup('', 'v1', 'nodes'), kubeletClient));
     subresources.register('', 'namespaces', 'finalize', namespaceFinalizeHandler());
+    for (const [group, resource] of SCALABLE_RESOURCES) subresources.register(group, resource, 'scale', scaleHandler());
+    subresources.register('', 'pods', 'eviction', podEvictionHandler(registry));
 
     // Client certificates are requested, never required, and checked against the cluster CA; the
     // x509 authenticator decides what an unverified one means (401), so TLS itself accepts it.

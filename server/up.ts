@@ -1,10 +1,10 @@
-// `kubefacade up`: the API server, the scheduler, N simulated nodes and the node lifecycle
-// controller in one process. The components still talk to the API server over HTTPS with a
+// `kubefacade up`: the API server, the scheduler, N simulated nodes and the controller manager
+// (workload controllers, garbage collector, node lifecycle) in one process. The components still talk to the API server over HTTPS with a
 // kubeconfig, exactly as they would as separate processes (or against a real cluster), each with
 // its own least-privilege identity (server/component-credentials.ts).
 
 import { resolve } from 'node:path';
-import { runNodeLifecycleController } from '../controllers/node-lifecycle.ts';
+import { runControllerManager } from '../controllers/manager.ts';
 import { runKubelets } from '../kubelet/index.ts';
 import { nodeName } from '../kubelet/node-addressing.ts';
 import { runScheduler } from '../scheduler/index.ts';
@@ -57,8 +57,9 @@ export async function startCluster(options: UpOptions): Promise<RunningCluster> 
       kubeconfigPath: kubeconfigs.scheduler, ...(options.quiet ? { logger: silent } : {}),
     }));
     stops.push(() => scheduler.stop());
-    const controller = await elected(kubeconfigs.controllerManager, 'kube-controller-manager', () => runNodeLifecycleController({
-      kubeconfigPath: kubeconfigs.controllerManager, gracePeriodSeconds: options.nodeMonitorGracePeriodSeconds, monitorPeriodSeconds,
+    const controller = await elected(kubeconfigs.controllerManager, 'kube-controller-manager', () => runControllerManager({
+      kubeconfigPath: kubeconfigs.controllerManager, nodeMonitorGracePeriodSeconds: options.nodeMonitorGracePeriodSeconds,
+      nodeMonitorPeriodSeconds: monitorPeriodSeconds,
       ...(options.quiet ? { logger: silent } : {}),
     }));
     stops.push(() => controller.stop());

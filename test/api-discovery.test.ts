@@ -55,7 +55,11 @@ describe('discovery and non-resource endpoints', () => {
       { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: CRUD, shortNames: ['po'], categories: ['all'] },
       { name: 'pods/binding', singularName: '', namespaced: true, kind: 'Binding', verbs: ['create'] },
       { name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] },
+      { name: 'pods/eviction', singularName: '', namespaced: true, group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] },
       { name: 'pods/status', singularName: '', namespaced: true, kind: 'Pod', verbs: STATUS },
+      { name: 'replicationcontrollers', singularName: 'replicationcontroller', namespaced: true, kind: 'ReplicationController', verbs: CRUD, shortNames: ['rc'], categories: ['all'] },
+      { name: 'replicationcontrollers/scale', singularName: '', namespaced: true, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: STATUS },
+      { name: 'replicationcontrollers/status', singularName: '', namespaced: true, kind: 'ReplicationController', verbs: STATUS },
     ]);
   });
 
@@ -93,6 +97,7 @@ describe('discovery and non-resource endpoints', () => {
       singularResource: 'pod', verbs: CRUD, shortNames: ['po'], categories: ['all'],
       subresources: [
         { subresource: 'binding', responseKind: { group: '', version: 'v1', kind: 'Binding' }, verbs: ['create'] },
+        { subresource: 'eviction', responseKind: { group: 'policy', version: 'v1', kind: 'Eviction' }, verbs: ['create'] },
         { subresource: 'log', responseKind: { group: '', version: 'v1', kind: 'Pod' }, verbs: ['get'] },
         { subresource: 'status', responseKind: { group: '', version: 'v1', kind: 'Pod' }, verbs: STATUS },
       ],

@@ -177,3 +177,15 @@ test('bench scheduler: every pod bound at each node count', async () => {
   assert.equal(results.atNodes, 6);
   assert.equal(results.podsPerSecond, object(results.nodes6).podsPerSecond);
 });
+
+test('bench workloads: Deployments Available, rolled and deleted by the controller manager', async () => {
+  const run = await bench(['workloads', '--deployments', '2', '--replicas', '2', '--nodes', '2']);
+  assertShape(run, 'workloads');
+  const { results, params } = run.report;
+  assert.equal(params.pods, 4);
+  for (const flag of ['allAvailable', 'rolled', 'allGone', 'bareRunning']) assert.equal(results[flag], true, flag);
+  for (const figure of ['deploymentPodsPerSecond', 'barePodsPerSecond', 'createToAvailableSeconds', 'rollingUpdateSeconds', 'cascadeDeleteSeconds']) {
+    assert.ok((results[figure] as number) > 0, figure);
+  }
+  assert.ok((object(results.controllerManager).peakRssMiB as number) > 0);
+});

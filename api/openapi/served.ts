@@ -1,6 +1,6 @@
 // The group versions, resources and subresources whose OpenAPI paths kubefacade publishes. The
 // generator trims the upstream documents with this list; documents.ts serves one v3 document per
-// entry. Upstream paths for things this server does not do (exec, attach, proxy, eviction, resize,
+// entry. Upstream paths for things this server does not do (exec, attach, proxy, resize,
 // finalize, the deprecated /watch/ prefix) are left out so clients are not told they exist.
 
 export interface ServedGroupVersion {
@@ -22,11 +22,12 @@ function groupVersion(group: string, version: string, resources: Record<string, 
 
 export const SERVED_GROUP_VERSIONS: readonly ServedGroupVersion[] = [
   groupVersion('', 'v1', {
-    pods: ['status', 'binding', 'log'],
+    pods: ['status', 'binding', 'log', 'eviction'],
     nodes: ['status'],
     namespaces: ['status'],
     events: [],
     bindings: [],
+    replicationcontrollers: ['status', 'scale'],
   }),
   groupVersion('coordination.k8s.io', 'v1', { leases: [] }),
   groupVersion('rbac.authorization.k8s.io', 'v1', {
@@ -37,6 +38,12 @@ export const SERVED_GROUP_VERSIONS: readonly ServedGroupVersion[] = [
   }),
   groupVersion('authentication.k8s.io', 'v1', { selfsubjectreviews: [], tokenreviews: [] }),
   groupVersion('events.k8s.io', 'v1', { events: [] }),
+  groupVersion('apps', 'v1', {
+    deployments: ['status', 'scale'], replicasets: ['status', 'scale'], statefulsets: ['status', 'scale'],
+    daemonsets: ['status'], controllerrevisions: [],
+  }),
+  groupVersion('batch', 'v1', { jobs: ['status'], cronjobs: ['status'] }),
+  groupVersion('policy', 'v1', { poddisruptionbudgets: ['status'] }),
 ];
 
 /**

@@ -71,8 +71,14 @@ export function duplicateFieldsOf(body: object): readonly string[] {
 
 /** Returns warnings; throws 400 for type errors and (Strict) unknown or duplicate fields. */
 export function checkSchema(strategy: ResourceStrategy, body: KubeObject, fieldValidation: FieldValidation): string[] {
-  const { errors, unknownFields, decodeErrors } = validateObject(kindOf(strategy), body);
+  const result = validateObject(kindOf(strategy), body);
+  const { unknownFields, decodeErrors } = result;
   const duplicates = duplicateFields.get(body) ?? [];
+  // A status counter the Go type declares without omitempty (ReplicaSetStatus.replicas, the
+  // PodDisruptionBudget counts) decodes as 0 when absent: `kubectl create pdb` sends `status: {}`.
+  const errors = strategy.hasStatus
+    ? result.errors.filter((e) => !(e.type === 'FieldValueRequired' && e.field.startsWith('status.')))
+    : result.errors;
   const cannotHandle = `${strategy.kind} in version "${strategy.version}" cannot be handled as a ${strategy.kind}`;
   // transformDecodeError: the Go decoder's first refusal, before any validation.
   if (decodeErrors.length > 0) throw badRequest(`${cannotHandle}: ${decodeErrors[0]}`);

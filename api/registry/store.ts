@@ -14,6 +14,7 @@ import {
 import { fillSystemFieldsOnCreate, generateName, keepSystemFieldsOnUpdate, rfc3339, specPart } from './object-meta.ts';
 import { checkIncomingBody, duplicateFieldsOf, noteDuplicateFields, type FieldValidation } from './schema-check.ts';
 import { checkDeletePreconditions, storagePreconditionConflict } from './delete-preconditions.ts';
+import { finalizersForDeletion } from './gc-finalizers.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from '../validation/object-meta.ts';
 import { nameIsDNSSubdomain } from '../validation/names.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, serverSideApply, trackUpdateManagedFields } from '../patch/index.ts';
@@ -338,7 +339,10 @@ export class GenericStore {
     // Negative values are treated as 1s on the delete path.
     if (request.gracePeriodSeconds !== undefined && request.gracePeriodSeconds < 0) request.gracePeriodSeconds = 1;
     const grace = this.strategy.deletionGracePeriodSeconds?.(current, request.gracePeriodSeconds) ?? 0;
-    if (grace === 0 && this.readyToRemove(current)) {
+    // Finalizers cannot be changed through DeleteOptions once a deletion is pending.
+    const gcFinalizers = (object: KubeObject): string[] | undefined => (object.metadata.deletionTimestamp
+      ? undefined : finalizersForDeletion(object, propagation, this.strategy.defaultGarbageCollectionPolicy));
+    if (grace === 0 && gcFinalizers(current) === undefined && this.readyToRemove(current)) {
       if (request.dryRun) return { object: current, deletedImmediately: true };
       return { object: await this.removeNow(key, current, request.preconditions), deletedImmediately: true };
     }
@@ -346,10 +350,12 @@ export class GenericStore {
     if (request.dryRun) return { object: current, deletedImmediately: false };
     const marked = await this.storage.guaranteedUpdate(key, (latest) => {
       checkDeletePreconditions(this.strategy, name, latest, request.preconditions);
+      const finalizers = gcFinalizers(latest);
       const existingGrace = latest.metadata.deletionGracePeriodSeconds;
       // A second delete may only shorten the grace period (BeforeDelete in k8s.io/apiserver/pkg/registry/rest).
       if (latest.metadata.deletionTimestamp && existingGrace !== undefined && existingGrace <= grace) return latest;
       const next = deepCopy(latest);
+      if (finalizers) next.metadata.finalizers = finalizers;
       // A shorter period moves the deadline back by the difference; a first deletion counts from now.
       const from = latest.metadata.deletionTimestamp && existingGrace !== undefined
         ? Date.parse(latest.metadata.deletionTimestamp) - existingGrace * 1000

@@ -9,11 +9,29 @@ import { nodeStrategy } from './nodes.ts';
 import { podStrategy } from './pods.ts';
 import { clusterRoleBindingStrategy, roleBindingStrategy } from './rbac-bindings.ts';
 import { clusterRoleStrategy, roleStrategy } from './rbac-roles.ts';
+import { deploymentStrategy } from './deployments.ts';
+import { replicaSetStrategy } from './replicasets.ts';
+import { statefulSetStrategy } from './statefulsets.ts';
+import { daemonSetStrategy } from './daemonsets.ts';
+import { controllerRevisionStrategy } from './controllerrevisions.ts';
+import { jobStrategy } from './jobs.ts';
+import { cronJobStrategy } from './cronjobs.ts';
+import { podDisruptionBudgetStrategy } from './poddisruptionbudgets.ts';
+import { replicationControllerStrategy } from './replicationcontrollers.ts';
 
 export const builtinResources: ResourceStrategy[] = [
   podStrategy, nodeStrategy, namespaceStrategy, eventStrategy, leaseStrategy,
   roleStrategy, clusterRoleStrategy, roleBindingStrategy, clusterRoleBindingStrategy,
   eventV1Strategy,
+  deploymentStrategy,
+  replicaSetStrategy,
+  statefulSetStrategy,
+  daemonSetStrategy,
+  controllerRevisionStrategy,
+  jobStrategy,
+  cronJobStrategy,
+  podDisruptionBudgetStrategy,
+  replicationControllerStrategy,
 ];
 
 export { bindingDiscovery, type DiscoveryEntry } from './bindings.ts';

@@ -100,8 +100,12 @@ function hasToleration(tolerations: Json[], key: string): boolean {
   return tolerations.some((t) => (t.key === key || !t.key) && (t.effect === 'NoExecute' || !t.effect));
 }
 
-export function applyPodDefaults(pod: KubeObject): void {
-  const spec = objectAt(pod as unknown as Json, 'spec');
+/**
+ * The v1 defaulting functions for a PodSpec alone (SetDefaults_PodSpec, containers, volumes): what a
+ * pod template in a Deployment, Job, ... gets. Admission defaults (service account, priority,
+ * tolerations) apply only when a pod is created from it.
+ */
+export function applyPodSpecDefaults(spec: Json): void {
   spec.dnsPolicy ??= 'ClusterFirst';
   spec.restartPolicy ??= 'Always';
   spec.securityContext ??= {};
@@ -113,6 +117,17 @@ export function applyPodDefaults(pod: KubeObject): void {
     defaultContainer(container, hostNetwork);
   }
   for (const volume of arrayOfObjects(spec.volumes)) defaultVolume(volume);
+}
+
+/** Defaults of a pod template (`spec.template` of the workload kinds): its PodSpec only. */
+export function applyPodTemplateDefaults(template: unknown): void {
+  if (!isPlainObject(template)) return;
+  applyPodSpecDefaults(objectAt(template, 'spec'));
+}
+
+export function applyPodDefaults(pod: KubeObject): void {
+  const spec = objectAt(pod as unknown as Json, 'spec');
+  applyPodSpecDefaults(spec);
 
   // ServiceAccount admission: the v1 `serviceAccount` field mirrors serviceAccountName.
   if (!spec.serviceAccountName) spec.serviceAccountName = typeof spec.serviceAccount === 'string' && spec.serviceAccount ? spec.serviceAccount : 'default';

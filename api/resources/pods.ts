@@ -61,6 +61,7 @@ export const podStrategy: ResourceStrategy = {
   subresources: [
     { name: 'binding', kind: 'Binding', verbs: ['create'] },
     { name: 'log', kind: 'Pod', verbs: ['get'] },
+    { name: 'eviction', kind: 'Eviction', group: 'policy', verbs: ['create'] },
   ],
   tracksGeneration: false,
 

@@ -11,6 +11,7 @@ import {
 } from '../well-known.ts';
 import { AUTOUPDATE_ANNOTATION, BOOTSTRAP_LABELS, KUBELET_WATCHER_ROLE } from './bootstrap-roles.ts';
 import { RBAC_GROUP, type Subject } from './policy-rule.ts';
+import { workloadControllerRoleBindings } from './bootstrap-controller-roles.ts';
 
 /** The user the kubelet process's shared watches authenticate as. */
 export const KUBELET_WATCHER_USER = KUBELET_WATCHER_ROLE;
@@ -43,5 +44,6 @@ export function bootstrapClusterRoleBindings(): KubeObject[] {
     binding('system:controller:node-controller', 'system:controller:node-controller', [serviceAccount('kube-system', 'node-controller')]),
     binding('kubefacade:node-controller', 'system:controller:node-controller', [user(KUBE_CONTROLLER_MANAGER_USER)]),
     binding(KUBELET_WATCHER_ROLE, KUBELET_WATCHER_ROLE, [user(KUBELET_WATCHER_USER)]),
+    ...workloadControllerRoleBindings(),
   ];
 }

@@ -6,6 +6,7 @@
 
 import type { KubeObject } from '../../api/object.ts';
 import { RBAC_GROUP, type PolicyRule } from './policy-rule.ts';
+import { workloadControllerRoles } from './bootstrap-controller-roles.ts';
 
 export const BOOTSTRAP_LABELS = { 'kubernetes.io/bootstrapping': 'rbac-defaults' } as const;
 export const AUTOUPDATE_ANNOTATION = 'rbac.authorization.kubernetes.io/autoupdate';
@@ -167,5 +168,6 @@ export function bootstrapClusterRoles(): KubeObject[] {
       EVENTS_RULE,
     ]),
     clusterRole(KUBELET_WATCHER_ROLE, [rule(READ, [''], ['nodes', 'pods'])]),
+    ...workloadControllerRoles(),
   ];
 }

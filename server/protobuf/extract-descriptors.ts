@@ -23,6 +23,10 @@ export const VENDORED_PROTO_FILES = [
   'k8s.io/api/rbac/v1/generated.proto',
   'k8s.io/api/authorization/v1/generated.proto',
   'k8s.io/api/authentication/v1/generated.proto',
+  'k8s.io/api/apps/v1/generated.proto',
+  'k8s.io/api/batch/v1/generated.proto',
+  'k8s.io/api/policy/v1/generated.proto',
+  'k8s.io/api/autoscaling/v1/generated.proto',
 ];
 
 const LICENSE_HEADER = `/*

@@ -7,6 +7,10 @@ export const PROTO_FILES = [
   'k8s.io/api/authorization/v1/generated.proto',
   'k8s.io/api/authentication/v1/generated.proto',
   'k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto',
+  'k8s.io/api/apps/v1/generated.proto',
+  'k8s.io/api/batch/v1/generated.proto',
+  'k8s.io/api/policy/v1/generated.proto',
+  'k8s.io/api/autoscaling/v1/generated.proto',
 ];
 
 const CORE = 'k8s.io.api.core.v1';
@@ -26,6 +30,12 @@ const MESSAGES_BY_KIND = new Map<string, string>([
     (kind): [string, string] => [`authorization.k8s.io/v1 ${kind}`, `k8s.io.api.authorization.v1.${kind}`]),
   ...['SelfSubjectReview', 'TokenReview'].map(
     (kind): [string, string] => [`authentication.k8s.io/v1 ${kind}`, `k8s.io.api.authentication.v1.${kind}`]),
+  ['v1 ReplicationController', `${CORE}.ReplicationController`],
+  ...['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'ControllerRevision'].map(
+    (kind): [string, string] => [`apps/v1 ${kind}`, `k8s.io.api.apps.v1.${kind}`]),
+  ...['Job', 'CronJob'].map((kind): [string, string] => [`batch/v1 ${kind}`, `k8s.io.api.batch.v1.${kind}`]),
+  ...['PodDisruptionBudget', 'Eviction'].map((kind): [string, string] => [`policy/v1 ${kind}`, `k8s.io.api.policy.v1.${kind}`]),
+  ['autoscaling/v1 Scale', 'k8s.io.api.autoscaling.v1.Scale'],
 ]);
 
 /**
@@ -69,6 +79,16 @@ export const ZERO_VALUE_FIELDS = new Set<string>([
   'k8s.io.api.coordination.v1.LeaseSpec.leaseDurationSeconds', 'k8s.io.api.coordination.v1.LeaseSpec.leaseTransitions',
   'k8s.io.api.authorization.v1.SubjectAccessReviewStatus.allowed',
   'k8s.io.api.authorization.v1.SubjectRulesReviewStatus.incomplete',
+  // Workloads: pointer fields where 0 (or false) differs from unset (replicas: 0 is not the default 1).
+  `${CORE}.ReplicationControllerSpec.replicas`,
+  ...['DeploymentSpec', 'ReplicaSetSpec', 'StatefulSetSpec'].map((spec) => `k8s.io.api.apps.v1.${spec}.replicas`),
+  'k8s.io.api.apps.v1.DeploymentSpec.revisionHistoryLimit', 'k8s.io.api.apps.v1.DeploymentSpec.progressDeadlineSeconds',
+  'k8s.io.api.apps.v1.DaemonSetSpec.revisionHistoryLimit', 'k8s.io.api.apps.v1.StatefulSetSpec.revisionHistoryLimit',
+  'k8s.io.api.apps.v1.RollingUpdateStatefulSetStrategy.partition',
+  ...['parallelism', 'completions', 'activeDeadlineSeconds', 'backoffLimit', 'backoffLimitPerIndex', 'maxFailedIndexes',
+    'ttlSecondsAfterFinished', 'manualSelector', 'suspend'].map((name) => `k8s.io.api.batch.v1.JobSpec.${name}`),
+  ...['startingDeadlineSeconds', 'suspend', 'successfulJobsHistoryLimit', 'failedJobsHistoryLimit'].map(
+    (name) => `k8s.io.api.batch.v1.CronJobSpec.${name}`),
 ]);
 
 /**

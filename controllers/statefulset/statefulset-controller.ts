@@ -1,0 +1,254 @@
+// The StatefulSet controller (pkg/controller/statefulset): pods with stable ordinal names
+// (`web-0`, `web-1`, ...), hostname and subdomain, the claims of volumeClaimTemplates mounted by name
+// (`www-web-0`; the PersistentVolumeClaims themselves are not created: this server has no storage),
+// OrderedReady (one at a time, each Running and Ready before the next; scale-down in reverse) or
+// Parallel management, ControllerRevisions for the template (`web-<hash>`, currentRevision /
+// updateRevision), RollingUpdate from the highest ordinal down to the partition, or OnDelete.
+
+import { ApiStatusError } from '../../clients/json-api-client.ts';
+import {
+  apiVersionOf, collectionPath, CONTROLLER_REVISIONS, objectPath, PODS, STATEFUL_SETS,
+} from '../framework/api-paths.ts';
+import { objectKey, type CachedInformer } from '../framework/cached-informer.ts';
+import { QueueController, type ControllerContext } from '../framework/controller.ts';
+import { controllerOf, podView, workloadObject, type PodView, type WorkloadObject } from '../framework/object-views.ts';
+import { apiErrorMessage, objectReference, ownerReference, type PodTemplate } from '../framework/pod-control.ts';
+import { computeTemplateHash } from '../deployment/util.ts';
+
+const COMPONENT = 'statefulset-controller';
+const STS_KIND = { apiVersion: apiVersionOf(STATEFUL_SETS), kind: 'StatefulSet' };
+const REVISION_LABEL = 'controller-revision-hash';
+const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
+const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
+
+function int(value: unknown, fallback: number): number {
+  return typeof value === 'number' ? value : fallback;
+}
+
+export class StatefulSetController extends QueueController {
+  readonly sets: CachedInformer<WorkloadObject>;
+  readonly pods: CachedInformer<PodView>;
+  readonly revisions: CachedInformer<WorkloadObject>;
+
+  constructor(ctx: ControllerContext) {
+    super(COMPONENT, ctx);
+    this.pods = ctx.informers.informer(collectionPath(PODS), podView);
+    this.sets = ctx.informers.informer(collectionPath(STATEFUL_SETS), workloadObject);
+    this.revisions = ctx.informers.informer(collectionPath(CONTROLLER_REVISIONS), workloadObject);
+    const enqueueSet = (set: WorkloadObject): void => this.enqueue(objectKey(set.metadata.namespace, set.metadata.name));
+    this.sets.addHandlers({ add: enqueueSet, update: (_old, set) => enqueueSet(set) });
+    const podChanged = (pod: PodView): void => {
+      const ref = controllerOf(pod.metadata);
+      if (ref?.kind === 'StatefulSet') this.enqueue(objectKey(pod.metadata.namespace, ref.name));
+    };
+    this.pods.addHandlers({ add: podChanged, update: (_old, pod) => podChanged(pod), delete: podChanged });
+  }
+
+  private event(set: WorkloadObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.ctx.recorder.event(COMPONENT, objectReference(STS_KIND, set.metadata), type, reason, message);
+  }
+
+  /** The ControllerRevision for the current template: found by hash, or created with the next revision number. */
+  private async updateRevision(set: WorkloadObject, owned: WorkloadObject[]): Promise<WorkloadObject> {
+    const template = set.spec?.template ?? {};
+    const hash = computeTemplateHash(template, int(set.status?.collisionCount, 0));
+    const name = `${set.metadata.name}-${hash}`;
+    const existing = owned.find((rev) => rev.metadata.name === name);
+    const maxRevision = owned.reduce((max, rev) => Math.max(max, int(rev.revision, 0)), 0);
+    if (existing) return existing;
+    const body = {
+      apiVersion: 'apps/v1', kind: 'ControllerRevision',
+      metadata: {
+        name, namespace: set.metadata.namespace,
+        labels: { ...((template as PodTemplate).metadata?.labels ?? {}), [REVISION_LABEL]: hash },
+        ownerReferences: [ownerReference(STS_KIND, set.metadata)],
+      },
+      data: { spec: { template: { ...(template as Record<string, unknown>), $patch: 'replace' } } },
+      revision: maxRevision + 1,
+    };
+    try {
+      return await this.ctx.client.request<WorkloadObject>('POST', collectionPath(CONTROLLER_REVISIONS, set.metadata.namespace), body);
+    } catch (err) {
+      if (err instanceof ApiStatusError && err.code === 409) {
+        return this.ctx.client.request<WorkloadObject>('GET', objectPath(CONTROLLER_REVISIONS, set.metadata.namespace, name));
+      }
+      throw err;
+    }
+  }
+
+  /** The pod of `ordinal` at `revision`: the revision's template (an older one below the partition), not the spec's. */
+  private podFor(set: WorkloadObject, ordinal: number, revision: WorkloadObject): Record<string, unknown> {
+    const recorded = ((revision.data as { spec?: { template?: PodTemplate & { $patch?: string } } } | undefined)?.spec?.template);
+    const template = structuredClone(recorded ?? (set.spec?.template ?? {}) as PodTemplate) as PodTemplate & { $patch?: string };
+    delete template.$patch;
+    const name = `${set.metadata.name}-${ordinal}`;
+    const spec = (template.spec ?? {}) as Record<string, unknown>;
+    spec.hostname = name;
+    if (typeof set.spec?.serviceName === 'string' && set.spec.serviceName) spec.subdomain = set.spec.serviceName;
+    const claims = Array.isArray(set.spec?.volumeClaimTemplates) ? set.spec.volumeClaimTemplates as { metadata?: { name?: string } }[] : [];
+    const volumes = Array.isArray(spec.volumes) ? spec.volumes as { name: string }[] : [];
+    for (const claim of claims) {
+      const claimName = claim.metadata?.name;
+      if (!claimName) continue;
+      const volume = { name: claimName, persistentVolumeClaim: { claimName: `${claimName}-${name}` } };
+      const at = volumes.findIndex((v) => v.name === claimName);
+      if (at >= 0) volumes[at] = volume; else volumes.push(volume);
+    }
+    if (volumes.length) spec.volumes = volumes;
+    return {
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: {
+        name, namespace: set.metadata.namespace,
+        labels: {
+          ...(template.metadata?.labels ?? {}), [POD_NAME_LABEL]: name, [POD_INDEX_LABEL]: String(ordinal),
+          [REVISION_LABEL]: revision.metadata.labels?.[REVISION_LABEL] ?? '',
+        },
+        ...(template.metadata?.annotations ? { annotations: template.metadata.annotations } : {}),
+        ownerReferences: [ownerReference(STS_KIND, set.metadata)],
+      },
+      spec,
+    };
+  }
+
+  private async createPod(set: WorkloadObject, ordinal: number, revision: WorkloadObject): Promise<void> {
+    const name = `${set.metadata.name}-${ordinal}`;
+    try {
+      await this.ctx.client.request('POST', collectionPath(PODS, set.metadata.namespace), this.podFor(set, ordinal, revision));
+      this.event(set, 'Normal', 'SuccessfulCreate', `create Pod ${name} in StatefulSet ${set.metadata.name} successful`);
+    } catch (err) {
+      if (err instanceof ApiStatusError && err.code === 409) return;
+      this.event(set, 'Warning', 'FailedCreate', `create Pod ${name} in StatefulSet ${set.metadata.name} failed error: ${apiErrorMessage(err)}`);
+      throw err;
+    }
+  }
+
+  private async deletePod(set: WorkloadObject, pod: PodView): Promise<void> {
+    try {
+      await this.ctx.client.request('DELETE', objectPath(PODS, pod.metadata.namespace, pod.metadata.name), {
+        kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid: pod.metadata.uid },
+      });
+      this.event(set, 'Normal', 'SuccessfulDelete', `delete Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} successful`);
+    } catch (err) {
+      if (err instanceof ApiStatusError && (err.code === 404 || err.code === 409)) return;
+      this.event(set, 'Warning', 'FailedDelete', `delete Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} failed error: ${apiErrorMessage(err)}`);
+      throw err;
+    }
+  }
+
+  protected async sync(key: string): Promise<void> {
+    const set = this.sets.getByKey(key);
+    if (!set || set.metadata.deletionTimestamp) return;
+    const spec = set.spec ?? {};
+    const start = int((spec.ordinals as { start?: number } | undefined)?.start, 0);
+    const replicas = int(spec.replicas, 1);
+    const parallel = spec.podManagementPolicy === 'Parallel';
+    const strategy = (spec.updateStrategy ?? {}) as { type?: string; rollingUpdate?: { partition?: number } };
+    const partition = int(strategy.rollingUpdate?.partition, 0);
+    const ownedRevisions = this.revisions.controlledBy(set.metadata.uid);
+    const update = await this.updateRevision(set, ownedRevisions);
+    const updateHash = update.metadata.labels?.[REVISION_LABEL] ?? '';
+    const pods = this.pods.controlledBy(set.metadata.uid);
+    const byOrdinal = new Map<number, PodView>();
+    for (const pod of pods) {
+      const ordinal = Number(pod.metadata.name.slice(set.metadata.name.length + 1));
+      if (pod.metadata.name.startsWith(`${set.metadata.name}-`) && Number.isInteger(ordinal)) byOrdinal.set(ordinal, pod);
+    }
+    const healthy = (pod: PodView | undefined): boolean => Boolean(pod && pod.phase === 'Running' && pod.ready && !pod.metadata.deletionTimestamp);
+
+    // Create or replace missing and failed pods, in order (or all at once when Parallel).
+    let blocked = false;
+    for (let ordinal = start; ordinal < start + replicas && !blocked; ordinal++) {
+      const pod = byOrdinal.get(ordinal);
+      if (pod && (pod.phase === 'Failed' || pod.phase === 'Succeeded') && !pod.metadata.deletionTimestamp) {
+        await this.deletePod(set, pod);
+        if (!parallel) blocked = true;
+        continue;
+      }
+      if (!pod) {
+        const revision = strategy.type === 'OnDelete' || ordinal >= start + partition ? update : (this.currentRevision(set, ownedRevisions) ?? update);
+        await this.createPod(set, ordinal, revision);
+        if (!parallel) blocked = true;
+        continue;
+      }
+      if (!parallel && !healthy(pod)) blocked = true;
+    }
+    // Scale down from the highest ordinal, one at a time unless Parallel; only when all others are healthy.
+    const condemned = [...byOrdinal.keys()].filter((o) => o < start || o >= start + replicas).sort((a, b) => b - a);
+    for (const ordinal of condemned) {
+      const pod = byOrdinal.get(ordinal)!;
+      if (pod.metadata.deletionTimestamp) {
+        if (!parallel) break;
+        continue;
+      }
+      if (!parallel && blocked) break;
+      await this.deletePod(set, pod);
+      if (!parallel) break;
+    }
+    // RollingUpdate: replace the highest ordinal not at the update revision, once every pod is healthy.
+    if (strategy.type !== 'OnDelete' && !blocked && condemned.length === 0) {
+      const inRange = [...byOrdinal.entries()].filter(([o]) => o >= start && o < start + replicas);
+      const allHealthy = inRange.length === replicas && inRange.every(([, p]) => healthy(p));
+      if (allHealthy || parallel) {
+        const stale = inRange.filter(([o, p]) => o >= start + partition && p.metadata.labels?.[REVISION_LABEL] !== updateHash && !p.metadata.deletionTimestamp)
+          .sort((a, b) => b[0] - a[0]);
+        if (stale.length) await this.deletePod(set, stale[0][1]);
+      }
+    }
+    await this.writeStatus(set, pods, update, ownedRevisions, replicas);
+    await this.trimHistory(set, ownedRevisions, update, pods);
+  }
+
+  private currentRevision(set: WorkloadObject, owned: WorkloadObject[]): WorkloadObject | undefined {
+    const name = set.status?.currentRevision;
+    return owned.find((rev) => rev.metadata.name === name);
+  }
+
+  private async writeStatus(set: WorkloadObject, pods: PodView[], update: WorkloadObject, owned: WorkloadObject[], replicas: number): Promise<void> {
+    const updateHash = update.metadata.labels?.[REVISION_LABEL] ?? '';
+    const active = pods.filter((p) => !p.metadata.deletionTimestamp);
+    const minReady = int(set.spec?.minReadySeconds, 0);
+    const now = this.ctx.now();
+    const ready = active.filter((p) => p.ready).length;
+    const updated = active.filter((p) => p.metadata.labels?.[REVISION_LABEL] === updateHash).length;
+    const currentName = typeof set.status?.currentRevision === 'string' ? set.status.currentRevision : update.metadata.name;
+    const current = owned.find((rev) => rev.metadata.name === currentName) ?? update;
+    const currentHash = current.metadata.labels?.[REVISION_LABEL] ?? '';
+    // The rollout is finished when every replica runs the update revision: it becomes current.
+    const done = updated === replicas && active.length === replicas;
+    const status: Record<string, unknown> = {
+      ...(set.status ?? {}),
+      observedGeneration: set.metadata.generation ?? 0,
+      replicas: active.length,
+      readyReplicas: ready,
+      currentReplicas: done ? updated : active.filter((p) => p.metadata.labels?.[REVISION_LABEL] === currentHash).length,
+      updatedReplicas: updated,
+      availableReplicas: active.filter((p) => p.ready && (minReady === 0 || (p.readySince && Date.parse(p.readySince) + minReady * 1000 <= now))).length,
+      currentRevision: done ? update.metadata.name : current.metadata.name,
+      updateRevision: update.metadata.name,
+      collisionCount: int(set.status?.collisionCount, 0),
+    };
+    for (const field of ['readyReplicas', 'currentReplicas', 'updatedReplicas']) if (status[field] === 0) delete status[field];
+    if (JSON.stringify(status) === JSON.stringify(set.status ?? {})) return;
+    try {
+      await this.ctx.client.request('PUT', objectPath(STATEFUL_SETS, set.metadata.namespace, set.metadata.name, 'status'), { ...set, status });
+    } catch (err) {
+      if (!(err instanceof ApiStatusError && err.code === 404)) throw err;
+    }
+  }
+
+  /** Keep revisionHistoryLimit revisions besides the current and update ones (and any a pod still uses). */
+  private async trimHistory(set: WorkloadObject, owned: WorkloadObject[], update: WorkloadObject, pods: PodView[]): Promise<void> {
+    const limit = int(set.spec?.revisionHistoryLimit, 10);
+    const live = new Set([update.metadata.name, String(set.status?.currentRevision ?? '')]);
+    const inUse = new Set(pods.map((p) => p.metadata.labels?.[REVISION_LABEL]));
+    const history = owned.filter((rev) => !live.has(rev.metadata.name) && !inUse.has(rev.metadata.labels?.[REVISION_LABEL]))
+      .sort((a, b) => int(a.revision, 0) - int(b.revision, 0));
+    for (const rev of history.slice(0, Math.max(0, history.length - limit))) {
+      try {
+        await this.ctx.client.request('DELETE', objectPath(CONTROLLER_REVISIONS, rev.metadata.namespace, rev.metadata.name));
+      } catch (err) {
+        if (!(err instanceof ApiStatusError && err.code === 404)) throw err;
+      }
+    }
+  }
+}
