@@ -36,6 +36,7 @@ export const SERVED_GROUP_VERSIONS: readonly ServedGroupVersion[] = [
     selfsubjectaccessreviews: [], subjectaccessreviews: [], selfsubjectrulesreviews: [],
   }),
   groupVersion('authentication.k8s.io', 'v1', { selfsubjectreviews: [], tokenreviews: [] }),
+  groupVersion('apiextensions.k8s.io', 'v1', { customresourcedefinitions: ['status'] }),
 ];
 
 /**

@@ -8,10 +8,12 @@ import { nodeStrategy } from './nodes.ts';
 import { podStrategy } from './pods.ts';
 import { clusterRoleBindingStrategy, roleBindingStrategy } from './rbac-bindings.ts';
 import { clusterRoleStrategy, roleStrategy } from './rbac-roles.ts';
+import { customResourceDefinitionStrategy } from './customresourcedefinitions.ts';
 
 export const builtinResources: ResourceStrategy[] = [
   podStrategy, nodeStrategy, namespaceStrategy, eventStrategy, leaseStrategy,
   roleStrategy, clusterRoleStrategy, roleBindingStrategy, clusterRoleBindingStrategy,
+  customResourceDefinitionStrategy,
 ];
 
 export { bindingDiscovery, type DiscoveryEntry } from './bindings.ts';
@@ -23,3 +25,4 @@ export { assignPodToNode, podDeletionGracePeriodSeconds, podSelectableFields, po
 export { age, humanDuration } from './printing.ts';
 export { clusterRoleBindingStrategy, roleBindingStrategy } from './rbac-bindings.ts';
 export { clusterRoleStrategy, roleStrategy } from './rbac-roles.ts';
+export { customResourceDefinitionStrategy } from './customresourcedefinitions.ts';
