@@ -6,6 +6,7 @@
 import type { FieldError } from './errors.ts';
 import type { KubeObject } from './object.ts';
 import type { UserInfo } from '../auth/user.ts';
+import type { SchemaNode } from './openapi/schema-node.ts';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 
@@ -38,6 +39,8 @@ export interface SubresourceDefinition {
   /** The kind returned / accepted (discovery `responseKind`). */
   kind: string;
   group?: string;
+  /** The version of that kind when it differs from the parent's (autoscaling/v1 Scale). */
+  version?: string;
   verbs: Verb[];
 }
 
@@ -113,6 +116,20 @@ export interface ResourceStrategy {
   returnDeletedObject?: boolean;
 
   table: TableConvertor;
+
+  /**
+   * The schema server-side apply and field tracking walk, for kinds the served OpenAPI documents
+   * do not define (custom resources); built-in kinds leave it out and are looked up by GVK.
+   */
+  schema?: SchemaNode;
+  /**
+   * Pruning for kinds with their own schema (custom resources): removes undeclared fields from
+   * a request body and returns their paths, which fieldValidation turns into errors or warnings.
+   * Built-in kinds leave it out and are checked against the OpenAPI documents.
+   */
+  pruneUnknownFields?(object: KubeObject): string[];
+  /** False for custom resources: a strategic merge patch is a 415, as upstream. */
+  acceptsStrategicMergePatch?: boolean;
 }
 
 export function groupVersion(strategy: Pick<ResourceStrategy, 'group' | 'version'>): string {

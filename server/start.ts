@@ -22,10 +22,15 @@ import { openStorage, type EtcdStorageConfig } from '../storage/index.ts';
 import type { Storage } from '../storage/interface.ts';
 import { createApp, type RequestLogger } from './app.ts';
 import type { FlowControlOptions } from './flow-control/filter.ts';
-import { CORE_BINDINGS_RESOURCE, DiscoveryDocuments, discoveryResourceFromStrategy, type DiscoveryResource } from './discovery.ts';
+import { CORE_BINDINGS_RESOURCE, discoveryResourceFromStrategy, type DiscoveryResource } from './discovery.ts';
+import { LiveDiscovery } from './live-discovery.ts';
+import { CustomResourceController, type ServedCustomResource } from '../api/customresources/controller.ts';
+import { buildCustomResourceOpenApi } from '../api/customresources/openapi.ts';
+import { setCustomOpenApiDocuments } from '../api/openapi/documents.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { processWatchBufferBudget } from './watch-stream.ts';
 import { SubresourceHandlers, namespaceFinalizeHandler, podBindingHandler, podLogHandler } from './subresources.ts';
+import { customResourceScaleHandler } from './scale-subresource.ts';
 
 export interface ApiServerOptions extends ApiServerSecurityOptions {
   dataDir: string;
@@ -99,6 +104,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     });
   let security: Security | undefined;
   let server: Server | undefined;
+  let customResources: CustomResourceController | undefined;
   try {
     const registry = new ApiRegistry(builtinResources, storage);
     await ensureDefaultNamespaces(registry);
@@ -108,7 +114,25 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       onError: (error) => console.error(`kubefacade: clusterrole aggregation: ${error instanceof Error ? error.message : String(error)}`),
     });
 
+    // Every stored CRD is served again before the server listens (and so before /readyz answers).
+    let discovery: LiveDiscovery | undefined;
+    let served: ServedCustomResource[] = [];
+    const publishCustomResources = (): void => {
+      discovery?.setCustomResources(served.flatMap((s) => s.strategies.map(discoveryResourceFromStrategy)));
+      const openApi = buildCustomResourceOpenApi(served);
+      setCustomOpenApiDocuments(openApi.v3, openApi.v2Definitions);
+    };
+    customResources = new CustomResourceController(registry, storage, {
+      onServedChange: (now) => {
+        served = now;
+        publishCustomResources();
+      },
+      onError: (error) => console.error(`kubefacade: customresourcedefinitions: ${error instanceof Error ? error.message : String(error)}`),
+    });
+    await customResources.start();
+
     const subresources = new SubresourceHandlers();
+    subresources.registerForAll('scale', customResourceScaleHandler());
     subresources.register('', 'pods', 'binding', podBindingHandler());
     subresources.register('', 'pods', 'log', podLogHandler(() => registry.lookup('', 'v1', 'nodes')));
     subresources.register('', 'namespaces', 'finalize', namespaceFinalizeHandler());
@@ -133,10 +157,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     const host = clientHost(options.bind);
     const url = `https://${host}:${port}`;
 
-    const discovery = new DiscoveryDocuments(
+    discovery = new LiveDiscovery(
       [...builtinResources.map(discoveryResourceFromStrategy), CORE_BINDINGS_RESOURCE, ...REVIEW_ENDPOINTS.map(reviewDiscoveryResource)],
       { serverAddress: `${host}:${port}` },
     );
+    publishCustomResources();
     const app = createApp({
       registry,
       security,
@@ -167,6 +192,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
 
     let closed = false;
     const running = security;
+    const crdController = customResources;
     const httpsServer = server;
     return {
       url, port, adminKubeconfigPath, adminToken, caCertPem: pki.caCertPem, credentials: running.credentials,
@@ -174,6 +200,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
         if (closed) return;
         closed = true;
         cleanup.stop();
+        crdController.stop();
         await new Promise<void>((done) => {
           httpsServer.close(() => done());
           for (const socket of sockets) socket.destroy();
@@ -185,6 +212,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   } catch (err) {
     const listening = server;
     if (listening?.listening) await new Promise<void>((done) => listening.close(() => done()));
+    customResources?.stop();
     await security?.stop();
     await storage.close();
     throw err;

@@ -55,7 +55,9 @@ export function checkIncomingBody(
 
 /** Returns warnings; throws 400 for type errors and (Strict) unknown fields. */
 export function checkSchema(strategy: ResourceStrategy, body: KubeObject, fieldValidation: FieldValidation): string[] {
-  const { errors, unknownFields } = validateObject(kindOf(strategy), body);
+  const { errors, unknownFields } = strategy.pruneUnknownFields
+    ? { errors: [], unknownFields: strategy.pruneUnknownFields(body) }
+    : validateObject(kindOf(strategy), body);
   const cannotHandle = `${strategy.kind} in version "${strategy.version}" cannot be handled as a ${strategy.kind}`;
   if (errors.length > 0) {
     const detail = errors.map((e) => `${e.field}: ${e.message}`).join(', ');

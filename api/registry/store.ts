@@ -425,7 +425,7 @@ export class GenericStore {
   private resolvedSchema: SchemaNode | undefined;
 
   private schema(): SchemaNode {
-    this.resolvedSchema ??= schemaForKind({ group: this.strategy.group, version: this.strategy.version, kind: this.strategy.kind });
+    this.resolvedSchema ??= this.strategy.schema ?? schemaForKind({ group: this.strategy.group, version: this.strategy.version, kind: this.strategy.kind });
     if (!this.resolvedSchema) throw new StatusError(500, 'InternalError', `no schema for ${this.strategy.kind}`);
     return this.resolvedSchema;
   }
