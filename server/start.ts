@@ -27,6 +27,7 @@ import { LiveDiscovery } from './live-discovery.ts';
 import { CustomResourceController, type ServedCustomResource } from '../api/customresources/controller.ts';
 import { buildCustomResourceOpenApi } from '../api/customresources/openapi.ts';
 import { setCustomOpenApiDocuments } from '../api/openapi/documents.ts';
+import { compileValidationRules } from '../api/customresources/validation-rules.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { processWatchBufferBudget } from './watch-stream.ts';
 import { SubresourceHandlers, namespaceFinalizeHandler, podBindingHandler, podLogHandler } from './subresources.ts';
@@ -123,6 +124,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       setCustomOpenApiDocuments(openApi.v3, openApi.v2Definitions);
     };
     customResources = new CustomResourceController(registry, storage, {
+      compileRules: (_crd, version) => (version.schema?.openAPIV3Schema ? compileValidationRules(version.schema.openAPIV3Schema, '').ruleSet : undefined),
       onServedChange: (now) => {
         served = now;
         publishCustomResources();

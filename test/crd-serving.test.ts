@@ -5,28 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from './helpers/api-server.ts';
-import { crdManifest } from './helpers/crds.ts';
+import { crdManifest, waitEstablished, waitFor } from './helpers/crds.ts';
 
 const CRDS = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
 const CRONTABS = '/apis/stable.example.com/v1/namespaces/default/crontabs';
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-export async function waitEstablished(t: TestServer, name: string): Promise<Record<string, unknown>> {
-  return waitFor(`${name} Established`, async () => {
-    const res = await t.call('get', `${CRDS}/${name}`);
-    const conditions = (res.body.status?.conditions ?? []) as { type: string; status: string }[];
-    return conditions.some((c) => c.type === 'Established' && c.status === 'True') ? res.body : undefined;
-  });
-}
 
 function cronTab(name: string, spec: Record<string, unknown> = { cronSpec: '* * * * */5', image: 'my-cron-image' }): Record<string, unknown> {
   return { apiVersion: 'stable.example.com/v1', kind: 'CronTab', metadata: { name }, spec };

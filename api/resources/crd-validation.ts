@@ -9,6 +9,7 @@ import { isDNS1035Label, isDNS1123Subdomain } from '../validation/names.ts';
 import {
   isConditionTrue, storageVersionOf, type CrdNames, type CrdVersion, type CustomResourceDefinition, type JSONSchemaProps,
 } from '../customresources/types.ts';
+import { compileValidationRules } from '../customresources/validation-rules.ts';
 
 const COLUMN_TYPES = ['integer', 'number', 'string', 'boolean', 'date'];
 const SCHEMA_TYPES = ['array', 'boolean', 'integer', 'number', 'object', 'string'];
@@ -102,6 +103,7 @@ function validateVersion(version: CrdVersion, path: string, scope: string): Fiel
     errs.push(...validateSchemaProps(schema, schemaPath));
     errs.push(...validateStructural(schema, schemaPath, 'root'));
     if (errs.length === 0 && schema.properties?.metadata) errs.push(...validateMetadataSchema(schema.properties.metadata, `${schemaPath}.properties[metadata]`));
+    if (errs.length === 0) errs.push(...compileValidationRules(schema, schemaPath).errors);
   }
   (version.additionalPrinterColumns ?? []).forEach((column, j) => {
     const colPath = `${path}.additionalPrinterColumns[${j}]`;

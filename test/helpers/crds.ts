@@ -1,4 +1,6 @@
-// CustomResourceDefinition manifests the CRD suites share.
+// CustomResourceDefinition manifests and waits the CRD suites share.
+
+import type { TestServer } from './api-server.ts';
 
 export interface CrdOptions {
   group?: string;
@@ -44,3 +46,22 @@ export function crdManifest(options: CrdOptions = {}): Record<string, unknown> {
     },
   };
 }
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export async function waitEstablished(t: TestServer, name: string): Promise<Record<string, unknown>> {
+  return waitFor(`${name} Established`, async () => {
+    const res = await t.call('get', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`);
+    const conditions = (res.body.status?.conditions ?? []) as { type: string; status: string }[];
+    return conditions.some((c) => c.type === 'Established' && c.status === 'True') ? res.body : undefined;
+  });
+}
+
