@@ -31,6 +31,8 @@ export interface AdmissionAttributes {
   user: UserInfo;
   /** A dry run: plugins with side effects must not perform them (webhooks: sideEffects). */
   dryRun?: boolean;
+  /** Warnings for the client's `Warning:` headers (webhook warnings, policies with action Warn). */
+  warnings?: string[];
 }
 
 export interface MutatingAdmission {

@@ -37,6 +37,10 @@ export const SERVED_GROUP_VERSIONS: readonly ServedGroupVersion[] = [
   }),
   groupVersion('authentication.k8s.io', 'v1', { selfsubjectreviews: [], tokenreviews: [] }),
   groupVersion('apiextensions.k8s.io', 'v1', { customresourcedefinitions: ['status'] }),
+  groupVersion('admissionregistration.k8s.io', 'v1', {
+    mutatingwebhookconfigurations: [], validatingwebhookconfigurations: [],
+    validatingadmissionpolicies: ['status'], validatingadmissionpolicybindings: [],
+  }),
 ];
 
 /**

@@ -26,6 +26,8 @@ export interface WriteOptions {
   dryRun: boolean;
   fieldManager?: string;
   fieldValidation: FieldValidation;
+  /** Receives admission warnings of an update (guaranteedUpdate's callers turn them into headers). */
+  admissionWarnings?: string[];
 }
 
 export interface WriteResult {
@@ -114,6 +116,7 @@ export class GenericStore {
     // Admission sees the name the client sent ('' when it asked for a generated one).
     await this.requireNamespaceForCreate(ctx.namespace, body.metadata.name ?? '');
     const tracked = this.trackFields(undefined, object, options.fieldManager, ctx.now, '');
+    warnings.push(...attributes.warnings!);
     if (options.dryRun) {
       if (await this.storage.get(this.key(ctx.namespace, object.metadata.name!))) throw alreadyExists(this.groupResource, object.metadata.name!);
       return { object: tracked, warnings, created: true };
@@ -140,7 +143,8 @@ export class GenericStore {
     }
     const requestedVersion = body.metadata?.resourceVersion;
     const requestedUid = body.metadata?.uid;
-    const object = await this.guaranteedUpdate(ctx, name, subresource, options, (current) => {
+    const admissionWarnings: string[] = [];
+    const object = await this.guaranteedUpdate(ctx, name, subresource, { ...options, admissionWarnings }, (current) => {
       // A PUT's uid is a storage precondition (DefaultUpdatedObjectInfo.Preconditions), checked
       // before the resourceVersion, and worded as the etcd3 store's InvalidObjError.
       if (requestedUid && requestedUid !== current.metadata.uid) {
@@ -151,14 +155,15 @@ export class GenericStore {
       }
       return deepCopy(body);
     });
-    return { object, warnings, created: false };
+    return { object, warnings: [...warnings, ...admissionWarnings], created: false };
   }
 
   async patch(ctx: RequestContext, name: string, contentType: PatchContentType, patch: unknown, subresource: Subresource, options: PatchOptions): Promise<WriteResult> {
     const schema = this.schema();
     if (contentType === 'application/apply-patch+yaml') return this.apply(ctx, name, patch, subresource, options);
     let warnings: string[] = [];
-    const object = await this.guaranteedUpdate(ctx, name, subresource, options, (current) => {
+    const admissionWarnings: string[] = [];
+    const object = await this.guaranteedUpdate(ctx, name, subresource, { ...options, admissionWarnings }, (current) => {
       let patched: KubeObject;
       if (contentType === 'application/json-patch+json') patched = applyJsonPatch(current, patch);
       else if (contentType === 'application/merge-patch+json') patched = applyMergePatch(current, patch);
@@ -171,7 +176,7 @@ export class GenericStore {
       warnings = this.checkIncoming(patched, ctx.namespace, options.fieldValidation);
       return patched;
     });
-    return { object, warnings, created: false };
+    return { object, warnings: [...warnings, ...admissionWarnings], created: false };
   }
 
   /** Server-side apply: creates the object when missing, otherwise merges with field ownership. */
@@ -192,22 +197,23 @@ export class GenericStore {
       const created = serverSideApply({ live: undefined, applied, manager: options.fieldManager, force: options.force, schema, apiVersion: this.apiVersion, now: ctx.now });
       created.metadata.name = name;
       try {
-        const result = await this.createApplied(ctx, created, options);
+        const result = await this.createApplied(ctx, created, options, warnings);
         return { object: result, warnings, created: true };
       } catch (err) {
         // Lost a race with another creator: apply to what is there now.
         if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
       }
     }
-    const object = await this.guaranteedUpdate(ctx, name, subresource, { ...options, fieldManager: undefined }, (current) =>
+    const admissionWarnings: string[] = [];
+    const object = await this.guaranteedUpdate(ctx, name, subresource, { ...options, fieldManager: undefined, admissionWarnings }, (current) =>
       serverSideApply({
         live: current, applied, manager: options.fieldManager!, force: options.force, schema,
         apiVersion: this.apiVersion, now: ctx.now, subresource: subresource || undefined,
       }));
-    return { object, warnings, created: false };
+    return { object, warnings: [...warnings, ...admissionWarnings], created: false };
   }
 
-  private async createApplied(ctx: RequestContext, object: KubeObject, options: WriteOptions): Promise<KubeObject> {
+  private async createApplied(ctx: RequestContext, object: KubeObject, options: WriteOptions, warnings: string[]): Promise<KubeObject> {
     object.apiVersion = this.apiVersion;
     object.kind = this.strategy.kind;
     if (this.strategy.namespaced) object.metadata.namespace = ctx.namespace;
@@ -219,6 +225,7 @@ export class GenericStore {
     this.validateCreate(object, ctx);
     await this.admission?.validate(attributes);
     await this.requireNamespaceForCreate(ctx.namespace, object.metadata.name ?? '');
+    warnings.push(...attributes.warnings!);
     if (options.dryRun) return object;
     try {
       return await this.storage.create(this.key(ctx.namespace, object.metadata.name!), object);
@@ -259,6 +266,11 @@ export class GenericStore {
       }
       this.strategy.applyDefaults?.(object);
       const attributes = this.admissionAttributes('UPDATE', ctx, name, subresource, object, current, options.dryRun);
+      // A retried update (lost compare-and-swap) runs admission again: keep only the last run's warnings.
+      if (options.admissionWarnings) {
+        options.admissionWarnings.length = 0;
+        attributes.warnings = options.admissionWarnings;
+      }
       await this.mutate(attributes);
       if (this.strategy.tracksGeneration && subresource === '' && !isDeepStrictEqual(specPart(object), specPart(current))) {
         object.metadata.generation = (current.metadata.generation ?? 0) + 1;
@@ -369,7 +381,7 @@ export class GenericStore {
     return {
       operation, group: this.strategy.group, version: this.strategy.version, kind: this.strategy.kind,
       resource: this.strategy.resource, subresource, namespace: ctx.namespace, name, object, oldObject,
-      user: ctx.user, dryRun: dryRun ?? false,
+      user: ctx.user, dryRun: dryRun ?? false, warnings: [],
     };
   }
 

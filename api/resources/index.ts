@@ -9,11 +9,15 @@ import { podStrategy } from './pods.ts';
 import { clusterRoleBindingStrategy, roleBindingStrategy } from './rbac-bindings.ts';
 import { clusterRoleStrategy, roleStrategy } from './rbac-roles.ts';
 import { customResourceDefinitionStrategy } from './customresourcedefinitions.ts';
+import { mutatingWebhookConfigurationStrategy, validatingWebhookConfigurationStrategy } from './webhook-configurations.ts';
+import { validatingAdmissionPolicyBindingStrategy, validatingAdmissionPolicyStrategy } from './admission-policies.ts';
 
 export const builtinResources: ResourceStrategy[] = [
   podStrategy, nodeStrategy, namespaceStrategy, eventStrategy, leaseStrategy,
   roleStrategy, clusterRoleStrategy, roleBindingStrategy, clusterRoleBindingStrategy,
   customResourceDefinitionStrategy,
+  mutatingWebhookConfigurationStrategy, validatingWebhookConfigurationStrategy,
+  validatingAdmissionPolicyStrategy, validatingAdmissionPolicyBindingStrategy,
 ];
 
 export { bindingDiscovery, type DiscoveryEntry } from './bindings.ts';
@@ -26,3 +30,5 @@ export { age, humanDuration } from './printing.ts';
 export { clusterRoleBindingStrategy, roleBindingStrategy } from './rbac-bindings.ts';
 export { clusterRoleStrategy, roleStrategy } from './rbac-roles.ts';
 export { customResourceDefinitionStrategy } from './customresourcedefinitions.ts';
+export { mutatingWebhookConfigurationStrategy, validatingWebhookConfigurationStrategy } from './webhook-configurations.ts';
+export { validatingAdmissionPolicyBindingStrategy, validatingAdmissionPolicyStrategy } from './admission-policies.ts';
