@@ -53,7 +53,7 @@ export class ValidatingAdmissionPolicyAdmission implements ValidatingAdmission {
       if (!policyObject) continue;
       const policy = this.compile(policyObject);
       if (!await this.matches(policy.spec.matchConstraints, attributes)) continue;
-      if (spec.matchResources && !await this.matches(spec.matchResources, attributes)) continue;
+      if (spec.matchResources && !await this.matches(spec.matchResources, attributes, true)) continue;
       const bindingName = binding.metadata.name ?? '';
       const header = `ValidatingAdmissionPolicy '${policy.name}' with binding '${bindingName}'`;
       const actions = spec.validationActions ?? ['Deny'];
@@ -98,7 +98,8 @@ export class ValidatingAdmissionPolicyAdmission implements ValidatingAdmission {
     return policy;
   }
 
-  private async matches(match: MatchResources | undefined, attributes: AdmissionAttributes): Promise<boolean> {
+  /** A binding's matchResources without resourceRules narrows by selectors only (every resource the policy matches). */
+  private async matches(match: MatchResources | undefined, attributes: AdmissionAttributes, narrowing = false): Promise<boolean> {
     if (!match) return false;
     const target = {
       operation: attributes.operation, group: attributes.group, version: attributes.version ?? '', resource: attributes.resource,
@@ -106,7 +107,7 @@ export class ValidatingAdmissionPolicyAdmission implements ValidatingAdmission {
     };
     const name = attributes.name || attributes.object?.metadata.name || '';
     const byRule = (rule: NonNullable<MatchResources['resourceRules']>[number]) => ruleMatches(rule, target) && (!rule.resourceNames?.length || rule.resourceNames.includes(name));
-    if (!(match.resourceRules ?? []).some(byRule)) return false;
+    if (!(narrowing && !match.resourceRules?.length) && !(match.resourceRules ?? []).some(byRule)) return false;
     if ((match.excludeResourceRules ?? []).some(byRule)) return false;
     if (!await namespaceSelectorMatches(match.namespaceSelector, attributes, this.namespaceLabels)) return false;
     return objectSelectorMatches(match.objectSelector, attributes);
