@@ -128,6 +128,11 @@ export interface ResourceStrategy {
    * Built-in kinds leave it out and are checked against the OpenAPI documents.
    */
   pruneUnknownFields?(object: KubeObject): string[];
+  /**
+   * Defaulting when an object is read (custom resources: a `default:` added to the schema after the
+   * object was stored shows on reads): a defaulted copy, or the object itself when nothing changes.
+   */
+  defaultOnRead?(object: KubeObject): KubeObject;
   /** False for custom resources: a strategic merge patch is a 415, as upstream. */
   acceptsStrategicMergePatch?: boolean;
 }

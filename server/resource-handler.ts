@@ -270,11 +270,13 @@ function sendText(req: Request, res: Response, format: ReplyFormat, status: numb
 }
 
 /**
+ * Custom resources are defaulted on read (defaults added to the schema later show up).
  * A custom resource written through another served version carries that version's apiVersion;
  * with conversion strategy None, reading it through this version only rewrites apiVersion.
  * Built-in objects always carry the store's apiVersion, so this is one string comparison for them.
  */
-function inServedVersion(store: GenericStore, object: KubeObject): KubeObject {
+function inServedVersion(store: GenericStore, stored: KubeObject): KubeObject {
+  const object = store.strategy.defaultOnRead && stored.kind === store.strategy.kind ? store.strategy.defaultOnRead(stored) : stored;
   return object.apiVersion === store.apiVersion || object.kind !== store.strategy.kind ? object : { ...object, apiVersion: store.apiVersion };
 }
 

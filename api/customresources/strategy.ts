@@ -4,6 +4,7 @@
 // status and scale subresources when declared, additionalPrinterColumns as the Table, and
 // selectableFields for field selectors.
 
+import { isDeepStrictEqual } from 'node:util';
 import { StatusError, type FieldError } from '../errors.ts';
 import { isPlainObject, type KubeObject } from '../object.ts';
 import type { ResourceStrategy, SubresourceDefinition, TableColumnDefinition, TableCell, Verb } from '../resource.ts';
@@ -105,6 +106,12 @@ export function customResourceStrategy(crd: CustomResourceDefinition, version: C
       if (hasStatus) delete object.status;
     },
     applyDefaults: (object) => structural.applyDefaults(object as Record<string, unknown>),
+    defaultOnRead: (object) => {
+      if (!structural.hasDefaults) return object;
+      const copy = structuredClone(object);
+      structural.applyDefaults(copy as Record<string, unknown>);
+      return isDeepStrictEqual(copy, object) ? object : copy;
+    },
     pruneUnknownFields: (object) => structural.prune(object as Record<string, unknown>),
     validateName: nameIsDNSSubdomain,
     validate: (object) => validate(object, undefined),

@@ -187,6 +187,7 @@ export class StructuralSchema {
   constructor(readonly schema: JSONSchemaProps) {
     this.validator = compiler().compile(toJsonSchema(schema, true));
     this.node = toSchemaNode(schema, true);
+    this.hasDefaults = JSON.stringify(schema).includes('"default":');
   }
 
   validate(object: unknown): FieldError[] {
@@ -200,6 +201,9 @@ export class StructuralSchema {
     pruneObject(object, this.schema, '', unknown, true);
     return unknown;
   }
+
+  /** Whether any node of the schema declares a default (reads need defaulting only then). */
+  readonly hasDefaults: boolean;
 
   /** Fills `default:` values into absent fields, top-down. */
   applyDefaults(object: Record<string, unknown>): void {
