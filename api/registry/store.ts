@@ -386,13 +386,16 @@ export class GenericStore {
   }
 
   /**
-   * Mutating admission. Defaults are applied again afterwards, as kube-apiserver decodes (and so
-   * defaults) an object a mutating webhook has patched.
+   * Mutating admission. Defaults (and, for custom resources, pruning) are applied again afterwards,
+   * as kube-apiserver decodes (and so prunes and defaults) an object a mutating webhook has patched.
    */
   private async mutate(attributes: AdmissionAttributes): Promise<void> {
     if (!this.admission) return;
     await this.admission.admit(attributes);
-    if (attributes.object) this.strategy.applyDefaults?.(attributes.object);
+    if (!attributes.object) return;
+    // What a mutating webhook added outside a custom resource's schema is pruned silently.
+    this.strategy.pruneUnknownFields?.(attributes.object);
+    this.strategy.applyDefaults?.(attributes.object);
   }
 
   private validateCreate(object: KubeObject, ctx: RequestContext): void {
