@@ -22,7 +22,7 @@ export const PER_CALL_LIMIT = 1_000_000;
 
 const MACROS = new Set(['all', 'exists', 'exists_one', 'map', 'filter']);
 const STRING_TRAVERSAL = new Set(['contains', 'startsWith', 'endsWith', 'indexOf', 'lastIndexOf', 'lowerAscii', 'upperAscii', 'replace', 'split', 'substring', 'trim', 'join', 'charAt', 'reverse']);
-const REGEX = new Set(['matches', 'find', 'findAll']);
+const REGEX = new Set(['matches', 're2Matches', 'find', 'findAll']);
 
 function isNode(value: unknown): value is CelAstNode {
   return typeof value === 'object' && value !== null && typeof (value as CelAstNode).op === 'string';

@@ -3,7 +3,7 @@
 // environment: compile once, evaluate with JSON converted to CEL values (integers as int).
 
 import type { Environment } from '@marcbachmann/cel-js';
-import { kubernetesCelEnvironment } from './kubernetes-library.ts';
+import { kubernetesCelEnvironment, parseKubernetesCel } from './kubernetes-library.ts';
 
 export type CelProgram = ((context: Record<string, unknown>) => unknown) & { ast: unknown };
 
@@ -16,7 +16,7 @@ function env(): Environment {
 
 export function compileCelExpression(expression: string): { program?: CelProgram; error?: string } {
   try {
-    return { program: env().parse(expression) as unknown as CelProgram };
+    return { program: parseKubernetesCel(env(), expression) as unknown as CelProgram };
   } catch (err) {
     return { error: `ERROR: <input>: ${(err as Error).message.split('\n')[0]}` };
   }

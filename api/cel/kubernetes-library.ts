@@ -8,6 +8,7 @@
 import { isIP } from 'node:net';
 import { Environment } from '@marcbachmann/cel-js';
 import { parseQuantity } from '../resources/quantity.ts';
+import { rewriteKubernetesCel } from './source-rewrite.ts';
 
 type CelValue = unknown;
 
@@ -90,7 +91,44 @@ function toQuantity(text: string): KubeQuantity {
   return new KubeQuantity(text, value);
 }
 
+const compiledPatterns = new Map<string, RegExp>();
+
+/**
+ * An RE2 pattern as a JavaScript RegExp: flag groups (`(?i)`, `(?s)`, `(?m)`; `(?U)` is not
+ * supported), `\A` and `\z`, `(?P<name>` groups and the common POSIX classes are translated.
+ */
+export function re2(pattern: string, extraFlags = ''): RegExp {
+  const key = `${extraFlags}/${pattern}`;
+  let compiled = compiledPatterns.get(key);
+  if (!compiled) {
+    let source = pattern;
+    let flags = extraFlags;
+    // Flag groups apply to the rest of an RE2 pattern; they sit at (or right after ^ at) its start.
+    source = source.replace(/\(\?([imsU]+)\)/g, (_group, found: string) => {
+      for (const f of found) if (f !== 'U' && !flags.includes(f)) flags += f;
+      return '';
+    });
+    source = source.replaceAll('(?P<', '(?<').replaceAll('\\A', '^').replaceAll('\\z', '$')
+      .replaceAll('[:alpha:]', 'A-Za-z').replaceAll('[:digit:]', '0-9').replaceAll('[:alnum:]', 'A-Za-z0-9')
+      .replaceAll('[:space:]', '\\s').replaceAll('[:upper:]', 'A-Z').replaceAll('[:lower:]', 'a-z');
+    try {
+      compiled = new RegExp(source, flags);
+    } catch {
+      throw new Error(`invalid regular expression: ${pattern}`);
+    }
+    if (compiledPatterns.size > 1000) compiledPatterns.clear();
+    compiledPatterns.set(key, compiled);
+  }
+  compiled.lastIndex = 0;
+  return compiled;
+}
+
 let base: Environment | undefined;
+
+/** Parses a Kubernetes CEL expression (after the rewrites of source-rewrite.ts). */
+export function parseKubernetesCel(env: Environment, expression: string): ReturnType<Environment['parse']> {
+  return env.parse(rewriteKubernetesCel(expression));
+}
 
 /** A new environment with the Kubernetes libraries; callers add their variables to it. */
 export function kubernetesCelEnvironment(): Environment {
@@ -111,10 +149,17 @@ export function kubernetesCelEnvironment(): Environment {
     env.registerFunction('list.join(): string', (l: string[]) => l.join(''));
     env.registerFunction('list.join(string): string', (l: string[], sep: string) => l.join(sep));
     env.registerFunction('string.reverse(): string', (s: string) => [...s].reverse().join(''));
-    // regex
-    env.registerFunction('string.find(string): string', (s: string, re: string) => new RegExp(re, 'u').exec(s)?.[0] ?? '');
-    env.registerFunction('string.findAll(string): list<string>', (s: string, re: string) => [...s.matchAll(new RegExp(re, 'gu'))].map((m) => m[0]));
-    env.registerFunction('string.findAll(string, int): list<string>', (s: string, re: string, n: bigint) => { const all = [...s.matchAll(new RegExp(re, 'gu'))].map((m) => m[0]); return n < 0n ? all : all.slice(0, Number(n)); });
+    // regex: RE2 patterns (see source-rewrite.ts for why matches() is renamed)
+    env.registerFunction('string.re2Matches(string): bool', (s: string, re: string) => re2(re).test(s));
+    env.registerFunction('re2Matches(string, string): bool', (s: string, re: string) => re2(re).test(s));
+    env.registerFunction('__hasField(dyn, string): bool', (value: CelValue, field: string) => {
+      if (value instanceof Map) return value.has(field);
+      if (typeof value === 'object' && value !== null && !Array.isArray(value)) return Object.hasOwn(value, field) && (value as Record<string, unknown>)[field] !== undefined;
+      throw new Error('invalid type for field selection.');
+    });
+    env.registerFunction('string.find(string): string', (s: string, re: string) => re2(re).exec(s)?.[0] ?? '');
+    env.registerFunction('string.findAll(string): list<string>', (s: string, re: string) => [...s.matchAll(re2(re, 'g'))].map((m) => m[0]));
+    env.registerFunction('string.findAll(string, int): list<string>', (s: string, re: string, n: bigint) => { const all = [...s.matchAll(re2(re, 'g'))].map((m) => m[0]); return n < 0n ? all : all.slice(0, Number(n)); });
     // url
     env.registerFunction('url(string): net.URL', (s: string) => new KubeUrl(parseUrl(s)));
     env.registerFunction('isURL(string): bool', (s: string) => { try { parseUrl(s); return true; } catch { return false; } });

@@ -10,7 +10,7 @@
 import { Optional, type Environment } from '@marcbachmann/cel-js';
 import type { FieldError } from '../errors.ts';
 import { isPlainObject, type KubeObject } from '../object.ts';
-import { kubernetesCelEnvironment } from '../cel/kubernetes-library.ts';
+import { kubernetesCelEnvironment, parseKubernetesCel } from '../cel/kubernetes-library.ts';
 import { estimateCost, PER_CALL_LIMIT, STATIC_ESTIMATED_COST_LIMIT, UNBOUNDED_SIZE, type CelAstNode } from '../cel/cost.ts';
 import type { RuleSet } from './strategy.ts';
 import type { JSONSchemaProps, ValidationRule } from './types.ts';
@@ -132,7 +132,7 @@ export function compileValidationRules(root: JSONSchemaProps, path: string): Rul
       }
       let program: Program;
       try {
-        program = env().parse(rule.rule) as unknown as Program;
+        program = parseKubernetesCel(env(), rule.rule) as unknown as Program;
       } catch (err) {
         errors.push({ type: 'FieldValueInvalid', field: `${rulePath}.rule`, message: `Invalid value: ${goRule(rule)}: compilation failed: ERROR: <input>: ${(err as Error).message.split('\n')[0]}` });
         return;
@@ -150,7 +150,7 @@ export function compileValidationRules(root: JSONSchemaProps, path: string): Rul
       let messageProgram: Program | undefined;
       if (rule.messageExpression) {
         try {
-          messageProgram = env().parse(rule.messageExpression) as unknown as Program;
+          messageProgram = parseKubernetesCel(env(), rule.messageExpression) as unknown as Program;
         } catch (err) {
           errors.push({ type: 'FieldValueInvalid', field: `${rulePath}.messageExpression`, message: `Invalid value: ${JSON.stringify(rule.messageExpression)}: messageExpression compilation failed: ERROR: <input>: ${(err as Error).message.split('\n')[0]}` });
         }
