@@ -9,6 +9,7 @@
 
 import { createHash } from 'node:crypto';
 import { Agent, request } from 'node:https';
+import { isIP } from 'node:net';
 
 export interface WebhookClientConfig {
   url?: string;
@@ -99,7 +100,9 @@ export function callWebhook(key: string, config: WebhookClientConfig, timeoutSec
       reject(new WebhookCallError(message));
     };
     const req = request({
-      host: endpoint.host, port: endpoint.port, path: endpoint.path, method: 'POST', servername: endpoint.servername,
+      host: endpoint.host, port: endpoint.port, path: endpoint.path, method: 'POST',
+      // SNI takes host names only; an IP address is verified against the certificate's IP SANs.
+      ...(isIP(endpoint.servername) ? {} : { servername: endpoint.servername }),
       agent: agentFor(key, config),
       headers: { 'Content-Type': 'application/json', Accept: 'application/json, */*', 'Content-Length': payload.length, Host: `${endpoint.servername}:${endpoint.port}` },
     }, (res) => {
