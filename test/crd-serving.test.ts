@@ -176,6 +176,21 @@ describe('custom resources served from a CRD', () => {
     assert.equal(root.body.paths['apis/gone.example.com/v1'], undefined);
   });
 
+  test('selectableFields work in field selectors; other fields are a 400', async () => {
+    const manifest = crdManifest({ group: 'select.example.com', plural: 'shirts', kind: 'Shirt', specSchema: { type: 'object', properties: { color: { type: 'string' }, size: { type: 'string' } } } });
+    (manifest.spec as { versions: Record<string, unknown>[] }).versions[0].selectableFields = [{ jsonPath: '.spec.color' }];
+    await t.call('post', CRDS).send(manifest).expect(201);
+    await waitEstablished(t, 'shirts.select.example.com');
+    const url = '/apis/select.example.com/v1/namespaces/default/shirts';
+    for (const [name, color] of [['s1', 'blue'], ['s2', 'red'], ['s3', 'blue']]) {
+      await t.call('post', url).send({ apiVersion: 'select.example.com/v1', kind: 'Shirt', metadata: { name }, spec: { color, size: 'M' } }).expect(201);
+    }
+    const blue = await t.call('get', `${url}?fieldSelector=spec.color%3Dblue`).expect(200);
+    assert.deepEqual(blue.body.items.map((i: { metadata: { name: string } }) => i.metadata.name), ['s1', 's3']);
+    const bad = await t.call('get', `${url}?fieldSelector=spec.size%3DM`);
+    assert.equal(bad.status, 400);
+  });
+
   test('a second CRD asking for a taken name in the group is not accepted', async () => {
     const clash = crdManifest({ plural: "crontabs2", kind: "CronTab" });
     await t.call('post', CRDS).send(clash).expect(201);
