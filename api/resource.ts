@@ -133,6 +133,11 @@ export interface ResourceStrategy {
    * object was stored shows on reads): a defaulted copy, or the object itself when nothing changes.
    */
   defaultOnRead?(object: KubeObject): KubeObject;
+  /**
+   * Converts stored objects written through other versions to this version (custom resources with
+   * conversion strategy Webhook: a ConversionReview). Objects already in this version are returned as they are.
+   */
+  convert?(objects: KubeObject[]): Promise<KubeObject[]>;
   /** False for custom resources: a strategic merge patch is a 415, as upstream. */
   acceptsStrategicMergePatch?: boolean;
 }

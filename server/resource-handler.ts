@@ -85,6 +85,7 @@ export async function handleResourceRequest(
     }
     case 'list': {
       const list = await listObjects(store, ctx.namespace, listQuery(query));
+      if (strategy.convert && list.items.some((item) => item.apiVersion !== store.apiVersion)) list.items = await strategy.convert(list.items);
       await sendList(req, res, store, list);
       return;
     }

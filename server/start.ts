@@ -28,6 +28,7 @@ import { CustomResourceController, type ServedCustomResource } from '../api/cust
 import { buildCustomResourceOpenApi } from '../api/customresources/openapi.ts';
 import { setCustomOpenApiDocuments } from '../api/openapi/documents.ts';
 import { compileValidationRules } from '../api/customresources/validation-rules.ts';
+import { conversionWebhookConverter } from '../auth/admission/conversion-webhook.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { processWatchBufferBudget } from './watch-stream.ts';
 import { SubresourceHandlers, namespaceFinalizeHandler, podBindingHandler, podLogHandler } from './subresources.ts';
@@ -124,6 +125,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       setCustomOpenApiDocuments(openApi.v3, openApi.v2Definitions);
     };
     customResources = new CustomResourceController(registry, storage, {
+      converterFor: conversionWebhookConverter,
       compileRules: (_crd, version) => (version.schema?.openAPIV3Schema ? compileValidationRules(version.schema.openAPIV3Schema, '').ruleSet : undefined),
       onServedChange: (now) => {
         served = now;

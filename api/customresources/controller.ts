@@ -31,6 +31,8 @@ export interface CustomResourceControllerOptions {
   onServedChange?: (served: ServedCustomResource[]) => void;
   /** Compiles a version's x-kubernetes-validations (CEL); undefined when it has none. */
   compileRules?: (crd: CustomResourceDefinition, version: CrdVersion) => RuleSet | undefined;
+  /** The conversion of a version of a CRD with conversion strategy Webhook (a ConversionReview client). */
+  converterFor?: (crd: CustomResourceDefinition, version: string) => ((objects: KubeObject[]) => Promise<KubeObject[]>) | undefined;
   onError?: (error: unknown) => void;
   /** Retry interval while instances with finalizers hold a CRD deletion. */
   retryMs?: number;
@@ -160,7 +162,7 @@ export class CustomResourceController {
       return;
     }
     const strategies = crd.spec.versions.filter((v) => v.served)
-      .map((version) => customResourceStrategy(crd, version, this.options.compileRules?.(crd, version)));
+      .map((version) => customResourceStrategy(crd, version, this.options.compileRules?.(crd, version), this.options.converterFor?.(crd, version.name)));
     if (existing) {
       for (const old of existing.entry.strategies) {
         if (!strategies.some((s) => s.version === old.version && s.resource === old.resource)) this.registry.remove(old.group, old.version, old.resource);

@@ -55,7 +55,10 @@ function cell(type: string, value: unknown, now: Date): TableCell {
   }
 }
 
-export function customResourceStrategy(crd: CustomResourceDefinition, version: CrdVersion, rules: RuleSet | undefined): CustomResourceStrategy {
+export function customResourceStrategy(
+  crd: CustomResourceDefinition, version: CrdVersion, rules: RuleSet | undefined,
+  convert?: (objects: KubeObject[]) => Promise<KubeObject[]>,
+): CustomResourceStrategy {
   const { group, names, scope } = crd.spec;
   const schema = version.schema?.openAPIV3Schema ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
   const structural = new StructuralSchema(schema);
@@ -95,6 +98,7 @@ export function customResourceStrategy(crd: CustomResourceDefinition, version: C
     tracksGeneration: true,
     schema: structural.node,
     acceptsStrategicMergePatch: false,
+    ...(convert ? { convert } : {}),
     scale: scaleSpec ? {
       specReplicas: new JsonPath(scaleSpec.specReplicasPath),
       statusReplicas: new JsonPath(scaleSpec.statusReplicasPath),

@@ -94,7 +94,13 @@ export class GenericStore {
   async get(namespace: string, name: string): Promise<KubeObject> {
     const object = await this.storage.get(this.key(namespace, name));
     if (!object) throw notFound(this.groupResource, name);
-    return object;
+    return this.inThisVersion(object);
+  }
+
+  /** A stored object written through another version, converted to this one (conversion webhooks). */
+  async inThisVersion(object: KubeObject): Promise<KubeObject> {
+    if (!this.strategy.convert || object.apiVersion === this.apiVersion) return object;
+    return (await this.strategy.convert([object]))[0];
   }
 
   async create(ctx: RequestContext, body: KubeObject, options: WriteOptions): Promise<WriteResult> {
@@ -247,7 +253,7 @@ export class GenericStore {
     const key = this.key(ctx.namespace, name);
     let dryRunResult: KubeObject | undefined;
     const tryUpdate = async (current: KubeObject): Promise<KubeObject> => {
-      const object = computeNew(current);
+      const object = computeNew(await this.inThisVersion(current));
       object.apiVersion = this.apiVersion;
       object.kind = this.strategy.kind;
       if (!isPlainObject(object.metadata)) object.metadata = {};

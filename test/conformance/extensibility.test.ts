@@ -2,7 +2,7 @@
 // Each test is named exactly after its `testname` in ../shared/k8s-conformance/conformance.yaml and
 // checks what the entry's description says against a running server. Where the upstream test uses
 // ConfigMaps (not served here), pods or custom resources stand in; entries that need what this
-// server lacks (pod attach, Deployments, conversion webhooks) are not listed here.
+// server lacks (pod attach, Deployments) are not listed here.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -45,6 +45,8 @@ function config(kind: 'ValidatingWebhookConfiguration' | 'MutatingWebhookConfigu
 
 const label = (name: string, labels: Record<string, string>) => podManifest(name, { labels });
 
+interface ConversionRequestJson { desiredAPIVersion: string; objects: { apiVersion: string; spec?: Record<string, unknown> }[] }
+
 describe('extensibility conformance', () => {
   before(async () => {
     t = await startTestServer('conformance-extensibility');
@@ -62,6 +64,17 @@ describe('extensibility conformance', () => {
         case '/mutate-cr': {
           const ops = [{ op: 'add', path: '/spec/mutatedField', value: 'set-by-webhook' }, { op: 'add', path: '/spec/prunedField', value: 'pruned' }];
           return { allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(ops)).toString('base64') };
+        }
+        case '/convert': {
+          const review = request as unknown as ConversionRequestJson;
+          const convertedObjects = review.objects.map((object) => {
+            const spec = object.spec ?? {};
+            const converted = review.desiredAPIVersion.endsWith('/v2')
+              ? { host: String(spec.hostPort ?? '').split(':')[0], port: String(spec.hostPort ?? '').split(':')[1] }
+              : { hostPort: `${String(spec.host)}:${String(spec.port)}` };
+            return { ...object, apiVersion: review.desiredAPIVersion, spec: converted };
+          });
+          return { convertedObjects, result: { status: 'Success' } };
         }
         case '/add-init-container': {
           const ops = [{ op: 'add', path: '/spec/initContainers', value: [{ name: 'webhook-added', image: 'busybox' }] }];
@@ -280,6 +293,56 @@ describe('extensibility conformance', () => {
     assert.equal(res.status, 400);
     assert.match(res.body.message, /unknown field "metadata\.unknownMeta"/);
     assert.match(res.body.message, /unknown field "spec\.template\.metadata\.unknownSubMeta"/);
+  });
+
+  // ---- Conversion webhooks ----
+
+  /** A CRD with v1 (spec.hostPort "host:port") and v2 (spec.host, spec.port), converted by the test's webhook. */
+  async function conversionCrd(group: string, storage: 'v1' | 'v2'): Promise<void> {
+    const schema = (properties: Record<string, unknown>) => ({ openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties } } } });
+    const manifest = crdManifest({
+      group,
+      versions: [
+        { name: 'v1', served: true, storage: storage === 'v1', schema: schema({ hostPort: { type: 'string' } }) },
+        { name: 'v2', served: true, storage: storage === 'v2', schema: schema({ host: { type: 'string' }, port: { type: 'string' } }) },
+      ],
+    });
+    (manifest.spec as Record<string, unknown>).conversion = {
+      strategy: 'Webhook',
+      webhook: { conversionReviewVersions: ['v1'], clientConfig: { url: `${hook.url}/convert`, caBundle: hook.caBundle } },
+    };
+    const existing = await t.call('get', `${CRDS}/crontabs.${group}`);
+    if (existing.status === 200) {
+      await t.call('put', `${CRDS}/crontabs.${group}`).send({ ...manifest, metadata: existing.body.metadata, status: existing.body.status }).expect(200);
+      await new Promise((r) => setTimeout(r, 100));
+    } else {
+      await t.call('post', CRDS).send(manifest).expect(201);
+      await waitEstablished(t, `crontabs.${group}`);
+    }
+  }
+
+  test('Custom Resource Definition Conversion Webhook, conversion custom resource', async () => {
+    const group = `${unique('convert')}.example.com`;
+    await conversionCrd(group, 'v1');
+    await t.call('post', `/apis/${group}/v1/namespaces/default/crontabs`).send({ apiVersion: `${group}/v1`, kind: 'CronTab', metadata: { name: 'c1' }, spec: { hostPort: 'localhost:8080' } }).expect(201);
+    const v2 = await t.call('get', `/apis/${group}/v2/namespaces/default/crontabs/c1`);
+    assert.equal(v2.status, 200, JSON.stringify(v2.body));
+    assert.equal(v2.body.apiVersion, `${group}/v2`);
+    assert.deepEqual(v2.body.spec, { host: 'localhost', port: '8080' });
+  });
+
+  test('Custom Resource Definition Conversion Webhook, convert mixed version list', async () => {
+    const group = `${unique('mixed')}.example.com`;
+    await conversionCrd(group, 'v1');
+    await t.call('post', `/apis/${group}/v1/namespaces/default/crontabs`).send({ apiVersion: `${group}/v1`, kind: 'CronTab', metadata: { name: 'stored-v1' }, spec: { hostPort: 'a:1' } }).expect(201);
+    await conversionCrd(group, 'v2');
+    await t.call('post', `/apis/${group}/v2/namespaces/default/crontabs`).send({ apiVersion: `${group}/v2`, kind: 'CronTab', metadata: { name: 'stored-v2' }, spec: { host: 'b', port: '2' } }).expect(201);
+    const list = await t.call('get', `/apis/${group}/v2/namespaces/default/crontabs`).expect(200);
+    assert.deepEqual(list.body.items.map((i: { apiVersion: string; spec: unknown }) => [i.apiVersion, i.spec]), [
+      [`${group}/v2`, { host: 'a', port: '1' }], [`${group}/v2`, { host: 'b', port: '2' }],
+    ]);
+    const v1 = await t.call('get', `/apis/${group}/v1/namespaces/default/crontabs/stored-v2`).expect(200);
+    assert.deepEqual(v1.body.spec, { hostPort: 'b:2' });
   });
 
   // ---- Admission webhooks ----
