@@ -205,6 +205,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
         closed = true;
         cleanup.stop();
         crdController.stop();
+        // The published custom documents are process-wide: a closed server's CRDs leave with it.
+        setCustomOpenApiDocuments(new Map(), {});
         await new Promise<void>((done) => {
           httpsServer.close(() => done());
           for (const socket of sockets) socket.destroy();

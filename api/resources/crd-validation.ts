@@ -59,7 +59,7 @@ export function validateCrdSpec(crd: CustomResourceDefinition): FieldError[] {
     seen.add(version.name);
     const problems = isDNS1035Label(version.name ?? '');
     if (problems.length) errs.push(invalidField(`${path}.name`, version.name, problems.join(',')));
-    errs.push(...validateVersion(version, path, spec.scope));
+    errs.push(...validateVersion(version, path));
   });
   if (versions.length > 0 && versions.filter((v) => v.storage).length !== 1) {
     errs.push(invalidField('spec.versions', versions, 'must have exactly one version marked as storage version'));
@@ -94,7 +94,7 @@ export function validateCrdSpec(crd: CustomResourceDefinition): FieldError[] {
   return errs;
 }
 
-function validateVersion(version: CrdVersion, path: string, scope: string): FieldError[] {
+function validateVersion(version: CrdVersion, path: string): FieldError[] {
   const errs: FieldError[] = [];
   const schema = version.schema?.openAPIV3Schema;
   if (!schema) errs.push(requiredField(`${path}.schema.openAPIV3Schema`, 'schemas are required'));
@@ -131,7 +131,6 @@ function validateVersion(version: CrdVersion, path: string, scope: string): Fiel
     if (!field.jsonPath?.startsWith('.')) errs.push(invalidField(`${path}.selectableFields[${j}].jsonPath`, field.jsonPath, 'must be a simple json path starting with .'));
     else if (/^\.metadata\./.test(field.jsonPath)) errs.push(invalidField(`${path}.selectableFields[${j}].jsonPath`, field.jsonPath, 'must not select a metadata field'));
   });
-  void scope;
   return errs;
 }
 
