@@ -7,12 +7,19 @@ import { DiscoveryDocuments, type DiscoveryOptions, type DiscoveryResource } fro
 
 export class LiveDiscovery {
   private documents: DiscoveryDocuments;
+  /** Custom resources not yet built into documents: rebuilt on the next request, off the CRD's path to Established. */
+  private pending: DiscoveryResource[] | undefined;
 
   constructor(private readonly builtin: DiscoveryResource[], private readonly options: DiscoveryOptions) {
     this.documents = new DiscoveryDocuments(builtin, options);
   }
 
   current(): DiscoveryDocuments {
+    if (this.pending) {
+      const resources = this.pending;
+      this.pending = undefined;
+      this.build(resources);
+    }
     return this.documents;
   }
 
@@ -22,6 +29,10 @@ export class LiveDiscovery {
    * is left out (the built-in keeps its path, as in kube-apiserver).
    */
   setCustomResources(resources: DiscoveryResource[]): void {
+    this.pending = resources;
+  }
+
+  private build(resources: DiscoveryResource[]): void {
     const builtinKeys = new Set(this.builtin.map((r) => `${r.group}/${r.version}/${r.resource}`));
     const custom = resources
       .filter((r) => !builtinKeys.has(`${r.group}/${r.version}/${r.resource}`))

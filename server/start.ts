@@ -121,8 +121,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     let served: ServedCustomResource[] = [];
     const publishCustomResources = (): void => {
       discovery?.setCustomResources(served.flatMap((s) => s.strategies.map(discoveryResourceFromStrategy)));
-      const openApi = buildCustomResourceOpenApi(served);
-      setCustomOpenApiDocuments(openApi.v3, openApi.v2Definitions);
+      const now = served;
+      setCustomOpenApiDocuments(() => buildCustomResourceOpenApi(now));
     };
     customResources = new CustomResourceController(registry, storage, {
       converterFor: conversionWebhookConverter,
@@ -206,7 +206,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
         cleanup.stop();
         crdController.stop();
         // The published custom documents are process-wide: a closed server's CRDs leave with it.
-        setCustomOpenApiDocuments(new Map(), {});
+        setCustomOpenApiDocuments(() => ({ v3: new Map(), v2Definitions: {} }));
         await new Promise<void>((done) => {
           httpsServer.close(() => done());
           for (const socket of sockets) socket.destroy();
