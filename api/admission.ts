@@ -33,6 +33,8 @@ export interface AdmissionAttributes {
   dryRun?: boolean;
   /** Warnings for the client's `Warning:` headers (webhook warnings, policies with action Warn). */
   warnings?: string[];
+  /** Annotations for the request's audit event (`<webhook>/<key>`, policy audit annotations). */
+  auditAnnotations?: Record<string, string>;
 }
 
 export interface MutatingAdmission {

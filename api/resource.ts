@@ -15,6 +15,8 @@ export interface RequestContext {
   /** The namespace from the URL ('' for cluster-scoped requests). */
   namespace: string;
   now: Date;
+  /** Receives admission's audit annotations (webhooks, policies) for the request's audit event. */
+  auditAnnotations?: Record<string, string>;
 }
 
 export interface TableColumnDefinition {

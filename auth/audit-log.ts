@@ -39,6 +39,8 @@ export interface AuditRecord {
   stageCompleted: number;
   /** authorization.k8s.io/decision and /reason, once authorization ran. */
   decision?: { decision: 'allow' | 'forbid'; reason: string };
+  /** Admission's annotations (webhooks' auditAnnotations, ValidatingAdmissionPolicy audit). */
+  annotations?: Record<string, string>;
 }
 
 /** MicroTime: RFC 3339 in UTC with six fraction digits, from an epoch time in (fractional) milliseconds. */
@@ -95,10 +97,13 @@ export function auditEvent(record: AuditRecord): Record<string, unknown> {
     },
     requestReceivedTimestamp: microTime(record.requestReceived),
     stageTimestamp: microTime(record.stageCompleted),
-    ...(record.decision ? {
+    ...(record.decision || (record.annotations && Object.keys(record.annotations).length) ? {
       annotations: {
-        'authorization.k8s.io/decision': record.decision.decision,
-        'authorization.k8s.io/reason': record.decision.reason,
+        ...(record.decision ? {
+          'authorization.k8s.io/decision': record.decision.decision,
+          'authorization.k8s.io/reason': record.decision.reason,
+        } : {}),
+        ...(record.annotations ?? {}),
       },
     } : {}),
   };

@@ -54,7 +54,9 @@ export async function handleResourceRequest(
   if (!store) throw pathNotFound();
   const strategy = store.strategy;
   const query = requestQuery(req);
-  const ctx: RequestContext = { user, namespace: strategy.namespaced ? info.namespace : '', now: new Date() };
+  const ctx: RequestContext = { user, namespace: strategy.namespaced ? info.namespace : '', now: new Date(), auditAnnotations: {} };
+  // Read by the audit filter when the response ends (admission adds to it while the request runs).
+  res.locals.auditAnnotations = ctx.auditAnnotations;
 
   if (info.subresource && info.subresource !== 'status') {
     const handler = context.subresources.find(strategy.group, strategy.resource, info.subresource);

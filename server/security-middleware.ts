@@ -102,5 +102,6 @@ function auditRecord(req: Request, res: Response, auditID: string, received: num
     requestReceived: received,
     stageCompleted: preciseNow(),
     decision: req.authorizationDecision,
+    annotations: res.locals.auditAnnotations as Record<string, string> | undefined,
   };
 }

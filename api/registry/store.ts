@@ -387,7 +387,7 @@ export class GenericStore {
     return {
       operation, group: this.strategy.group, version: this.strategy.version, kind: this.strategy.kind,
       resource: this.strategy.resource, subresource, namespace: ctx.namespace, name, object, oldObject,
-      user: ctx.user, dryRun: dryRun ?? false, warnings: [],
+      user: ctx.user, dryRun: dryRun ?? false, warnings: [], auditAnnotations: ctx.auditAnnotations,
     };
   }
 

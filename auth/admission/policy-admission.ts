@@ -3,9 +3,9 @@
 // matchResources match the request evaluates the policy's CEL validations with `object`,
 // `oldObject`, `request`, `params` (the binding's paramRef resolved against any served kind, by
 // name or by selector), `namespaceObject` and `variables`. A false validation is a denial
-// (validationActions Deny: one 422/403 error worded as upstream), a `Warning:` header (Warn), or
-// nothing visible (Audit: this server keeps no audit annotations yet). Evaluation errors obey
-// failurePolicy.
+// (validationActions Deny: one 422/403 error worded as upstream), a `Warning:` header (Warn), or an
+// annotation of the request's audit event (Audit), where the policy's auditAnnotations also go.
+// Evaluation errors obey failurePolicy.
 
 import type { AdmissionAttributes, ValidatingAdmission } from '../../api/admission.ts';
 import { StatusError, type StatusReason } from '../../api/errors.ts';
@@ -25,6 +25,7 @@ interface CompiledPolicy {
   validations: { expression: string; program?: CelProgram; error?: string; message?: string; messageProgram?: CelProgram; reason?: string }[];
   variables: { name: string; program?: CelProgram; error?: string }[];
   conditions: { name: string; program?: CelProgram; error?: string }[];
+  auditAnnotations: { key: string; program?: CelProgram; error?: string }[];
 }
 
 const REASON_CODES: Record<string, number> = { Unauthorized: 401, Forbidden: 403, Invalid: 422, RequestEntityTooLarge: 413 };
@@ -62,6 +63,7 @@ export class ValidatingAdmissionPolicyAdmission implements ValidatingAdmission {
         for (const params of paramSets) {
           const failures = await this.evaluate(policy, attributes, params);
           for (const failure of failures) {
+            if (actions.includes('Audit')) this.auditFailure(attributes, policy.name, bindingName, failure, actions);
             if (actions.includes('Warn')) attributes.warnings?.push(`Validation failed for ${header}: ${failure.message}`);
             if (actions.includes('Deny')) throw new Denial(`${header} denied request: ${failure.message}`, failure.reason);
           }
@@ -79,6 +81,15 @@ export class ValidatingAdmissionPolicyAdmission implements ValidatingAdmission {
     }
   }
 
+  /** The Audit action: upstream's `validation.policy.admission.k8s.io/validation_failure` annotation (a JSON list). */
+  private auditFailure(attributes: AdmissionAttributes, policy: string, binding: string, failure: { message: string; index: number }, actions: string[]): void {
+    if (!attributes.auditAnnotations) return;
+    const key = 'validation.policy.admission.k8s.io/validation_failure';
+    const previous = attributes.auditAnnotations[key] ? JSON.parse(attributes.auditAnnotations[key]) as unknown[] : [];
+    previous.push({ message: failure.message, policy, binding, expressionIndex: failure.index, validationActions: actions });
+    attributes.auditAnnotations[key] = JSON.stringify(previous);
+  }
+
   private compile(object: KubeObject): CompiledPolicy {
     const name = object.metadata.name ?? '';
     const cached = this.compiled.get(name);
@@ -93,6 +104,7 @@ export class ValidatingAdmissionPolicyAdmission implements ValidatingAdmission {
       }),
       variables: (spec.variables ?? []).map((v) => ({ name: v.name, ...compileCelExpression(v.expression) })),
       conditions: (spec.matchConditions ?? []).map((c) => ({ name: c.name, ...compileCelExpression(c.expression) })),
+      auditAnnotations: (spec.auditAnnotations ?? []).map((a) => ({ key: a.key, ...compileCelExpression(a.valueExpression) })),
     };
     this.compiled.set(name, { generation, policy });
     return policy;
@@ -136,7 +148,7 @@ export class ValidatingAdmissionPolicyAdmission implements ValidatingAdmission {
     throw new Denial('no params found for policy binding with `Deny` parameterNotFoundAction', 'Invalid');
   }
 
-  private async evaluate(policy: CompiledPolicy, attributes: AdmissionAttributes, params: KubeObject | undefined): Promise<{ message: string; reason: string }[]> {
+  private async evaluate(policy: CompiledPolicy, attributes: AdmissionAttributes, params: KubeObject | undefined): Promise<{ message: string; reason: string; index: number }[]> {
     const namespaceObject = attributes.namespace ? await this.namespaceObject(attributes.namespace) : null;
     const context: Record<string, unknown> = {
       object: attributes.operation === 'DELETE' ? null : jsonToCel(attributes.object ?? null),
@@ -165,8 +177,18 @@ export class ValidatingAdmissionPolicyAdmission implements ValidatingAdmission {
       if (!condition.program) throw new Error(`match condition '${condition.name}' failed to compile: ${condition.error}`);
       if (condition.program(context) !== true) return [];
     }
-    const failures: { message: string; reason: string }[] = [];
-    for (const validation of policy.validations) {
+    // auditAnnotations: `<policy>/<key>` = the expression's string value (null leaves it out).
+    for (const annotation of policy.auditAnnotations) {
+      if (!annotation.program || !attributes.auditAnnotations) continue;
+      try {
+        const value = annotation.program(context);
+        if (typeof value === 'string' && value !== '') attributes.auditAnnotations[`${policy.name}/${annotation.key}`] = value;
+      } catch {
+        // an annotation that fails to evaluate is left out, as upstream logs and skips it
+      }
+    }
+    const failures: { message: string; reason: string; index: number }[] = [];
+    for (const [index, validation] of policy.validations.entries()) {
       if (!validation.program) throw new Error(`compilation error: ${validation.error}`);
       let result: unknown;
       try {
@@ -184,7 +206,7 @@ export class ValidatingAdmissionPolicyAdmission implements ValidatingAdmission {
           // upstream falls back to message (or the failed expression) when messageExpression fails
         }
       }
-      failures.push({ message, reason: validation.reason ?? 'Invalid' });
+      failures.push({ message, reason: validation.reason ?? 'Invalid', index });
     }
     return failures;
   }

@@ -87,6 +87,7 @@ interface ReviewResponse {
   patch?: string;
   patchType?: string;
   warnings?: string[];
+  auditAnnotations?: Record<string, string>;
 }
 
 export class WebhookAdmission implements MutatingAdmission, ValidatingAdmission {
@@ -185,6 +186,10 @@ export class WebhookAdmission implements MutatingAdmission, ValidatingAdmission 
       });
     }
     for (const warning of response.warnings ?? []) if (typeof warning === 'string' && warning.trim()) attributes.warnings?.push(warning);
+    // Upstream records a webhook's audit annotations as `<webhook name>/<key>`.
+    for (const [key, value] of Object.entries(response.auditAnnotations ?? {})) {
+      if (attributes.auditAnnotations && typeof value === 'string') attributes.auditAnnotations[`${webhook.name}/${key}`] = value;
+    }
     if (!response.allowed) throw deniedError(webhook.name, response.status);
     if (!this.mutating || !response.patch) return false;
     if (response.patchType !== 'JSONPatch') {
