@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { podManifest, startTestServer, type TestServer } from '../helpers/api-server.ts';
 import { crdManifest, waitEstablished, waitFor } from '../helpers/crds.ts';
 import { openWatch } from '../helpers/watch-client.ts';
+import { Kubectl } from '../helpers/kubectl.ts';
 import { addLabelPatch, startWebhookServer, type WebhookServer } from '../helpers/webhook-server.ts';
 
 const CRDS = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
@@ -294,6 +295,71 @@ describe('extensibility conformance', () => {
     assert.match(res.body.message, /unknown field "metadata\.unknownMeta"/);
     assert.match(res.body.message, /unknown field "spec\.template\.metadata\.unknownSubMeta"/);
   });
+
+  // ---- OpenAPI publishing seen by kubectl (validation and explain) ----
+
+  async function publishCrd(group: string, kind: string, schema: Record<string, unknown>): Promise<Kubectl> {
+    const plural = `${kind.toLowerCase()}s`;
+    const manifest = crdManifest({ group, plural, kind, versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: schema } }] });
+    await t.call('post', CRDS).send(manifest).expect(201);
+    await waitEstablished(t, `${plural}.${group}`);
+    return Kubectl.create(t.server.adminKubeconfigPath);
+  }
+
+  const object = (group: string, kind: string, name: string, body: Record<string, unknown>): string =>
+    JSON.stringify({ apiVersion: `${group}/v1`, kind, metadata: { name }, ...body });
+
+  test('Custom Resource OpenAPI Publish, with validation schema', async () => {
+    const group = `${unique('publish')}.example.com`;
+    const kubectl = await publishCrd(group, 'Waldo', {
+      type: 'object', description: 'Waldo is hiding somewhere',
+      properties: {
+        spec: {
+          type: 'object', description: 'Specification of Waldo',
+          properties: { bars: { type: 'array', description: 'List of Bars and their specs.', items: { type: 'object', required: ['name'], properties: { name: { type: 'string', description: 'Name of Bar.' }, age: { type: 'string', description: 'Age of Bar.' } } } } },
+        },
+      },
+    });
+    try {
+      await kubectl.ok(['apply', '-f', '-'], { input: object(group, 'Waldo', 'valid', { spec: { bars: [{ name: 'test-bar' }] } }) });
+      const unknown = await kubectl.run(['apply', '-f', '-'], { input: object(group, 'Waldo', 'unknown', { spec: { bars: [{ name: 'x', unknown: 1 }] } }) });
+      assert.notEqual(unknown.code, 0);
+      assert.match(unknown.stderr, /unknown field "spec\.bars\[0\]\.unknown"/);
+      const missing = await kubectl.run(['apply', '-f', '-'], { input: object(group, 'Waldo', 'missing', { spec: { bars: [{ age: '10' }] } }) });
+      assert.notEqual(missing.code, 0);
+      assert.match(missing.stderr, /spec\.bars\[0\]\.name: Required value/);
+      assert.match(await kubectl.ok(['explain', 'waldos']), /Waldo is hiding somewhere/);
+      assert.match(await kubectl.ok(['explain', 'waldos.spec.bars']), /List of Bars and their specs\.[\s\S]*name\s+<string> -required-/);
+    } finally {
+      await kubectl.dispose();
+    }
+  });
+
+  for (const [where, schema, body, explainPath, expected] of [
+    ['at root', { type: 'object', 'x-kubernetes-preserve-unknown-fields': true }, { a: { b: 1 }, spec: { anything: true } }, 'rootpreserves', /KIND:\s+RootPreserve/],
+    ['in object', { type: 'object', properties: { spec: { type: 'object', description: 'Specification of anything', 'x-kubernetes-preserve-unknown-fields': true } } }, { spec: { anything: { nested: true } } }, 'objectpreserves.spec', /Specification of anything/],
+    ['in embedded object', {
+      type: 'object',
+      properties: { spec: { type: 'object', properties: { template: { type: 'object', description: 'An embedded resource that keeps unknown fields', 'x-kubernetes-embedded-resource': true, 'x-kubernetes-preserve-unknown-fields': true } } } },
+    }, { spec: { template: { apiVersion: 'v1', kind: 'Whatever', metadata: { name: 'inner' }, extra: { x: 1 } } } }, 'embeddedpreserves.spec.template', /An embedded resource that keeps unknown fields/],
+  ] as const) {
+    test(`Custom Resource OpenAPI Publish, with x-kubernetes-preserve-unknown-fields ${where}`, async () => {
+      const group = `${unique('preserve')}.example.com`;
+      const kind = where === 'at root' ? 'RootPreserve' : where === 'in object' ? 'ObjectPreserve' : 'EmbeddedPreserve';
+      const kubectl = await publishCrd(group, kind, schema as Record<string, unknown>);
+      try {
+        await kubectl.ok(['apply', '-f', '-'], { input: object(group, kind, 'one', body as Record<string, unknown>) });
+        const changed = JSON.parse(object(group, kind, 'one', body as Record<string, unknown>)) as Record<string, unknown>;
+        changed.metadata = { name: 'one', labels: { changed: 'yes' } };
+        await kubectl.ok(['apply', '-f', '-'], { input: JSON.stringify(changed) });
+        const stored = JSON.parse(await kubectl.ok(['get', `${kind.toLowerCase()}s`, 'one', '-o', 'json'])) as Record<string, unknown>;
+        for (const key of Object.keys(body)) assert.deepEqual(stored[key], (body as Record<string, unknown>)[key], `${key} kept`);
+        assert.match(await kubectl.ok(['explain', explainPath]), expected);
+      } finally {
+        await kubectl.dispose();
+      }
+    });
+  }
 
   // ---- Conversion webhooks ----
 
