@@ -31,6 +31,10 @@ export interface AdmissionAttributes {
   user: UserInfo;
   /** A dry run: plugins with side effects must not perform them (webhooks: sideEffects). */
   dryRun?: boolean;
+  /** Warnings for the client's `Warning:` headers (webhook warnings, policies with action Warn). */
+  warnings?: string[];
+  /** Annotations for the request's audit event (`<webhook>/<key>`, policy audit annotations). */
+  auditAnnotations?: Record<string, string>;
 }
 
 export interface MutatingAdmission {

@@ -6,6 +6,7 @@
 import type { FieldError } from './errors.ts';
 import type { KubeObject } from './object.ts';
 import type { UserInfo } from '../auth/user.ts';
+import type { SchemaNode } from './openapi/schema-node.ts';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 
@@ -14,6 +15,8 @@ export interface RequestContext {
   /** The namespace from the URL ('' for cluster-scoped requests). */
   namespace: string;
   now: Date;
+  /** Receives admission's audit annotations (webhooks, policies) for the request's audit event. */
+  auditAnnotations?: Record<string, string>;
 }
 
 export interface TableColumnDefinition {
@@ -38,6 +41,8 @@ export interface SubresourceDefinition {
   /** The kind returned / accepted (discovery `responseKind`). */
   kind: string;
   group?: string;
+  /** The version of that kind when it differs from the parent's (autoscaling/v1 Scale). */
+  version?: string;
   verbs: Verb[];
 }
 
@@ -125,6 +130,29 @@ export interface ResourceStrategy {
    * registry converts every object at the storage boundary.
    */
   storageConversion?: { toStorage(object: KubeObject): KubeObject; fromStorage(object: KubeObject): KubeObject };
+  /**
+   * The schema server-side apply and field tracking walk, for kinds the served OpenAPI documents
+   * do not define (custom resources); built-in kinds leave it out and are looked up by GVK.
+   */
+  schema?: SchemaNode;
+  /**
+   * Pruning for kinds with their own schema (custom resources): removes undeclared fields from
+   * a request body and returns their paths, which fieldValidation turns into errors or warnings.
+   * Built-in kinds leave it out and are checked against the OpenAPI documents.
+   */
+  pruneUnknownFields?(object: KubeObject): string[];
+  /**
+   * Defaulting when an object is read (custom resources: a `default:` added to the schema after the
+   * object was stored shows on reads): a defaulted copy, or the object itself when nothing changes.
+   */
+  defaultOnRead?(object: KubeObject): KubeObject;
+  /**
+   * Converts stored objects written through other versions to this version (custom resources with
+   * conversion strategy Webhook: a ConversionReview). Objects already in this version are returned as they are.
+   */
+  convert?(objects: KubeObject[]): Promise<KubeObject[]>;
+  /** False for custom resources: a strategic merge patch is a 415, as upstream. */
+  acceptsStrategicMergePatch?: boolean;
 }
 
 export function groupVersion(strategy: Pick<ResourceStrategy, 'group' | 'version'>): string {

@@ -50,6 +50,8 @@ export interface AuditRecord {
   requestObject?: unknown;
   /** Level RequestResponse: the JSON reply. */
   responseObject?: unknown;
+  /** Admission's annotations (webhooks' auditAnnotations, ValidatingAdmissionPolicy audit). */
+  annotations?: Record<string, string>;
 }
 
 /** MicroTime: RFC 3339 in UTC with six fraction digits, from an epoch time in (fractional) milliseconds. */
@@ -111,10 +113,13 @@ export function auditEvent(record: AuditRecord): Record<string, unknown> {
     ...(record.level === 'RequestResponse' && record.responseObject !== undefined ? { responseObject: record.responseObject } : {}),
     requestReceivedTimestamp: microTime(record.requestReceived),
     stageTimestamp: microTime(record.stageCompleted),
-    ...(record.decision ? {
+    ...(record.decision || (record.annotations && Object.keys(record.annotations).length) ? {
       annotations: {
-        'authorization.k8s.io/decision': record.decision.decision,
-        'authorization.k8s.io/reason': record.decision.reason,
+        ...(record.decision ? {
+          'authorization.k8s.io/decision': record.decision.decision,
+          'authorization.k8s.io/reason': record.decision.reason,
+        } : {}),
+        ...(record.annotations ?? {}),
       },
     } : {}),
   };

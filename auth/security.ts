@@ -11,6 +11,9 @@ import type { Storage } from '../storage/interface.ts';
 import { ADMIN_USER } from './admin-credential.ts';
 import { AuditLog, type AuditLogRotation } from './audit-log.ts';
 import { loadAuditPolicy, METADATA_FOR_EVERYTHING, type AuditPolicy } from './audit-policy.ts';
+import { startAdmissionSources } from './admission/sources.ts';
+import { ValidatingAdmissionPolicyAdmission } from './admission/policy-admission.ts';
+import { WebhookAdmission } from './admission/webhook-admission.ts';
 import { RequestAuthentication, UnionAuthenticator, type RequestAuthenticator } from './authenticator.ts';
 import { PrivilegedGroupAuthorizer, UnionAuthorizer, UnionRuleResolver, type Authorizer, type RuleResolver } from './authorizer.ts';
 import { CredentialIssuer } from './credentials.ts';
@@ -83,7 +86,21 @@ export async function startSecurity(options: SecurityOptions): Promise<Security>
   const node = new NodeAuthorizer(pods, NODE_RULES);
   const authorizer = new UnionAuthorizer([new PrivilegedGroupAuthorizer([SYSTEM_MASTERS_GROUP]), node, rbac]);
   const ruleResolver = new UnionRuleResolver([node, rbac]);
-  options.registry.setAdmission(new AdmissionChain([new NodeRestrictionAdmission(), new RbacEscalationAdmission(policy, authorizer)]));
+  const admission = await startAdmissionSources(options.storage, options.onError);
+  const namespaceLabels = async (namespace: string): Promise<Record<string, string> | undefined> => {
+    const stored = await options.storage.get(`/registry/namespaces/${namespace}`);
+    return stored?.metadata.labels;
+  };
+  // kube-apiserver's order: built-in mutating plugins, then MutatingAdmissionWebhook; validation,
+  // then the validating plugins with ValidatingAdmissionPolicy and ValidatingAdmissionWebhook last.
+  options.registry.setAdmission(new AdmissionChain(
+    [
+      new NodeRestrictionAdmission(), new RbacEscalationAdmission(policy, authorizer),
+      new ValidatingAdmissionPolicyAdmission(admission.policies, admission.bindings, options.registry, namespaceLabels),
+      new WebhookAdmission(false, admission.validatingWebhooks, namespaceLabels),
+    ],
+    [new WebhookAdmission(true, admission.mutatingWebhooks, namespaceLabels)],
+  ));
 
   let aggregation: ClusterRoleAggregationController | undefined;
   let audit: AuditLog | undefined;
@@ -102,6 +119,7 @@ export async function startSecurity(options: SecurityOptions): Promise<Security>
     aggregation?.stop();
     policy.stop();
     pods.stop();
+    admission.stop();
     throw err;
   }
 
@@ -112,6 +130,7 @@ export async function startSecurity(options: SecurityOptions): Promise<Security>
       aggregation?.stop();
       policy.stop();
       pods.stop();
+      admission.stop();
       options.registry.setAdmission(undefined);
       await audit?.close();
     },

@@ -91,7 +91,11 @@ export function registerBenchCommand(program: Command): void {
     .option('--concurrency <n>', 'requests in flight', positive, CREATE_DEFAULTS.concurrency)
     .option('--no-baseline', 'skip the bare https+LevelDB baseline')
     .option('--no-etcd', 'skip raw etcd puts even if etcd is installed')
-    .action(async (flags: CommonFlags & { pods: number; concurrency: number; baseline: boolean; etcd: boolean }) => {
+    .option('--kind <kind>', 'pod, or crd: then also as many custom resources of a CRD with 10 CEL rules, in the same run', (value: string) => {
+      if (value !== 'pod' && value !== 'crd') throw new Error('--kind must be pod or crd');
+      return value;
+    }, CREATE_DEFAULTS.kind)
+    .action(async (flags: CommonFlags & { pods: number; concurrency: number; baseline: boolean; etcd: boolean; kind: 'pod' | 'crd' }) => {
       const { runCreate } = await import('./scenarios/create.ts');
       await finish([await runCreate(commonOptions(flags), pick(flags, CREATE_DEFAULTS))], flags);
     });

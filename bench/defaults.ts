@@ -8,9 +8,11 @@ export interface CreateOptions {
   baseline: boolean;
   /** Also measure raw etcd puts when an etcd binary is on PATH. */
   etcd: boolean;
+  /** `crd`: after the pods, the same number of custom resources of a 10-CEL-rule CRD (bench/crd-template.ts). */
+  kind: 'pod' | 'crd';
 }
 
-export const CREATE_DEFAULTS: CreateOptions = { pods: 20_000, concurrency: 64, baseline: true, etcd: true };
+export const CREATE_DEFAULTS: CreateOptions = { pods: 20_000, concurrency: 64, baseline: true, etcd: true, kind: 'pod' };
 
 export interface DensityOptions {
   nodes: number;

@@ -135,12 +135,111 @@ function writeJson(relative: string, value: Json): number {
   return Buffer.byteLength(text);
 }
 
+/** Swagger 2.0 refs and wrapped refs as OpenAPI v3 spells them (`allOf: [{$ref}]` when a ref has siblings). */
+function v3Schema(value: Json): Json {
+  if (Array.isArray(value)) return value.map(v3Schema);
+  if (!isMap(value)) return value;
+  const out: JsonMap = {};
+  for (const [key, child] of Object.entries(value)) {
+    if (key === '$ref' && typeof child === 'string') out.$ref = child.replace('#/definitions/', '#/components/schemas/');
+    else if (key === 'properties' && isMap(child)) {
+      const properties: JsonMap = {};
+      for (const [name, property] of Object.entries(child)) properties[name] = v3Schema(property);
+      out.properties = properties;
+    } else out[key] = v3Schema(child);
+  }
+  if (typeof out.$ref === 'string' && Object.keys(out).length > 1) {
+    const ref = out.$ref;
+    delete out.$ref;
+    out.allOf = [{ $ref: ref }];
+    out.default = {};
+  }
+  return out;
+}
+
+/** A swagger 2.0 parameter as v3 writes it (`schema` instead of `type`; bodies become requestBody). */
+function v3Parameter(parameter: JsonMap): JsonMap {
+  const { type, uniqueItems, items, ...rest } = parameter;
+  const schema: JsonMap = {};
+  if (type !== undefined) schema.type = type;
+  if (uniqueItems !== undefined) schema.uniqueItems = uniqueItems;
+  if (items !== undefined) schema.items = items;
+  return { ...rest, schema };
+}
+
+/**
+ * The v3 document of a group version upstream publishes only in swagger.json (apiextensions.k8s.io,
+ * admissionregistration.k8s.io are not among the shared v3 files): paths, parameters, bodies and
+ * responses rewritten to v3's shapes, schemas with v3 refs, as kube-openapi's v3 builder emits them.
+ */
+function v3FromSwagger(gv: ServedGroupVersion): JsonMap {
+  const swagger = readJson(path.join(upstreamDir, 'swagger.json'));
+  if (!isMap(swagger.paths) || !isMap(swagger.definitions) || !isMap(swagger.parameters)) throw new Error('swagger.json: unexpected document shape');
+  const globals = swagger.parameters;
+  const resolveParameter = (value: Json): JsonMap => {
+    if (isMap(value) && typeof value.$ref === 'string') {
+      const target = globals[value.$ref.slice('#/parameters/'.length)];
+      if (!isMap(target)) throw new Error(`dangling parameter ${value.$ref}`);
+      return target;
+    }
+    if (!isMap(value)) throw new Error('parameter is not an object');
+    return value;
+  };
+  const paths: JsonMap = {};
+  for (const [urlPath, item] of Object.entries(trimPaths(swagger.paths, gv, () => undefined))) {
+    if (!isMap(item)) continue;
+    const converted: JsonMap = {};
+    for (const [method, operation] of Object.entries(item)) {
+      if (method === 'parameters' && Array.isArray(operation)) {
+        converted.parameters = operation.map((p) => v3Parameter(resolveParameter(p)));
+        continue;
+      }
+      if (!HTTP_METHODS.has(method) || !isMap(operation)) continue;
+      const { consumes, produces, schemes, parameters, responses, ...rest } = operation;
+      const op: JsonMap = { ...rest };
+      const queryParameters: Json[] = [];
+      for (const raw of Array.isArray(parameters) ? parameters : []) {
+        const parameter = resolveParameter(raw);
+        if (parameter.in === 'body') {
+          const types = Array.isArray(consumes) ? consumes.map((t) => (t === '*/*' ? 'application/json' : String(t))) : ['application/json'];
+          const content: JsonMap = {};
+          for (const type of types) content[type] = { schema: v3Schema(parameter.schema ?? {}) };
+          op.requestBody = { content, required: parameter.required ?? false };
+        } else queryParameters.push(v3Parameter(parameter));
+      }
+      if (queryParameters.length) op.parameters = queryParameters;
+      const outResponses: JsonMap = {};
+      for (const [code, response] of Object.entries(isMap(responses) ? responses : {})) {
+        if (!isMap(response)) continue;
+        const { schema, ...other } = response;
+        const out: JsonMap = { ...other };
+        if (schema !== undefined) {
+          const content: JsonMap = {};
+          for (const type of Array.isArray(produces) ? produces : ['application/json']) content[String(type)] = { schema: v3Schema(schema) };
+          out.content = content;
+        }
+        outResponses[code] = out;
+      }
+      op.responses = outResponses;
+      converted[method] = op;
+    }
+    paths[urlPath] = converted;
+  }
+  const v3Paths = v3Schema(paths) as JsonMap;
+  const pool: JsonMap = {};
+  for (const [name, schema] of Object.entries(swagger.definitions)) pool[name] = v3Schema(schema);
+  const schemas = reachable(v3Paths, pool, '#/components/schemas/')['#/components/schemas/'];
+  return {
+    openapi: '3.0.0',
+    info: { title: 'Kubernetes', version: 'unversioned' },
+    paths: v3Paths,
+    components: { schemas, securitySchemes: { BearerToken: { description: 'Bearer Token authentication', in: 'header', name: 'authorization', type: 'apiKey' } } },
+  };
+}
+
 function generateV3(gv: ServedGroupVersion): number | undefined {
   const upstreamFile = path.join(upstreamDir, 'v3', `${gv.fileStem}_openapi.json`);
-  // The apps, batch and policy documents are not in every copy of the reference material: keep the
-  // committed output for a group version whose upstream document is absent rather than fail.
-  if (!existsSync(upstreamFile) && existsSync(path.join(outputDir, 'v3', `${gv.fileStem}.json`))) return undefined;
-  const upstream = readJson(upstreamFile);
+  const upstream = existsSync(upstreamFile) ? readJson(upstreamFile) : v3FromSwagger(gv);
   const components = upstream.components;
   if (!isMap(upstream.paths) || !isMap(components) || !isMap(components.schemas)) {
     throw new Error(`${gv.fileStem}: unexpected v3 document shape`);

@@ -30,7 +30,8 @@ export interface RequestLogger {
 export interface AppOptions {
   registry: ApiRegistry;
   security: RequestSecurity;
-  discovery: DiscoveryDocuments;
+  /** The discovery documents, current at each request (they change as CRDs come and go). */
+  discovery: { current(): DiscoveryDocuments };
   subresources: SubresourceHandlers;
   handler: HandlerContext['options'];
   log?: RequestLogger;
@@ -84,7 +85,7 @@ export function createApp(options: AppOptions): express.Express {
         await handleResourceRequest(req, res, info, req.kubeUser!, context);
         return;
       }
-      serveNonResource(req, res, options.discovery, health);
+      serveNonResource(req, res, options.discovery.current(), health);
     } catch (err) {
       next(err);
     }

@@ -130,6 +130,8 @@ function auditRecord(
     requestReceived: received,
     stageCompleted: at,
     decision: stage === 'RequestReceived' ? undefined : req.authorizationDecision,
+    // Admission's annotations (webhooks, ValidatingAdmissionPolicy), known once the request has run.
+    annotations: stage === 'RequestReceived' ? undefined : res.locals.auditAnnotations as Record<string, string> | undefined,
     requestObject: complete && req.receivedBody ? parseJson([req.receivedBody]) : undefined,
     responseObject: response,
   };

@@ -37,7 +37,7 @@ const STATUS_VERBS = ['get', 'patch', 'update'];
 
 export function discoveryResourceFromStrategy(strategy: ResourceStrategy): DiscoveryResource {
   const subresources: DiscoverySubresource[] = strategy.subresources.map((sub) => ({
-    name: sub.name, kind: sub.kind, group: sub.group, verbs: [...sub.verbs],
+    name: sub.name, kind: sub.kind, group: sub.group, version: sub.version, verbs: [...sub.verbs],
   }));
   if (strategy.hasStatus) subresources.push({ name: 'status', kind: strategy.kind, verbs: STATUS_VERBS });
   return {
@@ -248,6 +248,11 @@ export class DiscoveryDocuments {
       this.aggregatedDocs.set(`/api ${version}`, list(core ? [core] : []));
       this.aggregatedDocs.set(`/apis ${version}`, list(namedGroups));
     }
+  }
+
+  /** The documents themselves (LiveDiscovery returns whichever set is current). */
+  current(): DiscoveryDocuments {
+    return this;
   }
 
   /** `/api` or `/apis`, in the form the Accept header asks for. */

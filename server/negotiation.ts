@@ -176,6 +176,10 @@ const BODY_MEDIA_TYPES: Record<RequestBodyFormat, string> = {
 
 /** Body formats a create/update accepts (upstream's order in its 415 message). */
 export const OBJECT_BODY_FORMATS: readonly RequestBodyFormat[] = ['json', 'yaml', 'protobuf'];
+/** Body formats a custom resource's create/update accepts (no protobuf for custom resources). */
+export const CUSTOM_OBJECT_BODY_FORMATS: readonly RequestBodyFormat[] = ['json', 'yaml'];
+/** Body formats a custom resource's PATCH accepts: strategic merge needs Go types, so it is a 415. */
+export const CUSTOM_PATCH_BODY_FORMATS: readonly RequestBodyFormat[] = ['json-patch', 'merge-patch', 'apply-patch'];
 /** Body formats a PATCH accepts (upstream's order in its 415 message). */
 export const PATCH_BODY_FORMATS: readonly RequestBodyFormat[] = ['json-patch', 'merge-patch', 'strategic-merge-patch', 'apply-patch'];
 

@@ -13,7 +13,7 @@ import { startWatch, type WatchQuery } from '../api/registry/watch.ts';
 import { parseFieldValidation } from '../api/registry/schema-check.ts';
 import type { UserInfo } from '../auth/user.ts';
 import {
-  OBJECT_BODY_FORMATS, PATCH_BODY_FORMATS, decodeRequestBody, negotiateReply, parseRequestContentType,
+  CUSTOM_OBJECT_BODY_FORMATS, CUSTOM_PATCH_BODY_FORMATS, OBJECT_BODY_FORMATS, PATCH_BODY_FORMATS, decodeRequestBody, negotiateReply, parseRequestContentType,
   type ReplyFormat, type RequestBodyFormat,
 } from './negotiation.ts';
 import type { ResourceRequestInfo } from './request-info.ts';
@@ -59,7 +59,9 @@ export async function handleResourceRequest(
   if (!store) throw pathNotFound();
   const strategy = store.strategy;
   const query = requestQuery(req);
-  const ctx: RequestContext = { user, namespace: strategy.namespaced ? info.namespace : '', now: new Date() };
+  const ctx: RequestContext = { user, namespace: strategy.namespaced ? info.namespace : '', now: new Date(), auditAnnotations: {} };
+  // Read by the audit filter when the response ends (admission adds to it while the request runs).
+  res.locals.auditAnnotations = ctx.auditAnnotations;
   // As the handlers upstream (NegotiateOutputMediaType first): a write whose reply cannot be
   // encoded as the client accepts is a 406 before anything changes, not after.
   if (WRITE_VERBS.has(info.verb)) reply(req, info.verb === 'deletecollection' ? 'list' : 'object');
@@ -75,6 +77,8 @@ export async function handleResourceRequest(
   if (strategy.namespaced && !info.namespace && info.name) throw pathNotFound();
   if (!strategy.namespaced && info.namespace) throw pathNotFound();
   const subresource: Subresource = info.subresource === 'status' ? 'status' : '';
+  const custom = strategy.acceptsStrategicMergePatch === false;
+  const objectFormats = custom ? CUSTOM_OBJECT_BODY_FORMATS : OBJECT_BODY_FORMATS;
   const allowed = subresource === 'status' ? ['get', 'update', 'patch'] : strategy.verbs;
   // The routes kube-apiserver installs: an item takes GET/PUT/PATCH/DELETE, a collection GET/POST/
   // DELETE, an all-namespaces collection only GET; any other method on a served path is a 405.
@@ -93,6 +97,7 @@ export async function handleResourceRequest(
     }
     case 'list': {
       const list = await listObjects(store, ctx.namespace, listQuery(decodeListOptions(query)));
+      if (strategy.convert && list.items.some((item) => item.apiVersion !== store.apiVersion)) list.items = await strategy.convert(list.items);
       await sendList(req, res, store, list);
       return;
     }
@@ -100,7 +105,7 @@ export async function handleResourceRequest(
       await serveResourceWatch(req, res, store, ctx, info, query, context.options);
       return;
     case 'create': {
-      const body = await decodeObjectBody(req, context.options.maxRequestBodyBytes);
+      const body = await decodeObjectBody(req, context.options.maxRequestBodyBytes, objectFormats);
       const options = decodeCreateOptions(query);
       const result = await store.create(ctx, body, writeOptions(options, validateWriteOptions(options, 'CreateOptions'), req));
       sendWarnings(res, result.warnings);
@@ -108,7 +113,7 @@ export async function handleResourceRequest(
       return;
     }
     case 'update': {
-      const body = await decodeObjectBody(req, context.options.maxRequestBodyBytes);
+      const body = await decodeObjectBody(req, context.options.maxRequestBodyBytes, objectFormats);
       const options = decodeUpdateOptions(query);
       const result = await store.update(ctx, info.name, body, subresource, writeOptions(options, validateWriteOptions(options, 'UpdateOptions'), req));
       sendWarnings(res, result.warnings);
@@ -116,7 +121,7 @@ export async function handleResourceRequest(
       return;
     }
     case 'patch': {
-      const format = parseRequestContentType(req.headers['content-type'], PATCH_BODY_FORMATS);
+      const format = parseRequestContentType(req.headers['content-type'], custom ? CUSTOM_PATCH_BODY_FORMATS : PATCH_BODY_FORMATS);
       const options: PatchOptions = decodePatchOptions(query);
       const dryRun = validatePatchOptions(options, format === 'apply-patch');
       const patch = decodeRequestBody(await readBody(req, context.options.maxRequestBodyBytes), format);
@@ -257,8 +262,8 @@ export function readBody(req: Request, limit: number): Promise<Buffer> {
   });
 }
 
-async function decodeObjectBody(req: Request, limit: number): Promise<KubeObject> {
-  const format: RequestBodyFormat = parseRequestContentType(req.headers['content-type'], OBJECT_BODY_FORMATS);
+async function decodeObjectBody(req: Request, limit: number, formats: readonly RequestBodyFormat[]): Promise<KubeObject> {
+  const format: RequestBodyFormat = parseRequestContentType(req.headers['content-type'], formats);
   const raw = await readBody(req, limit);
   if (raw.length === 0) throw badRequest('the body of the request was empty');
   const body = decodeRequestBody(raw, format);
@@ -306,7 +311,19 @@ function sendText(req: Request, res: Response, format: ReplyFormat, status: numb
   res.send(Buffer.from(text));
 }
 
-export function sendObject(req: Request, res: Response, store: GenericStore, object: KubeObject, status: number, target: 'object'): void {
+/**
+ * Custom resources are defaulted on read (defaults added to the schema later show up).
+ * A custom resource written through another served version carries that version's apiVersion;
+ * with conversion strategy None, reading it through this version only rewrites apiVersion.
+ * Built-in objects always carry the store's apiVersion, so this is one string comparison for them.
+ */
+function inServedVersion(store: GenericStore, stored: KubeObject): KubeObject {
+  const object = store.strategy.defaultOnRead && stored.kind === store.strategy.kind ? store.strategy.defaultOnRead(stored) : stored;
+  return object.apiVersion === store.apiVersion || object.kind !== store.strategy.kind ? object : { ...object, apiVersion: store.apiVersion };
+}
+
+export function sendObject(req: Request, res: Response, store: GenericStore, stored: KubeObject, status: number, target: 'object'): void {
+  const object = inServedVersion(store, stored);
   const format = reply(req, target);
   if (format.shape === 'Table') {
     const include = parseIncludeObject(decodeTableOptions(requestQuery(req)).includeObject);
@@ -344,7 +361,7 @@ async function sendList(req: Request, res: Response, store: GenericStore, list: 
       head: { kind: list.kind, apiVersion: list.apiVersion, metadata: list.metadata },
       arrayField: 'items',
       length: items.length,
-      elementJson: (i) => objectJson(items[i]),
+      elementJson: (i) => objectJson(inServedVersion(store, items[i])),
     };
   }
   await sendListReply(res, format.contentType, format.encoding, body);
@@ -381,7 +398,7 @@ async function serveResourceWatch(
         return JSON.stringify(table);
       }
       if (format.shape === 'PartialObjectMetadata') return JSON.stringify(partialObjectMetadata(object));
-      return objectJson(object);
+      return objectJson(inServedVersion(store, object));
     },
     bookmark: (resourceVersion: string, initialEventsEnd: boolean): string => JSON.stringify({
       kind: strategy.kind,

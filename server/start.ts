@@ -24,7 +24,13 @@ import type { Storage } from '../storage/interface.ts';
 import { answerClientErrorsWithStatus } from './client-errors.ts';
 import { createApp, type RequestLogger } from './app.ts';
 import type { FlowControlOptions } from './flow-control/filter.ts';
-import { CORE_BINDINGS_RESOURCE, DiscoveryDocuments, discoveryResourceFromStrategy, type DiscoveryResource } from './discovery.ts';
+import { CORE_BINDINGS_RESOURCE, discoveryResourceFromStrategy, type DiscoveryResource } from './discovery.ts';
+import { LiveDiscovery } from './live-discovery.ts';
+import { CustomResourceController, type ServedCustomResource } from '../api/customresources/controller.ts';
+import { buildCustomResourceOpenApi } from '../api/customresources/openapi.ts';
+import { setCustomOpenApiDocuments } from '../api/openapi/documents.ts';
+import { compileValidationRules } from '../api/customresources/validation-rules.ts';
+import { conversionWebhookConverter } from '../auth/admission/conversion-webhook.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { COMPONENT_STATUSES_RESOURCE, controlPlaneProbes } from './component-statuses.ts';
 import type { AuditLogRotation } from '../auth/audit-log.ts';
@@ -32,6 +38,7 @@ import { processWatchBufferBudget } from './watch-stream.ts';
 import { SubresourceHandlers, namespaceFinalizeHandler, podBindingHandler, podLogHandler } from './subresources.ts';
 import { SCALABLE_RESOURCES, scaleHandler } from './scale-subresource.ts';
 import { podEvictionHandler } from './eviction.ts';
+import { customResourceScaleHandler } from './custom-resource-scale.ts';
 
 export interface ApiServerOptions extends ApiServerSecurityOptions {
   dataDir: string;
@@ -114,6 +121,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     });
   let security: Security | undefined;
   let server: Server | undefined;
+  let customResources: CustomResourceController | undefined;
   try {
     const registry = new ApiRegistry(builtinResources, storage);
     await ensureDefaultNamespaces(registry);
@@ -124,7 +132,27 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       onError: (error) => console.error(`kubefacade: clusterrole aggregation: ${error instanceof Error ? error.message : String(error)}`),
     });
 
+    // Every stored CRD is served again before the server listens (and so before /readyz answers).
+    let discovery: LiveDiscovery | undefined;
+    let served: ServedCustomResource[] = [];
+    const publishCustomResources = (): void => {
+      discovery?.setCustomResources(served.flatMap((s) => s.strategies.map(discoveryResourceFromStrategy)));
+      const now = served;
+      setCustomOpenApiDocuments(() => buildCustomResourceOpenApi(now));
+    };
+    customResources = new CustomResourceController(registry, storage, {
+      converterFor: conversionWebhookConverter,
+      compileRules: (_crd, version) => (version.schema?.openAPIV3Schema ? compileValidationRules(version.schema.openAPIV3Schema, '').ruleSet : undefined),
+      onServedChange: (now) => {
+        served = now;
+        publishCustomResources();
+      },
+      onError: (error) => console.error(`kubefacade: customresourcedefinitions: ${error instanceof Error ? error.message : String(error)}`),
+    });
+    await customResources.start();
+
     const subresources = new SubresourceHandlers();
+    subresources.registerForAll('scale', customResourceScaleHandler());
     subresources.register('', 'pods', 'binding', podBindingHandler());
     // Kubelets admit the API server by a client certificate of the cluster CA, as kubeadm's
     // apiserver-kubelet-client (in system:masters, so the kubelets' SubjectAccessReviews allow it).
@@ -156,10 +184,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     const host = clientHost(options.bind);
     const url = `https://${host}:${port}`;
 
-    const discovery = new DiscoveryDocuments(
+    discovery = new LiveDiscovery(
       [...builtinResources.map(discoveryResourceFromStrategy), CORE_BINDINGS_RESOURCE, COMPONENT_STATUSES_RESOURCE, ...REVIEW_ENDPOINTS.map(reviewDiscoveryResource)],
       { serverAddress: `${host}:${port}` },
     );
+    publishCustomResources();
     const app = createApp({
       registry,
       security,
@@ -193,6 +222,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
 
     let closed = false;
     const running = security;
+    const crdController = customResources;
     const httpsServer = server;
     return {
       url, port, adminKubeconfigPath, adminToken, caCertPem: pki.caCertPem, credentials: running.credentials,
@@ -200,6 +230,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
         if (closed) return;
         closed = true;
         cleanup.stop();
+        crdController.stop();
+        // The published custom documents are process-wide: a closed server's CRDs leave with it.
+        setCustomOpenApiDocuments(() => ({ v3: new Map(), v2Definitions: {} }));
         await new Promise<void>((done) => {
           httpsServer.close(() => done());
           for (const socket of sockets) socket.destroy();
@@ -211,6 +244,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   } catch (err) {
     const listening = server;
     if (listening?.listening) await new Promise<void>((done) => listening.close(() => done()));
+    customResources?.stop();
     await security?.stop();
     await storage.close();
     throw err;

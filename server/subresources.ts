@@ -39,8 +39,13 @@ export class SubresourceHandlers {
     this.handlers.set(`${group}/${resource}/${subresource}`, handler);
   }
 
+  /** A handler for a subresource of any resource (custom resources' scale); it 404s for resources without it. */
+  registerForAll(subresource: string, handler: SubresourceHandler): void {
+    this.handlers.set(`*/${subresource}`, handler);
+  }
+
   find(group: string, resource: string, subresource: string): SubresourceHandler | undefined {
-    return this.handlers.get(`${group}/${resource}/${subresource}`);
+    return this.handlers.get(`${group}/${resource}/${subresource}`) ?? this.handlers.get(`*/${subresource}`);
   }
 }
 

@@ -56,10 +56,44 @@ function v3DocumentMap(): Map<string, OpenApiV3DocumentBytes> {
   return v3Documents;
 }
 
+/** Documents of custom resources (CRDs), replaced as a whole whenever the served set changes. */
+let customV3Documents = new Map<string, OpenApiV3DocumentBytes>();
+let customV2Definitions: Record<string, unknown> = {};
+/** Set by setCustomOpenApiDocuments, built on the next read (off the CRD's path to Established). */
+let pendingCustom: (() => { v3: ReadonlyMap<string, unknown>; v2Definitions: Record<string, unknown> }) | undefined;
+
+function v3Bytes(document: unknown): OpenApiV3DocumentBytes {
+  const body = Buffer.from(JSON.stringify(document));
+  const hash = sha512Hex(body);
+  return { body, hash, etag: `"${hash}"` };
+}
+
+function buildPendingCustom(): void {
+  if (!pendingCustom) return;
+  const { v3, v2Definitions } = pendingCustom();
+  pendingCustom = undefined;
+  const next = new Map<string, OpenApiV3DocumentBytes>();
+  for (const [path, document] of v3) if (!v3DocumentMap().has(path)) next.set(path, v3Bytes(document));
+  customV3Documents = next;
+  customV2Definitions = v2Definitions;
+}
+
+/**
+ * Publishes the custom resources' documents (`apis/<group>/<version>` → v3 document) and their
+ * swagger 2.0 definitions, built by `build` when next read; a group version the built-in documents
+ * serve is left to them.
+ */
+export function setCustomOpenApiDocuments(build: () => { v3: ReadonlyMap<string, unknown>; v2Definitions: Record<string, unknown> }): void {
+  pendingCustom = build;
+  v3RootBytes = undefined;
+  v2Document = undefined;
+}
+
 /** `{"paths": {"api/v1": {"serverRelativeURL": "/openapi/v3/api/v1?hash=..."}, ...}}` */
 export function openApiV3Root(): OpenApiV3Root {
+  buildPendingCustom();
   const paths: OpenApiV3Root['paths'] = {};
-  for (const [openApiPath, document] of v3DocumentMap()) {
+  for (const [openApiPath, document] of [...v3DocumentMap(), ...customV3Documents]) {
     paths[openApiPath] = { serverRelativeURL: serverRelativeURL(openApiPath, document.hash) };
   }
   return { paths };
@@ -78,7 +112,9 @@ export function openApiV3RootDocument(): OpenApiV2DocumentBytes {
 
 /** The document for `api/v1`, `apis/rbac.authorization.k8s.io/v1`, ...; undefined if not served. */
 export function openApiV3Document(pathAfterV3: string): OpenApiV3DocumentBytes | undefined {
-  return v3DocumentMap().get(pathAfterV3.replace(/^\/+|\/+$/g, ''));
+  const path = pathAfterV3.replace(/^\/+|\/+$/g, '');
+  buildPendingCustom();
+  return v3DocumentMap().get(path) ?? customV3Documents.get(path);
 }
 
 /**
@@ -103,8 +139,11 @@ let v2Document: OpenApiV2DocumentBytes | undefined;
 
 /** The trimmed swagger 2.0 document as compact JSON. */
 export function openApiV2Document(): OpenApiV2DocumentBytes {
+  buildPendingCustom();
   if (!v2Document) {
-    const body = Buffer.from(JSON.stringify(JSON.parse(generatedV2Text())));
+    const document = JSON.parse(generatedV2Text()) as { definitions: Record<string, unknown> };
+    Object.assign(document.definitions, customV2Definitions);
+    const body = Buffer.from(JSON.stringify(document));
     v2Document = { body, etag: `"${sha512Hex(body)}"` };
   }
   return v2Document;

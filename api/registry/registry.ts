@@ -10,6 +10,7 @@ import { ConvertedStorage } from './converted-storage.ts';
 export class ApiRegistry {
   private readonly stores = new Map<string, GenericStore>();
   readonly namespaces: NamespaceLookup;
+  private admission: AdmissionChain | undefined;
 
   constructor(readonly strategies: ResourceStrategy[], readonly storage: Storage) {
     const namespaceStrategy = strategies.find((s) => s.group === '' && s.resource === 'namespaces');
@@ -34,8 +35,25 @@ export class ApiRegistry {
     return this.stores.get(registryKey(group, version, resource));
   }
 
-  /** Installs the validating admission every store runs on writes. */
+  /**
+   * Serves a resource from now on (custom resources: a CRD version became established). A
+   * strategy for a group/version/resource already served replaces it (the CRD changed).
+   */
+  add(strategy: ResourceStrategy): GenericStore {
+    const store = new GenericStore(strategy, this.storage, this.namespaces);
+    store.admission = this.admission;
+    this.stores.set(registryKey(strategy.group, strategy.version, strategy.resource), store);
+    return store;
+  }
+
+  /** Stops serving a resource added with add(); its stored objects are left alone. */
+  remove(group: string, version: string, resource: string): void {
+    this.stores.delete(registryKey(group, version, resource));
+  }
+
+  /** Installs the admission chain every store runs on writes (also for stores added later). */
   setAdmission(admission: AdmissionChain | undefined): void {
+    this.admission = admission;
     for (const store of this.stores.values()) store.admission = admission;
   }
 

@@ -71,7 +71,9 @@ export function duplicateFieldsOf(body: object): readonly string[] {
 
 /** Returns warnings; throws 400 for type errors and (Strict) unknown or duplicate fields. */
 export function checkSchema(strategy: ResourceStrategy, body: KubeObject, fieldValidation: FieldValidation): string[] {
-  const result = validateObject(kindOf(strategy), body);
+  const result = strategy.pruneUnknownFields
+    ? { errors: [], unknownFields: strategy.pruneUnknownFields(body), decodeErrors: [] }
+    : validateObject(kindOf(strategy), body);
   const { unknownFields, decodeErrors } = result;
   const duplicates = duplicateFields.get(body) ?? [];
   // A status counter the Go type declares without omitempty (ReplicaSetStatus.replicas, the

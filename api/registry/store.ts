@@ -27,6 +27,8 @@ export interface WriteOptions {
   dryRun: boolean;
   fieldManager?: string;
   fieldValidation: FieldValidation;
+  /** Receives admission warnings of an update (guaranteedUpdate's callers turn them into headers). */
+  admissionWarnings?: string[];
 }
 
 export interface WriteResult {
@@ -94,7 +96,13 @@ export class GenericStore {
   async get(namespace: string, name: string): Promise<KubeObject> {
     const object = await this.storage.get(this.key(namespace, name));
     if (!object) throw notFound(this.groupResource, name);
-    return object;
+    return this.inThisVersion(object);
+  }
+
+  /** A stored object written through another version, converted to this one (conversion webhooks). */
+  async inThisVersion(object: KubeObject): Promise<KubeObject> {
+    if (!this.strategy.convert || object.apiVersion === this.apiVersion) return object;
+    return (await this.strategy.convert([object]))[0];
   }
 
   async create(ctx: RequestContext, body: KubeObject, options: WriteOptions): Promise<WriteResult> {
@@ -116,6 +124,7 @@ export class GenericStore {
     // Admission sees the name the client sent ('' when it asked for a generated one).
     await this.requireNamespaceForCreate(ctx.namespace, body.metadata.name ?? '');
     const tracked = this.trackFields(undefined, object, options.fieldManager, ctx.now, '');
+    warnings.push(...attributes.warnings!);
     if (options.dryRun) {
       if (await this.storage.get(this.key(ctx.namespace, object.metadata.name!))) throw alreadyExists(this.groupResource, object.metadata.name!);
       return { object: tracked, warnings, created: true };
@@ -142,7 +151,8 @@ export class GenericStore {
     }
     const requestedVersion = body.metadata?.resourceVersion;
     const requestedUid = body.metadata?.uid;
-    const object = await this.guaranteedUpdate(ctx, name, subresource, options, (current) => {
+    const admissionWarnings: string[] = [];
+    const object = await this.guaranteedUpdate(ctx, name, subresource, { ...options, admissionWarnings }, (current) => {
       // A PUT's uid is a storage precondition (DefaultUpdatedObjectInfo.Preconditions), checked
       // before the resourceVersion, and worded as the etcd3 store's InvalidObjError.
       if (requestedUid && requestedUid !== current.metadata.uid) {
@@ -153,14 +163,15 @@ export class GenericStore {
       }
       return deepCopy(body);
     });
-    return { object, warnings, created: false };
+    return { object, warnings: [...warnings, ...admissionWarnings], created: false };
   }
 
   async patch(ctx: RequestContext, name: string, contentType: PatchContentType, patch: unknown, subresource: Subresource, options: PatchOptions): Promise<WriteResult> {
     const schema = this.schema();
     if (contentType === 'application/apply-patch+yaml') return this.apply(ctx, name, patch, subresource, options);
     let warnings: string[] = [];
-    const object = await this.guaranteedUpdate(ctx, name, subresource, options, (current) => {
+    const admissionWarnings: string[] = [];
+    const object = await this.guaranteedUpdate(ctx, name, subresource, { ...options, admissionWarnings }, (current) => {
       let patched: KubeObject;
       if (contentType === 'application/json-patch+json') patched = applyJsonPatch(current, patch);
       else if (contentType === 'application/merge-patch+json') patched = applyMergePatch(current, patch);
@@ -185,7 +196,7 @@ export class GenericStore {
       warnings = this.checkIncoming(patched, ctx.namespace, options.fieldValidation);
       return patched;
     });
-    return { object, warnings, created: false };
+    return { object, warnings: [...warnings, ...admissionWarnings], created: false };
   }
 
   /** Server-side apply: creates the object when missing, otherwise merges with field ownership. */
@@ -206,22 +217,23 @@ export class GenericStore {
       const created = serverSideApply({ live: undefined, applied, manager: options.fieldManager, force: options.force, schema, apiVersion: this.apiVersion, now: ctx.now });
       created.metadata.name = name;
       try {
-        const result = await this.createApplied(ctx, created, options);
+        const result = await this.createApplied(ctx, created, options, warnings);
         return { object: result, warnings, created: true };
       } catch (err) {
         // Lost a race with another creator: apply to what is there now.
         if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
       }
     }
-    const object = await this.guaranteedUpdate(ctx, name, subresource, { ...options, fieldManager: undefined }, (current) =>
+    const admissionWarnings: string[] = [];
+    const object = await this.guaranteedUpdate(ctx, name, subresource, { ...options, fieldManager: undefined, admissionWarnings }, (current) =>
       serverSideApply({
         live: current, applied, manager: options.fieldManager!, force: options.force, schema,
         apiVersion: this.apiVersion, now: ctx.now, subresource: subresource || undefined,
       }));
-    return { object, warnings, created: false };
+    return { object, warnings: [...warnings, ...admissionWarnings], created: false };
   }
 
-  private async createApplied(ctx: RequestContext, object: KubeObject, options: WriteOptions): Promise<KubeObject> {
+  private async createApplied(ctx: RequestContext, object: KubeObject, options: WriteOptions, warnings: string[]): Promise<KubeObject> {
     object.apiVersion = this.apiVersion;
     object.kind = this.strategy.kind;
     if (this.strategy.namespaced) object.metadata.namespace = ctx.namespace;
@@ -233,6 +245,7 @@ export class GenericStore {
     this.validateCreate(object, ctx);
     await this.admission?.validate(attributes);
     await this.requireNamespaceForCreate(ctx.namespace, object.metadata.name ?? '');
+    warnings.push(...attributes.warnings!);
     if (options.dryRun) return object;
     try {
       return await this.storage.create(this.key(ctx.namespace, object.metadata.name!), object);
@@ -254,7 +267,7 @@ export class GenericStore {
     const key = this.key(ctx.namespace, name);
     let dryRunResult: KubeObject | undefined;
     const tryUpdate = async (current: KubeObject): Promise<KubeObject> => {
-      const object = computeNew(current);
+      const object = computeNew(await this.inThisVersion(current));
       object.apiVersion = this.apiVersion;
       object.kind = this.strategy.kind;
       if (!isPlainObject(object.metadata)) object.metadata = {};
@@ -277,6 +290,11 @@ export class GenericStore {
       }
       this.strategy.applyDefaults?.(object);
       const attributes = this.admissionAttributes('UPDATE', ctx, name, subresource, object, current, options.dryRun);
+      // A retried update (lost compare-and-swap) runs admission again: keep only the last run's warnings.
+      if (options.admissionWarnings) {
+        options.admissionWarnings.length = 0;
+        attributes.warnings = options.admissionWarnings;
+      }
       await this.mutate(attributes);
       if (this.strategy.tracksGeneration && subresource === '' && !isDeepStrictEqual(specPart(object), specPart(current))) {
         object.metadata.generation = (current.metadata.generation ?? 0) + 1;
@@ -394,18 +412,21 @@ export class GenericStore {
     return {
       operation, group: this.strategy.group, version: this.strategy.version, kind: this.strategy.kind,
       resource: this.strategy.resource, subresource, namespace: ctx.namespace, name, object, oldObject,
-      user: ctx.user, dryRun: dryRun ?? false,
+      user: ctx.user, dryRun: dryRun ?? false, warnings: [], auditAnnotations: ctx.auditAnnotations,
     };
   }
 
   /**
-   * Mutating admission. Defaults are applied again afterwards, as kube-apiserver decodes (and so
-   * defaults) an object a mutating webhook has patched.
+   * Mutating admission. Defaults (and, for custom resources, pruning) are applied again afterwards,
+   * as kube-apiserver decodes (and so prunes and defaults) an object a mutating webhook has patched.
    */
   private async mutate(attributes: AdmissionAttributes): Promise<void> {
     if (!this.admission) return;
     await this.admission.admit(attributes);
-    if (attributes.object) this.strategy.applyDefaults?.(attributes.object);
+    if (!attributes.object) return;
+    // What a mutating webhook added outside a custom resource's schema is pruned silently.
+    this.strategy.pruneUnknownFields?.(attributes.object);
+    this.strategy.applyDefaults?.(attributes.object);
   }
 
   private validateCreate(object: KubeObject, ctx: RequestContext): void {
@@ -450,7 +471,7 @@ export class GenericStore {
   private resolvedSchema: SchemaNode | undefined;
 
   private schema(): SchemaNode {
-    this.resolvedSchema ??= schemaForKind({ group: this.strategy.group, version: this.strategy.version, kind: this.strategy.kind });
+    this.resolvedSchema ??= this.strategy.schema ?? schemaForKind({ group: this.strategy.group, version: this.strategy.version, kind: this.strategy.kind });
     if (!this.resolvedSchema) throw new StatusError(500, 'InternalError', `no schema for ${this.strategy.kind}`);
     return this.resolvedSchema;
   }

@@ -18,6 +18,9 @@ import { jobStrategy } from './jobs.ts';
 import { cronJobStrategy } from './cronjobs.ts';
 import { podDisruptionBudgetStrategy } from './poddisruptionbudgets.ts';
 import { replicationControllerStrategy } from './replicationcontrollers.ts';
+import { customResourceDefinitionStrategy } from './customresourcedefinitions.ts';
+import { mutatingWebhookConfigurationStrategy, validatingWebhookConfigurationStrategy } from './webhook-configurations.ts';
+import { validatingAdmissionPolicyBindingStrategy, validatingAdmissionPolicyStrategy } from './admission-policies.ts';
 
 export const builtinResources: ResourceStrategy[] = [
   podStrategy, nodeStrategy, namespaceStrategy, eventStrategy, leaseStrategy,
@@ -32,6 +35,9 @@ export const builtinResources: ResourceStrategy[] = [
   cronJobStrategy,
   podDisruptionBudgetStrategy,
   replicationControllerStrategy,
+  customResourceDefinitionStrategy,
+  mutatingWebhookConfigurationStrategy, validatingWebhookConfigurationStrategy,
+  validatingAdmissionPolicyStrategy, validatingAdmissionPolicyBindingStrategy,
 ];
 
 export { bindingDiscovery, type DiscoveryEntry } from './bindings.ts';
@@ -43,3 +49,6 @@ export { assignPodToNode, podDeletionGracePeriodSeconds, podSelectableFields, po
 export { age, humanDuration } from './printing.ts';
 export { clusterRoleBindingStrategy, roleBindingStrategy } from './rbac-bindings.ts';
 export { clusterRoleStrategy, roleStrategy } from './rbac-roles.ts';
+export { customResourceDefinitionStrategy } from './customresourcedefinitions.ts';
+export { mutatingWebhookConfigurationStrategy, validatingWebhookConfigurationStrategy } from './webhook-configurations.ts';
+export { validatingAdmissionPolicyBindingStrategy, validatingAdmissionPolicyStrategy } from './admission-policies.ts';

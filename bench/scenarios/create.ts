@@ -11,6 +11,7 @@ import { BenchClient } from '../http-client.ts';
 import type { ClientTarget } from '../kubeconfig.ts';
 import { runLoad, type LoadPlan, type LoadResult } from '../load.ts';
 import { BENCH_NAMESPACE, podBody, podTemplate } from '../pod-template.ts';
+import { BENCH_CRD_GROUP, BENCH_CRD_PLURAL, benchCrd, webAppTemplate } from '../crd-template.ts';
 import { sleep } from '../processes.ts';
 import type { JsonObject, ScenarioReport } from '../report.ts';
 import { ensureNamespace, mib, runScenario, startServer, type CommonOptions, type ScenarioContext } from '../scenario.ts';
@@ -41,6 +42,37 @@ function loadFigures(result: LoadResult): JsonObject {
   };
 }
 
+/**
+ * `--kind crd`: the CRD registered, polled until Established and until a first create succeeds
+ * (the time reported), then as many custom resource creates as pods, at the same concurrency.
+ */
+async function createCustomResources(context: ScenarioContext, target: ClientTarget, options: CreateOptions, timeoutMs: number): Promise<JsonObject> {
+  const client = new BenchClient(target, 1);
+  const collection = `/apis/${BENCH_CRD_GROUP}/v1/namespaces/${BENCH_NAMESPACE}/${BENCH_CRD_PLURAL}`;
+  const started = performance.now();
+  let firstCreateMs = 0;
+  try {
+    await client.json('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', benchCrd());
+    const body = webAppTemplate('bench-first-').replaceAll('__I__', '0');
+    for (;;) {
+      try {
+        await client.json('POST', collection, JSON.parse(body));
+        firstCreateMs = performance.now() - started;
+        break;
+      } catch (err) {
+        if (performance.now() - started > timeoutMs) throw err;
+        await sleep(2);
+      }
+    }
+  } finally {
+    client.close();
+  }
+  const result = await load(context, 'create (custom resources, 10 CEL rules)', {
+    target, method: 'POST', path: collection, body: webAppTemplate('bench-webapp-'), count: options.pods, concurrency: options.concurrency, rate: 0, timeoutMs,
+  });
+  return { ...loadFigures(result), crdToFirstCreateMs: Math.round(firstCreateMs * 10) / 10, bodyBytes: Buffer.byteLength(webAppTemplate('bench-webapp-')) };
+}
+
 async function load(context: ScenarioContext, label: string, plan: LoadPlan): Promise<LoadResult> {
   context.progress.phase(label, plan.count);
   const result = await runLoad(plan, (done) => context.progress.update(done));
@@ -53,6 +85,7 @@ export function runCreate(common: CommonOptions, options: CreateOptions): Promis
     const timeoutMs = common.timeoutSeconds * 1000;
     const server = await startServer(context);
     let ours: JsonObject;
+    let customResources: JsonObject | undefined;
     let watcherEvents = 0;
     let serverPeak = 0;
     try {
@@ -74,6 +107,7 @@ export function runCreate(common: CommonOptions, options: CreateOptions): Promis
       watch.close();
       agent.destroy();
       ours = loadFigures(result);
+      if (options.kind === 'crd') customResources = await createCustomResources(context, server.target, options, timeoutMs);
       serverPeak = server.memory()?.peakRssBytes ?? 0;
     } finally {
       await server.stop();
@@ -119,9 +153,13 @@ export function runCreate(common: CommonOptions, options: CreateOptions): Promis
     const targets: { [name: string]: boolean } = { 'p99 <= 50 ms at c=64': p99 <= 50 };
     if (typeof baseline.createsPerSecond === 'number') targets['throughput >= 0.5x baseline'] = createsPerSecond >= 0.5 * baseline.createsPerSecond;
     if (baseline.etcd) targets['throughput above raw etcd'] = createsPerSecond > ((baseline.etcd as JsonObject).putsPerSecond as number);
+    if (customResources) {
+      targets['custom resource creates >= 0.8x pod creates'] = (customResources.createsPerSecond as number) >= 0.8 * createsPerSecond;
+      targets['CRD to Established to first create <= 100 ms'] = (customResources.crdToFirstCreateMs as number) <= 100;
+    }
     return {
-      params: { pods: options.pods, concurrency: options.concurrency, bodyBytes: Buffer.byteLength(podBody({ namePrefix: NAME_PREFIX }, 0)) },
-      results: { ...ours, watcherEvents, serverPeakRssMiB: mib(serverPeak), clientCeiling },
+      params: { pods: options.pods, concurrency: options.concurrency, kind: options.kind, bodyBytes: Buffer.byteLength(podBody({ namePrefix: NAME_PREFIX }, 0)) },
+      results: { ...ours, watcherEvents, serverPeakRssMiB: mib(serverPeak), clientCeiling, ...(customResources ? { customResources } : {}) },
       baseline,
       ratioMetric: 'createsPerSecond',
       targets,
