@@ -15,6 +15,7 @@ import { handleResourceRequest, readBody, type HandlerContext } from './resource
 import { handleReview } from './review-handler.ts';
 import { noteErrorStatus, securityMiddleware } from './security-middleware.ts';
 import { handleBindingsResource, type SubresourceHandlers } from './subresources.ts';
+import type { RequestJournal } from './ui/request-journal.ts';
 import { serverVersion } from './version.ts';
 
 export interface RequestLogger {
@@ -30,6 +31,8 @@ export interface AppOptions {
   log?: RequestLogger;
   /** Concurrency limits and priority levels (server/flow-control); default DEFAULT_FLOW_CONTROL. */
   flowControl?: FlowControlOptions;
+  /** Records pod writes for the web view's pod journey (server/ui/). */
+  journal?: RequestJournal;
 }
 
 export function createApp(options: AppOptions): express.Express {
@@ -39,7 +42,7 @@ export function createApp(options: AppOptions): express.Express {
   app.set('query parser', 'simple');
   const context: HandlerContext = { registry: options.registry, options: options.handler, subresources: options.subresources };
 
-  const security = securityMiddleware(options.security);
+  const security = securityMiddleware(options.security, options.journal);
   const flowControl = flowControlFilter(options.flowControl ?? DEFAULT_FLOW_CONTROL);
   const serve = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     try {

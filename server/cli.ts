@@ -13,10 +13,11 @@ import { registerMigrateCommand } from './migrate-command.ts';
 import { registerBenchCommand } from '../bench/cli.ts';
 import { addStorageFlags, etcdFromFlags, type StorageFlags } from './storage-flags.ts';
 import { DEFAULT_FLOW_CONTROL, type FlowControlOptions } from './flow-control/filter.ts';
+import { addUiFlags, startUiFromFlags, type UiFlags } from './ui/ui-flags.ts';
 
 export type RegisterSubcommand = (program: Command) => void;
 
-interface ServerCommandOptions extends StorageFlags {
+interface ServerCommandOptions extends StorageFlags, UiFlags {
   dataDir: string;
   bind?: string;
   bindAddress?: string;
@@ -65,7 +66,7 @@ export function closeOnSignals(close: () => Promise<void>, log: (line: string) =
 }
 
 export const registerServerCommand: RegisterSubcommand = (program) => {
-  addServerFlags(program.command('server'))
+  addUiFlags(addServerFlags(program.command('server')), false)
     .description('run the Kubernetes-compatible API server')
     .action(async (options: ServerCommandOptions) => {
       // Imported here so this file loads (and `--help` works) independently of the server's dependencies.
@@ -74,7 +75,11 @@ export const registerServerCommand: RegisterSubcommand = (program) => {
       console.error(`kubefacade API server listening on ${server.url}`);
       console.error(`admin kubeconfig: ${server.adminKubeconfigPath}`);
       console.error(`  kubectl --kubeconfig ${server.adminKubeconfigPath} get nodes`);
-      closeOnSignals(() => server.close());
+      const ui = await startUiFromFlags(options, server);
+      closeOnSignals(async () => {
+        await ui?.close();
+        await server.close();
+      });
     });
 };
 
@@ -132,6 +137,7 @@ function serverOptions(options: ServerCommandOptions) {
     auditLogPath: options.auditLogPath === undefined || options.auditLogPath === '-' ? options.auditLogPath : path.resolve(options.auditLogPath),
     watchBufferBudgetBytes: options.watchBufferBudget,
     flowControl: flowControlOptions(options),
+    requestJournal: options.ui,
   };
 }
 
@@ -173,7 +179,7 @@ function addServerFlags(command: Command): Command {
 }
 
 export const registerUpCommand: RegisterSubcommand = (program) => {
-  addServerFlags(program.command('up'))
+  addUiFlags(addServerFlags(program.command('up')), true)
     .description('run the API server, the scheduler, simulated nodes and the node lifecycle controller in one process')
     .option('--nodes <count>', 'number of simulated nodes (node01, node02, ...)', parseCount, 3)
     .option('--node-cpu <quantity>', 'cpu capacity of each simulated node', '4')
@@ -198,7 +204,11 @@ export const registerUpCommand: RegisterSubcommand = (program) => {
       });
       console.error(`kubefacade is up: API server ${cluster.apiServer.url}, nodes ${cluster.nodes.join(', ')}`);
       console.error(`  kubectl --kubeconfig ${cluster.apiServer.adminKubeconfigPath} get nodes`);
-      closeOnSignals(() => cluster.stop());
+      const ui = await startUiFromFlags(options, cluster.apiServer);
+      closeOnSignals(async () => {
+        await ui?.close();
+        await cluster.stop();
+      });
     });
 };
 

@@ -20,6 +20,7 @@ import type { ResourceRequestInfo } from './request-info.ts';
 import { isTrue } from './request-info.ts';
 import { objectJson } from './serialize.ts';
 import { sendListReply, type ListReplyBody } from './list-reply.ts';
+import { noteReplyMetadata } from './reply-metadata.ts';
 import { parseIncludeObject, partialObjectMetadata, tableRow, toTable } from './table.ts';
 import { serveWatch } from './watch-stream.ts';
 import { deleteCollection, parseDeleteOptions } from './delete-options.ts';
@@ -268,6 +269,8 @@ function sendText(req: Request, res: Response, format: ReplyFormat, status: numb
 }
 
 export function sendObject(req: Request, res: Response, store: GenericStore, object: KubeObject, status: number, target: 'object'): void {
+  // For the request journal (server/ui/request-journal.ts): the name, uid and resourceVersion a write stored.
+  noteReplyMetadata(res, object.metadata);
   const format = reply(req, target);
   if (format.shape === 'Table') {
     const include = parseIncludeObject(requestQuery(req).get('includeObject') ?? undefined);

@@ -24,6 +24,7 @@ import { createApp, type RequestLogger } from './app.ts';
 import type { FlowControlOptions } from './flow-control/filter.ts';
 import { CORE_BINDINGS_RESOURCE, DiscoveryDocuments, discoveryResourceFromStrategy, type DiscoveryResource } from './discovery.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
+import { RequestJournal } from './ui/request-journal.ts';
 import { processWatchBufferBudget } from './watch-stream.ts';
 import { SubresourceHandlers, namespaceFinalizeHandler, podBindingHandler, podLogHandler } from './subresources.ts';
 
@@ -55,6 +56,8 @@ export interface ApiServerOptions extends ApiServerSecurityOptions {
   etcd?: EtcdStorageConfig;
   /** --max-requests-inflight, --max-mutating-requests-inflight, --enable-priority-and-fairness (server/flow-control). */
   flowControl?: FlowControlOptions;
+  /** Keep a journal of pod writes for the web view (server/ui/); on when the UI is served. */
+  requestJournal?: boolean;
 }
 
 export interface ApiServerSecurityOptions {
@@ -75,6 +78,8 @@ export interface RunningApiServer {
   caCertPem: string;
   /** Mints tokens, client certificates and kubeconfigs the server accepts. */
   credentials: CredentialIssuer;
+  /** The pod writes the server saw (with `requestJournal`). */
+  journal?: RequestJournal;
   close(): Promise<void>;
 }
 
@@ -137,8 +142,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       [...builtinResources.map(discoveryResourceFromStrategy), CORE_BINDINGS_RESOURCE, ...REVIEW_ENDPOINTS.map(reviewDiscoveryResource)],
       { serverAddress: `${host}:${port}` },
     );
+    const journal = options.requestJournal ? new RequestJournal() : undefined;
     const app = createApp({
       registry,
+      journal,
       security,
       discovery,
       subresources,
@@ -169,7 +176,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     const running = security;
     const httpsServer = server;
     return {
-      url, port, adminKubeconfigPath, adminToken, caCertPem: pki.caCertPem, credentials: running.credentials,
+      url, port, adminKubeconfigPath, adminToken, caCertPem: pki.caCertPem, credentials: running.credentials, journal,
       async close() {
         if (closed) return;
         closed = true;
