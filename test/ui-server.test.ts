@@ -163,4 +163,47 @@ describe('web view server', () => {
     }
     controller.abort();
   });
+
+  test('several watches share one stream; a refused one carries the API server\'s Status', async () => {
+    const controller = new AbortController();
+    const response = await fetch(`${ui.url}/ui/stream`, { headers: { cookie: adminCookie, 'x-kubefacade-ui': '1' }, signal: controller.signal });
+    assert.equal(response.status, 200);
+    const reader = response.body!.getReader();
+    let buffered = '';
+    const lines: Record<string, unknown>[] = [];
+    const nextLine = async (): Promise<Record<string, unknown>> => {
+      while (!buffered.includes('\n')) {
+        const { value, done } = await reader.read();
+        assert.ok(!done, 'the stream ended early');
+        buffered += new TextDecoder().decode(value);
+      }
+      const line = buffered.slice(0, buffered.indexOf('\n'));
+      buffered = buffered.slice(line.length + 1);
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      lines.push(parsed);
+      return parsed;
+    };
+    const stream = (await nextLine()).stream as string;
+    assert.ok(stream);
+    const start = (id: string, path: string) => call('POST', '/ui/watches', { cookie: adminCookie, body: { stream, id, path } });
+    assert.equal((await start('pods', '/api/v1/namespaces/default/pods?watch=1&resourceVersion=0')).status, 200);
+    assert.equal((await start('nodes', '/api/v1/nodes?watch=1&resourceVersion=0')).status, 200);
+    assert.equal((await start('bad', '/api/v1/namespaces/default/pods?watch=1&resourceVersion=0&fieldSelector=nope%3Dx')).status, 200);
+    assert.equal((await start('x', '/ui/session?watch=1')).status, 400, 'only API watches');
+    assert.equal((await call('POST', '/ui/watches', { cookie: adminCookie, body: { stream: 'unknown', id: 'y', path: '/api/v1/nodes?watch=1' } })).status, 404);
+    await api.call('post', '/api/v1/namespaces/default/pods').send({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'muxed' }, spec: { containers: [{ name: 'c', image: 'nginx' }] } });
+    await api.call('post', '/api/v1/nodes').send({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'muxed-node' } });
+    const seen = new Set<string>();
+    let refusal: Record<string, unknown> | undefined;
+    while (!(seen.has('pods:muxed') && seen.has('nodes:muxed-node') && refusal)) {
+      const line = await nextLine();
+      const event = line.e as { object?: { metadata?: { name?: string } } } | undefined;
+      if (event?.object?.metadata?.name) seen.add(`${String(line.w)}:${event.object.metadata.name}`);
+      if (line.w === 'bad' && line.status !== undefined) refusal = line;
+    }
+    assert.equal(refusal.status, 400);
+    assert.match(String((refusal.body as { message?: string }).message), /nope/);
+    assert.equal((await call('DELETE', `/ui/watches/${stream}/pods`, { cookie: adminCookie })).status, 200);
+    controller.abort();
+  });
 });

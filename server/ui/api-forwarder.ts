@@ -4,7 +4,7 @@
 // they arrive; a client that goes away ends the upstream request at once.
 
 import { Agent, request as httpsRequest } from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 
 /** Request headers passed on to the API server; everything else (cookies above all) stays behind. */
 const FORWARDED_REQUEST_HEADERS = ['accept', 'content-type', 'content-length', 'user-agent'];
@@ -54,6 +54,17 @@ export class ApiForwarder {
     });
     res.on('close', () => upstream.destroy());
     req.pipe(upstream);
+  }
+
+  /** A GET whose answer is read as it arrives (a watch), with `token`. */
+  stream(path: string, token: string, onResponse: (answer: IncomingMessage) => void, onError: (error: Error) => void): ClientRequest {
+    const upstream = httpsRequest({
+      protocol: 'https:', hostname: this.base.hostname, port: this.base.port, path, method: 'GET', agent: this.agent,
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json', 'user-agent': 'kubefacade-ui' },
+    }, onResponse);
+    upstream.on('error', onError);
+    upstream.end();
+    return upstream;
   }
 
   /** A JSON request made by the view's own server side (journey, login), with `token`. */

@@ -5,6 +5,8 @@
 //   POST /ui/login               {code} from a login link, or {token}: a bearer token the API server accepts
 //   POST /ui/logout, GET /ui/session
 //   GET  /ui/journey/<namespace>/<pod>   the pod's journey (server/ui/pod-journey.ts), read-only
+//   GET  /ui/stream, POST /ui/watches, DELETE /ui/watches/<stream>/<id>   watches over one connection
+//                                (server/ui/watch-multiplexer.ts)
 //   *    /api/..., /apis/..., /version   forwarded to the API server with the session's token
 // Every response carries a strict Content-Security-Policy; writes need the page's own header and
 // origin (a cross-site form or script cannot make them), besides the SameSite=Strict cookie.
@@ -15,6 +17,7 @@ import type { KubeObject } from '../../api/object.ts';
 import { ApiForwarder, statusBody, type ApiTarget } from './api-forwarder.ts';
 import { podJourney } from './pod-journey.ts';
 import type { RequestJournal } from './request-journal.ts';
+import { WatchMultiplexer } from './watch-multiplexer.ts';
 import { SessionStore, clearedSessionCookie, sessionCookie, sessionIdFrom, type Session, type SessionIdentity } from './sessions.ts';
 import { loadStaticFiles, type StaticFiles } from './static-files.ts';
 
@@ -50,9 +53,10 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
   const files = await loadStaticFiles(options.staticDir);
   const sessions = new SessionStore();
   const api = new ApiForwarder(options.api);
+  const watches = new WatchMultiplexer(api);
   const server = createServer((req, res) => {
     securityHeaders(res);
-    handle(req, res, { files, sessions, api, journal: options.journal }).catch((err: unknown) => {
+    handle(req, res, { files, sessions, api, watches, journal: options.journal }).catch((err: unknown) => {
       if (res.headersSent) {
         res.destroy();
         return;
@@ -87,6 +91,7 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
       return `${url}/#login=${sessions.loginCode({ ...identity, token }, DEFAULT_SESSION_TTL_MS)}`;
     },
     async close() {
+      watches.close();
       await closeServer(server, sockets);
       api.close();
     },
@@ -97,6 +102,7 @@ interface Context {
   files: StaticFiles;
   sessions: SessionStore;
   api: ApiForwarder;
+  watches: WatchMultiplexer;
   journal?: RequestJournal;
 }
 
@@ -141,6 +147,17 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
     sendJson(res, 200, { username: session.username, groups: session.groups });
     return;
   }
+  if (path === '/ui/stream' && req.method === 'GET') {
+    ctx.watches.open(res, session.token);
+    return;
+  }
+  if (path === '/ui/watches' && req.method === 'POST') return startWatch(req, res, ctx, session);
+  const stopWatch = /^\/ui\/watches\/([^/]+)\/([^/]+)$/.exec(path);
+  if (stopWatch && req.method === 'DELETE') {
+    ctx.watches.stop(decodeURIComponent(stopWatch[1]), decodeURIComponent(stopWatch[2]), session.token);
+    sendJson(res, 200, { stopped: true });
+    return;
+  }
   const journey = /^\/ui\/journey\/([^/]+)\/([^/]+)$/.exec(path);
   if (journey && req.method === 'GET') return sendJourney(res, ctx, session, decodeURIComponent(journey[1]), decodeURIComponent(journey[2]));
   if (isApi) {
@@ -148,6 +165,22 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
     return;
   }
   sendJson(res, 404, statusBody(404, 'NotFound', 'the server could not find the requested resource'));
+}
+
+async function startWatch(req: IncomingMessage, res: ServerResponse, ctx: Context, session: Session): Promise<void> {
+  const body = await readJson(req);
+  const stream = typeof body?.stream === 'string' ? body.stream : '';
+  const id = typeof body?.id === 'string' ? body.id : '';
+  const path = typeof body?.path === 'string' ? body.path : '';
+  // Only watches of API paths: the multiplexer never reaches anything the forwarder would not.
+  if (!stream || !id || !/^\/apis?\/[^?#]*\?(.*&)?watch=(1|true)(&|$)/.test(path)) {
+    sendJson(res, 400, statusBody(400, 'BadRequest', 'a watch needs a stream, an id and an API path with watch=1'));
+    return;
+  }
+  const outcome = ctx.watches.start(stream, id, path, session.token);
+  if (outcome === 'no-stream') sendJson(res, 404, statusBody(404, 'NotFound', 'no such stream: open /ui/stream first'));
+  else if (outcome === 'too-many') sendJson(res, 429, statusBody(429, 'TooManyRequests', 'too many watches on one stream'));
+  else sendJson(res, 200, { started: true });
 }
 
 /** A login link's code, or a bearer token checked by the API server itself (SelfSubjectReview). */

@@ -76,10 +76,136 @@ export interface Watch {
 
 const LIST_PAGE = 5000;
 
+/** One line of the multiplexed stream (server/ui/watch-multiplexer.ts). */
+interface StreamLine {
+  stream?: string;
+  w?: string;
+  e?: { type: string; object: KubeObject & Status };
+  status?: number;
+  body?: Status | string;
+  end?: boolean;
+}
+
+interface ActiveWatch {
+  onLine(line: StreamLine): void;
+}
+
+/**
+ * Every watch of the page travels over one stream (GET /ui/stream): a browser keeps at most six
+ * connections to one origin, and each watch would otherwise hold one for good.
+ */
+class WatchStream {
+  private streamId: Promise<string> | undefined;
+  private readonly active = new Map<string, ActiveWatch>();
+  private counter = 0;
+
+  /** Watches `path` until it ends ('ended'), expires ('expired', relist) or is refused (throws). */
+  watch(path: string, onEvent: (type: string, object: KubeObject) => void): { done: Promise<'ended' | 'expired'>; stop(): void } {
+    const id = String(++this.counter);
+    let settle: (outcome: 'ended' | 'expired') => void = () => undefined;
+    let fail: (error: unknown) => void = () => undefined;
+    const done = new Promise<'ended' | 'expired'>((resolveWatch, rejectWatch) => {
+      settle = (outcome) => {
+        this.active.delete(id);
+        resolveWatch(outcome);
+      };
+      fail = (error) => {
+        this.active.delete(id);
+        rejectWatch(error);
+      };
+    });
+    this.active.set(id, {
+      onLine: (line) => {
+        if (line.e) {
+          if (line.e.type !== 'ERROR') onEvent(line.e.type, line.e.object);
+          else if (line.e.object.code === 410) settle('expired');
+          else fail(new ApiError(line.e.object.code ?? 500, line.e.object.message ?? 'watch error'));
+        } else if (line.status !== undefined) {
+          const body = line.body;
+          fail(new ApiError(line.status, typeof body === 'object' && body?.message ? body.message : String(body ?? line.status)));
+        } else if (line.end) {
+          settle('ended');
+        }
+      },
+    });
+    void (async () => {
+      try {
+        const stream = await this.open();
+        if (!this.active.has(id)) return;
+        await request('POST', '/ui/watches', JSON.stringify({ stream, id, path }));
+      } catch (err) {
+        fail(err);
+      }
+    })();
+    return {
+      done,
+      stop: () => {
+        if (!this.active.has(id)) return;
+        settle('ended');
+        void this.open().then((stream) => request('DELETE', `/ui/watches/${encodeURIComponent(stream)}/${id}`)).catch(() => undefined);
+      },
+    };
+  }
+
+  private open(): Promise<string> {
+    if (!this.streamId) {
+      this.streamId = this.connect();
+      this.streamId.catch(() => {
+        this.streamId = undefined;
+      });
+    }
+    return this.streamId;
+  }
+
+  private connect(): Promise<string> {
+    return new Promise((resolveStream, rejectStream) => {
+      void (async () => {
+        let named = false;
+        try {
+          const response = await fetch('/ui/stream', { headers: { accept: 'application/x-ndjson', ...UI_HEADERS }, credentials: 'same-origin' });
+          if (response.status === 401) onUnauthorized();
+          if (!response.ok || !response.body) throw await errorOf(response);
+          const reader = response.body.getReader();
+          const decoder = new TextDecoder();
+          let buffered = '';
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) break;
+            buffered += decoder.decode(value, { stream: true });
+            let newline = buffered.indexOf('\n');
+            while (newline >= 0) {
+              const text = buffered.slice(0, newline).trim();
+              buffered = buffered.slice(newline + 1);
+              newline = buffered.indexOf('\n');
+              if (!text) continue;
+              const line = JSON.parse(text) as StreamLine;
+              if (line.stream && !named) {
+                named = true;
+                resolveStream(line.stream);
+              } else if (line.w) {
+                this.active.get(line.w)?.onLine(line);
+              }
+            }
+          }
+        } catch (err) {
+          if (!named) rejectStream(err);
+        } finally {
+          // The stream is gone: every watch on it ends, and resumes on a new stream from its last version.
+          this.streamId = undefined;
+          if (!named) rejectStream(new ApiError(502, 'the watch stream closed'));
+          for (const watch of [...this.active.values()]) watch.onLine({ end: true });
+        }
+      })();
+    });
+  }
+}
+
+const watchStream = new WatchStream();
+
 /** Lists `path` (paged) and then watches it, turning each object into `T` once. */
 export function listWatch<T>(path: string, slim: (object: KubeObject) => T, handlers: WatchHandlers<T>): Watch {
   let stopped = false;
-  let controller: AbortController | undefined;
+  let current: { stop(): void } | undefined;
   const separator = path.includes('?') ? '&' : '?';
   const run = async (): Promise<void> => {
     let resourceVersion = '';
@@ -98,23 +224,16 @@ export function listWatch<T>(path: string, slim: (object: KubeObject) => T, hand
           } while (continueToken && !stopped);
           handlers.reset(items);
         }
-        controller = new AbortController();
-        const response = await fetch(`${path}${separator}watch=1&allowWatchBookmarks=true&resourceVersion=${resourceVersion}`, {
-          headers: { accept: 'application/json', ...UI_HEADERS }, credentials: 'same-origin', signal: controller.signal,
-        });
-        if (response.status === 401) onUnauthorized();
-        if (response.status === 410) {
-          resourceVersion = '';
-          continue;
-        }
-        if (!response.ok || !response.body) throw await errorOf(response);
+        if (stopped) return;
         handlers.connection?.(true);
         handlers.refused?.(undefined);
-        failures = 0;
-        const outcome = await readEvents(response.body, (type, object) => {
+        const watch = watchStream.watch(`${path}${separator}watch=1&allowWatchBookmarks=true&resourceVersion=${resourceVersion}`, (type, object) => {
+          failures = 0;
           if (object.metadata?.resourceVersion) resourceVersion = object.metadata.resourceVersion;
           if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') handlers.event(type, slim(object), object);
         });
+        current = watch;
+        const outcome = await watch.done;
         if (outcome === 'expired') resourceVersion = '';
       } catch (err) {
         if (stopped) return;
@@ -135,35 +254,7 @@ export function listWatch<T>(path: string, slim: (object: KubeObject) => T, hand
   return {
     stop() {
       stopped = true;
-      controller?.abort();
+      current?.stop();
     },
   };
-}
-
-/** Reads newline-delimited watch events until the stream ends; 'expired' on an ERROR 410. */
-async function readEvents(body: ReadableStream<Uint8Array>, onEvent: (type: string, object: KubeObject) => void): Promise<'ended' | 'expired'> {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let buffered = '';
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return 'ended';
-    buffered += decoder.decode(value, { stream: true });
-    let newline = buffered.indexOf('\n');
-    while (newline >= 0) {
-      const line = buffered.slice(0, newline).trim();
-      buffered = buffered.slice(newline + 1);
-      newline = buffered.indexOf('\n');
-      if (!line) continue;
-      const event = JSON.parse(line) as { type: string; object: KubeObject & Status };
-      if (event.type === 'ERROR') {
-        if (event.object.code === 410) {
-          void reader.cancel();
-          return 'expired';
-        }
-        throw new ApiError(event.object.code ?? 500, event.object.message ?? 'watch error');
-      }
-      onEvent(event.type, event.object);
-    }
-  }
 }
