@@ -5,7 +5,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CommonOptions } from './scenario.ts';
 import type { ScenarioReport } from './report.ts';
-import { CREATE_DEFAULTS, DENSITY_DEFAULTS, SCALE_DEFAULTS, SCHEDULER_DEFAULTS, WATCH_DEFAULTS } from './defaults.ts';
+import { CREATE_DEFAULTS, DENSITY_DEFAULTS, SCALE_DEFAULTS, SCHEDULER_DEFAULTS, UI_DEFAULTS, WATCH_DEFAULTS } from './defaults.ts';
 
 function count(value: string): number {
   const parsed = Number(value);
@@ -68,7 +68,7 @@ async function finish(reports: ScenarioReport[], flags: CommonFlags): Promise<vo
 }
 
 /** The scenarios in the order `bench all` runs them (cheapest first). */
-export const SCENARIOS = ['create', 'watch', 'scheduler', 'density', 'scale'] as const;
+export const SCENARIOS = ['create', 'watch', 'scheduler', 'density', 'ui', 'scale'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 async function runNamed(name: ScenarioName, common: CommonOptions): Promise<ScenarioReport> {
@@ -78,6 +78,7 @@ async function runNamed(name: ScenarioName, common: CommonOptions): Promise<Scen
     case 'scale': return (await import('./scenarios/scale.ts')).runScale(common, SCALE_DEFAULTS);
     case 'watch': return (await import('./scenarios/watch.ts')).runWatch(common, WATCH_DEFAULTS);
     case 'scheduler': return (await import('./scenarios/scheduler.ts')).runScheduler(common, SCHEDULER_DEFAULTS);
+    case 'ui': return (await import('./scenarios/ui.ts')).runUi(common, UI_DEFAULTS);
   }
 }
 
@@ -143,6 +144,18 @@ export function registerBenchCommand(program: Command): void {
     .action(async (flags: CommonFlags & typeof SCHEDULER_DEFAULTS) => {
       const { runScheduler } = await import('./scenarios/scheduler.ts');
       await finish([await runScheduler(commonOptions(flags), pick(flags, SCHEDULER_DEFAULTS))], flags);
+    });
+
+  withCommonFlags(bench.command('ui'))
+    .description('the web view\'s cluster view in headless Chromium during a density-style load: repaint latency, main-thread busy, tab heap')
+    .option('--nodes <n>', 'simulated nodes', positive, UI_DEFAULTS.nodes)
+    .option('--pods <n>', 'pods', positive, UI_DEFAULTS.pods)
+    .option('--rate <n>', 'creates per second (0: as fast as accepted)', count, UI_DEFAULTS.rate)
+    .option('--concurrency <n>', 'creates in flight', positive, UI_DEFAULTS.concurrency)
+    .option('--chromium <path>', 'headless Chromium executable', UI_DEFAULTS.chromium)
+    .action(async (flags: CommonFlags & typeof UI_DEFAULTS) => {
+      const { runUi } = await import('./scenarios/ui.ts');
+      await finish([await runUi(commonOptions(flags), pick(flags, UI_DEFAULTS))], flags);
     });
 
   withCommonFlags(bench.command('all'))

@@ -56,3 +56,16 @@ export interface SchedulerBenchOptions {
 }
 
 export const SCHEDULER_DEFAULTS: SchedulerBenchOptions = { nodes: [500, 5000], pods: 10_000, concurrency: 64, parallelism: 0 };
+
+export interface UiOptions {
+  nodes: number;
+  pods: number;
+  /** Creates per second (0: as fast as accepted). */
+  rate: number;
+  concurrency: number;
+  /** Headless Chromium to drive (Debian's package by default). */
+  chromium: string;
+}
+
+/** The size: the cluster view during a density run of 1,000 nodes and 30,000 pods. */
+export const UI_DEFAULTS: UiOptions = { nodes: 1000, pods: 30000, rate: 0, concurrency: 64, chromium: '/usr/bin/chromium' };

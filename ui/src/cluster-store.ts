@@ -61,8 +61,8 @@ function podView(object: KubeObject): PodView {
 export class ClusterStore {
   readonly nodes = new Map<string, NodeView>();
   readonly pods = new Map<string, PodView>();
-  /** Arrival times (performance.now()) of watch events not yet drawn: the repaint latency's start. */
-  pendingSince: number[] = [];
+  /** Watch events not yet drawn: their resourceVersion and arrival (performance.now()), where repaint latency starts. */
+  pending: { resourceVersion: string; at: number }[] = [];
   private readonly listeners = new Set<Listener>();
   private readonly connection = new Map<string, boolean>();
   private scheduled = false;
@@ -87,10 +87,10 @@ export class ClusterStore {
           for (const node of items) this.nodes.set(node.name, node);
           this.changed();
         },
-        event: (type, node) => {
+        event: (type, node, object) => {
           if (type === 'DELETED') this.nodes.delete(node.name);
           else this.nodes.set(node.name, node);
-          this.changed();
+          this.changed(object.metadata.resourceVersion);
         },
         connection: (connected) => this.setConnected('nodes', connected),
         refused: (error) => this.refused('nodes', error),
@@ -101,10 +101,10 @@ export class ClusterStore {
           for (const pod of items) this.pods.set(pod.uid, pod);
           this.changed();
         },
-        event: (type, pod) => {
+        event: (type, pod, object) => {
           if (type === 'DELETED') this.pods.delete(pod.uid);
           else this.pods.set(pod.uid, pod);
-          this.changed();
+          this.changed(object.metadata.resourceVersion);
         },
         connection: (connected) => this.setConnected('pods', connected),
         refused: (error) => this.refused('pods', error),
@@ -127,14 +127,14 @@ export class ClusterStore {
     this.onConnection([...this.connection.values()].every(Boolean));
   }
 
-  private changed(): void {
-    this.pendingSince.push(performance.now());
+  private changed(resourceVersion?: string): void {
+    if (resourceVersion) this.pending.push({ resourceVersion, at: performance.now() });
     if (this.scheduled) return;
     this.scheduled = true;
     requestAnimationFrame(() => {
       this.scheduled = false;
       for (const listener of this.listeners) listener();
-      this.pendingSince = [];
+      this.pending = [];
     });
   }
 }
