@@ -88,8 +88,12 @@ export function mountClusterView(store: ClusterStore, onPickPod: (pod: PodView) 
       }
     }
     syncNamespaces(namespaces);
-    clear(refusals);
-    for (const message of store.refusals.values()) refusals.append(h('p', { class: 'error' }, message));
+    const refusalText = [...store.refusals.values()].join('\n');
+    if (refusalText !== shown.refusals) {
+      shown.refusals = refusalText;
+      clear(refusals);
+      for (const message of store.refusals.values()) refusals.append(h('p', { class: 'error' }, message));
+    }
     const compact = compactToggle.checked || nodes.length > COMPACT_ABOVE_NODES;
     const width = Math.max(200, scroller.clientWidth - 4);
     const cell = compact ? COMPACT.box + COMPACT.gap : DETAIL.box + DETAIL.gap;
@@ -103,12 +107,23 @@ export function mountClusterView(store: ClusterStore, onPickPod: (pod: PodView) 
     paint();
   }
 
+  const knownNamespaces = new Set<string>(['']);
   function syncNamespaces(namespaces: Set<string>): void {
-    const known = new Set([...namespaceSelect.options].map((o) => o.value));
-    for (const ns of [...namespaces].sort()) if (!known.has(ns)) namespaceSelect.append(h('option', { value: ns }, ns));
+    for (const ns of [...namespaces].sort()) {
+      if (knownNamespaces.has(ns)) continue;
+      knownNamespaces.add(ns);
+      namespaceSelect.append(h('option', { value: ns }, ns));
+    }
   }
 
+  // The DOM parts are rebuilt only when what they show changed: at thousands of pod changes a second,
+  // rebuilding them every frame was most of the page's main-thread time.
+  const shown = { legend: '', lane: '', table: '', refusals: '' };
+
   function drawLegend(counts: Map<PodState, number>): void {
+    const signature = POD_STATES.map((state) => counts.get(state) ?? 0).join(',');
+    if (signature === shown.legend) return;
+    shown.legend = signature;
     clear(legend);
     for (const state of POD_STATES) {
       legend.append(h('li', { 'data-state': state, title: STATE_DESCRIPTIONS[state] },
@@ -117,6 +132,9 @@ export function mountClusterView(store: ClusterStore, onPickPod: (pod: PodView) 
   }
 
   function drawLane(pods: PodView[]): void {
+    const signature = `${pods.length}|${pods.slice(0, 200).map((p) => `${p.uid}:${p.state}`).join(',')}`;
+    if (signature === shown.lane) return;
+    shown.lane = signature;
     clear(lane);
     lane.append(h('span', { class: 'lane-title' }, `Unscheduled: ${pods.length}`));
     for (const pod of pods.slice(0, 200)) {
@@ -128,15 +146,21 @@ export function mountClusterView(store: ClusterStore, onPickPod: (pod: PodView) 
   }
 
   function drawTable(nodes: NodeView[], byNode: Map<string, PodView[]>): void {
+    const rows = nodes.slice(0, TABLE_ROWS).map((node) => {
+      const pods = byNode.get(node.name) ?? [];
+      const states = new Map<PodState, number>();
+      for (const pod of pods) states.set(pod.state, (states.get(pod.state) ?? 0) + 1);
+      return { node, pods, states };
+    });
+    const signature = `${nodes.length}|${rows.map(({ node, pods, states }) => `${node.name}:${node.ready}:${node.unschedulable}:${node.taints.join(';')}:${pods.length}:${[...states].join(';')}`).join(',')}`;
+    if (signature === shown.table) return;
+    shown.table = signature;
     clear(table);
     table.append(h('caption', {}, `${nodes.length} nodes${nodes.length > TABLE_ROWS ? ` (first ${TABLE_ROWS} listed)` : ''}`));
     table.append(h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Node'), h('th', { scope: 'col' }, 'Ready'),
       h('th', { scope: 'col' }, 'Taints'), h('th', { scope: 'col' }, 'Pods'), h('th', { scope: 'col' }, 'By state'))));
     const body = h('tbody');
-    for (const node of nodes.slice(0, TABLE_ROWS)) {
-      const pods = byNode.get(node.name) ?? [];
-      const states = new Map<PodState, number>();
-      for (const pod of pods) states.set(pod.state, (states.get(pod.state) ?? 0) + 1);
+    for (const { node, pods, states } of rows) {
       body.append(h('tr', { 'data-node': node.name, 'data-ready': node.ready },
         h('th', { scope: 'row' }, node.name),
         h('td', {}, node.ready === 'True' ? 'Ready' : node.ready === 'False' ? 'NotReady' : 'Unknown'),

@@ -74,6 +74,8 @@ export function mountJourneyView(store: ClusterStore): JourneyView {
   let litCounter = 0;
 
   function syncPicker(): void {
+    // Sorting every pod is only worth it while the picker can be seen.
+    if (root.hidden) return;
     const pods = [...store.pods.values()].sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
     const wanted = pods.slice(0, 2000).map((p) => `${p.namespace}/${p.name}`);
     const selected = current ? `${current.namespace}/${current.name}` : '';
@@ -195,6 +197,8 @@ export function mountJourneyView(store: ClusterStore): JourneyView {
     }
   });
 
+  // The picker is filled when the view is shown (it skips updates while hidden).
+  new MutationObserver(() => syncPicker()).observe(root, { attributes: true, attributeFilter: ['hidden'] });
   syncPicker();
   return { show };
 }
