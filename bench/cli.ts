@@ -5,7 +5,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CommonOptions } from './scenario.ts';
 import type { ScenarioReport } from './report.ts';
-import { CREATE_DEFAULTS, DENSITY_DEFAULTS, SCALE_DEFAULTS, SCHEDULER_DEFAULTS, WATCH_DEFAULTS, WORKLOADS_DEFAULTS } from './defaults.ts';
+import { CREATE_DEFAULTS, DENSITY_DEFAULTS, SCALE_DEFAULTS, SCHEDULER_DEFAULTS, UI_DEFAULTS, WATCH_DEFAULTS, WORKLOADS_DEFAULTS } from './defaults.ts';
 
 function count(value: string): number {
   const parsed = Number(value);
@@ -68,7 +68,7 @@ async function finish(reports: ScenarioReport[], flags: CommonFlags): Promise<vo
 }
 
 /** The scenarios in the order `bench all` runs them (cheapest first). */
-export const SCENARIOS = ['create', 'watch', 'scheduler', 'density', 'workloads', 'scale'] as const;
+export const SCENARIOS = ['create', 'watch', 'scheduler', 'density', 'workloads', 'ui', 'scale'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 async function runNamed(name: ScenarioName, common: CommonOptions): Promise<ScenarioReport> {
@@ -79,6 +79,7 @@ async function runNamed(name: ScenarioName, common: CommonOptions): Promise<Scen
     case 'watch': return (await import('./scenarios/watch.ts')).runWatch(common, WATCH_DEFAULTS);
     case 'scheduler': return (await import('./scenarios/scheduler.ts')).runScheduler(common, SCHEDULER_DEFAULTS);
     case 'workloads': return (await import('./scenarios/workloads.ts')).runWorkloads(common, WORKLOADS_DEFAULTS);
+    case 'ui': return (await import('./scenarios/ui.ts')).runUi(common, UI_DEFAULTS);
   }
 }
 
@@ -159,6 +160,18 @@ export function registerBenchCommand(program: Command): void {
     .action(async (flags: CommonFlags & typeof WORKLOADS_DEFAULTS) => {
       const { runWorkloads } = await import('./scenarios/workloads.ts');
       await finish([await runWorkloads(commonOptions(flags), pick(flags, WORKLOADS_DEFAULTS))], flags);
+    });
+
+  withCommonFlags(bench.command('ui'))
+    .description('the web view\'s cluster view in headless Chromium during a density-style load: repaint latency, main-thread busy, tab heap')
+    .option('--nodes <n>', 'simulated nodes', positive, UI_DEFAULTS.nodes)
+    .option('--pods <n>', 'pods', positive, UI_DEFAULTS.pods)
+    .option('--rate <n>', 'creates per second (0: as fast as accepted)', count, UI_DEFAULTS.rate)
+    .option('--concurrency <n>', 'creates in flight', positive, UI_DEFAULTS.concurrency)
+    .option('--chromium <path>', 'headless Chromium executable', UI_DEFAULTS.chromium)
+    .action(async (flags: CommonFlags & typeof UI_DEFAULTS) => {
+      const { runUi } = await import('./scenarios/ui.ts');
+      await finish([await runUi(commonOptions(flags), pick(flags, UI_DEFAULTS))], flags);
     });
 
   withCommonFlags(bench.command('all'))

@@ -68,3 +68,16 @@ export interface WorkloadsOptions {
 
 /** The size: 1,000 Deployments x 10 replicas on 500 nodes (10,000 pods). */
 export const WORKLOADS_DEFAULTS: WorkloadsOptions = { deployments: 1000, replicas: 10, nodes: 500, concurrency: 32 };
+
+export interface UiOptions {
+  nodes: number;
+  pods: number;
+  /** Creates per second (0: as fast as accepted). */
+  rate: number;
+  concurrency: number;
+  /** Headless Chromium to drive (Debian's package by default). */
+  chromium: string;
+}
+
+/** The size: the cluster view during a density run of 1,000 nodes and 30,000 pods. */
+export const UI_DEFAULTS: UiOptions = { nodes: 1000, pods: 30000, rate: 0, concurrency: 64, chromium: '/usr/bin/chromium' };

@@ -18,6 +18,7 @@ import { handleResourceRequest, readBody, type HandlerContext } from './resource
 import { handleReview } from './review-handler.ts';
 import { noteErrorStatus, securityMiddleware } from './security-middleware.ts';
 import { handleBindingsResource, type SubresourceHandlers } from './subresources.ts';
+import type { RequestJournal } from './ui/request-journal.ts';
 import { serverVersion } from './version.ts';
 import { stringParam } from '../api/options/index.ts';
 import { serveLegacySwaggerProtobuf, serveOpenApiV2 } from './openapi-v2.ts';
@@ -43,6 +44,8 @@ export interface AppOptions {
   storageHealth?: () => StorageHealth;
   /** What `GET /api/v1/componentstatuses` probes, and the client activity some probes read. */
   componentStatuses?: { probes: ComponentProbe[]; activity: ClientActivity };
+  /** Records pod writes for the web view's pod journey (server/ui/). */
+  journal?: RequestJournal;
 }
 
 export function createApp(options: AppOptions): express.Express {
@@ -52,7 +55,7 @@ export function createApp(options: AppOptions): express.Express {
   app.set('query parser', 'simple');
   const context: HandlerContext = { registry: options.registry, options: options.handler, subresources: options.subresources };
 
-  const security = securityMiddleware(options.security);
+  const security = securityMiddleware(options.security, options.journal);
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   // Upstream bounds a queue wait at a quarter of the request timeout.
   const flowControl = flowControlFilter({ queueWaitLimitMs: requestTimeoutMs / 4, ...(options.flowControl ?? DEFAULT_FLOW_CONTROL) });

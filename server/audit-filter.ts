@@ -23,6 +23,11 @@ declare module 'express-serve-static-core' {
 }
 
 /** Remembers the Status an error reply carried, for the audit event. */
+/** The Status an error reply carried (undefined for a success). */
+export function errorStatusOf(res: Response): Status | undefined {
+  return res.locals[STATUS_LOCAL] as Status | undefined;
+}
+
 export function noteErrorStatus(res: Response, status: Status, unexpected: boolean): void {
   res.locals[STATUS_LOCAL] = status;
   if (unexpected) res.locals[PANIC_LOCAL] = status.message;

@@ -14,10 +14,11 @@ import { registerRepairCommand } from './repair-command.ts';
 import { registerBenchCommand } from '../bench/cli.ts';
 import { addStorageFlags, etcdFromFlags, type StorageFlags } from './storage-flags.ts';
 import { DEFAULT_FLOW_CONTROL, type FlowControlOptions } from './flow-control/filter.ts';
+import { addUiFlags, startUiFromFlags, type UiFlags } from './ui/ui-flags.ts';
 
 export type RegisterSubcommand = (program: Command) => void;
 
-interface ServerCommandOptions extends StorageFlags {
+interface ServerCommandOptions extends StorageFlags, UiFlags {
   dataDir: string;
   bind?: string;
   bindAddress?: string;
@@ -71,7 +72,7 @@ export function closeOnSignals(close: () => Promise<void>, log: (line: string) =
 }
 
 export const registerServerCommand: RegisterSubcommand = (program) => {
-  addServerFlags(program.command('server'))
+  addUiFlags(addServerFlags(program.command('server')), false)
     .description('run the Kubernetes-compatible API server')
     .action(async (options: ServerCommandOptions) => {
       // Imported here so this file loads (and `--help` works) independently of the server's dependencies.
@@ -82,7 +83,11 @@ export const registerServerCommand: RegisterSubcommand = (program) => {
       console.error(`kubefacade API server listening on ${server.url}`);
       console.error(`admin kubeconfig: ${server.adminKubeconfigPath}`);
       console.error(`  kubectl --kubeconfig ${server.adminKubeconfigPath} get nodes`);
-      closeOnSignals(() => server.close());
+      const ui = await startUiFromFlags(options, server);
+      closeOnSignals(async () => {
+        await ui?.close();
+        await server.close();
+      });
     });
 };
 
@@ -143,6 +148,7 @@ function serverOptions(options: ServerCommandOptions) {
     watchBufferBudgetBytes: options.watchBufferBudget,
     flowControl: flowControlOptions(options),
     requestTimeoutMs: requestTimeoutMs(options.requestTimeout),
+    requestJournal: options.ui,
   };
 }
 
@@ -195,7 +201,7 @@ function addServerFlags(command: Command): Command {
 }
 
 export const registerUpCommand: RegisterSubcommand = (program) => {
-  addServerFlags(program.command('up'))
+  addUiFlags(addServerFlags(program.command('up')), true)
     .description('run the API server, the scheduler, simulated nodes and the controller manager in one process')
     .option('--nodes <count>', 'number of simulated nodes (node01, node02, ...)', parseCount, 3)
     .option('--node-cpu <quantity>', 'cpu capacity of each simulated node', '4')
@@ -221,7 +227,11 @@ export const registerUpCommand: RegisterSubcommand = (program) => {
       });
       console.error(`kubefacade is up: API server ${cluster.apiServer.url}, nodes ${cluster.nodes.join(', ')}`);
       console.error(`  kubectl --kubeconfig ${cluster.apiServer.adminKubeconfigPath} get nodes`);
-      closeOnSignals(() => cluster.stop());
+      const ui = await startUiFromFlags(options, cluster.apiServer);
+      closeOnSignals(async () => {
+        await ui?.close();
+        await cluster.stop();
+      });
     });
 };
 

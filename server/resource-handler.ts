@@ -19,6 +19,7 @@ import {
 import type { ResourceRequestInfo } from './request-info.ts';
 import { objectJson } from './serialize.ts';
 import { sendListReply, type ListReplyBody } from './list-reply.ts';
+import { noteReplyMetadata } from './reply-metadata.ts';
 import { parseIncludeObject, partialObjectMetadata, tableRow, toTable } from './table.ts';
 import { serveWatch } from './watch-stream.ts';
 import { deleteCollection, parseDeleteOptions } from './delete-options.ts';
@@ -324,6 +325,8 @@ function inServedVersion(store: GenericStore, stored: KubeObject): KubeObject {
 
 export function sendObject(req: Request, res: Response, store: GenericStore, stored: KubeObject, status: number, target: 'object'): void {
   const object = inServedVersion(store, stored);
+  // For the request journal (server/ui/request-journal.ts): the name, uid and resourceVersion a write stored.
+  noteReplyMetadata(res, object.metadata);
   const format = reply(req, target);
   if (format.shape === 'Table') {
     const include = parseIncludeObject(decodeTableOptions(requestQuery(req)).includeObject);

@@ -7,14 +7,16 @@ import type { NextFunction, Request, Response } from 'express';
 import { unauthorized } from '../api/errors.ts';
 import { preciseNow, type AuditRecord } from '../auth/audit-log.ts';
 import { METADATA_FOR_EVERYTHING } from '../auth/audit-policy.ts';
-import { startAudit } from './audit-filter.ts';
+import { errorStatusOf, startAudit } from './audit-filter.ts';
 import { forbiddenError } from '../auth/forbidden.ts';
 import { impersonate } from '../auth/impersonation.ts';
 import { requestAttributes } from '../auth/request-attributes.ts';
 import type { RequestSecurity } from '../auth/security.ts';
 import type { UserInfo } from '../auth/user.ts';
 import { clientCertificateOf } from '../auth/x509-authenticator.ts';
-import { parseRequestInfo, type RequestInfo } from './request-info.ts';
+import { replyMetadata } from './reply-metadata.ts';
+import { parseRequestInfo, type RequestInfo, type ResourceRequestInfo } from './request-info.ts';
+import { journalUser, type RequestJournal } from './ui/request-journal.ts';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -31,7 +33,9 @@ declare module 'express-serve-static-core' {
 
 export { noteErrorStatus } from './audit-filter.ts';
 
-export function securityMiddleware(security: RequestSecurity) {
+const JOURNALED_VERBS = new Set(['create', 'update', 'patch', 'delete']);
+
+export function securityMiddleware(security: RequestSecurity, journal?: RequestJournal) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const received = preciseNow();
     const auditID = randomUUID();
@@ -40,6 +44,10 @@ export function securityMiddleware(security: RequestSecurity) {
     req.requestInfo = parseRequestInfo(req.method, url.pathname, url.searchParams);
     req.requestQuery = url.searchParams;
     const audit = security.audit;
+    const info = req.requestInfo;
+    if (journal && info.isResourceRequest && info.apiGroup === '' && info.resource === 'pods' && info.namespace && JOURNALED_VERBS.has(info.verb)) {
+      res.once('close', () => journalRecord(journal, req, res, info, auditID, received));
+    }
 
     const outcome = security.authentication.authenticate({
       authorization: req.headers.authorization,
@@ -79,4 +87,23 @@ function hasImpersonationHeader(rawHeaders: string[]): boolean {
     if (name.length >= 12 && (name.charCodeAt(0) | 0x20) === 0x69 && name.slice(0, 12).toLowerCase() === 'impersonate-') return true;
   }
   return false;
+}
+
+/** A pod write as the request journal keeps it, once its response has completed. */
+function journalRecord(journal: RequestJournal, req: Request, res: Response, info: ResourceRequestInfo, auditID: string, received: number): void {
+  const written = replyMetadata(res);
+  const name = info.name || written?.name;
+  if (!name) return;
+  const status = errorStatusOf(res);
+  const userAgent = req.headers['user-agent'];
+  journal.record(info.namespace, name, {
+    auditID, verb: info.verb, subresource: info.subresource,
+    user: journalUser(req.kubeUser ?? req.authenticatedUser),
+    ...(req.authorizationDecision ? { authorization: req.authorizationDecision.reason } : {}),
+    ...(userAgent ? { userAgent } : {}),
+    receivedMs: received, completedMs: preciseNow(), code: status?.code ?? res.statusCode,
+    ...(status?.message ? { message: status.message } : {}),
+    ...(written?.uid ? { uid: written.uid } : {}),
+    ...(written?.resourceVersion ? { resourceVersion: written.resourceVersion } : {}),
+  });
 }

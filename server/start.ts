@@ -34,6 +34,7 @@ import { conversionWebhookConverter } from '../auth/admission/conversion-webhook
 import { writeKubeconfig } from './kubeconfig.ts';
 import { COMPONENT_STATUSES_RESOURCE, controlPlaneProbes } from './component-statuses.ts';
 import type { AuditLogRotation } from '../auth/audit-log.ts';
+import { RequestJournal } from './ui/request-journal.ts';
 import { processWatchBufferBudget } from './watch-stream.ts';
 import { SubresourceHandlers, namespaceFinalizeHandler, podBindingHandler, podLogHandler } from './subresources.ts';
 import { SCALABLE_RESOURCES, scaleHandler } from './scale-subresource.ts';
@@ -70,6 +71,8 @@ export interface ApiServerOptions extends ApiServerSecurityOptions {
   flowControl?: FlowControlOptions;
   /** --request-timeout: deadline of each request that is not long-running, body read included (default 60 s). */
   requestTimeoutMs?: number;
+  /** Keep a journal of pod writes for the web view (server/ui/); on when the UI is served. */
+  requestJournal?: boolean;
 }
 
 export interface ApiServerSecurityOptions {
@@ -94,6 +97,8 @@ export interface RunningApiServer {
   caCertPem: string;
   /** Mints tokens, client certificates and kubeconfigs the server accepts. */
   credentials: CredentialIssuer;
+  /** The pod writes the server saw (with `requestJournal`). */
+  journal?: RequestJournal;
   close(): Promise<void>;
 }
 
@@ -189,8 +194,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       { serverAddress: `${host}:${port}` },
     );
     publishCustomResources();
+    const journal = options.requestJournal ? new RequestJournal() : undefined;
     const app = createApp({
       registry,
+      journal,
       security,
       discovery,
       subresources,
@@ -225,7 +232,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     const crdController = customResources;
     const httpsServer = server;
     return {
-      url, port, adminKubeconfigPath, adminToken, caCertPem: pki.caCertPem, credentials: running.credentials,
+      url, port, adminKubeconfigPath, adminToken, caCertPem: pki.caCertPem, credentials: running.credentials, journal,
       async close() {
         if (closed) return;
         closed = true;

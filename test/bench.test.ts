@@ -136,6 +136,17 @@ test('bench density: every pod Running, phases add up', async () => {
   assert.ok(Math.abs(parts.reduce((a, b) => a + b, 0) - (memory.totalPeakRssMiB as number)) < 0.5);
 });
 
+test('bench ui: the browser drew every change the bench saw, every pod Running', async () => {
+  const run = await bench(['ui', '--nodes', '3', '--pods', '12']);
+  assertShape(run, 'ui');
+  const { results } = run.report;
+  assert.equal(results.allRunning, true);
+  assert.ok((results.changesSeen as number) >= 12 * 2, 'each pod was created and then changed at least once');
+  assert.equal(results.changesNotDrawn, 0, 'every change the bench saw was drawn by the page');
+  assert.match(String(results.legend), /Running: 1[2-3]/, 'the page counts the pods Running (and the warm-up pod)');
+  for (const key of ['busyPercent', 'heapMiB']) assert.ok((results[key] as number) > 0, key);
+});
+
 test('bench scale: holds at a tiny size, lists see every pod', async () => {
   const run = await bench(['scale', '--nodes', '5', '--pods', '30', '--list-samples', '1', '--get-samples', '10']);
   assertShape(run, 'scale');
