@@ -10,7 +10,7 @@ import { ADMIN_SYSTEM_USER } from '../api/registry/system-user.ts';
 import type { Storage } from '../storage/interface.ts';
 import { ADMIN_USER } from './admin-credential.ts';
 import { AuditLog } from './audit-log.ts';
-import { RequestAuthentication, UnionAuthenticator, type RequestAuthenticator } from './authenticator.ts';
+import { PUBLIC_INFO_PATHS, RequestAuthentication, UnionAuthenticator, type RequestAuthenticator } from './authenticator.ts';
 import { PrivilegedGroupAuthorizer, UnionAuthorizer, UnionRuleResolver, type Authorizer, type RuleResolver } from './authorizer.ts';
 import { CredentialIssuer } from './credentials.ts';
 import { JwtAuthenticator } from './jwt-tokens.ts';
@@ -41,6 +41,11 @@ export interface SecurityOptions {
   tokenAuthFile?: string;
   /** kube-apiserver's --anonymous-auth (off unless asked for). */
   anonymousAuth?: boolean;
+  /**
+   * Requests without credentials may read /healthz, /livez, /readyz and /version (as system:anonymous,
+   * authorized by the system:public-info-viewer binding) even without anonymousAuth. Default true.
+   */
+  anonymousPublicInfo?: boolean;
   /** kube-apiserver's --audit-log-path; undefined: no audit log. */
   auditLogPath?: string;
   registry: ApiRegistry;
@@ -67,7 +72,8 @@ export async function startSecurity(options: SecurityOptions): Promise<Security>
   const authenticators: RequestAuthenticator[] = [new X509Authenticator(), new JwtAuthenticator(signingKey)];
   if (options.tokenAuthFile) authenticators.push(new StaticTokenAuthenticator(await loadTokenFile(options.tokenAuthFile)));
   authenticators.push(new StaticTokenAuthenticator([{ token: options.adminToken, user: ADMIN_USER }]));
-  const authentication = new RequestAuthentication(new UnionAuthenticator(authenticators), options.anonymousAuth ?? false);
+  const authentication = new RequestAuthentication(new UnionAuthenticator(authenticators), options.anonymousAuth ?? false,
+    options.anonymousPublicInfo === false ? new Set() : PUBLIC_INFO_PATHS);
 
   const policy = await PolicyCache.start(options.storage);
   const pods = await PodNodeIndex.start(options.storage);

@@ -11,6 +11,7 @@ import type { RequestSecurity } from '../auth/security.ts';
 import { openApiV2Document, openApiV3Document, openApiV3ResponsePlan, openApiV3RootDocument } from '../api/openapi/documents.ts';
 import type { DiscoveryDocuments, SerialisedDocument } from './discovery.ts';
 import { flowControlFilter, DEFAULT_FLOW_CONTROL, type FlowControlOptions } from './flow-control/filter.ts';
+import { apiServerHealthChecks, healthPath, serveHealth, type HealthChecks } from './health.ts';
 import { handleResourceRequest, readBody, type HandlerContext } from './resource-handler.ts';
 import { handleReview } from './review-handler.ts';
 import { noteErrorStatus, securityMiddleware } from './security-middleware.ts';
@@ -30,6 +31,8 @@ export interface AppOptions {
   log?: RequestLogger;
   /** Concurrency limits and priority levels (server/flow-control); default DEFAULT_FLOW_CONTROL. */
   flowControl?: FlowControlOptions;
+  /** The checks of /healthz, /livez and /readyz; default: ping, log and the registry's storage answering. */
+  health?: HealthChecks;
 }
 
 export function createApp(options: AppOptions): express.Express {
@@ -41,6 +44,10 @@ export function createApp(options: AppOptions): express.Express {
 
   const security = securityMiddleware(options.security);
   const flowControl = flowControlFilter(options.flowControl ?? DEFAULT_FLOW_CONTROL);
+  const health = options.health ?? apiServerHealthChecks({
+    storageResponds: async () => { await options.registry.storage.currentRevision(); },
+    shuttingDown: () => false,
+  });
   const serve = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     try {
       const info = req.requestInfo!;
@@ -63,6 +70,12 @@ export function createApp(options: AppOptions): express.Express {
         }
         await handleResourceRequest(req, res, info, req.kubeUser!, context);
         return;
+      }
+      const healthTarget = healthPath(info.path);
+      if (healthTarget && (req.method === 'GET' || req.method === 'HEAD')) {
+        const query = req.requestQuery ?? new URL(req.originalUrl, 'http://localhost').searchParams;
+        if (await serveHealth(res, health, healthTarget.endpoint, healthTarget.check, query)) return;
+        throw pathNotFound();
       }
       serveNonResource(req, res, options.discovery);
     } catch (err) {
@@ -123,18 +136,12 @@ function sendDocument(req: Request, res: Response, doc: SerialisedDocument): voi
   res.status(200).send(Buffer.from(doc.body));
 }
 
-const HEALTH_PATHS = new Set(['/healthz', '/livez', '/readyz']);
-
 function serveNonResource(req: Request, res: Response, discovery: DiscoveryDocuments): void {
   const url = new URL(req.originalUrl, 'http://localhost');
   const path = url.pathname.replace(/\/+$/, '') || '/';
   if (req.method !== 'GET' && req.method !== 'HEAD') throw pathNotFound();
   if (path === '/version') {
     res.status(200).json(serverVersion());
-    return;
-  }
-  if (HEALTH_PATHS.has(path) || [...HEALTH_PATHS].some((p) => path.startsWith(`${p}/`))) {
-    res.status(200).type('text/plain').send('ok');
     return;
   }
   if (path === '/api' || path === '/apis') {

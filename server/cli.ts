@@ -27,6 +27,7 @@ interface ServerCommandOptions extends StorageFlags {
   tlsPrivateKeyFile?: string;
   tokenAuthFile?: string;
   anonymousAuth: boolean;
+  anonymousPublicInfo: boolean;
   auditLogPath?: string;
   watchBufferBudget?: number;
   maxRequestsInflight: number;
@@ -129,6 +130,7 @@ function serverOptions(options: ServerCommandOptions) {
     etcd: etcdFromFlags(options),
     tokenAuthFile: options.tokenAuthFile === undefined ? undefined : path.resolve(options.tokenAuthFile),
     anonymousAuth: options.anonymousAuth,
+    anonymousPublicInfo: options.anonymousPublicInfo,
     auditLogPath: options.auditLogPath === undefined || options.auditLogPath === '-' ? options.auditLogPath : path.resolve(options.auditLogPath),
     watchBufferBudgetBytes: options.watchBufferBudget,
     flowControl: flowControlOptions(options),
@@ -165,6 +167,7 @@ function addServerFlags(command: Command): Command {
     .option('--tls-private-key-file <file>', 'private key (PEM) for --tls-cert-file')
     .option('--token-auth-file <file>', 'static bearer tokens, CSV: token,user,uid[,"group1,group2"]')
     .option('--anonymous-auth [enabled]', 'serve requests without credentials as system:anonymous (RBAC still applies)', parseBool, false)
+    .option('--anonymous-public-info [enabled]', 'serve /healthz, /livez, /readyz and /version to requests without credentials (system:public-info-viewer), even without --anonymous-auth', parseBool, true)
     .option('--audit-log-path <file>', 'write an audit.k8s.io/v1 event per request to this file as JSON lines (- for stdout)')
     .option('--watch-buffer-budget <bytes>', 'bytes all watch streams together may hold unsent before the largest is closed (default 512Mi; each stream alone at most 16Mi)', parseBytes)
     .option('--max-requests-inflight <count>', 'requests running at once (read-only ones without priority and fairness; 0: no limit there)', parseCount, DEFAULT_FLOW_CONTROL.maxRequestsInflight)

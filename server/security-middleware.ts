@@ -48,6 +48,7 @@ export function securityMiddleware(security: RequestSecurity) {
     const outcome = security.authentication.authenticate({
       authorization: req.headers.authorization,
       clientCertificate: clientCertificateOf(req.socket),
+      path: url.pathname,
     });
     if ('failure' in outcome) return next(unauthorized());
     try {

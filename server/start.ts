@@ -23,6 +23,7 @@ import type { Storage } from '../storage/interface.ts';
 import { createApp, type RequestLogger } from './app.ts';
 import type { FlowControlOptions } from './flow-control/filter.ts';
 import { CORE_BINDINGS_RESOURCE, DiscoveryDocuments, discoveryResourceFromStrategy, type DiscoveryResource } from './discovery.ts';
+import { apiServerHealthChecks } from './health.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { processWatchBufferBudget } from './watch-stream.ts';
 import { SubresourceHandlers, namespaceFinalizeHandler, podBindingHandler, podLogHandler } from './subresources.ts';
@@ -62,6 +63,11 @@ export interface ApiServerSecurityOptions {
   tokenAuthFile?: string;
   /** kube-apiserver's --anonymous-auth; off by default here (upstream defaults it on). */
   anonymousAuth?: boolean;
+  /**
+   * Requests without credentials may read /healthz, /livez, /readyz and /version, as kube-apiserver's
+   * system:public-info-viewer binding to system:unauthenticated allows (--anonymous-public-info; default true).
+   */
+  anonymousPublicInfo?: boolean;
   /** kube-apiserver's --audit-log-path (`-`: standard output); no audit log when undefined. */
   auditLogPath?: string;
 }
@@ -99,12 +105,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     });
   let security: Security | undefined;
   let server: Server | undefined;
+  let closed = false;
   try {
     const registry = new ApiRegistry(builtinResources, storage);
     await ensureDefaultNamespaces(registry);
     security = await startSecurity({
       dataDir, pki, adminToken, registry, storage, signingKey,
-      tokenAuthFile: options.tokenAuthFile, anonymousAuth: options.anonymousAuth, auditLogPath: options.auditLogPath,
+      tokenAuthFile: options.tokenAuthFile, anonymousAuth: options.anonymousAuth,
+      anonymousPublicInfo: options.anonymousPublicInfo, auditLogPath: options.auditLogPath,
       onError: (error) => console.error(`kubefacade: clusterrole aggregation: ${error instanceof Error ? error.message : String(error)}`),
     });
 
@@ -144,6 +152,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       subresources,
       log: options.log,
       flowControl: options.flowControl,
+      health: apiServerHealthChecks({
+        storageResponds: async () => { await storage.currentRevision(); },
+        shuttingDown: () => closed,
+      }),
       handler: {
         maxRequestBodyBytes: MAX_REQUEST_BODY_BYTES,
         bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
@@ -165,7 +177,6 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     const cleanup = new NamespaceCleanup(registry);
     cleanup.start();
 
-    let closed = false;
     const running = security;
     const httpsServer = server;
     return {
