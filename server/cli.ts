@@ -128,6 +128,7 @@ function serverOptions(options: ServerCommandOptions) {
     tlsCertFile: options.tlsCertFile,
     tlsPrivateKeyFile: options.tlsPrivateKeyFile,
     etcd: etcdFromFlags(options),
+    storage: options.storage === 'memory' ? 'memory' as const : 'leveldb' as const,
     tokenAuthFile: options.tokenAuthFile === undefined ? undefined : path.resolve(options.tokenAuthFile),
     anonymousAuth: options.anonymousAuth,
     anonymousPublicInfo: options.anonymousPublicInfo,

@@ -54,6 +54,11 @@ export interface ApiServerOptions extends ApiServerSecurityOptions {
    * etcd serve one cluster; each keeps only PKI and kubeconfig in its data dir.
    */
   etcd?: EtcdStorageConfig;
+  /**
+   * Without etcd: LevelDB in the data dir (default), or the same backend in memory (--storage memory;
+   * the data dir then holds only PKI and kubeconfigs).
+   */
+  storage?: 'leveldb' | 'memory';
   /** --max-requests-inflight, --max-mutating-requests-inflight, --enable-priority-and-fairness (server/flow-control). */
   flowControl?: FlowControlOptions;
 }
@@ -100,7 +105,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const storage = await openStorage(options.etcd
     ? { ...options.etcd, ...(history === undefined ? {} : { cache: { consistentReads: true, historyCapacity: history } }) }
     : {
-      kind: 'leveldb', dataDir,
+      ...(options.storage === 'memory' ? { kind: 'memory' } : { kind: 'leveldb', dataDir }),
       ...(history === undefined ? {} : { backend: { historyRevisions: history, historyMs: 0 }, cache: { historyCapacity: history } }),
     });
   let security: Security | undefined;

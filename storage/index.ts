@@ -13,6 +13,13 @@ export interface LevelDbStorageConfig {
   cache?: WatchCacheOptions;
 }
 
+export interface MemoryStorageConfig {
+  /** The LevelDB backend on memory-level: nothing on disk, gone with the process (tests). */
+  kind: 'memory';
+  backend?: LevelDbStorageOptions;
+  cache?: WatchCacheOptions;
+}
+
 export interface EtcdStorageConfig {
   kind: 'etcd';
   /** Client URLs of the etcd members (--etcd-servers). */
@@ -25,12 +32,14 @@ export interface EtcdStorageConfig {
   cache?: WatchCacheOptions;
 }
 
-export type StorageConfig = LevelDbStorageConfig | EtcdStorageConfig;
+export type StorageConfig = LevelDbStorageConfig | MemoryStorageConfig | EtcdStorageConfig;
 
 export async function openStorage(config: StorageConfig): Promise<Storage> {
   const backend: Storage = config.kind === 'etcd'
     ? await EtcdStorage.open({ ...config.backend, endpoints: config.endpoints, prefix: config.prefix, compactionIntervalMs: config.compactionIntervalMs })
-    : await LevelDbStorage.open(config.dataDir, config.backend);
+    : config.kind === 'memory'
+      ? await LevelDbStorage.openInMemory(config.backend)
+      : await LevelDbStorage.open(config.dataDir, config.backend);
   // Other API server replicas write to etcd too: a read without a revision first waits until this
   // replica's cache has caught up with etcd, so a write acknowledged by any replica is visible.
   const cache: WatchCacheOptions = config.kind === 'etcd' ? { consistentReads: true, ...config.cache } : { ...config.cache };

@@ -1,4 +1,6 @@
-// The LevelDB backend (classic-level) for a single API-server process. Each write is one atomic,
+// The LevelDB backend for a single API-server process, on any abstract-level database: classic-level
+// (LevelDB in the data dir) normally, memory-level for `--storage memory` (tests: nothing on disk, the
+// same code and the same conformance suite). Each write is one atomic,
 // synced LevelDB batch holding the object, the revision counter and a change-log record, so a
 // write acknowledged to a caller survives SIGKILL. Writes go through one in-process committer:
 // concurrent writers are grouped into a single synced batch (one fsync for many creates), and
@@ -11,6 +13,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ClassicLevel } from 'classic-level';
+import { MemoryLevel } from 'memory-level';
+import type { AbstractBatchOptions } from 'abstract-level';
 import type { KubeObject } from '../api/object.ts';
 import {
   KeyExistsError, KeyNotFoundError, RevisionCompactedError,
@@ -89,7 +93,23 @@ export class LevelDbStorage implements Storage {
     this.undoIndexes = new UndoIndexes(this.journal);
   }
 
+  /** The store in `<dataDir>/db` (classic-level). */
   static async open(dataDir: string, options: LevelDbStorageOptions = {}): Promise<LevelDbStorage> {
+    const location = path.join(dataDir, 'db');
+    fs.mkdirSync(location, { recursive: true });
+    return LevelDbStorage.openDatabase(new ClassicLevel<string, string>(location, { keyEncoding: 'utf8', valueEncoding: 'utf8' }), options);
+  }
+
+  /** A store held in memory only (memory-level): gone when the process ends. */
+  static async openInMemory(options: LevelDbStorageOptions = {}): Promise<LevelDbStorage> {
+    return LevelDbStorage.openDatabase(memoryDatabase(), options);
+  }
+
+  /**
+   * The store on an abstract-level database, opened (or reopened after close) here. A reopened
+   * memory-level database keeps its data, so it continues revisions as a LevelDB directory does.
+   */
+  static async openDatabase(db: StringLevel, options: LevelDbStorageOptions = {}): Promise<LevelDbStorage> {
     const settings: Required<LevelDbStorageOptions> = {
       historyRevisions: options.historyRevisions ?? 10_000,
       historyMs: options.historyMs ?? 5 * 60_000,
@@ -98,9 +118,6 @@ export class LevelDbStorage implements Storage {
       maxBatchWrites: options.maxBatchWrites ?? 1_000,
       sync: options.sync ?? true,
     };
-    const location = path.join(dataDir, 'db');
-    fs.mkdirSync(location, { recursive: true });
-    const db: StringLevel = new ClassicLevel<string, string>(location, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
     await db.open();
     const [revisionText, compactedText] = await db.getMany([META_REVISION, META_COMPACTED]);
     const revision = revisionText ? Number(revisionText) : 0;
@@ -326,7 +343,9 @@ export class LevelDbStorage implements Storage {
 
     if (ops.length > 0) {
       ops.push({ type: 'put', key: META_REVISION, value: String(revision) });
-      await this.db.batch(ops, { sync: this.options.sync });
+      // classic-level's `sync` (fsync the batch); other abstract-level engines ignore options they do not know.
+      const options: AbstractBatchOptions<string, string> & { sync: boolean } = { sync: this.options.sync };
+      await this.db.batch(ops, options);
     }
     // Durable: publish in revision order, then acknowledge.
     for (let i = 0; i < batch.length; i++) if (events[i]) this.journal.append((events[i] as StorageEvent).revision, batch[i].key);
@@ -408,4 +427,12 @@ function sameAsStored(current: KubeObject, next: KubeObject): boolean {
   const rv = current.metadata.resourceVersion;
   const normalised = next.metadata.resourceVersion === rv ? next : { ...next, metadata: { ...next.metadata, resourceVersion: rv } };
   return JSON.stringify(normalised) === objectJson(current);
+}
+
+/**
+ * An empty in-memory database for openDatabase. Keys are stored as bytes (memory-level's default), so
+ * they sort in LevelDB's byte order, exactly as on disk.
+ */
+export function memoryDatabase(): StringLevel {
+  return new MemoryLevel<string, string>({ keyEncoding: 'utf8', valueEncoding: 'utf8' });
 }
