@@ -11,8 +11,10 @@ import { addLeaderElectionFlags, leaderElectionFromFlags, type LeaderElectionFla
 import { registerCredentialCommands } from '../auth/cli.ts';
 import { registerMigrateCommand } from './migrate-command.ts';
 import { registerBenchCommand } from '../bench/cli.ts';
-import { addStorageFlags, etcdFromFlags, type StorageFlags } from './storage-flags.ts';
-import { DEFAULT_FLOW_CONTROL, type FlowControlOptions } from './flow-control/filter.ts';
+import { addStorageFlags, storageFromFlags, type StorageFlags } from './storage-flags.ts';
+import { DEFAULT_FLOW_CONTROL } from './flow-control/filter.ts';
+import { KubefacadeOptionError } from '../lib/errors.ts';
+import type { ApiServerOptions } from '../lib/options.ts';
 
 export type RegisterSubcommand = (program: Command) => void;
 
@@ -70,12 +72,12 @@ export const registerServerCommand: RegisterSubcommand = (program) => {
     .description('run the Kubernetes-compatible API server')
     .action(async (options: ServerCommandOptions) => {
       // Imported here so this file loads (and `--help` works) independently of the server's dependencies.
-      const { startApiServer } = await import('./start.ts');
-      const server = await startApiServer(serverOptions(options));
+      const { launchApiServer } = await import('../lib/launch.ts');
+      const server = await launchApiServer(serverOptions(options)).catch(rethrowWithFlagNames);
       console.error(`kubefacade API server listening on ${server.url}`);
-      console.error(`admin kubeconfig: ${server.adminKubeconfigPath}`);
-      console.error(`  kubectl --kubeconfig ${server.adminKubeconfigPath} get nodes`);
-      closeOnSignals(() => server.close());
+      console.error(`admin kubeconfig: ${server.kubeconfigPath}`);
+      console.error(`  kubectl --kubeconfig ${server.kubeconfigPath} get nodes`);
+      closeOnSignals(() => server.stop());
     });
 };
 
@@ -116,36 +118,31 @@ function parseDurationMs(value: string): number {
   return total;
 }
 
-function serverOptions(options: ServerCommandOptions) {
+/** The library's options from the `server` flags: the CLI starts through the library (lib/launch.ts). */
+function serverOptions(options: ServerCommandOptions): ApiServerOptions {
   if (Boolean(options.tlsCertFile) !== Boolean(options.tlsPrivateKeyFile)) {
     throw new InvalidArgumentError('--tls-cert-file and --tls-private-key-file must be given together');
   }
+  if (options.enablePriorityAndFairness && options.maxRequestsInflight + options.maxMutatingRequestsInflight === 0) {
+    throw new InvalidArgumentError('--max-requests-inflight plus --max-mutating-requests-inflight must be positive with priority and fairness enabled');
+  }
+  const dataDir = path.resolve(options.dataDir);
   return {
-    dataDir: path.resolve(options.dataDir),
+    dataDir,
+    storage: storageFromFlags(options, dataDir),
     bind: options.bindAddress ?? options.bind ?? DEFAULT_BIND,
     port: options.securePort ?? options.port ?? DEFAULT_PORT,
     tlsSans: options.tlsSan,
     tlsCertFile: options.tlsCertFile,
     tlsPrivateKeyFile: options.tlsPrivateKeyFile,
-    etcd: etcdFromFlags(options),
-    storage: options.storage === 'memory' ? 'memory' as const : 'leveldb' as const,
-    tokenAuthFile: options.tokenAuthFile === undefined ? undefined : path.resolve(options.tokenAuthFile),
+    tokenAuthFile: options.tokenAuthFile,
     anonymousAuth: options.anonymousAuth,
     anonymousPublicInfo: options.anonymousPublicInfo,
-    auditLogPath: options.auditLogPath === undefined || options.auditLogPath === '-' ? options.auditLogPath : path.resolve(options.auditLogPath),
+    auditLogPath: options.auditLogPath,
     watchBufferBudgetBytes: options.watchBufferBudget,
-    flowControl: flowControlOptions(options),
-  };
-}
-
-function flowControlOptions(options: ServerCommandOptions): FlowControlOptions {
-  if (options.enablePriorityAndFairness && options.maxRequestsInflight + options.maxMutatingRequestsInflight === 0) {
-    throw new InvalidArgumentError('--max-requests-inflight plus --max-mutating-requests-inflight must be positive with priority and fairness enabled');
-  }
-  return {
     maxRequestsInflight: options.maxRequestsInflight,
     maxMutatingRequestsInflight: options.maxMutatingRequestsInflight,
-    priorityAndFairness: options.enablePriorityAndFairness,
+    enablePriorityAndFairness: options.enablePriorityAndFairness,
   };
 }
 
@@ -176,6 +173,21 @@ function addServerFlags(command: Command): Command {
     .option('--enable-priority-and-fairness [enabled]', 'API Priority and Fairness: priority levels, fair queues and 429 when full (false: the max-in-flight filter)', parseBool, DEFAULT_FLOW_CONTROL.priorityAndFairness));
 }
 
+/** The library names options as its fields; the CLI user knows them as flags. */
+function rethrowWithFlagNames(error: unknown): never {
+  if (error instanceof KubefacadeOptionError) {
+    const flag = FLAG_OF_OPTION[error.option] ?? `--${error.option.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+    throw new InvalidArgumentError(`${flag}: ${error.message.replace(/^invalid option \S+: /, '')}`);
+  }
+  throw error;
+}
+
+const FLAG_OF_OPTION: Record<string, string> = {
+  'storage.etcd': '--etcd-servers', 'storage.prefix': '--etcd-prefix', 'storage.compactionIntervalMs': '--etcd-compaction-interval',
+  tlsSans: '--tls-san', watchBufferBudgetBytes: '--watch-buffer-budget', imagePullDelayMs: '--image-pull-delay',
+  nodeMonitorGracePeriodSeconds: '--node-monitor-grace-period',
+};
+
 export const registerUpCommand: RegisterSubcommand = (program) => {
   addServerFlags(program.command('up'))
     .description('run the API server, the scheduler, simulated nodes and the node lifecycle controller in one process')
@@ -188,8 +200,8 @@ export const registerUpCommand: RegisterSubcommand = (program) => {
     .option('--node-monitor-grace-period <duration>', 'time without lease renewal before a node is marked Unknown', '40s')
     .option('--leader-elect', 'scheduler and node lifecycle controller only run while holding their leader Lease (several `up --nodes 0` on one etcd)')
     .action(async (options: UpCommandOptions) => {
-      const { startCluster } = await import('./up.ts');
-      const cluster = await startCluster({
+      const { launchCluster } = await import('../lib/launch.ts');
+      const cluster = await launchCluster({
         ...serverOptions(options),
         nodes: options.nodes,
         nodeCpu: options.nodeCpu,
@@ -199,9 +211,12 @@ export const registerUpCommand: RegisterSubcommand = (program) => {
         kubeletPort: options.kubeletPort,
         nodeMonitorGracePeriodSeconds: parseDurationMs(options.nodeMonitorGracePeriod) / 1000,
         leaderElect: options.leaderElect,
-      });
-      console.error(`kubefacade is up: API server ${cluster.apiServer.url}, nodes ${cluster.nodes.join(', ')}`);
-      console.error(`  kubectl --kubeconfig ${cluster.apiServer.adminKubeconfigPath} get nodes`);
+        quiet: false,
+        // With --leader-elect another replica may be the one whose controllers run: report once listening.
+        waitForNodes: !options.leaderElect,
+      }).catch(rethrowWithFlagNames);
+      console.error(`kubefacade is up: API server ${cluster.url}, nodes ${cluster.nodes.join(', ')}`);
+      console.error(`  kubectl --kubeconfig ${cluster.kubeconfigPath} get nodes`);
       closeOnSignals(() => cluster.stop());
     });
 };

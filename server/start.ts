@@ -4,6 +4,7 @@
 // use as is.
 
 import { mkdir } from 'node:fs/promises';
+import type { RequestListener } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -86,6 +87,10 @@ export interface RunningApiServer {
   caCertPem: string;
   /** Mints tokens, client certificates and kubeconfigs the server accepts. */
   credentials: CredentialIssuer;
+  /** The store behind the registry (watch cache in front of the backend): for reset and readiness waits. */
+  storage: Storage;
+  /** The request handler the HTTPS server runs (the express app): for supertest and other in-process callers. */
+  app: RequestListener;
   close(): Promise<void>;
 }
 
@@ -185,7 +190,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     const running = security;
     const httpsServer = server;
     return {
-      url, port, adminKubeconfigPath, adminToken, caCertPem: pki.caCertPem, credentials: running.credentials,
+      url, port, adminKubeconfigPath, adminToken, caCertPem: pki.caCertPem, credentials: running.credentials, storage, app,
       async close() {
         if (closed) return;
         closed = true;

@@ -6,6 +6,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { parseGoDurationMs } from '../clients/leader-election-flags.ts';
 import { parseEtcdServers } from '../storage/etcd-client.ts';
 import type { EtcdStorageConfig } from '../storage/index.ts';
+import type { StorageOption } from '../lib/options.ts';
 
 export interface StorageFlags {
   storage: 'leveldb' | 'memory' | 'etcd';
@@ -36,4 +37,11 @@ export function etcdFromFlags(flags: StorageFlags): EtcdStorageConfig | undefine
     prefix: flags.etcdPrefix,
     compactionIntervalMs: interval === '0' ? 0 : parseGoDurationMs(interval),
   };
+}
+
+/** The library's storage option from the flags (--data-dir holds LevelDB's `db/`). */
+export function storageFromFlags(flags: StorageFlags, dataDir: string): StorageOption {
+  const etcd = etcdFromFlags(flags);
+  if (etcd) return { etcd: etcd.endpoints, prefix: etcd.prefix, compactionIntervalMs: etcd.compactionIntervalMs };
+  return flags.storage === 'memory' ? 'memory' : { leveldb: dataDir };
 }

@@ -22,7 +22,7 @@ import {
   type UpdateFunction, type WatchCallbacks, type WatchHandle, type WatchOptions,
 } from './interface.ts';
 import {
-  META_COMPACTED, META_REVISION, dataKey, dataRange, decodeLogEvent, decodeStoredValue, encodeLogRecord,
+  IncompatibleDataDirError, META_COMPACTED, META_FORMAT, META_REVISION, STORAGE_FORMAT, dataKey, dataRange, decodeLogEvent, decodeStoredValue, encodeLogRecord,
   encodeStoredValue, logKey, revisionOfLogKey,
 } from './leveldb-layout.ts';
 import { listFromSnapshot, type StringLevel } from './leveldb-list.ts';
@@ -119,7 +119,12 @@ export class LevelDbStorage implements Storage {
       sync: options.sync ?? true,
     };
     await db.open();
-    const [revisionText, compactedText] = await db.getMany([META_REVISION, META_COMPACTED]);
+    const [revisionText, compactedText, format] = await db.getMany([META_REVISION, META_COMPACTED, META_FORMAT]);
+    if (format !== undefined && format !== STORAGE_FORMAT) {
+      await db.close();
+      throw new IncompatibleDataDirError(format);
+    }
+    if (format === undefined) await db.put(META_FORMAT, STORAGE_FORMAT);
     const revision = revisionText ? Number(revisionText) : 0;
     const compactor = new ChangeLogCompactor(db, revision, compactedText ? Number(compactedText) : 0, settings);
     await compactor.dropCompactedRecords();
