@@ -2,7 +2,7 @@
 // field, checked here (a KubefacadeOptionError names the first bad one) and turned into what
 // server/start.ts and server/up.ts take. The CLI builds these same objects from its flags.
 
-import { parseEtcdServers } from '../storage/etcd-client.ts';
+import { parseEtcdServers } from '../storage/etcd-servers.ts';
 import { DEFAULT_FLOW_CONTROL } from '../server/flow-control/filter.ts';
 import { KubefacadeOptionError } from './errors.ts';
 

@@ -4,7 +4,7 @@
 
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { parseGoDurationMs } from '../clients/leader-election-flags.ts';
-import { parseEtcdServers } from '../storage/etcd-client.ts';
+import { parseEtcdServers } from '../storage/etcd-servers.ts';
 import type { EtcdStorageConfig } from '../storage/index.ts';
 import type { StorageOption } from '../lib/options.ts';
 

@@ -1,7 +1,8 @@
 // Opens the configured storage backend wrapped in the watch cache: the Storage the registry uses.
 
 import type { Storage } from './interface.ts';
-import { EtcdStorage, type EtcdStorageOptions } from './etcd.ts';
+// The etcd backend (gRPC client) is loaded only when etcd is configured: most starts never need it.
+import type { EtcdStorage, EtcdStorageOptions } from './etcd.ts';
 import { LevelDbStorage, type LevelDbStorageOptions } from './leveldb.ts';
 import { WatchCache, type WatchCacheOptions } from './watch-cache.ts';
 
@@ -36,7 +37,7 @@ export type StorageConfig = LevelDbStorageConfig | MemoryStorageConfig | EtcdSto
 
 export async function openStorage(config: StorageConfig): Promise<Storage> {
   const backend: Storage = config.kind === 'etcd'
-    ? await EtcdStorage.open({ ...config.backend, endpoints: config.endpoints, prefix: config.prefix, compactionIntervalMs: config.compactionIntervalMs })
+    ? await (await import('./etcd.ts')).EtcdStorage.open({ ...config.backend, endpoints: config.endpoints, prefix: config.prefix, compactionIntervalMs: config.compactionIntervalMs })
     : config.kind === 'memory'
       ? await LevelDbStorage.openInMemory(config.backend)
       : await LevelDbStorage.open(config.dataDir, config.backend);
@@ -51,5 +52,6 @@ export async function openStorage(config: StorageConfig): Promise<Storage> {
   }
 }
 
-export { EtcdStorage, LevelDbStorage, WatchCache };
+export { LevelDbStorage, WatchCache };
+export type { EtcdStorage };
 export type { EtcdStorageOptions, LevelDbStorageOptions, WatchCacheOptions };
