@@ -56,3 +56,10 @@ export interface SchedulerBenchOptions {
 }
 
 export const SCHEDULER_DEFAULTS: SchedulerBenchOptions = { nodes: [500, 5000], pods: 10_000, concurrency: 64, parallelism: 0 };
+
+export interface StartupOptions {
+  /** Measurements of each start (server cold, server warm, startCluster) per start path. */
+  runs: number;
+}
+
+export const STARTUP_DEFAULTS: StartupOptions = { runs: 20 };

@@ -19,8 +19,10 @@ before(async () => {
 });
 
 async function suite(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
+  // A child `node --test` that inherits this runner's NODE_TEST_CONTEXT takes itself for a nested run and runs nothing.
+  const { NODE_TEST_CONTEXT: _nested, ...inherited } = process.env;
   try {
-    const { stdout, stderr } = await run(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, timeout: 180_000, maxBuffer: 16 * 1024 * 1024 });
+    const { stdout, stderr } = await run(process.execPath, args, { cwd: ROOT, env: { ...inherited, ...env }, timeout: 180_000, maxBuffer: 16 * 1024 * 1024 });
     return stdout + stderr;
   } catch (error) {
     const failed = error as { stdout?: string; stderr?: string };
