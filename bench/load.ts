@@ -9,8 +9,8 @@ type WorkerMessage = { type: 'progress'; done: number } | { type: 'done'; result
 
 /**
  * Starts a TypeScript worker. Workers inherit neither `--import tsx` reliably (Node 20) nor a loader
- * registered through tsx's API (as bin/kubefacade.js does), so the worker's first act is to
- * register tsx itself and then import the entry.
+ * registered through tsx's API, so the worker's first act is to register tsx itself and then import
+ * the entry.
  */
 export function startTsWorker(entry: URL, workerData: unknown): Worker {
   // In the built package (dist/, JavaScript) each worker is an entry point of its own beside this code.
