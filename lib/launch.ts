@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ApiServerOptions as ServerStartOptions, RunningApiServer } from '../server/start.ts';
 import type { UpOptions } from '../server/up.ts';
-import type { Storage } from '../storage/interface.ts';
 import { DEFAULT_FLOW_CONTROL } from '../server/flow-control/filter.ts';
 import { KubefacadeStartError } from './errors.ts';
 import { checkOptions, resolveStorage, type ApiServerOptions, type ClusterOptions, type ResolvedStorage } from './options.ts';
@@ -237,4 +236,3 @@ function translateStartError(error: unknown, storage: ResolvedStorage, dataDir: 
   return error;
 }
 
-export type { Storage };
