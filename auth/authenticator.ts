@@ -2,7 +2,11 @@
 // and answers "this user", "not mine" or "mine, but invalid". A union tries them in order and the first
 // success wins; a failure only decides when nobody succeeds (union.New). Every authenticated user gets
 // system:authenticated (AuthenticatedGroupAdder). Only a request with no credential at all may become
-// system:anonymous, and only when anonymous authentication is enabled (union.NewFailOnError).
+// system:anonymous, and only when anonymous authentication is enabled (union.NewFailOnError) or, for the
+// public-info paths (/healthz, /livez, /readyz, /version), when those are open to everyone: what
+// kube-apiserver's AuthenticationConfiguration `anonymous.conditions` does, and what probes and load
+// balancers rely on with kube-apiserver's defaults (the system:public-info-viewer binding to
+// system:unauthenticated still decides, through RBAC).
 
 import { ALL_AUTHENTICATED_GROUP, ALL_UNAUTHENTICATED_GROUP, ANONYMOUS_USER } from './well-known.ts';
 import type { UserInfo } from './user.ts';
@@ -25,6 +29,8 @@ export interface AuthenticationRequest {
   /** The Authorization header, if any. */
   authorization?: string;
   clientCertificate?: ClientCertificateInfo;
+  /** The URL path without query, for anonymous access limited to some paths. */
+  path?: string;
 }
 
 export type AuthenticationResult =
@@ -68,9 +74,20 @@ export const ANONYMOUS_USER_INFO: UserInfo = Object.freeze({
 
 export type AuthenticationOutcome = { user: UserInfo; audiences?: string[] } | { failure: string };
 
+/** The paths kube-apiserver's system:public-info-viewer role grants (exact paths, as anonymous conditions match). */
+export const PUBLIC_INFO_PATHS: ReadonlySet<string> = new Set(['/healthz', '/livez', '/readyz', '/version']);
+
 /** The whole request authentication: credentials first, then (when enabled) anonymous. */
 export class RequestAuthentication {
-  constructor(private readonly credentials: RequestAuthenticator, readonly anonymousEnabled: boolean) {}
+  /**
+   * @param anonymousEnabled --anonymous-auth: every request without credentials is system:anonymous.
+   * @param anonymousPaths paths where a request without credentials is system:anonymous even so.
+   */
+  constructor(
+    private readonly credentials: RequestAuthenticator,
+    readonly anonymousEnabled: boolean,
+    readonly anonymousPaths: ReadonlySet<string> = new Set(),
+  ) {}
 
   authenticate(request: AuthenticationRequest): AuthenticationOutcome {
     const result = this.credentials.authenticate(request);
@@ -79,6 +96,7 @@ export class RequestAuthentication {
     // A bearer token nobody recognises is an invalid credential, not an absent one: never anonymous.
     if (hasBearerToken(request.authorization)) return { failure: 'invalid bearer token' };
     if (this.anonymousEnabled) return { user: ANONYMOUS_USER_INFO };
+    if (request.path !== undefined && this.anonymousPaths.has(request.path)) return { user: ANONYMOUS_USER_INFO };
     return { failure: 'no credentials provided' };
   }
 

@@ -14,7 +14,7 @@ import { loadAuditPolicy, METADATA_FOR_EVERYTHING, type AuditPolicy } from './au
 import { startAdmissionSources } from './admission/sources.ts';
 import { ValidatingAdmissionPolicyAdmission } from './admission/policy-admission.ts';
 import { WebhookAdmission } from './admission/webhook-admission.ts';
-import { RequestAuthentication, UnionAuthenticator, type RequestAuthenticator } from './authenticator.ts';
+import { PUBLIC_INFO_PATHS, RequestAuthentication, UnionAuthenticator, type RequestAuthenticator } from './authenticator.ts';
 import { PrivilegedGroupAuthorizer, UnionAuthorizer, UnionRuleResolver, type Authorizer, type RuleResolver } from './authorizer.ts';
 import { CredentialIssuer } from './credentials.ts';
 import { JwtAuthenticator } from './jwt-tokens.ts';
@@ -45,6 +45,11 @@ export interface SecurityOptions {
   tokenAuthFile?: string;
   /** kube-apiserver's --anonymous-auth (off unless asked for). */
   anonymousAuth?: boolean;
+  /**
+   * Requests without credentials may read /healthz, /livez, /readyz and /version (as system:anonymous,
+   * authorized by the system:public-info-viewer binding) even without anonymousAuth. Default true.
+   */
+  anonymousPublicInfo?: boolean;
   /** kube-apiserver's --audit-log-path; undefined: no audit log. */
   auditLogPath?: string;
   /** --audit-policy-file (audit.k8s.io/v1 Policy); without it every request is logged at Metadata. */
@@ -78,7 +83,8 @@ export async function startSecurity(options: SecurityOptions): Promise<Security>
   const authenticators: RequestAuthenticator[] = [new X509Authenticator(), new JwtAuthenticator(signingKey)];
   if (options.tokenAuthFile) authenticators.push(new StaticTokenAuthenticator(await loadTokenFile(options.tokenAuthFile)));
   authenticators.push(new StaticTokenAuthenticator([{ token: options.adminToken, user: ADMIN_USER }]));
-  const authentication = new RequestAuthentication(new UnionAuthenticator(authenticators), options.anonymousAuth ?? false);
+  const authentication = new RequestAuthentication(new UnionAuthenticator(authenticators), options.anonymousAuth ?? false,
+    options.anonymousPublicInfo === false ? new Set() : PUBLIC_INFO_PATHS);
 
   const policy = await PolicyCache.start(options.storage);
   const pods = await PodNodeIndex.start(options.storage);

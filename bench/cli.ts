@@ -5,7 +5,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CommonOptions } from './scenario.ts';
 import type { ScenarioReport } from './report.ts';
-import { CREATE_DEFAULTS, DENSITY_DEFAULTS, SCALE_DEFAULTS, SCHEDULER_DEFAULTS, UI_DEFAULTS, WATCH_DEFAULTS, WORKLOADS_DEFAULTS } from './defaults.ts';
+import { CREATE_DEFAULTS, DENSITY_DEFAULTS, SCALE_DEFAULTS, SCHEDULER_DEFAULTS, STARTUP_DEFAULTS, UI_DEFAULTS, WATCH_DEFAULTS, WORKLOADS_DEFAULTS } from './defaults.ts';
 
 function count(value: string): number {
   const parsed = Number(value);
@@ -172,6 +172,14 @@ export function registerBenchCommand(program: Command): void {
     .action(async (flags: CommonFlags & typeof UI_DEFAULTS) => {
       const { runUi } = await import('./scenarios/ui.ts');
       await finish([await runUi(commonOptions(flags), pick(flags, UI_DEFAULTS))], flags);
+    });
+
+  withCommonFlags(bench.command('startup'))
+    .description('launch to /readyz (server cold and warm) and startCluster to 3 Ready nodes, built package against run-time TypeScript loading; idle RSS')
+    .option('--runs <n>', 'measurements of each start per start path', positive, STARTUP_DEFAULTS.runs)
+    .action(async (flags: CommonFlags & typeof STARTUP_DEFAULTS) => {
+      const { runStartup } = await import('./scenarios/startup.ts');
+      await finish([await runStartup(commonOptions(flags), pick(flags, STARTUP_DEFAULTS))], flags);
     });
 
   withCommonFlags(bench.command('all'))

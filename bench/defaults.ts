@@ -81,3 +81,10 @@ export interface UiOptions {
 
 /** The size: the cluster view during a density run of 1,000 nodes and 30,000 pods. */
 export const UI_DEFAULTS: UiOptions = { nodes: 1000, pods: 30000, rate: 0, concurrency: 64, chromium: '/usr/bin/chromium' };
+
+export interface StartupOptions {
+  /** Measurements of each start (server cold, server warm, startCluster) per start path. */
+  runs: number;
+}
+
+export const STARTUP_DEFAULTS: StartupOptions = { runs: 20 };

@@ -9,10 +9,15 @@ type WorkerMessage = { type: 'progress'; done: number } | { type: 'done'; result
 
 /**
  * Starts a TypeScript worker. Workers inherit neither `--import tsx` reliably (Node 20) nor a loader
- * registered through tsx's API (as bin/kubefacade.js does), so the worker's first act is to
- * register tsx itself and then import the entry.
+ * registered through tsx's API, so the worker's first act is to register tsx itself and then import
+ * the entry.
  */
 export function startTsWorker(entry: URL, workerData: unknown): Worker {
+  // In the built package (dist/, JavaScript) each worker is an entry point of its own beside this code.
+  if (!import.meta.url.endsWith('.ts')) {
+    const built = new URL(`./${entry.pathname.split('/').pop()!.replace(/\.ts$/, '.js')}`, import.meta.url);
+    return new Worker(built, { workerData, execArgv: process.execArgv.filter((arg) => !arg.startsWith('--cpu-prof')) });
+  }
   const tsxApi = import.meta.resolve('tsx/esm/api');
   const bootstrap = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); })`;
   // A CPU profile of the bench itself is not wanted per worker.

@@ -3,7 +3,6 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parseDurationMs } from './container-behaviour.ts';
-import { runKubelets } from './index.ts';
 import { parseNodeLabels, parseRegistrationTaints, type RegistrationTaint } from './node-object.ts';
 
 function duration(value: string): number {
@@ -42,6 +41,8 @@ export function registerKubeletCommand(program: Command): Command {
       nodeLabels?: Record<string, string>; registerWithTaints?: RegistrationTaint[];
       imagePullDelay?: number; stepDelay: number; kubeletPort: number; nodeLeaseRenewInterval: number; nodeStatusUpdateFrequency: number;
     }) => {
+      // Loaded on use: the kubelets' client stack is not needed by the other subcommands.
+      const { runKubelets } = await import('./index.ts');
       const running = await runKubelets({
         kubeconfigPath: options.kubeconfig,
         nodeKubeconfig: options.nodeKubeconfigDir ? (node) => join(options.nodeKubeconfigDir!, `${node}.kubeconfig`) : undefined,

@@ -12,9 +12,11 @@ import { registerCredentialCommands } from '../auth/cli.ts';
 import { registerMigrateCommand } from './migrate-command.ts';
 import { registerRepairCommand } from './repair-command.ts';
 import { registerBenchCommand } from '../bench/cli.ts';
-import { addStorageFlags, etcdFromFlags, type StorageFlags } from './storage-flags.ts';
-import { DEFAULT_FLOW_CONTROL, type FlowControlOptions } from './flow-control/filter.ts';
+import { addStorageFlags, storageFromFlags, type StorageFlags } from './storage-flags.ts';
+import { DEFAULT_FLOW_CONTROL } from './flow-control/filter.ts';
 import { addUiFlags, startUiFromFlags, type UiFlags } from './ui/ui-flags.ts';
+import { KubefacadeOptionError } from '../lib/errors.ts';
+import type { ApiServerOptions } from '../lib/options.ts';
 
 export type RegisterSubcommand = (program: Command) => void;
 
@@ -29,6 +31,7 @@ interface ServerCommandOptions extends StorageFlags, UiFlags {
   tlsPrivateKeyFile?: string;
   tokenAuthFile?: string;
   anonymousAuth: boolean;
+  anonymousPublicInfo: boolean;
   auditLogPath?: string;
   auditPolicyFile?: string;
   auditLogMaxsize: number;
@@ -76,17 +79,17 @@ export const registerServerCommand: RegisterSubcommand = (program) => {
     .description('run the Kubernetes-compatible API server')
     .action(async (options: ServerCommandOptions) => {
       // Imported here so this file loads (and `--help` works) independently of the server's dependencies.
-      const { startApiServer } = await import('./start.ts');
+      const { launchApiServer } = await import('../lib/launch.ts');
+      const server = await launchApiServer(serverOptions(options)).catch(rethrowWithFlagNames);
+      console.error(`kubefacade API server listening on ${server.url}`);
+      console.error(`admin kubeconfig: ${server.kubeconfigPath}`);
+      console.error(`  kubectl --kubeconfig ${server.kubeconfigPath} get nodes`);
+      const ui = await startUiFromFlags(options, server);
       // The second wall against prototype pollution, once every module is loaded (harden-intrinsics.ts).
       (await import('./harden-intrinsics.ts')).hardenIntrinsics();
-      const server = await startApiServer(serverOptions(options));
-      console.error(`kubefacade API server listening on ${server.url}`);
-      console.error(`admin kubeconfig: ${server.adminKubeconfigPath}`);
-      console.error(`  kubectl --kubeconfig ${server.adminKubeconfigPath} get nodes`);
-      const ui = await startUiFromFlags(options, server);
       closeOnSignals(async () => {
         await ui?.close();
-        await server.close();
+        await server.stop();
       });
     });
 };
@@ -128,44 +131,41 @@ function parseDurationMs(value: string): number {
   return total;
 }
 
-function serverOptions(options: ServerCommandOptions) {
-  if (Boolean(options.tlsCertFile) !== Boolean(options.tlsPrivateKeyFile)) {
-    throw new InvalidArgumentError('--tls-cert-file and --tls-private-key-file must be given together');
-  }
-  return {
-    dataDir: path.resolve(options.dataDir),
-    bind: options.bindAddress ?? options.bind ?? DEFAULT_BIND,
-    port: options.securePort ?? options.port ?? DEFAULT_PORT,
-    tlsSans: options.tlsSan,
-    tlsCertFile: options.tlsCertFile,
-    tlsPrivateKeyFile: options.tlsPrivateKeyFile,
-    etcd: etcdFromFlags(options),
-    tokenAuthFile: options.tokenAuthFile === undefined ? undefined : path.resolve(options.tokenAuthFile),
-    anonymousAuth: options.anonymousAuth,
-    auditLogPath: options.auditLogPath === undefined || options.auditLogPath === '-' ? options.auditLogPath : path.resolve(options.auditLogPath),
-    auditPolicyFile: options.auditPolicyFile === undefined ? undefined : path.resolve(options.auditPolicyFile),
-    auditLogRotation: { maxSizeMB: options.auditLogMaxsize, maxBackups: options.auditLogMaxbackup, maxAgeDays: options.auditLogMaxage },
-    watchBufferBudgetBytes: options.watchBufferBudget,
-    flowControl: flowControlOptions(options),
-    requestTimeoutMs: requestTimeoutMs(options.requestTimeout),
-    requestJournal: options.ui,
-  };
-}
-
 function requestTimeoutMs(value: string): number {
   const ms = parseDurationMs(value);
   if (ms <= 0) throw new InvalidArgumentError('--request-timeout must be positive');
   return ms;
 }
 
-function flowControlOptions(options: ServerCommandOptions): FlowControlOptions {
+/** The library's options from the `server` flags: the CLI starts through the library (lib/launch.ts). */
+function serverOptions(options: ServerCommandOptions): ApiServerOptions {
+  if (Boolean(options.tlsCertFile) !== Boolean(options.tlsPrivateKeyFile)) {
+    throw new InvalidArgumentError('--tls-cert-file and --tls-private-key-file must be given together');
+  }
   if (options.enablePriorityAndFairness && options.maxRequestsInflight + options.maxMutatingRequestsInflight === 0) {
     throw new InvalidArgumentError('--max-requests-inflight plus --max-mutating-requests-inflight must be positive with priority and fairness enabled');
   }
+  const dataDir = path.resolve(options.dataDir);
   return {
+    dataDir,
+    storage: storageFromFlags(options, dataDir),
+    bind: options.bindAddress ?? options.bind ?? DEFAULT_BIND,
+    port: options.securePort ?? options.port ?? DEFAULT_PORT,
+    tlsSans: options.tlsSan,
+    tlsCertFile: options.tlsCertFile,
+    tlsPrivateKeyFile: options.tlsPrivateKeyFile,
+    tokenAuthFile: options.tokenAuthFile,
+    anonymousAuth: options.anonymousAuth,
+    anonymousPublicInfo: options.anonymousPublicInfo,
+    auditLogPath: options.auditLogPath,
+    auditPolicyFile: options.auditPolicyFile,
+    auditLogRotation: { maxSizeMB: options.auditLogMaxsize, maxBackups: options.auditLogMaxbackup, maxAgeDays: options.auditLogMaxage },
+    requestTimeoutMs: requestTimeoutMs(options.requestTimeout),
+    requestJournal: options.ui,
+    watchBufferBudgetBytes: options.watchBufferBudget,
     maxRequestsInflight: options.maxRequestsInflight,
     maxMutatingRequestsInflight: options.maxMutatingRequestsInflight,
-    priorityAndFairness: options.enablePriorityAndFairness,
+    enablePriorityAndFairness: options.enablePriorityAndFairness,
   };
 }
 
@@ -188,6 +188,7 @@ function addServerFlags(command: Command): Command {
     .option('--tls-private-key-file <file>', 'private key (PEM) for --tls-cert-file')
     .option('--token-auth-file <file>', 'static bearer tokens, CSV: token,user,uid[,"group1,group2"]')
     .option('--anonymous-auth [enabled]', 'serve requests without credentials as system:anonymous (RBAC still applies)', parseBool, false)
+    .option('--anonymous-public-info [enabled]', 'serve /healthz, /livez, /readyz and /version to requests without credentials (system:public-info-viewer), even without --anonymous-auth', parseBool, true)
     .option('--audit-log-path <file>', 'write an audit.k8s.io/v1 event per request to this file as JSON lines (- for stdout)')
     .option('--audit-policy-file <file>', 'audit.k8s.io/v1 Policy: levels, omitStages and rules (default: every request at Metadata)')
     .option('--audit-log-maxsize <MB>', 'rotate the audit log once it reaches this size (0: 100 MB)', parseCount, 0)
@@ -199,6 +200,21 @@ function addServerFlags(command: Command): Command {
     .option('--request-timeout <duration>', 'deadline of every request that is not long-running (watch, exec, logs ...), waiting for a seat and reading the body included; past it 504 Timeout', '1m0s')
     .option('--enable-priority-and-fairness [enabled]', 'API Priority and Fairness: priority levels, fair queues and 429 when full (false: the max-in-flight filter)', parseBool, DEFAULT_FLOW_CONTROL.priorityAndFairness));
 }
+
+/** The library names options as its fields; the CLI user knows them as flags. */
+function rethrowWithFlagNames(error: unknown): never {
+  if (error instanceof KubefacadeOptionError) {
+    const flag = FLAG_OF_OPTION[error.option] ?? `--${error.option.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+    throw new InvalidArgumentError(`${flag}: ${error.message.replace(/^invalid option \S+: /, '')}`);
+  }
+  throw error;
+}
+
+const FLAG_OF_OPTION: Record<string, string> = {
+  'storage.etcd': '--etcd-servers', 'storage.prefix': '--etcd-prefix', 'storage.compactionIntervalMs': '--etcd-compaction-interval',
+  tlsSans: '--tls-san', watchBufferBudgetBytes: '--watch-buffer-budget', imagePullDelayMs: '--image-pull-delay',
+  nodeMonitorGracePeriodSeconds: '--node-monitor-grace-period',
+};
 
 export const registerUpCommand: RegisterSubcommand = (program) => {
   addUiFlags(addServerFlags(program.command('up')), true)
@@ -212,9 +228,8 @@ export const registerUpCommand: RegisterSubcommand = (program) => {
     .option('--node-monitor-grace-period <duration>', 'time without lease renewal before a node is marked Unknown', '40s')
     .option('--leader-elect', 'scheduler and controller manager only run while holding their leader Lease (several `up --nodes 0` on one etcd)')
     .action(async (options: UpCommandOptions) => {
-      const { startCluster } = await import('./up.ts');
-      (await import('./harden-intrinsics.ts')).hardenIntrinsics();
-      const cluster = await startCluster({
+      const { launchCluster } = await import('../lib/launch.ts');
+      const cluster = await launchCluster({
         ...serverOptions(options),
         nodes: options.nodes,
         nodeCpu: options.nodeCpu,
@@ -224,10 +239,15 @@ export const registerUpCommand: RegisterSubcommand = (program) => {
         kubeletPort: options.kubeletPort,
         nodeMonitorGracePeriodSeconds: parseDurationMs(options.nodeMonitorGracePeriod) / 1000,
         leaderElect: options.leaderElect,
-      });
-      console.error(`kubefacade is up: API server ${cluster.apiServer.url}, nodes ${cluster.nodes.join(', ')}`);
-      console.error(`  kubectl --kubeconfig ${cluster.apiServer.adminKubeconfigPath} get nodes`);
-      const ui = await startUiFromFlags(options, cluster.apiServer);
+        quiet: false,
+        // With --leader-elect another replica may be the one whose controllers run: report once listening.
+        waitForNodes: !options.leaderElect,
+      }).catch(rethrowWithFlagNames);
+      console.error(`kubefacade is up: API server ${cluster.url}, nodes ${cluster.nodes.join(', ')}`);
+      console.error(`  kubectl --kubeconfig ${cluster.kubeconfigPath} get nodes`);
+      const ui = await startUiFromFlags(options, cluster);
+      // The second wall against prototype pollution, once every module is loaded (harden-intrinsics.ts).
+      (await import('./harden-intrinsics.ts')).hardenIntrinsics();
       closeOnSignals(async () => {
         await ui?.close();
         await cluster.stop();

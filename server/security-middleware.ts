@@ -52,6 +52,7 @@ export function securityMiddleware(security: RequestSecurity, journal?: RequestJ
     const outcome = security.authentication.authenticate({
       authorization: req.headers.authorization,
       clientCertificate: clientCertificateOf(req.socket),
+      path: url.pathname,
     });
     if ('failure' in outcome) {
       if (audit) startAudit(req, res, audit, security.auditPolicy ?? METADATA_FOR_EVERYTHING, auditID, received);

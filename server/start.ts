@@ -4,6 +4,7 @@
 // use as is.
 
 import { mkdir } from 'node:fs/promises';
+import type { RequestListener } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -67,6 +68,11 @@ export interface ApiServerOptions extends ApiServerSecurityOptions {
    * etcd serve one cluster; each keeps only PKI and kubeconfig in its data dir.
    */
   etcd?: EtcdStorageConfig;
+  /**
+   * Without etcd: LevelDB in the data dir (default), or the same backend in memory (--storage memory;
+   * the data dir then holds only PKI and kubeconfigs).
+   */
+  storage?: 'leveldb' | 'memory';
   /** --max-requests-inflight, --max-mutating-requests-inflight, --enable-priority-and-fairness (server/flow-control). */
   flowControl?: FlowControlOptions;
   /** --request-timeout: deadline of each request that is not long-running, body read included (default 60 s). */
@@ -80,6 +86,11 @@ export interface ApiServerSecurityOptions {
   tokenAuthFile?: string;
   /** kube-apiserver's --anonymous-auth; off by default here (upstream defaults it on). */
   anonymousAuth?: boolean;
+  /**
+   * Requests without credentials may read /healthz, /livez, /readyz and /version, as kube-apiserver's
+   * system:public-info-viewer binding to system:unauthenticated allows (--anonymous-public-info; default true).
+   */
+  anonymousPublicInfo?: boolean;
   /** kube-apiserver's --audit-log-path (`-`: standard output); no audit log when undefined. */
   auditLogPath?: string;
   /** --audit-policy-file: an audit.k8s.io/v1 Policy; a file that does not load stops the start. */
@@ -99,6 +110,10 @@ export interface RunningApiServer {
   credentials: CredentialIssuer;
   /** The pod writes the server saw (with `requestJournal`). */
   journal?: RequestJournal;
+  /** The store behind the registry (watch cache in front of the backend): for reset and readiness waits. */
+  storage: Storage;
+  /** The request handler the HTTPS server runs (the express app): for supertest and other in-process callers. */
+  app: RequestListener;
   close(): Promise<void>;
 }
 
@@ -121,18 +136,20 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const storage = await openStorage(options.etcd
     ? { ...options.etcd, ...(history === undefined ? {} : { cache: { consistentReads: true, historyCapacity: history } }) }
     : {
-      kind: 'leveldb', dataDir,
+      ...(options.storage === 'memory' ? { kind: 'memory' } : { kind: 'leveldb', dataDir }),
       ...(history === undefined ? {} : { backend: { historyRevisions: history, historyMs: 0 }, cache: { historyCapacity: history } }),
     });
   let security: Security | undefined;
   let server: Server | undefined;
   let customResources: CustomResourceController | undefined;
+  let closed = false;
   try {
     const registry = new ApiRegistry(builtinResources, storage);
     await ensureDefaultNamespaces(registry);
     security = await startSecurity({
       dataDir, pki, adminToken, registry, storage, signingKey,
-      tokenAuthFile: options.tokenAuthFile, anonymousAuth: options.anonymousAuth, auditLogPath: options.auditLogPath,
+      tokenAuthFile: options.tokenAuthFile, anonymousAuth: options.anonymousAuth,
+      anonymousPublicInfo: options.anonymousPublicInfo, auditLogPath: options.auditLogPath,
       auditPolicyFile: options.auditPolicyFile, auditLogRotation: options.auditLogRotation,
       onError: (error) => console.error(`kubefacade: clusterrole aggregation: ${error instanceof Error ? error.message : String(error)}`),
     });
@@ -227,12 +244,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     const cleanup = new NamespaceCleanup(registry);
     cleanup.start();
 
-    let closed = false;
     const running = security;
     const crdController = customResources;
     const httpsServer = server;
     return {
-      url, port, adminKubeconfigPath, adminToken, caCertPem: pki.caCertPem, credentials: running.credentials, journal,
+      url, port, adminKubeconfigPath, adminToken, caCertPem: pki.caCertPem, credentials: running.credentials, journal, storage, app,
       async close() {
         if (closed) return;
         closed = true;

@@ -1,7 +1,8 @@
 // Opens the configured storage backend wrapped in the watch cache: the Storage the registry uses.
 
 import type { Storage } from './interface.ts';
-import { EtcdStorage, type EtcdStorageOptions } from './etcd.ts';
+// The etcd backend (gRPC client) is loaded only when etcd is configured: most starts never need it.
+import type { EtcdStorage, EtcdStorageOptions } from './etcd.ts';
 import { LevelDbStorage, type LevelDbStorageOptions } from './leveldb.ts';
 import { WatchCache, type WatchCacheOptions } from './watch-cache.ts';
 
@@ -9,6 +10,13 @@ export interface LevelDbStorageConfig {
   kind: 'leveldb';
   /** The store lives in `<dataDir>/db`. */
   dataDir: string;
+  backend?: LevelDbStorageOptions;
+  cache?: WatchCacheOptions;
+}
+
+export interface MemoryStorageConfig {
+  /** The LevelDB backend on memory-level: nothing on disk, gone with the process (tests). */
+  kind: 'memory';
   backend?: LevelDbStorageOptions;
   cache?: WatchCacheOptions;
 }
@@ -25,12 +33,14 @@ export interface EtcdStorageConfig {
   cache?: WatchCacheOptions;
 }
 
-export type StorageConfig = LevelDbStorageConfig | EtcdStorageConfig;
+export type StorageConfig = LevelDbStorageConfig | MemoryStorageConfig | EtcdStorageConfig;
 
 export async function openStorage(config: StorageConfig): Promise<Storage> {
   const backend: Storage = config.kind === 'etcd'
-    ? await EtcdStorage.open({ ...config.backend, endpoints: config.endpoints, prefix: config.prefix, compactionIntervalMs: config.compactionIntervalMs })
-    : await LevelDbStorage.open(config.dataDir, config.backend);
+    ? await (await import('./etcd.ts')).EtcdStorage.open({ ...config.backend, endpoints: config.endpoints, prefix: config.prefix, compactionIntervalMs: config.compactionIntervalMs })
+    : config.kind === 'memory'
+      ? await LevelDbStorage.openInMemory(config.backend)
+      : await LevelDbStorage.open(config.dataDir, config.backend);
   // Other API server replicas write to etcd too: a read without a revision first waits until this
   // replica's cache has caught up with etcd, so a write acknowledged by any replica is visible.
   const cache: WatchCacheOptions = config.kind === 'etcd' ? { consistentReads: true, ...config.cache } : { ...config.cache };
@@ -42,5 +52,6 @@ export async function openStorage(config: StorageConfig): Promise<Storage> {
   }
 }
 
-export { EtcdStorage, LevelDbStorage, WatchCache };
+export { LevelDbStorage, WatchCache };
+export type { EtcdStorage };
 export type { EtcdStorageOptions, LevelDbStorageOptions, WatchCacheOptions };

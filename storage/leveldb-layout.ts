@@ -4,6 +4,8 @@
 //   l:<16-digit revision>  → change-log record of that write (see encodeLogRecord)
 //   m:revision             → the latest committed revision
 //   m:compacted            → log records up to and including this revision have been dropped
+//   m:format               → the layout version (STORAGE_FORMAT); a store without it predates the
+//                             marker and has this same layout
 // Distinct first bytes keep the three families apart so a data prefix scan never sees log or meta.
 
 import type { KubeObject } from '../api/object.ts';
@@ -12,6 +14,17 @@ import { prefixUpperBound } from './keys.ts';
 
 export const META_REVISION = 'm:revision';
 export const META_COMPACTED = 'm:compacted';
+export const META_FORMAT = 'm:format';
+/** The layout this code reads and writes; a store marked with another one is refused, never rewritten. */
+export const STORAGE_FORMAT = '1';
+
+/** The store was written by a kubefacade whose layout this version does not read. */
+export class IncompatibleDataDirError extends Error {
+  override readonly name = 'IncompatibleDataDirError';
+  constructor(readonly found: string) {
+    super(`the store was written in storage format ${found} by another kubefacade version; this version reads format ${STORAGE_FORMAT} (use that version, or \`kubefacade migrate\` from it, or a new data dir)`);
+  }
+}
 const DATA = 'd:';
 const LOG = 'l:';
 

@@ -7,7 +7,7 @@
 // the snapshot, so paging stays a single ordered pass, and only the records of keys a page
 // reaches are read and parsed.
 
-import type { ClassicLevel, Snapshot } from 'classic-level';
+import type { AbstractLevel, AbstractSnapshot as Snapshot } from 'abstract-level';
 import type { UndoIndexes } from './leveldb-undo-index.ts';
 import type { KubeObject } from '../api/object.ts';
 import { RevisionCompactedError, type ListOptions, type ListResult } from './interface.ts';
@@ -15,7 +15,8 @@ import {
   dataKey, dataRange, decodeLogHeader, decodeStoredValue, logKey, logRecordPrevObject, storageKeyOf,
 } from './leveldb-layout.ts';
 
-export type StringLevel = ClassicLevel<string, string>;
+/** classic-level on disk, memory-level for `--storage memory`: the same abstract-level interface. */
+export type StringLevel = AbstractLevel<string | Buffer | Uint8Array, string, string>;
 
 const CHUNK = 256;
 

@@ -17,6 +17,7 @@ import { META_COMPACTED, META_REVISION, dataRange, decodeLogHeader, decodeStored
 import { levelDbFiles, verifyLevelDbFiles, type FileDamage } from './leveldb-integrity.ts';
 import { createLevel, databaseLocation, newestLogRevision } from './leveldb-open.ts';
 import { ACKNOWLEDGED_FILE, DAMAGED_FILE, HIGH_WATER_FILE, REVISION_BLOCK, readMark, writeMarkDurably } from './leveldb-revision-marks.ts';
+import type { AbstractBatchOptions } from 'abstract-level';
 import type { StringLevel } from './leveldb-list.ts';
 
 export interface UnparseableObject {
@@ -202,7 +203,7 @@ export async function repairLevelDb(dataDir: string): Promise<RepairReport> {
   await target.batch([
     { type: 'put', key: META_REVISION, value: String(restartRevision) },
     { type: 'put', key: META_COMPACTED, value: String(restartRevision) },
-  ], { sync: true });
+  ], { sync: true } as AbstractBatchOptions<string, string>);
   const objectsAfter = await countObjects(target);
   await target.close();
 

@@ -12,7 +12,7 @@
 // read at an old revision without replaying history.
 
 import { decodeLogHeader, logKey, revisionOfLogKey } from './leveldb-layout.ts';
-import type { Snapshot } from 'classic-level';
+import type { AbstractSnapshot as Snapshot } from 'abstract-level';
 import type { StringLevel } from './leveldb-list.ts';
 import type { RevisionJournal } from './leveldb-revision-journal.ts';
 

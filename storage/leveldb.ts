@@ -1,4 +1,6 @@
-// The LevelDB backend (classic-level) for a single API-server process. Each write is one atomic,
+// The LevelDB backend for a single API-server process, on any abstract-level database: classic-level
+// (LevelDB in the data dir) normally, memory-level for `--storage memory` (tests: nothing on disk, the
+// same code and the same conformance suite). Each write is one atomic,
 // synced LevelDB batch holding the object, the revision counter and a change-log record, so a
 // write acknowledged to a caller survives SIGKILL. Writes go through one in-process committer:
 // concurrent writers are grouped into a single synced batch (one fsync for many creates), and
@@ -12,6 +14,8 @@
 // after a failed write (a full disk) the database is reopened here (leveldb-write-recovery.ts).
 
 import path from 'node:path';
+import { MemoryLevel } from 'memory-level';
+import type { AbstractBatchOptions, AbstractPutOptions } from 'abstract-level';
 import type { KubeObject } from '../api/object.ts';
 import {
   KeyExistsError, KeyNotFoundError, RevisionCompactedError,
@@ -19,7 +23,7 @@ import {
   type StorageHealth, type UpdateFunction, type WatchCallbacks, type WatchHandle, type WatchOptions,
 } from './interface.ts';
 import {
-  META_COMPACTED, META_REVISION, dataKey, dataRange, decodeLogEvent, decodeStoredValue, encodeLogRecord,
+  IncompatibleDataDirError, META_COMPACTED, META_FORMAT, META_REVISION, STORAGE_FORMAT, dataKey, dataRange, decodeLogEvent, decodeStoredValue, encodeLogRecord,
   encodeStoredValue, logKey, revisionOfLogKey,
 } from './leveldb-layout.ts';
 import { listFromSnapshot, type StringLevel } from './leveldb-list.ts';
@@ -90,7 +94,7 @@ export class LevelDbStorage implements Storage {
     private readonly location: string,
     private revision: number,
     private readonly compactor: ChangeLogCompactor,
-    private readonly marks: RevisionMarks,
+    private readonly marks: Pick<RevisionMarks, 'allocate' | 'acknowledge' | 'close'>,
     private readonly options: Required<LevelDbStorageOptions>,
   ) {
     this.progressTimer = setInterval(() => this.notifyProgress(), options.progressIntervalMs);
@@ -100,27 +104,40 @@ export class LevelDbStorage implements Storage {
     this.undoIndexes = new UndoIndexes(this.journal);
   }
 
+  /**
+   * The store in `<dataDir>/db` (classic-level). Refuses (StorageDamagedError, naming the file and
+   * `kubefacade repair`) on any sign of damage, and a data dir written by an incompatible version.
+   */
   static async open(dataDir: string, options: LevelDbStorageOptions = {}): Promise<LevelDbStorage> {
-    const settings: Required<LevelDbStorageOptions> = {
-      historyRevisions: options.historyRevisions ?? 10_000,
-      historyMs: options.historyMs ?? 5 * 60_000,
-      compactionIntervalMs: options.compactionIntervalMs ?? 5_000,
-      progressIntervalMs: options.progressIntervalMs ?? 1_000,
-      maxBatchWrites: options.maxBatchWrites ?? 1_000,
-      sync: options.sync ?? true,
-    };
-    // Refuses (StorageDamagedError, naming the file and `kubefacade repair`) on any sign of damage.
+    const settings = storageSettings(options);
     const { db, location, revision, compactedRevision, marks } = await openVerifiedStore(dataDir);
-    const compactor = new ChangeLogCompactor(db, revision, compactedRevision, settings);
+    let compactor: ChangeLogCompactor | undefined;
     try {
+      await checkFormat(db);
+      compactor = new ChangeLogCompactor(db, revision, compactedRevision, settings);
       await compactor.dropCompactedRecords();
     } catch (error) {
-      await compactor.stop();
+      await compactor?.stop();
       await db.close();
       marks.close();
       throw error;
     }
     return new LevelDbStorage(db, location, revision, compactor, marks, settings);
+  }
+
+  /**
+   * A store held in memory only (memory-level): the same backend code, nothing on disk, gone when
+   * the process ends. Nothing outside the database can be damaged, so there are no revision marks.
+   */
+  static async openInMemory(options: LevelDbStorageOptions = {}, db: StringLevel = memoryDatabase()): Promise<LevelDbStorage> {
+    const settings = storageSettings(options);
+    // A memory-level database closed and opened again keeps its data: the storage suites reopen one.
+    await db.open();
+    await checkFormat(db);
+    const [revisionText, compactedText] = await db.getMany([META_REVISION, META_COMPACTED]);
+    const revision = revisionText ? Number(revisionText) : 0;
+    const compactor = new ChangeLogCompactor(db, revision, compactedText ? Number(compactedText) : 0, settings);
+    return new LevelDbStorage(db, '(memory)', revision, compactor, NO_MARKS, settings);
   }
 
   /** Unhealthy while writes fail (kube-apiserver's `etcd` health check). */
@@ -319,7 +336,7 @@ export class LevelDbStorage implements Storage {
     if (this.closed) return;
     const db = await this.recovery.reopen(this.db, async (candidate) => {
       await this.catchUpWith(candidate);
-      await candidate.put(META_REVISION, String(this.revision), { sync: this.options.sync });
+      await candidate.put(META_REVISION, String(this.revision), { sync: this.options.sync } as AbstractPutOptions<string, string>);
     });
     if (!db) return;
     this.db = db;
@@ -398,7 +415,9 @@ export class LevelDbStorage implements Storage {
       ops.push({ type: 'put', key: META_REVISION, value: String(revision) });
       // The high-water mark is raised (fsynced) before a revision past it can become durable.
       this.marks.allocate(revision);
-      await this.db.batch(ops, { sync: this.options.sync });
+      // classic-level's `sync` (fsync the batch); memory-level ignores options it does not know.
+      const batchOptions: AbstractBatchOptions<string, string> & { sync: boolean } = { sync: this.options.sync };
+      await this.db.batch(ops, batchOptions);
       this.acknowledge(revision);
     }
     // Durable: publish in revision order, then acknowledge.
@@ -478,4 +497,36 @@ export class LevelDbStorage implements Storage {
       }
     }
   }
+}
+/**
+ * An empty in-memory database for openInMemory. Keys are stored as bytes (memory-level's default), so
+ * they sort in LevelDB's byte order, exactly as on disk.
+ */
+export function memoryDatabase(): StringLevel {
+  return new MemoryLevel<string, string>({ keyEncoding: 'utf8', valueEncoding: 'utf8' });
+}
+
+/** Revision marks for a store with nothing outside its database (memory). */
+const NO_MARKS: Pick<RevisionMarks, 'allocate' | 'acknowledge' | 'close'> = {
+  allocate: () => undefined,
+  acknowledge: () => undefined,
+  close: () => undefined,
+};
+
+function storageSettings(options: LevelDbStorageOptions): Required<LevelDbStorageOptions> {
+  return {
+    historyRevisions: options.historyRevisions ?? 10_000,
+    historyMs: options.historyMs ?? 5 * 60_000,
+    compactionIntervalMs: options.compactionIntervalMs ?? 5_000,
+    progressIntervalMs: options.progressIntervalMs ?? 1_000,
+    maxBatchWrites: options.maxBatchWrites ?? 1_000,
+    sync: options.sync ?? true,
+  };
+}
+
+/** A data dir written by another storage format is refused; a new one is marked with ours. */
+async function checkFormat(db: StringLevel): Promise<void> {
+  const format = await db.get(META_FORMAT);
+  if (format !== undefined && format !== STORAGE_FORMAT) throw new IncompatibleDataDirError(format);
+  if (format === undefined) await db.put(META_FORMAT, STORAGE_FORMAT);
 }

@@ -121,9 +121,15 @@ describe('authentication', () => {
     assert.deepEqual([res.status, res.body], [401, UNAUTHORIZED]);
   });
 
-  test('without --anonymous-auth a request with no credentials is refused, even for /version', async () => {
-    const res = await call('GET', '/version');
-    assert.deepEqual([res.status, res.body], [401, UNAUTHORIZED]);
+  test('without --anonymous-auth a request with no credentials is refused, except the public-info paths', async () => {
+    for (const path of ['/api', '/api/v1/namespaces/default/pods', '/healthz/etcd', '/readyz/ping', '/version/', '/openapi/v2']) {
+      const res = await call('GET', path);
+      assert.deepEqual([res.status, res.body], [401, UNAUTHORIZED], path);
+    }
+    // kube-apiserver's system:public-info-viewer binding lets system:unauthenticated read these.
+    for (const path of ['/version', '/healthz', '/livez', '/readyz', '/readyz?verbose']) assert.equal((await call('GET', path)).status, 200, path);
+    // A bad credential is never downgraded to anonymous, even there.
+    assert.equal((await call('GET', '/readyz', { token: 'nope' })).status, 401);
   });
 });
 
@@ -157,5 +163,28 @@ describe('anonymous authentication (--anonymous-auth)', () => {
   test('a bad token is still a 401, never anonymous', async () => {
     const res = await callApi(server, 'GET', '/version', { token: 'nope' });
     assert.deepEqual([res.status, res.body], [401, UNAUTHORIZED]);
+  });
+});
+
+describe('public-info paths closed (--anonymous-public-info=false)', () => {
+  let dir: string;
+  let server: RunningApiServer;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kubefacade-nopublic-'));
+    server = await startApiServer({ dataDir: dir, bind: '127.0.0.1', port: 0, tlsSans: [], anonymousPublicInfo: false });
+  });
+
+  after(async () => {
+    await server?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('every request without credentials is a 401, /readyz and /version included', async () => {
+    for (const path of ['/version', '/healthz', '/livez', '/readyz']) {
+      const res = await callApi(server, 'GET', path);
+      assert.deepEqual([res.status, res.body], [401, UNAUTHORIZED], path);
+    }
+    assert.equal((await callApi(server, 'GET', '/readyz', { token: server.adminToken })).status, 200);
   });
 });

@@ -200,3 +200,19 @@ test('bench workloads: Deployments Available, rolled and deleted by the controll
   }
   assert.ok((object(results.controllerManager).peakRssMiB as number) > 0);
 });
+
+test('bench startup: built package and run-time TypeScript loading, each start measured', async () => {
+  const run = await bench(['startup', '--runs', '1']);
+  assertShape(run, 'startup');
+  const { results, baseline } = run.report;
+  for (const report of [results, baseline]) {
+    for (const key of ['serverCold', 'serverWarm', 'startCluster3Nodes']) {
+      const figures = object(report[key]);
+      assert.equal(figures.runs, 1);
+      assert.ok((figures.minMs as number) > 0 && figures.minMs === figures.maxMs, `${key}: ${JSON.stringify(figures)}`);
+    }
+    assert.ok((report.idleRssMiB as number) > 10);
+  }
+  assert.equal(run.report.ratioMetric, 'serverWarm.medianMs');
+  assert.deepEqual(Object.keys(run.report.targets).sort(), ['idleRssAtMost120MiB', 'serverColdMedianAtMost1s', 'serverWarmMedianAtMost300ms', 'startCluster3NodesMedianAtMost1s']);
+});

@@ -13,7 +13,8 @@ import {
   KeyExistsError, KeyNotFoundError, PreconditionError, RevisionCompactedError,
   type Storage, type StorageEvent, type WatchCallbacks, type WatchHandle, type WatchOptions,
 } from '../storage/interface.ts';
-import { LevelDbStorage } from '../storage/leveldb.ts';
+import { LevelDbStorage, memoryDatabase } from '../storage/leveldb.ts';
+import type { StringLevel } from '../storage/leveldb-list.ts';
 import { SortedKeySet } from '../storage/sorted-key-set.ts';
 import { WatchCache } from '../storage/watch-cache.ts';
 import { openStorage } from '../storage/index.ts';
@@ -403,6 +404,33 @@ suite('watch cache over leveldb', async (dataDir, { history }) => {
   if (!history) return openStorage({ kind: 'leveldb', dataDir });
   const backend = await LevelDbStorage.open(dataDir, { historyRevisions: history, historyMs: 0 });
   return WatchCache.start(backend, { historyCapacity: history });
+});
+
+// The same backend code on memory-level (--storage memory). A "data dir" names one in-memory database,
+// so closing and reopening the store on it is the reopen of the same engine.
+const memoryDatabases = new Map<string, StringLevel>();
+function memoryEngine(dataDir: string): StringLevel {
+  let db = memoryDatabases.get(dataDir);
+  if (!db) memoryDatabases.set(dataDir, db = memoryDatabase());
+  return db;
+}
+suite('leveldb on memory-level', (dataDir, { history }) => LevelDbStorage.openInMemory(history ? { historyRevisions: history, historyMs: 0 } : {}, memoryEngine(dataDir)));
+suite('watch cache over leveldb on memory-level', async (dataDir, { history }) => {
+  const backend = await LevelDbStorage.openInMemory(history ? { historyRevisions: history, historyMs: 0 } : {}, memoryEngine(dataDir));
+  return WatchCache.start(backend, history ? { historyCapacity: history } : {});
+});
+
+test('openStorage({ kind: "memory" }) writes nothing to disk and starts empty each time', async () => {
+  const first = await openStorage({ kind: 'memory' });
+  await first.create('/registry/pods/ns/a', pod('ns', 'a'));
+  assert.equal((await first.list('/registry/pods/')).items.length, 1);
+  await first.close();
+  const second = await openStorage({ kind: 'memory' });
+  try {
+    assert.deepEqual([(await second.list('/registry/pods/')).items.length, await second.currentRevision()], [0, 0]);
+  } finally {
+    await second.close();
+  }
 });
 
 suite('etcd', (dataDir, { history }) => openEtcd(dataDir, history));

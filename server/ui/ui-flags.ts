@@ -3,7 +3,7 @@
 // request journal and credential issuer for the login link).
 
 import { type Command, InvalidArgumentError } from 'commander';
-import type { RunningApiServer } from '../start.ts';
+import type { RequestJournal } from './request-journal.ts';
 import { startUiServer, type RunningUi } from './ui-server.ts';
 
 export interface UiFlags {
@@ -33,15 +33,23 @@ export function addUiFlags(command: Command, enabledByDefault: boolean): Command
     .option('--ui-bind-address <address>', 'address the web view listens on; it acts with the credentials of whoever logs in, so keep it on loopback', '127.0.0.1');
 }
 
+/** What the web view needs of the running API server. */
+export interface UiTarget {
+  url: string;
+  caCertPem: string;
+  journal?: RequestJournal;
+  mintToken(identity: { username: string; groups: string[] }, ttlSeconds: number): string;
+}
+
 /** Starts the web view when --ui is on and prints its one-time admin login link. */
-export async function startUiFromFlags(flags: UiFlags, apiServer: RunningApiServer, log: (line: string) => void = console.error): Promise<RunningUi | undefined> {
+export async function startUiFromFlags(flags: UiFlags, apiServer: UiTarget, log: (line: string) => void = console.error): Promise<RunningUi | undefined> {
   if (!flags.ui) return undefined;
   const ui = await startUiServer({
     api: { url: apiServer.url, caCertPem: apiServer.caCertPem },
     bind: flags.uiBindAddress,
     port: flags.uiPort,
     journal: apiServer.journal,
-    mintToken: (identity, ttlSeconds) => apiServer.credentials.token(identity, ttlSeconds),
+    mintToken: (identity, ttlSeconds) => apiServer.mintToken(identity, ttlSeconds),
   });
   log(`web view: ${ui.loginLink({ username: 'kubernetes-admin', groups: ['system:masters'] })}`);
   log('  (the link logs one browser in as the admin, within 5 minutes; other users paste a token from `kubefacade token create`)');
