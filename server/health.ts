@@ -44,10 +44,8 @@ export function serveHealth(res: Response, path: string, url: URL, endpoints: Re
   const name = endpoint.slice(1);
   if (path !== endpoint) {
     const check = checks.find((c) => path === `${endpoint}/${c.name}`);
-    if (!check) {
-      plainText(res, 404, '404 page not found\n');
-      return true;
-    }
+    // No such check: the caller answers kube-apiserver's NotFound Status, as for any unknown path.
+    if (!check) return false;
     const failure = check.check();
     if (failure === undefined) plainText(res, 200, 'ok');
     else plainText(res, 500, `internal server error: ${failure}\n`);
@@ -67,7 +65,7 @@ export function serveHealth(res: Response, path: string, url: URL, endpoints: Re
       listing += `[-]${check.name} failed: reason withheld\n`;
     }
   }
-  if (excluded.size > 0) listing += `warn: some health checks cannot be excluded: no matches for ${[...excluded].map((e) => `"${e}"`).join(',')}\n`;
+  if (excluded.size > 0) listing += `warn: some health checks cannot be excluded: no matches for ${[...excluded].sort().map((e) => `"${e}"`).join(',')}\n`;
   if (failed) plainText(res, 500, `${listing}${name} check failed\n`);
   else if (url.searchParams.has('verbose')) plainText(res, 200, `${listing}${name} check passed\n`);
   else plainText(res, 200, 'ok');
