@@ -5,7 +5,7 @@
 //
 // Output is deterministic: object keys are sorted, arrays keep their upstream order.
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SERVED_GROUP_VERSIONS, isServedPath, type ServedGroupVersion } from '../api/openapi/served.ts';
@@ -135,8 +135,91 @@ function writeJson(relative: string, value: Json): number {
   return Buffer.byteLength(text);
 }
 
+/** Rewrites `#/definitions/X` refs to `#/components/schemas/X`, wrapping refs with siblings in allOf as upstream v3 does. */
+function v3Schema(value: Json): Json {
+  if (Array.isArray(value)) return value.map(v3Schema);
+  if (!isMap(value)) return value;
+  const out: JsonMap = {};
+  for (const [key, child] of Object.entries(value)) {
+    out[key] = key === '$ref' && typeof child === 'string' ? child.replace('#/definitions/', '#/components/schemas/') : v3Schema(child);
+  }
+  if (typeof out.$ref === 'string' && Object.keys(out).length > 1) {
+    const ref = out.$ref;
+    delete out.$ref;
+    out.allOf = [{ $ref: ref }];
+  }
+  return out;
+}
+
+/** A Swagger 2.0 operation or path item's parameters as OpenAPI 3.0 parameters and request body. */
+function v3Parameters(target: JsonMap, parameters: Json | undefined, shared: JsonMap, consumes: Json | undefined): void {
+  if (!Array.isArray(parameters)) return;
+  const converted: Json[] = [];
+  for (const entry of parameters) {
+    let parameter = entry;
+    if (isMap(parameter) && typeof parameter.$ref === 'string') parameter = shared[parameter.$ref.replace('#/parameters/', '')];
+    if (!isMap(parameter)) continue;
+    if (parameter.in === 'body') {
+      const types = Array.isArray(consumes) ? consumes.map((t) => (t === '*/*' ? 'application/json' : String(t))) : ['application/json'];
+      const content: JsonMap = {};
+      for (const type of types) content[type] = { schema: v3Schema(parameter.schema ?? {}) };
+      target.requestBody = { content, required: parameter.required === true };
+      continue;
+    }
+    const { type, uniqueItems, schema, ...rest } = parameter;
+    converted.push({ ...rest, schema: schema ? v3Schema(schema) : { type: type ?? 'string', ...(uniqueItems === undefined ? {} : { uniqueItems }) } });
+  }
+  if (converted.length > 0) target.parameters = converted;
+}
+
+/**
+ * The v3 document of a group version that ../shared has only in swagger.json (discovery.k8s.io/v1):
+ * converted the way kube-apiserver derives its v3 documents from the same definitions.
+ */
+function v3FromSwagger(gv: ServedGroupVersion): JsonMap {
+  const swagger = readJson(path.join(upstreamDir, 'swagger.json'));
+  if (!isMap(swagger.paths) || !isMap(swagger.definitions) || !isMap(swagger.parameters)) throw new Error('swagger.json: unexpected document shape');
+  const shared = swagger.parameters;
+  const paths: JsonMap = {};
+  for (const [urlPath, item] of Object.entries(trimPaths(swagger.paths, gv, () => undefined))) {
+    if (!isMap(item)) continue;
+    const converted: JsonMap = {};
+    v3Parameters(converted, item.parameters, shared, undefined);
+    for (const [method, operation] of Object.entries(item)) {
+      if (!HTTP_METHODS.has(method) || !isMap(operation)) continue;
+      const { parameters, responses, produces, consumes, schemes, ...rest } = operation;
+      const op: JsonMap = { ...rest };
+      v3Parameters(op, parameters, shared, consumes);
+      const types = Array.isArray(produces) ? produces.map(String) : ['application/json'];
+      const v3Responses: JsonMap = {};
+      for (const [code, response] of Object.entries(isMap(responses) ? responses : {})) {
+        if (!isMap(response)) continue;
+        const content: JsonMap = {};
+        if (response.schema !== undefined) for (const type of types) content[type] = { schema: v3Schema(response.schema) };
+        v3Responses[code] = Object.keys(content).length > 0 ? { content, description: response.description ?? '' } : { description: response.description ?? '' };
+      }
+      op.responses = v3Responses;
+      void schemes;
+      converted[method] = op;
+    }
+    paths[urlPath] = converted;
+  }
+  const definitions: JsonMap = {};
+  for (const [name, schema] of Object.entries(swagger.definitions)) definitions[name] = v3Schema(schema);
+  return {
+    components: {
+      schemas: definitions,
+      securitySchemes: { BearerToken: { description: 'Bearer Token authentication', in: 'header', name: 'authorization', type: 'apiKey' } },
+    },
+    info: { title: 'Kubernetes', version: 'unversioned' },
+    openapi: '3.0.0',
+    paths,
+  };
+}
+
 function generateV3(gv: ServedGroupVersion): number {
-  const upstream = readJson(path.join(upstreamDir, 'v3', `${gv.fileStem}_openapi.json`));
+  const upstreamFile = path.join(upstreamDir, 'v3', `${gv.fileStem}_openapi.json`);
+  const upstream = existsSync(upstreamFile) ? readJson(upstreamFile) : v3FromSwagger(gv);
   const components = upstream.components;
   if (!isMap(upstream.paths) || !isMap(components) || !isMap(components.schemas)) {
     throw new Error(`${gv.fileStem}: unexpected v3 document shape`);

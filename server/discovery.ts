@@ -143,7 +143,11 @@ function legacyResourceEntries(resource: DiscoveryResource): Record<string, unkn
       namespaced: resource.namespaced,
     };
     if (sub.group !== undefined && sub.group !== resource.group) entry.group = sub.group;
-    if (sub.version !== undefined && sub.version !== resource.version) entry.version = sub.version;
+    // Upstream names both group and version once either differs (serviceaccounts/token: authentication.k8s.io/v1).
+    if (entry.group !== undefined || (sub.version !== undefined && sub.version !== resource.version)) {
+      entry.group ??= resource.group;
+      entry.version = sub.version ?? resource.version;
+    }
     entry.kind = sub.kind;
     entry.verbs = sortedUnique(sub.verbs);
     return entry;

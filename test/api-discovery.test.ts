@@ -45,7 +45,10 @@ describe('discovery and non-resource endpoints', () => {
     assert.equal(res.body.groupVersion, 'v1');
     assert.deepEqual(res.body.resources, [
       { name: 'bindings', singularName: 'binding', namespaced: true, kind: 'Binding', verbs: ['create'] },
+      { name: 'configmaps', singularName: 'configmap', namespaced: true, kind: 'ConfigMap', verbs: CRUD, shortNames: ['cm'] },
+      { name: 'endpoints', singularName: 'endpoints', namespaced: true, kind: 'Endpoints', verbs: CRUD, shortNames: ['ep'] },
       { name: 'events', singularName: 'event', namespaced: true, kind: 'Event', verbs: CRUD, shortNames: ['ev'] },
+      { name: 'limitranges', singularName: 'limitrange', namespaced: true, kind: 'LimitRange', verbs: CRUD, shortNames: ['limits'] },
       { name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], shortNames: ['ns'] },
       { name: 'namespaces/finalize', singularName: '', namespaced: false, kind: 'Namespace', verbs: ['update'] },
       { name: 'namespaces/status', singularName: '', namespaced: false, kind: 'Namespace', verbs: STATUS },
@@ -55,6 +58,14 @@ describe('discovery and non-resource endpoints', () => {
       { name: 'pods/binding', singularName: '', namespaced: true, kind: 'Binding', verbs: ['create'] },
       { name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] },
       { name: 'pods/status', singularName: '', namespaced: true, kind: 'Pod', verbs: STATUS },
+      { name: 'podtemplates', singularName: 'podtemplate', namespaced: true, kind: 'PodTemplate', verbs: CRUD },
+      { name: 'resourcequotas', singularName: 'resourcequota', namespaced: true, kind: 'ResourceQuota', verbs: CRUD, shortNames: ['quota'] },
+      { name: 'resourcequotas/status', singularName: '', namespaced: true, kind: 'ResourceQuota', verbs: STATUS },
+      { name: 'secrets', singularName: 'secret', namespaced: true, kind: 'Secret', verbs: CRUD },
+      { name: 'serviceaccounts', singularName: 'serviceaccount', namespaced: true, kind: 'ServiceAccount', verbs: CRUD, shortNames: ['sa'] },
+      { name: 'serviceaccounts/token', singularName: '', namespaced: true, group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest', verbs: ['create'] },
+      { name: 'services', singularName: 'service', namespaced: true, kind: 'Service', verbs: CRUD, shortNames: ['svc'], categories: ['all'] },
+      { name: 'services/status', singularName: '', namespaced: true, kind: 'Service', verbs: STATUS },
     ]);
   });
 

@@ -8,10 +8,28 @@ import { nodeStrategy } from './nodes.ts';
 import { podStrategy } from './pods.ts';
 import { clusterRoleBindingStrategy, roleBindingStrategy } from './rbac-bindings.ts';
 import { clusterRoleStrategy, roleStrategy } from './rbac-roles.ts';
+import { configMapStrategy } from './configmaps.ts';
+import { secretStrategy } from './secrets.ts';
+import { serviceAccountStrategy } from './serviceaccounts.ts';
+import { serviceStrategy } from './services.ts';
+import { endpointsStrategy } from './endpoints.ts';
+import { endpointSliceStrategy } from './endpointslices.ts';
+import { podTemplateStrategy } from './podtemplates.ts';
+import { limitRangeStrategy } from './limitranges.ts';
+import { resourceQuotaStrategy } from './resourcequotas.ts';
 
 export const builtinResources: ResourceStrategy[] = [
   podStrategy, nodeStrategy, namespaceStrategy, eventStrategy, leaseStrategy,
   roleStrategy, clusterRoleStrategy, roleBindingStrategy, clusterRoleBindingStrategy,
+  configMapStrategy,
+  secretStrategy,
+  serviceAccountStrategy,
+  serviceStrategy,
+  endpointsStrategy,
+  endpointSliceStrategy,
+  podTemplateStrategy,
+  limitRangeStrategy,
+  resourceQuotaStrategy,
 ];
 
 export { bindingDiscovery, type DiscoveryEntry } from './bindings.ts';

@@ -100,8 +100,8 @@ function hasToleration(tolerations: Json[], key: string): boolean {
   return tolerations.some((t) => (t.key === key || !t.key) && (t.effect === 'NoExecute' || !t.effect));
 }
 
-export function applyPodDefaults(pod: KubeObject): void {
-  const spec = objectAt(pod as unknown as Json, 'spec');
+/** The v1 defaulting functions of a PodSpec alone (also what pod templates get). */
+export function applyPodSpecDefaults(spec: Json): void {
   spec.dnsPolicy ??= 'ClusterFirst';
   spec.restartPolicy ??= 'Always';
   spec.securityContext ??= {};
@@ -113,6 +113,11 @@ export function applyPodDefaults(pod: KubeObject): void {
     defaultContainer(container, hostNetwork);
   }
   for (const volume of arrayOfObjects(spec.volumes)) defaultVolume(volume);
+}
+
+export function applyPodDefaults(pod: KubeObject): void {
+  const spec = objectAt(pod as unknown as Json, 'spec');
+  applyPodSpecDefaults(spec);
 
   // ServiceAccount admission: the v1 `serviceAccount` field mirrors serviceAccountName.
   if (!spec.serviceAccountName) spec.serviceAccountName = typeof spec.serviceAccount === 'string' && spec.serviceAccount ? spec.serviceAccount : 'default';
