@@ -70,7 +70,8 @@ export class JwtAuthenticator implements RequestAuthenticator {
 
   private verify(token: string, now: number): { result: AuthenticationResult; expiresAt?: number } {
     const decoded = jwt.decode(token, { json: true });
-    if (!decoded || decoded.iss !== TOKEN_ISSUER) return { result: UNRECOGNISED };
+    // Service-account tokens (with the `kubernetes.io` claim) are auth/service-account-tokens.ts's.
+    if (!decoded || decoded.iss !== TOKEN_ISSUER || decoded['kubernetes.io'] !== undefined) return { result: UNRECOGNISED };
     let claims: jwt.JwtPayload;
     try {
       const verified = jwt.verify(token, this.key.publicKeyPem, {

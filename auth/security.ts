@@ -4,7 +4,8 @@
 // prevention), the bootstrap RBAC policy reconciled at every start, the in-server clusterrole
 // aggregation controller, and the audit log.
 
-import { AdmissionChain } from '../api/admission.ts';
+import { AdmissionChain, type MutatingAdmission } from '../api/admission.ts';
+import { SERVICE_ACCOUNT_PLUGIN_NAME, ServiceAccountAdmission, type ServiceAccountGetter } from '../api/admission-plugins/service-account.ts';
 import type { ApiRegistry } from '../api/registry/registry.ts';
 import { ADMIN_SYSTEM_USER } from '../api/registry/system-user.ts';
 import type { Storage } from '../storage/interface.ts';
@@ -25,7 +26,9 @@ import { RbacEscalationAdmission } from './rbac/escalation-admission.ts';
 import { PolicyCache } from './rbac/policy-cache.ts';
 import { RbacAuthorizer } from './rbac/rbac-authorizer.ts';
 import { reconcileClusterRoleBindings, reconcileClusterRoles } from './rbac/reconcile.ts';
+import { ServiceAccountTokenAuthenticator } from './service-account-tokens.ts';
 import { ensureSigningKey, type SigningKey } from './signing-key.ts';
+import { UidIndex } from './uid-index.ts';
 import { loadTokenFile } from './token-file.ts';
 import { StaticTokenAuthenticator } from './token-authenticator.ts';
 import { SYSTEM_MASTERS_GROUP } from './well-known.ts';
@@ -45,6 +48,8 @@ export interface SecurityOptions {
   auditLogPath?: string;
   registry: ApiRegistry;
   storage: Storage;
+  /** kube-apiserver's --disable-admission-plugins (e.g. ServiceAccount). */
+  disableAdmissionPlugins?: string[];
   /** Where background failures (the aggregation controller) are reported. */
   onError?: (error: unknown) => void;
 }
@@ -64,7 +69,11 @@ export interface Security extends RequestSecurity {
 
 export async function startSecurity(options: SecurityOptions): Promise<Security> {
   const signingKey = await (options.signingKey ?? ensureSigningKey(options.dataDir));
-  const authenticators: RequestAuthenticator[] = [new X509Authenticator(), new JwtAuthenticator(signingKey)];
+  const serviceAccounts = await UidIndex.start(options.storage, '/registry/serviceaccounts/');
+  const podUids = await UidIndex.start(options.storage, '/registry/pods/');
+  const authenticators: RequestAuthenticator[] = [
+    new X509Authenticator(), new JwtAuthenticator(signingKey), new ServiceAccountTokenAuthenticator(signingKey, serviceAccounts, podUids),
+  ];
   if (options.tokenAuthFile) authenticators.push(new StaticTokenAuthenticator(await loadTokenFile(options.tokenAuthFile)));
   authenticators.push(new StaticTokenAuthenticator([{ token: options.adminToken, user: ADMIN_USER }]));
   const authentication = new RequestAuthentication(new UnionAuthenticator(authenticators), options.anonymousAuth ?? false);
@@ -75,7 +84,11 @@ export async function startSecurity(options: SecurityOptions): Promise<Security>
   const node = new NodeAuthorizer(pods, NODE_RULES);
   const authorizer = new UnionAuthorizer([new PrivilegedGroupAuthorizer([SYSTEM_MASTERS_GROUP]), node, rbac]);
   const ruleResolver = new UnionRuleResolver([node, rbac]);
-  options.registry.setAdmission(new AdmissionChain([new NodeRestrictionAdmission(), new RbacEscalationAdmission(policy, authorizer)]));
+  // kube-apiserver's recommended order: mutating ServiceAccount, then the validating plugins.
+  const disabled = new Set(options.disableAdmissionPlugins ?? []);
+  const mutating: MutatingAdmission[] = [];
+  if (!disabled.has(SERVICE_ACCOUNT_PLUGIN_NAME)) mutating.push(new ServiceAccountAdmission(serviceAccountGetter(options.registry)));
+  options.registry.setAdmission(new AdmissionChain([new NodeRestrictionAdmission(), new RbacEscalationAdmission(policy, authorizer)], mutating));
 
   let aggregation: ClusterRoleAggregationController | undefined;
   let audit: AuditLog | undefined;
@@ -94,6 +107,8 @@ export async function startSecurity(options: SecurityOptions): Promise<Security>
     aggregation?.stop();
     policy.stop();
     pods.stop();
+    serviceAccounts.stop();
+    podUids.stop();
     throw err;
   }
 
@@ -104,8 +119,19 @@ export async function startSecurity(options: SecurityOptions): Promise<Security>
       aggregation?.stop();
       policy.stop();
       pods.stop();
+      serviceAccounts.stop();
+      podUids.stop();
       options.registry.setAdmission(undefined);
       await audit?.close();
     },
+  };
+}
+
+/** Service-account reads for the ServiceAccount admission plugin, straight from storage. */
+function serviceAccountGetter(registry: ApiRegistry): ServiceAccountGetter {
+  return async (namespace, name) => {
+    const store = registry.lookup('', 'v1', 'serviceaccounts');
+    if (!store) return undefined;
+    return (await store.storage.get(store.key(namespace, name))) ?? undefined;
   };
 }

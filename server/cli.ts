@@ -28,6 +28,7 @@ interface ServerCommandOptions extends StorageFlags {
   tokenAuthFile?: string;
   anonymousAuth: boolean;
   auditLogPath?: string;
+  disableAdmissionPlugins?: string;
   watchBufferBudget?: number;
   maxRequestsInflight: number;
   maxMutatingRequestsInflight: number;
@@ -131,6 +132,7 @@ function serverOptions(options: ServerCommandOptions) {
     anonymousAuth: options.anonymousAuth,
     auditLogPath: options.auditLogPath === undefined || options.auditLogPath === '-' ? options.auditLogPath : path.resolve(options.auditLogPath),
     watchBufferBudgetBytes: options.watchBufferBudget,
+    disableAdmissionPlugins: options.disableAdmissionPlugins?.split(',').map((name) => name.trim()).filter(Boolean),
     flowControl: flowControlOptions(options),
   };
 }
@@ -165,6 +167,7 @@ function addServerFlags(command: Command): Command {
     .option('--tls-private-key-file <file>', 'private key (PEM) for --tls-cert-file')
     .option('--token-auth-file <file>', 'static bearer tokens, CSV: token,user,uid[,"group1,group2"]')
     .option('--anonymous-auth [enabled]', 'serve requests without credentials as system:anonymous (RBAC still applies)', parseBool, false)
+    .option('--disable-admission-plugins <names>', 'comma-separated admission plugins not to run (ServiceAccount)')
     .option('--audit-log-path <file>', 'write an audit.k8s.io/v1 event per request to this file as JSON lines (- for stdout)')
     .option('--watch-buffer-budget <bytes>', 'bytes all watch streams together may hold unsent before the largest is closed (default 512Mi; each stream alone at most 16Mi)', parseBytes)
     .option('--max-requests-inflight <count>', 'requests running at once (read-only ones without priority and fairness; 0: no limit there)', parseCount, DEFAULT_FLOW_CONTROL.maxRequestsInflight)

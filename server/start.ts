@@ -25,6 +25,7 @@ import type { FlowControlOptions } from './flow-control/filter.ts';
 import { CORE_BINDINGS_RESOURCE, DiscoveryDocuments, discoveryResourceFromStrategy, type DiscoveryResource } from './discovery.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { processWatchBufferBudget } from './watch-stream.ts';
+import { serviceAccountTokenHandler } from './service-account-token.ts';
 import { SubresourceHandlers, namespaceFinalizeHandler, podBindingHandler, podLogHandler } from './subresources.ts';
 
 export interface ApiServerOptions extends ApiServerSecurityOptions {
@@ -64,6 +65,8 @@ export interface ApiServerSecurityOptions {
   anonymousAuth?: boolean;
   /** kube-apiserver's --audit-log-path (`-`: standard output); no audit log when undefined. */
   auditLogPath?: string;
+  /** kube-apiserver's --disable-admission-plugins: names of default plugins not to run (ServiceAccount). */
+  disableAdmissionPlugins?: string[];
 }
 
 export interface RunningApiServer {
@@ -102,9 +105,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   try {
     const registry = new ApiRegistry(builtinResources, storage);
     await ensureDefaultNamespaces(registry);
+    await ensureDefaultServiceAccounts(registry);
     security = await startSecurity({
       dataDir, pki, adminToken, registry, storage, signingKey,
       tokenAuthFile: options.tokenAuthFile, anonymousAuth: options.anonymousAuth, auditLogPath: options.auditLogPath,
+      disableAdmissionPlugins: options.disableAdmissionPlugins,
       onError: (error) => console.error(`kubefacade: clusterrole aggregation: ${error instanceof Error ? error.message : String(error)}`),
     });
 
@@ -112,6 +117,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     subresources.register('', 'pods', 'binding', podBindingHandler());
     subresources.register('', 'pods', 'log', podLogHandler(() => registry.lookup('', 'v1', 'nodes')));
     subresources.register('', 'namespaces', 'finalize', namespaceFinalizeHandler());
+    subresources.register('', 'serviceaccounts', 'token', serviceAccountTokenHandler(() => signingKey, registry));
 
     // Client certificates are requested, never required, and checked against the cluster CA; the
     // x509 authenticator decides what an unverified one means (401), so TLS itself accepts it.
@@ -224,6 +230,26 @@ async function ensureDefaultNamespaces(registry: ApiRegistry): Promise<void> {
       await namespaces.create(
         { user: ADMIN_SYSTEM_USER, namespace: '', now: new Date() },
         { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+        { dryRun: false, fieldValidation: 'Strict' },
+      );
+    } catch (err) {
+      if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
+    }
+  }
+}
+
+/**
+ * The `default` service account of the built-in namespaces, there before the first pod as in a
+ * cluster whose controller manager is up (the service-account controller keeps every namespace's).
+ */
+async function ensureDefaultServiceAccounts(registry: ApiRegistry): Promise<void> {
+  const accounts = registry.lookup('', 'v1', 'serviceaccounts');
+  if (!accounts) return;
+  for (const namespace of DEFAULT_NAMESPACES) {
+    try {
+      await accounts.create(
+        { user: ADMIN_SYSTEM_USER, namespace, now: new Date() },
+        { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } },
         { dryRun: false, fieldValidation: 'Strict' },
       );
     } catch (err) {
