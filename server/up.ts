@@ -1,10 +1,11 @@
-// `kubefacade up`: the API server, the scheduler, N simulated nodes and the node lifecycle
-// controller in one process. The components still talk to the API server over HTTPS with a
+// `kubefacade up`: the API server, the scheduler, N simulated nodes, the node lifecycle and service-account
+// controllers in one process. The components still talk to the API server over HTTPS with a
 // kubeconfig, exactly as they would as separate processes (or against a real cluster), each with
 // its own least-privilege identity (server/component-credentials.ts).
 
 import { resolve } from 'node:path';
 import { runNodeLifecycleController } from '../controllers/node-lifecycle.ts';
+import { runServiceAccountController } from '../controllers/service-account.ts';
 import { runKubelets } from '../kubelet/index.ts';
 import { nodeName } from '../kubelet/node-addressing.ts';
 import { runScheduler } from '../scheduler/index.ts';
@@ -57,10 +58,22 @@ export async function startCluster(options: UpOptions): Promise<RunningCluster> 
       kubeconfigPath: kubeconfigs.scheduler, ...(options.quiet ? { logger: silent } : {}),
     }));
     stops.push(() => scheduler.stop());
-    const controller = await elected(kubeconfigs.controllerManager, 'kube-controller-manager', () => runNodeLifecycleController({
-      kubeconfigPath: kubeconfigs.controllerManager, gracePeriodSeconds: options.nodeMonitorGracePeriodSeconds, monitorPeriodSeconds,
-      ...(options.quiet ? { logger: silent } : {}),
-    }));
+    // The controller manager's controllers run under one leader Lease, as kube-controller-manager's do.
+    const controller = await elected(kubeconfigs.controllerManager, 'kube-controller-manager', async () => {
+      const nodeLifecycle = await runNodeLifecycleController({
+        kubeconfigPath: kubeconfigs.controllerManager, gracePeriodSeconds: options.nodeMonitorGracePeriodSeconds, monitorPeriodSeconds,
+        ...(options.quiet ? { logger: silent } : {}),
+      });
+      const serviceAccounts = await runServiceAccountController({
+        kubeconfigPath: kubeconfigs.controllerManager, caCertPem: apiServer.caCertPem, ...(options.quiet ? { logger: silent } : {}),
+      }).catch(async (err: unknown) => { await nodeLifecycle.stop(); throw err; });
+      return {
+        async stop() {
+          await serviceAccounts.stop();
+          await nodeLifecycle.stop();
+        },
+      };
+    });
     stops.push(() => controller.stop());
     const kubelets = await runKubelets({
       kubeconfigPath: kubeconfigs.kubelet,

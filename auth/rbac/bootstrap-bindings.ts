@@ -42,6 +42,10 @@ export function bootstrapClusterRoleBindings(): KubeObject[] {
     binding('system:node', 'system:node', []),
     binding('system:controller:node-controller', 'system:controller:node-controller', [serviceAccount('kube-system', 'node-controller')]),
     binding('kubefacade:node-controller', 'system:controller:node-controller', [user(KUBE_CONTROLLER_MANAGER_USER)]),
+    binding('system:controller:service-account-controller', 'system:controller:service-account-controller', [serviceAccount('kube-system', 'service-account-controller')]),
+    binding('kubefacade:service-account-controller', 'system:controller:service-account-controller', [user(KUBE_CONTROLLER_MANAGER_USER)]),
+    binding('system:controller:root-ca-cert-publisher', 'system:controller:root-ca-cert-publisher', [serviceAccount('kube-system', 'root-ca-cert-publisher')]),
+    binding('kubefacade:root-ca-cert-publisher', 'system:controller:root-ca-cert-publisher', [user(KUBE_CONTROLLER_MANAGER_USER)]),
     binding(KUBELET_WATCHER_ROLE, KUBELET_WATCHER_ROLE, [user(KUBELET_WATCHER_USER)]),
   ];
 }

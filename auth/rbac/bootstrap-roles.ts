@@ -166,6 +166,9 @@ export function bootstrapClusterRoles(): KubeObject[] {
       rule(['delete', 'list'], [''], ['pods']),
       EVENTS_RULE,
     ]),
+    // controller_policy.go: the service-account controller and the root CA publisher.
+    clusterRole('system:controller:service-account-controller', [rule(['create'], [''], ['serviceaccounts']), EVENTS_RULE]),
+    clusterRole('system:controller:root-ca-cert-publisher', [rule(['create', 'update'], [''], ['configmaps']), EVENTS_RULE]),
     clusterRole(KUBELET_WATCHER_ROLE, [rule(READ, [''], ['nodes', 'pods'])]),
   ];
 }
