@@ -4,7 +4,8 @@
 // prevention), the bootstrap RBAC policy reconciled at every start, the in-server clusterrole
 // aggregation controller, and the audit log.
 
-import { AdmissionChain, type MutatingAdmission } from '../api/admission.ts';
+import { AdmissionChain, type MutatingAdmission, type ValidatingAdmission } from '../api/admission.ts';
+import { ServiceAllocationAdmission, type ServiceAllocators } from '../api/admission-plugins/service-allocation.ts';
 import { SERVICE_ACCOUNT_PLUGIN_NAME, ServiceAccountAdmission, type ServiceAccountGetter } from '../api/admission-plugins/service-account.ts';
 import type { ApiRegistry } from '../api/registry/registry.ts';
 import { ADMIN_SYSTEM_USER } from '../api/registry/system-user.ts';
@@ -48,6 +49,8 @@ export interface SecurityOptions {
   auditLogPath?: string;
   registry: ApiRegistry;
   storage: Storage;
+  /** The cluster IP and node port allocators services draw from (none: addresses are not allocated). */
+  serviceAllocators?: ServiceAllocators;
   /** kube-apiserver's --disable-admission-plugins (e.g. ServiceAccount). */
   disableAdmissionPlugins?: string[];
   /** Where background failures (the aggregation controller) are reported. */
@@ -88,7 +91,11 @@ export async function startSecurity(options: SecurityOptions): Promise<Security>
   const disabled = new Set(options.disableAdmissionPlugins ?? []);
   const mutating: MutatingAdmission[] = [];
   if (!disabled.has(SERVICE_ACCOUNT_PLUGIN_NAME)) mutating.push(new ServiceAccountAdmission(serviceAccountGetter(options.registry)));
-  options.registry.setAdmission(new AdmissionChain([new NodeRestrictionAdmission(), new RbacEscalationAdmission(policy, authorizer)], mutating));
+  const validating: ValidatingAdmission[] = [new NodeRestrictionAdmission(), new RbacEscalationAdmission(policy, authorizer)];
+  // Service address allocation stands for the Service REST storage's BeginCreate/BeginUpdate: it runs
+  // after every admission plugin has accepted the write, so it stays last.
+  if (options.serviceAllocators) validating.push(new ServiceAllocationAdmission(options.serviceAllocators));
+  options.registry.setAdmission(new AdmissionChain(validating, mutating));
 
   let aggregation: ClusterRoleAggregationController | undefined;
   let audit: AuditLog | undefined;

@@ -29,6 +29,8 @@ interface ServerCommandOptions extends StorageFlags {
   anonymousAuth: boolean;
   auditLogPath?: string;
   disableAdmissionPlugins?: string;
+  serviceClusterIpRange?: string;
+  serviceNodePortRange?: string;
   watchBufferBudget?: number;
   maxRequestsInflight: number;
   maxMutatingRequestsInflight: number;
@@ -133,6 +135,8 @@ function serverOptions(options: ServerCommandOptions) {
     auditLogPath: options.auditLogPath === undefined || options.auditLogPath === '-' ? options.auditLogPath : path.resolve(options.auditLogPath),
     watchBufferBudgetBytes: options.watchBufferBudget,
     disableAdmissionPlugins: options.disableAdmissionPlugins?.split(',').map((name) => name.trim()).filter(Boolean),
+    serviceClusterIpRange: options.serviceClusterIpRange,
+    serviceNodePortRange: options.serviceNodePortRange,
     flowControl: flowControlOptions(options),
   };
 }
@@ -167,6 +171,8 @@ function addServerFlags(command: Command): Command {
     .option('--tls-private-key-file <file>', 'private key (PEM) for --tls-cert-file')
     .option('--token-auth-file <file>', 'static bearer tokens, CSV: token,user,uid[,"group1,group2"]')
     .option('--anonymous-auth [enabled]', 'serve requests without credentials as system:anonymous (RBAC still applies)', parseBool, false)
+    .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR cluster IPs are allocated from (default 10.96.0.0/12; the first address is the kubernetes service\'s)')
+    .option('--service-node-port-range <range>', 'ports NodePort and LoadBalancer services are given (default 30000-32767)')
     .option('--disable-admission-plugins <names>', 'comma-separated admission plugins not to run (ServiceAccount)')
     .option('--audit-log-path <file>', 'write an audit.k8s.io/v1 event per request to this file as JSON lines (- for stdout)')
     .option('--watch-buffer-budget <bytes>', 'bytes all watch streams together may hold unsent before the largest is closed (default 512Mi; each stream alone at most 16Mi)', parseBytes)

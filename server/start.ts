@@ -12,6 +12,10 @@ import { ApiRegistry } from '../api/registry/registry.ts';
 import { NamespaceCleanup } from '../api/registry/namespace-cleanup.ts';
 import { ADMIN_SYSTEM_USER } from '../api/registry/system-user.ts';
 import { builtinResources } from '../api/resources/index.ts';
+import { reconcileKubernetesService } from '../api/registry/kubernetes-service.ts';
+import { PersistedBitmapAllocator } from '../api/registry/range-allocator.ts';
+import { ServiceAllocationRepair } from '../api/registry/service-allocation-repair.ts';
+import { clusterIPRange, DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, nodePortRange } from '../api/registry/service-ranges.ts';
 import { ensureAdminToken } from '../auth/admin-credential.ts';
 import type { CredentialIssuer } from '../auth/credentials.ts';
 import { ensurePki } from '../auth/pki.ts';
@@ -65,6 +69,10 @@ export interface ApiServerSecurityOptions {
   anonymousAuth?: boolean;
   /** kube-apiserver's --audit-log-path (`-`: standard output); no audit log when undefined. */
   auditLogPath?: string;
+  /** --service-cluster-ip-range (default 10.96.0.0/12). */
+  serviceClusterIpRange?: string;
+  /** --service-node-port-range (default 30000-32767). */
+  serviceNodePortRange?: string;
   /** kube-apiserver's --disable-admission-plugins: names of default plugins not to run (ServiceAccount). */
   disableAdmissionPlugins?: string[];
 }
@@ -102,14 +110,22 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     });
   let security: Security | undefined;
   let server: Server | undefined;
+  let repair: ServiceAllocationRepair | undefined;
   try {
     const registry = new ApiRegistry(builtinResources, storage);
+    const ipRange = clusterIPRange(options.serviceClusterIpRange ?? DEFAULT_SERVICE_CLUSTER_IP_RANGE);
+    const serviceAllocators = {
+      clusterIPs: new PersistedBitmapAllocator(storage, '/registry/ranges/serviceips', ipRange),
+      nodePorts: new PersistedBitmapAllocator(storage, '/registry/ranges/servicenodeports', nodePortRange(options.serviceNodePortRange ?? DEFAULT_SERVICE_NODE_PORT_RANGE)),
+    };
+    repair = new ServiceAllocationRepair(storage, serviceAllocators, (error) => console.error(`kubefacade: service allocation repair: ${error instanceof Error ? error.message : String(error)}`));
+    await repair.start();
     await ensureDefaultNamespaces(registry);
     await ensureDefaultServiceAccounts(registry);
     security = await startSecurity({
       dataDir, pki, adminToken, registry, storage, signingKey,
       tokenAuthFile: options.tokenAuthFile, anonymousAuth: options.anonymousAuth, auditLogPath: options.auditLogPath,
-      disableAdmissionPlugins: options.disableAdmissionPlugins,
+      disableAdmissionPlugins: options.disableAdmissionPlugins, serviceAllocators,
       onError: (error) => console.error(`kubefacade: clusterrole aggregation: ${error instanceof Error ? error.message : String(error)}`),
     });
 
@@ -168,11 +184,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       contextUser: 'kubernetes-admin',
     });
 
+    await reconcileKubernetesService(registry, { user: ADMIN_SYSTEM_USER, namespace: 'default', now: new Date() }, ipRange.firstAddress, host.replace(/^\[|\]$/g, ''), port);
+
     const cleanup = new NamespaceCleanup(registry);
     cleanup.start();
 
     let closed = false;
     const running = security;
+    const allocationRepair = repair;
     const httpsServer = server;
     return {
       url, port, adminKubeconfigPath, adminToken, caCertPem: pki.caCertPem, credentials: running.credentials,
@@ -180,6 +199,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
         if (closed) return;
         closed = true;
         cleanup.stop();
+        allocationRepair.stop();
         await new Promise<void>((done) => {
           httpsServer.close(() => done());
           for (const socket of sockets) socket.destroy();
@@ -191,6 +211,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   } catch (err) {
     const listening = server;
     if (listening?.listening) await new Promise<void>((done) => listening.close(() => done()));
+    repair?.stop();
     await security?.stop();
     await storage.close();
     throw err;

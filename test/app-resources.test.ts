@@ -123,7 +123,7 @@ describe('application resources', () => {
       metadata: { name: 'web' }, subsets: [{ addresses: [{ ip: '10.0.0.1' }, { ip: '10.0.0.2' }, { ip: '10.0.0.3' }, { ip: '10.0.0.4' }], ports: [{ port: 8080 }] }],
     }).expect(201);
     assert.equal(ep.body.subsets[0].ports[0].protocol, 'TCP');
-    const rows = await table(`${NS}/endpoints`);
+    const rows = await table(`${NS}/endpoints/web`);
     assert.deepEqual(header(rows), ['Name', 'Endpoints', 'Age']);
     assert.equal(rows.rows[0].cells[1], '10.0.0.1:8080,10.0.0.2:8080,10.0.0.3:8080 + 1 more...');
     assert.equal(await message(`${NS}/endpoints`, { metadata: { name: 'lo' }, subsets: [{ addresses: [{ ip: '127.0.0.1' }], ports: [{ port: 80 }] }] }),
@@ -135,7 +135,7 @@ describe('application resources', () => {
       addressType: 'IPv4', endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready: true } }], ports: [{ port: 8080 }],
     }).expect(201);
     assert.deepEqual(slice.body.ports, [{ name: '', port: 8080, protocol: 'TCP' }]);
-    const sliceTable = await table(slices);
+    const sliceTable = await table(`${slices}/web-abc`);
     assert.deepEqual(header(sliceTable), ['Name', 'AddressType', 'Ports', 'Endpoints', 'Age']);
     assert.deepEqual(sliceTable.rows[0].cells.slice(0, 4), ['web-abc', 'IPv4', '8080', '10.0.0.1']);
     assert.equal(await message(slices, { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'x' }, addressType: 'IPv4', endpoints: [{ addresses: ['fe80::1'] }] }),

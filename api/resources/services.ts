@@ -52,6 +52,32 @@ function selectorText(selector: Record<string, unknown> | undefined): string {
   return keys.length === 0 ? '<none>' : keys.map((k) => `${k}=${String(selector![k])}`).join(',');
 }
 
+/**
+ * patchAllocatedValues of the Service REST storage: an update that leaves out what the server
+ * allocated (a PUT or apply without clusterIP, nodePort) keeps the allocated values.
+ */
+function patchAllocatedValues(service: KubeObject, old: KubeObject): void {
+  if (!isPlainObject(service.spec) || !isPlainObject(old.spec)) return;
+  const spec = service.spec;
+  const oldSpec = old.spec;
+  const keepsAddress = (s: Record<string, unknown>) => s.type !== 'ExternalName';
+  if (keepsAddress(spec) && keepsAddress(oldSpec)) {
+    if (!spec.clusterIP && oldSpec.clusterIP) spec.clusterIP = oldSpec.clusterIP;
+    if ((!Array.isArray(spec.clusterIPs) || spec.clusterIPs.length === 0) && Array.isArray(oldSpec.clusterIPs)) spec.clusterIPs = [...oldSpec.clusterIPs];
+    if ((!Array.isArray(spec.ipFamilies) || spec.ipFamilies.length === 0) && Array.isArray(oldSpec.ipFamilies)) spec.ipFamilies = [...oldSpec.ipFamilies];
+    if (!spec.ipFamilyPolicy && oldSpec.ipFamilyPolicy) spec.ipFamilyPolicy = oldSpec.ipFamilyPolicy;
+  }
+  const nodePorts = (s: Record<string, unknown>) => s.type === 'NodePort' || s.type === 'LoadBalancer';
+  if (nodePorts(spec) && nodePorts(oldSpec)) {
+    const oldPorts = list(oldSpec, 'ports');
+    for (const port of list(spec, 'ports')) {
+      if (typeof port.nodePort === 'number' && port.nodePort > 0) continue;
+      const match = oldPorts.find((p) => p.port === port.port && (p.protocol ?? 'TCP') === (port.protocol ?? 'TCP') && (p.name ?? '') === (port.name ?? ''));
+      if (match && typeof match.nodePort === 'number') port.nodePort = match.nodePort;
+    }
+  }
+}
+
 export const serviceStrategy: ResourceStrategy = {
   group: '',
   version: 'v1',
@@ -70,6 +96,9 @@ export const serviceStrategy: ResourceStrategy = {
 
   prepareForCreate(service) {
     service.status = { loadBalancer: {} };
+  },
+  prepareForUpdate(service, old) {
+    patchAllocatedValues(service, old);
   },
   applyDefaults: applyServiceDefaults,
   validateName: nameIsDNS1035Label,
