@@ -168,6 +168,17 @@ export function bootstrapClusterRoles(): KubeObject[] {
     ]),
     // controller_policy.go: the service-account controller and the root CA publisher.
     clusterRole('system:controller:service-account-controller', [rule(['create'], [''], ['serviceaccounts']), EVENTS_RULE]),
+    clusterRole('system:controller:endpoint-controller', [
+      rule(['get', 'list', 'watch'], [''], ['pods', 'services']),
+      rule(['create', 'delete', 'get', 'list', 'update'], [''], ['endpoints']),
+      rule(['create'], [''], ['endpoints/restricted']),
+      EVENTS_RULE,
+    ]),
+    clusterRole('system:controller:endpointslice-controller', [
+      rule(['get', 'list', 'watch'], [''], ['nodes', 'pods', 'services']),
+      rule(['create', 'delete', 'get', 'list', 'update'], ['discovery.k8s.io'], ['endpointslices']),
+      EVENTS_RULE,
+    ]),
     clusterRole('system:controller:root-ca-cert-publisher', [rule(['create', 'update'], [''], ['configmaps']), EVENTS_RULE]),
     clusterRole(KUBELET_WATCHER_ROLE, [rule(READ, [''], ['nodes', 'pods'])]),
   ];
