@@ -1,0 +1,116 @@
+// What an application manifest holds, driven by the real kubectl against `kubefacade up`: ConfigMaps,
+// Secrets, ServiceAccounts and their tokens (as bearer tokens, with RBAC, until the account is deleted),
+// the default account of a new namespace, Services (create service, expose, cluster-info) and the
+// EndpointSlices the controller keeps from ready pods.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kubectl, parseColumns } from './helpers/kubectl.ts';
+import { eventually, ipInCidr, startCli, type CliProcess } from './helpers/cluster-processes.ts';
+
+describe('application resources with kubectl against kubefacade up', () => {
+  let dataDir: string;
+  let up: CliProcess;
+  let kubectl: Kubectl;
+  let serverUrl: string;
+
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'kubefacade-app-e2e-'));
+    up = startCli(['up', '--data-dir', dataDir, '--port', '0', '--kubelet-port', '0', '--nodes', '1', '--image-pull-delay', '100ms']);
+    [, serverUrl] = await up.waitForOutput(/kubefacade is up: API server (https:\/\/127\.0\.0\.1:\d+), nodes (.+)\n/);
+    const [, kubeconfigPath] = await up.waitForOutput(/kubectl --kubeconfig (\S+) get nodes/);
+    kubectl = await Kubectl.create(kubeconfigPath);
+  });
+
+  after(async () => {
+    await kubectl?.dispose();
+    await up?.kill('SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  test('create configmap and secret; get shows their data counts', async () => {
+    assert.equal(await kubectl.ok(['create', 'configmap', 'app', '--from-literal=mode=prod', '--from-literal=level=debug']), 'configmap/app created\n');
+    assert.equal(await kubectl.ok(['create', 'secret', 'generic', 'db', '--from-literal=password=s3cret']), 'secret/db created\n');
+    const [cmHeader, cm] = parseColumns(await kubectl.ok(['get', 'cm', 'app']));
+    assert.deepEqual([cmHeader, cm.slice(0, 2)], [['NAME', 'DATA', 'AGE'], ['app', '2']]);
+    const [secretHeader, secret] = parseColumns(await kubectl.ok(['get', 'secret', 'db']));
+    assert.deepEqual([secretHeader, secret.slice(0, 3)], [['NAME', 'TYPE', 'DATA', 'AGE'], ['db', 'Opaque', '1']]);
+    assert.equal(Buffer.from(await kubectl.ok(['get', 'secret', 'db', '-o', 'jsonpath={.data.password}']), 'base64').toString(), 's3cret');
+    const bad = await kubectl.run(['create', 'configmap', 'bad', '--from-literal=a b=1']);
+    assert.notEqual(bad.code, 0);
+  });
+
+  test('a new namespace gets its default service account', async () => {
+    await kubectl.ok(['create', 'namespace', 'team']);
+    const row = await eventually('default service account in team', async () => {
+      const result = await kubectl.run(['get', 'sa', '-n', 'team']);
+      return result.code === 0 && /^default\s/m.test(result.stdout) ? result.stdout : undefined;
+    });
+    assert.deepEqual(parseColumns(row)[0], ['NAME', 'SECRETS', 'AGE']);
+  });
+
+  test('create token: a bearer token for kubectl, governed by RoleBindings, dead once the account is deleted', async () => {
+    assert.equal(await kubectl.ok(['create', 'serviceaccount', 'bot']), 'serviceaccount/bot created\n');
+    const token = (await kubectl.ok(['create', 'token', 'bot', '--duration', '20m'])).trim();
+    assert.match(token, /^[\w-]+\.[\w-]+\.[\w-]+$/);
+    const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as Record<string, unknown>;
+    assert.equal(claims.sub, 'system:serviceaccount:default:bot');
+    assert.equal(Number(claims.exp) - Number(claims.iat), 1200);
+
+    assert.equal(await kubectl.ok(['--token', token, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']), 'system:serviceaccount:default:bot');
+    assert.equal((await kubectl.run(['auth', 'can-i', 'list', 'configmaps', '--as=system:serviceaccount:default:bot'])).stdout, 'no\n');
+    await kubectl.ok(['create', 'role', 'cm-reader', '--verb=get,list', '--resource=configmaps']);
+    await kubectl.ok(['create', 'rolebinding', 'bot-reads', '--role=cm-reader', '--serviceaccount=default:bot']);
+    assert.equal(await kubectl.ok(['auth', 'can-i', 'list', 'configmaps', '--as=system:serviceaccount:default:bot']), 'yes\n');
+    assert.equal(await kubectl.ok(['--token', token, 'auth', 'can-i', 'list', 'configmaps']), 'yes\n');
+    assert.match(await kubectl.ok(['--token', token, 'get', 'configmaps']), /^app\s/m);
+
+    await kubectl.ok(['delete', 'serviceaccount', 'bot']);
+    const refused = await eventually('the token to be refused', async () => {
+      const result = await kubectl.run(['--token', token, 'get', 'configmaps']);
+      return result.code !== 0 ? result : undefined;
+    });
+    assert.match(refused.stderr, /Unauthorized|must be logged in/);
+    const missing = await kubectl.run(['create', 'token', 'bot']);
+    assert.match(missing.stderr, /serviceaccounts "bot" not found/);
+  });
+
+  test('create service, expose a pod, endpoint slices follow ready pods, cluster-info', async () => {
+    assert.equal(await kubectl.ok(['create', 'service', 'nodeport', 'np', '--tcp=80:8080']), 'service/np created\n');
+    const [header, np] = parseColumns(await kubectl.ok(['get', 'svc', 'np']));
+    assert.deepEqual(header, ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE']);
+    assert.equal(np[1], 'NodePort');
+    assert.ok(ipInCidr(np[2], '10.96.0.0/12'), np[2]);
+    assert.match(np[4], /^80:3\d{4}\/TCP$/);
+    const [, kubernetes] = parseColumns(await kubectl.ok(['get', 'svc', 'kubernetes']));
+    assert.deepEqual(kubernetes.slice(0, 5), ['kubernetes', 'ClusterIP', '10.96.0.1', '<none>', '443/TCP']);
+
+    await kubectl.ok(['run', 'web', '--image=nginx:1.27', '--labels=app=web', '--port=80']);
+    assert.equal(await kubectl.ok(['expose', 'pod', 'web', '--port=8080', '--target-port=80']), 'service/web exposed\n');
+    await kubectl.ok(['wait', '--for=condition=Ready', 'pod/web', '--timeout=60s']);
+    const podIP = await kubectl.ok(['get', 'pod', 'web', '-o', 'jsonpath={.status.podIP}']);
+    const slices = await eventually('the pod in the service\'s slice', async () => {
+      const out = await kubectl.ok(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=web']);
+      return out.includes(podIP) ? out : undefined;
+    });
+    const [sliceHeader, slice] = parseColumns(slices);
+    assert.deepEqual(sliceHeader, ['NAME', 'ADDRESSTYPE', 'PORTS', 'ENDPOINTS', 'AGE']);
+    assert.deepEqual(slice.slice(1, 4), ['IPv4', '80', podIP]);
+    assert.match(await kubectl.ok(['get', 'endpoints', 'web']), new RegExp(`${podIP.replaceAll('.', '\\.')}:80`));
+
+    // The pod's token volume is the projected one of the ServiceAccount admission plugin.
+    assert.match(await kubectl.ok(['get', 'pod', 'web', '-o', 'jsonpath={.spec.volumes[0].name}']), /^kube-api-access-[a-z0-9]{5}$/);
+
+    await kubectl.ok(['delete', 'pod', 'web', '--wait=false']);
+    await eventually('the deleted pod to leave the slice', async () => {
+      const out = await kubectl.ok(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=web', '-o', 'jsonpath={.items[*].endpoints[*].conditions.ready}']);
+      return !out.includes('true') ? true : undefined;
+    });
+
+    const info = await kubectl.ok(['cluster-info']);
+    assert.match(info, new RegExp(`Kubernetes control plane.* is running at .*${serverUrl.replaceAll('.', '\\.')}`));
+  });
+});
