@@ -7,6 +7,7 @@
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { Aborted, sleep } from './abortable-sleep.ts';
 import { containerBehaviour, type ContainerBehaviour } from './container-behaviour.ts';
+import { containerConfigProblem, containerConfigReferences, type ConfigReference, type ConfigSource } from './container-config.ts';
 import type { ContainerLogInstance, NodeLogStore } from './container-logs.ts';
 import { decideRestart, shouldRestart, type BackOffEntry, type BackOffPolicy } from './crash-loop-backoff.ts';
 import { crashLoopMessage, podEvents, type EventText, type PodIdentity } from './event-text.ts';
@@ -50,6 +51,8 @@ export interface PodWorkerNode {
   ips: PodIpAllocator;
   puller: ImagePuller;
   logs: NodeLogStore;
+  /** Reads the ConfigMaps and Secrets containers take their environment from (none: not checked). */
+  config?: ConfigSource;
 }
 
 export interface Logger {
@@ -64,6 +67,8 @@ interface ContainerSpecView {
   imagePullPolicy?: string;
   /** A shell or sleep as PID 1 ignores SIGTERM and is killed when the grace period ends (exit 137). */
   ignoresSigterm: boolean;
+  /** ConfigMaps and Secrets its env and envFrom read. */
+  configRefs: ConfigReference[];
 }
 
 interface ContainerSlot {
@@ -75,6 +80,9 @@ interface ContainerSlot {
 }
 
 const SHELL_PROGRAMS = /(^|\/)(sh|bash|ash|dash|sleep)$/;
+/** Retries of a container whose ConfigMap or Secret is missing (the kubelet's pod sync back-off, shortened). */
+const CONFIG_RETRY_INITIAL_MS = 1_000;
+const CONFIG_RETRY_MAX_MS = 10_000;
 
 function fieldPath(slot: ContainerSlot): string {
   return `spec.${slot.runtime.isInit ? 'initContainers' : 'containers'}{${slot.spec.name}}`;
@@ -108,7 +116,10 @@ export class PodWorker {
       const isSidecar = isInit && container.restartPolicy === 'Always';
       const argv0 = container.command?.[0] ?? container.args?.[0] ?? '';
       return {
-        spec: { name: container.name, image: container.image ?? '', imagePullPolicy: container.imagePullPolicy, ignoresSigterm: SHELL_PROGRAMS.test(argv0) },
+        spec: {
+          name: container.name, image: container.image ?? '', imagePullPolicy: container.imagePullPolicy,
+          ignoresSigterm: SHELL_PROGRAMS.test(argv0), configRefs: containerConfigReferences(container),
+        },
         behaviour: containerBehaviour({ container, annotations, isInitContainer: isInit && !isSidecar, defaultInitRunMs: timing.initContainerRunMs }),
         runtime: {
           name: container.name, image: container.image ?? '', isInit: isInit && !isSidecar, isSidecar, restartCount: 0,
@@ -251,6 +262,7 @@ export class PodWorker {
       this.emit(slot, podEvents.alreadyPresent(image));
     }
     runtime.imageResolved = true;
+    await this.awaitContainerConfig(slot);
     // No timer at all for a zero step: the whole start then completes before the status manager's next write, which
     // then carries the final state only (as the kubelet's status manager writes the latest status, not every step).
     if (this.timing.stepDelayMs > 0) await sleep(this.timing.stepDelayMs, this.signal);
@@ -263,6 +275,31 @@ export class PodWorker {
     runtime.state = { kind: 'running', startedAtMs: Date.now() };
     this.emit(slot, podEvents.started(spec.name));
     return true;
+  }
+
+  /**
+   * Until the ConfigMaps and Secrets the container's environment reads exist: CreateContainerConfigError with
+   * the kubelet's message and a Failed event, tried again on later syncs (every few seconds, backing off).
+   */
+  private async awaitContainerConfig(slot: ContainerSlot): Promise<void> {
+    const source = this.node.config;
+    if (!source || slot.spec.configRefs.length === 0) return;
+    let delayMs = CONFIG_RETRY_INITIAL_MS;
+    for (;;) {
+      let problem: string | undefined;
+      try {
+        problem = await containerConfigProblem(source, this.state.namespace, slot.spec.configRefs);
+      } catch (error) {
+        problem = `failed to read container configuration: ${String(error)}`;
+      }
+      if (problem === undefined) return;
+      const changed = slot.runtime.state.kind !== 'waiting' || slot.runtime.state.message !== problem;
+      slot.runtime.state = waitingState('CreateContainerConfigError', problem);
+      this.emit(slot, podEvents.failed(problem));
+      if (changed) this.requestSync();
+      await sleep(delayMs, this.signal);
+      delayMs = Math.min(delayMs * 2, CONFIG_RETRY_MAX_MS);
+    }
   }
 
   /** Waits for the running container's modelled exit and records it; undefined if it never exits. */

@@ -78,6 +78,37 @@ describe('application resources with kubectl against kubefacade up', () => {
     assert.match(missing.stderr, /serviceaccounts "bot" not found/);
   });
 
+  test('a pod with env from a missing Secret waits in CreateContainerConfigError, then runs once the Secret exists', async () => {
+    await kubectl.ok(['apply', '-f', '-'], { input: `apiVersion: v1
+kind: Pod
+metadata:
+  name: needs-secret
+spec:
+  containers:
+  - name: app
+    image: nginx:1.27
+    env:
+    - name: PASSWORD
+      valueFrom:
+        secretKeyRef:
+          name: later
+          key: password
+    envFrom:
+    - configMapRef:
+        name: app
+` });
+    const waiting = await eventually('CreateContainerConfigError', async () => {
+      const out = await kubectl.ok(['get', 'pod', 'needs-secret']);
+      return /needs-secret\s+0\/1\s+CreateContainerConfigError\s/.test(out) ? out : undefined;
+    });
+    assert.ok(waiting);
+    assert.equal(await kubectl.ok(['get', 'pod', 'needs-secret', '-o', 'jsonpath={.status.containerStatuses[0].state.waiting.message}']), 'secret "later" not found');
+    const events = await kubectl.ok(['get', 'events', '--field-selector', 'involvedObject.name=needs-secret,reason=Failed', '-o', 'jsonpath={.items[*].message}']);
+    assert.match(events, /Error: secret "later" not found/);
+    await kubectl.ok(['create', 'secret', 'generic', 'later', '--from-literal=password=x']);
+    await eventually('the pod to run', async () => (/needs-secret\s+1\/1\s+Running\s/.test(await kubectl.ok(['get', 'pod', 'needs-secret'])) ? true : undefined));
+  });
+
   test('create service, expose a pod, endpoint slices follow ready pods, cluster-info', async () => {
     assert.equal(await kubectl.ok(['create', 'service', 'nodeport', 'np', '--tcp=80:8080']), 'service/np created\n');
     const [header, np] = parseColumns(await kubectl.ok(['get', 'svc', 'np']));
