@@ -16,6 +16,8 @@ export interface PodView {
   graceSeconds: number;
   /** Conditions owned by others (PodScheduled from the scheduler, DisruptionTarget …), ready to copy into a status. */
   foreignConditions: unknown[];
+  /** The kubefacade.io/fail-probes annotation (kubelet/probes.ts), read at every simulated probe. */
+  failProbes?: string;
 }
 
 /** Condition types the kubelet owns (it writes them; any other type in the pod's status is kept as it is). */
@@ -26,6 +28,7 @@ export function viewOf(pod: V1Pod): PodView {
     resourceVersion: pod.metadata?.resourceVersion,
     deletionRequested: Boolean(pod.metadata?.deletionTimestamp),
     graceSeconds: pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30,
+    failProbes: pod.metadata?.annotations?.['kubefacade.io/fail-probes'],
     foreignConditions: (pod.status?.conditions ?? []).filter((condition) => !KUBELET_CONDITIONS.has(condition.type)).map((condition) => ({
       ...condition,
       lastProbeTime: isoOf(condition.lastProbeTime) ?? null,

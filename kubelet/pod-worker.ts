@@ -8,6 +8,7 @@ import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { Aborted, sleep } from './abortable-sleep.ts';
 import { containerBehaviour, type ContainerBehaviour } from './container-behaviour.ts';
 import { containerConfigProblem, containerConfigReferences, type ConfigReference, type ConfigSource } from './container-config.ts';
+import { containerProbes, probeFails, probeLabel, type ContainerProbes, type ProbeSpec } from './probes.ts';
 import type { ContainerLogInstance, NodeLogStore } from './container-logs.ts';
 import { decideRestart, shouldRestart, type BackOffEntry, type BackOffPolicy } from './crash-loop-backoff.ts';
 import { crashLoopMessage, podEvents, type EventText, type PodIdentity } from './event-text.ts';
@@ -75,8 +76,13 @@ interface ContainerSlot {
   runtime: ContainerRuntimeState;
   spec: ContainerSpecView;
   behaviour: ContainerBehaviour;
+  probes: ContainerProbes;
   backoff?: BackOffEntry;
   log?: ContainerLogInstance;
+  /** Ends the running instance's probes (the instance exited or the pod stops). */
+  probing?: AbortController;
+  /** Kills the running instance (a failed liveness or startup probe): resolves its wait for an exit. */
+  kill?: (exitCode: number) => void;
 }
 
 const SHELL_PROGRAMS = /(^|\/)(sh|bash|ash|dash|sleep)$/;
@@ -121,6 +127,8 @@ export class PodWorker {
           ignoresSigterm: SHELL_PROGRAMS.test(argv0), configRefs: containerConfigReferences(container),
         },
         behaviour: containerBehaviour({ container, annotations, isInitContainer: isInit && !isSidecar, defaultInitRunMs: timing.initContainerRunMs }),
+        // Regular init containers are not probed (validation forbids probes on them).
+        probes: isInit && !isSidecar ? {} : containerProbes(container),
         runtime: {
           name: container.name, image: container.image ?? '', isInit: isInit && !isSidecar, isSidecar, restartCount: 0,
           state: waitingState((spec.initContainers ?? []).length > 0 ? 'PodInitializing' : 'ContainerCreating'), imageResolved: false,
@@ -273,8 +281,75 @@ export class PodWorker {
     slot.log.append(`kubefacade: simulated container "${spec.name}" (image ${image}) started`);
     for (const line of slot.behaviour.output) slot.log.append(line);
     runtime.state = { kind: 'running', startedAtMs: Date.now() };
+    runtime.probeReady = slot.probes.readiness ? false : undefined;
+    runtime.probeStarted = slot.probes.startup ? false : undefined;
     this.emit(slot, podEvents.started(spec.name));
+    this.startProbes(slot);
     return true;
+  }
+
+  /** Runs the instance's probes until it exits (kubelet/probes.ts). */
+  private startProbes(slot: ContainerSlot): void {
+    const { readiness, liveness, startup } = slot.probes;
+    if (!readiness && !liveness && !startup) return;
+    slot.probing?.abort();
+    const probing = new AbortController();
+    slot.probing = probing;
+    const stop = () => probing.abort();
+    this.signal.addEventListener('abort', stop, { once: true });
+    const signal = probing.signal;
+    const startedAtMs = Date.now();
+    const run = async (probe: ProbeSpec): Promise<void> => {
+      await sleep(startedAtMs + probe.initialDelayMs - Date.now(), signal);
+      let successes = 0;
+      let failures = 0;
+      for (;;) {
+        // Readiness and liveness wait for the startup probe to succeed.
+        if (probe.kind !== 'startup' && slot.runtime.probeStarted === false) {
+          await sleep(probe.periodMs, signal);
+          continue;
+        }
+        const failed = probeFails(this.view.failProbes, slot.spec.name, probe.kind);
+        if (failed) {
+          successes = 0;
+          failures++;
+          const output = probe.failureOutput(this.state.podIp ?? '');
+          this.emit(slot, { type: 'Warning', reason: 'Unhealthy', message: `${probeLabel(probe.kind)} probe failed: ${output}` });
+          if (failures >= probe.failureThreshold) {
+            if (probe.kind === 'readiness' && slot.runtime.probeReady !== false) {
+              slot.runtime.probeReady = false;
+              this.requestSync();
+            } else if (probe.kind !== 'readiness') {
+              this.emit(slot, { type: 'Normal', reason: 'Killing', message: `Container ${slot.spec.name} failed ${probe.kind} probe, will be restarted` });
+              slot.kill?.(137);
+              return;
+            }
+          }
+        } else {
+          failures = 0;
+          successes++;
+          if (successes >= probe.successThreshold) {
+            if (probe.kind === 'readiness' && slot.runtime.probeReady !== true) {
+              slot.runtime.probeReady = true;
+              this.requestSync();
+            }
+            if (probe.kind === 'startup') {
+              slot.runtime.probeStarted = true;
+              this.requestSync();
+              return;
+            }
+          }
+        }
+        await sleep(probe.periodMs, signal);
+      }
+    };
+    for (const probe of [startup, readiness, liveness]) {
+      if (!probe) continue;
+      run(probe).catch((error: unknown) => {
+        if (!(error instanceof Aborted)) this.logger.warn(`pod ${this.state.namespace}/${this.state.name} container ${slot.spec.name}: ${String(error)}`);
+      });
+    }
+    signal.addEventListener('abort', () => this.signal.removeEventListener('abort', stop), { once: true });
   }
 
   /**
@@ -306,17 +381,35 @@ export class PodWorker {
   private async awaitExit(slot: ContainerSlot): Promise<number | undefined> {
     const exit = slot.behaviour.exit;
     const { runtime } = slot;
-    if (!exit || runtime.state.kind !== 'running') return undefined;
+    const killable = slot.probes.liveness !== undefined || slot.probes.startup !== undefined;
+    if ((!exit && !killable) || runtime.state.kind !== 'running') return undefined;
     const startedAtMs = runtime.state.startedAtMs;
-    await sleep(startedAtMs + exit.afterMs - Date.now(), this.signal);
+    const outcomes: Promise<number>[] = [];
+    if (exit) outcomes.push(sleep(startedAtMs + exit.afterMs - Date.now(), this.signal).then(() => exit.code));
+    if (killable) {
+      outcomes.push(new Promise<number>((resolve, reject) => {
+        slot.kill = resolve;
+        if (this.signal.aborted) reject(new Aborted());
+        else this.signal.addEventListener('abort', () => reject(new Aborted()), { once: true });
+      }));
+    }
+    let code: number;
+    try {
+      code = await Promise.race(outcomes);
+    } finally {
+      slot.kill = undefined;
+      slot.probing?.abort();
+    }
     const finishedAtMs = Date.now();
     runtime.state = {
       kind: 'terminated',
-      terminated: { exitCode: exit.code, reason: terminationReason(exit.code), startedAtMs, finishedAtMs, containerId: runtime.containerId ?? '' },
+      terminated: { exitCode: code, reason: terminationReason(code), startedAtMs, finishedAtMs, containerId: runtime.containerId ?? '' },
     };
-    slot.log?.append(`kubefacade: simulated container "${slot.spec.name}" exited with code ${exit.code}`);
+    runtime.probeReady = undefined;
+    runtime.probeStarted = undefined;
+    slot.log?.append(`kubefacade: simulated container "${slot.spec.name}" exited with code ${code}`);
     slot.log?.finish();
-    return exit.code;
+    return code;
   }
 
   /** Applies the kubelet's back-off after an exit; shows CrashLoopBackOff while waiting. */

@@ -109,6 +109,52 @@ spec:
     await eventually('the pod to run', async () => (/needs-secret\s+1\/1\s+Running\s/.test(await kubectl.ok(['get', 'pod', 'needs-secret'])) ? true : undefined));
   });
 
+  test('probes: Ready after initialDelaySeconds, unready and out of the slice while failing, liveness restarts', async () => {
+    await kubectl.ok(['apply', '-f', '-'], { input: `apiVersion: v1
+kind: Pod
+metadata:
+  name: probed
+  labels:
+    app: probed
+spec:
+  containers:
+  - name: app
+    image: nginx:1.27
+    ports:
+    - containerPort: 80
+    readinessProbe:
+      httpGet:
+        path: /healthz
+        port: 80
+      initialDelaySeconds: 3
+      periodSeconds: 1
+      failureThreshold: 1
+    livenessProbe:
+      tcpSocket:
+        port: 80
+      periodSeconds: 1
+      failureThreshold: 2
+` });
+    await kubectl.ok(['expose', 'pod', 'probed', '--port=80']);
+    await eventually('Running 0/1', async () => (/probed\s+0\/1\s+Running\s/.test(await kubectl.ok(['get', 'pod', 'probed'])) ? true : undefined));
+    const runningAt = Date.now();
+    await eventually('Running 1/1', async () => (/probed\s+1\/1\s+Running\s/.test(await kubectl.ok(['get', 'pod', 'probed'])) ? true : undefined));
+    assert.ok(Date.now() - runningAt > 1000, 'Ready only after the initial delay');
+    const ready = () => kubectl.ok(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=probed', '-o', 'jsonpath={.items[*].endpoints[*].conditions.ready}']);
+    await eventually('the pod ready in its slice', async () => ((await ready()) === 'true' ? true : undefined));
+
+    await kubectl.ok(['annotate', 'pod', 'probed', 'kubefacade.io/fail-probes=readiness']);
+    await eventually('0/1 again', async () => (/probed\s+0\/1\s+Running\s/.test(await kubectl.ok(['get', 'pod', 'probed'])) ? true : undefined));
+    await eventually('the slice to drop it', async () => ((await ready()) === 'false' ? true : undefined));
+    const unhealthy = await kubectl.ok(['get', 'events', '--field-selector', 'involvedObject.name=probed,reason=Unhealthy', '-o', 'jsonpath={.items[*].message}']);
+    assert.match(unhealthy, /Readiness probe failed: HTTP probe failed with statuscode: 503/);
+
+    await kubectl.ok(['annotate', 'pod', 'probed', '--overwrite', 'kubefacade.io/fail-probes=liveness']);
+    await eventually('a restart', async () => (Number(await kubectl.ok(['get', 'pod', 'probed', '-o', 'jsonpath={.status.containerStatuses[0].restartCount}'])) >= 1 ? true : undefined));
+    const killing = await kubectl.ok(['get', 'events', '--field-selector', 'involvedObject.name=probed,reason=Killing', '-o', 'jsonpath={.items[*].message}']);
+    assert.match(killing, /Container app failed liveness probe, will be restarted/);
+  });
+
   test('create service, expose a pod, endpoint slices follow ready pods, cluster-info', async () => {
     assert.equal(await kubectl.ok(['create', 'service', 'nodeport', 'np', '--tcp=80:8080']), 'service/np created\n');
     const [header, np] = parseColumns(await kubectl.ok(['get', 'svc', 'np']));
