@@ -5,6 +5,13 @@
 // `couldn't find key password in Secret default/db`); the kubelet tries again on later syncs.
 
 import type { V1Container } from '@kubernetes/client-node';
+import { sleep } from './abortable-sleep.ts';
+import { podEvents, type EventText } from './event-text.ts';
+import { waitingState, type ContainerRuntimeState } from './pod-runtime-state.ts';
+
+/** Retries of a container whose ConfigMap or Secret is missing (the kubelet's pod sync back-off, shortened). */
+const CONFIG_RETRY_INITIAL_MS = 1_000;
+const CONFIG_RETRY_MAX_MS = 10_000;
 
 export type ConfigKind = 'configmap' | 'secret';
 
@@ -52,4 +59,38 @@ export async function containerConfigProblem(source: ConfigSource, namespace: st
     }
   }
   return undefined;
+}
+
+export interface ConfigWait {
+  source: ConfigSource;
+  namespace: string;
+  refs: ConfigReference[];
+  runtime: ContainerRuntimeState;
+  signal: AbortSignal;
+  emit(text: EventText): void;
+  requestSync(): void;
+}
+
+/**
+ * Waits until the container's configuration can be made: meanwhile the container is Waiting with
+ * CreateContainerConfigError and the problem, and each attempt gives a Failed event.
+ */
+export async function waitForContainerConfig(wait: ConfigWait): Promise<void> {
+  let delayMs = CONFIG_RETRY_INITIAL_MS;
+  for (;;) {
+    let problem: string | undefined;
+    try {
+      problem = await containerConfigProblem(wait.source, wait.namespace, wait.refs);
+    } catch (error) {
+      problem = `failed to read container configuration: ${String(error)}`;
+    }
+    if (problem === undefined) return;
+    const state = wait.runtime.state;
+    const changed = state.kind !== 'waiting' || state.message !== problem;
+    wait.runtime.state = waitingState('CreateContainerConfigError', problem);
+    wait.emit(podEvents.failed(problem));
+    if (changed) wait.requestSync();
+    await sleep(delayMs, wait.signal);
+    delayMs = Math.min(delayMs * 2, CONFIG_RETRY_MAX_MS);
+  }
 }

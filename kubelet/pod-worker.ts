@@ -7,8 +7,9 @@
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { Aborted, sleep } from './abortable-sleep.ts';
 import { containerBehaviour, type ContainerBehaviour } from './container-behaviour.ts';
-import { containerConfigProblem, containerConfigReferences, type ConfigReference, type ConfigSource } from './container-config.ts';
-import { containerProbes, probeFails, probeLabel, type ContainerProbes, type ProbeSpec } from './probes.ts';
+import { containerConfigReferences, waitForContainerConfig, type ConfigReference, type ConfigSource } from './container-config.ts';
+import { runContainerProbes } from './probe-runner.ts';
+import { containerProbes, type ContainerProbes } from './probes.ts';
 import type { ContainerLogInstance, NodeLogStore } from './container-logs.ts';
 import { decideRestart, shouldRestart, type BackOffEntry, type BackOffPolicy } from './crash-loop-backoff.ts';
 import { crashLoopMessage, podEvents, type EventText, type PodIdentity } from './event-text.ts';
@@ -86,9 +87,6 @@ interface ContainerSlot {
 }
 
 const SHELL_PROGRAMS = /(^|\/)(sh|bash|ash|dash|sleep)$/;
-/** Retries of a container whose ConfigMap or Secret is missing (the kubelet's pod sync back-off, shortened). */
-const CONFIG_RETRY_INITIAL_MS = 1_000;
-const CONFIG_RETRY_MAX_MS = 10_000;
 
 function fieldPath(slot: ContainerSlot): string {
   return `spec.${slot.runtime.isInit ? 'initContainers' : 'containers'}{${slot.spec.name}}`;
@@ -288,93 +286,24 @@ export class PodWorker {
     return true;
   }
 
-  /** Runs the instance's probes until it exits (kubelet/probes.ts). */
+  /** Runs the instance's probes until it exits (kubelet/probe-runner.ts). */
   private startProbes(slot: ContainerSlot): void {
-    const { readiness, liveness, startup } = slot.probes;
-    if (!readiness && !liveness && !startup) return;
     slot.probing?.abort();
-    const probing = new AbortController();
-    slot.probing = probing;
-    const stop = () => probing.abort();
-    this.signal.addEventListener('abort', stop, { once: true });
-    const signal = probing.signal;
-    const startedAtMs = Date.now();
-    const run = async (probe: ProbeSpec): Promise<void> => {
-      await sleep(startedAtMs + probe.initialDelayMs - Date.now(), signal);
-      let successes = 0;
-      let failures = 0;
-      for (;;) {
-        // Readiness and liveness wait for the startup probe to succeed.
-        if (probe.kind !== 'startup' && slot.runtime.probeStarted === false) {
-          await sleep(probe.periodMs, signal);
-          continue;
-        }
-        const failed = probeFails(this.view.failProbes, slot.spec.name, probe.kind);
-        if (failed) {
-          successes = 0;
-          failures++;
-          const output = probe.failureOutput(this.state.podIp ?? '');
-          this.emit(slot, { type: 'Warning', reason: 'Unhealthy', message: `${probeLabel(probe.kind)} probe failed: ${output}` });
-          if (failures >= probe.failureThreshold) {
-            if (probe.kind === 'readiness' && slot.runtime.probeReady !== false) {
-              slot.runtime.probeReady = false;
-              this.requestSync();
-            } else if (probe.kind !== 'readiness') {
-              this.emit(slot, { type: 'Normal', reason: 'Killing', message: `Container ${slot.spec.name} failed ${probe.kind} probe, will be restarted` });
-              slot.kill?.(137);
-              return;
-            }
-          }
-        } else {
-          failures = 0;
-          successes++;
-          if (successes >= probe.successThreshold) {
-            if (probe.kind === 'readiness' && slot.runtime.probeReady !== true) {
-              slot.runtime.probeReady = true;
-              this.requestSync();
-            }
-            if (probe.kind === 'startup') {
-              slot.runtime.probeStarted = true;
-              this.requestSync();
-              return;
-            }
-          }
-        }
-        await sleep(probe.periodMs, signal);
-      }
-    };
-    for (const probe of [startup, readiness, liveness]) {
-      if (!probe) continue;
-      run(probe).catch((error: unknown) => {
-        if (!(error instanceof Aborted)) this.logger.warn(`pod ${this.state.namespace}/${this.state.name} container ${slot.spec.name}: ${String(error)}`);
-      });
-    }
-    signal.addEventListener('abort', () => this.signal.removeEventListener('abort', stop), { once: true });
+    slot.probing = runContainerProbes({
+      probes: slot.probes, container: slot.spec.name, runtime: slot.runtime, podSignal: this.signal,
+      failProbes: () => this.view.failProbes, podIp: () => this.state.podIp ?? '',
+      emit: (text) => this.emit(slot, text), requestSync: () => this.requestSync(), kill: (code) => slot.kill?.(code),
+      warn: (message) => this.logger.warn(`pod ${this.state.namespace}/${this.state.name} container ${slot.spec.name}: ${message}`),
+    });
   }
 
-  /**
-   * Until the ConfigMaps and Secrets the container's environment reads exist: CreateContainerConfigError with
-   * the kubelet's message and a Failed event, tried again on later syncs (every few seconds, backing off).
-   */
+  /** Until the ConfigMaps and Secrets the container's environment reads exist (kubelet/container-config.ts). */
   private async awaitContainerConfig(slot: ContainerSlot): Promise<void> {
-    const source = this.node.config;
-    if (!source || slot.spec.configRefs.length === 0) return;
-    let delayMs = CONFIG_RETRY_INITIAL_MS;
-    for (;;) {
-      let problem: string | undefined;
-      try {
-        problem = await containerConfigProblem(source, this.state.namespace, slot.spec.configRefs);
-      } catch (error) {
-        problem = `failed to read container configuration: ${String(error)}`;
-      }
-      if (problem === undefined) return;
-      const changed = slot.runtime.state.kind !== 'waiting' || slot.runtime.state.message !== problem;
-      slot.runtime.state = waitingState('CreateContainerConfigError', problem);
-      this.emit(slot, podEvents.failed(problem));
-      if (changed) this.requestSync();
-      await sleep(delayMs, this.signal);
-      delayMs = Math.min(delayMs * 2, CONFIG_RETRY_MAX_MS);
-    }
+    if (!this.node.config || slot.spec.configRefs.length === 0) return;
+    await waitForContainerConfig({
+      source: this.node.config, namespace: this.state.namespace, refs: slot.spec.configRefs, runtime: slot.runtime, signal: this.signal,
+      emit: (text) => this.emit(slot, text), requestSync: () => this.requestSync(),
+    });
   }
 
   /** Waits for the running container's modelled exit and records it; undefined if it never exits. */
