@@ -6,6 +6,7 @@
 
 import { AdmissionChain, type MutatingAdmission, type ValidatingAdmission } from '../api/admission.ts';
 import { ServiceAllocationAdmission, type ServiceAllocators } from '../api/admission-plugins/service-allocation.ts';
+import { LimitRangerAdmission, type LimitRangeLister } from '../api/admission-plugins/limit-ranger.ts';
 import { SERVICE_ACCOUNT_PLUGIN_NAME, ServiceAccountAdmission, type ServiceAccountGetter } from '../api/admission-plugins/service-account.ts';
 import type { ApiRegistry } from '../api/registry/registry.ts';
 import { ADMIN_SYSTEM_USER } from '../api/registry/system-user.ts';
@@ -87,11 +88,13 @@ export async function startSecurity(options: SecurityOptions): Promise<Security>
   const node = new NodeAuthorizer(pods, NODE_RULES);
   const authorizer = new UnionAuthorizer([new PrivilegedGroupAuthorizer([SYSTEM_MASTERS_GROUP]), node, rbac]);
   const ruleResolver = new UnionRuleResolver([node, rbac]);
-  // kube-apiserver's recommended order: mutating ServiceAccount, then the validating plugins.
+  // kube-apiserver's recommended order: LimitRanger, ServiceAccount; then the validating plugins.
   const disabled = new Set(options.disableAdmissionPlugins ?? []);
   const mutating: MutatingAdmission[] = [];
+  const limitRanger = disabled.has('LimitRanger') ? undefined : new LimitRangerAdmission(limitRangeLister(options.storage));
+  if (limitRanger) mutating.push(limitRanger);
   if (!disabled.has(SERVICE_ACCOUNT_PLUGIN_NAME)) mutating.push(new ServiceAccountAdmission(serviceAccountGetter(options.registry)));
-  const validating: ValidatingAdmission[] = [new NodeRestrictionAdmission(), new RbacEscalationAdmission(policy, authorizer)];
+  const validating: ValidatingAdmission[] = [...(limitRanger ? [limitRanger] : []), new NodeRestrictionAdmission(), new RbacEscalationAdmission(policy, authorizer)];
   // Service address allocation stands for the Service REST storage's BeginCreate/BeginUpdate: it runs
   // after every admission plugin has accepted the write, so it stays last.
   if (options.serviceAllocators) validating.push(new ServiceAllocationAdmission(options.serviceAllocators));
@@ -141,4 +144,9 @@ function serviceAccountGetter(registry: ApiRegistry): ServiceAccountGetter {
     if (!store) return undefined;
     return (await store.storage.get(store.key(namespace, name))) ?? undefined;
   };
+}
+
+/** The LimitRanges of a namespace for the LimitRanger plugin, straight from storage. */
+function limitRangeLister(storage: Storage): LimitRangeLister {
+  return async (namespace) => (await storage.list(`/registry/limitranges/${namespace}/`)).items;
 }

@@ -101,7 +101,9 @@ describe('application resources', () => {
   test('limitranges and resourcequotas: validation wording and tables', async () => {
     assert.equal(await message(`${NS}/limitranges`, {
       metadata: { name: 'bad' }, spec: { limits: [{ type: 'Container', min: { cpu: '2' }, max: { cpu: '1' } }] },
-    }), 'LimitRange "bad" is invalid: spec.limits[0].min[cpu]: Invalid value: "2": min value 2 is greater than max value 1');
+    }), 'LimitRange "bad" is invalid: [spec.limits[0].min[cpu]: Invalid value: "2": min value 2 is greater than max value 1, '
+      + 'spec.limits[0].defaultRequest[cpu]: Invalid value: "1": min value 2 is greater than default request value 1, '
+      + 'spec.limits[0].default[cpu]: Invalid value: "2": min value 2 is greater than default value 1]');
     await create(`${NS}/limitranges`, { metadata: { name: 'limits' }, spec: { limits: [{ type: 'Container', default: { cpu: '500m' }, defaultRequest: { cpu: '100m' } }] } }).expect(201);
     const lr = await table(`${NS}/limitranges`);
     assert.deepEqual(header(lr), ['Name', 'Created At']);
@@ -116,6 +118,28 @@ describe('application resources', () => {
     const rows = await table(`${NS}/resourcequotas`);
     assert.deepEqual(header(rows), ['Name', 'Age', 'Request', 'Limit']);
     assert.deepEqual([rows.rows[0].cells[2], rows.rows[0].cells[3]], ['pods: 1/10', 'limits.cpu: 0/4']);
+  });
+
+  test('LimitRanger: LimitRange defaults, pod requests and limits filled, bounds enforced with upstream messages', async () => {
+    await json(t.call('post', '/api/v1/namespaces'), { metadata: { name: 'limited' } }).expect(201);
+    const lr = await create('/api/v1/namespaces/limited/limitranges', {
+      metadata: { name: 'bounds' }, spec: { limits: [{ type: 'Container', max: { cpu: '1', memory: '512Mi' }, min: { cpu: '50m' }, defaultRequest: { memory: '64Mi' } }, { type: 'Pod', max: { cpu: '1500m' } }] },
+    }).expect(201);
+    assert.deepEqual(lr.body.spec.limits[0].default, { cpu: '1', memory: '512Mi' });
+    assert.deepEqual(lr.body.spec.limits[0].defaultRequest, { memory: '64Mi', cpu: '1' });
+
+    const pod = await create('/api/v1/namespaces/limited/pods', { metadata: { name: 'plain' }, spec: { containers: [{ name: 'app', image: 'nginx' }] } }).expect(201);
+    assert.deepEqual(pod.body.spec.containers[0].resources, { limits: { cpu: '1', memory: '512Mi' }, requests: { memory: '64Mi', cpu: '1' } });
+    assert.equal(pod.body.metadata.annotations['kubernetes.io/limit-ranger'], 'LimitRanger plugin set: cpu, memory request for container app; cpu, memory limit for container app');
+    assert.equal(pod.body.status.qosClass, 'Burstable');
+
+    assert.equal(await message('/api/v1/namespaces/limited/pods', {
+      metadata: { name: 'greedy' }, spec: { containers: [{ name: 'app', image: 'nginx', resources: { limits: { cpu: '2' } } }] },
+    }, 403), 'pods "greedy" is forbidden: [maximum cpu usage per Container is 1, but limit is 2, maximum cpu usage per Pod is 1500m, but limit is 2]');
+    assert.equal(await message('/api/v1/namespaces/limited/pods', {
+      metadata: { name: 'two' }, spec: { containers: [{ name: 'a', image: 'nginx', resources: { limits: { cpu: '1' } } }, { name: 'b', image: 'nginx', resources: { limits: { cpu: '1' } } }] },
+    }, 403), 'pods "two" is forbidden: maximum cpu usage per Pod is 1500m, but limit is 2');
+    await t.call('get', '/api/v1/namespaces/limited/pods/greedy').expect(404);
   });
 
   test('endpoints and endpointslices: defaults, validation, tables', async () => {

@@ -76,6 +76,23 @@ export function validateLimitRange(limitRange: KubeObject): FieldError[] {
   return errs;
 }
 
+/**
+ * SetDefaults_LimitRangeItem for type Container: default limits from max, default requests from the
+ * default limits, then from min.
+ */
+export function applyLimitRangeDefaults(limitRange: KubeObject): void {
+  for (const item of list(limitRange, 'spec', 'limits')) {
+    if (item.type !== 'Container') continue;
+    const defaults = isPlainObject(item.default) ? item.default : {};
+    const defaultRequests = isPlainObject(item.defaultRequest) ? item.defaultRequest : {};
+    for (const [key, value] of Object.entries(isPlainObject(item.max) ? item.max : {})) if (!(key in defaults)) defaults[key] = value;
+    for (const [key, value] of Object.entries(defaults)) if (!(key in defaultRequests)) defaultRequests[key] = value;
+    for (const [key, value] of Object.entries(isPlainObject(item.min) ? item.min : {})) if (!(key in defaultRequests)) defaultRequests[key] = value;
+    if (Object.keys(defaults).length > 0) item.default = defaults;
+    if (Object.keys(defaultRequests).length > 0) item.defaultRequest = defaultRequests;
+  }
+}
+
 export const limitRangeStrategy: ResourceStrategy = {
   group: '',
   version: 'v1',
@@ -92,6 +109,7 @@ export const limitRangeStrategy: ResourceStrategy = {
   subresources: [],
   tracksGeneration: false,
 
+  applyDefaults: applyLimitRangeDefaults,
   validateName: nameIsDNSSubdomain,
   validate: (limitRange) => validateLimitRange(limitRange),
   validateUpdate: (limitRange) => validateLimitRange(limitRange),
