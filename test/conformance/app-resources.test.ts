@@ -154,6 +154,29 @@ describe('conformance: application resources', () => {
     await api('get', `${NS}/podtemplates/podtemplate-life`, undefined, 404);
   });
 
+  test('LimitRange, resources', async () => {
+    await api('post', '/api/v1/namespaces', { metadata: { name: 'limitrange-resources' } });
+    const path = '/api/v1/namespaces/limitrange-resources';
+    const created = await api('post', `${path}/limitranges`, { metadata: { name: 'limit-range' }, spec: { limits: [{
+      type: 'Container', min: { cpu: '100m', memory: '10Mi' }, max: { cpu: '500m', memory: '500Mi' },
+      defaultRequest: { cpu: '100m', memory: '200Mi' }, default: { cpu: '500m', memory: '500Mi' }, maxLimitRequestRatio: { cpu: '5' },
+    }] } });
+    assert.deepEqual(created.spec.limits[0].defaultRequest, { cpu: '100m', memory: '200Mi' });
+    // A pod without resources gets the defaults.
+    const plain = await api('post', `${path}/pods`, { metadata: { name: 'pod-no-resources' }, spec: { containers: [{ name: 'pause', image: 'registry.k8s.io/pause:3.10' }] } });
+    assert.deepEqual(plain.spec.containers[0].resources, { limits: { cpu: '500m', memory: '500Mi' }, requests: { cpu: '100m', memory: '200Mi' } });
+    // Partial requests keep theirs and get the rest.
+    const partial = await api('post', `${path}/pods`, { metadata: { name: 'pod-partial-resources' }, spec: { containers: [{ name: 'pause', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: '300m' }, limits: { cpu: '300m' } } }] } });
+    assert.deepEqual(partial.spec.containers[0].resources, { limits: { cpu: '300m', memory: '500Mi' }, requests: { cpu: '300m', memory: '200Mi' } });
+    // Beyond max: refused (the defaulted 500m limit makes the 600m request invalid before LimitRanger's check, as upstream).
+    await api('post', `${path}/pods`, { metadata: { name: 'pod-too-big' }, spec: { containers: [{ name: 'pause', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: '600m', memory: '600Mi' } } }] } }, 422);
+    // Updated range: new pods follow it.
+    await api('patch', `${path}/limitranges/limit-range`, { spec: { limits: [{ type: 'Container', min: { cpu: '100m', memory: '10Mi' }, max: { cpu: '800m', memory: '800Mi' }, defaultRequest: { cpu: '100m', memory: '200Mi' }, default: { cpu: '800m', memory: '800Mi' } }] } });
+    await api('post', `${path}/pods`, { metadata: { name: 'pod-now-fits' }, spec: { containers: [{ name: 'pause', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: '600m', memory: '600Mi' } } }] } });
+    await api('delete', `${path}/limitranges/limit-range`);
+    await api('post', `${path}/pods`, { metadata: { name: 'pod-unbounded' }, spec: { containers: [{ name: 'pause', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: '2' } } }] } });
+  });
+
   test('LimitRange, list, patch and delete a LimitRange by collection', async () => {
     await api('post', '/api/v1/namespaces', { metadata: { name: 'limits-b' } });
     const limitRange = (name: string) => ({ metadata: { name, labels: { 'e2e-limitrange': 'set' } }, spec: { limits: [{ type: 'Container', default: { cpu: '500m' }, defaultRequest: { cpu: '100m' } }] } });
