@@ -7,6 +7,7 @@
 import { AdmissionChain, type MutatingAdmission, type ValidatingAdmission } from '../api/admission.ts';
 import { ServiceAllocationAdmission, type ServiceAllocators } from '../api/admission-plugins/service-allocation.ts';
 import { LimitRangerAdmission, type LimitRangeLister } from '../api/admission-plugins/limit-ranger.ts';
+import { ResourceQuotaAdmission } from '../api/admission-plugins/resource-quota.ts';
 import { SERVICE_ACCOUNT_PLUGIN_NAME, ServiceAccountAdmission, type ServiceAccountGetter } from '../api/admission-plugins/service-account.ts';
 import type { ApiRegistry } from '../api/registry/registry.ts';
 import { ADMIN_SYSTEM_USER } from '../api/registry/system-user.ts';
@@ -95,6 +96,8 @@ export async function startSecurity(options: SecurityOptions): Promise<Security>
   if (limitRanger) mutating.push(limitRanger);
   if (!disabled.has(SERVICE_ACCOUNT_PLUGIN_NAME)) mutating.push(new ServiceAccountAdmission(serviceAccountGetter(options.registry)));
   const validating: ValidatingAdmission[] = [...(limitRanger ? [limitRanger] : []), new NodeRestrictionAdmission(), new RbacEscalationAdmission(policy, authorizer)];
+  // ResourceQuota comes last of the admission plugins, as in kube-apiserver's recommended order.
+  if (!disabled.has('ResourceQuota')) validating.push(new ResourceQuotaAdmission(options.storage));
   // Service address allocation stands for the Service REST storage's BeginCreate/BeginUpdate: it runs
   // after every admission plugin has accepted the write, so it stays last.
   if (options.serviceAllocators) validating.push(new ServiceAllocationAdmission(options.serviceAllocators));

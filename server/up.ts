@@ -1,11 +1,12 @@
 // `kubefacade up`: the API server, the scheduler, N simulated nodes, the node lifecycle, service-account,
-// endpoints and EndpointSlice controllers in one process. The components still talk to the API server over HTTPS with a
+// endpoints, EndpointSlice and resource quota controllers in one process. The components still talk to the API server over HTTPS with a
 // kubeconfig, exactly as they would as separate processes (or against a real cluster), each with
 // its own least-privilege identity (server/component-credentials.ts).
 
 import { resolve } from 'node:path';
 import { runNodeLifecycleController } from '../controllers/node-lifecycle.ts';
 import { runServiceAccountController } from '../controllers/service-account.ts';
+import { runResourceQuotaController } from '../controllers/resource-quota.ts';
 import { runServiceEndpointControllers } from '../controllers/service-endpoints.ts';
 import { runKubelets } from '../kubelet/index.ts';
 import { nodeName } from '../kubelet/node-addressing.ts';
@@ -71,8 +72,12 @@ export async function startCluster(options: UpOptions): Promise<RunningCluster> 
       const serviceEndpoints = await runServiceEndpointControllers({
         kubeconfigPath: kubeconfigs.controllerManager, ...(options.quiet ? { logger: silent } : {}),
       }).catch(async (err: unknown) => { await serviceAccounts.stop(); await nodeLifecycle.stop(); throw err; });
+      const resourceQuotas = await runResourceQuotaController({
+        kubeconfigPath: kubeconfigs.controllerManager, ...(options.quiet ? { logger: silent } : {}),
+      }).catch(async (err: unknown) => { await serviceEndpoints.stop(); await serviceAccounts.stop(); await nodeLifecycle.stop(); throw err; });
       return {
         async stop() {
+          await resourceQuotas.stop();
           await serviceEndpoints.stop();
           await serviceAccounts.stop();
           await nodeLifecycle.stop();

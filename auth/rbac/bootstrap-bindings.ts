@@ -48,6 +48,8 @@ export function bootstrapClusterRoleBindings(): KubeObject[] {
     binding('kubefacade:endpoint-controller', 'system:controller:endpoint-controller', [user(KUBE_CONTROLLER_MANAGER_USER)]),
     binding('system:controller:endpointslice-controller', 'system:controller:endpointslice-controller', [serviceAccount('kube-system', 'endpointslice-controller')]),
     binding('kubefacade:endpointslice-controller', 'system:controller:endpointslice-controller', [user(KUBE_CONTROLLER_MANAGER_USER)]),
+    binding('system:controller:resourcequota-controller', 'system:controller:resourcequota-controller', [serviceAccount('kube-system', 'resourcequota-controller')]),
+    binding('kubefacade:resourcequota-controller', 'system:controller:resourcequota-controller', [user(KUBE_CONTROLLER_MANAGER_USER)]),
     binding('system:controller:root-ca-cert-publisher', 'system:controller:root-ca-cert-publisher', [serviceAccount('kube-system', 'root-ca-cert-publisher')]),
     binding('kubefacade:root-ca-cert-publisher', 'system:controller:root-ca-cert-publisher', [user(KUBE_CONTROLLER_MANAGER_USER)]),
     binding(KUBELET_WATCHER_ROLE, KUBELET_WATCHER_ROLE, [user(KUBELET_WATCHER_USER)]),

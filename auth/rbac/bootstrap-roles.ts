@@ -179,6 +179,11 @@ export function bootstrapClusterRoles(): KubeObject[] {
       rule(['create', 'delete', 'get', 'list', 'update'], ['discovery.k8s.io'], ['endpointslices']),
       EVENTS_RULE,
     ]),
+    clusterRole('system:controller:resourcequota-controller', [
+      rule(['list', 'watch'], ['*'], ['*']),
+      rule(['update'], [''], ['resourcequotas/status']),
+      EVENTS_RULE,
+    ]),
     clusterRole('system:controller:root-ca-cert-publisher', [rule(['create', 'update'], [''], ['configmaps']), EVENTS_RULE]),
     clusterRole(KUBELET_WATCHER_ROLE, [rule(READ, [''], ['nodes', 'pods'])]),
   ];
