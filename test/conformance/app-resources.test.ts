@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runResourceQuotaController, type RunningResourceQuotaController } from '../../controllers/resource-quota.ts';
 import { runServiceAccountController, type RunningServiceAccountController } from '../../controllers/service-account.ts';
 import { runServiceEndpointControllers, type RunningServiceEndpointControllers } from '../../controllers/service-endpoints.ts';
 import { writeComponentKubeconfigs } from '../../server/component-credentials.ts';
@@ -24,14 +25,17 @@ describe('conformance: application resources', () => {
   let dir: string;
   let serviceAccounts: RunningServiceAccountController;
   let endpoints: RunningServiceEndpointControllers;
+  let quotas: RunningResourceQuotaController;
   before(async () => {
     t = await startTestServer('conformance-app', { disableAdmissionPlugins: [] });
     dir = await mkdtemp(join(tmpdir(), 'kubefacade-conformance-app-'));
     const kubeconfigs = await writeComponentKubeconfigs(dir, t.url, t.server.credentials, []);
     serviceAccounts = await runServiceAccountController({ kubeconfigPath: kubeconfigs.controllerManager, caCertPem: t.server.caCertPem, logger: quiet });
     endpoints = await runServiceEndpointControllers({ kubeconfigPath: kubeconfigs.controllerManager, logger: quiet });
+    quotas = await runResourceQuotaController({ kubeconfigPath: kubeconfigs.controllerManager, logger: quiet });
   });
   after(async () => {
+    await quotas.stop();
     await endpoints.stop();
     await serviceAccounts.stop();
     await t.close();
@@ -192,8 +196,12 @@ describe('conformance: application resources', () => {
   const quota = (name: string, labels: Record<string, string> = {}) => ({ metadata: { name, labels }, spec: { hard: { cpu: '500m', memory: '500Mi' } } });
 
   test('ResourceQuota, apply changes to a ResourceQuota status', async () => {
-    const created = await api('post', `${NS}/resourcequotas`, quota('quota-status'));
-    const status = await api('put', `${NS}/resourcequotas/quota-status/status`, { ...created, status: { hard: { cpu: '500m', memory: '500Mi' } } });
+    await api('post', `${NS}/resourcequotas`, quota('quota-status'));
+    const status = await until('the status update', async () => {
+      const current = await api('get', `${NS}/resourcequotas/quota-status`);
+      const res = await json(t.call('put', `${NS}/resourcequotas/quota-status/status`), { ...current, status: { hard: { cpu: '500m', memory: '500Mi' } } });
+      return res.status === 200 ? res.body as Json : undefined;
+    });
     assert.deepEqual(status.status.hard, status.spec.hard);
     await api('patch', `${NS}/resourcequotas/quota-status`, { spec: { hard: { cpu: '1', memory: '1Gi' } } });
     const patched = await api('patch', `${NS}/resourcequotas/quota-status/status`, { status: { hard: { cpu: '1', memory: '1Gi' } } });
@@ -202,8 +210,13 @@ describe('conformance: application resources', () => {
   });
 
   test('ResourceQuota, update and delete', async () => {
-    const created = await api('post', `${NS}/resourcequotas`, quota('quota-update'));
-    const updated = await api('put', `${NS}/resourcequotas/quota-update`, { ...created, spec: { hard: { cpu: '1', memory: '1Gi' } } });
+    await api('post', `${NS}/resourcequotas`, quota('quota-update'));
+    // The quota controller writes the status meanwhile: get and update until no conflict, as clients do.
+    const updated = await until('the update', async () => {
+      const current = await api('get', `${NS}/resourcequotas/quota-update`);
+      const res = await json(t.call('put', `${NS}/resourcequotas/quota-update`), { ...current, spec: { hard: { cpu: '1', memory: '1Gi' } } });
+      return res.status === 200 ? res.body as Json : undefined;
+    });
     assert.deepEqual(updated.spec.hard, { cpu: '1', memory: '1Gi' });
     await api('delete', `${NS}/resourcequotas/quota-update`);
     await api('get', `${NS}/resourcequotas/quota-update`, undefined, 404);
@@ -216,6 +229,73 @@ describe('conformance: application resources', () => {
     assert.deepEqual([patched.metadata.labels.patched, patched.spec.hard.cpu], ['true', '1']);
     await api('delete', `${NS}/resourcequotas?labelSelector=e2e-rq-label=quota-life`);
     assert.equal((await api('get', '/api/v1/resourcequotas?labelSelector=e2e-rq-label=quota-life')).items.length, 0);
+  });
+
+  // newTestResourceQuota of the e2e suite.
+  const HARD = {
+    pods: '5', services: '10', 'services.nodeports': '5', 'services.loadbalancers': '2', configmaps: '10', secrets: '10',
+    resourcequotas: '1', 'requests.cpu': '1', 'requests.memory': '500Mi', 'limits.cpu': '2', 'limits.memory': '1Gi',
+  };
+  const countQuota = async (namespace: string): Promise<string> => {
+    await api('post', '/api/v1/namespaces', { metadata: { name: namespace } });
+    const path = `/api/v1/namespaces/${namespace}`;
+    await api('post', `${path}/resourcequotas`, { metadata: { name: 'test-quota' }, spec: { hard: HARD } });
+    await usedIs(path, { resourcequotas: '1' });
+    return path;
+  };
+  const usedIs = (path: string, expected: Record<string, string>) => until(`quota usage ${JSON.stringify(expected)}`, async () => {
+    const used = (await api('get', `${path}/resourcequotas/test-quota`)).status?.used ?? {};
+    return Object.entries(expected).every(([k, v]) => used[k] === v) ? true : undefined;
+  });
+
+  test('ResourceQuota, object count quota, resourcequotas', async () => {
+    const path = await countQuota('quota-rq');
+    const quota = await api('get', `${path}/resourcequotas/test-quota`);
+    assert.deepEqual(quota.status.hard, HARD);
+    assert.equal(quota.status.used.pods, '0');
+  });
+
+  test('ResourceQuota, object count quota, configmap', async () => {
+    const path = await countQuota('quota-cm');
+    // The root CA publisher's kube-root-ca.crt is there too (upstream's test counts it the same way).
+    await until('kube-root-ca.crt', async () => ((await t.call('get', `${path}/configmaps/kube-root-ca.crt`)).status === 200 ? true : undefined));
+    await usedIs(path, { configmaps: '1' });
+    await api('post', `${path}/configmaps`, { metadata: { name: 'test-configmap' }, data: { a: 'b' } });
+    await usedIs(path, { configmaps: '2', resourcequotas: '1' });
+    await api('delete', `${path}/configmaps/test-configmap`);
+    await usedIs(path, { configmaps: '1' });
+  });
+
+  test('ResourceQuota, object count quota, secret', async () => {
+    const path = await countQuota('quota-secret');
+    await api('post', `${path}/secrets`, { metadata: { name: 'test-secret' }, data: { a: Buffer.from('b').toString('base64') } });
+    await usedIs(path, { secrets: '1', resourcequotas: '1' });
+    await api('delete', `${path}/secrets/test-secret`);
+    await usedIs(path, { secrets: '0' });
+  });
+
+  test('ResourceQuota, object count quota, service', async () => {
+    const path = await countQuota('quota-service');
+    await api('post', `${path}/services`, { metadata: { name: 'test-service' }, spec: { ports: [{ port: 80 }] } });
+    await api('post', `${path}/services`, { metadata: { name: 'test-service-np' }, spec: { type: 'NodePort', ports: [{ port: 80 }] } });
+    await usedIs(path, { services: '2', 'services.nodeports': '1', resourcequotas: '1' });
+    await api('delete', `${path}/services/test-service`);
+    await api('delete', `${path}/services/test-service-np`);
+    await usedIs(path, { services: '0', 'services.nodeports': '0' });
+  });
+
+  test('ResourceQuota, object count quota, pod', async () => {
+    const path = await countQuota('quota-pod');
+    const resources = { requests: { cpu: '500m', memory: '252Mi' }, limits: { cpu: '1', memory: '400Mi' } };
+    await api('post', `${path}/pods`, { metadata: { name: 'test-pod' }, spec: { containers: [{ name: 'pause', image: 'registry.k8s.io/pause:3.10', resources }] } });
+    await usedIs(path, { pods: '1', 'requests.cpu': '500m', 'requests.memory': '252Mi', 'limits.cpu': '1', 'limits.memory': '400Mi' });
+    const refused = await api('post', `${path}/pods`, { metadata: { name: 'fail-pod' }, spec: { containers: [{ name: 'pause', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: '600m', memory: '100Mi' }, limits: { cpu: '600m', memory: '100Mi' } } }] } }, 403);
+    assert.match(refused.message, /exceeded quota: test-quota, requested: requests.cpu=600m, used: requests.cpu=500m, limited: requests.cpu=1/);
+    const current = await api('get', `${path}/pods/test-pod`);
+    current.spec.containers[0].resources.requests.cpu = '100m';
+    await api('put', `${path}/pods/test-pod`, current, 422);
+    await api('delete', `${path}/pods/test-pod?gracePeriodSeconds=0`);
+    await usedIs(path, { pods: '0', 'requests.cpu': '0', 'requests.memory': '0' });
   });
 
   test('Find Kubernetes Service in default Namespace', async () => {
