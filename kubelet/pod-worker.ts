@@ -9,6 +9,7 @@ import { Aborted, sleep } from './abortable-sleep.ts';
 import { containerBehaviour, type ContainerBehaviour } from './container-behaviour.ts';
 import { containerConfigReferences, waitForContainerConfig, type ConfigReference, type ConfigSource } from './container-config.ts';
 import { runContainerProbes } from './probe-runner.ts';
+import { missingPullSecrets, podVolumeReferences, waitForVolumes, type VolumeReference } from './volume-sources.ts';
 import { containerProbes, type ContainerProbes } from './probes.ts';
 import type { ContainerLogInstance, NodeLogStore } from './container-logs.ts';
 import { decideRestart, shouldRestart, type BackOffEntry, type BackOffPolicy } from './crash-loop-backoff.ts';
@@ -101,6 +102,9 @@ export class PodWorker {
   private readonly state: PodRuntimeState;
   private readonly inits: ContainerSlot[];
   private readonly apps: ContainerSlot[];
+  /** ConfigMap, Secret and projected volumes to set up, and the pull secrets to look for, before containers start. */
+  private readonly volumes: VolumeReference[];
+  private readonly pullSecrets: V1Pod | undefined;
   private readonly lifecycle = new AbortController();
   private readonly gone = new AbortController();
   private terminating = false;
@@ -135,6 +139,8 @@ export class PodWorker {
     };
     this.inits = (spec.initContainers ?? []).map((container) => slot(container, true));
     this.apps = spec.containers.map((container) => slot(container, false));
+    this.volumes = podVolumeReferences(pod);
+    this.pullSecrets = spec.imagePullSecrets?.length ? { metadata: { namespace: pod.metadata?.namespace }, spec: { containers: [], imagePullSecrets: spec.imagePullSecrets } } : undefined;
     this.state = {
       uid: pod.metadata!.uid!, name: pod.metadata!.name!, namespace: pod.metadata!.namespace ?? 'default',
       restartPolicy: spec.restartPolicy ?? 'Always', hostIp: node.hostIp, sandboxReady: false,
@@ -193,6 +199,7 @@ export class PodWorker {
     this.state.podIp = this.hostNetwork ? this.node.hostIp : this.node.ips.allocate(this.state.uid);
     this.state.sandboxReady = true;
     this.requestSync();
+    await this.prepareVolumes();
     for (const slot of this.inits) {
       if (slot.runtime.isSidecar) {
         if (!(await this.startContainer(slot))) return;
@@ -212,6 +219,20 @@ export class PodWorker {
       if (next && this.needsPull(next)) this.requestSync();
     }
     this.requestSync();
+  }
+
+  /** Volumes the API must provide, and the pull secrets' existence (kubelet/volume-sources.ts). */
+  private async prepareVolumes(): Promise<void> {
+    const source = this.node.config;
+    if (!source) return;
+    const podEvent = (text: EventText) => this.sink.event(this.ref, undefined, text);
+    if (this.volumes.length > 0) await waitForVolumes(source, this.state.namespace, this.volumes, podEvent, this.signal);
+    if (this.pullSecrets) {
+      const missing = await missingPullSecrets(source, this.pullSecrets).catch(() => []);
+      if (missing.length > 0) {
+        podEvent({ type: 'Warning', reason: 'FailedToRetrieveImagePullSecret', message: `Unable to retrieve some image pull secrets (${missing.join(', ')}); attempting to pull the image may not succeed.` });
+      }
+    }
   }
 
   private async resumeAdopted(): Promise<void> {

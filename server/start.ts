@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { StatusError } from '../api/errors.ts';
+import type { KubeObject } from '../api/object.ts';
 import { ApiRegistry } from '../api/registry/registry.ts';
 import { NamespaceCleanup } from '../api/registry/namespace-cleanup.ts';
 import { ADMIN_SYSTEM_USER } from '../api/registry/system-user.ts';
@@ -121,7 +122,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     repair = new ServiceAllocationRepair(storage, serviceAllocators, (error) => console.error(`kubefacade: service allocation repair: ${error instanceof Error ? error.message : String(error)}`));
     await repair.start();
     await ensureDefaultNamespaces(registry);
-    await ensureDefaultServiceAccounts(registry);
+    await ensureDefaultServiceAccounts(registry, pki.caCertPem);
     security = await startSecurity({
       dataDir, pki, adminToken, registry, storage, signingKey,
       tokenAuthFile: options.tokenAuthFile, anonymousAuth: options.anonymousAuth, auditLogPath: options.auditLogPath,
@@ -260,21 +261,26 @@ async function ensureDefaultNamespaces(registry: ApiRegistry): Promise<void> {
 }
 
 /**
- * The `default` service account of the built-in namespaces, there before the first pod as in a
- * cluster whose controller manager is up (the service-account controller keeps every namespace's).
+ * The `default` service account and the `kube-root-ca.crt` ConfigMap of the built-in namespaces, there
+ * before the first pod as in a cluster whose controller manager is up (the service-account controller and
+ * the root CA publisher keep every namespace's, and bring back what is deleted).
  */
-async function ensureDefaultServiceAccounts(registry: ApiRegistry): Promise<void> {
+async function ensureDefaultServiceAccounts(registry: ApiRegistry, caCertPem: string): Promise<void> {
   const accounts = registry.lookup('', 'v1', 'serviceaccounts');
-  if (!accounts) return;
+  const configMaps = registry.lookup('', 'v1', 'configmaps');
   for (const namespace of DEFAULT_NAMESPACES) {
-    try {
-      await accounts.create(
-        { user: ADMIN_SYSTEM_USER, namespace, now: new Date() },
-        { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } },
-        { dryRun: false, fieldValidation: 'Strict' },
-      );
-    } catch (err) {
-      if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
+    const ctx = { user: ADMIN_SYSTEM_USER, namespace, now: new Date() };
+    const objects: [typeof accounts, KubeObject][] = [
+      [accounts, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } }],
+      [configMaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-root-ca.crt' }, data: { 'ca.crt': caCertPem } }],
+    ];
+    for (const [store, object] of objects) {
+      if (!store) continue;
+      try {
+        await store.create(ctx, object, { dryRun: false, fieldValidation: 'Strict' });
+      } catch (err) {
+        if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
+      }
     }
   }
 }

@@ -109,6 +109,38 @@ spec:
     await eventually('the pod to run', async () => (/needs-secret\s+1\/1\s+Running\s/.test(await kubectl.ok(['get', 'pod', 'needs-secret'])) ? true : undefined));
   });
 
+  test('a pod mounting a missing ConfigMap stays ContainerCreating with FailedMount events until it exists', async () => {
+    await kubectl.ok(['apply', '-f', '-'], { input: `apiVersion: v1
+kind: Pod
+metadata:
+  name: mounts
+spec:
+  imagePullSecrets:
+  - name: regcred
+  containers:
+  - name: app
+    image: nginx:1.27
+    volumeMounts:
+    - name: cfg
+      mountPath: /etc/app
+  volumes:
+  - name: cfg
+    configMap:
+      name: app-files
+  - name: scratch
+    emptyDir: {}
+` });
+    await eventually('FailedMount', async () => {
+      const messages = await kubectl.ok(['get', 'events', '--field-selector', 'involvedObject.name=mounts,reason=FailedMount', '-o', 'jsonpath={.items[*].message}']);
+      return messages.includes('MountVolume.SetUp failed for volume "cfg" : configmap "app-files" not found') ? true : undefined;
+    });
+    assert.match(await kubectl.ok(['get', 'pod', 'mounts']), /mounts\s+0\/1\s+ContainerCreating\s/);
+    await kubectl.ok(['create', 'configmap', 'app-files', '--from-literal=app.conf=x']);
+    await eventually('the pod to run', async () => (/mounts\s+1\/1\s+Running\s/.test(await kubectl.ok(['get', 'pod', 'mounts'])) ? true : undefined));
+    const pullWarning = await kubectl.ok(['get', 'events', '--field-selector', 'involvedObject.name=mounts,reason=FailedToRetrieveImagePullSecret', '-o', 'jsonpath={.items[*].message}']);
+    assert.match(pullWarning, /Unable to retrieve some image pull secrets \(regcred\); attempting to pull the image may not succeed\./);
+  });
+
   test('probes: Ready after initialDelaySeconds, unready and out of the slice while failing, liveness restarts', async () => {
     await kubectl.ok(['apply', '-f', '-'], { input: `apiVersion: v1
 kind: Pod
