@@ -173,7 +173,7 @@ function addServerFlags(command: Command): Command {
     .option('--anonymous-auth [enabled]', 'serve requests without credentials as system:anonymous (RBAC still applies)', parseBool, false)
     .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR cluster IPs are allocated from (default 10.96.0.0/12; the first address is the kubernetes service\'s)')
     .option('--service-node-port-range <range>', 'ports NodePort and LoadBalancer services are given (default 30000-32767)')
-    .option('--disable-admission-plugins <names>', 'comma-separated admission plugins not to run (ServiceAccount)')
+    .option('--disable-admission-plugins <names>', 'comma-separated default admission plugins not to run: ServiceAccount, LimitRanger, ResourceQuota')
     .option('--audit-log-path <file>', 'write an audit.k8s.io/v1 event per request to this file as JSON lines (- for stdout)')
     .option('--watch-buffer-budget <bytes>', 'bytes all watch streams together may hold unsent before the largest is closed (default 512Mi; each stream alone at most 16Mi)', parseBytes)
     .option('--max-requests-inflight <count>', 'requests running at once (read-only ones without priority and fairness; 0: no limit there)', parseCount, DEFAULT_FLOW_CONTROL.maxRequestsInflight)
