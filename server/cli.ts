@@ -90,6 +90,7 @@ interface UpCommandOptions extends ServerCommandOptions {
   kubeletPort: number;
   nodeMonitorGracePeriod: string;
   leaderElect?: boolean;
+  loadBalancerIpPool?: string;
 }
 
 function parseCount(value: string): number {
@@ -192,6 +193,7 @@ export const registerUpCommand: RegisterSubcommand = (program) => {
     .option('--kubelet-port <port>', 'port of each simulated kubelet on its loopback address (0: any free port)', parsePort, 10250)
     .option('--node-monitor-grace-period <duration>', 'time without lease renewal before a node is marked Unknown', '40s')
     .option('--leader-elect', 'scheduler and node lifecycle controller only run while holding their leader Lease (several `up --nodes 0` on one etcd)')
+    .option('--load-balancer-ip-pool <range>', 'addresses LoadBalancer services get in status.loadBalancer.ingress (CIDR or a.b.c.d-e.f.g.h; unset: they stay <pending>)')
     .action(async (options: UpCommandOptions) => {
       const { startCluster } = await import('./up.ts');
       const cluster = await startCluster({
@@ -204,6 +206,7 @@ export const registerUpCommand: RegisterSubcommand = (program) => {
         kubeletPort: options.kubeletPort,
         nodeMonitorGracePeriodSeconds: parseDurationMs(options.nodeMonitorGracePeriod) / 1000,
         leaderElect: options.leaderElect,
+        loadBalancerIpPool: options.loadBalancerIpPool,
       });
       console.error(`kubefacade is up: API server ${cluster.apiServer.url}, nodes ${cluster.nodes.join(', ')}`);
       console.error(`  kubectl --kubeconfig ${cluster.apiServer.adminKubeconfigPath} get nodes`);

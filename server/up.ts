@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { runNodeLifecycleController } from '../controllers/node-lifecycle.ts';
 import { runServiceAccountController } from '../controllers/service-account.ts';
 import { runResourceQuotaController } from '../controllers/resource-quota.ts';
+import { runLoadBalancerController } from '../controllers/service-load-balancer.ts';
 import { runServiceEndpointControllers } from '../controllers/service-endpoints.ts';
 import { runKubelets } from '../kubelet/index.ts';
 import { nodeName } from '../kubelet/node-addressing.ts';
@@ -32,6 +33,8 @@ export interface UpOptions extends ApiServerOptions {
   quiet?: boolean;
   /** Run the scheduler and the controller only while holding their leader Leases (replicas on one etcd). */
   leaderElect?: boolean;
+  /** Addresses for LoadBalancer services (the simulated cloud load balancer); unset: they stay pending. */
+  loadBalancerIpPool?: string;
 }
 
 export interface RunningCluster {
@@ -75,8 +78,15 @@ export async function startCluster(options: UpOptions): Promise<RunningCluster> 
       const resourceQuotas = await runResourceQuotaController({
         kubeconfigPath: kubeconfigs.controllerManager, ...(options.quiet ? { logger: silent } : {}),
       }).catch(async (err: unknown) => { await serviceEndpoints.stop(); await serviceAccounts.stop(); await nodeLifecycle.stop(); throw err; });
+      const loadBalancers = options.loadBalancerIpPool === undefined ? undefined : await runLoadBalancerController({
+        kubeconfigPath: kubeconfigs.controllerManager, pool: options.loadBalancerIpPool, ...(options.quiet ? { logger: silent } : {}),
+      }).catch(async (err: unknown) => {
+        await resourceQuotas.stop(); await serviceEndpoints.stop(); await serviceAccounts.stop(); await nodeLifecycle.stop();
+        throw err;
+      });
       return {
         async stop() {
+          await loadBalancers?.stop();
           await resourceQuotas.stop();
           await serviceEndpoints.stop();
           await serviceAccounts.stop();

@@ -50,6 +50,8 @@ export function bootstrapClusterRoleBindings(): KubeObject[] {
     binding('kubefacade:endpointslice-controller', 'system:controller:endpointslice-controller', [user(KUBE_CONTROLLER_MANAGER_USER)]),
     binding('system:controller:resourcequota-controller', 'system:controller:resourcequota-controller', [serviceAccount('kube-system', 'resourcequota-controller')]),
     binding('kubefacade:resourcequota-controller', 'system:controller:resourcequota-controller', [user(KUBE_CONTROLLER_MANAGER_USER)]),
+    binding('system:controller:service-controller', 'system:controller:service-controller', [serviceAccount('kube-system', 'service-controller')]),
+    binding('kubefacade:service-controller', 'system:controller:service-controller', [user(KUBE_CONTROLLER_MANAGER_USER)]),
     binding('system:controller:root-ca-cert-publisher', 'system:controller:root-ca-cert-publisher', [serviceAccount('kube-system', 'root-ca-cert-publisher')]),
     binding('kubefacade:root-ca-cert-publisher', 'system:controller:root-ca-cert-publisher', [user(KUBE_CONTROLLER_MANAGER_USER)]),
     binding(KUBELET_WATCHER_ROLE, KUBELET_WATCHER_ROLE, [user(KUBELET_WATCHER_USER)]),

@@ -184,6 +184,12 @@ export function bootstrapClusterRoles(): KubeObject[] {
       rule(['update'], [''], ['resourcequotas/status']),
       EVENTS_RULE,
     ]),
+    // The cloud controller manager's service controller (here the simulated load balancer pool).
+    clusterRole('system:controller:service-controller', [
+      rule(['get', 'list', 'watch'], [''], ['services']),
+      rule(['patch', 'update'], [''], ['services/status']),
+      EVENTS_RULE,
+    ]),
     clusterRole('system:controller:root-ca-cert-publisher', [rule(['create', 'update'], [''], ['configmaps']), EVENTS_RULE]),
     clusterRole(KUBELET_WATCHER_ROLE, [rule(READ, [''], ['nodes', 'pods'])]),
   ];
