@@ -70,7 +70,8 @@ export class JwtAuthenticator implements RequestAuthenticator {
 
   private verify(token: string, now: number): { result: AuthenticationResult; expiresAt?: number } {
     const decoded = jwt.decode(token, { json: true });
-    if (!decoded || !Object.hasOwn(decoded, 'iss') || decoded.iss !== TOKEN_ISSUER) return { result: UNRECOGNISED };
+    // Service-account tokens (with the `kubernetes.io` claim) are auth/service-account-tokens.ts's.
+    if (!decoded || !Object.hasOwn(decoded, 'iss') || decoded.iss !== TOKEN_ISSUER || Object.hasOwn(decoded, 'kubernetes.io')) return { result: UNRECOGNISED };
     let claims: jwt.JwtPayload;
     try {
       const verified = jwt.verify(token, this.key.publicKeyPem, {

@@ -4,7 +4,11 @@
 // prevention), the bootstrap RBAC policy reconciled at every start, the in-server clusterrole
 // aggregation controller, and the audit log.
 
-import { AdmissionChain } from '../api/admission.ts';
+import { AdmissionChain, type MutatingAdmission, type ValidatingAdmission } from '../api/admission.ts';
+import { ServiceAllocationAdmission, type ServiceAllocators } from '../api/admission-plugins/service-allocation.ts';
+import { LimitRangerAdmission, type LimitRangeLister } from '../api/admission-plugins/limit-ranger.ts';
+import { ResourceQuotaAdmission } from '../api/admission-plugins/resource-quota.ts';
+import { SERVICE_ACCOUNT_PLUGIN_NAME, ServiceAccountAdmission, type ServiceAccountGetter } from '../api/admission-plugins/service-account.ts';
 import type { ApiRegistry } from '../api/registry/registry.ts';
 import { ADMIN_SYSTEM_USER } from '../api/registry/system-user.ts';
 import type { Storage } from '../storage/interface.ts';
@@ -29,7 +33,9 @@ import { RbacEscalationAdmission } from './rbac/escalation-admission.ts';
 import { PolicyCache } from './rbac/policy-cache.ts';
 import { RbacAuthorizer } from './rbac/rbac-authorizer.ts';
 import { reconcileClusterRoleBindings, reconcileClusterRoles } from './rbac/reconcile.ts';
+import { ServiceAccountTokenAuthenticator } from './service-account-tokens.ts';
 import { ensureSigningKey, type SigningKey } from './signing-key.ts';
+import { UidIndex } from './uid-index.ts';
 import { loadTokenFile } from './token-file.ts';
 import { StaticTokenAuthenticator } from './token-authenticator.ts';
 import { SYSTEM_MASTERS_GROUP } from './well-known.ts';
@@ -58,6 +64,10 @@ export interface SecurityOptions {
   auditLogRotation?: AuditLogRotation;
   registry: ApiRegistry;
   storage: Storage;
+  /** The cluster IP and node port allocators services draw from (none: addresses are not allocated). */
+  serviceAllocators?: ServiceAllocators;
+  /** kube-apiserver's --disable-admission-plugins (e.g. ServiceAccount). */
+  disableAdmissionPlugins?: string[];
   /** Where background failures (the aggregation controller) are reported. */
   onError?: (error: unknown) => void;
 }
@@ -80,7 +90,11 @@ export async function startSecurity(options: SecurityOptions): Promise<Security>
   // A policy file that does not load stops the start, before anything else is set up.
   const auditPolicy = options.auditPolicyFile ? await loadAuditPolicy(options.auditPolicyFile) : METADATA_FOR_EVERYTHING;
   const signingKey = await (options.signingKey ?? ensureSigningKey(options.dataDir));
-  const authenticators: RequestAuthenticator[] = [new X509Authenticator(), new JwtAuthenticator(signingKey)];
+  const serviceAccounts = await UidIndex.start(options.storage, '/registry/serviceaccounts/');
+  const podUids = await UidIndex.start(options.storage, '/registry/pods/');
+  const authenticators: RequestAuthenticator[] = [
+    new X509Authenticator(), new JwtAuthenticator(signingKey), new ServiceAccountTokenAuthenticator(signingKey, serviceAccounts, podUids),
+  ];
   if (options.tokenAuthFile) authenticators.push(new StaticTokenAuthenticator(await loadTokenFile(options.tokenAuthFile)));
   authenticators.push(new StaticTokenAuthenticator([{ token: options.adminToken, user: ADMIN_USER }]));
   const authentication = new RequestAuthentication(new UnionAuthenticator(authenticators), options.anonymousAuth ?? false,
@@ -97,16 +111,25 @@ export async function startSecurity(options: SecurityOptions): Promise<Security>
     const stored = await options.storage.get(`/registry/namespaces/${namespace}`);
     return stored?.metadata.labels;
   };
-  // kube-apiserver's order: built-in mutating plugins, then MutatingAdmissionWebhook; validation,
-  // then the validating plugins with ValidatingAdmissionPolicy and ValidatingAdmissionWebhook last.
-  options.registry.setAdmission(new AdmissionChain(
-    [
-      new NodeRestrictionAdmission(), new RbacEscalationAdmission(policy, authorizer),
-      new ValidatingAdmissionPolicyAdmission(admission.policies, admission.bindings, options.registry, namespaceLabels),
-      new WebhookAdmission(false, admission.validatingWebhooks, namespaceLabels),
-    ],
-    [new WebhookAdmission(true, admission.mutatingWebhooks, namespaceLabels)],
-  ));
+  // kube-apiserver's recommended order: mutating LimitRanger, ServiceAccount, then MutatingAdmissionWebhook;
+  // after validation, LimitRanger, NodeRestriction, RBAC escalation, ValidatingAdmissionPolicy,
+  // ValidatingAdmissionWebhook and ResourceQuota last.
+  const disabled = new Set(options.disableAdmissionPlugins ?? []);
+  const mutating: MutatingAdmission[] = [];
+  const limitRanger = disabled.has('LimitRanger') ? undefined : new LimitRangerAdmission(limitRangeLister(options.storage));
+  if (limitRanger) mutating.push(limitRanger);
+  if (!disabled.has(SERVICE_ACCOUNT_PLUGIN_NAME)) mutating.push(new ServiceAccountAdmission(serviceAccountGetter(options.registry)));
+  mutating.push(new WebhookAdmission(true, admission.mutatingWebhooks, namespaceLabels));
+  const validating: ValidatingAdmission[] = [
+    ...(limitRanger ? [limitRanger] : []), new NodeRestrictionAdmission(), new RbacEscalationAdmission(policy, authorizer),
+    new ValidatingAdmissionPolicyAdmission(admission.policies, admission.bindings, options.registry, namespaceLabels),
+    new WebhookAdmission(false, admission.validatingWebhooks, namespaceLabels),
+  ];
+  if (!disabled.has('ResourceQuota')) validating.push(new ResourceQuotaAdmission(options.storage));
+  // Service address allocation stands for the Service REST storage's BeginCreate/BeginUpdate: it runs
+  // after every admission plugin has accepted the write, so it stays last.
+  if (options.serviceAllocators) validating.push(new ServiceAllocationAdmission(options.serviceAllocators));
+  options.registry.setAdmission(new AdmissionChain(validating, mutating));
 
   let aggregation: ClusterRoleAggregationController | undefined;
   let audit: AuditLog | undefined;
@@ -126,6 +149,8 @@ export async function startSecurity(options: SecurityOptions): Promise<Security>
     policy.stop();
     pods.stop();
     admission.stop();
+    serviceAccounts.stop();
+    podUids.stop();
     throw err;
   }
 
@@ -137,8 +162,24 @@ export async function startSecurity(options: SecurityOptions): Promise<Security>
       policy.stop();
       pods.stop();
       admission.stop();
+      serviceAccounts.stop();
+      podUids.stop();
       options.registry.setAdmission(undefined);
       await audit?.close();
     },
   };
+}
+
+/** Service-account reads for the ServiceAccount admission plugin, straight from storage. */
+function serviceAccountGetter(registry: ApiRegistry): ServiceAccountGetter {
+  return async (namespace, name) => {
+    const store = registry.lookup('', 'v1', 'serviceaccounts');
+    if (!store) return undefined;
+    return (await store.storage.get(store.key(namespace, name))) ?? undefined;
+  };
+}
+
+/** The LimitRanges of a namespace for the LimitRanger plugin, straight from storage. */
+function limitRangeLister(storage: Storage): LimitRangeLister {
+  return async (namespace) => (await storage.list(`/registry/limitranges/${namespace}/`)).items;
 }

@@ -31,6 +31,8 @@ export const podEvents = {
   neverPull: (image: string): EventText => ({
     type: 'Warning', reason: 'ErrImageNeverPull', message: `Container image "${image}" is not present with pull policy of Never`,
   }),
+  /** The kubelet's event when a container cannot be created (CreateContainerConfigError and the like). */
+  failed: (message: string): EventText => ({ type: 'Warning', reason: 'Failed', message: `Error: ${message}` }),
   created: (container: string): EventText => ({ type: 'Normal', reason: 'Created', message: `Created container: ${container}` }),
   started: (container: string): EventText => ({ type: 'Normal', reason: 'Started', message: `Started container ${container}` }),
   killing: (container: string): EventText => ({ type: 'Normal', reason: 'Killing', message: `Stopping container ${container}` }),

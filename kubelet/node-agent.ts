@@ -11,6 +11,7 @@ import type { KubeletEndpoints, LogLookup, LogServer } from './log-server.ts';
 import type { KubeletAuth } from './request-auth.ts';
 import { PodIpAllocator } from './node-addressing.ts';
 import { composeNodeForRegistration, composeNodeStatus, conditionsNeedUpdate, type SimulatedNodeSpec } from './node-object.ts';
+import type { ConfigSource } from './container-config.ts';
 import { PodWorker, type Logger, type PodRef, type PodSink, type PodWorkerTiming } from './pod-worker.ts';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
@@ -259,6 +260,24 @@ export class NodeAgent implements PodSink {
     }
   }
 
+  /** The node's own reads of the ConfigMaps and Secrets its pods use (allowed by the Node authorizer's graph). */
+  private readonly configSource: ConfigSource = {
+    keys: async (kind, namespace, name) => {
+      const { core } = this.options.clients;
+      try {
+        const object = kind === 'secret'
+          ? await core.readNamespacedSecret({ name, namespace })
+          : await core.readNamespacedConfigMap({ name, namespace });
+        const keys = new Set(Object.keys(object.data ?? {}));
+        if (kind === 'configmap') for (const key of Object.keys((object as { binaryData?: object }).binaryData ?? {})) keys.add(key);
+        return keys;
+      } catch (error) {
+        if (statusCodeOf(error) === 404) return undefined;
+        throw error;
+      }
+    },
+  };
+
   /** A pod bound to this node was added or changed. */
   podChanged(pod: V1Pod): void {
     if (this.stopped) return;
@@ -267,7 +286,7 @@ export class NodeAgent implements PodSink {
     const worker = this.workers.get(uid);
     if (worker) return worker.update(pod);
     const created = new PodWorker(pod, {
-      name: this.name, hostIp: this.spec.internalIp, ips: this.ips, puller: this.puller, logs: this.logs,
+      name: this.name, hostIp: this.spec.internalIp, ips: this.ips, puller: this.puller, logs: this.logs, config: this.configSource,
     }, this, this.options.timing, this.options.logger);
     this.workers.set(uid, created);
     created.start();

@@ -27,6 +27,10 @@ export interface ContainerRuntimeState {
   containerId?: string;
   /** Once the image is on the node the status reports its normalised name and digest. */
   imageResolved: boolean;
+  /** With a readiness probe: its current result (false until it has succeeded). Absent: ready once running. */
+  probeReady?: boolean;
+  /** With a startup probe: whether it has succeeded in this instance. Absent: started once running. */
+  probeStarted?: boolean;
 }
 
 export interface ConditionRecord {

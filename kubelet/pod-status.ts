@@ -80,7 +80,7 @@ function terminatedOut(terminated: TerminatedState): Record<string, unknown> {
 }
 
 export function containerIsReady(container: ContainerRuntimeState): boolean {
-  return container.state.kind === 'running';
+  return container.state.kind === 'running' && container.probeStarted !== false && container.probeReady !== false;
 }
 
 export function composeContainerStatus(container: ContainerRuntimeState): ContainerStatusOut {
@@ -103,7 +103,7 @@ export function composeContainerStatus(container: ContainerRuntimeState): Contai
     image: container.imageResolved ? normalizeImageReference(container.image) : container.image,
     imageID: container.imageResolved ? imageIdFor(container.image) : '',
     ready: containerIsReady(container),
-    started: container.state.kind === 'running',
+    started: container.state.kind === 'running' && container.probeStarted !== false,
     restartCount: container.restartCount,
     state,
     lastState: container.lastTerminated ? { terminated: terminatedOut(container.lastTerminated) } : {},

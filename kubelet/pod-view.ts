@@ -18,6 +18,8 @@ export interface PodView {
   activeDeadlineSeconds?: number;
   /** Conditions owned by others (PodScheduled from the scheduler, DisruptionTarget …), ready to copy into a status. */
   foreignConditions: unknown[];
+  /** The kubefacade.io/fail-probes annotation (kubelet/probes.ts), read at every simulated probe. */
+  failProbes?: string;
 }
 
 /** Condition types the kubelet owns (it writes them; any other type in the pod's status is kept as it is). */
@@ -29,6 +31,7 @@ export function viewOf(pod: V1Pod): PodView {
     deletionRequested: Boolean(pod.metadata?.deletionTimestamp),
     graceSeconds: pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30,
     activeDeadlineSeconds: pod.spec?.activeDeadlineSeconds,
+    failProbes: pod.metadata?.annotations?.['kubefacade.io/fail-probes'],
     foreignConditions: (pod.status?.conditions ?? []).filter((condition) => !KUBELET_CONDITIONS.has(condition.type)).map((condition) => ({
       ...condition,
       lastProbeTime: isoOf(condition.lastProbeTime) ?? null,

@@ -7,6 +7,10 @@
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { Aborted, sleep } from './abortable-sleep.ts';
 import { containerBehaviour, type ContainerBehaviour } from './container-behaviour.ts';
+import { containerConfigReferences, waitForContainerConfig, type ConfigReference, type ConfigSource } from './container-config.ts';
+import { runContainerProbes } from './probe-runner.ts';
+import { missingPullSecrets, podVolumeReferences, waitForVolumes, type VolumeReference } from './volume-sources.ts';
+import { containerProbes, type ContainerProbes } from './probes.ts';
 import type { ContainerLogInstance, NodeLogStore } from './container-logs.ts';
 import { decideRestart, shouldRestart, type BackOffEntry, type BackOffPolicy } from './crash-loop-backoff.ts';
 import { crashLoopMessage, podEvents, type EventText, type PodIdentity } from './event-text.ts';
@@ -50,6 +54,8 @@ export interface PodWorkerNode {
   ips: PodIpAllocator;
   puller: ImagePuller;
   logs: NodeLogStore;
+  /** Reads the ConfigMaps and Secrets containers take their environment from (none: not checked). */
+  config?: ConfigSource;
 }
 
 export interface Logger {
@@ -64,16 +70,23 @@ interface ContainerSpecView {
   imagePullPolicy?: string;
   /** A shell or sleep as PID 1 ignores SIGTERM and is killed when the grace period ends (exit 137). */
   ignoresSigterm: boolean;
+  /** ConfigMaps and Secrets its env and envFrom read. */
+  configRefs: ConfigReference[];
 }
 
 interface ContainerSlot {
   runtime: ContainerRuntimeState;
   spec: ContainerSpecView;
   behaviour: ContainerBehaviour;
+  probes: ContainerProbes;
   backoff?: BackOffEntry;
   log?: ContainerLogInstance;
   /** Bumped when the kubelet replaces the running instance (a spec change): older exit timers then stand down. */
   generation: number;
+  /** Ends the running instance's probes (the instance exited or the pod stops). */
+  probing?: AbortController;
+  /** Kills the running instance (a failed liveness or startup probe): resolves its wait for an exit. */
+  kill?: (exitCode: number) => void;
 }
 
 const SHELL_PROGRAMS = /(^|\/)(sh|bash|ash|dash|sleep)$/;
@@ -91,6 +104,9 @@ export class PodWorker {
   private readonly state: PodRuntimeState;
   private readonly inits: ContainerSlot[];
   private readonly apps: ContainerSlot[];
+  /** ConfigMap, Secret and projected volumes to set up, and the pull secrets to look for, before containers start. */
+  private readonly volumes: VolumeReference[];
+  private readonly pullSecrets: V1Pod | undefined;
   private readonly lifecycle = new AbortController();
   private readonly gone = new AbortController();
   private terminating = false;
@@ -112,8 +128,13 @@ export class PodWorker {
       const argv0 = container.command?.[0] ?? container.args?.[0] ?? '';
       return {
         generation: 0,
-        spec: { name: container.name, image: container.image ?? '', imagePullPolicy: container.imagePullPolicy, ignoresSigterm: SHELL_PROGRAMS.test(argv0) },
+        spec: {
+          name: container.name, image: container.image ?? '', imagePullPolicy: container.imagePullPolicy,
+          ignoresSigterm: SHELL_PROGRAMS.test(argv0), configRefs: containerConfigReferences(container),
+        },
         behaviour: containerBehaviour({ container, annotations, isInitContainer: isInit && !isSidecar, defaultInitRunMs: timing.initContainerRunMs }),
+        // Regular init containers are not probed (validation forbids probes on them).
+        probes: isInit && !isSidecar ? {} : containerProbes(container),
         runtime: {
           name: container.name, image: container.image ?? '', isInit: isInit && !isSidecar, isSidecar, restartCount: 0,
           state: waitingState((spec.initContainers ?? []).length > 0 ? 'PodInitializing' : 'ContainerCreating'), imageResolved: false,
@@ -122,6 +143,8 @@ export class PodWorker {
     };
     this.inits = (spec.initContainers ?? []).map((container) => slot(container, true));
     this.apps = spec.containers.map((container) => slot(container, false));
+    this.volumes = podVolumeReferences(pod);
+    this.pullSecrets = spec.imagePullSecrets?.length ? { metadata: { namespace: pod.metadata?.namespace }, spec: { containers: [], imagePullSecrets: spec.imagePullSecrets } } : undefined;
     this.state = {
       uid: pod.metadata!.uid!, name: pod.metadata!.name!, namespace: pod.metadata!.namespace ?? 'default',
       restartPolicy: spec.restartPolicy ?? 'Always', hostIp: node.hostIp, sandboxReady: false,
@@ -183,6 +206,7 @@ export class PodWorker {
     this.state.podIp = this.hostNetwork ? this.node.hostIp : this.node.ips.allocate(this.state.uid);
     this.state.sandboxReady = true;
     this.requestSync();
+    await this.prepareVolumes();
     for (const slot of this.inits) {
       if (slot.runtime.isSidecar) {
         if (!(await this.startContainer(slot))) return;
@@ -202,6 +226,20 @@ export class PodWorker {
       if (next && this.needsPull(next)) this.requestSync();
     }
     this.requestSync();
+  }
+
+  /** Volumes the API must provide, and the pull secrets' existence (kubelet/volume-sources.ts). */
+  private async prepareVolumes(): Promise<void> {
+    const source = this.node.config;
+    if (!source) return;
+    const podEvent = (text: EventText) => this.sink.event(this.ref, undefined, text);
+    if (this.volumes.length > 0) await waitForVolumes(source, this.state.namespace, this.volumes, podEvent, this.signal);
+    if (this.pullSecrets) {
+      const missing = await missingPullSecrets(source, this.pullSecrets).catch(() => []);
+      if (missing.length > 0) {
+        podEvent({ type: 'Warning', reason: 'FailedToRetrieveImagePullSecret', message: `Unable to retrieve some image pull secrets (${missing.join(', ')}); attempting to pull the image may not succeed.` });
+      }
+    }
   }
 
   private async resumeAdopted(): Promise<void> {
@@ -258,6 +296,7 @@ export class PodWorker {
       this.emit(slot, podEvents.alreadyPresent(image));
     }
     runtime.imageResolved = true;
+    await this.awaitContainerConfig(slot);
     // No timer at all for a zero step: the whole start then completes before the status manager's next write, which
     // then carries the final state only (as the kubelet's status manager writes the latest status, not every step).
     if (this.timing.stepDelayMs > 0) await sleep(this.timing.stepDelayMs, this.signal);
@@ -268,27 +307,71 @@ export class PodWorker {
     slot.log.append(`kubefacade: simulated container "${spec.name}" (image ${image}) started`);
     for (const line of slot.behaviour.output) slot.log.append(line);
     runtime.state = { kind: 'running', startedAtMs: Date.now() };
+    runtime.probeReady = slot.probes.readiness ? false : undefined;
+    runtime.probeStarted = slot.probes.startup ? false : undefined;
     this.emit(slot, podEvents.started(spec.name));
+    this.startProbes(slot);
     return true;
+  }
+
+  /** Runs the instance's probes until it exits (kubelet/probe-runner.ts). */
+  private startProbes(slot: ContainerSlot): void {
+    slot.probing?.abort();
+    slot.probing = runContainerProbes({
+      probes: slot.probes, container: slot.spec.name, runtime: slot.runtime, podSignal: this.signal,
+      failProbes: () => this.view.failProbes, podIp: () => this.state.podIp ?? '',
+      emit: (text) => this.emit(slot, text), requestSync: () => this.requestSync(), kill: (code) => slot.kill?.(code),
+      warn: (message) => this.logger.warn(`pod ${this.state.namespace}/${this.state.name} container ${slot.spec.name}: ${message}`),
+    });
+  }
+
+  /** Until the ConfigMaps and Secrets the container's environment reads exist (kubelet/container-config.ts). */
+  private async awaitContainerConfig(slot: ContainerSlot): Promise<void> {
+    if (!this.node.config || slot.spec.configRefs.length === 0) return;
+    await waitForContainerConfig({
+      source: this.node.config, namespace: this.state.namespace, refs: slot.spec.configRefs, runtime: slot.runtime, signal: this.signal,
+      emit: (text) => this.emit(slot, text), requestSync: () => this.requestSync(),
+    });
   }
 
   /** Waits for the running container's modelled exit and records it; undefined if it never exits. */
   private async awaitExit(slot: ContainerSlot): Promise<number | undefined> {
     const exit = slot.behaviour.exit;
     const { runtime } = slot;
-    if (!exit || runtime.state.kind !== 'running') return undefined;
+    const killable = slot.probes.liveness !== undefined || slot.probes.startup !== undefined;
+    if ((!exit && !killable) || runtime.state.kind !== 'running') return undefined;
     const startedAtMs = runtime.state.startedAtMs;
+    // A spec change replaces the running instance (generation + 1): this wait then stands down.
     const generation = slot.generation;
-    await sleep(startedAtMs + exit.afterMs - Date.now(), this.signal);
+    const outcomes: Promise<number>[] = [];
+    if (exit) outcomes.push(sleep(startedAtMs + exit.afterMs - Date.now(), this.signal).then(() => exit.code));
+    if (killable) {
+      outcomes.push(new Promise<number>((resolve, reject) => {
+        slot.kill = resolve;
+        if (this.signal.aborted) reject(new Aborted());
+        else this.signal.addEventListener('abort', () => reject(new Aborted()), { once: true });
+      }));
+    }
+    let code: number;
+    try {
+      code = await Promise.race(outcomes);
+    } finally {
+      if (slot.generation === generation) {
+        slot.kill = undefined;
+        slot.probing?.abort();
+      }
+    }
     if (slot.generation !== generation) return undefined;
     const finishedAtMs = Date.now();
     runtime.state = {
       kind: 'terminated',
-      terminated: { exitCode: exit.code, reason: terminationReason(exit.code), startedAtMs, finishedAtMs, containerId: runtime.containerId ?? '' },
+      terminated: { exitCode: code, reason: terminationReason(code), startedAtMs, finishedAtMs, containerId: runtime.containerId ?? '' },
     };
-    slot.log?.append(`kubefacade: simulated container "${slot.spec.name}" exited with code ${exit.code}`);
+    runtime.probeReady = undefined;
+    runtime.probeStarted = undefined;
+    slot.log?.append(`kubefacade: simulated container "${slot.spec.name}" exited with code ${code}`);
     slot.log?.finish();
-    return exit.code;
+    return code;
   }
 
   /** Applies the kubelet's back-off after an exit; shows CrashLoopBackOff while waiting. */

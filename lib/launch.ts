@@ -76,6 +76,9 @@ async function launch(options: ApiServerOptions, cluster: ClusterOptions | undef
     auditLogRotation: options.auditLogRotation,
     requestTimeoutMs: options.requestTimeoutMs,
     requestJournal: options.requestJournal,
+    disableAdmissionPlugins: options.disableAdmissionPlugins,
+    serviceClusterIpRange: options.serviceClusterIpRange,
+    serviceNodePortRange: options.serviceNodePortRange,
     watchBufferBudgetBytes: options.watchBufferBudgetBytes,
     historyRevisions: options.historyRevisions,
     bookmarkIntervalMs: options.bookmarkIntervalMs,
@@ -106,6 +109,7 @@ async function launch(options: ApiServerOptions, cluster: ClusterOptions | undef
         kubeletPort: cluster.kubeletPort ?? 0,
         nodeMonitorGracePeriodSeconds: cluster.nodeMonitorGracePeriodSeconds ?? 40,
         leaderElect: cluster.leaderElect,
+        loadBalancerIpPool: cluster.loadBalancerIpPool,
         quiet: cluster.quiet ?? true,
       };
       const running = await startCluster(up);

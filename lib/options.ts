@@ -65,6 +65,12 @@ export interface ApiServerOptions {
   requestTimeoutMs?: number;
   /** Keep the journal of pod writes that the web view's pod journey reads (on when the web view is served). */
   requestJournal?: boolean;
+  /** Default admission plugins not to run (--disable-admission-plugins): ServiceAccount, LimitRanger, ResourceQuota. */
+  disableAdmissionPlugins?: string[];
+  /** IPv4 CIDR cluster IPs are allocated from (--service-cluster-ip-range; default 10.96.0.0/12). */
+  serviceClusterIpRange?: string;
+  /** Ports NodePort services get (--service-node-port-range; default 30000-32767). */
+  serviceNodePortRange?: string;
   /** Bytes all watch streams of the process may hold unsent (--watch-buffer-budget; default 512 MiB). Process-wide. */
   watchBufferBudgetBytes?: number;
   /** --max-requests-inflight (default 400). */
@@ -83,6 +89,8 @@ export interface ApiServerOptions {
 
 /** Options of startCluster: the API server's, plus the scheduler, simulated nodes and controllers. */
 export interface ClusterOptions extends ApiServerOptions {
+  /** Addresses LoadBalancer services get (--load-balancer-ip-pool: a CIDR or a.b.c.d-e.f.g.h); unset: they stay pending. */
+  loadBalancerIpPool?: string;
   /** Simulated nodes node01, node02, ... (default 3). */
   nodes?: number;
   /** CPU capacity of each node (default `'4'`). */
@@ -107,11 +115,11 @@ export interface ClusterOptions extends ApiServerOptions {
 
 const API_SERVER_KEYS: readonly (keyof ApiServerOptions)[] = [
   'storage', 'dataDir', 'bind', 'port', 'tlsSans', 'tlsCertFile', 'tlsPrivateKeyFile', 'tokenAuthFile', 'anonymousAuth',
-  'anonymousPublicInfo', 'auditLogPath', 'auditPolicyFile', 'auditLogRotation', 'requestTimeoutMs', 'requestJournal', 'watchBufferBudgetBytes', 'maxRequestsInflight', 'maxMutatingRequestsInflight',
+  'anonymousPublicInfo', 'auditLogPath', 'auditPolicyFile', 'auditLogRotation', 'requestTimeoutMs', 'requestJournal', 'disableAdmissionPlugins', 'serviceClusterIpRange', 'serviceNodePortRange', 'watchBufferBudgetBytes', 'maxRequestsInflight', 'maxMutatingRequestsInflight',
   'enablePriorityAndFairness', 'historyRevisions', 'bookmarkIntervalMs', 'log',
 ];
 const CLUSTER_KEYS: readonly (keyof ClusterOptions)[] = [
-  ...API_SERVER_KEYS, 'nodes', 'nodeCpu', 'nodeMemory', 'nodePods', 'imagePullDelayMs', 'kubeletPort',
+  ...API_SERVER_KEYS, 'loadBalancerIpPool', 'nodes', 'nodeCpu', 'nodeMemory', 'nodePods', 'imagePullDelayMs', 'kubeletPort',
   'nodeMonitorGracePeriodSeconds', 'leaderElect', 'quiet', 'waitForNodes',
 ];
 
@@ -163,7 +171,10 @@ export function checkOptions(options: unknown, kind: 'apiServer' | 'cluster'): a
     }
   }
   resolveStorage(options.storage);
-  for (const key of ['dataDir', 'bind', 'tlsCertFile', 'tlsPrivateKeyFile', 'tokenAuthFile', 'auditLogPath', 'auditPolicyFile', 'nodeCpu', 'nodeMemory']) checkType(options, key, 'string');
+  for (const key of ['dataDir', 'bind', 'tlsCertFile', 'tlsPrivateKeyFile', 'tokenAuthFile', 'auditLogPath', 'auditPolicyFile', 'serviceClusterIpRange', 'serviceNodePortRange', 'loadBalancerIpPool', 'nodeCpu', 'nodeMemory']) checkType(options, key, 'string');
+  if (options.disableAdmissionPlugins !== undefined && (!Array.isArray(options.disableAdmissionPlugins) || options.disableAdmissionPlugins.some((n) => typeof n !== 'string'))) {
+    throw new KubefacadeOptionError('disableAdmissionPlugins', 'must be an array of plugin names');
+  }
   for (const key of ['anonymousAuth', 'anonymousPublicInfo', 'requestJournal', 'enablePriorityAndFairness', 'leaderElect', 'quiet', 'waitForNodes']) checkType(options, key, 'boolean');
   checkType(options, 'log', 'function');
   checkInteger(options, 'port', 0, 65535);

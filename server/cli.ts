@@ -37,6 +37,9 @@ interface ServerCommandOptions extends StorageFlags, UiFlags {
   auditLogMaxsize: number;
   auditLogMaxbackup: number;
   auditLogMaxage: number;
+  disableAdmissionPlugins?: string;
+  serviceClusterIpRange?: string;
+  serviceNodePortRange?: string;
   watchBufferBudget?: number;
   maxRequestsInflight: number;
   maxMutatingRequestsInflight: number;
@@ -103,6 +106,7 @@ interface UpCommandOptions extends ServerCommandOptions {
   kubeletPort: number;
   nodeMonitorGracePeriod: string;
   leaderElect?: boolean;
+  loadBalancerIpPool?: string;
 }
 
 function parseCount(value: string): number {
@@ -163,6 +167,9 @@ function serverOptions(options: ServerCommandOptions): ApiServerOptions {
     requestTimeoutMs: requestTimeoutMs(options.requestTimeout),
     requestJournal: options.ui,
     watchBufferBudgetBytes: options.watchBufferBudget,
+    disableAdmissionPlugins: options.disableAdmissionPlugins?.split(',').map((name) => name.trim()).filter(Boolean),
+    serviceClusterIpRange: options.serviceClusterIpRange,
+    serviceNodePortRange: options.serviceNodePortRange,
     maxRequestsInflight: options.maxRequestsInflight,
     maxMutatingRequestsInflight: options.maxMutatingRequestsInflight,
     enablePriorityAndFairness: options.enablePriorityAndFairness,
@@ -189,6 +196,9 @@ function addServerFlags(command: Command): Command {
     .option('--token-auth-file <file>', 'static bearer tokens, CSV: token,user,uid[,"group1,group2"]')
     .option('--anonymous-auth [enabled]', 'serve requests without credentials as system:anonymous (RBAC still applies)', parseBool, false)
     .option('--anonymous-public-info [enabled]', 'serve /healthz, /livez, /readyz and /version to requests without credentials (system:public-info-viewer), even without --anonymous-auth', parseBool, true)
+    .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR cluster IPs are allocated from (default 10.96.0.0/12; the first address is the kubernetes service\'s)')
+    .option('--service-node-port-range <range>', 'ports NodePort and LoadBalancer services are given (default 30000-32767)')
+    .option('--disable-admission-plugins <names>', 'comma-separated default admission plugins not to run: ServiceAccount, LimitRanger, ResourceQuota')
     .option('--audit-log-path <file>', 'write an audit.k8s.io/v1 event per request to this file as JSON lines (- for stdout)')
     .option('--audit-policy-file <file>', 'audit.k8s.io/v1 Policy: levels, omitStages and rules (default: every request at Metadata)')
     .option('--audit-log-maxsize <MB>', 'rotate the audit log once it reaches this size (0: 100 MB)', parseCount, 0)
@@ -227,6 +237,7 @@ export const registerUpCommand: RegisterSubcommand = (program) => {
     .option('--kubelet-port <port>', 'port of each simulated kubelet on its loopback address (0: any free port)', parsePort, 10250)
     .option('--node-monitor-grace-period <duration>', 'time without lease renewal before a node is marked Unknown', '40s')
     .option('--leader-elect', 'scheduler and controller manager only run while holding their leader Lease (several `up --nodes 0` on one etcd)')
+    .option('--load-balancer-ip-pool <range>', 'addresses LoadBalancer services get in status.loadBalancer.ingress (CIDR or a.b.c.d-e.f.g.h; unset: they stay <pending>)')
     .action(async (options: UpCommandOptions) => {
       const { launchCluster } = await import('../lib/launch.ts');
       const cluster = await launchCluster({
@@ -239,6 +250,7 @@ export const registerUpCommand: RegisterSubcommand = (program) => {
         kubeletPort: options.kubeletPort,
         nodeMonitorGracePeriodSeconds: parseDurationMs(options.nodeMonitorGracePeriod) / 1000,
         leaderElect: options.leaderElect,
+        loadBalancerIpPool: options.loadBalancerIpPool,
         quiet: false,
         // With --leader-elect another replica may be the one whose controllers run: report once listening.
         waitForNodes: !options.leaderElect,

@@ -143,10 +143,13 @@ function legacyResourceEntries(resource: DiscoveryResource): Record<string, unkn
       namespaced: resource.namespaced,
     };
     // A subresource of another group names its group and version both (pods/eviction is policy/v1,
-    // */scale autoscaling/v1): kubectl drain looks for both before it uses the eviction API.
-    const otherGroup = sub.group !== undefined && sub.group !== resource.group;
-    if (otherGroup) entry.group = sub.group;
-    if (otherGroup || (sub.version !== undefined && sub.version !== resource.version)) entry.version = sub.version ?? resource.version;
+    // */scale autoscaling/v1, serviceaccounts/token authentication.k8s.io/v1): kubectl drain looks for
+    // both before it uses the eviction API.
+    if (sub.group !== undefined && sub.group !== resource.group) entry.group = sub.group;
+    if (entry.group !== undefined || (sub.version !== undefined && sub.version !== resource.version)) {
+      entry.group ??= resource.group;
+      entry.version = sub.version ?? resource.version;
+    }
     entry.kind = sub.kind;
     entry.verbs = sortedUnique(sub.verbs);
     return entry;

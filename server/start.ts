@@ -9,10 +9,15 @@ import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { StatusError } from '../api/errors.ts';
+import type { KubeObject } from '../api/object.ts';
 import { ApiRegistry } from '../api/registry/registry.ts';
 import { NamespaceCleanup } from '../api/registry/namespace-cleanup.ts';
 import { ADMIN_SYSTEM_USER } from '../api/registry/system-user.ts';
 import { builtinResources } from '../api/resources/index.ts';
+import { reconcileKubernetesService } from '../api/registry/kubernetes-service.ts';
+import { PersistedBitmapAllocator } from '../api/registry/range-allocator.ts';
+import { ServiceAllocationRepair } from '../api/registry/service-allocation-repair.ts';
+import { clusterIPRange, DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, nodePortRange } from '../api/registry/service-ranges.ts';
 import { ensureAdminToken } from '../auth/admin-credential.ts';
 import type { CredentialIssuer } from '../auth/credentials.ts';
 import { ensurePki } from '../auth/pki.ts';
@@ -37,6 +42,7 @@ import { COMPONENT_STATUSES_RESOURCE, controlPlaneProbes } from './component-sta
 import type { AuditLogRotation } from '../auth/audit-log.ts';
 import { RequestJournal } from './ui/request-journal.ts';
 import { processWatchBufferBudget } from './watch-stream.ts';
+import { serviceAccountTokenHandler } from './service-account-token.ts';
 import { SubresourceHandlers, namespaceFinalizeHandler, podBindingHandler, podLogHandler } from './subresources.ts';
 import { SCALABLE_RESOURCES, scaleHandler } from './scale-subresource.ts';
 import { podEvictionHandler } from './eviction.ts';
@@ -97,6 +103,12 @@ export interface ApiServerSecurityOptions {
   auditPolicyFile?: string;
   /** --audit-log-maxsize (MB), --audit-log-maxbackup, --audit-log-maxage (days). */
   auditLogRotation?: AuditLogRotation;
+  /** --service-cluster-ip-range (default 10.96.0.0/12). */
+  serviceClusterIpRange?: string;
+  /** --service-node-port-range (default 30000-32767). */
+  serviceNodePortRange?: string;
+  /** kube-apiserver's --disable-admission-plugins: names of default plugins not to run (ServiceAccount). */
+  disableAdmissionPlugins?: string[];
 }
 
 export interface RunningApiServer {
@@ -143,14 +155,24 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   let server: Server | undefined;
   let customResources: CustomResourceController | undefined;
   let closed = false;
+  let repair: ServiceAllocationRepair | undefined;
   try {
     const registry = new ApiRegistry(builtinResources, storage);
+    const ipRange = clusterIPRange(options.serviceClusterIpRange ?? DEFAULT_SERVICE_CLUSTER_IP_RANGE);
+    const serviceAllocators = {
+      clusterIPs: new PersistedBitmapAllocator(storage, '/registry/ranges/serviceips', ipRange),
+      nodePorts: new PersistedBitmapAllocator(storage, '/registry/ranges/servicenodeports', nodePortRange(options.serviceNodePortRange ?? DEFAULT_SERVICE_NODE_PORT_RANGE)),
+    };
+    repair = new ServiceAllocationRepair(storage, serviceAllocators, (error) => console.error(`kubefacade: service allocation repair: ${error instanceof Error ? error.message : String(error)}`));
+    await repair.start();
     await ensureDefaultNamespaces(registry);
+    await ensureDefaultServiceAccounts(registry, pki.caCertPem);
     security = await startSecurity({
       dataDir, pki, adminToken, registry, storage, signingKey,
       tokenAuthFile: options.tokenAuthFile, anonymousAuth: options.anonymousAuth,
       anonymousPublicInfo: options.anonymousPublicInfo, auditLogPath: options.auditLogPath,
       auditPolicyFile: options.auditPolicyFile, auditLogRotation: options.auditLogRotation,
+      disableAdmissionPlugins: options.disableAdmissionPlugins, serviceAllocators,
       onError: (error) => console.error(`kubefacade: clusterrole aggregation: ${error instanceof Error ? error.message : String(error)}`),
     });
 
@@ -184,6 +206,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     subresources.register('', 'namespaces', 'finalize', namespaceFinalizeHandler());
     for (const [group, resource] of SCALABLE_RESOURCES) subresources.register(group, resource, 'scale', scaleHandler());
     subresources.register('', 'pods', 'eviction', podEvictionHandler(registry));
+    subresources.register('', 'serviceaccounts', 'token', serviceAccountTokenHandler(() => signingKey, registry));
 
     // Client certificates are requested, never required, and checked against the cluster CA; the
     // x509 authenticator decides what an unverified one means (401), so TLS itself accepts it.
@@ -241,11 +264,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       contextUser: 'kubernetes-admin',
     });
 
+    await reconcileKubernetesService(registry, { user: ADMIN_SYSTEM_USER, namespace: 'default', now: new Date() }, ipRange.firstAddress, host.replace(/^\[|\]$/g, ''), port);
+
     const cleanup = new NamespaceCleanup(registry);
     cleanup.start();
 
     const running = security;
     const crdController = customResources;
+    const allocationRepair = repair;
     const httpsServer = server;
     return {
       url, port, adminKubeconfigPath, adminToken, caCertPem: pki.caCertPem, credentials: running.credentials, journal, storage, app,
@@ -256,6 +282,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
         crdController.stop();
         // The published custom documents are process-wide: a closed server's CRDs leave with it.
         setCustomOpenApiDocuments(() => ({ v3: new Map(), v2Definitions: {} }));
+        allocationRepair.stop();
         await new Promise<void>((done) => {
           httpsServer.close(() => done());
           for (const socket of sockets) socket.destroy();
@@ -268,6 +295,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     const listening = server;
     if (listening?.listening) await new Promise<void>((done) => listening.close(() => done()));
     customResources?.stop();
+    repair?.stop();
     await security?.stop();
     await storage.close();
     throw err;
@@ -311,6 +339,31 @@ async function ensureDefaultNamespaces(registry: ApiRegistry): Promise<void> {
       );
     } catch (err) {
       if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
+    }
+  }
+}
+
+/**
+ * The `default` service account and the `kube-root-ca.crt` ConfigMap of the built-in namespaces, there
+ * before the first pod as in a cluster whose controller manager is up (the service-account controller and
+ * the root CA publisher keep every namespace's, and bring back what is deleted).
+ */
+async function ensureDefaultServiceAccounts(registry: ApiRegistry, caCertPem: string): Promise<void> {
+  const accounts = registry.lookup('', 'v1', 'serviceaccounts');
+  const configMaps = registry.lookup('', 'v1', 'configmaps');
+  for (const namespace of DEFAULT_NAMESPACES) {
+    const ctx = { user: ADMIN_SYSTEM_USER, namespace, now: new Date() };
+    const objects: [typeof accounts, KubeObject][] = [
+      [accounts, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } }],
+      [configMaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-root-ca.crt' }, data: { 'ca.crt': caCertPem } }],
+    ];
+    for (const [store, object] of objects) {
+      if (!store) continue;
+      try {
+        await store.create(ctx, object, { dryRun: false, fieldValidation: 'Strict' });
+      } catch (err) {
+        if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
+      }
     }
   }
 }

@@ -1,10 +1,15 @@
 // `kubefacade up`: the API server, the scheduler, N simulated nodes and the controller manager
-// (workload controllers, garbage collector, node lifecycle) in one process. The components still talk to the API server over HTTPS with a
+// (workload controllers, garbage collector, node lifecycle, service-account, endpoints, EndpointSlice
+// and resource quota controllers) in one process. The components still talk to the API server over HTTPS with a
 // kubeconfig, exactly as they would as separate processes (or against a real cluster), each with
 // its own least-privilege identity (server/component-credentials.ts).
 
 import { resolve } from 'node:path';
 import { runControllerManager } from '../controllers/manager.ts';
+import { runServiceAccountController } from '../controllers/service-account.ts';
+import { runResourceQuotaController } from '../controllers/resource-quota.ts';
+import { runLoadBalancerController } from '../controllers/service-load-balancer.ts';
+import { runServiceEndpointControllers } from '../controllers/service-endpoints.ts';
 import { runKubelets } from '../kubelet/index.ts';
 import { nodeName } from '../kubelet/node-addressing.ts';
 import { runScheduler } from '../scheduler/index.ts';
@@ -29,6 +34,8 @@ export interface UpOptions extends ApiServerOptions {
   quiet?: boolean;
   /** Run the scheduler and the controller only while holding their leader Leases (replicas on one etcd). */
   leaderElect?: boolean;
+  /** Addresses for LoadBalancer services (the simulated cloud load balancer); unset: they stay pending. */
+  loadBalancerIpPool?: string;
 }
 
 export interface RunningCluster {
@@ -57,11 +64,38 @@ export async function startCluster(options: UpOptions): Promise<RunningCluster> 
       kubeconfigPath: kubeconfigs.scheduler, ...(options.quiet ? { logger: silent } : {}),
     }));
     stops.push(() => scheduler.stop());
-    const controller = await elected(kubeconfigs.controllerManager, 'kube-controller-manager', () => runControllerManager({
-      kubeconfigPath: kubeconfigs.controllerManager, nodeMonitorGracePeriodSeconds: options.nodeMonitorGracePeriodSeconds,
-      nodeMonitorPeriodSeconds: monitorPeriodSeconds,
-      ...(options.quiet ? { logger: silent } : {}),
-    }));
+    // The controller manager's controllers run under one leader Lease, as kube-controller-manager's do.
+    const controller = await elected(kubeconfigs.controllerManager, 'kube-controller-manager', async () => {
+      const workloads = await runControllerManager({
+        kubeconfigPath: kubeconfigs.controllerManager, nodeMonitorGracePeriodSeconds: options.nodeMonitorGracePeriodSeconds,
+        nodeMonitorPeriodSeconds: monitorPeriodSeconds,
+        ...(options.quiet ? { logger: silent } : {}),
+      });
+      const serviceAccounts = await runServiceAccountController({
+        kubeconfigPath: kubeconfigs.controllerManager, caCertPem: apiServer.caCertPem, ...(options.quiet ? { logger: silent } : {}),
+      }).catch(async (err: unknown) => { await workloads.stop(); throw err; });
+      const serviceEndpoints = await runServiceEndpointControllers({
+        kubeconfigPath: kubeconfigs.controllerManager, ...(options.quiet ? { logger: silent } : {}),
+      }).catch(async (err: unknown) => { await serviceAccounts.stop(); await workloads.stop(); throw err; });
+      const resourceQuotas = await runResourceQuotaController({
+        kubeconfigPath: kubeconfigs.controllerManager, ...(options.quiet ? { logger: silent } : {}),
+      }).catch(async (err: unknown) => { await serviceEndpoints.stop(); await serviceAccounts.stop(); await workloads.stop(); throw err; });
+      const loadBalancers = options.loadBalancerIpPool === undefined ? undefined : await runLoadBalancerController({
+        kubeconfigPath: kubeconfigs.controllerManager, pool: options.loadBalancerIpPool, ...(options.quiet ? { logger: silent } : {}),
+      }).catch(async (err: unknown) => {
+        await resourceQuotas.stop(); await serviceEndpoints.stop(); await serviceAccounts.stop(); await workloads.stop();
+        throw err;
+      });
+      return {
+        async stop() {
+          await loadBalancers?.stop();
+          await resourceQuotas.stop();
+          await serviceEndpoints.stop();
+          await serviceAccounts.stop();
+          await workloads.stop();
+        },
+      };
+    });
     stops.push(() => controller.stop());
     const kubelets = await runKubelets({
       kubeconfigPath: kubeconfigs.kubelet,

@@ -73,7 +73,10 @@ describe('discovery and non-resource endpoints', () => {
     assert.deepEqual(res.body.resources, [
       { name: 'bindings', singularName: 'binding', namespaced: true, kind: 'Binding', verbs: ['create'] },
       { name: 'componentstatuses', singularName: 'componentstatus', namespaced: false, kind: 'ComponentStatus', verbs: ['get', 'list'], shortNames: ['cs'] },
+      { name: 'configmaps', singularName: 'configmap', namespaced: true, kind: 'ConfigMap', verbs: CRUD, shortNames: ['cm'] },
+      { name: 'endpoints', singularName: 'endpoints', namespaced: true, kind: 'Endpoints', verbs: CRUD, shortNames: ['ep'] },
       { name: 'events', singularName: 'event', namespaced: true, kind: 'Event', verbs: CRUD, shortNames: ['ev'] },
+      { name: 'limitranges', singularName: 'limitrange', namespaced: true, kind: 'LimitRange', verbs: CRUD, shortNames: ['limits'] },
       { name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], shortNames: ['ns'] },
       { name: 'namespaces/finalize', singularName: '', namespaced: false, kind: 'Namespace', verbs: ['update'] },
       { name: 'namespaces/status', singularName: '', namespaced: false, kind: 'Namespace', verbs: STATUS },
@@ -84,9 +87,17 @@ describe('discovery and non-resource endpoints', () => {
       { name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] },
       { name: 'pods/eviction', singularName: '', namespaced: true, group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] },
       { name: 'pods/status', singularName: '', namespaced: true, kind: 'Pod', verbs: STATUS },
+      { name: 'podtemplates', singularName: 'podtemplate', namespaced: true, kind: 'PodTemplate', verbs: CRUD },
       { name: 'replicationcontrollers', singularName: 'replicationcontroller', namespaced: true, kind: 'ReplicationController', verbs: CRUD, shortNames: ['rc'], categories: ['all'] },
       { name: 'replicationcontrollers/scale', singularName: '', namespaced: true, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: STATUS },
       { name: 'replicationcontrollers/status', singularName: '', namespaced: true, kind: 'ReplicationController', verbs: STATUS },
+      { name: 'resourcequotas', singularName: 'resourcequota', namespaced: true, kind: 'ResourceQuota', verbs: CRUD, shortNames: ['quota'] },
+      { name: 'resourcequotas/status', singularName: '', namespaced: true, kind: 'ResourceQuota', verbs: STATUS },
+      { name: 'secrets', singularName: 'secret', namespaced: true, kind: 'Secret', verbs: CRUD },
+      { name: 'serviceaccounts', singularName: 'serviceaccount', namespaced: true, kind: 'ServiceAccount', verbs: CRUD, shortNames: ['sa'] },
+      { name: 'serviceaccounts/token', singularName: '', namespaced: true, group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest', verbs: ['create'] },
+      { name: 'services', singularName: 'service', namespaced: true, kind: 'Service', verbs: CRUD, shortNames: ['svc'], categories: ['all'] },
+      { name: 'services/status', singularName: '', namespaced: true, kind: 'Service', verbs: STATUS },
     ]);
   });
 

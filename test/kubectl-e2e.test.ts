@@ -129,10 +129,14 @@ describe('kubectl against kubefacade server', () => {
     assert.equal(spec.priority, 0);
     assert.deepEqual(spec.securityContext, {});
     assert.deepEqual(spec.tolerations.map((t) => t.key), ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']);
-    assert.deepEqual(spec.containers[0], {
+    // The ServiceAccount admission plugin mounts the projected token volume, as on a real cluster.
+    const { volumeMounts, ...container } = spec.containers[0] as Record<string, unknown>;
+    assert.deepEqual(container, {
       name: 'nginx', image: 'nginx:1.27', imagePullPolicy: 'IfNotPresent', ports: [{ containerPort: 80, protocol: 'TCP' }],
       resources: {}, terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File',
     });
+    assert.deepEqual(volumeMounts, [{ mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', name: (volumeMounts as { name: string }[])[0].name, readOnly: true }]);
+    assert.match((volumeMounts as { name: string }[])[0].name, /^kube-api-access-[a-z0-9]{5}$/);
     assert.equal(spec.containers[1]?.imagePullPolicy, 'IfNotPresent');
   });
 

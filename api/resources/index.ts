@@ -21,6 +21,15 @@ import { replicationControllerStrategy } from './replicationcontrollers.ts';
 import { customResourceDefinitionStrategy } from './customresourcedefinitions.ts';
 import { mutatingWebhookConfigurationStrategy, validatingWebhookConfigurationStrategy } from './webhook-configurations.ts';
 import { validatingAdmissionPolicyBindingStrategy, validatingAdmissionPolicyStrategy } from './admission-policies.ts';
+import { configMapStrategy } from './configmaps.ts';
+import { secretStrategy } from './secrets.ts';
+import { serviceAccountStrategy } from './serviceaccounts.ts';
+import { serviceStrategy } from './services.ts';
+import { endpointsStrategy } from './endpoints.ts';
+import { endpointSliceStrategy } from './endpointslices.ts';
+import { podTemplateStrategy } from './podtemplates.ts';
+import { limitRangeStrategy } from './limitranges.ts';
+import { resourceQuotaStrategy } from './resourcequotas.ts';
 
 export const builtinResources: ResourceStrategy[] = [
   podStrategy, nodeStrategy, namespaceStrategy, eventStrategy, leaseStrategy,
@@ -38,6 +47,15 @@ export const builtinResources: ResourceStrategy[] = [
   customResourceDefinitionStrategy,
   mutatingWebhookConfigurationStrategy, validatingWebhookConfigurationStrategy,
   validatingAdmissionPolicyStrategy, validatingAdmissionPolicyBindingStrategy,
+  configMapStrategy,
+  secretStrategy,
+  serviceAccountStrategy,
+  serviceStrategy,
+  endpointsStrategy,
+  endpointSliceStrategy,
+  podTemplateStrategy,
+  limitRangeStrategy,
+  resourceQuotaStrategy,
 ];
 
 export { bindingDiscovery, type DiscoveryEntry } from './bindings.ts';

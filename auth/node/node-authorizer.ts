@@ -14,7 +14,7 @@ const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 const ALLOW: AuthorizationResult = { decision: 'allow', reason: '' };
 const noOpinion = (reason = ''): AuthorizationResult => ({ decision: 'no-opinion', reason });
 
-/** Vertex types of the upstream graph; only pods have edges here (the others are not served). */
+/** Vertex types of the upstream graph; pods, and the secrets, configmaps and service accounts pods reference, have edges here. */
 type VertexType = 'pod' | 'secret' | 'configmap' | 'pvc' | 'pv' | 'resourceclaim' | 'volumeattachment' | 'serviceAccount';
 
 export class NodeAuthorizer implements Authorizer, RuleResolver {
@@ -74,14 +74,17 @@ export class NodeAuthorizer implements Authorizer, RuleResolver {
   /** hasPathFrom: is there an edge from this object to the node? */
   private related(nodeName: string, type: VertexType, attributes: AuthorizationAttributes): AuthorizationResult {
     if (!attributes.name) return noOpinion('No Object name found');
-    const bound = type === 'pod' && this.pods.nodeOf(attributes.namespace, attributes.name) === nodeName;
+    const bound = type === 'pod'
+      ? this.pods.nodeOf(attributes.namespace, attributes.name) === nodeName
+      : (type === 'secret' || type === 'configmap' || type === 'serviceAccount')
+        && this.pods.referencedFrom?.(nodeName, type === 'serviceAccount' ? 'serviceaccount' : type, attributes.namespace, attributes.name) === true;
     return bound ? ALLOW : noOpinion(`no relationship found between node '${nodeName}' and this object`);
   }
 
   private createToken(nodeName: string, attributes: AuthorizationAttributes): AuthorizationResult {
     if (attributes.verb !== 'create' || !attributes.name) return noOpinion('can only create tokens for individual service accounts');
     if (attributes.subresource !== 'token') return noOpinion('can only create token subresource of serviceaccount');
-    return noOpinion(`no relationship found between node '${nodeName}' and this object`);
+    return this.related(nodeName, 'serviceAccount', attributes);
   }
 
   private lease(nodeName: string, attributes: AuthorizationAttributes): AuthorizationResult {

@@ -167,6 +167,31 @@ export function bootstrapClusterRoles(): KubeObject[] {
       rule(['delete', 'list'], [''], ['pods']),
       EVENTS_RULE,
     ]),
+    // controller_policy.go: the service-account controller and the root CA publisher.
+    clusterRole('system:controller:service-account-controller', [rule(['create'], [''], ['serviceaccounts']), EVENTS_RULE]),
+    clusterRole('system:controller:endpoint-controller', [
+      rule(['get', 'list', 'watch'], [''], ['pods', 'services']),
+      rule(['create', 'delete', 'get', 'list', 'update'], [''], ['endpoints']),
+      rule(['create'], [''], ['endpoints/restricted']),
+      EVENTS_RULE,
+    ]),
+    clusterRole('system:controller:endpointslice-controller', [
+      rule(['get', 'list', 'watch'], [''], ['nodes', 'pods', 'services']),
+      rule(['create', 'delete', 'get', 'list', 'update'], ['discovery.k8s.io'], ['endpointslices']),
+      EVENTS_RULE,
+    ]),
+    clusterRole('system:controller:resourcequota-controller', [
+      rule(['list', 'watch'], ['*'], ['*']),
+      rule(['update'], [''], ['resourcequotas/status']),
+      EVENTS_RULE,
+    ]),
+    // The cloud controller manager's service controller (here the simulated load balancer pool).
+    clusterRole('system:controller:service-controller', [
+      rule(['get', 'list', 'watch'], [''], ['services']),
+      rule(['patch', 'update'], [''], ['services/status']),
+      EVENTS_RULE,
+    ]),
+    clusterRole('system:controller:root-ca-cert-publisher', [rule(['create', 'update'], [''], ['configmaps']), EVENTS_RULE]),
     clusterRole(KUBELET_WATCHER_ROLE, [rule(READ, [''], ['nodes', 'pods'])]),
     ...workloadControllerRoles(),
   ];

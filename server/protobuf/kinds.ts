@@ -6,6 +6,7 @@ export const PROTO_FILES = [
   'k8s.io/api/rbac/v1/generated.proto',
   'k8s.io/api/authorization/v1/generated.proto',
   'k8s.io/api/authentication/v1/generated.proto',
+  'k8s.io/api/discovery/v1/generated.proto',
   'k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto',
   'k8s.io/api/apps/v1/generated.proto',
   'k8s.io/api/batch/v1/generated.proto',
@@ -24,6 +25,10 @@ const MESSAGES_BY_KIND = new Map<string, string>([
   ['v1 Event', `${CORE}.Event`],
   ['v1 Binding', `${CORE}.Binding`],
   ['coordination.k8s.io/v1 Lease', 'k8s.io.api.coordination.v1.Lease'],
+  ...['ConfigMap', 'Secret', 'ServiceAccount', 'Service', 'Endpoints', 'PodTemplate', 'LimitRange', 'ResourceQuota'].map(
+    (kind): [string, string] => [`v1 ${kind}`, `${CORE}.${kind}`]),
+  ['discovery.k8s.io/v1 EndpointSlice', 'k8s.io.api.discovery.v1.EndpointSlice'],
+  ['authentication.k8s.io/v1 TokenRequest', 'k8s.io.api.authentication.v1.TokenRequest'],
   ...['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'].map(
     (kind): [string, string] => [`rbac.authorization.k8s.io/v1 ${kind}`, `k8s.io.api.rbac.v1.${kind}`]),
   ...['SelfSubjectAccessReview', 'SubjectAccessReview', 'LocalSubjectAccessReview', 'SelfSubjectRulesReview'].map(
@@ -75,6 +80,11 @@ export const ZERO_VALUE_FIELDS = new Set<string>([
   `${CORE}.SecretProjection.optional`, `${CORE}.ServiceAccountTokenProjection.expirationSeconds`,
   `${CORE}.ConfigMapKeySelector.optional`, `${CORE}.SecretKeySelector.optional`,
   `${CORE}.ConfigMapEnvSource.optional`, `${CORE}.SecretEnvSource.optional`,
+  `${CORE}.ConfigMap.immutable`, `${CORE}.Secret.immutable`, `${CORE}.ServiceAccount.automountServiceAccountToken`,
+  `${CORE}.ServiceSpec.allocateLoadBalancerNodePorts`,
+  'k8s.io.api.discovery.v1.EndpointPort.port', 'k8s.io.api.discovery.v1.EndpointConditions.ready',
+  'k8s.io.api.discovery.v1.EndpointConditions.serving', 'k8s.io.api.discovery.v1.EndpointConditions.terminating',
+  'k8s.io.api.authentication.v1.TokenRequestSpec.expirationSeconds',
   `${CORE}.ContainerStatus.ready`, `${CORE}.ContainerStatus.restartCount`, `${CORE}.ContainerStatus.started`,
   'k8s.io.api.coordination.v1.LeaseSpec.leaseDurationSeconds', 'k8s.io.api.coordination.v1.LeaseSpec.leaseTransitions',
   'k8s.io.api.authorization.v1.SubjectAccessReviewStatus.allowed',

@@ -25,7 +25,8 @@ export async function startTestServer(name: string, options: TestServerOptions =
   const dir = await mkdtemp(join(tmpdir(), `kubefacade-${name}-`));
   let server: RunningApiServer;
   try {
-    server = await startApiServer({ dataDir: dir, bind: '127.0.0.1', port: 0, tlsSans: [], ...options });
+    // Suites write pods as a bare API server: no projected token volume unless a suite enables the plugin.
+    server = await startApiServer({ dataDir: dir, bind: '127.0.0.1', port: 0, tlsSans: [], disableAdmissionPlugins: ['ServiceAccount'], ...options });
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;
