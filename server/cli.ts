@@ -26,6 +26,7 @@ interface ServerCommandOptions extends StorageFlags {
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
   tokenAuthFile?: string;
+  encryptionProviderConfig?: string;
   anonymousAuth: boolean;
   auditLogPath?: string;
   disableAdmissionPlugins?: string;
@@ -131,6 +132,7 @@ function serverOptions(options: ServerCommandOptions) {
     tlsPrivateKeyFile: options.tlsPrivateKeyFile,
     etcd: etcdFromFlags(options),
     tokenAuthFile: options.tokenAuthFile === undefined ? undefined : path.resolve(options.tokenAuthFile),
+    encryptionProviderConfig: options.encryptionProviderConfig === undefined ? undefined : path.resolve(options.encryptionProviderConfig),
     anonymousAuth: options.anonymousAuth,
     auditLogPath: options.auditLogPath === undefined || options.auditLogPath === '-' ? options.auditLogPath : path.resolve(options.auditLogPath),
     watchBufferBudgetBytes: options.watchBufferBudget,
@@ -170,6 +172,7 @@ function addServerFlags(command: Command): Command {
     .option('--tls-cert-file <file>', 'serving certificate (PEM) instead of the generated one')
     .option('--tls-private-key-file <file>', 'private key (PEM) for --tls-cert-file')
     .option('--token-auth-file <file>', 'static bearer tokens, CSV: token,user,uid[,"group1,group2"]')
+    .option('--encryption-provider-config <file>', 'EncryptionConfiguration (apiserver.config.k8s.io/v1, YAML or JSON): resources encrypted at rest with aescbc, aesgcm or secretbox; unset: stored as is')
     .option('--anonymous-auth [enabled]', 'serve requests without credentials as system:anonymous (RBAC still applies)', parseBool, false)
     .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR cluster IPs are allocated from (default 10.96.0.0/12; the first address is the kubernetes service\'s)')
     .option('--service-node-port-range <range>', 'ports NodePort and LoadBalancer services are given (default 30000-32767)')

@@ -23,6 +23,7 @@ import { ensureSigningKey } from '../auth/signing-key.ts';
 import { REVIEW_ENDPOINTS } from '../auth/reviews/index.ts';
 import { startSecurity, type Security } from '../auth/security.ts';
 import { openStorage, type EtcdStorageConfig } from '../storage/index.ts';
+import { loadEncryptionConfig, type StoredResource } from '../storage/encryption-config.ts';
 import type { Storage } from '../storage/interface.ts';
 import { createApp, type RequestLogger } from './app.ts';
 import type { FlowControlOptions } from './flow-control/filter.ts';
@@ -58,6 +59,11 @@ export interface ApiServerOptions extends ApiServerSecurityOptions {
    * etcd serve one cluster; each keeps only PKI and kubeconfig in its data dir.
    */
   etcd?: EtcdStorageConfig;
+  /**
+   * kube-apiserver's --encryption-provider-config: an EncryptionConfiguration file naming the
+   * resources encrypted at rest and their providers. Unset: everything is stored as is.
+   */
+  encryptionProviderConfig?: string;
   /** --max-requests-inflight, --max-mutating-requests-inflight, --enable-priority-and-fairness (server/flow-control). */
   flowControl?: FlowControlOptions;
 }
@@ -92,7 +98,14 @@ export interface RunningApiServer {
 export const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 const MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024;
 
+/** Where each built-in resource is stored, for matching encryption rules (`secrets`, `*.apps`). */
+function storedResources(): StoredResource[] {
+  return builtinResources.map((strategy) => ({ group: strategy.group, resource: strategy.resource, keyPrefix: `/registry/${strategy.storageResource}/` }));
+}
+
 export async function startApiServer(options: ApiServerOptions): Promise<RunningApiServer> {
+  // A bad encryption config stops the start before anything in the data dir or etcd is touched.
+  const transformers = options.encryptionProviderConfig === undefined ? undefined : loadEncryptionConfig(options.encryptionProviderConfig, storedResources());
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
   // The JWT signing key is generated on the thread pool while the PKI is created.
@@ -103,9 +116,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   if (options.watchBufferBudgetBytes !== undefined) processWatchBufferBudget.limit = options.watchBufferBudgetBytes;
   const history = options.historyRevisions;
   const storage = await openStorage(options.etcd
-    ? { ...options.etcd, ...(history === undefined ? {} : { cache: { consistentReads: true, historyCapacity: history } }) }
+    ? { ...options.etcd, transformers, ...(history === undefined ? {} : { cache: { consistentReads: true, historyCapacity: history } }) }
     : {
-      kind: 'leveldb', dataDir,
+      kind: 'leveldb', dataDir, transformers,
       ...(history === undefined ? {} : { backend: { historyRevisions: history, historyMs: 0 }, cache: { historyCapacity: history } }),
     });
   let security: Security | undefined;
