@@ -23,7 +23,7 @@ import { ensureSigningKey } from '../auth/signing-key.ts';
 import { REVIEW_ENDPOINTS } from '../auth/reviews/index.ts';
 import { startSecurity, type Security } from '../auth/security.ts';
 import { openStorage, type EtcdStorageConfig } from '../storage/index.ts';
-import { loadEncryptionConfig, type StoredResource } from '../storage/encryption-config.ts';
+import { encryptionTransformers } from './encrypted-resources.ts';
 import type { Storage } from '../storage/interface.ts';
 import { createApp, type RequestLogger } from './app.ts';
 import type { FlowControlOptions } from './flow-control/filter.ts';
@@ -98,14 +98,9 @@ export interface RunningApiServer {
 export const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 const MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024;
 
-/** Where each built-in resource is stored, for matching encryption rules (`secrets`, `*.apps`). */
-function storedResources(): StoredResource[] {
-  return builtinResources.map((strategy) => ({ group: strategy.group, resource: strategy.resource, keyPrefix: `/registry/${strategy.storageResource}/` }));
-}
-
 export async function startApiServer(options: ApiServerOptions): Promise<RunningApiServer> {
   // A bad encryption config stops the start before anything in the data dir or etcd is touched.
-  const transformers = options.encryptionProviderConfig === undefined ? undefined : loadEncryptionConfig(options.encryptionProviderConfig, storedResources());
+  const transformers = encryptionTransformers(options.encryptionProviderConfig);
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
   // The JWT signing key is generated on the thread pool while the PKI is created.
