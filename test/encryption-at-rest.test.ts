@@ -15,6 +15,9 @@ import request from 'supertest';
 import nacl from 'tweetnacl';
 import { startApiServer, type RunningApiServer } from '../server/start.ts';
 import { spawnSync } from 'node:child_process';
+import { LevelDbStorage } from '../storage/leveldb.ts';
+import { PrefixKeyTransformers, PrefixTransformers } from '../storage/value-transformer.ts';
+import type { StorageEvent } from '../storage/interface.ts';
 import { migrate, openStoreLocation } from '../storage/migrate.ts';
 import { encryptionTransformers } from '../server/encrypted-resources.ts';
 import { startEtcdCluster } from './helpers/etcd.ts';
@@ -298,6 +301,47 @@ describe('encryption at rest (LevelDB)', () => {
       assert.equal(await readSecretValue(server), SECRET_TEXT);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('encryption at rest in the LevelDB backend itself', () => {
+  test('a watch replayed from the change log after a restart sees plaintext objects; the log holds none', async () => {
+    const dir = tempDir();
+    const transformers = new PrefixKeyTransformers([['/registry/secrets/', new PrefixTransformers([{ provider: 'aesgcm', keyName: 'k', secret: key32() }])]]);
+    let storage = await LevelDbStorage.open(dir, { transformers });
+    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db-password', namespace: 'default' }, data: { password: SECRET_B64 } };
+    try {
+      const created = await storage.create(KEY, secret);
+      await storage.guaranteedUpdate(KEY, (current) => ({ ...current, data: { password: SECRET_B64, extra: SECRET_B64 } }));
+      assert.equal(created.metadata.name, 'db-password');
+      await storage.delete(KEY);
+    } finally {
+      await storage.close();
+    }
+    const raw = await readRaw(dir);
+    assert.equal(raw.log.filter((record) => record.includes(`\n${KEY}\n`)).length, 3);
+    assertNoPlaintext({ data: () => '', log: raw.log }, KEY);
+
+    storage = await LevelDbStorage.open(dir, { transformers });
+    try {
+      const events: StorageEvent[] = [];
+      const done = new Promise<void>((resolve, reject) => {
+        const handle = storage.watch('/registry/secrets/', { fromRevision: 0 }, {
+          onEvent(event) {
+            events.push(event);
+            if (events.length === 3) { handle.stop(); resolve(); }
+          },
+          onError: reject,
+        });
+      });
+      await done;
+      assert.deepEqual(events.map((event) => event.type), ['ADDED', 'MODIFIED', 'DELETED']);
+      assert.deepEqual(events[1].object.data, { password: SECRET_B64, extra: SECRET_B64 });
+      assert.deepEqual(events[1].prevObject?.data, { password: SECRET_B64 });
+      assert.deepEqual(events[2].object.data, { password: SECRET_B64, extra: SECRET_B64 });
+    } finally {
+      await storage.close();
     }
   });
 });
