@@ -77,12 +77,10 @@ function compile(document: unknown, file: string): ResourceRule[] {
       const path = `${p}[${j}]`;
       const present = isRecord(provider) ? PROVIDER_NAMES.filter((name) => provider[name] !== undefined && provider[name] !== null) : [];
       const unknown = isRecord(provider) ? Object.keys(provider).filter((name) => !(PROVIDER_NAMES as readonly string[]).includes(name)) : [];
-      if (unknown.length > 0) {
-        errors.push(`${path}: unknown field ${unknown.map((name) => JSON.stringify(name)).join(', ')} (providers are aescbc, aesgcm, secretbox, identity and kms)`);
-        return;
-      }
       if (present.length === 0) {
-        errors.push(`${path}: Invalid value: provider does not contain any of the expected providers: KMS, AESGCM, AESCBC, Secretbox, Identity`);
+        // Upstream's decoder drops unknown fields, so `rot13: {...}` is an empty element; the unknown name is added here.
+        const named = unknown.length > 0 ? ` (unknown field ${unknown.map((name) => JSON.stringify(name)).join(', ')})` : '';
+        errors.push(`${path}: Invalid value: provider does not contain any of the expected providers: KMS, AESGCM, AESCBC, Secretbox, Identity${named}`);
         return;
       }
       if (present.length > 1) {

@@ -424,7 +424,7 @@ describe('bad encryption configs are refused before any data is touched', () => 
     {
       name: 'an unknown provider',
       text: 'apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n- resources: [secrets]\n  providers:\n  - rot13: {keys: [{name: k, secret: aGVsbG8=}]}\n',
-      message: /resources\[0\]\.providers\[0\]: unknown field "rot13"/,
+      message: /resources\[0\]\.providers\[0\]: Invalid value: provider does not contain any of the expected providers: KMS, AESGCM, AESCBC, Secretbox, Identity \(unknown field "rot13"\)/,
     },
     {
       name: 'an aescbc key of the wrong size',
