@@ -30,6 +30,7 @@ interface ServerCommandOptions extends StorageFlags, UiFlags {
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
   tokenAuthFile?: string;
+  encryptionProviderConfig?: string;
   anonymousAuth: boolean;
   anonymousPublicInfo: boolean;
   auditLogPath?: string;
@@ -159,6 +160,7 @@ function serverOptions(options: ServerCommandOptions): ApiServerOptions {
     tlsCertFile: options.tlsCertFile,
     tlsPrivateKeyFile: options.tlsPrivateKeyFile,
     tokenAuthFile: options.tokenAuthFile,
+    encryptionProviderConfig: options.encryptionProviderConfig,
     anonymousAuth: options.anonymousAuth,
     anonymousPublicInfo: options.anonymousPublicInfo,
     auditLogPath: options.auditLogPath,
@@ -194,6 +196,7 @@ function addServerFlags(command: Command): Command {
     .option('--tls-cert-file <file>', 'serving certificate (PEM) instead of the generated one')
     .option('--tls-private-key-file <file>', 'private key (PEM) for --tls-cert-file')
     .option('--token-auth-file <file>', 'static bearer tokens, CSV: token,user,uid[,"group1,group2"]')
+    .option('--encryption-provider-config <file>', 'EncryptionConfiguration (apiserver.config.k8s.io/v1, YAML or JSON): resources encrypted at rest with aescbc, aesgcm or secretbox; unset: stored as is')
     .option('--anonymous-auth [enabled]', 'serve requests without credentials as system:anonymous (RBAC still applies)', parseBool, false)
     .option('--anonymous-public-info [enabled]', 'serve /healthz, /livez, /readyz and /version to requests without credentials (system:public-info-viewer), even without --anonymous-auth', parseBool, true)
     .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR cluster IPs are allocated from (default 10.96.0.0/12; the first address is the kubernetes service\'s)')

@@ -26,6 +26,7 @@ import { REVIEW_ENDPOINTS } from '../auth/reviews/index.ts';
 import { startSecurity, type Security } from '../auth/security.ts';
 import { SYSTEM_MASTERS_GROUP } from '../auth/well-known.ts';
 import { openStorage, type EtcdStorageConfig } from '../storage/index.ts';
+import { encryptionTransformers } from './encrypted-resources.ts';
 import type { Storage } from '../storage/interface.ts';
 import { answerClientErrorsWithStatus } from './client-errors.ts';
 import { createApp, type RequestLogger } from './app.ts';
@@ -79,6 +80,11 @@ export interface ApiServerOptions extends ApiServerSecurityOptions {
    * the data dir then holds only PKI and kubeconfigs).
    */
   storage?: 'leveldb' | 'memory';
+  /**
+   * kube-apiserver's --encryption-provider-config: an EncryptionConfiguration file naming the
+   * resources encrypted at rest and their providers. Unset: everything is stored as is.
+   */
+  encryptionProviderConfig?: string;
   /** --max-requests-inflight, --max-mutating-requests-inflight, --enable-priority-and-fairness (server/flow-control). */
   flowControl?: FlowControlOptions;
   /** --request-timeout: deadline of each request that is not long-running, body read included (default 60 s). */
@@ -136,6 +142,8 @@ export const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kub
 const MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024;
 
 export async function startApiServer(options: ApiServerOptions): Promise<RunningApiServer> {
+  // A bad encryption config stops the start before anything in the data dir or etcd is touched.
+  const transformers = encryptionTransformers(options.encryptionProviderConfig);
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
   // The JWT signing key is generated on the thread pool while the PKI is created.
@@ -146,9 +154,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   if (options.watchBufferBudgetBytes !== undefined) processWatchBufferBudget.limit = options.watchBufferBudgetBytes;
   const history = options.historyRevisions;
   const storage = await openStorage(options.etcd
-    ? { ...options.etcd, ...(history === undefined ? {} : { cache: { consistentReads: true, historyCapacity: history } }) }
+    ? { ...options.etcd, transformers, ...(history === undefined ? {} : { cache: { consistentReads: true, historyCapacity: history } }) }
     : {
-      ...(options.storage === 'memory' ? { kind: 'memory' } : { kind: 'leveldb', dataDir }),
+      ...(options.storage === 'memory' ? { kind: 'memory' } : { kind: 'leveldb', dataDir }), transformers,
       ...(history === undefined ? {} : { backend: { historyRevisions: history, historyMs: 0 }, cache: { historyCapacity: history } }),
     });
   let security: Security | undefined;

@@ -20,6 +20,7 @@ import { EtcdCompactor } from './etcd-compactor.ts';
 import { EtcdKeyspace } from './etcd-keyspace.ts';
 import { EtcdWatch } from './etcd-watch.ts';
 import { checkPreconditions, withResourceVersion } from './object-versioning.ts';
+import type { KeyTransformers } from './value-transformer.ts';
 
 export interface EtcdStorageOptions {
   /** Client URLs of the cluster's members. */
@@ -34,6 +35,12 @@ export interface EtcdStorageOptions {
   retryTimeoutMs?: number;
   /** How often the `etcd` health check reads from etcd (default 2 s; it must answer within 2 s). */
   healthCheckIntervalMs?: number;
+  /**
+   * Encryption at rest (--encryption-provider-config): the value transformer of each key's
+   * resource. Values are stored exactly as kube-apiserver stores them (`k8s:enc:aescbc:v1:<key>:`
+   * + ciphertext), with the etcd key as authenticated data.
+   */
+  transformers?: KeyTransformers;
 }
 
 /** Keys per range request when a list is read in pages. */
@@ -42,6 +49,10 @@ const LIST_PAGE = 1_000;
 interface Current {
   kv: IKeyValue;
   object: KubeObject;
+  /** The object's bytes before the value transformer (kv.value itself when nothing is encrypted). */
+  plain: Buffer;
+  /** Read through a transformer other than the one writes use: rewrite even when unchanged. */
+  stale: boolean;
 }
 
 export class EtcdStorage implements Storage {
@@ -53,6 +64,7 @@ export class EtcdStorage implements Storage {
     private readonly connection: EtcdConnection,
     private readonly keyspace: EtcdKeyspace,
     private readonly compactor: EtcdCompactor,
+    private readonly transformers: KeyTransformers | undefined,
   ) {}
 
   /** kube-apiserver's `etcd` check: unhealthy while etcd does not answer a read within 2 s. */
@@ -67,7 +79,7 @@ export class EtcdStorage implements Storage {
     const storage: EtcdStorage = new EtcdStorage(connection, keyspace, new EtcdCompactor(connection, () => storage.currentRevision(), {
       intervalMs: options.compactionIntervalMs ?? 5 * 60_000,
       historyRevisions: options.historyRevisions,
-    }));
+    }), options.transformers);
     try {
       await storage.currentRevision();
     } catch (error) {
@@ -136,7 +148,7 @@ export class EtcdStorage implements Storage {
       for (const kv of response.kvs) {
         if (items.length >= limit) break;
         consumed++;
-        const object = decode(kv);
+        const object = this.decode(kv).object;
         if (predicate && !predicate(object)) continue;
         items.push(object);
         keys.push(this.keyspace.fromEtcd(kv.key));
@@ -163,17 +175,18 @@ export class EtcdStorage implements Storage {
   async create(key: string, object: KubeObject): Promise<KubeObject> {
     this.assertOpen();
     const etcdKey = this.keyspace.toEtcd(key);
-    const value = encode(object);
+    const plain = encode(object);
+    const value = this.seal(etcdKey, plain);
     const { response, uncertain } = await this.txn({
       compare: [{ key: etcdKey, target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 }],
       success: [{ request_put: { key: etcdKey, value } }],
       failure: [{ request_range: { key: etcdKey } }],
     });
-    if (response.succeeded) return this.written(value, Number(response.header.revision));
+    if (response.succeeded) return this.written(plain, Number(response.header.revision));
     const existing = failureRead(response);
     // Our own earlier attempt, applied although its reply was lost (the object's uid makes the
-    // bytes unique to this create).
-    if (uncertain && existing && existing.value.equals(value)) return decodeValue(value, Number(existing.mod_revision));
+    // bytes unique to this create; an encrypted value's random IV makes them unique anyway).
+    if (uncertain && existing && existing.value.equals(value)) return decodeValue(plain, Number(existing.mod_revision));
     throw new KeyExistsError(key);
   }
 
@@ -199,25 +212,27 @@ export class EtcdStorage implements Storage {
         verified = true;
         continue;
       }
-      const value = encode(next);
-      // Same bytes as stored: like the etcd3 store, write nothing and keep the revision.
-      if (next === current.object || value.equals(current.kv.value)) {
+      const plain = encode(next);
+      // Same bytes as stored: like the etcd3 store, write nothing and keep the revision, unless
+      // the stored value was read through an older key (then the rewrite moves it to the current one).
+      if ((next === current.object || plain.equals(current.plain)) && !(verified && current.stale)) {
         if (verified) return current.object;
         current = await this.readCurrent(key);
         verified = true;
         continue;
       }
       this.assertOpen();
+      const value = this.seal(etcdKey, plain);
       const { response, uncertain } = await this.txn({
         compare: [{ key: etcdKey, target: CompareTarget.Mod, result: CompareResult.Equal, mod_revision: current.kv.mod_revision }],
         success: [{ request_put: { key: etcdKey, value } }],
         failure: [{ request_range: { key: etcdKey } }],
       });
-      if (response.succeeded) return this.written(value, Number(response.header.revision));
+      if (response.succeeded) return this.written(plain, Number(response.header.revision));
       const fresh = failureRead(response);
       // After an attempt whose reply was lost, the exact bytes we wrote mean that attempt landed.
-      if (uncertain && fresh && fresh.value.equals(value)) return decodeValue(value, Number(fresh.mod_revision));
-      current = fresh ? { kv: fresh, object: decode(fresh) } : undefined;
+      if (uncertain && fresh && fresh.value.equals(value)) return decodeValue(plain, Number(fresh.mod_revision));
+      current = fresh ? this.decode(fresh) : undefined;
       verified = true;
     }
   }
@@ -252,7 +267,7 @@ export class EtcdStorage implements Storage {
       const fresh = failureRead(response);
       // Gone after an attempt whose reply was lost: probably our delete, but its revision is unknown.
       if (uncertain && !fresh) throw new Error(`etcd: lost the reply to deleting ${key}; the key is gone`);
-      current = fresh ? { kv: fresh, object: decode(fresh) } : undefined;
+      current = fresh ? this.decode(fresh) : undefined;
       verified = true;
     }
   }
@@ -300,7 +315,28 @@ export class EtcdStorage implements Storage {
     const etcdKey = this.keyspace.toEtcd(key);
     const response = await this.connection.call(() => this.connection.client.kv.range({ key: etcdKey }));
     const kv = response.kvs[0];
-    return kv ? { kv, object: decode(kv) } : undefined;
+    return kv ? this.decode(kv) : undefined;
+  }
+
+  /** The bytes stored for `plain` under `etcdKey`: through the resource's transformer, if any. */
+  private seal(etcdKey: Buffer, plain: Buffer): Buffer {
+    const transformer = this.transformers?.forKey(this.keyspace.fromEtcd(etcdKey));
+    return transformer ? transformer.toStorage(plain, etcdKey) : plain;
+  }
+
+  private decode(kv: IKeyValue): Current {
+    const key = this.keyspace.fromEtcd(kv.key);
+    const transformer = this.transformers?.forKey(key);
+    let plain = kv.value;
+    let stale = false;
+    if (transformer) {
+      try {
+        ({ data: plain, stale } = transformer.fromStorage(kv.value, kv.key));
+      } catch (error) {
+        throw new Error(`unable to transform key "${key}": ${(error as Error).message}`);
+      }
+    }
+    return { kv, object: decodeValue(plain, Number(kv.mod_revision)), plain, stale };
   }
 
   private async readRange(start: Buffer, end: Buffer, revision: number, limit: number): Promise<IRangeResponse> {
@@ -330,13 +366,13 @@ export class EtcdStorage implements Storage {
   private toStorageEvent(event: IEvent): StorageEvent {
     const key = this.keyspace.fromEtcd(event.kv.key);
     const revision = Number(event.kv.mod_revision);
-    const prevObject = event.prev_kv ? decode(event.prev_kv) : undefined;
+    const prevObject = event.prev_kv ? this.decode(event.prev_kv).object : undefined;
     if (String(event.type).toUpperCase() === 'DELETE') {
       // etcd drops prev_kv only when the previous revision is compacted; then the object is unknown.
       if (!prevObject) throw new Error(`etcd delete event for ${key} without the previous value`);
       return { type: 'DELETED', key, object: withResourceVersion(prevObject, revision), prevObject, revision };
     }
-    const object = decode(event.kv);
+    const object = this.decode(event.kv).object;
     if (event.kv.create_revision === event.kv.mod_revision) return { type: 'ADDED', key, object, revision };
     return { type: 'MODIFIED', key, object, ...(prevObject ? { prevObject } : {}), revision };
   }
@@ -354,17 +390,15 @@ function decodeValue(value: Buffer, revision: number): KubeObject {
   return object;
 }
 
-function decode(kv: IKeyValue): KubeObject {
-  return decodeValue(kv.value, Number(kv.mod_revision));
-}
-
 /** The caller's copy as if read from etcd: its resourceVersion is the mod_revision it was read at. */
 function fromCached(object: KubeObject): Current {
+  const plain = encode(object);
   const kv: IKeyValue = {
-    key: Buffer.alloc(0), value: encode(object), mod_revision: object.metadata.resourceVersion ?? '0',
+    key: Buffer.alloc(0), value: plain, mod_revision: object.metadata.resourceVersion ?? '0',
     create_revision: '0', version: '0', lease: '0',
   };
-  return { kv, object };
+  // Whether the stored value is stale is only known once read from etcd (an unverified copy is re-read).
+  return { kv, object, plain, stale: false };
 }
 
 function failureRead(response: ITxnResponse): IKeyValue | undefined {

@@ -5,6 +5,7 @@ import type { Storage } from './interface.ts';
 import type { EtcdStorage, EtcdStorageOptions } from './etcd.ts';
 import { LevelDbStorage, type LevelDbStorageOptions } from './leveldb.ts';
 import { WatchCache, type WatchCacheOptions } from './watch-cache.ts';
+import type { KeyTransformers } from './value-transformer.ts';
 
 export interface LevelDbStorageConfig {
   kind: 'leveldb';
@@ -33,14 +34,19 @@ export interface EtcdStorageConfig {
   cache?: WatchCacheOptions;
 }
 
-export type StorageConfig = LevelDbStorageConfig | MemoryStorageConfig | EtcdStorageConfig;
+export type StorageConfig = (LevelDbStorageConfig | MemoryStorageConfig | EtcdStorageConfig) & {
+  /** Encryption at rest (--encryption-provider-config), applied by the backend beneath the watch cache. */
+  transformers?: KeyTransformers;
+};
 
 export async function openStorage(config: StorageConfig): Promise<Storage> {
   const backend: Storage = config.kind === 'etcd'
-    ? await (await import('./etcd.ts')).EtcdStorage.open({ ...config.backend, endpoints: config.endpoints, prefix: config.prefix, compactionIntervalMs: config.compactionIntervalMs })
+    ? await (await import('./etcd.ts')).EtcdStorage.open({
+      ...config.backend, endpoints: config.endpoints, prefix: config.prefix, compactionIntervalMs: config.compactionIntervalMs, transformers: config.transformers,
+    })
     : config.kind === 'memory'
-      ? await LevelDbStorage.openInMemory(config.backend)
-      : await LevelDbStorage.open(config.dataDir, config.backend);
+      ? await LevelDbStorage.openInMemory({ ...config.backend, transformers: config.transformers })
+      : await LevelDbStorage.open(config.dataDir, { ...config.backend, transformers: config.transformers });
   // Other API server replicas write to etcd too: a read without a revision first waits until this
   // replica's cache has caught up with etcd, so a write acknowledged by any replica is visible.
   const cache: WatchCacheOptions = config.kind === 'etcd' ? { consistentReads: true, ...config.cache } : { ...config.cache };

@@ -11,6 +11,9 @@
 import type { KubeObject } from '../api/object.ts';
 import type { StorageEvent, WatchEventType } from './interface.ts';
 import { prefixUpperBound } from './keys.ts';
+import type { JsonDecoder } from './leveldb-value-codec.ts';
+
+const asIs: JsonDecoder = (_key, text) => text;
 
 export const META_REVISION = 'm:revision';
 export const META_COMPACTED = 'm:compacted';
@@ -67,6 +70,8 @@ export function decodeStoredValue(raw: string): StoredValue {
  * A change-log record is `type \n key \n objectJSON \n prevObjectJSON` (prev empty for ADDED).
  * JSON text never contains a raw newline and keys never do, so the header (type and key) can be
  * read without parsing the objects: list-at-revision skips records of other prefixes cheaply.
+ * For a resource encrypted at rest both objects are stored encrypted, as its data entry is
+ * (leveldb-value-codec.ts: prefix + base64, no newline either); `decode` gives their JSON back.
  */
 export function encodeLogRecord(type: WatchEventType, key: string, objectJson: string, prevJson: string | undefined): string {
   return `${type}\n${key}\n${objectJson}\n${prevJson ?? ''}`;
@@ -86,18 +91,18 @@ export function decodeLogHeader(record: string): LogRecordHeader {
 }
 
 /** The object as it was before this record's write (undefined for ADDED). */
-export function logRecordPrevObject(record: string, header: LogRecordHeader): KubeObject | undefined {
+export function logRecordPrevObject(record: string, header: LogRecordHeader, decode: JsonDecoder = asIs): KubeObject | undefined {
   const split = record.indexOf('\n', header.bodyStart);
   const prev = record.slice(split + 1);
-  return prev === '' ? undefined : (JSON.parse(prev) as KubeObject);
+  return prev === '' ? undefined : (JSON.parse(decode(header.key, prev)) as KubeObject);
 }
 
-export function decodeLogEvent(revision: number, record: string): StorageEvent {
+export function decodeLogEvent(revision: number, record: string, decode: JsonDecoder = asIs): StorageEvent {
   const header = decodeLogHeader(record);
   const split = record.indexOf('\n', header.bodyStart);
-  const object = JSON.parse(record.slice(header.bodyStart, split)) as KubeObject;
+  const object = JSON.parse(decode(header.key, record.slice(header.bodyStart, split))) as KubeObject;
   const prev = record.slice(split + 1);
   const event: StorageEvent = { type: header.type, key: header.key, object, revision };
-  if (prev !== '') event.prevObject = JSON.parse(prev) as KubeObject;
+  if (prev !== '') event.prevObject = JSON.parse(decode(header.key, prev)) as KubeObject;
   return event;
 }

@@ -9,6 +9,7 @@
 
 import type { AbstractLevel, AbstractSnapshot as Snapshot } from 'abstract-level';
 import type { UndoIndexes } from './leveldb-undo-index.ts';
+import type { JsonDecoder } from './leveldb-value-codec.ts';
 import type { KubeObject } from '../api/object.ts';
 import { RevisionCompactedError, type ListOptions, type ListResult } from './interface.ts';
 import {
@@ -29,6 +30,8 @@ export interface SnapshotView {
   compactedRevision: number;
   /** Which keys changed after a past revision (shared by the pages of a list). */
   undo: UndoIndexes;
+  /** The JSON of a stored text (encryption at rest); absent: stored as is. */
+  decode?: JsonDecoder;
 }
 
 /**
@@ -52,7 +55,7 @@ class ChangedStates {
     }
     this.records.delete(key);
     const header = decodeLogHeader(record);
-    return header.type === 'ADDED' ? null : (logRecordPrevObject(record, header) ?? null);
+    return header.type === 'ADDED' ? null : (logRecordPrevObject(record, header, this.view.decode) ?? null);
   }
 
   private async fetchFrom(at: number): Promise<void> {
@@ -139,7 +142,8 @@ export async function listFromSnapshot(view: SnapshotView, prefix: string, optio
         chunkAt++;
         // Parsed lazily below: only once we know the key counts.
         if (items.length >= limit) { more = true; break; }
-        object = JSON.parse(decodeStoredValue((stored as [string, string])[1]).json) as KubeObject;
+        const { json } = decodeStoredValue((stored as [string, string])[1]);
+        object = JSON.parse(view.decode ? view.decode(key, json) : json) as KubeObject;
       }
       if (object === null) continue;
       if (items.length >= limit) { more = true; break; }

@@ -37,6 +37,8 @@ import { openVerifiedStore } from './leveldb-open.ts';
 import { WriteFailureRecovery } from './leveldb-write-recovery.ts';
 import type { RevisionMarks } from './leveldb-revision-marks.ts';
 import { StorageDamagedError } from './leveldb-integrity.ts';
+import { StoredTextCodec, type JsonDecoder } from './leveldb-value-codec.ts';
+import type { KeyTransformers } from './value-transformer.ts';
 
 
 export interface LevelDbStorageOptions {
@@ -52,6 +54,8 @@ export interface LevelDbStorageOptions {
   maxBatchWrites?: number;
   /** fsync each batch (default true). Only a benchmark should turn this off. */
   sync?: boolean;
+  /** Encryption at rest (--encryption-provider-config): the value transformer of each key's resource. */
+  transformers?: KeyTransformers;
 }
 
 /** One write waiting for the committer. `expectedRevision` 0 means "the key must not exist". */
@@ -88,6 +92,10 @@ export class LevelDbStorage implements Storage {
   private closed = false;
   /** Writes failing (a full disk): LevelDB's error is sticky until the database is reopened. */
   private readonly recovery: WriteFailureRecovery;
+  /** Encrypts and decrypts stored texts of the configured resources; undefined: everything as is. */
+  private readonly codec: StoredTextCodec | undefined;
+  /** The JSON of a stored text (the codec's, or the text itself). */
+  private readonly decodeJson: JsonDecoder;
 
   private constructor(
     private db: StringLevel,
@@ -95,8 +103,12 @@ export class LevelDbStorage implements Storage {
     private revision: number,
     private readonly compactor: ChangeLogCompactor,
     private readonly marks: Pick<RevisionMarks, 'allocate' | 'acknowledge' | 'close'>,
-    private readonly options: Required<LevelDbStorageOptions>,
+    private readonly options: StorageSettings,
+    transformers: KeyTransformers | undefined,
   ) {
+    this.codec = transformers ? new StoredTextCodec(transformers) : undefined;
+    const codec = this.codec;
+    this.decodeJson = codec ? (key, text) => codec.decode(key, text).json : (_key, text) => text;
     this.progressTimer = setInterval(() => this.notifyProgress(), options.progressIntervalMs);
     this.progressTimer.unref();
     this.recovery = new WriteFailureRecovery(location, () => this.startCommitter());
@@ -122,7 +134,7 @@ export class LevelDbStorage implements Storage {
       marks.close();
       throw error;
     }
-    return new LevelDbStorage(db, location, revision, compactor, marks, settings);
+    return new LevelDbStorage(db, location, revision, compactor, marks, settings, options.transformers);
   }
 
   /**
@@ -137,7 +149,7 @@ export class LevelDbStorage implements Storage {
     const [revisionText, compactedText] = await db.getMany([META_REVISION, META_COMPACTED]);
     const revision = revisionText ? Number(revisionText) : 0;
     const compactor = new ChangeLogCompactor(db, revision, compactedText ? Number(compactedText) : 0, settings);
-    return new LevelDbStorage(db, '(memory)', revision, compactor, NO_MARKS, settings);
+    return new LevelDbStorage(db, '(memory)', revision, compactor, NO_MARKS, settings, options.transformers);
   }
 
   /** Unhealthy while writes fail (kube-apiserver's `etcd` health check). */
@@ -153,7 +165,7 @@ export class LevelDbStorage implements Storage {
   async get(key: string): Promise<KubeObject | undefined> {
     this.assertOpen();
     const raw = await this.db.get(dataKey(key));
-    return raw === undefined ? undefined : parseStoredJson(decodeStoredValue(raw).json);
+    return raw === undefined ? undefined : parseStoredJson(this.decodeJson(key, decodeStoredValue(raw).json));
   }
 
   async count(prefix: string): Promise<number> {
@@ -182,7 +194,9 @@ export class LevelDbStorage implements Storage {
       const revisionText = await this.db.get(META_REVISION, { snapshot });
       const revision = revisionText ? Number(revisionText) : 0;
       this.undoIndexes.forgetBefore(compactedRevision);
-      return await listFromSnapshot({ db: this.db, snapshot, revision, compactedRevision, undo: this.undoIndexes }, prefix, options);
+      return await listFromSnapshot({
+        db: this.db, snapshot, revision, compactedRevision, undo: this.undoIndexes, ...(this.codec ? { decode: this.decodeJson } : {}),
+      }, prefix, options);
     } finally {
       await snapshot.close();
     }
@@ -216,8 +230,11 @@ export class LevelDbStorage implements Storage {
         continue;
       }
       const unchanged = sameAsStored(current.object, next);
-      if (unchanged && verified) return current.object;
-      if (!unchanged) {
+      // A value read through an older key (or unencrypted) is rewritten even when unchanged, as
+      // the etcd3 store does for a stale transformer read: that is how a rewrite migrates it.
+      const stale = verified && current.stale === true;
+      if (unchanged && verified && !stale) return current.object;
+      if (!unchanged || stale) {
         const event = await this.submit(key, current.revision, next, current.object);
         if (event) return event.object;
       }
@@ -284,12 +301,14 @@ export class LevelDbStorage implements Storage {
     if (this.closed) throw new Error('storage is closed');
   }
 
-  private async readCurrent(key: string): Promise<{ revision: number; object: KubeObject } | undefined> {
+  private async readCurrent(key: string): Promise<{ revision: number; object: KubeObject; stale?: boolean } | undefined> {
     this.assertOpen();
     const raw = await this.db.get(dataKey(key));
     if (raw === undefined) return undefined;
-    const { revision, json } = decodeStoredValue(raw);
-    return { revision, object: parseStoredJson(json) };
+    const { revision, json: text } = decodeStoredValue(raw);
+    if (!this.codec) return { revision, object: parseStoredJson(text) };
+    const { json, stale } = this.codec.decode(key, text);
+    return { revision, object: parseStoredJson(json), stale };
   }
 
   private submit(key: string, expectedRevision: number, next: KubeObject | undefined, prev: KubeObject | undefined): Promise<StorageEvent | undefined> {
@@ -368,7 +387,8 @@ export class LevelDbStorage implements Storage {
   private async commitBatch(batch: WriteIntent[]): Promise<void> {
     const keys = [...new Set(batch.map((intent) => intent.key))];
     const raws = await this.db.getMany(keys.map(dataKey));
-    // The state each key is in as the batch is applied in order: revision 0 = absent.
+    // The state each key is in as the batch is applied in order: revision 0 = absent. `json` is the
+    // stored text (encrypted for resources encrypted at rest): it goes to the log record as is.
     const state = new Map<string, { revision: number; json: string | undefined }>();
     keys.forEach((key, i) => {
       const raw = raws[i];
@@ -395,14 +415,16 @@ export class LevelDbStorage implements Storage {
         const object = stored.object;
         event = current.json === undefined
           ? { type: 'ADDED', key: intent.key, object, revision }
-          : { type: 'MODIFIED', key: intent.key, object, prevObject: intent.prev ?? (JSON.parse(current.json) as KubeObject), revision };
+          : { type: 'MODIFIED', key: intent.key, object, prevObject: intent.prev ?? (JSON.parse(this.decodeJson(intent.key, current.json)) as KubeObject), revision };
+        if (this.codec) text = this.codec.encode(intent.key, text);
         ops.push({ type: 'put', key: dataKey(intent.key), value: encodeStoredValue(revision, text) });
         state.set(intent.key, { revision, json: text });
       } else {
-        const prevObject = intent.prev ?? (JSON.parse(current.json as string) as KubeObject);
+        const prevObject = intent.prev ?? (JSON.parse(this.decodeJson(intent.key, current.json as string)) as KubeObject);
         const object = withResourceVersion(prevObject, revision);
         text = JSON.stringify(object);
         rememberJson(object, text);
+        if (this.codec) text = this.codec.encode(intent.key, text);
         event = { type: 'DELETED', key: intent.key, object, prevObject, revision };
         ops.push({ type: 'del', key: dataKey(intent.key) });
         state.set(intent.key, { revision: 0, json: undefined });
@@ -469,7 +491,7 @@ export class LevelDbStorage implements Storage {
         if (entries.length === 0 || watcher.stopped) break;
         for (const [logEntryKey, record] of entries) {
           if (watcher.stopped) break;
-          const event = decodeLogEvent(revisionOfLogKey(logEntryKey), record);
+          const event = decodeLogEvent(revisionOfLogKey(logEntryKey), record, this.decodeJson);
           if (event.key.startsWith(watcher.prefix)) this.deliver(watcher, event);
         }
       }
@@ -513,7 +535,9 @@ const NO_MARKS: Pick<RevisionMarks, 'allocate' | 'acknowledge' | 'close'> = {
   close: () => undefined,
 };
 
-function storageSettings(options: LevelDbStorageOptions): Required<LevelDbStorageOptions> {
+type StorageSettings = Required<Omit<LevelDbStorageOptions, 'transformers'>>;
+
+function storageSettings(options: LevelDbStorageOptions): StorageSettings {
   return {
     historyRevisions: options.historyRevisions ?? 10_000,
     historyMs: options.historyMs ?? 5 * 60_000,

@@ -9,6 +9,7 @@ import { EtcdStorage } from './etcd.ts';
 import { parseEtcdServers } from './etcd-client.ts';
 import type { Storage } from './interface.ts';
 import { LevelDbStorage } from './leveldb.ts';
+import type { KeyTransformers } from './value-transformer.ts';
 
 export type StoreLocation =
   | { kind: 'leveldb'; dataDir: string }
@@ -41,10 +42,11 @@ export function parseStoreLocation(text: string, etcdPrefix?: string): StoreLoca
   throw new Error(`expected leveldb:<data dir> or etcd:<url>[,<url>...], got "${text}"`);
 }
 
-export async function openStoreLocation(location: StoreLocation): Promise<Storage> {
-  if (location.kind === 'leveldb') return LevelDbStorage.open(location.dataDir);
+/** `transformers`: encryption at rest of both stores (--encryption-provider-config), so encrypted values are read and written encrypted. */
+export async function openStoreLocation(location: StoreLocation, transformers?: KeyTransformers): Promise<Storage> {
+  if (location.kind === 'leveldb') return LevelDbStorage.open(location.dataDir, { transformers });
   // No compaction loop: a migration is short, and the running servers compact.
-  return EtcdStorage.open({ endpoints: location.endpoints, prefix: location.prefix, compactionIntervalMs: 0 });
+  return EtcdStorage.open({ endpoints: location.endpoints, prefix: location.prefix, compactionIntervalMs: 0, transformers });
 }
 
 function resourceOf(key: string): string {
