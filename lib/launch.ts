@@ -76,6 +76,7 @@ async function launch(options: ApiServerOptions, cluster: ClusterOptions | undef
     auditLogRotation: options.auditLogRotation,
     requestTimeoutMs: options.requestTimeoutMs,
     requestJournal: options.requestJournal,
+    encryptionProviderConfig: options.encryptionProviderConfig === undefined ? undefined : resolve(options.encryptionProviderConfig),
     disableAdmissionPlugins: options.disableAdmissionPlugins,
     serviceClusterIpRange: options.serviceClusterIpRange,
     serviceNodePortRange: options.serviceNodePortRange,

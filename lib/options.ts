@@ -65,6 +65,8 @@ export interface ApiServerOptions {
   requestTimeoutMs?: number;
   /** Keep the journal of pod writes that the web view's pod journey reads (on when the web view is served). */
   requestJournal?: boolean;
+  /** An apiserver.config.k8s.io/v1 EncryptionConfiguration file: resources encrypted at rest (--encryption-provider-config). */
+  encryptionProviderConfig?: string;
   /** Default admission plugins not to run (--disable-admission-plugins): ServiceAccount, LimitRanger, ResourceQuota. */
   disableAdmissionPlugins?: string[];
   /** IPv4 CIDR cluster IPs are allocated from (--service-cluster-ip-range; default 10.96.0.0/12). */
@@ -115,7 +117,7 @@ export interface ClusterOptions extends ApiServerOptions {
 
 const API_SERVER_KEYS: readonly (keyof ApiServerOptions)[] = [
   'storage', 'dataDir', 'bind', 'port', 'tlsSans', 'tlsCertFile', 'tlsPrivateKeyFile', 'tokenAuthFile', 'anonymousAuth',
-  'anonymousPublicInfo', 'auditLogPath', 'auditPolicyFile', 'auditLogRotation', 'requestTimeoutMs', 'requestJournal', 'disableAdmissionPlugins', 'serviceClusterIpRange', 'serviceNodePortRange', 'watchBufferBudgetBytes', 'maxRequestsInflight', 'maxMutatingRequestsInflight',
+  'anonymousPublicInfo', 'auditLogPath', 'auditPolicyFile', 'auditLogRotation', 'requestTimeoutMs', 'requestJournal', 'encryptionProviderConfig', 'disableAdmissionPlugins', 'serviceClusterIpRange', 'serviceNodePortRange', 'watchBufferBudgetBytes', 'maxRequestsInflight', 'maxMutatingRequestsInflight',
   'enablePriorityAndFairness', 'historyRevisions', 'bookmarkIntervalMs', 'log',
 ];
 const CLUSTER_KEYS: readonly (keyof ClusterOptions)[] = [
@@ -171,7 +173,7 @@ export function checkOptions(options: unknown, kind: 'apiServer' | 'cluster'): a
     }
   }
   resolveStorage(options.storage);
-  for (const key of ['dataDir', 'bind', 'tlsCertFile', 'tlsPrivateKeyFile', 'tokenAuthFile', 'auditLogPath', 'auditPolicyFile', 'serviceClusterIpRange', 'serviceNodePortRange', 'loadBalancerIpPool', 'nodeCpu', 'nodeMemory']) checkType(options, key, 'string');
+  for (const key of ['dataDir', 'bind', 'tlsCertFile', 'tlsPrivateKeyFile', 'tokenAuthFile', 'auditLogPath', 'auditPolicyFile', 'encryptionProviderConfig', 'serviceClusterIpRange', 'serviceNodePortRange', 'loadBalancerIpPool', 'nodeCpu', 'nodeMemory']) checkType(options, key, 'string');
   if (options.disableAdmissionPlugins !== undefined && (!Array.isArray(options.disableAdmissionPlugins) || options.disableAdmissionPlugins.some((n) => typeof n !== 'string'))) {
     throw new KubefacadeOptionError('disableAdmissionPlugins', 'must be an array of plugin names');
   }

@@ -17,7 +17,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
 const at = (...parts) => path.join(root, ...parts);
 
-export const EXTERNAL = ['@kubernetes/client-node', 'classic-level', 'memory-level', 'abstract-level', 'etcd3'];
+// Native addons (@node-rs/crc32) and the browser driver only the benchmarks use stay external too.
+export const EXTERNAL = ['@kubernetes/client-node', 'classic-level', 'memory-level', 'abstract-level', 'etcd3', '@node-rs/crc32', 'playwright-core'];
 
 rmSync(dist, { recursive: true, force: true });
 await build({
@@ -44,6 +45,8 @@ await build({
 // Every entry and chunk is at dist/, so code reading files relative to import.meta.url finds them here.
 cpSync(at('api', 'openapi', 'generated'), path.join(dist, 'generated'), { recursive: true });
 cpSync(at('server', 'protobuf', 'proto'), path.join(dist, 'proto'), { recursive: true });
+// The web view's built page (npm run build:ui runs first): served from dist/ui by the packaged server.
+cpSync(at('ui', 'dist'), path.join(dist, 'ui'), { recursive: true });
 execFileSync(process.execPath, [at('node_modules', 'typescript', 'bin', 'tsc'), '-p', at('tsconfig.build.json')], { stdio: 'inherit' });
 // The declarations' entry point.
 writeFileSync(path.join(dist, 'index.d.ts'), "export * from './types/lib/index.ts';\n");

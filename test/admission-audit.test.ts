@@ -52,7 +52,9 @@ describe('admission audit annotations', () => {
     let event: { annotations?: Record<string, string> } | undefined;
     for (let i = 0; i < 50 && !event; i++) {
       const lines = (await readFile(auditPath, 'utf8').catch(() => '')).split('\n').filter(Boolean);
-      event = lines.map((l) => JSON.parse(l) as { auditID: string; annotations?: Record<string, string> }).find((e) => e.auditID === auditID);
+      // The request's ResponseComplete event: admission's annotations are known once the request has run.
+      event = lines.map((l) => JSON.parse(l) as { auditID: string; stage: string; annotations?: Record<string, string> })
+        .find((e) => e.auditID === auditID && e.stage === 'ResponseComplete');
       if (!event) await new Promise((r) => setTimeout(r, 50));
     }
     assert.ok(event, 'audit event written');

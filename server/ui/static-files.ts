@@ -26,10 +26,10 @@ const CONTENT_TYPES: Record<string, string> = {
   '.map': 'application/json',
 };
 
-/** ui/dist beside the sources (server/ui/) or beside a compiled copy of them (dist/server/ui/). */
+/** ui/dist beside the sources (server/ui/), or dist/ui in the built package (every chunk sits in dist/). */
 export function defaultStaticDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [resolve(here, '../../ui/dist'), resolve(here, '../../../ui/dist')];
+  const candidates = [resolve(here, '../../ui/dist'), resolve(here, 'ui')];
   return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0];
 }
 
