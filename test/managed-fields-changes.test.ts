@@ -26,7 +26,8 @@ describe('managedFields changes', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kubefacade-managed-fields-'));
-    server = await startApiServer({ dataDir: join(dir, 'data'), bind: '127.0.0.1', port: 0, tlsSans: [] });
+    // As the shared test helper does: the ServiceAccount plugin would add a token volume to every pod.
+    server = await startApiServer({ dataDir: join(dir, 'data'), bind: '127.0.0.1', port: 0, tlsSans: [], disableAdmissionPlugins: ['ServiceAccount'] });
   });
   after(async () => {
     await server.close();
