@@ -3,8 +3,10 @@
 export default async function* conformanceReporter(source) {
   for await (const event of source) {
     if (event.type !== 'test:pass' && event.type !== 'test:fail') continue;
-    const { name, file, skip, todo } = event.data;
+    const { name, file, skip, todo, details } = event.data;
     const passed = event.type === 'test:pass' && !skip && !todo;
-    yield `${JSON.stringify({ name, file, passed, skipped: Boolean(skip || todo) })}\n`;
+    // describe() blocks report too: marked, so that only tests are matched against testnames.
+    const suite = details?.type === 'suite';
+    yield `${JSON.stringify({ name, file, passed, skipped: Boolean(skip || todo), suite })}\n`;
   }
 }
