@@ -1,4 +1,5 @@
-// The kubelet's HTTPS endpoint, bound to each node's loopback InternalIP. It serves the real kubelet path
+// The kubelet's HTTPS endpoint, bound to each node's loopback InternalIP. It serves the real kubelet paths
+// /exec, /attach and /portForward (upgrade requests, kubelet/streaming/) and
 // GET /containerLogs/{namespace}/{pod}/{container}?follow=&tailLines=&timestamps=&previous=&sinceSeconds=&sinceTime=&limitBytes=
 // as text/plain; errors are text/plain with the kubelet's messages (400 for a container not yet started, 404 unknown).
 //
@@ -13,6 +14,7 @@ import type { Duplex } from 'node:stream';
 import type { ContainerLogInstance, LogLine, LogQuery } from './container-logs.ts';
 import { formatLogLine, selectLines } from './container-logs.ts';
 import type { ServingCert } from './serving-cert.ts';
+import { handleStreamingUpgrade, type StreamingRuntime } from './streaming/streaming-server.ts';
 
 export type LogLookup =
   | { instance: ContainerLogInstance }
@@ -52,6 +54,7 @@ function parseQuery(params: URLSearchParams): LogQuery & { follow: boolean; prev
 export class KubeletEndpoints {
   private readonly server: https.Server;
   private readonly resolvers = new Map<string, LogResolver>();
+  private readonly streaming = new Map<string, StreamingRuntime>();
   private readonly sockets = new Set<Duplex>();
 
   constructor(cert: ServingCert) {
@@ -60,10 +63,15 @@ export class KubeletEndpoints {
       const resolve = this.resolvers.get(normalizeAddress(request.socket.localAddress));
       serveRequest(request, response, resolve);
     });
+    // exec, attach and portForward arrive as upgrade requests (kubelet/streaming/).
+    this.server.on('upgrade', (request: import('node:http').IncomingMessage, socket: Duplex, head: Buffer) => {
+      const runtime = this.streaming.get(normalizeAddress(request.socket.localAddress));
+      handleStreamingUpgrade(request, socket, head, runtime).catch(() => socket.destroy());
+    });
   }
 
   /** Starts listening on host:port for one node; port 0 picks a free port. */
-  async listen(host: string, port: number, resolve: LogResolver): Promise<LogServer> {
+  async listen(host: string, port: number, resolve: LogResolver, streaming?: StreamingRuntime): Promise<LogServer> {
     const listener = net.createServer((socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -78,10 +86,12 @@ export class KubeletEndpoints {
     });
     const key = normalizeAddress(host);
     this.resolvers.set(key, resolve);
+    if (streaming) this.streaming.set(key, streaming);
     return {
       port: (listener.address() as AddressInfo).port,
       close: () => new Promise<void>((done) => {
         if (this.resolvers.get(key) === resolve) this.resolvers.delete(key);
+        if (streaming && this.streaming.get(key) === streaming) this.streaming.delete(key);
         for (const socket of this.sockets) if (normalizeAddress((socket as net.Socket).localAddress) === key) socket.destroy();
         listener.close(() => done());
       }),

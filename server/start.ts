@@ -26,6 +26,8 @@ import { CORE_BINDINGS_RESOURCE, DiscoveryDocuments, discoveryResourceFromStrate
 import { writeKubeconfig } from './kubeconfig.ts';
 import { processWatchBufferBudget } from './watch-stream.ts';
 import { SubresourceHandlers, namespaceFinalizeHandler, podBindingHandler, podLogHandler } from './subresources.ts';
+import { podStreamHandler } from './pod-streaming.ts';
+import { upgradeThroughApp } from './upgrade.ts';
 
 export interface ApiServerOptions extends ApiServerSecurityOptions {
   dataDir: string;
@@ -112,6 +114,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     subresources.register('', 'pods', 'binding', podBindingHandler());
     subresources.register('', 'pods', 'log', podLogHandler(() => registry.lookup('', 'v1', 'nodes')));
     subresources.register('', 'namespaces', 'finalize', namespaceFinalizeHandler());
+    const nodeStore = () => registry.lookup('', 'v1', 'nodes');
+    const authorizer = () => security!.authorizer;
+    for (const kind of ['exec', 'attach', 'portforward'] as const) subresources.register('', 'pods', kind, podStreamHandler(kind, nodeStore, authorizer));
 
     // Client certificates are requested, never required, and checked against the cluster CA; the
     // x509 authenticator decides what an unverified one means (401), so TLS itself accepts it.
@@ -152,6 +157,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       },
     });
     server.on('request', app);
+    server.on('upgrade', upgradeThroughApp(app));
 
     const adminKubeconfigPath = join(dataDir, 'admin.kubeconfig');
     await writeKubeconfig(adminKubeconfigPath, {

@@ -4,7 +4,6 @@
 
 import type { Request, Response } from 'express';
 import { request as httpsRequest } from 'node:https';
-import { isIP } from 'node:net';
 import { StatusError, badRequest, notFound } from '../api/errors.ts';
 import { deepCopy, isPlainObject, type KubeObject } from '../api/object.ts';
 import type { RequestContext } from '../api/resource.ts';
@@ -15,6 +14,7 @@ import { OBJECT_BODY_FORMATS, decodeRequestBody, parseRequestContentType } from 
 import type { RequestVerb, ResourceRequestInfo } from './request-info.ts';
 import { isTrue } from './request-info.ts';
 import { sendObject } from './resource-handler.ts';
+import { kubeletLocation } from './kubelet-location.ts';
 
 export interface SubresourceRequest {
   req: Request;
@@ -137,16 +137,7 @@ export function podLogHandler(nodes: () => GenericStore | undefined): Subresourc
       }
       if (!all.includes(container)) throw badRequest(`container ${container} is not valid for pod ${info.name}`);
       if (!spec.nodeName) throw badRequest(`pod ${info.name} does not have a host assigned`);
-      const nodeStore = nodes();
-      if (!nodeStore) throw new StatusError(500, 'InternalError', 'nodes are not served');
-      const node = await nodeStore.get('', spec.nodeName);
-      const status = (node.status ?? {}) as { addresses?: { type: string; address: string }[]; daemonEndpoints?: { kubeletEndpoint?: { Port?: number } } };
-      const address = status.addresses?.find((a) => a.type === 'InternalIP')?.address;
-      const port = status.daemonEndpoints?.kubeletEndpoint?.Port;
-      if (!address || !port) throw badRequest(`node ${spec.nodeName} has no kubelet endpoint`);
-      if (!isLoopback(address)) {
-        throw badRequest(`refusing to dial the kubelet of node ${spec.nodeName} at ${address}: only loopback kubelet addresses are allowed`);
-      }
+      const { host: address, port } = await kubeletLocation(nodes(), spec.nodeName);
       const forward = new URLSearchParams();
       for (const key of ['follow', 'tailLines', 'timestamps', 'previous', 'sinceSeconds', 'sinceTime', 'limitBytes']) {
         const value = query.get(key);
@@ -156,11 +147,6 @@ export function podLogHandler(nodes: () => GenericStore | undefined): Subresourc
       await proxyKubeletLog(request.req, res, address, port, path, isTrue(query.get('follow')));
     },
   };
-}
-
-function isLoopback(address: string): boolean {
-  if (isIP(address) === 4) return address.startsWith('127.');
-  return address === '::1';
 }
 
 function proxyKubeletLog(req: Request, res: Response, host: string, port: number, path: string, follow: boolean): Promise<void> {
