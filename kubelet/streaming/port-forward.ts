@@ -25,6 +25,7 @@ export function servePortForward(ws: WebSocket, ports: number[], target: PortFor
     if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.of(channel), data]));
   };
   const connections: (SimulatedConnection | undefined)[] = [];
+  let live = 0;
   ports.forEach((port, index) => {
     const portBytes = Buffer.alloc(2);
     portBytes.writeUInt16LE(port);
@@ -35,11 +36,14 @@ export function servePortForward(ws: WebSocket, ports: number[], target: PortFor
       send(index * 2 + 1, Buffer.from(connectionRefused(target, port)));
       return;
     }
+    live++;
     connections[index] = new SimulatedConnection(owner, (data) => send(index * 2, data), () => {
       connections[index] = undefined;
       if (connections.every((c) => c === undefined)) ws.close(1000);
     });
   });
+  // Every port refused: nothing will ever flow, so the session ends (the client closes its local connection).
+  if (live === 0) ws.close(1000);
   ws.on('message', (raw: Buffer, isBinary: boolean) => {
     if (!isBinary || raw.length === 0) return;
     const channel = raw[0];
