@@ -10,7 +10,8 @@ import { findReviewEndpoint } from '../auth/reviews/index.ts';
 import type { RequestSecurity } from '../auth/security.ts';
 import { openApiV2Document, openApiV3Document, openApiV3ResponsePlan, openApiV3RootDocument } from '../api/openapi/documents.ts';
 import type { DiscoveryDocuments, SerialisedDocument } from './discovery.ts';
-import { flowControlFilter, DEFAULT_FLOW_CONTROL, type FlowControlOptions } from './flow-control/filter.ts';
+import { flowControlFilter, isLongRunning, DEFAULT_FLOW_CONTROL, type FlowControlOptions } from './flow-control/filter.ts';
+import { apiServerMetrics, requestLabels } from './metrics/api-server-metrics.ts';
 import { handleResourceRequest, readBody, type HandlerContext } from './resource-handler.ts';
 import { handleReview } from './review-handler.ts';
 import { noteErrorStatus, securityMiddleware } from './security-middleware.ts';
@@ -44,6 +45,7 @@ export function createApp(options: AppOptions): express.Express {
   const serve = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     try {
       const info = req.requestInfo!;
+      trackInFlight(req, res);
       if (info.isResourceRequest) {
         const review = findReviewEndpoint(info.apiGroup, info.apiVersion, info.resource);
         if (review) {
@@ -64,6 +66,12 @@ export function createApp(options: AppOptions): express.Express {
         await handleResourceRequest(req, res, info, req.kubeUser!, context);
         return;
       }
+      if (info.path.replace(/\/+$/, '') === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
+        const scrape = await apiServerMetrics.scrape();
+        res.status(200).setHeader('Content-Type', scrape.contentType);
+        res.send(scrape.body);
+        return;
+      }
       serveNonResource(req, res, options.discovery);
     } catch (err) {
       next(err);
@@ -76,6 +84,14 @@ export function createApp(options: AppOptions): express.Express {
   // answered without waiting for a seat.)
   app.use((req: Request, res: Response, next: NextFunction) => {
     const started = process.hrtime.bigint();
+    // apiserver_request_total and apiserver_request_duration_seconds, for every request whatever its outcome.
+    res.once('close', () => {
+      const info = req.requestInfo;
+      if (!info) return;
+      const labels = requestLabels(info, req.method, req.headers['content-type'], (req.requestQuery?.getAll('dryRun').length ?? 0) > 0);
+      apiServerMetrics.requests.inc({ ...labels, code: String(res.statusCode) });
+      if (!isLongRunning(info)) apiServerMetrics.requestDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+    });
     if (options.log) {
       res.on('finish', () => options.log!({
         verb: req.requestInfo?.verb ?? req.method, path: req.originalUrl, status: res.statusCode,
@@ -102,6 +118,22 @@ export function createApp(options: AppOptions): express.Express {
     res.status(status.code).setHeader('Content-Type', 'application/json').send(JSON.stringify(body));
   });
   return app;
+}
+
+const READ_ONLY = new Set(['get', 'list', 'watch']);
+
+/** apiserver_current_inflight_requests (short requests by kind) and apiserver_longrunning_requests, while they run. */
+function trackInFlight(req: Request, res: Response): void {
+  const info = req.requestInfo!;
+  if (isLongRunning(info)) {
+    const gauge = apiServerMetrics.longRunning.labels(requestLabels(info, req.method, req.headers['content-type'], false));
+    gauge.inc();
+    res.once('close', () => gauge.dec());
+    return;
+  }
+  const kind = READ_ONLY.has(info.verb) ? 'readOnly' : 'mutating';
+  apiServerMetrics.inflight.inc({ request_kind: kind });
+  res.once('close', () => apiServerMetrics.inflight.dec({ request_kind: kind }));
 }
 
 function toStatusError(err: unknown): StatusError {

@@ -28,6 +28,8 @@ import { processWatchBufferBudget } from './watch-stream.ts';
 import { SubresourceHandlers, namespaceFinalizeHandler, podBindingHandler, podLogHandler } from './subresources.ts';
 import { podStreamHandler } from './pod-streaming.ts';
 import { upgradeThroughApp } from './upgrade.ts';
+import { apiServerMetrics } from './metrics/api-server-metrics.ts';
+import { instrumentStorage } from './metrics/instrumented-storage.ts';
 
 export interface ApiServerOptions extends ApiServerSecurityOptions {
   dataDir: string;
@@ -102,7 +104,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   let security: Security | undefined;
   let server: Server | undefined;
   try {
-    const registry = new ApiRegistry(builtinResources, storage);
+    const registry = new ApiRegistry(builtinResources, instrumentStorage(storage, apiServerMetrics));
     await ensureDefaultNamespaces(registry);
     security = await startSecurity({
       dataDir, pki, adminToken, registry, storage, signingKey,
@@ -170,6 +172,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
 
     const cleanup = new NamespaceCleanup(registry);
     cleanup.start();
+    // apiserver_storage_objects: counted when scraped (the watch cache counts from memory).
+    const stopCounting = apiServerMetrics.addObjectCounter(async () => {
+      const counts = new Map<string, number>();
+      for (const store of registry.all()) {
+        const { group, resource } = store.groupResource;
+        counts.set(group ? `${resource}.${group}` : resource, await storage.count(store.prefix('')));
+      }
+      return counts;
+    });
 
     let closed = false;
     const running = security;
@@ -180,6 +191,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
         if (closed) return;
         closed = true;
         cleanup.stop();
+        stopCounting();
         await new Promise<void>((done) => {
           httpsServer.close(() => done());
           for (const socket of sockets) socket.destroy();
