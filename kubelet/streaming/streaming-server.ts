@@ -7,12 +7,16 @@
 // `unable to upgrade connection: <message>`.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
 import type { ContainerInstance } from '../shell/container-instance.ts';
 import type { ProcessIo } from '../shell/io.ts';
 import { execInContainer } from '../shell/session.ts';
 import { REMOTE_COMMAND_PROTOCOLS, serveRemoteCommand, type CommandOutcome, type StreamSelection } from './remote-command.ts';
 import { PORT_FORWARD_PROTOCOLS, servePortForward, type PortForwardTarget } from './port-forward.ts';
+import { serveSpdyPortForward } from './spdy-port-forward.ts';
+
+/** kubectl 1.31+ tunnels SPDY through a WebSocket with this subprotocol (client-go portforward tunneling). */
+const SPDY_TUNNEL_PROTOCOL = 'SPDY/3.1+portforward.k8s.io';
 
 /** What the container's main process does when attached to. */
 export interface AttachTarget {
@@ -90,7 +94,20 @@ export async function handleStreamingUpgrade(request: IncomingMessage, socket: D
     if (parts.length !== 3) return refuse(socket, 404, '404 page not found\n');
     const found = await runtime.portForward(parts[1], parts[2]);
     if ('status' in found) return refuse(socket, found.status, found.message);
-    if (!isWebSocket(request)) return refuse(socket, 400, 'unable to upgrade: missing upgrade headers in request: websocket (v4.channel.k8s.io) is the only port-forward protocol served');
+    if ((request.headers.upgrade ?? '').toLowerCase() === 'spdy/3.1') {
+      // The ports come in each stream's headers; the upgraded connection is SPDY from here on.
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\n\r\n');
+      if (head.length > 0) socket.unshift(head);
+      serveSpdyPortForward(socket, found);
+      return;
+    }
+    if (!isWebSocket(request)) return refuse(socket, 400, 'unable to upgrade: missing upgrade headers in request');
+    const offered = (request.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+    if (offered.includes(SPDY_TUNNEL_PROTOCOL)) {
+      (request as IncomingMessage & { kubeletSupported?: readonly string[] }).kubeletSupported = [SPDY_TUNNEL_PROTOCOL];
+      wss.handleUpgrade(request, socket, head, (ws: WebSocket) => serveSpdyPortForward(createWebSocketStream(ws), found));
+      return;
+    }
     const ports = url.searchParams.getAll('port').map(Number);
     if (ports.length === 0 || ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
       return refuse(socket, 400, `invalid port in request: ${url.searchParams.getAll('port').join(',') || '(none)'}`);
