@@ -170,6 +170,39 @@ describe('exec, attach, cp and port-forward', () => {
       assert.equal(run.code, 5, run.stdout + run.stderr);
     });
 
+    test(`${version}: port-forward reaches the declared port over SPDY (tunnelled in a WebSocket from 1.31)`, async () => {
+      const child = spawn(binary, ['--kubeconfig', server.adminKubeconfigPath, '--cache-dir', join(dir, 'cache'), 'port-forward', 'pod/web', ':80', ':81'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      try {
+        let out = '';
+        let err = '';
+        child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
+        const ports = await new Promise<number[]>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`port-forward did not start: ${out} ${err}`)), 20_000);
+          child.stdout.on('data', (c: Buffer) => {
+            out += c.toString();
+            const found = [...out.matchAll(/Forwarding from 127\.0\.0\.1:(\d+) -> (80|81)/g)];
+            if (found.length === 2) {
+              clearTimeout(timer);
+              resolve(['80', '81'].map((target) => Number(found.find((m) => m[2] === target)![1])));
+            }
+          });
+        });
+        for (let i = 0; i < 2; i++) {
+          const response = await fetch(`http://127.0.0.1:${ports[0]}/`);
+          assert.equal(response.status, 200);
+          assert.match(await response.text(), /<title>Welcome to nginx!<\/title>/);
+        }
+        await assert.rejects(fetch(`http://127.0.0.1:${ports[1]}/`));
+        const deadline = Date.now() + 10_000;
+        while (!/error forwarding port 81 to pod [0-9a-f]{64}, uid : .*connect: connection refused/.test(err) && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.match(err, /an error occurred forwarding \d+ -> 81: error forwarding port 81 to pod [0-9a-f]{64}, uid : .*connect: connection refused/);
+      } finally {
+        child.kill();
+      }
+    });
+
     test(`${version}: errors as upstream words them`, async () => {
       const wrong = await kubectl(binary, ['exec', 'web', '-c', 'nope', '--', 'env']);
       assert.equal(wrong.code, 1);
