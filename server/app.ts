@@ -12,6 +12,7 @@ import { openApiV2Document, openApiV3Document, openApiV3ResponsePlan, openApiV3R
 import type { DiscoveryDocuments, SerialisedDocument } from './discovery.ts';
 import { flowControlFilter, isLongRunning, DEFAULT_FLOW_CONTROL, type FlowControlOptions } from './flow-control/filter.ts';
 import { apiServerMetrics, requestLabels } from './metrics/api-server-metrics.ts';
+import { METRICS_GROUP, MetricsApi } from './metrics-api/metrics-api.ts';
 import { handleResourceRequest, readBody, type HandlerContext } from './resource-handler.ts';
 import { handleReview } from './review-handler.ts';
 import { noteErrorStatus, securityMiddleware } from './security-middleware.ts';
@@ -40,6 +41,7 @@ export function createApp(options: AppOptions): express.Express {
   app.set('query parser', 'simple');
   const context: HandlerContext = { registry: options.registry, options: options.handler, subresources: options.subresources };
 
+  const metricsApi = new MetricsApi(options.registry);
   const security = securityMiddleware(options.security);
   const flowControl = flowControlFilter(options.flowControl ?? DEFAULT_FLOW_CONTROL);
   const serve = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
@@ -61,6 +63,10 @@ export function createApp(options: AppOptions): express.Express {
             req, res, info, query, ctx: { user: req.kubeUser!, namespace: info.namespace, now: new Date() },
             body: () => readBody(req, options.handler.maxRequestBodyBytes),
           }, pods);
+          return;
+        }
+        if (info.apiGroup === METRICS_GROUP) {
+          await metricsApi.handle(req, res, info);
           return;
         }
         await handleResourceRequest(req, res, info, req.kubeUser!, context);

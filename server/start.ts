@@ -30,6 +30,7 @@ import { podStreamHandler } from './pod-streaming.ts';
 import { upgradeThroughApp } from './upgrade.ts';
 import { apiServerMetrics } from './metrics/api-server-metrics.ts';
 import { instrumentStorage } from './metrics/instrumented-storage.ts';
+import { METRICS_DISCOVERY_RESOURCES } from './metrics-api/metrics-api.ts';
 
 export interface ApiServerOptions extends ApiServerSecurityOptions {
   dataDir: string;
@@ -141,7 +142,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     const url = `https://${host}:${port}`;
 
     const discovery = new DiscoveryDocuments(
-      [...builtinResources.map(discoveryResourceFromStrategy), CORE_BINDINGS_RESOURCE, ...REVIEW_ENDPOINTS.map(reviewDiscoveryResource)],
+      [...builtinResources.map(discoveryResourceFromStrategy), CORE_BINDINGS_RESOURCE, ...REVIEW_ENDPOINTS.map(reviewDiscoveryResource), ...METRICS_DISCOVERY_RESOURCES],
       { serverAddress: `${host}:${port}` },
     );
     const app = createApp({
