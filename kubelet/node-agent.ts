@@ -72,6 +72,7 @@ export class NodeAgent implements PodSink {
     this.ips = new PodIpAllocator(this.spec.podCidr);
     this.streaming = new NodeStreamingRuntime({
       findPod: (namespace, name) => this.findWorker(namespace, name)?.runtimeState,
+      ephemeralExited: (namespace, name, container, exitCode) => this.findWorker(namespace, name)?.ephemeralProcessExited(container, exitCode),
       readPod: (namespace, name) => this.options.clients.core.readNamespacedPod({ namespace, name }),
       logs: this.logs,
       hostIp: this.spec.internalIp,

@@ -36,6 +36,7 @@ export interface PodStatusOut {
   qosClass: string;
   initContainerStatuses?: ContainerStatusOut[];
   containerStatuses: ContainerStatusOut[];
+  ephemeralContainerStatuses?: ContainerStatusOut[];
 }
 
 interface ResourcesLike {
@@ -214,5 +215,7 @@ export function composePodStatus(state: PodRuntimeState, options: ComposeOptions
   }
   if (state.startTimeMs !== undefined) status.startTime = rfc3339(state.startTimeMs);
   if (state.initContainers.length > 0) status.initContainerStatuses = state.initContainers.map(composeContainerStatus);
+  // Ephemeral containers take no part in readiness: the kubelet reports them never ready.
+  if (state.ephemeralContainers?.length) status.ephemeralContainerStatuses = state.ephemeralContainers.map((c) => ({ ...composeContainerStatus(c), ready: false }));
   return status;
 }

@@ -27,6 +27,7 @@ import { writeKubeconfig } from './kubeconfig.ts';
 import { processWatchBufferBudget } from './watch-stream.ts';
 import { SubresourceHandlers, namespaceFinalizeHandler, podBindingHandler, podLogHandler } from './subresources.ts';
 import { podStreamHandler } from './pod-streaming.ts';
+import { ephemeralContainersHandler } from './ephemeral-containers.ts';
 import { upgradeThroughApp } from './upgrade.ts';
 import { apiServerMetrics } from './metrics/api-server-metrics.ts';
 import { instrumentStorage } from './metrics/instrumented-storage.ts';
@@ -119,6 +120,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     subresources.register('', 'namespaces', 'finalize', namespaceFinalizeHandler());
     const nodeStore = () => registry.lookup('', 'v1', 'nodes');
     const authorizer = () => security!.authorizer;
+    subresources.register('', 'pods', 'ephemeralcontainers', ephemeralContainersHandler());
     for (const kind of ['exec', 'attach', 'portforward'] as const) subresources.register('', 'pods', kind, podStreamHandler(kind, nodeStore, authorizer));
 
     // Client certificates are requested, never required, and checked against the cluster CA; the

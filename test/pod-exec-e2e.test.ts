@@ -203,6 +203,26 @@ describe('exec, attach, cp and port-forward', () => {
       }
     });
 
+    test(`${version}: debug -it --image=busybox adds an ephemeral container and attaches a shell`, async () => {
+      const run = await kubectl(binary, ['debug', 'web', '-it', '--image=busybox', '--profile=general'], { tty: true, input: 'hostname\rexit 0\r', timeoutMs: 40_000 });
+      assert.match(run.stdout, /\/ # hostname\r\nweb\r\n/, run.stdout + run.stderr);
+      const name = /debug container name to (debugger-[a-z0-9]+)/.exec(run.stdout + run.stderr)?.[1];
+      assert.ok(name, run.stdout);
+      const pod = await core.readNamespacedPod({ namespace: 'default', name: 'web' });
+      assert.equal(pod.spec?.ephemeralContainers?.find((c) => c.name === name)?.image, 'busybox');
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const status = (await core.readNamespacedPod({ namespace: 'default', name: 'web' })).status?.ephemeralContainerStatuses?.find((c) => c.name === name);
+        if (status?.state?.terminated) {
+          assert.equal(status.state.terminated.exitCode, 0);
+          assert.equal(status.ready, false);
+          break;
+        }
+        if (Date.now() > deadline) assert.fail(`ephemeral container ${name} did not terminate after its shell exited`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    });
+
     test(`${version}: errors as upstream words them`, async () => {
       const wrong = await kubectl(binary, ['exec', 'web', '-c', 'nope', '--', 'env']);
       assert.equal(wrong.code, 1);
@@ -211,6 +231,20 @@ describe('exec, attach, cp and port-forward', () => {
       assert.match(unnamed.stderr, /pods "missing" not found/);
     });
   }
+
+  test('pods/ephemeralcontainers validates as upstream', async () => {
+    const duplicate = await kubectl('/usr/bin/kubectl', ['patch', 'pod', 'web', '--subresource=ephemeralcontainers', '--type=strategic',
+      '-p', JSON.stringify({ spec: { ephemeralContainers: [{ name: 'nginx', image: 'busybox' }] } })]);
+    assert.match(duplicate.stderr, /Pod "web" is invalid: spec.ephemeralContainers\[\d+\].name: Duplicate value: "nginx"/);
+    const run = await kubectl('/usr/bin/kubectl', ['patch', 'pod', 'web', '--subresource=ephemeralcontainers', '--type=strategic',
+      '-p', JSON.stringify({ spec: { ephemeralContainers: [{ name: 'probe', image: 'busybox', ports: [{ containerPort: 80 }], targetContainerName: 'ghost' }] } })]);
+    assert.notEqual(run.code, 0);
+    // kubectl lists the causes of a multi-error Invalid one per line.
+    assert.match(run.stderr, /The Pod "web" is invalid: \n\* spec.ephemeralContainers\[\d+\].ports: Forbidden: cannot be set for an Ephemeral Container\n\* spec.ephemeralContainers\[\d+\].targetContainerName: Not found: "ghost"/);
+    const missing = await kubectl('/usr/bin/kubectl', ['patch', 'pod', 'web', '--subresource=ephemeralcontainers', '--type=strategic',
+      '-p', JSON.stringify({ spec: { ephemeralContainers: [{ name: 'noimage' }] } })]);
+    assert.match(missing.stderr, /spec.ephemeralContainers\[\d+\].image: Required value/);
+  });
 
   test('attach follows the container output; attach to a shell with stdin talks to it', async () => {
     const run = await kubectl('/usr/bin/kubectl', ['attach', 'web', '-c', 'nginx'], { timeoutMs: 3000 });

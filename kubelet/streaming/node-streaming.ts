@@ -14,6 +14,8 @@ import type { AttachTarget, RuntimeLookup, StreamingRuntime } from './streaming-
 
 export interface NodeStreamingDeps {
   findPod(namespace: string, name: string): Readonly<PodRuntimeState> | undefined;
+  /** An ephemeral container's attached main process exited. */
+  ephemeralExited(namespace: string, pod: string, container: string, exitCode: number): void;
   readPod(namespace: string, name: string): Promise<V1Pod>;
   logs: NodeLogStore;
   hostIp: string;
@@ -38,7 +40,7 @@ export class NodeStreamingRuntime implements StreamingRuntime {
   async container(namespace: string, podName: string, name: string): Promise<RuntimeLookup<{ instance: ContainerInstance; attach: AttachTarget }>> {
     const state = this.deps.findPod(namespace, podName);
     if (!state) return { status: 404, message: 'pod does not exist' };
-    const runtime = [...state.initContainers, ...state.containers].find((c) => c.name === name);
+    const runtime = [...state.initContainers, ...state.containers, ...(state.ephemeralContainers ?? [])].find((c) => c.name === name);
     if (!runtime || runtime.state.kind !== 'running' || !runtime.containerId) return { status: 500, message: `container not found ("${name}")` };
     const key = `${state.uid}/${name}`;
     let entry = this.instances.get(key);
@@ -60,6 +62,9 @@ export class NodeStreamingRuntime implements StreamingRuntime {
     const attach: AttachTarget = {
       interactive: spec.stdin === true && (isShell(argv0) || (!spec.command && imageProfile(spec.image ?? '').defaultCommand.some(isShell))),
       followOutput: (write, signal) => followLog(logs.get(namespace, podName, name, false), write, signal),
+      exited: (exitCode) => {
+        if (state.ephemeralContainers?.some((c) => c.name === name)) this.deps.ephemeralExited(namespace, podName, name, exitCode);
+      },
     };
     return { instance, attach };
   }

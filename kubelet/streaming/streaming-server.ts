@@ -24,6 +24,8 @@ export interface AttachTarget {
   followOutput(write: (text: string) => void, signal: AbortSignal): Promise<void>;
   /** A shell reading its stdin (stdin: true on a shell container): attach talks to it. */
   interactive: boolean;
+  /** The attached interactive process ended with this code (an ephemeral container then terminates). */
+  exited(exitCode: number): void;
 }
 
 export type RuntimeLookup<T> = T | { status: number; message: string };
@@ -128,6 +130,7 @@ async function runAttach(instance: ContainerInstance, attach: AttachTarget, io: 
   if (attach.interactive && streams.stdin) {
     const argv = instance.processes[0].args;
     const exitCode = await execInContainer(instance, argv.length > 0 ? argv : ['sh'], { io, tty: streams.tty, signal });
+    if (!signal.aborted) attach.exited(exitCode);
     return { exitCode, argv };
   }
   await attach.followOutput((text) => io.stdout.write(streams.tty ? text.replace(/\n/g, '\r\n') : text), signal);
