@@ -4,10 +4,12 @@
 // its exit status goes on the error channel as a metav1.Status (Success, or Failure/NonZeroExitCode with the code as
 // an ExitCode cause) and the connection closes normally. v5 adds the CLOSE signal (channel 255, then the id of the
 // stream the client finished writing), which is how stdin reaches EOF (`kubectl cp` into a pod depends on it).
+// The unversioned channel.k8s.io (v1) has the same channels; its error channel carries only a failure's text.
 import type { WebSocket } from 'ws';
 import { QueuedInput, type ProcessIo, type ProcessOutput } from '../shell/io.ts';
 
-export const REMOTE_COMMAND_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
+/** In preference order; channel.k8s.io (v1) is what the conformance suite's raw WebSocket client offers. */
+export const REMOTE_COMMAND_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io', 'channel.k8s.io'] as const;
 
 const STDIN = 0;
 const STDOUT = 1;
@@ -109,7 +111,8 @@ export async function serveRemoteCommand(
     outcome = { error: error instanceof Error ? error.message : String(error) };
   }
   if (ws.readyState === ws.OPEN) {
-    send(ERROR, JSON.stringify(exitStatus(outcome)));
+    if (ws.protocol === 'v5.channel.k8s.io' || ws.protocol === 'v4.channel.k8s.io') send(ERROR, JSON.stringify(exitStatus(outcome)));
+    else if ('error' in outcome || outcome.exitCode !== 0) send(ERROR, (exitStatus(outcome) as { message: string }).message);
     ws.close(1000);
   }
 }
