@@ -41,6 +41,12 @@ import { SubresourceHandlers, namespaceFinalizeHandler, podBindingHandler, podLo
 import { SCALABLE_RESOURCES, scaleHandler } from './scale-subresource.ts';
 import { podEvictionHandler } from './eviction.ts';
 import { customResourceScaleHandler } from './custom-resource-scale.ts';
+import { podStreamHandler } from './pod-streaming.ts';
+import { ephemeralContainersHandler } from './ephemeral-containers.ts';
+import { upgradeThroughApp } from './upgrade.ts';
+import { apiServerMetrics } from './metrics/api-server-metrics.ts';
+import { instrumentStorage } from './metrics/instrumented-storage.ts';
+import { METRICS_DISCOVERY_RESOURCES } from './metrics-api/metrics-api.ts';
 
 export interface ApiServerOptions extends ApiServerSecurityOptions {
   dataDir: string;
@@ -144,7 +150,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   let customResources: CustomResourceController | undefined;
   let closed = false;
   try {
-    const registry = new ApiRegistry(builtinResources, storage);
+    const registry = new ApiRegistry(builtinResources, instrumentStorage(storage, apiServerMetrics));
     await ensureDefaultNamespaces(registry);
     security = await startSecurity({
       dataDir, pki, adminToken, registry, storage, signingKey,
@@ -184,6 +190,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     subresources.register('', 'namespaces', 'finalize', namespaceFinalizeHandler());
     for (const [group, resource] of SCALABLE_RESOURCES) subresources.register(group, resource, 'scale', scaleHandler());
     subresources.register('', 'pods', 'eviction', podEvictionHandler(registry));
+    const nodeStore = () => registry.lookup('', 'v1', 'nodes');
+    const authorizer = () => security!.authorizer;
+    subresources.register('', 'pods', 'ephemeralcontainers', ephemeralContainersHandler());
+    for (const kind of ['exec', 'attach', 'portforward'] as const) subresources.register('', 'pods', kind, podStreamHandler(kind, nodeStore, authorizer, kubeletClient));
 
     // Client certificates are requested, never required, and checked against the cluster CA; the
     // x509 authenticator decides what an unverified one means (401), so TLS itself accepts it.
@@ -207,7 +217,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     const url = `https://${host}:${port}`;
 
     discovery = new LiveDiscovery(
-      [...builtinResources.map(discoveryResourceFromStrategy), CORE_BINDINGS_RESOURCE, COMPONENT_STATUSES_RESOURCE, ...REVIEW_ENDPOINTS.map(reviewDiscoveryResource)],
+      [...builtinResources.map(discoveryResourceFromStrategy), CORE_BINDINGS_RESOURCE, COMPONENT_STATUSES_RESOURCE, ...REVIEW_ENDPOINTS.map(reviewDiscoveryResource), ...METRICS_DISCOVERY_RESOURCES],
       { serverAddress: `${host}:${port}` },
     );
     publishCustomResources();
@@ -231,6 +241,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       },
     });
     server.on('request', app);
+    server.on('upgrade', upgradeThroughApp(app));
 
     const adminKubeconfigPath = join(dataDir, 'admin.kubeconfig');
     await writeKubeconfig(adminKubeconfigPath, {
@@ -243,6 +254,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
 
     const cleanup = new NamespaceCleanup(registry);
     cleanup.start();
+    // apiserver_storage_objects: counted when scraped (the watch cache counts from memory).
+    const stopCounting = apiServerMetrics.addObjectCounter(async () => {
+      const counts = new Map<string, number>();
+      for (const store of registry.all()) {
+        const { group, resource } = store.groupResource;
+        counts.set(group ? `${resource}.${group}` : resource, await storage.count(store.prefix('')));
+      }
+      return counts;
+    });
 
     const running = security;
     const crdController = customResources;
@@ -256,6 +276,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
         crdController.stop();
         // The published custom documents are process-wide: a closed server's CRDs leave with it.
         setCustomOpenApiDocuments(() => ({ v3: new Map(), v2Definitions: {} }));
+        stopCounting();
         await new Promise<void>((done) => {
           httpsServer.close(() => done());
           for (const socket of sockets) socket.destroy();

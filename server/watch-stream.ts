@@ -4,6 +4,7 @@
 // re-lists, as a real API server forces with its watch channel limits). All streams together are
 // bounded too (watch-buffer-budget.ts): past the budget the stream holding the most is dropped.
 
+import { apiServerMetrics } from './metrics/api-server-metrics.ts';
 import type { Request, Response } from 'express';
 import type { StatusError } from '../api/errors.ts';
 import type { WatchHandle } from '../storage/interface.ts';
@@ -63,8 +64,10 @@ export async function serveWatch(
     res.write(line);
     budgeted.afterWrite();
   };
+  const sent = apiServerMetrics.watchEventCounter(req.requestInfo);
   const sink: WatchSink = {
     event: (type, object) => {
+      sent.inc();
       const text = encoder.object(object);
       // A plain-JSON watcher gets the shared encoded line (the same string object means the same JSON).
       write(text === objectJson(object) ? watchEventBuffer(type, object) : watchEventJson(type, text));
