@@ -37,6 +37,19 @@ export function messageNameForKind(apiVersion: string, kind: string): string | u
   return MESSAGES_BY_KIND.get(`${apiVersion} ${kind}`);
 }
 
+/** The message a reply of this apiVersion/kind encodes as (DeleteOptions and other request-only kinds excluded). */
+export function replyMessageNameForKind(apiVersion: string, kind: string): string | undefined {
+  return MESSAGES_BY_KIND.get(`${apiVersion} ${kind}`);
+}
+
+/** The list message for items of this apiVersion/kind (PodList for Pod), when the kind is served as a list. */
+export function listMessageNameForKind(apiVersion: string, kind: string): string | undefined {
+  const item = MESSAGES_BY_KIND.get(`${apiVersion} ${kind}`);
+  return item && LIST_KINDS.has(kind) ? `${item}List` : undefined;
+}
+
+const LIST_KINDS = new Set(['Pod', 'Node', 'Namespace', 'Event', 'Lease', 'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);
+
 /**
  * Scalar fields that Go declares as pointers (or without omitempty), so a zero value present on the wire
  * is meaningful and must survive into JSON: `gracePeriodSeconds: 0` is a forced delete, `runAsUser: 0` is
