@@ -56,3 +56,13 @@ export interface SchedulerBenchOptions {
 }
 
 export const SCHEDULER_DEFAULTS: SchedulerBenchOptions = { nodes: [500, 5000], pods: 10_000, concurrency: 64, parallelism: 0 };
+
+export interface EncodingOptions {
+  /** Pods in the LISTed namespace. */
+  pods: number;
+  /** LISTs per encoding in the measured batch. */
+  lists: number;
+  concurrency: number;
+}
+
+export const ENCODING_DEFAULTS: EncodingOptions = { pods: 10_000, lists: 10, concurrency: 32 };

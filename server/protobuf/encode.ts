@@ -125,7 +125,15 @@ const UNKNOWN_TAIL = Buffer.from([0x1a, 0x00, 0x22, 0x00]);
 /** `k8s\0` + runtime.Unknown wrapping `raw` (given in pieces, so a large list is never copied into one buffer). */
 export function wrapUnknown(apiVersion: string, kind: string, raw: readonly Uint8Array[]): Buffer[] {
   const rawLength = raw.reduce((sum, piece) => sum + piece.length, 0);
-  return [PROTOBUF_MAGIC, Buffer.from(unknownHead(apiVersion, kind, rawLength)), ...raw.map((piece) => Buffer.from(piece.buffer, piece.byteOffset, piece.length)), UNKNOWN_TAIL];
+  const pieces: Buffer[] = new Array<Buffer>(raw.length + 3);
+  pieces[0] = PROTOBUF_MAGIC;
+  pieces[1] = Buffer.from(unknownHead(apiVersion, kind, rawLength));
+  for (let i = 0; i < raw.length; i++) {
+    const piece = raw[i];
+    pieces[i + 2] = Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.length);
+  }
+  pieces[raw.length + 2] = UNKNOWN_TAIL;
+  return pieces;
 }
 
 /** Whether replies for this apiVersion/kind can be protobuf (the kind has a message in the vendored files). */
@@ -134,19 +142,42 @@ export function canEncodeProtobuf(apiVersion: string, kind: string): boolean {
 }
 
 // Objects from storage are shared and never mutated (as serialize.ts relies on for their JSON), so
-// each one's message bytes are computed once and reused by every GET, LIST and watcher.
-const encodedObjects = new WeakMap<object, Uint8Array>();
+// each one's message bytes are computed once and reused by every GET, LIST and watcher. They are kept
+// already framed as a list item (field 2: tag, length, message), so a LIST is the cached buffers one
+// after the other; a single object is the same buffer past the frame.
+interface EncodedObject {
+  /** 0x12, the message length as a varint, then the message. */
+  listItem: Buffer;
+  /** Where the message starts in listItem. */
+  messageOffset: number;
+}
+
+const encodedObjects = new WeakMap<object, EncodedObject>();
+
+function encodedObject(object: KubeObject, apiVersion: string, kind: string): EncodedObject {
+  let encoded = encodedObjects.get(object);
+  if (!encoded) {
+    const messageName = replyMessageNameForKind(apiVersion, kind);
+    if (!messageName) throw new Error(`no protobuf message for ${apiVersion} ${kind}`);
+    const type = kubernetesProtoRoot().lookupType(messageName);
+    const writer = protobuf.Writer.create();
+    writer.uint32(18).fork();
+    const headLength = writer.len;
+    type.encode(jsonToMessage(type, object as unknown as JsonObject), writer);
+    const messageLength = writer.len - headLength;
+    writer.ldelim();
+    const bytes = writer.finish();
+    const listItem = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    encoded = { listItem, messageOffset: listItem.length - messageLength };
+    encodedObjects.set(object, encoded);
+  }
+  return encoded;
+}
 
 /** The object's own message bytes (what Unknown.raw holds), cached per stored object. */
 export function objectMessageBytes(object: KubeObject, apiVersion: string, kind: string): Uint8Array {
-  let bytes = encodedObjects.get(object);
-  if (!bytes) {
-    const messageName = replyMessageNameForKind(apiVersion, kind);
-    if (!messageName) throw new Error(`no protobuf message for ${apiVersion} ${kind}`);
-    bytes = encodeMessage(messageName, object as unknown as JsonObject);
-    encodedObjects.set(object, bytes);
-  }
-  return bytes;
+  const encoded = encodedObject(object, apiVersion, kind);
+  return encoded.listItem.subarray(encoded.messageOffset);
 }
 
 /** A single object as the protobuf serializer writes it: `k8s\0` + Unknown. */
@@ -162,20 +193,14 @@ export function encodeObject(object: KubeObject, fallbackApiVersion = ''): Buffe
  */
 export function encodeListPieces(
   apiVersion: string, listKind: string, itemKind: string, metadata: JsonObject, items: readonly KubeObject[],
-  itemBytes: (item: KubeObject) => Uint8Array = (item) => objectMessageBytes(item, apiVersion, itemKind),
 ): Buffer[] {
   const listMessage = listMessageNameForKind(apiVersion, itemKind);
   if (!listMessage) throw new Error(`no protobuf list message for ${apiVersion} ${itemKind}`);
-  const pieces: Uint8Array[] = [];
+  const pieces: Uint8Array[] = new Array<Uint8Array>(items.length + 1);
   const head = protobuf.Writer.create();
   head.uint32(10).bytes(encodeMessage(`${META}.ListMeta`, metadata));
-  pieces.push(head.finish());
-  for (const item of items) {
-    const bytes = itemBytes(item);
-    const tag = protobuf.Writer.create();
-    tag.uint32(18).uint32(bytes.length);
-    pieces.push(tag.finish(), bytes);
-  }
+  pieces[0] = head.finish();
+  for (let i = 0; i < items.length; i++) pieces[i + 1] = encodedObject(items[i], apiVersion, itemKind).listItem;
   return wrapUnknown(apiVersion, listKind, pieces);
 }
 
