@@ -4,6 +4,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import type request from 'supertest';
 import type { Message as ProtobufMessage } from 'protobufjs';
 import { json, nodeManifest, startTestServer, type TestServer } from './helpers/api-server.ts';
@@ -256,6 +257,22 @@ describe('protobuf responses', () => {
     assert.match(refused.headers['content-type'], /^application\/json/);
     assert.equal(refused.body.reason, 'NotAcceptable');
     assert.equal(refused.body.message, 'only the following media types are accepted: application/json, application/yaml');
+  });
+
+  test('access reviews: kubectl auth can-i\'s protobuf body gets a protobuf SelfSubjectAccessReview back', async () => {
+    const body = readFileSync(new URL('./fixtures/protobuf/auth-can-i.bin', import.meta.url));
+    const res = await binary(t.call('post', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews')
+      .set('Content-Type', PROTOBUF).set('Accept', CLIENT_GO_ACCEPT).send(body)).expect(201);
+    assert.equal(res.headers['content-type'], PROTOBUF);
+    const review = decodeProtobufBody(res.body as Buffer) as unknown as { kind: string; spec: unknown; status: { allowed: boolean } };
+    assert.equal(review.kind, 'SelfSubjectAccessReview');
+    assert.deepEqual(review.spec, { resourceAttributes: { namespace: 'default', verb: 'create', resource: 'pods' } });
+    assert.equal(review.status.allowed, true);
+    const whoami = await binary(json(t.call('post', '/apis/authentication.k8s.io/v1/selfsubjectreviews').set('Accept', PROTOBUF),
+      { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' })).expect(201);
+    const expected = (await json(t.call('post', '/apis/authentication.k8s.io/v1/selfsubjectreviews'),
+      { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }).expect(201)).body as KubeObject;
+    assert.deepEqual(decodeProtobufBody(whoami.body as Buffer), jsonObject(expected));
   });
 
   test('watch: length-prefixed WatchEvent frames, objects equal to the JSON objects, bookmarks', async () => {
