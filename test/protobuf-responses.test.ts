@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type request from 'supertest';
 import type { Message as ProtobufMessage } from 'protobufjs';
 import { json, nodeManifest, startTestServer, type TestServer } from './helpers/api-server.ts';
+import { Kubectl } from './helpers/kubectl.ts';
 import { decodeProtobufBody, kubernetesProtoRoot, PROTOBUF_MAGIC } from '../server/protobuf/decode.ts';
 import type { KubeObject } from '../api/object.ts';
 
@@ -273,6 +274,22 @@ describe('protobuf responses', () => {
     const expected = (await json(t.call('post', '/apis/authentication.k8s.io/v1/selfsubjectreviews'),
       { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }).expect(201)).body as KubeObject;
     assert.deepEqual(decodeProtobufBody(whoami.body as Buffer), jsonObject(expected));
+  });
+
+  test('the real kubectl (gogo-protobuf, client-go) decodes the replies: create namespace, auth can-i, drain\'s pod LIST', async () => {
+    const kubectl = await Kubectl.create(t.server.adminKubeconfigPath);
+    const created = await kubectl.run(['create', 'namespace', 'pb-kubectl', '-v=8']);
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, /namespace\/pb-kubectl created/);
+    // kubectl asked for protobuf and got it back (the response headers it logs).
+    assert.match(created.stderr, /Accept: application\/vnd\.kubernetes\.protobuf,application\/json/);
+    assert.match(created.stderr, /Content-Type: application\/vnd\.kubernetes\.protobuf\n/);
+    assert.equal((await kubectl.ok(['auth', 'can-i', 'create', 'pods', '-n', 'pb'])).trim(), 'yes');
+    assert.match(await kubectl.ok(['auth', 'whoami']), /kubernetes-admin/);
+    // drain lists the node's pods with the typed client (a protobuf PodList) and prints the one it found.
+    await json(t.call('post', `${NS}/pods`), { ...POD, metadata: { name: 'on-node' }, spec: { ...POD.spec, nodeName: 'pb-node' } }).expect(201);
+    const drain = await kubectl.run(['drain', 'pb-node', '--force', '--ignore-daemonsets', '--timeout=2s', '--dry-run=server']);
+    assert.match(drain.stdout + drain.stderr, /evicting pod pb\/on-node|pod\/on-node/, drain.stderr);
   });
 
   test('watch: length-prefixed WatchEvent frames, objects equal to the JSON objects, bookmarks', async () => {
