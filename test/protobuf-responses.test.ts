@@ -99,6 +99,12 @@ const OBJECTS: Array<{ path: string; collection: string; message: string; body: 
     reason: 'Started', message: 'Started container', type: 'Normal', count: 2,
     firstTimestamp: '2026-01-02T03:04:05Z', lastTimestamp: '2026-01-02T03:04:06Z', eventTime: '2026-01-02T03:04:05.123456Z',
     reportingComponent: 'kubelet', reportingInstance: 'n1', action: 'Started', source: { component: 'kubelet' } } },
+  { path: '/apis/events.k8s.io/v1/namespaces/pb/events/ev1', collection: '/apis/events.k8s.io/v1/namespaces/pb/events',
+    message: 'k8s.io.api.events.v1.Event', body: {
+      apiVersion: 'events.k8s.io/v1', kind: 'Event', metadata: { name: 'ev1' }, eventTime: '2026-01-02T03:04:05.000002Z',
+      series: { count: 2, lastObservedTime: '2026-01-02T03:05:05.500000Z' },
+      reportingController: 'example.com/ctl', reportingInstance: 'ctl-1', action: 'Sync', reason: 'Synced', note: 'n',
+      regarding: { kind: 'Pod', name: 'web', namespace: 'pb' }, type: 'Normal' } },
   { path: '/apis/coordination.k8s.io/v1/namespaces/pb/leases/l', collection: '/apis/coordination.k8s.io/v1/namespaces/pb/leases',
     message: 'k8s.io.api.coordination.v1.Lease', body: {
       apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'l' },
@@ -249,11 +255,11 @@ describe('protobuf responses', () => {
     assert.ok(decoded.items.some((item) => item.metadata.name === 'web'));
   });
 
-  test('a kind with no protobuf message (events.k8s.io/v1): JSON when JSON is accepted too, 406 when only protobuf is', async () => {
-    const path = '/apis/events.k8s.io/v1/namespaces/pb/events';
+  test('a kind this server does not encode as protobuf (componentstatuses): JSON when JSON is accepted too, 406 when only protobuf is', async () => {
+    const path = '/api/v1/componentstatuses';
     const fallback = await t.call('get', path).set('Accept', CLIENT_GO_ACCEPT).expect(200);
-    assert.equal(fallback.headers['content-type'], 'application/json');
-    assert.equal(fallback.body.kind, 'EventList');
+    assert.match(fallback.headers['content-type'], /^application\/json/);
+    assert.equal(fallback.body.kind, 'ComponentStatusList');
     const refused = await t.call('get', path).set('Accept', PROTOBUF).expect(406);
     assert.match(refused.headers['content-type'], /^application\/json/);
     assert.equal(refused.body.reason, 'NotAcceptable');

@@ -23,6 +23,7 @@ export const VENDORED_PROTO_FILES = [
   'k8s.io/api/rbac/v1/generated.proto',
   'k8s.io/api/authorization/v1/generated.proto',
   'k8s.io/api/authentication/v1/generated.proto',
+  'k8s.io/api/events/v1/generated.proto',
 ];
 
 const LICENSE_HEADER = `/*

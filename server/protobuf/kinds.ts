@@ -6,6 +6,7 @@ export const PROTO_FILES = [
   'k8s.io/api/rbac/v1/generated.proto',
   'k8s.io/api/authorization/v1/generated.proto',
   'k8s.io/api/authentication/v1/generated.proto',
+  'k8s.io/api/events/v1/generated.proto',
   'k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto',
 ];
 
@@ -20,6 +21,7 @@ const MESSAGES_BY_KIND = new Map<string, string>([
   ['v1 Event', `${CORE}.Event`],
   ['v1 Binding', `${CORE}.Binding`],
   ['coordination.k8s.io/v1 Lease', 'k8s.io.api.coordination.v1.Lease'],
+  ['events.k8s.io/v1 Event', 'k8s.io.api.events.v1.Event'],
   ...['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'].map(
     (kind): [string, string] => [`rbac.authorization.k8s.io/v1 ${kind}`, `k8s.io.api.rbac.v1.${kind}`]),
   ...['SelfSubjectAccessReview', 'SubjectAccessReview', 'LocalSubjectAccessReview', 'SelfSubjectRulesReview'].map(
@@ -81,6 +83,7 @@ export const ZERO_VALUE_FIELDS = new Set<string>([
   `${CORE}.ContainerStatus.ready`, `${CORE}.ContainerStatus.restartCount`, `${CORE}.ContainerStatus.started`,
   'k8s.io.api.coordination.v1.LeaseSpec.leaseDurationSeconds', 'k8s.io.api.coordination.v1.LeaseSpec.leaseTransitions',
   'k8s.io.api.authorization.v1.SubjectAccessReviewStatus.allowed',
+  'k8s.io.api.events.v1.EventSeries.count',
   'k8s.io.api.authorization.v1.SubjectRulesReviewStatus.incomplete',
 ]);
 
