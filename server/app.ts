@@ -22,6 +22,8 @@ import { noteErrorStatus, securityMiddleware } from './security-middleware.ts';
 import { handleBindingsResource, type SubresourceHandlers } from './subresources.ts';
 import type { RequestJournal } from './ui/request-journal.ts';
 import { serverVersion } from './version.ts';
+import { errorWantsProtobuf, PROTOBUF_MEDIA_TYPE } from './negotiation.ts';
+import { encodeStatus } from './protobuf/encode.ts';
 import { stringParam } from '../api/options/index.ts';
 import { serveLegacySwaggerProtobuf, serveOpenApiV2 } from './openapi-v2.ts';
 import { handleComponentStatuses, type ClientActivity, type ComponentProbe } from './component-statuses.ts';
@@ -148,13 +150,18 @@ export function createApp(options: AppOptions): express.Express {
     });
   });
 
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const status = toStatusError(err);
     const body = status.toStatus();
     // Anything but a Status error is the handler failing: the audit event's stage is then Panic.
     noteErrorStatus(res, body, !(err instanceof StatusError) && status.code === 500);
     if (res.headersSent) {
       res.destroy();
+      return;
+    }
+    // A 406 means nothing the client accepts could be encoded: upstream then writes the Status as JSON.
+    if (status.code !== 406 && errorWantsProtobuf(req.headers.accept)) {
+      res.status(status.code).setHeader('Content-Type', PROTOBUF_MEDIA_TYPE).send(encodeStatus(body));
       return;
     }
     res.status(status.code).setHeader('Content-Type', 'application/json').send(JSON.stringify(body));

@@ -19,6 +19,13 @@ export interface WatchEncoder {
   bookmark(resourceVersion: string, initialEventsEnd: boolean): string;
 }
 
+/** Whole frames for binary (protobuf `;stream=watch`) watches: each call returns one framed event. */
+export interface BinaryWatchEncoder {
+  event(type: string, object: KubeObject): Buffer;
+  bookmark(resourceVersion: string, initialEventsEnd: boolean): Buffer;
+  error(status: StatusError): Buffer;
+}
+
 export interface WatchStreamOptions {
   timeoutSeconds: number;
   /** Close the stream when this many bytes are waiting to be sent to the client. */
@@ -29,7 +36,7 @@ export interface WatchStreamOptions {
 }
 
 export async function serveWatch(
-  req: Request, res: Response, encoder: WatchEncoder, options: WatchStreamOptions,
+  req: Request, res: Response, encoder: WatchEncoder | BinaryWatchEncoder, options: WatchStreamOptions,
   start: (sink: WatchSink) => Promise<WatchHandle>,
 ): Promise<void> {
   let handle: WatchHandle | undefined;
@@ -65,7 +72,17 @@ export async function serveWatch(
     budgeted.afterWrite();
   };
   const sent = apiServerMetrics.watchEventCounter(req.requestInfo);
-  const sink: WatchSink = {
+  const sink: WatchSink = 'event' in encoder ? {
+    event: (type, object) => {
+      sent.inc();
+      write(encoder.event(type, object));
+    },
+    bookmark: (resourceVersion, initialEventsEnd) => write(encoder.bookmark(resourceVersion, initialEventsEnd)),
+    error: (status: StatusError) => {
+      write(encoder.error(status));
+      finish();
+    },
+  } : {
     event: (type, object) => {
       sent.inc();
       const text = encoder.object(object);
