@@ -100,7 +100,7 @@ export function conflict(gr: GroupResource, name: string, why: string): StatusEr
 /** One field problem, as field.Error prints it: `spec.containers[0].name: Required value`. */
 export interface FieldError {
   type: 'FieldValueRequired' | 'FieldValueInvalid' | 'FieldValueNotSupported' | 'FieldValueDuplicate'
-    | 'FieldValueForbidden' | 'FieldValueTooLong' | 'FieldValueTypeInvalid' | 'FieldValueTooMany';
+    | 'FieldValueForbidden' | 'FieldValueTooLong' | 'FieldValueTypeInvalid' | 'FieldValueTooMany' | 'FieldValueNotFound';
   field: string;
   /** The full detail text after `<field>: `, e.g. `Required value` or `Invalid value: "x": must be ...`. */
   message: string;

@@ -5,7 +5,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CommonOptions } from './scenario.ts';
 import type { ScenarioReport } from './report.ts';
-import { CREATE_DEFAULTS, DENSITY_DEFAULTS, SCALE_DEFAULTS, SCHEDULER_DEFAULTS, STARTUP_DEFAULTS, UI_DEFAULTS, WATCH_DEFAULTS, WORKLOADS_DEFAULTS } from './defaults.ts';
+import { CREATE_DEFAULTS, DENSITY_DEFAULTS, ENCODING_DEFAULTS, SCALE_DEFAULTS, SCHEDULER_DEFAULTS, STARTUP_DEFAULTS, UI_DEFAULTS, WATCH_DEFAULTS, WORKLOADS_DEFAULTS } from './defaults.ts';
 
 function count(value: string): number {
   const parsed = Number(value);
@@ -68,12 +68,13 @@ async function finish(reports: ScenarioReport[], flags: CommonFlags): Promise<vo
 }
 
 /** The scenarios in the order `bench all` runs them (cheapest first). */
-export const SCENARIOS = ['create', 'watch', 'scheduler', 'density', 'workloads', 'ui', 'scale'] as const;
+export const SCENARIOS = ['create', 'encoding', 'watch', 'scheduler', 'density', 'workloads', 'ui', 'scale'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 async function runNamed(name: ScenarioName, common: CommonOptions): Promise<ScenarioReport> {
   switch (name) {
     case 'create': return (await import('./scenarios/create.ts')).runCreate(common, CREATE_DEFAULTS);
+    case 'encoding': return (await import('./scenarios/encoding.ts')).runEncoding(common, ENCODING_DEFAULTS);
     case 'density': return (await import('./scenarios/density.ts')).runDensity(common, DENSITY_DEFAULTS);
     case 'scale': return (await import('./scenarios/scale.ts')).runScale(common, SCALE_DEFAULTS);
     case 'watch': return (await import('./scenarios/watch.ts')).runWatch(common, WATCH_DEFAULTS);
@@ -180,6 +181,16 @@ export function registerBenchCommand(program: Command): void {
     .action(async (flags: CommonFlags & typeof STARTUP_DEFAULTS) => {
       const { runStartup } = await import('./scenarios/startup.ts');
       await finish([await runStartup(commonOptions(flags), pick(flags, STARTUP_DEFAULTS))], flags);
+    });
+
+  withCommonFlags(bench.command('encoding'))
+    .description('LIST of N pods in JSON and in protobuf: bytes and API-server CPU per LIST (target: protobuf <= 0.7x JSON bytes)')
+    .option('--pods <n>', 'pods in the listed namespace', positive, ENCODING_DEFAULTS.pods)
+    .option('--lists <n>', 'LISTs per encoding in the measured batch', positive, ENCODING_DEFAULTS.lists)
+    .option('--concurrency <n>', 'creates in flight while setting up', positive, ENCODING_DEFAULTS.concurrency)
+    .action(async (flags: CommonFlags & typeof ENCODING_DEFAULTS) => {
+      const { runEncoding } = await import('./scenarios/encoding.ts');
+      await finish([await runEncoding(commonOptions(flags), pick(flags, ENCODING_DEFAULTS))], flags);
     });
 
   withCommonFlags(bench.command('all'))

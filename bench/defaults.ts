@@ -88,3 +88,13 @@ export interface StartupOptions {
 }
 
 export const STARTUP_DEFAULTS: StartupOptions = { runs: 20 };
+
+export interface EncodingOptions {
+  /** Pods in the LISTed namespace. */
+  pods: number;
+  /** LISTs per encoding in the measured batch. */
+  lists: number;
+  concurrency: number;
+}
+
+export const ENCODING_DEFAULTS: EncodingOptions = { pods: 10_000, lists: 10, concurrency: 32 };

@@ -45,6 +45,21 @@ export function readMemory(pid: number): MemoryReading | undefined {
   }
 }
 
+/**
+ * CPU time (user + system, seconds) the process has used so far, from /proc/<pid>/stat (Linux; clock ticks
+ * at USER_HZ, which is 100 on every Linux the kernel ABI allows); undefined where /proc is not there.
+ */
+export function readCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces, hence the last ')'): state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Components still running: an interrupted bench (Ctrl-C) must not leave servers and kubelets behind. */
 const liveChildren = new Set<ChildProcess>();
 let interruptHandled = false;

@@ -1,4 +1,5 @@
-// The kubelet's HTTPS endpoint, bound to each node's loopback InternalIP. It serves the real kubelet path
+// The kubelet's HTTPS endpoint, bound to each node's loopback InternalIP. It serves the real kubelet paths
+// /exec, /attach and /portForward (upgrade requests, kubelet/streaming/) and
 // GET /containerLogs/{namespace}/{pod}/{container}?follow=&tailLines=&timestamps=&previous=&sinceSeconds=&sinceTime=&limitBytes=
 // as text/plain; errors are text/plain with the kubelet's messages (400 for a container not yet started, 404 unknown).
 //
@@ -20,6 +21,7 @@ import { formatLogLine, selectLines } from './container-logs.ts';
 import type { ServingCert } from './serving-cert.ts';
 import { kubeletRequestAttributes, type KubeletAuth, type KubeletUser } from './request-auth.ts';
 import { decodePodLogOptions, podLogOptionsErrors, type PodLogOptions } from '../api/options/index.ts';
+import { handleStreamingUpgrade, type StreamingRuntime } from './streaming/streaming-server.ts';
 
 export type LogLookup =
   | { instance: ContainerLogInstance }
@@ -76,6 +78,7 @@ function parseQuery(params: URLSearchParams): (LogQuery & { follow: boolean; pre
 export class KubeletEndpoints {
   private readonly server: https.Server;
   private readonly resolvers = new Map<string, NodeEndpoint>();
+  private readonly streaming = new Map<string, StreamingRuntime>();
   private readonly sockets = new Set<Duplex>();
 
   /** `clientCaPem`: the cluster CA, which signs the API server's client certificate (the kubelet's --client-ca-file). */
@@ -93,10 +96,20 @@ export class KubeletEndpoints {
         }
       });
     });
+    // exec, attach and portForward arrive as upgrade requests (kubelet/streaming/), authenticated and
+    // authorised as every other request (nodes/proxy, as the kubelet maps these paths).
+    this.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const key = normalizeAddress(request.socket.localAddress);
+      const endpoint = this.resolvers.get(key);
+      socket.on('error', () => socket.destroy());
+      authenticateUpgrade(request, socket, endpoint)
+        .then((allowed) => (allowed ? handleStreamingUpgrade(request, socket, head, this.streaming.get(key)) : undefined))
+        .catch(() => socket.destroy());
+    });
   }
 
   /** Starts listening on host:port for one node; port 0 picks a free port. */
-  async listen(host: string, port: number, resolve: NodeEndpoint): Promise<LogServer> {
+  async listen(host: string, port: number, resolve: NodeEndpoint, streaming?: StreamingRuntime): Promise<LogServer> {
     const listener = net.createServer((socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -111,10 +124,12 @@ export class KubeletEndpoints {
     });
     const key = normalizeAddress(host);
     this.resolvers.set(key, resolve);
+    if (streaming) this.streaming.set(key, streaming);
     return {
       port: (listener.address() as AddressInfo).port,
       close: () => new Promise<void>((done) => {
         if (this.resolvers.get(key) === resolve) this.resolvers.delete(key);
+        if (streaming && this.streaming.get(key) === streaming) this.streaming.delete(key);
         for (const socket of this.sockets) if (normalizeAddress((socket as net.Socket).localAddress) === key) socket.destroy();
         listener.close(() => done());
       }),
@@ -165,21 +180,42 @@ async function authenticate(request: IncomingMessage, auth: KubeletAuth): Promis
   return auth.authenticateToken(match[1]);
 }
 
-async function serveAuthenticated(request: IncomingMessage, response: ServerResponse, endpoint: NodeEndpoint | undefined): Promise<void> {
-  const text = (status: number, body: string): void => {
-    response.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
-    response.end(body);
-  };
-  if (!endpoint) return text(503, 'node stopped\n');
+/** Authentication and authorization of one request: undefined when allowed, else the kubelet's refusal. */
+async function checkCaller(request: IncomingMessage, endpoint: NodeEndpoint | undefined): Promise<{ status: number; body: string } | undefined> {
+  if (!endpoint) return { status: 503, body: 'node stopped\n' };
   const user = await authenticate(request, endpoint.auth);
-  if (!user || user.username === '') return text(401, 'Unauthorized\n');
+  if (!user || user.username === '') return { status: 401, body: 'Unauthorized\n' };
   const path = new URL(request.url ?? '/', 'https://kubelet').pathname;
   const attributes = kubeletRequestAttributes(request.method ?? 'GET', path, endpoint.nodeName);
   if (!(await endpoint.auth.authorize(user, attributes))) {
     // The kubelet's wording (pkg/kubelet/server/server.go).
-    return text(403, `Forbidden (user=${user.username}, verb=${attributes.verb}, resource=nodes, subresource=${attributes.subresource})\n`);
+    return { status: 403, body: `Forbidden (user=${user.username}, verb=${attributes.verb}, resource=nodes, subresource=${attributes.subresource})\n` };
   }
-  serveRequest(request, response, endpoint.resolve);
+  return undefined;
+}
+
+async function serveAuthenticated(request: IncomingMessage, response: ServerResponse, endpoint: NodeEndpoint | undefined): Promise<void> {
+  const refusal = await checkCaller(request, endpoint);
+  if (refusal) {
+    response.writeHead(refusal.status, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+    response.end(refusal.body);
+    return;
+  }
+  serveRequest(request, response, endpoint!.resolve);
+}
+
+const STATUS_TEXT: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 503: 'Service Unavailable' };
+
+/** An upgrade request's check: a refused caller gets the same plain-text answer on the raw socket. */
+async function authenticateUpgrade(request: IncomingMessage, socket: Duplex, endpoint: NodeEndpoint | undefined): Promise<boolean> {
+  const refusal = await checkCaller(request, endpoint);
+  if (!refusal) return true;
+  const body = Buffer.from(refusal.body);
+  socket.end(
+    `HTTP/1.1 ${refusal.status} ${STATUS_TEXT[refusal.status] ?? 'Error'}\r\nContent-Type: text/plain; charset=utf-8\r\n`
+    + `X-Content-Type-Options: nosniff\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${refusal.body}`,
+  );
+  return false;
 }
 
 function serveRequest(request: IncomingMessage, response: ServerResponse, resolve: LogResolver | undefined): void {

@@ -13,6 +13,7 @@ import { PodIpAllocator } from './node-addressing.ts';
 import { composeNodeForRegistration, composeNodeStatus, conditionsNeedUpdate, type SimulatedNodeSpec } from './node-object.ts';
 import type { ConfigSource } from './container-config.ts';
 import { PodWorker, type Logger, type PodRef, type PodSink, type PodWorkerTiming } from './pod-worker.ts';
+import { NodeStreamingRuntime } from './streaming/node-streaming.ts';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 export const NODE_LEASE_DURATION_SECONDS = 40;
@@ -52,6 +53,8 @@ export class NodeAgent implements PodSink {
    */
   private readonly finished = new Set<string>();
   private logServer?: LogServer;
+  /** exec, attach and port-forward into this node's pods (kubelet/streaming/). */
+  private readonly streaming: NodeStreamingRuntime;
   private nodeUid?: string;
   /**
    * The Node's conditions as the process's node watch last delivered them (all a status check reads of the Node);
@@ -71,6 +74,19 @@ export class NodeAgent implements PodSink {
     this.spec = { ...options.spec };
     this.puller = new ImagePuller(this.images, options.imagePullDelay);
     this.ips = new PodIpAllocator(this.spec.podCidr);
+    this.streaming = new NodeStreamingRuntime({
+      findPod: (namespace, name) => this.findWorker(namespace, name)?.runtimeState,
+      ephemeralExited: (namespace, name, container, exitCode) => this.findWorker(namespace, name)?.ephemeralProcessExited(container, exitCode),
+      readPod: (namespace, name) => this.options.clients.core.readNamespacedPod({ namespace, name }),
+      logs: this.logs,
+      hostIp: this.spec.internalIp,
+      allocatable: { cpu: this.spec.cpu, memory: this.spec.memory },
+    });
+  }
+
+  private findWorker(namespace: string, name: string): PodWorker | undefined {
+    for (const worker of this.workers.values()) if (worker.ref.namespace === namespace && worker.ref.name === name) return worker;
+    return undefined;
   }
 
   get name(): string {
@@ -84,10 +100,10 @@ export class NodeAgent implements PodSink {
     const { endpoints } = this.options;
     const endpoint = { nodeName: this.spec.name, auth: this.options.auth, resolve };
     try {
-      this.logServer = await endpoints.listen(this.spec.internalIp, this.spec.kubeletPort, endpoint);
+      this.logServer = await endpoints.listen(this.spec.internalIp, this.spec.kubeletPort, endpoint, this.streaming);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || this.spec.kubeletPort === 0) throw error;
-      this.logServer = await endpoints.listen(this.spec.internalIp, 0, endpoint);
+      this.logServer = await endpoints.listen(this.spec.internalIp, 0, endpoint, this.streaming);
     }
     this.spec.kubeletPort = this.logServer.port;
     await this.ensureRegistered();
@@ -295,6 +311,7 @@ export class NodeAgent implements PodSink {
   /** The pod with this uid is gone from the API. */
   podDeleted(uid: string): void {
     this.finished.delete(uid);
+    this.streaming.forgetPod(uid);
     this.workers.get(uid)?.remove();
     this.workers.delete(uid);
   }
@@ -353,6 +370,7 @@ export class NodeAgent implements PodSink {
     if (!worker) return;
     worker.remove();
     this.workers.delete(pod.uid);
+    this.streaming.forgetPod(pod.uid);
     this.finished.add(pod.uid);
   }
 }

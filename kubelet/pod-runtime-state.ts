@@ -51,6 +51,8 @@ export interface PodRuntimeState {
   sandboxReady: boolean;
   initContainers: ContainerRuntimeState[];
   containers: ContainerRuntimeState[];
+  /** Ephemeral containers added with pods/ephemeralcontainers (kubectl debug); they never restart. */
+  ephemeralContainers?: ContainerRuntimeState[];
   /** Set once the pod is being torn down or has finished for good: the phase is computed as terminal. */
   terminal: boolean;
   /** Set when the kubelet itself failed the pod (activeDeadlineSeconds): phase Failed with this reason. */

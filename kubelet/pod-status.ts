@@ -39,6 +39,7 @@ export interface PodStatusOut {
   qosClass: string;
   initContainerStatuses?: ContainerStatusOut[];
   containerStatuses: ContainerStatusOut[];
+  ephemeralContainerStatuses?: ContainerStatusOut[];
 }
 
 interface ResourcesLike {
@@ -222,5 +223,7 @@ export function composePodStatus(state: PodRuntimeState, options: ComposeOptions
     status.message = state.failure.message;
   }
   if (state.initContainers.length > 0) status.initContainerStatuses = state.initContainers.map(composeContainerStatus);
+  // Ephemeral containers take no part in readiness: the kubelet reports them never ready.
+  if (state.ephemeralContainers?.length) status.ephemeralContainerStatuses = state.ephemeralContainers.map((c) => ({ ...composeContainerStatus(c), ready: false }));
   return status;
 }

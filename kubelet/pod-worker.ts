@@ -107,6 +107,9 @@ export class PodWorker {
   /** ConfigMap, Secret and projected volumes to set up, and the pull secrets to look for, before containers start. */
   private readonly volumes: VolumeReference[];
   private readonly pullSecrets: V1Pod | undefined;
+  /** Ephemeral containers (kubectl debug), started as they appear in the pod's spec. */
+  private readonly ephemerals: ContainerSlot[] = [];
+  private readonly makeSlot: (container: V1Container, isInit: boolean) => ContainerSlot;
   private readonly lifecycle = new AbortController();
   private readonly gone = new AbortController();
   private terminating = false;
@@ -141,6 +144,7 @@ export class PodWorker {
         },
       };
     };
+    this.makeSlot = slot;
     this.inits = (spec.initContainers ?? []).map((container) => slot(container, true));
     this.apps = spec.containers.map((container) => slot(container, false));
     this.volumes = podVolumeReferences(pod);
@@ -179,6 +183,7 @@ export class PodWorker {
     this.view = viewOf(pod);
     this.armActiveDeadline();
     if (!this.view.deletionRequested && !this.terminating) this.applyImageChanges(pod);
+    this.startNewEphemeralContainers(pod);
     if (this.view.deletionRequested && !this.terminating) {
       this.terminating = true;
       this.lifecycle.abort();
@@ -186,6 +191,47 @@ export class PodWorker {
         if (!(error instanceof Aborted)) this.logger.warn(`pod ${this.state.namespace}/${this.state.name}: termination: ${String(error)}`);
       });
     }
+  }
+
+  /**
+   * Starts ephemeral containers the spec has and this worker does not run yet, once the sandbox is up and while the
+   * pod is not being torn down. They run once: an exit is final (no restart, whatever the pod's policy).
+   */
+  private startNewEphemeralContainers(pod: V1Pod): void {
+    const wanted = (pod.spec?.ephemeralContainers ?? []) as V1Container[];
+    if (wanted.length === this.ephemerals.length || this.terminating || this.view.deletionRequested || this.state.terminal || this.state.failure) return;
+    for (const container of wanted) {
+      if (this.ephemerals.some((slot) => slot.spec.name === container.name)) continue;
+      const slot = this.makeSlot(container, false);
+      slot.runtime.state = waitingState('ContainerCreating');
+      this.ephemerals.push(slot);
+      (this.state.ephemeralContainers ??= []).push(slot.runtime);
+      const run = async (): Promise<void> => {
+        if (!(await this.startContainer(slot))) return;
+        this.requestSync();
+        if ((await this.awaitExit(slot)) !== undefined) this.requestSync();
+      };
+      run().catch((error: unknown) => {
+        if (!(error instanceof Aborted)) this.logger.warn(`pod ${this.state.namespace}/${this.state.name} ephemeral container ${container.name}: ${String(error)}`);
+      });
+    }
+    this.requestSync();
+  }
+
+  /**
+   * The main process of an ephemeral container ended (the shell `kubectl debug -it` attached to exited): the
+   * container terminates for good, as it would in a runtime.
+   */
+  ephemeralProcessExited(name: string, exitCode: number): void {
+    const slot = this.ephemerals.find((s) => s.spec.name === name);
+    if (!slot || slot.runtime.state.kind !== 'running') return;
+    slot.runtime.state = {
+      kind: 'terminated',
+      terminated: { exitCode, reason: terminationReason(exitCode), startedAtMs: slot.runtime.state.startedAtMs, finishedAtMs: Date.now(), containerId: slot.runtime.containerId ?? '' },
+    };
+    slot.log?.append(`kubefacade: simulated container "${name}" exited with code ${exitCode}`);
+    slot.log?.finish();
+    this.requestSync();
   }
 
   /** The pod is gone from the API: drop everything. */
@@ -483,7 +529,7 @@ export class PodWorker {
 
   /** Kills what runs (Killing events), then records every container as stopped. */
   private stopContainers(): void {
-    for (const slot of [...this.apps, ...this.inits]) if (slot.runtime.state.kind === 'running') this.emit(slot, podEvents.killing(slot.spec.name));
+    for (const slot of [...this.apps, ...this.inits, ...this.ephemerals]) if (slot.runtime.state.kind === 'running') this.emit(slot, podEvents.killing(slot.spec.name));
     this.markStopped(Date.now());
   }
 
@@ -492,7 +538,7 @@ export class PodWorker {
    * an app container that never started, in a pod whose sandbox was up, shows ContainerStatusUnknown.
    */
   private markStopped(now: number): void {
-    for (const slot of [...this.inits, ...this.apps]) {
+    for (const slot of [...this.inits, ...this.apps, ...this.ephemerals]) {
       const { runtime } = slot;
       if (runtime.state.kind === 'running') {
         runtime.state = { kind: 'terminated', terminated: this.stoppedInstance(slot, now) };
@@ -514,7 +560,7 @@ export class PodWorker {
   }
 
   private async terminate(): Promise<void> {
-    const running = [...this.apps, ...this.inits].filter((slot) => slot.runtime.state.kind === 'running');
+    const running = [...this.apps, ...this.inits, ...this.ephemerals].filter((slot) => slot.runtime.state.kind === 'running');
     for (const slot of running) this.emit(slot, podEvents.killing(slot.spec.name));
     const graceSeconds = this.view.graceSeconds;
     if (running.length > 0) await sleep(Math.min(this.timing.stopDelayMs, graceSeconds * 1000), this.gone.signal);

@@ -14,12 +14,16 @@ import { flowControlFilter, isLongRunning, DEFAULT_FLOW_CONTROL, type FlowContro
 import { healthChecks, serveHealth, type HealthCheck } from './health.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS, enforceRequestDeadline, requestDeadlineMs } from './request-timeout.ts';
 import type { StorageHealth } from '../storage/interface.ts';
+import { apiServerMetrics, requestLabels } from './metrics/api-server-metrics.ts';
+import { METRICS_GROUP, MetricsApi } from './metrics-api/metrics-api.ts';
 import { handleResourceRequest, readBody, type HandlerContext } from './resource-handler.ts';
 import { handleReview } from './review-handler.ts';
 import { noteErrorStatus, securityMiddleware } from './security-middleware.ts';
 import { handleBindingsResource, type SubresourceHandlers } from './subresources.ts';
 import type { RequestJournal } from './ui/request-journal.ts';
 import { serverVersion } from './version.ts';
+import { errorWantsProtobuf, PROTOBUF_MEDIA_TYPE } from './negotiation.ts';
+import { encodeStatus } from './protobuf/encode.ts';
 import { stringParam } from '../api/options/index.ts';
 import { serveLegacySwaggerProtobuf, serveOpenApiV2 } from './openapi-v2.ts';
 import { handleComponentStatuses, type ClientActivity, type ComponentProbe } from './component-statuses.ts';
@@ -55,6 +59,7 @@ export function createApp(options: AppOptions): express.Express {
   app.set('query parser', 'simple');
   const context: HandlerContext = { registry: options.registry, options: options.handler, subresources: options.subresources };
 
+  const metricsApi = new MetricsApi(options.registry);
   const security = securityMiddleware(options.security, options.journal);
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   // Upstream bounds a queue wait at a quarter of the request timeout.
@@ -63,6 +68,7 @@ export function createApp(options: AppOptions): express.Express {
   const serve = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     try {
       const info = req.requestInfo!;
+      trackInFlight(req, res);
       options.componentStatuses?.activity.observe(req.kubeUser!.username, res);
       if (info.isResourceRequest) {
         if (info.apiGroup === '' && info.apiVersion === 'v1' && info.resource === 'componentstatuses' && options.componentStatuses) {
@@ -85,7 +91,17 @@ export function createApp(options: AppOptions): express.Express {
           }, pods);
           return;
         }
+        if (info.apiGroup === METRICS_GROUP) {
+          await metricsApi.handle(req, res, info);
+          return;
+        }
         await handleResourceRequest(req, res, info, req.kubeUser!, context);
+        return;
+      }
+      if (info.path.replace(/\/+$/, '') === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
+        const scrape = await apiServerMetrics.scrape();
+        res.status(200).setHeader('Content-Type', scrape.contentType);
+        res.send(scrape.body);
         return;
       }
       serveNonResource(req, res, options.discovery.current(), health);
@@ -100,6 +116,14 @@ export function createApp(options: AppOptions): express.Express {
   // answered without waiting for a seat.)
   app.use((req: Request, res: Response, next: NextFunction) => {
     const started = process.hrtime.bigint();
+    // apiserver_request_total and apiserver_request_duration_seconds, for every request whatever its outcome.
+    res.once('close', () => {
+      const info = req.requestInfo;
+      if (!info) return;
+      const labels = requestLabels(info, req.method, req.headers['content-type'], (req.requestQuery?.getAll('dryRun').length ?? 0) > 0);
+      apiServerMetrics.requests.inc({ ...labels, code: String(res.statusCode) });
+      if (!isLongRunning(info)) apiServerMetrics.requestDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+    });
     if (options.log) {
       res.on('finish', () => options.log!({
         verb: req.requestInfo?.verb ?? req.method, path: req.originalUrl, status: res.statusCode,
@@ -126,7 +150,7 @@ export function createApp(options: AppOptions): express.Express {
     });
   });
 
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const status = toStatusError(err);
     const body = status.toStatus();
     // Anything but a Status error is the handler failing: the audit event's stage is then Panic.
@@ -135,9 +159,30 @@ export function createApp(options: AppOptions): express.Express {
       res.destroy();
       return;
     }
+    // A 406 means nothing the client accepts could be encoded: upstream then writes the Status as JSON.
+    if (status.code !== 406 && errorWantsProtobuf(req.headers.accept)) {
+      res.status(status.code).setHeader('Content-Type', PROTOBUF_MEDIA_TYPE).send(encodeStatus(body));
+      return;
+    }
     res.status(status.code).setHeader('Content-Type', 'application/json').send(JSON.stringify(body));
   });
   return app;
+}
+
+const READ_ONLY = new Set(['get', 'list', 'watch']);
+
+/** apiserver_current_inflight_requests (short requests by kind) and apiserver_longrunning_requests, while they run. */
+function trackInFlight(req: Request, res: Response): void {
+  const info = req.requestInfo!;
+  if (isLongRunning(info)) {
+    const gauge = apiServerMetrics.longRunning.labels(requestLabels(info, req.method, req.headers['content-type'], false));
+    gauge.inc();
+    res.once('close', () => gauge.dec());
+    return;
+  }
+  const kind = READ_ONLY.has(info.verb) ? 'readOnly' : 'mutating';
+  apiServerMetrics.inflight.inc({ request_kind: kind });
+  res.once('close', () => apiServerMetrics.inflight.dec({ request_kind: kind }));
 }
 
 function toStatusError(err: unknown): StatusError {

@@ -24,6 +24,7 @@ export const PROTOBUF_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf';
 
 /** The media types we can encode replies in, in the order upstream lists them in 406 messages. */
 const REPLY_MEDIA_TYPES = [JSON_MEDIA_TYPE, YAML_MEDIA_TYPE];
+const REPLY_MEDIA_TYPES_WITH_PROTOBUF = [JSON_MEDIA_TYPE, YAML_MEDIA_TYPE, PROTOBUF_MEDIA_TYPE];
 
 function parseMediaRange(text: string): MediaRange | undefined {
   const [typePart, ...paramParts] = text.split(';');
@@ -60,7 +61,7 @@ export function parseAccept(header: string | undefined): MediaRange[] {
     .map(({ range }) => range);
 }
 
-export type ReplyEncoding = 'json' | 'yaml';
+export type ReplyEncoding = 'json' | 'yaml' | 'protobuf';
 
 /** What the reply body is: the object itself or a meta.k8s.io/v1 transformation of it. */
 export type ReplyShape = 'object' | 'Table' | 'PartialObjectMetadata' | 'PartialObjectMetadataList';
@@ -80,16 +81,23 @@ export interface ReplyTarget {
   target: 'object' | 'list' | 'watch';
   /** Whether the endpoint can render Tables (resource endpoints can; Status-only endpoints cannot). */
   tableAllowed: boolean;
+  /**
+   * Whether the kind has a protobuf message (server/protobuf/kinds.ts). Without one, protobuf entries of
+   * the Accept header are passed over, as upstream's negotiation does for kinds with no protobuf
+   * serializer (custom resources): JSON when also accepted, else 406.
+   */
+  protobuf?: boolean;
 }
 
 const META_GROUP = 'meta.k8s.io';
 const META_VERSIONS = new Set(['v1', 'v1beta1']);
 
-function encodingFor(range: MediaRange): ReplyEncoding | undefined {
+function encodingFor(range: MediaRange, target: ReplyTarget): ReplyEncoding | undefined {
   if (range.type === '*' && range.subtype === '*') return 'json';
   if (range.type !== 'application') return undefined;
   if (range.subtype === '*' || range.subtype === 'json') return 'json';
   if (range.subtype === 'yaml') return 'yaml';
+  if (range.subtype === 'vnd.kubernetes.protobuf' && target.protobuf) return 'protobuf';
   return undefined;
 }
 
@@ -97,24 +105,29 @@ function shapeFor(range: MediaRange, target: ReplyTarget): ReplyShape | undefine
   const as = range.params.as;
   if (as === undefined) return 'object';
   if (range.params.g !== META_GROUP || !META_VERSIONS.has(range.params.v ?? '')) return undefined;
-  if (as === 'Table') return target.tableAllowed ? 'Table' : undefined;
+  // meta.k8s.io Table is JSON/YAML only upstream (+protobuf=false): a protobuf Table entry is passed over.
+  if (as === 'Table') return target.tableAllowed && range.subtype !== 'vnd.kubernetes.protobuf' ? 'Table' : undefined;
   const partialKind = target.target === 'list' ? 'PartialObjectMetadataList' : 'PartialObjectMetadata';
   return as === partialKind ? partialKind : undefined;
 }
 
-function contentTypeFor(encoding: ReplyEncoding, shape: ReplyShape): string {
-  const base = encoding === 'json' ? JSON_MEDIA_TYPE : YAML_MEDIA_TYPE;
-  return shape === 'object' ? base : `${base};as=${shape};v=v1;g=${META_GROUP}`;
+const BASE_MEDIA_TYPES: Record<ReplyEncoding, string> = { json: JSON_MEDIA_TYPE, yaml: YAML_MEDIA_TYPE, protobuf: PROTOBUF_MEDIA_TYPE };
+
+function contentTypeFor(encoding: ReplyEncoding, shape: ReplyShape, target: ReplyTarget): string {
+  const base = BASE_MEDIA_TYPES[encoding];
+  const typed = shape === 'object' ? base : `${base};as=${shape};v=v1;g=${META_GROUP}`;
+  // The streaming serializer's media type, which client-go reads to pick its frame reader.
+  return encoding === 'protobuf' && target.target === 'watch' ? `${typed};stream=watch` : typed;
 }
 
 /**
- * Picks the reply format: the first acceptable Accept entry wins. Protobuf entries are skipped (we only
- * encode JSON and YAML), so `application/vnd.kubernetes.protobuf, application/json` gets JSON. No Accept
- * header means JSON. Nothing acceptable is a 406, as upstream.
+ * Picks the reply format: the first acceptable Accept entry wins. Protobuf is acceptable for kinds with a
+ * protobuf message (target.protobuf); for others, `application/vnd.kubernetes.protobuf, application/json`
+ * gets JSON. No Accept header means JSON. Nothing acceptable is a 406, as upstream.
  */
 export function negotiateReply(accept: string | undefined, target: ReplyTarget): ReplyFormat {
   // Clients send the same few Accept headers on every request: remember the answer per header.
-  const key = `${target.target}|${target.tableAllowed ? 1 : 0}|${accept ?? ''}`;
+  const key = `${target.target}|${target.tableAllowed ? 1 : 0}|${target.protobuf ? 1 : 0}|${accept ?? ''}`;
   let format = negotiatedReplies.get(key);
   if (format === undefined) {
     format = Object.freeze(negotiateReplyUncached(accept, target));
@@ -132,13 +145,27 @@ function negotiateReplyUncached(accept: string | undefined, target: ReplyTarget)
   const ranges = parseAccept(accept);
   if (ranges.length === 0) return { encoding: 'json', shape: 'object', contentType: JSON_MEDIA_TYPE };
   for (const range of ranges) {
-    const encoding = encodingFor(range);
+    const encoding = encodingFor(range, target);
     if (!encoding) continue;
     const shape = shapeFor(range, target);
     if (!shape) continue;
-    return { encoding, shape, contentType: contentTypeFor(encoding, shape) };
+    return { encoding, shape, contentType: contentTypeFor(encoding, shape, target) };
   }
-  throw notAcceptable(REPLY_MEDIA_TYPES.join(', '));
+  throw notAcceptable((target.protobuf ? REPLY_MEDIA_TYPES_WITH_PROTOBUF : REPLY_MEDIA_TYPES).join(', '));
+}
+
+/**
+ * Whether an error reply goes out as a protobuf Status: upstream's ErrorNegotiated encodes the Status with
+ * the serializer the Accept header picks, and meta.v1.Status always has a protobuf message.
+ */
+export function errorWantsProtobuf(accept: string | undefined): boolean {
+  if (!accept || !accept.includes('protobuf')) return false;
+  try {
+    return negotiateReply(accept, { target: 'object', tableAllowed: false, protobuf: true }).encoding === 'protobuf';
+  } catch (err) {
+    if (err instanceof StatusError) return false;
+    throw err;
+  }
 }
 
 /** Whether this Accept header asks for a meta.k8s.io Table (which we answer as meta.k8s.io/v1). */

@@ -22,6 +22,8 @@ import { sendListReply, type ListReplyBody } from './list-reply.ts';
 import { noteReplyMetadata } from './reply-metadata.ts';
 import { parseIncludeObject, partialObjectMetadata, tableRow, toTable } from './table.ts';
 import { serveWatch } from './watch-stream.ts';
+import { canEncodeProtobuf, encodeListPieces, encodeObject, encodePartialObjectMetadata, encodePartialObjectMetadataListPieces, encodeStatus } from './protobuf/encode.ts';
+import { protobufWatchEncoder, sendProtobuf } from './protobuf-reply.ts';
 import { deleteCollection, parseDeleteOptions } from './delete-options.ts';
 import type { SubresourceHandlers } from './subresources.ts';
 import { validatePatchOptions, validateWriteOptions } from './write-options.ts';
@@ -65,7 +67,7 @@ export async function handleResourceRequest(
   res.locals.auditAnnotations = ctx.auditAnnotations;
   // As the handlers upstream (NegotiateOutputMediaType first): a write whose reply cannot be
   // encoded as the client accepts is a 406 before anything changes, not after.
-  if (WRITE_VERBS.has(info.verb)) reply(req, info.verb === 'deletecollection' ? 'list' : 'object');
+  if (WRITE_VERBS.has(info.verb)) reply(req, store, info.verb === 'deletecollection' ? 'list' : 'object');
 
   if (info.subresource && info.subresource !== 'status') {
     const handler = context.subresources.find(strategy.group, strategy.resource, info.subresource);
@@ -136,7 +138,7 @@ export async function handleResourceRequest(
       const options = parseDeleteOptions(raw, query);
       const result = await store.delete(ctx, info.name, options);
       if (result.deletedImmediately && !strategy.returnDeletedObject) {
-        sendDeletedStatus(res, store, result.object);
+        await sendDeletedStatus(req, res, store, result.object);
         return;
       }
       sendObject(req, res, store, result.object, 200, 'object');
@@ -273,13 +275,19 @@ async function decodeObjectBody(req: Request, limit: number, formats: readonly R
 }
 
 /** Store.finalizeDelete without ReturnDeletedObject: a Success Status naming what went (Kind holds the resource). */
-function sendDeletedStatus(res: Response, store: GenericStore, object: KubeObject): void {
+async function sendDeletedStatus(req: Request, res: Response, store: GenericStore, object: KubeObject): Promise<void> {
   const details: Record<string, string> = { name: object.metadata.name ?? '' };
   if (store.strategy.group) details.group = store.strategy.group;
   details.kind = store.strategy.resource;
   if (object.metadata.uid) details.uid = object.metadata.uid;
+  const status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details };
+  const format = reply(req, store, 'object');
+  if (format.encoding === 'protobuf') {
+    await sendProtobuf(res, 200, format.contentType, [encodeStatus(status)]);
+    return;
+  }
   res.status(200).setHeader('Content-Type', 'application/json');
-  res.send(Buffer.from(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details })));
+  res.send(Buffer.from(JSON.stringify(status)));
 }
 
 function sendWarnings(res: Response, warnings: string[]): void {
@@ -292,8 +300,9 @@ function requestQuery(req: Request): RawQuery {
   return req.requestQuery ?? new URL(req.originalUrl, 'http://localhost').searchParams;
 }
 
-function reply(req: Request, target: 'object' | 'list' | 'watch'): ReplyFormat {
-  return negotiateReply(req.headers.accept, { target, tableAllowed: true });
+function reply(req: Request, store: GenericStore, target: 'object' | 'list' | 'watch'): ReplyFormat {
+  const protobuf = canEncodeProtobuf(store.apiVersion, store.strategy.kind);
+  return negotiateReply(req.headers.accept, { target, tableAllowed: true, protobuf });
 }
 
 function sendText(req: Request, res: Response, format: ReplyFormat, status: number, json: string): void {
@@ -327,8 +336,11 @@ export function sendObject(req: Request, res: Response, store: GenericStore, sto
   const object = inServedVersion(store, stored);
   // For the request journal (server/ui/request-journal.ts): the name, uid and resourceVersion a write stored.
   noteReplyMetadata(res, object.metadata);
-  const format = reply(req, target);
-  if (format.shape === 'Table') {
+  const format = reply(req, store, target);
+  if (format.encoding === 'protobuf') {
+    const body = format.shape === 'PartialObjectMetadata' ? encodePartialObjectMetadata(object) : encodeObject(object, store.apiVersion);
+    void sendProtobuf(res, status, format.contentType, [body]);
+  } else if (format.shape === 'Table') {
     const include = parseIncludeObject(decodeTableOptions(requestQuery(req)).includeObject);
     const table = toTable(store.strategy, [object], { resourceVersion: object.metadata.resourceVersion }, include, new Date());
     sendText(req, res, format, status, JSON.stringify(table));
@@ -340,8 +352,16 @@ export function sendObject(req: Request, res: Response, store: GenericStore, sto
 }
 
 async function sendList(req: Request, res: Response, store: GenericStore, list: KubeList): Promise<void> {
-  const format = reply(req, 'list');
+  const format = reply(req, store, 'list');
   const items = list.items;
+  if (format.encoding === 'protobuf') {
+    const metadata = list.metadata as Parameters<typeof encodeListPieces>[3];
+    const pieces = format.shape === 'PartialObjectMetadataList'
+      ? encodePartialObjectMetadataListPieces(metadata, items)
+      : encodeListPieces(list.apiVersion, list.kind, store.strategy.kind, metadata, items);
+    await sendProtobuf(res, 200, format.contentType, pieces);
+    return;
+  }
   let body: ListReplyBody;
   if (format.shape === 'Table') {
     const include = parseIncludeObject(decodeTableOptions(requestQuery(req)).includeObject);
@@ -374,8 +394,8 @@ async function serveResourceWatch(
   req: Request, res: Response, store: GenericStore, ctx: RequestContext, info: ResourceRequestInfo,
   query: RawQuery, options: ResourceHandlerOptions,
 ): Promise<void> {
-  const format = reply(req, 'watch');
-  if (format.encoding !== 'json') throw new StatusError(406, 'NotAcceptable', 'only the following media types are accepted: application/json');
+  const format = reply(req, store, 'watch');
+  if (format.encoding === 'yaml') throw new StatusError(406, 'NotAcceptable', 'only the following media types are accepted: application/json');
   const listOptions = decodeListOptions(query);
   const watchQuery: WatchQuery = {
     ...listQuery(listOptions),
@@ -411,6 +431,9 @@ async function serveResourceWatch(
         : { resourceVersion },
     }),
   };
-  await serveWatch(req, res, encoder, { timeoutSeconds, maxBufferedBytes: options.watchMaxBufferedBytes, contentType: format.contentType },
+  const chosen = format.encoding === 'protobuf'
+    ? protobufWatchEncoder(store.apiVersion, strategy.kind, format.shape === 'PartialObjectMetadata')
+    : encoder;
+  await serveWatch(req, res, chosen, { timeoutSeconds, maxBufferedBytes: options.watchMaxBufferedBytes, contentType: format.contentType },
     (sink) => startWatch(store, ctx.namespace, watchQuery, sink, { bookmarkIntervalMs: options.bookmarkIntervalMs }));
 }

@@ -48,6 +48,12 @@ import { SubresourceHandlers, namespaceFinalizeHandler, podBindingHandler, podLo
 import { SCALABLE_RESOURCES, scaleHandler } from './scale-subresource.ts';
 import { podEvictionHandler } from './eviction.ts';
 import { customResourceScaleHandler } from './custom-resource-scale.ts';
+import { podStreamHandler } from './pod-streaming.ts';
+import { ephemeralContainersHandler } from './ephemeral-containers.ts';
+import { upgradeThroughApp } from './upgrade.ts';
+import { apiServerMetrics } from './metrics/api-server-metrics.ts';
+import { instrumentStorage } from './metrics/instrumented-storage.ts';
+import { METRICS_DISCOVERY_RESOURCES } from './metrics-api/metrics-api.ts';
 
 export interface ApiServerOptions extends ApiServerSecurityOptions {
   dataDir: string;
@@ -165,7 +171,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   let closed = false;
   let repair: ServiceAllocationRepair | undefined;
   try {
-    const registry = new ApiRegistry(builtinResources, storage);
+    const registry = new ApiRegistry(builtinResources, instrumentStorage(storage, apiServerMetrics));
     const ipRange = clusterIPRange(options.serviceClusterIpRange ?? DEFAULT_SERVICE_CLUSTER_IP_RANGE);
     const serviceAllocators = {
       clusterIPs: new PersistedBitmapAllocator(storage, '/registry/ranges/serviceips', ipRange),
@@ -215,6 +221,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     for (const [group, resource] of SCALABLE_RESOURCES) subresources.register(group, resource, 'scale', scaleHandler());
     subresources.register('', 'pods', 'eviction', podEvictionHandler(registry));
     subresources.register('', 'serviceaccounts', 'token', serviceAccountTokenHandler(() => signingKey, registry));
+    const nodeStore = () => registry.lookup('', 'v1', 'nodes');
+    const authorizer = () => security!.authorizer;
+    subresources.register('', 'pods', 'ephemeralcontainers', ephemeralContainersHandler());
+    for (const kind of ['exec', 'attach', 'portforward'] as const) subresources.register('', 'pods', kind, podStreamHandler(kind, nodeStore, authorizer, kubeletClient));
 
     // Client certificates are requested, never required, and checked against the cluster CA; the
     // x509 authenticator decides what an unverified one means (401), so TLS itself accepts it.
@@ -238,7 +248,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     const url = `https://${host}:${port}`;
 
     discovery = new LiveDiscovery(
-      [...builtinResources.map(discoveryResourceFromStrategy), CORE_BINDINGS_RESOURCE, COMPONENT_STATUSES_RESOURCE, ...REVIEW_ENDPOINTS.map(reviewDiscoveryResource)],
+      [...builtinResources.map(discoveryResourceFromStrategy), CORE_BINDINGS_RESOURCE, COMPONENT_STATUSES_RESOURCE, ...REVIEW_ENDPOINTS.map(reviewDiscoveryResource), ...METRICS_DISCOVERY_RESOURCES],
       { serverAddress: `${host}:${port}` },
     );
     publishCustomResources();
@@ -262,6 +272,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       },
     });
     server.on('request', app);
+    server.on('upgrade', upgradeThroughApp(app));
 
     const adminKubeconfigPath = join(dataDir, 'admin.kubeconfig');
     await writeKubeconfig(adminKubeconfigPath, {
@@ -276,6 +287,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
 
     const cleanup = new NamespaceCleanup(registry);
     cleanup.start();
+    // apiserver_storage_objects: counted when scraped (the watch cache counts from memory).
+    const stopCounting = apiServerMetrics.addObjectCounter(async () => {
+      const counts = new Map<string, number>();
+      for (const store of registry.all()) {
+        const { group, resource } = store.groupResource;
+        counts.set(group ? `${resource}.${group}` : resource, await storage.count(store.prefix('')));
+      }
+      return counts;
+    });
 
     const running = security;
     const crdController = customResources;
@@ -291,6 +311,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
         // The published custom documents are process-wide: a closed server's CRDs leave with it.
         setCustomOpenApiDocuments(() => ({ v3: new Map(), v2Definitions: {} }));
         allocationRepair.stop();
+        stopCounting();
         await new Promise<void>((done) => {
           httpsServer.close(() => done());
           for (const socket of sockets) socket.destroy();

@@ -4,7 +4,6 @@
 
 import type { Request, Response } from 'express';
 import { request as httpsRequest } from 'node:https';
-import { isIP } from 'node:net';
 import { StatusError, badRequest, notFound } from '../api/errors.ts';
 import { deepCopy, displayValue, isPlainObject, type KubeObject } from '../api/object.ts';
 import type { RequestContext } from '../api/resource.ts';
@@ -16,6 +15,7 @@ import type { RequestVerb, ResourceRequestInfo } from './request-info.ts';
 import { decodeCreateOptions, decodePodLogOptions, encodePodLogOptions, validatePodLogOptions, type RawQuery } from '../api/options/index.ts';
 import { parseDryRun } from './write-options.ts';
 import { sendObject } from './resource-handler.ts';
+import { kubeletLocation, type KubeletClientCertificate } from './kubelet-location.ts';
 
 export interface SubresourceRequest {
   req: Request;
@@ -130,11 +130,7 @@ export function namespaceFinalizeHandler(): SubresourceHandler {
  * advertises (status.addresses InternalIP, status.daemonEndpoints.kubeletEndpoint.Port).
  * Only loopback addresses are dialled: simulated nodes live on this machine.
  */
-/** The API server's client certificate towards kubelets (kube-apiserver's --kubelet-client-certificate/-key). */
-export interface KubeletClientCertificate {
-  certPem: string;
-  keyPem: string;
-}
+export type { KubeletClientCertificate };
 
 export function podLogHandler(nodes: () => GenericStore | undefined, kubeletClient?: KubeletClientCertificate): SubresourceHandler {
   return {
@@ -156,27 +152,13 @@ export function podLogHandler(nodes: () => GenericStore | undefined, kubeletClie
       }
       if (!all.includes(container)) throw badRequest(`container ${container} is not valid for pod ${info.name}`);
       if (!spec.nodeName) throw badRequest(`pod ${info.name} does not have a host assigned`);
-      const nodeStore = nodes();
-      if (!nodeStore) throw new StatusError(500, 'InternalError', 'nodes are not served');
-      const node = await nodeStore.get('', spec.nodeName);
-      const status = (node.status ?? {}) as { addresses?: { type: string; address: string }[]; daemonEndpoints?: { kubeletEndpoint?: { Port?: number } } };
-      const address = status.addresses?.find((a) => a.type === 'InternalIP')?.address;
-      const port = status.daemonEndpoints?.kubeletEndpoint?.Port;
-      if (!address || !port) throw badRequest(`node ${spec.nodeName} has no kubelet endpoint`);
-      if (!isLoopback(address)) {
-        throw badRequest(`refusing to dial the kubelet of node ${spec.nodeName} at ${address}: only loopback kubelet addresses are allowed`);
-      }
+      const { host: address, port } = await kubeletLocation(nodes(), spec.nodeName);
       // The kubelet gets the options re-encoded from what was decoded here (as LogLocation builds its URL).
       const forward = encodePodLogOptions({ ...options, container: undefined });
       const path = `/containerLogs/${encodeURIComponent(request.ctx.namespace)}/${encodeURIComponent(info.name)}/${encodeURIComponent(container)}?${forward}`;
       await proxyKubeletLog(request.req, res, address, port, path, options.follow, kubeletClient);
     },
   };
-}
-
-function isLoopback(address: string): boolean {
-  if (isIP(address) === 4) return address.startsWith('127.');
-  return address === '::1';
 }
 
 function proxyKubeletLog(req: Request, res: Response, host: string, port: number, path: string, follow: boolean, client?: KubeletClientCertificate): Promise<void> {

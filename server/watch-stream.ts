@@ -4,6 +4,7 @@
 // re-lists, as a real API server forces with its watch channel limits). All streams together are
 // bounded too (watch-buffer-budget.ts): past the budget the stream holding the most is dropped.
 
+import { apiServerMetrics } from './metrics/api-server-metrics.ts';
 import type { Request, Response } from 'express';
 import type { StatusError } from '../api/errors.ts';
 import type { WatchHandle } from '../storage/interface.ts';
@@ -18,6 +19,13 @@ export interface WatchEncoder {
   bookmark(resourceVersion: string, initialEventsEnd: boolean): string;
 }
 
+/** Whole frames for binary (protobuf `;stream=watch`) watches: each call returns one framed event. */
+export interface BinaryWatchEncoder {
+  event(type: string, object: KubeObject): Buffer;
+  bookmark(resourceVersion: string, initialEventsEnd: boolean): Buffer;
+  error(status: StatusError): Buffer;
+}
+
 export interface WatchStreamOptions {
   timeoutSeconds: number;
   /** Close the stream when this many bytes are waiting to be sent to the client. */
@@ -28,7 +36,7 @@ export interface WatchStreamOptions {
 }
 
 export async function serveWatch(
-  req: Request, res: Response, encoder: WatchEncoder, options: WatchStreamOptions,
+  req: Request, res: Response, encoder: WatchEncoder | BinaryWatchEncoder, options: WatchStreamOptions,
   start: (sink: WatchSink) => Promise<WatchHandle>,
 ): Promise<void> {
   let handle: WatchHandle | undefined;
@@ -63,8 +71,20 @@ export async function serveWatch(
     res.write(line);
     budgeted.afterWrite();
   };
-  const sink: WatchSink = {
+  const sent = apiServerMetrics.watchEventCounter(req.requestInfo);
+  const sink: WatchSink = 'event' in encoder ? {
     event: (type, object) => {
+      sent.inc();
+      write(encoder.event(type, object));
+    },
+    bookmark: (resourceVersion, initialEventsEnd) => write(encoder.bookmark(resourceVersion, initialEventsEnd)),
+    error: (status: StatusError) => {
+      write(encoder.error(status));
+      finish();
+    },
+  } : {
+    event: (type, object) => {
+      sent.inc();
       const text = encoder.object(object);
       // A plain-JSON watcher gets the shared encoded line (the same string object means the same JSON).
       write(text === objectJson(object) ? watchEventBuffer(type, object) : watchEventJson(type, text));

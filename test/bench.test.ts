@@ -216,3 +216,19 @@ test('bench startup: built package and run-time TypeScript loading, each start m
   assert.equal(run.report.ratioMetric, 'serverWarm.medianMs');
   assert.deepEqual(Object.keys(run.report.targets).sort(), ['idleRssAtMost120MiB', 'serverColdMedianAtMost1s', 'serverWarmMedianAtMost300ms', 'startCluster3NodesMedianAtMost1s']);
 });
+
+test('bench encoding: JSON and protobuf LISTs of the same pods, protobuf smaller', async () => {
+  const run = await bench(['encoding', '--pods', '60', '--lists', '2', '--concurrency', '8']);
+  assertShape(run, 'encoding');
+  const { results, baseline } = run.report;
+  assert.equal(run.report.ratioMetric, 'bytesPerList');
+  assert.equal(results.contentType, 'application/vnd.kubernetes.protobuf');
+  assert.equal(baseline.contentType, 'application/json');
+  const protobufBytes = results.bytesPerList as number;
+  const jsonBytes = baseline.bytesPerList as number;
+  assert.ok(protobufBytes > 0 && protobufBytes < jsonBytes, `protobuf ${protobufBytes} < JSON ${jsonBytes}`);
+  assert.equal(results.bytesRatioToJson, Math.round((protobufBytes / jsonBytes) * 1000) / 1000);
+  assert.equal(results.bytesPerPod, Math.round((protobufBytes / 60) * 10) / 10);
+  for (const figures of [results, baseline]) assert.ok((figures.serverCpuMsPerList as number) >= 0);
+  assert.ok((baseline.managedFieldsBytesPerPod as number) > 0);
+});

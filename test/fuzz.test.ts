@@ -249,6 +249,19 @@ describe(`fuzzing the code that reads request data (seed ${SEED})`, () => {
 interface Reply {
   status: number;
   text: string;
+  body?: Buffer;
+  contentType?: string;
+}
+
+/** The kind of an error reply: a JSON Status, or a protobuf one (k8s\0 + Unknown) when protobuf was accepted. */
+function errorReplyKind(reply: Reply): string | undefined {
+  if (reply.contentType?.startsWith('application/vnd.kubernetes.protobuf') && reply.body) {
+    assert.ok(reply.body.subarray(0, 4).equals(PROTOBUF_MAGIC), 'a protobuf error reply starts with k8s\\0');
+    const unknown = kubernetesProtoRoot().lookupType('k8s.io.apimachinery.pkg.runtime.Unknown');
+    const decoded = unknown.toObject(unknown.decode(reply.body.subarray(4))) as { typeMeta?: { kind?: string } };
+    return decoded.typeMeta?.kind;
+  }
+  return (JSON.parse(reply.text) as { kind?: string }).kind;
 }
 
 describe(`fuzzing every served endpoint over HTTP (seed ${SEED})`, () => {
@@ -268,7 +281,10 @@ describe(`fuzzing every served endpoint over HTTP (seed ${SEED})`, () => {
           return;
         }
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+        res.on('end', () => {
+          const raw = Buffer.concat(chunks);
+          resolve({ status: res.statusCode ?? 0, text: raw.toString(), body: raw, contentType: res.headers['content-type'] });
+        });
         res.on('error', reject);
       });
       req.setTimeout(20_000, () => req.destroy(new Error(`no answer in 20 s: ${method} ${path}`)));
@@ -383,8 +399,7 @@ describe(`fuzzing every served endpoint over HTTP (seed ${SEED})`, () => {
         assert.equal(await revision(), before, `${r.method} ${path} was refused (${reply.status}) but changed the store: ${reply.text.slice(0, 300)}`);
       }
       if (reply.status >= 400 && reply.status !== 405 && r.method !== 'HEAD' && reply.text) {
-        const status = JSON.parse(reply.text) as { kind?: string };
-        assert.equal(status.kind, 'Status', `${r.method} ${path} ${reply.status} without a Status: ${reply.text.slice(0, 200)}`);
+        assert.equal(errorReplyKind(reply), 'Status', `${r.method} ${path} ${reply.status} without a Status: ${reply.text.slice(0, 200)}`);
       }
       if (requests % 200 === 0) checkIntrinsics();
     }), fcOptions(runs(4_000)));

@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  errorWantsProtobuf,
   parseAccept, negotiateReply, wantsTable, wantsPartialObjectMetadata, parseRequestContentType, decodeRequestBody,
   OBJECT_BODY_FORMATS, PATCH_BODY_FORMATS,
 } from '../server/negotiation.ts';
@@ -52,6 +53,26 @@ describe('Accept', () => {
     assert.equal(wantsPartialObjectMetadata(single, 'list'), false);
     assert.equal(wantsPartialObjectMetadata(list, 'list'), true);
     assert.equal(negotiateReply(list, resource).contentType, 'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io');
+  });
+
+  test('kinds with a protobuf message: protobuf when first acceptable, ;stream=watch for watches, never a protobuf Table', () => {
+    const withProtobuf = { ...resource, protobuf: true };
+    const protobuf = { encoding: 'protobuf', shape: 'object', contentType: 'application/vnd.kubernetes.protobuf' };
+    for (const accept of ['application/vnd.kubernetes.protobuf', 'application/vnd.kubernetes.protobuf,application/json', 'application/json;q=0.9, application/vnd.kubernetes.protobuf']) {
+      assert.deepEqual(negotiateReply(accept, withProtobuf), protobuf, accept);
+    }
+    assert.equal(negotiateReply('application/json,application/vnd.kubernetes.protobuf', withProtobuf).encoding, 'json');
+    assert.deepEqual(negotiateReply('application/vnd.kubernetes.protobuf,application/json', { target: 'watch', tableAllowed: true, protobuf: true }),
+      { encoding: 'protobuf', shape: 'object', contentType: 'application/vnd.kubernetes.protobuf;stream=watch' });
+    assert.deepEqual(negotiateReply('application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io', withProtobuf),
+      { encoding: 'protobuf', shape: 'PartialObjectMetadataList', contentType: 'application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io' });
+    assert.deepEqual(negotiateReply('application/vnd.kubernetes.protobuf;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1;g=meta.k8s.io', withProtobuf),
+      { encoding: 'json', shape: 'Table', contentType: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
+    const err = statusOf(() => negotiateReply('text/html', withProtobuf));
+    assert.equal(err.message, 'only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf');
+    assert.equal(errorWantsProtobuf('application/vnd.kubernetes.protobuf,application/json'), true);
+    assert.equal(errorWantsProtobuf('application/json,application/vnd.kubernetes.protobuf'), false);
+    assert.equal(errorWantsProtobuf(undefined), false);
   });
 
   test('JSON for */*, no Accept and protobuf with JSON fallback; YAML when asked; protobuf alone is 406', () => {

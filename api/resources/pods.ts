@@ -59,9 +59,14 @@ export const podStrategy: ResourceStrategy = {
   storageResource: 'pods',
   hasStatus: true,
   subresources: [
+    // Alphabetical, as kube-apiserver's discovery lists them.
+    { name: 'attach', kind: 'PodAttachOptions', verbs: ['create', 'get'] },
     { name: 'binding', kind: 'Binding', verbs: ['create'] },
-    { name: 'log', kind: 'Pod', verbs: ['get'] },
+    { name: 'ephemeralcontainers', kind: 'Pod', verbs: ['get', 'patch', 'update'] },
     { name: 'eviction', kind: 'Eviction', group: 'policy', verbs: ['create'] },
+    { name: 'exec', kind: 'PodExecOptions', verbs: ['create', 'get'] },
+    { name: 'log', kind: 'Pod', verbs: ['get'] },
+    { name: 'portforward', kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
   ],
   tracksGeneration: false,
 

@@ -22,6 +22,7 @@ import { SYSTEM_MASTERS_GROUP } from '../../auth/well-known.ts';
 import type { RequestInfo } from '../request-info.ts';
 import { FLOW_SCHEMAS, PRIORITY_LEVELS, classify } from './bootstrap-configuration.ts';
 import { QueueSet, type Admission, type PendingAdmission } from './queue-set.ts';
+import { apiServerMetrics, type FlowControlSnapshot } from '../metrics/api-server-metrics.ts';
 
 export interface FlowControlOptions {
   /** --max-requests-inflight (default 400, as kube-apiserver). */
@@ -72,37 +73,66 @@ function priorityAndFairness(options: FlowControlOptions): FlowControlFilter {
       waitLimitMs: options.queueWaitLimitMs ?? 15_000,
     }));
   }
+  // Requests executing and waiting per priority level and flow schema, for /metrics (apiserver_flowcontrol_*).
+  const flows = new Map<string, Map<string, { executing: number; waiting: number }>>();
+  const flowOf = (level: string, schema: string): { executing: number; waiting: number } => {
+    let schemas = flows.get(level);
+    if (!schemas) flows.set(level, schemas = new Map());
+    let flow = schemas.get(schema);
+    if (!flow) schemas.set(schema, flow = { executing: 0, waiting: 0 });
+    return flow;
+  };
+  apiServerMetrics.addFlowControlSource((): FlowControlSnapshot[] => PRIORITY_LEVELS.map((level) => {
+    const queueSet = levels.get(level.name);
+    return {
+      priorityLevel: level.name,
+      nominalLimitSeats: queueSet instanceof QueueSet ? queueSet.config.concurrencyLimit : 0,
+      flows: [...(flows.get(level.name) ?? new Map<string, { executing: number; waiting: number }>())].map(([flowSchema, f]) => ({ flowSchema, ...f })),
+    };
+  }));
   return (req, res, user, info, next) => {
     if (isLongRunning(info)) return next();
     const { flowSchema, flowKey } = classify(user, info);
+    const labels = { priority_level: flowSchema.priorityLevel, flow_schema: flowSchema.name };
+    const flow = flowOf(flowSchema.priorityLevel, flowSchema.name);
+    const dispatch = (): void => {
+      apiServerMetrics.dispatched.inc(labels);
+      flow.executing++;
+      res.once('close', () => { flow.executing--; });
+      next();
+    };
     res.setHeader('X-Kubernetes-PF-FlowSchema-UID', FLOW_SCHEMA_UIDS.get(flowSchema.name) as string);
     res.setHeader('X-Kubernetes-PF-PriorityLevel-UID', PRIORITY_LEVEL_UIDS.get(flowSchema.priorityLevel) as string);
     const level = levels.get(flowSchema.priorityLevel) as QueueSet | 'exempt';
-    if (level === 'exempt') return next();
+    if (level === 'exempt') return dispatch();
     const admission = level.admit(flowKey);
+    const rejected = (reason: string): void => { apiServerMetrics.rejected.inc({ ...labels, reason }); };
     if (admission.admitted === 'pending') {
-      waitInQueue(res, admission, next);
+      flow.waiting++;
+      waitInQueue(res, admission, dispatch, rejected, () => { flow.waiting--; });
       return;
     }
-    run(res, admission, next);
+    run(res, admission, dispatch, rejected);
   };
 }
 
-function waitInQueue(res: Response, admission: PendingAdmission, next: () => void): void {
+function waitInQueue(res: Response, admission: PendingAdmission, next: () => void, rejected: (reason: string) => void, dequeued: () => void): void {
   const onClose = (): void => admission.cancel();
   res.once('close', onClose);
   void admission.pending.then((settled) => {
+    dequeued();
     res.off('close', onClose);
     if (settled.admitted && res.destroyed) {
       settled.release();
       return;
     }
-    run(res, settled, next);
+    run(res, settled, next, rejected);
   });
 }
 
-function run(res: Response, admission: Admission, next: () => void): void {
+function run(res: Response, admission: Admission, next: () => void, rejected?: (reason: string) => void): void {
   if (!admission.admitted) {
+    rejected?.(admission.reason === 'cancelled' ? 'cancelled' : admission.reason);
     if (admission.reason !== 'cancelled') tooManyRequests(res);
     return;
   }

@@ -7,6 +7,7 @@ export const PROTO_FILES = [
   'k8s.io/api/authorization/v1/generated.proto',
   'k8s.io/api/authentication/v1/generated.proto',
   'k8s.io/api/discovery/v1/generated.proto',
+  'k8s.io/api/events/v1/generated.proto',
   'k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto',
   'k8s.io/api/apps/v1/generated.proto',
   'k8s.io/api/batch/v1/generated.proto',
@@ -29,6 +30,7 @@ const MESSAGES_BY_KIND = new Map<string, string>([
     (kind): [string, string] => [`v1 ${kind}`, `${CORE}.${kind}`]),
   ['discovery.k8s.io/v1 EndpointSlice', 'k8s.io.api.discovery.v1.EndpointSlice'],
   ['authentication.k8s.io/v1 TokenRequest', 'k8s.io.api.authentication.v1.TokenRequest'],
+  ['events.k8s.io/v1 Event', 'k8s.io.api.events.v1.Event'],
   ...['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'].map(
     (kind): [string, string] => [`rbac.authorization.k8s.io/v1 ${kind}`, `k8s.io.api.rbac.v1.${kind}`]),
   ...['SelfSubjectAccessReview', 'SubjectAccessReview', 'LocalSubjectAccessReview', 'SelfSubjectRulesReview'].map(
@@ -51,6 +53,19 @@ export function messageNameForKind(apiVersion: string, kind: string): string | u
   if (kind === 'DeleteOptions') return `${META}.DeleteOptions`;
   return MESSAGES_BY_KIND.get(`${apiVersion} ${kind}`);
 }
+
+/** The message a reply of this apiVersion/kind encodes as (DeleteOptions and other request-only kinds excluded). */
+export function replyMessageNameForKind(apiVersion: string, kind: string): string | undefined {
+  return MESSAGES_BY_KIND.get(`${apiVersion} ${kind}`);
+}
+
+/** The list message for items of this apiVersion/kind (PodList for Pod), when the kind is served as a list. */
+export function listMessageNameForKind(apiVersion: string, kind: string): string | undefined {
+  const item = MESSAGES_BY_KIND.get(`${apiVersion} ${kind}`);
+  return item && LIST_KINDS.has(kind) ? `${item}List` : undefined;
+}
+
+const LIST_KINDS = new Set(['Pod', 'Node', 'Namespace', 'Event', 'Lease', 'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);
 
 /**
  * Scalar fields that Go declares as pointers (or without omitempty), so a zero value present on the wire
@@ -88,6 +103,7 @@ export const ZERO_VALUE_FIELDS = new Set<string>([
   `${CORE}.ContainerStatus.ready`, `${CORE}.ContainerStatus.restartCount`, `${CORE}.ContainerStatus.started`,
   'k8s.io.api.coordination.v1.LeaseSpec.leaseDurationSeconds', 'k8s.io.api.coordination.v1.LeaseSpec.leaseTransitions',
   'k8s.io.api.authorization.v1.SubjectAccessReviewStatus.allowed',
+  'k8s.io.api.events.v1.EventSeries.count',
   'k8s.io.api.authorization.v1.SubjectRulesReviewStatus.incomplete',
   // Workloads: pointer fields where 0 (or false) differs from unset (replicas: 0 is not the default 1).
   `${CORE}.ReplicationControllerSpec.replicas`,

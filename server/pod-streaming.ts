@@ -1,0 +1,166 @@
+// pods/exec, pods/attach and pods/portforward: upgrade requests (WebSocket, or SPDY from older clients) that the API
+// server checks and then splices, byte for byte, onto the same upgrade request to the pod's kubelet, as
+// kube-apiserver's UpgradeAwareHandler does. The kubelet's answer (101 Switching Protocols, or its error) reaches the
+// client unchanged; after that the API server only copies bytes both ways, so a client that stops reading or goes
+// away ends both connections at once.
+//
+// Authorization is upstream's: the request's own verb (get for a WebSocket GET, create for POST), and for a GET also
+// `create` on the subresource (AuthorizePodWebsocketUpgradeCreatePermission, on by default since 1.31), so read-only
+// roles cannot exec through a WebSocket.
+import type { Request } from 'express';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { badRequest } from '../api/errors.ts';
+import type { GenericStore } from '../api/registry/store.ts';
+import { resourceAttributes, type Authorizer } from '../auth/authorizer.ts';
+import { forbiddenError } from '../auth/forbidden.ts';
+import { kubeletLocation, type KubeletClientCertificate } from './kubelet-location.ts';
+import { decodePodAttachOptions, decodePodExecOptions, decodePodPortForwardOptions, type RawQuery } from '../api/options/index.ts';
+import type { SubresourceHandler } from './subresources.ts';
+
+export type StreamKind = 'exec' | 'attach' | 'portforward';
+
+/** What an upgrade request carries besides the express request: the raw socket and the bytes read past the headers. */
+export interface UpgradeRequest {
+  socket: Duplex;
+  head: Buffer;
+  /** Detaches the socket from express's response: from here on the handler owns it. */
+  hijack(): void;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    upgrade?: UpgradeRequest;
+  }
+}
+
+interface ContainerSpecLike {
+  name: string;
+  ports?: { containerPort: number }[];
+}
+
+interface PodSpecLike {
+  nodeName?: string;
+  containers?: ContainerSpecLike[];
+  initContainers?: ContainerSpecLike[];
+  ephemeralContainers?: ContainerSpecLike[];
+}
+
+/**
+ * PodExecOptions / PodAttachOptions / PodPortForwardOptions decoded from the query (api/options/), and the kubelet
+ * query they become (as kube-apiserver's streamLocation / PortForwardLocation build the kubelet URL).
+ */
+export function streamOptions(kind: StreamKind, query: RawQuery): { container: string; kubeletQuery: URLSearchParams } {
+  const kubeletQuery = new URLSearchParams();
+  if (kind === 'portforward') {
+    for (const port of decodePodPortForwardOptions(query).ports) kubeletQuery.append('port', String(port));
+    return { container: '', kubeletQuery };
+  }
+  const options = kind === 'exec' ? decodePodExecOptions(query) : decodePodAttachOptions(query);
+  if (kind === 'exec') for (const argument of decodePodExecOptions(query).command) kubeletQuery.append('command', argument);
+  if (options.stdin) kubeletQuery.set('input', '1');
+  if (options.stdout) kubeletQuery.set('output', '1');
+  if (options.stderr) kubeletQuery.set('error', '1');
+  if (options.tty) kubeletQuery.set('tty', '1');
+  return { container: options.container ?? '', kubeletQuery };
+}
+
+/** The container a request means, as pkg/registry/core/pod's streamLocation picks and checks it. */
+function chooseContainer(podName: string, spec: PodSpecLike, requested: string): string {
+  const names = (list: ContainerSpecLike[] | undefined): string[] => (list ?? []).map((c) => c.name);
+  if (!requested) {
+    const containers = names(spec.containers);
+    if (containers.length === 1) return containers[0];
+    if (containers.length === 0) throw badRequest(`a container name must be specified for pod ${podName}`);
+    let message = `a container name must be specified for pod ${podName}, choose one of: [${containers.join(' ')}]`;
+    const inits = names(spec.initContainers);
+    if (inits.length > 0) message += ` or one of the init containers: [${inits.join(' ')}]`;
+    throw badRequest(message);
+  }
+  const all = [...names(spec.containers), ...names(spec.initContainers), ...names(spec.ephemeralContainers)];
+  if (!all.includes(requested)) throw badRequest(`container ${requested} is not valid for pod ${podName}`);
+  return requested;
+}
+
+const HOP_BY_HOP = new Set(['host', 'authorization', 'cookie', 'content-length', 'transfer-encoding', 'proxy-authorization']);
+
+/** `kubeletClient`: the API server's client certificate, by which the kubelet authenticates and authorises it (nodes/proxy). */
+export function podStreamHandler(
+  kind: StreamKind, nodes: () => GenericStore | undefined, authorizer: () => Authorizer, kubeletClient?: KubeletClientCertificate,
+): SubresourceHandler {
+  return {
+    verbs: ['get', 'create'],
+    async handle({ req, info, ctx, store, query }) {
+      if (info.verb === 'get') {
+        const attributes = resourceAttributes(ctx.user, {
+          verb: 'create', namespace: ctx.namespace, apiGroup: '', apiVersion: info.apiVersion, resource: 'pods', subresource: info.subresource, name: info.name,
+        });
+        const decision = authorizer().authorize(attributes);
+        if (decision.decision !== 'allow') throw forbiddenError(attributes, decision.reason);
+      }
+      const pod = await store.get(ctx.namespace, info.name);
+      const spec = (pod.spec ?? {}) as PodSpecLike;
+      const options = streamOptions(kind, query);
+      const container = kind === 'portforward' ? '' : chooseContainer(info.name, spec, options.container);
+      if (!spec.nodeName) throw badRequest(`pod ${info.name} does not have a host assigned`);
+      const upgrade = req.upgrade;
+      if (!upgrade) throw badRequest('Upgrade request required');
+      const location = await kubeletLocation(nodes(), spec.nodeName);
+      const segments = kind === 'portforward'
+        ? ['portForward', ctx.namespace, info.name]
+        : [kind, ctx.namespace, info.name, container];
+      const path = `/${segments.map(encodeURIComponent).join('/')}?${options.kubeletQuery}`;
+      await splice(req, upgrade, location.host, location.port, path, kubeletClient);
+    },
+  };
+}
+
+/** Sends the upgrade request on to the kubelet, then copies bytes both ways until either side ends. */
+function splice(req: Request, upgrade: UpgradeRequest, host: string, port: number, path: string, client?: KubeletClientCertificate): Promise<void> {
+  return new Promise((resolve) => {
+    // Kubelets serve self-signed certificates; kube-apiserver without --kubelet-certificate-authority does not verify them either.
+    // The kubelet authenticates the API server by its client certificate, as for logs (server/subresources.ts).
+    const kubelet: TLSSocket = tlsConnect({ host, port, rejectUnauthorized: false, servername: undefined, cert: client?.certPem, key: client?.keyPem });
+    const caller = upgrade.socket;
+    upgrade.hijack();
+    const lines = [`${req.method} ${path} HTTP/1.1`, `Host: ${host}:${port}`];
+    for (let i = 0; i < req.rawHeaders.length; i += 2) {
+      const name = req.rawHeaders[i];
+      const lower = name.toLowerCase();
+      if (HOP_BY_HOP.has(lower) || lower.startsWith('impersonate-')) continue;
+      lines.push(`${name}: ${req.rawHeaders[i + 1]}`);
+    }
+    let finished = false;
+    let connected = false;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      kubelet.destroy();
+      caller.destroy();
+      resolve();
+    };
+    kubelet.once('secureConnect', () => {
+      connected = true;
+      kubelet.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (upgrade.head.length > 0) kubelet.write(upgrade.head);
+      kubelet.pipe(caller);
+      caller.pipe(kubelet);
+    });
+    kubelet.on('error', (error) => {
+      if (!connected && !finished) {
+        finished = true;
+        const body = JSON.stringify({
+          kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code: 500, reason: 'InternalError',
+          message: `error dialing backend: ${error.message}`,
+        });
+        caller.end(`HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+        resolve();
+        return;
+      }
+      finish();
+    });
+    kubelet.on('close', finish);
+    caller.on('close', finish);
+    caller.on('error', finish);
+  });
+}
