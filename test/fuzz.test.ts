@@ -275,7 +275,16 @@ describe(`fuzzing every served endpoint over HTTP (seed ${SEED})`, () => {
       }, (res) => {
         const chunks: Buffer[] = [];
         // A watch that was accepted streams until its timeout: its status is all that matters.
-        if (res.statusCode === 200 && /[?&]watch=(1|true)|\/watch\//.test(path)) {
+        // Upstream's boolean conversion: any value but `0` or `false` (any case) is true, `watch=` included.
+        const watchParam = /[?&]watch=([^&]*)/.exec(path);
+        let watchValue = watchParam?.[1] ?? '';
+        try {
+          watchValue = decodeURIComponent(watchValue);
+        } catch {
+          // A malformed escape: the server answers 400 before any watch starts.
+        }
+        const isWatch = (watchParam !== null && !/^(0|false)$/i.test(watchValue)) || /\/watch\//.test(path);
+        if (res.statusCode === 200 && isWatch) {
           req.destroy();
           resolve({ status: 200, text: '' });
           return;
