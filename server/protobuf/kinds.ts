@@ -65,7 +65,12 @@ export function listMessageNameForKind(apiVersion: string, kind: string): string
   return item && LIST_KINDS.has(kind) ? `${item}List` : undefined;
 }
 
-const LIST_KINDS = new Set(['Pod', 'Node', 'Namespace', 'Event', 'Lease', 'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);
+const LIST_KINDS = new Set([
+  'Pod', 'Node', 'Namespace', 'Event', 'Lease', 'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding',
+  'ConfigMap', 'Secret', 'ServiceAccount', 'Service', 'Endpoints', 'PodTemplate', 'LimitRange', 'ResourceQuota', 'EndpointSlice',
+  'ReplicationController', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'ControllerRevision', 'Job', 'CronJob',
+  'PodDisruptionBudget',
+]);
 
 /**
  * Scalar fields that Go declares as pointers (or without omitempty), so a zero value present on the wire
