@@ -44,13 +44,20 @@ export interface UiTarget {
 /** Starts the web view when --ui is on and prints its one-time admin login link. */
 export async function startUiFromFlags(flags: UiFlags, apiServer: UiTarget, log: (line: string) => void = console.error): Promise<RunningUi | undefined> {
   if (!flags.ui) return undefined;
-  const ui = await startUiServer({
-    api: { url: apiServer.url, caCertPem: apiServer.caCertPem },
-    bind: flags.uiBindAddress,
-    port: flags.uiPort,
-    journal: apiServer.journal,
-    mintToken: (identity, ttlSeconds) => apiServer.mintToken(identity, ttlSeconds),
-  });
+  let ui: RunningUi;
+  try {
+    ui = await startUiServer({
+      api: { url: apiServer.url, caCertPem: apiServer.caCertPem },
+      bind: flags.uiBindAddress,
+      port: flags.uiPort,
+      journal: apiServer.journal,
+      mintToken: (identity, ttlSeconds) => apiServer.mintToken(identity, ttlSeconds),
+    });
+  } catch (error) {
+    // The cluster itself is up: a web view that cannot listen (its port taken) is reported, not fatal.
+    log(`web view not started: ${error instanceof Error ? error.message : String(error)} (--ui-port, or --ui=false)`);
+    return undefined;
+  }
   log(`web view: ${ui.loginLink({ username: 'kubernetes-admin', groups: ['system:masters'] })}`);
   log('  (the link logs one browser in as the admin, within 5 minutes; other users paste a token from `kubefacade token create`)');
   return ui;

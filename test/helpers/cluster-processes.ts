@@ -27,6 +27,8 @@ export interface CliProcess {
 
 /** `node --import tsx server/cli.ts <args>` from the repository root. */
 export function startCli(args: string[]): CliProcess {
+  // `up` serves the web view on a fixed port by default: suites running side by side take any free one.
+  if ((args[0] === 'up' || args[0] === 'server') && !args.includes('--ui-port')) args = [...args, '--ui-port', '0'];
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   liveChildren.add(child);
   let log = '';
