@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { promisify, stripVTControlCharacters } from 'node:util';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -20,10 +20,11 @@ before(async () => {
 
 async function suite(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
   // A child `node --test` that inherits this runner's NODE_TEST_CONTEXT takes itself for a nested run and runs nothing.
-  const { NODE_TEST_CONTEXT: _nested, ...inherited } = process.env;
+  // CI may force colours (FORCE_COLOR); the summaries are matched as plain text, so colours are turned off and any left are stripped.
+  const { NODE_TEST_CONTEXT: _nested, FORCE_COLOR: _forced, ...inherited } = process.env;
   try {
-    const { stdout, stderr } = await run(process.execPath, args, { cwd: ROOT, env: { ...inherited, ...env }, timeout: 180_000, maxBuffer: 16 * 1024 * 1024 });
-    return stdout + stderr;
+    const { stdout, stderr } = await run(process.execPath, args, { cwd: ROOT, env: { ...inherited, NO_COLOR: '1', ...env }, timeout: 180_000, maxBuffer: 16 * 1024 * 1024 });
+    return stripVTControlCharacters(stdout + stderr);
   } catch (error) {
     const failed = error as { stdout?: string; stderr?: string };
     assert.fail(`${args.join(' ')} failed:\n${failed.stdout ?? ''}${failed.stderr ?? ''}`);
