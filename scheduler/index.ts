@@ -4,6 +4,7 @@ import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { ApiStatusError, JsonApiClient } from '../clients/json-api-client.ts';
 import { loadKubeConfig } from '../clients/keep-alive-kubeconfig.ts';
 import { startLeanInformer, type LeanInformer } from '../clients/lean-informer.ts';
+import { formatSchedulingDecision, SCHEDULING_DECISION_HEADER, type SchedulingDecision } from '../clients/scheduling-decision-header.ts';
 import { componentUserAgent } from '../clients/user-agent.ts';
 import { SchedulingAlgorithm } from './algorithm.ts';
 import { isTerminal, SchedulerCache } from './cache.ts';
@@ -116,7 +117,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
 
   const informers: LeanInformer[] = [nodeInformer, podInformer];
 
-  async function bind(queued: QueuedPod, nodeName: string): Promise<void> {
+  async function bind(queued: QueuedPod, nodeName: string, decision: SchedulingDecision): Promise<void> {
     const pod = queued.pod;
     const namespace = pod.metadata?.namespace ?? 'default';
     const name = pod.metadata?.name ?? '';
@@ -129,7 +130,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
         kind: 'Binding',
         metadata: { name, namespace, uid: pod.metadata?.uid },
         target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
-      });
+      }, 'application/json', { [SCHEDULING_DECISION_HEADER]: formatSchedulingDecision(decision) });
       queue.done(queued);
     } catch (err) {
       cache.forgetPod(pod);
@@ -183,7 +184,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
     if (result.kind === 'scheduled') {
       cache.assumePod(pod, result.nodeName, podOnNode(info.requests, info.nonZeroRequests, info.hostPorts, info.priority));
       bindingsInFlight++;
-      track(bind(queued, result.nodeName).finally(() => {
+      track(bind(queued, result.nodeName, result).finally(() => {
         bindingsInFlight--;
         const wake = bindingSlotFreed;
         bindingSlotFreed = undefined;
