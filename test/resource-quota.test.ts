@@ -66,6 +66,28 @@ describe('resource quota', () => {
     await json(t.call('post', `${NS}/pods`), pod('c', '100m')).expect(201);
   });
 
+  test('a scoped quota counts and limits only the pods its scopes select', async () => {
+    const ns = '/api/v1/namespaces/quota-scoped';
+    await json(t.call('post', '/api/v1/namespaces'), { metadata: { name: 'quota-scoped' } }).expect(201);
+    await json(t.call('post', `${ns}/resourcequotas`), { metadata: { name: 'best-effort' }, spec: { hard: { pods: '1' }, scopes: ['BestEffort'] } }).expect(201);
+    await json(t.call('post', `${ns}/resourcequotas`), { metadata: { name: 'terminating' }, spec: { hard: { pods: '1', configmaps: '0' }, scopes: ['Terminating'] } }).expect(201);
+    const used = async (name: string) => (await t.call('get', `${ns}/resourcequotas/${name}`).expect(200)).body.status?.used;
+    await until(async () => (await used('best-effort'))?.pods === '0' && (await used('terminating'))?.pods === '0');
+    const bestEffort = (name: string, spec: Record<string, unknown> = {}) => ({ metadata: { name }, spec: { containers: [{ name: 'app', image: 'nginx' }], ...spec } });
+    await json(t.call('post', `${ns}/pods`), bestEffort('be-1')).expect(201);
+    const refused = await json(t.call('post', `${ns}/pods`), bestEffort('be-2')).expect(403);
+    assert.equal(refused.body.message, 'pods "be-2" is forbidden: exceeded quota: best-effort, requested: pods=1, used: pods=1, limited: pods=1');
+    // Not BestEffort and not Terminating: neither quota tracks it; a scoped quota never counts ConfigMaps.
+    await json(t.call('post', `${ns}/pods`), pod('burstable', '100m')).expect(201);
+    await json(t.call('post', `${ns}/configmaps`), { metadata: { name: 'cm' } }).expect(201);
+    // activeDeadlineSeconds makes a pod Terminating: the second quota's one pod.
+    await json(t.call('post', `${ns}/pods`), { ...pod('deadline', '100m'), spec: { ...pod('deadline', '100m').spec, activeDeadlineSeconds: 60 } }).expect(201);
+    await until(async () => (await used('best-effort'))?.pods === '1' && (await used('terminating'))?.pods === '1');
+    await t.call('delete', `${ns}/pods/be-1?gracePeriodSeconds=0`).expect(200);
+    await until(async () => (await used('best-effort'))?.pods === '0');
+    await json(t.call('post', `${ns}/pods`), bestEffort('be-2')).expect(201);
+  });
+
   test('a quota whose usage is not known yet refuses', async () => {
     await json(t.call('post', '/api/v1/namespaces'), { metadata: { name: 'quota-unknown' } }).expect(201);
     await controller.stop();

@@ -2,8 +2,8 @@
 // keeps a graph of ownerReferences (uid → object, owner uid → dependents). It deletes objects whose
 // owners are all gone (checked with a live GET before anything is deleted); removes references to
 // owners that are gone while others remain; for an owner deleted in the foreground (the
-// foregroundDeletion finalizer) deletes its dependents — those with dependents of their own in the
-// foreground too — and removes the finalizer once no dependent with blockOwnerDeletion is left; for an
+// foregroundDeletion finalizer) deletes its dependents that have no other solid owner — those with
+// dependents of their own in the foreground too — drops its reference from the others, and removes the finalizer once no dependent with blockOwnerDeletion is left; for an
 // owner deleted with the orphan finalizer removes its reference from every dependent, then the finalizer.
 
 import { ApiStatusError } from '../../clients/json-api-client.ts';
@@ -160,13 +160,16 @@ export class GarbageCollector extends QueueController {
     await this.removeFinalizer(owner, ORPHAN);
   }
 
-  /** The foregroundDeletion finalizer: delete dependents; finish when none blocks the owner. */
+  /**
+   * The foregroundDeletion finalizer (processDeletingDependentsItem): every dependent goes through
+   * attemptToDelete, which deletes it only when no other owner is solid (a dependent with another
+   * owner just loses its reference to this one); finish when none blocks the owner any longer.
+   */
   private async deleteDependents(owner: Node): Promise<void> {
     const deps = this.dependentNodes(owner.meta.uid);
     for (const dep of deps) {
       if (dep.meta.deletionTimestamp) continue;
-      const policy = this.dependentNodes(dep.meta.uid).length > 0 ? 'Foreground' : 'Background';
-      await this.deleteObject(dep, policy);
+      await this.attemptToDelete(dep);
     }
     const blocking = deps.filter((dep) => dep.meta.ownerReferences?.some((ref) => ref.uid === owner.meta.uid && ref.blockOwnerDeletion === true));
     if (blocking.length === 0) await this.removeFinalizer(owner, FOREGROUND);
