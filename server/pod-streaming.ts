@@ -6,11 +6,13 @@
 //
 // Authorization is upstream's: the request's own verb (get for a WebSocket GET, create for POST), and for a GET also
 // `create` on the subresource (AuthorizePodWebsocketUpgradeCreatePermission, on by default since 1.31), so read-only
-// roles cannot exec through a WebSocket.
+// roles cannot exec through a WebSocket. Admission runs before the connection, as ConnectResource does: the
+// plugins that handle CONNECT (admission webhooks) see the PodExecOptions / PodAttachOptions / PodPortForwardOptions.
 import type { Request } from 'express';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { badRequest } from '../api/errors.ts';
+import type { KubeObject } from '../api/object.ts';
 import type { GenericStore } from '../api/registry/store.ts';
 import { resourceAttributes, type Authorizer } from '../auth/authorizer.ts';
 import { forbiddenError } from '../auth/forbidden.ts';
@@ -65,6 +67,23 @@ export function streamOptions(kind: StreamKind, query: RawQuery): { container: s
   return { container: options.container ?? '', kubeletQuery };
 }
 
+const CONNECT_OPTIONS_KIND: Record<StreamKind, string> = { exec: 'PodExecOptions', attach: 'PodAttachOptions', portforward: 'PodPortForwardOptions' };
+
+/** The connect options as the v1 object admission webhooks receive (zero values omitted, as their omitempty tags do). */
+export function connectOptionsObject(kind: StreamKind, query: RawQuery): Record<string, unknown> {
+  const object: Record<string, unknown> = { kind: CONNECT_OPTIONS_KIND[kind], apiVersion: 'v1' };
+  if (kind === 'portforward') {
+    const { ports } = decodePodPortForwardOptions(query);
+    if (ports.length > 0) object.ports = ports;
+    return object;
+  }
+  const options = kind === 'exec' ? decodePodExecOptions(query) : decodePodAttachOptions(query);
+  for (const flag of ['stdin', 'stdout', 'stderr', 'tty'] as const) if (options[flag]) object[flag] = true;
+  if (options.container) object.container = options.container;
+  if (kind === 'exec') object.command = decodePodExecOptions(query).command;
+  return object;
+}
+
 /** The container a request means, as pkg/registry/core/pod's streamLocation picks and checks it. */
 function chooseContainer(podName: string, spec: PodSpecLike, requested: string): string {
   const names = (list: ContainerSpecLike[] | undefined): string[] => (list ?? []).map((c) => c.name);
@@ -98,6 +117,12 @@ export function podStreamHandler(
         const decision = authorizer().authorize(attributes);
         if (decision.decision !== 'allow') throw forbiddenError(attributes, decision.reason);
       }
+      // ConnectResource admits before connecting: webhooks see CONNECT with the options as the object.
+      await store.admission?.connect({
+        operation: 'CONNECT', group: '', version: 'v1', kind: CONNECT_OPTIONS_KIND[kind], resource: 'pods', subresource: info.subresource,
+        namespace: ctx.namespace, name: info.name, object: connectOptionsObject(kind, query) as unknown as KubeObject,
+        user: ctx.user, dryRun: false, warnings: [], auditAnnotations: ctx.auditAnnotations,
+      });
       const pod = await store.get(ctx.namespace, info.name);
       const spec = (pod.spec ?? {}) as PodSpecLike;
       const options = streamOptions(kind, query);
