@@ -49,22 +49,23 @@ interface PodSpecLike {
 }
 
 /**
- * PodExecOptions / PodAttachOptions / PodPortForwardOptions decoded from the query (api/options/), and the kubelet
- * query they become (as kube-apiserver's streamLocation / PortForwardLocation build the kubelet URL).
+ * The kubelet query the connect options become (as kube-apiserver's streamLocation / PortForwardLocation build
+ * the kubelet URL), from the options object admission saw (and a mutating webhook may have changed).
  */
-export function streamOptions(kind: StreamKind, query: RawQuery): { container: string; kubeletQuery: URLSearchParams } {
+export function streamOptions(kind: StreamKind, options: Record<string, unknown>): { container: string; kubeletQuery: URLSearchParams } {
   const kubeletQuery = new URLSearchParams();
   if (kind === 'portforward') {
-    for (const port of decodePodPortForwardOptions(query).ports) kubeletQuery.append('port', String(port));
+    const ports = Array.isArray(options.ports) ? options.ports : [];
+    for (const port of ports) if (typeof port === 'number') kubeletQuery.append('port', String(port));
     return { container: '', kubeletQuery };
   }
-  const options = kind === 'exec' ? decodePodExecOptions(query) : decodePodAttachOptions(query);
-  if (kind === 'exec') for (const argument of decodePodExecOptions(query).command) kubeletQuery.append('command', argument);
-  if (options.stdin) kubeletQuery.set('input', '1');
-  if (options.stdout) kubeletQuery.set('output', '1');
-  if (options.stderr) kubeletQuery.set('error', '1');
-  if (options.tty) kubeletQuery.set('tty', '1');
-  return { container: options.container ?? '', kubeletQuery };
+  const command = kind === 'exec' && Array.isArray(options.command) ? options.command : [];
+  for (const argument of command) if (typeof argument === 'string') kubeletQuery.append('command', argument);
+  if (options.stdin === true) kubeletQuery.set('input', '1');
+  if (options.stdout === true) kubeletQuery.set('output', '1');
+  if (options.stderr === true) kubeletQuery.set('error', '1');
+  if (options.tty === true) kubeletQuery.set('tty', '1');
+  return { container: typeof options.container === 'string' ? options.container : '', kubeletQuery };
 }
 
 const CONNECT_OPTIONS_KIND: Record<StreamKind, string> = { exec: 'PodExecOptions', attach: 'PodAttachOptions', portforward: 'PodPortForwardOptions' };
@@ -118,14 +119,16 @@ export function podStreamHandler(
         if (decision.decision !== 'allow') throw forbiddenError(attributes, decision.reason);
       }
       // ConnectResource admits before connecting: webhooks see CONNECT with the options as the object.
+      // A mutating webhook's patch of the options is honoured, as the opts ConnectResource passes on.
+      const connectOptions = connectOptionsObject(kind, query);
       await store.admission?.connect({
         operation: 'CONNECT', group: '', version: 'v1', kind: CONNECT_OPTIONS_KIND[kind], resource: 'pods', subresource: info.subresource,
-        namespace: ctx.namespace, name: info.name, object: connectOptionsObject(kind, query) as unknown as KubeObject,
+        namespace: ctx.namespace, name: info.name, object: connectOptions as unknown as KubeObject,
         user: ctx.user, dryRun: false, warnings: [], auditAnnotations: ctx.auditAnnotations,
       });
       const pod = await store.get(ctx.namespace, info.name);
       const spec = (pod.spec ?? {}) as PodSpecLike;
-      const options = streamOptions(kind, query);
+      const options = streamOptions(kind, connectOptions);
       const container = kind === 'portforward' ? '' : chooseContainer(info.name, spec, options.container);
       if (!spec.nodeName) throw badRequest(`pod ${info.name} does not have a host assigned`);
       const upgrade = req.upgrade;

@@ -79,7 +79,11 @@ describe('admission webhooks', () => {
 
   test('CONNECT: webhooks on pods/exec see the PodExecOptions and may refuse before any connection', async () => {
     const seen: Record<string, unknown>[] = [];
-    const connectHook = await startWebhookServer((request) => {
+    const connectHook = await startWebhookServer((request, path) => {
+      if (path.startsWith('/retarget')) {
+        const ops = [{ op: 'replace', path: '/container', value: 'patched' }];
+        return { allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(ops)).toString('base64') };
+      }
       seen.push(request as unknown as Record<string, unknown>);
       const command = (request.object as { command?: string[] }).command ?? [];
       return command.includes('rm') ? { allowed: false, status: { code: 403, message: 'no rm in this pod' } } : { allowed: true };
@@ -107,6 +111,16 @@ describe('admission webhooks', () => {
       const allowed = await t.call('post', `${PODS}/shell/exec?command=ls&stdout=true&container=nginx`);
       assert.equal(allowed.status, 400, allowed.text);
       assert.equal(allowed.body.message, 'pod shell does not have a host assigned');
+      // A mutating webhook's patch of the options is what the connection uses.
+      await t.call('post', MWC).send(configuration('MutatingWebhookConfiguration', 'retarget', [
+        webhook('retarget.example.com', `${connectHook.url}/retarget`, connectHook.caBundle, {
+          rules: [{ operations: ['CONNECT'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods/exec'] }],
+        }),
+      ])).expect(201);
+      const retargeted = await t.call('post', `${PODS}/shell/exec?command=ls&stdout=true&container=nginx`);
+      assert.equal(retargeted.status, 400, retargeted.text);
+      assert.equal(retargeted.body.message, 'container patched is not valid for pod shell');
+      await t.call('delete', `${MWC}/retarget`).expect(200);
       // Writes are not CONNECTs: the webhook is not called for them.
       const calls = seen.length;
       await t.call('post', PODS).send(podManifest('not-a-connect')).expect(201);

@@ -197,8 +197,7 @@ export class WebhookAdmission implements MutatingAdmission, ValidatingAdmission 
       if (attributes.auditAnnotations && typeof value === 'string') attributes.auditAnnotations[`${webhook.name}/${key}`] = value;
     }
     if (!response.allowed) throw deniedError(webhook.name, response.status);
-    // A patch of CONNECT options is not applied: the connection is made with the options as requested.
-    if (!this.mutating || !response.patch || attributes.operation === 'CONNECT') return false;
+    if (!this.mutating || !response.patch) return false;
     if (response.patchType !== 'JSONPatch') {
       throw internalError(new Error(`failed calling webhook "${webhook.name}": unsupported patch type "${String(response.patchType)}"`));
     }
@@ -218,7 +217,8 @@ export class WebhookAdmission implements MutatingAdmission, ValidatingAdmission 
     } catch (error) {
       throw internalError(new Error(`failed calling webhook "${webhook.name}": JSON patch could not be applied: ${(error as Error).message}`));
     }
-    if (!isPlainObject(patched) || !isPlainObject(patched.metadata)) throw internalError(new Error(`failed calling webhook "${webhook.name}": the patched object has no metadata`));
+    // CONNECT's options have no metadata; the connection is made with the patched options.
+    if (!isPlainObject(patched) || (attributes.operation !== 'CONNECT' && !isPlainObject(patched.metadata))) throw internalError(new Error(`failed calling webhook "${webhook.name}": the patched object has no metadata`));
     for (const key of Object.keys(attributes.object)) delete (attributes.object as Record<string, unknown>)[key];
     Object.assign(attributes.object, patched);
     return JSON.stringify(attributes.object) !== before;
