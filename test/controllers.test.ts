@@ -209,6 +209,22 @@ describe('controllers against an API server (the test plays kubelet and clock)',
     assert.deepEqual(shared.metadata.ownerReferences.map((r: { name: string }) => r.name), ['owner-staying']);
   });
 
+  test('a dependency cycle deleted in the foreground unwinds (the object whose dependent waits stops blocking)', async () => {
+    const path = '/api/v1/namespaces/default/configmaps';
+    const made: { metadata: { name: string; uid: string } }[] = [];
+    for (const name of ['cycle-a', 'cycle-b', 'cycle-c']) made.push((await json(t.call('post', path), { metadata: { name } }).expect(201)).body);
+    const ref = (o: { metadata: { name: string; uid: string } }) => ({ apiVersion: 'v1', kind: 'ConfigMap', name: o.metadata.name, uid: o.metadata.uid, blockOwnerDeletion: true });
+    // a is owned by c, b by a, c by b.
+    for (const [dependent, owner] of [[0, 2], [1, 0], [2, 1]]) {
+      await json(t.call('patch', `${path}/${made[dependent].metadata.name}`), { metadata: { ownerReferences: [ref(made[owner])] } }, 'application/merge-patch+json').expect(200);
+    }
+    await json(t.call('delete', `${path}/cycle-a`), { propagationPolicy: 'Foreground' }).expect(200);
+    await eventually('the whole cycle to be collected', async () => {
+      const left = (await t.call('get', path).expect(200)).body.items.filter((i: { metadata: { name: string } }) => i.metadata.name.startsWith('cycle-'));
+      return left.length === 0 ? true : undefined;
+    });
+  });
+
   test('a ReplicaSet adopts a matching orphan pod and creates only the rest', async () => {
     await json(t.call('post', '/api/v1/namespaces/default/pods'), {
       apiVersion: 'v1', kind: 'Pod', metadata: { name: 'orphan', labels: { tier: 'adopt' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] },

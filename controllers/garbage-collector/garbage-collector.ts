@@ -193,8 +193,14 @@ export class GarbageCollector extends QueueController {
       return;
     }
     let policy: string;
-    if (waiting.length > 0 && this.dependentNodes(node.meta.uid).length > 0) policy = 'Foreground';
-    else if (hasFinalizer(node.meta, ORPHAN)) policy = 'Orphan';
+    const dependents = this.dependentNodes(node.meta.uid);
+    if (waiting.length > 0 && dependents.length > 0) {
+      // An owner waits for this object, which has dependents of its own: it goes in the foreground. When
+      // one of those dependents waits for its dependents too there may be a cycle (a owns b owns c owns a,
+      // all deleted in the foreground): this object stops blocking its owners, so the cycle unwinds.
+      if (dependents.some((dep) => waitingForDependents(dep.meta))) await this.unblockOwnerReferences(node);
+      policy = 'Foreground';
+    } else if (hasFinalizer(node.meta, ORPHAN)) policy = 'Orphan';
     else if (hasFinalizer(node.meta, FOREGROUND)) policy = 'Foreground';
     else policy = 'Background';
     const dependent = `${node.resource.kind} ${node.meta.namespace ? `${node.meta.namespace}/` : ''}${node.meta.name}`;
@@ -264,6 +270,15 @@ export class GarbageCollector extends QueueController {
       const kept = keep(refs);
       if (kept.length === refs.length) return undefined;
       return kept.length ? [{ op: 'replace', path: '/metadata/ownerReferences', value: kept }] : [{ op: 'remove', path: '/metadata/ownerReferences' }];
+    });
+  }
+
+  /** unblockOwnerReferences: every blockOwnerDeletion of the object's references set to false. */
+  private unblockOwnerReferences(node: Node): Promise<void> {
+    return this.patchFresh(node, (meta) => {
+      const refs = meta.ownerReferences ?? [];
+      if (!refs.some((ref) => ref.blockOwnerDeletion === true)) return undefined;
+      return [{ op: 'replace', path: '/metadata/ownerReferences', value: refs.map((ref) => (ref.blockOwnerDeletion === true ? { ...ref, blockOwnerDeletion: false } : ref)) }];
     });
   }
 
