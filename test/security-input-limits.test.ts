@@ -156,6 +156,15 @@ describe('request bounds over HTTP (items 2, 7, 9)', () => {
     assert.equal(warnedPatch.body.metadata.labels.a, '2');
   });
 
+  test('unknown and duplicate fields of a typed object are reported in the order the decoder meets them', async () => {
+    // Before the duplicate's second occurrence: unknown first; after it: duplicate first.
+    const body = (spec: string) => `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"order"},"spec":{${spec}}}`;
+    const first = await json(t.call('post', `${PODS}?fieldValidation=Strict`), body('"unknownA":1,"restartPolicy":"Always","restartPolicy":"Never","containers":[{"name":"c","image":"i","bogus":true}]'));
+    assert.equal(message(first), 'Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.unknownA", duplicate field "spec.restartPolicy", unknown field "spec.containers[0].bogus"');
+    const second = await json(t.call('post', `${PODS}?fieldValidation=Strict`), body('"restartPolicy":"Always","containers":[{"name":"c","image":"i"}],"restartPolicy":"Never","unknownA":1'));
+    assert.equal(message(second), 'Pod in version "v1" cannot be handled as a Pod: strict decoding error: duplicate field "spec.restartPolicy", unknown field "spec.unknownA"');
+  });
+
   test('out-of-range integers and malformed times are refused as the Go decoder refuses them (item 7)', async () => {
     for (const [extra, expected] of [
       [{ spec: { priority: 2147483648, containers: [{ name: 'c', image: 'i' }] } },

@@ -12,7 +12,7 @@ import {
   KeyExistsError, KeyNotFoundError, PreconditionError, type Preconditions, type Storage,
 } from '../../storage/interface.ts';
 import { fillSystemFieldsOnCreate, generateName, keepSystemFieldsOnUpdate, rfc3339, specPart } from './object-meta.ts';
-import { checkIncomingBody, duplicateFieldsOf, noteDuplicateFields, type FieldValidation } from './schema-check.ts';
+import { checkIncomingBody, copyDuplicateFields, type FieldValidation } from './schema-check.ts';
 import { checkDeletePreconditions, storagePreconditionConflict } from './delete-preconditions.ts';
 import { finalizersForDeletion } from './gc-finalizers.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from '../validation/object-meta.ts';
@@ -192,7 +192,7 @@ export class GenericStore {
       }
       // Members the merge or strategic merge patch gave twice count as the patched object's own
       // (kube's strict decoding of the patch reports them with the unknown fields).
-      if (isPlainObject(patch)) noteDuplicateFields(patched, duplicateFieldsOf(patch));
+      if (isPlainObject(patch)) copyDuplicateFields(patch, patched);
       warnings = this.checkIncoming(patched, ctx.namespace, options.fieldValidation);
       return patched;
     });
