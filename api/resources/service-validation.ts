@@ -28,6 +28,8 @@ export function isHeadless(spec: Json): boolean {
 export function applyServiceDefaults(service: KubeObject): void {
   const spec = serviceSpec(service);
   spec.sessionAffinity ||= 'None';
+  // `externalName` is omitempty in the Go type: "" (as a client clearing it sends) is not stored.
+  if (spec.externalName === '') delete spec.externalName;
   spec.type ||= 'ClusterIP';
   for (const port of list(spec, 'ports')) {
     port.protocol ||= 'TCP';
