@@ -78,6 +78,9 @@ function sliceKey(slice: Slice): string {
 export class EndpointSliceMirroringController {
   private readonly queue: WorkQueue;
   private readonly endpoints = new Map<string, EndpointsObject>();
+  /** Mirrored slices by the key of their service, and each slice's service key, from the slice watch. */
+  private readonly mirroredSlices = new Map<string, Set<string>>();
+  private readonly sliceOwners = new Map<string, string>();
   private informers: LeanInformer[] = [];
 
   constructor(
@@ -100,9 +103,9 @@ export class EndpointSliceMirroringController {
       }, log),
       // A mirrored slice changed or deleted by someone else is put back.
       startLeanInformer<KubernetesObject>(this.client, '/apis/discovery.k8s.io/v1/endpointslices', undefined, {
-        add: () => undefined,
-        update: (s) => this.sliceChanged(s),
-        delete: (s) => this.sliceChanged(s),
+        add: (s) => this.sliceChanged(s, false),
+        update: (s) => this.sliceChanged(s, false),
+        delete: (s) => this.sliceChanged(s, true),
       }, log),
     ];
     return Promise.all(this.informers.map((i) => i.synced)).then(() => undefined);
@@ -117,20 +120,41 @@ export class EndpointSliceMirroringController {
     await Promise.all(this.informers.map((i) => i.stop()));
   }
 
-  private sliceChanged(slice: KubernetesObject): void {
+  private sliceChanged(slice: KubernetesObject, deleted: boolean): void {
+    const sliceKey = `${slice.metadata?.namespace}/${slice.metadata?.name}`;
     const labels = slice.metadata?.labels;
-    // A tombstone after a relist carries no labels: its service is unknown, and the next Endpoints event repairs it.
-    if (labels?.[MANAGED_BY_LABEL] !== MIRRORING_CONTROLLER || !labels[SERVICE_NAME_LABEL]) return;
-    this.queue.add(`${slice.metadata?.namespace}/${labels[SERVICE_NAME_LABEL]}`);
+    const mirrored = labels?.[MANAGED_BY_LABEL] === MIRRORING_CONTROLLER && Boolean(labels[SERVICE_NAME_LABEL]);
+    // A tombstone after a relist carries no labels: the slice is found by its name.
+    const before = this.sliceOwners.get(sliceKey);
+    const owner = mirrored ? `${slice.metadata?.namespace}/${labels![SERVICE_NAME_LABEL]}` : undefined;
+    if (before && (deleted || before !== owner)) {
+      const names = this.mirroredSlices.get(before);
+      names?.delete(sliceKey);
+      if (names?.size === 0) this.mirroredSlices.delete(before);
+      this.sliceOwners.delete(sliceKey);
+    }
+    if (owner && !deleted) {
+      this.sliceOwners.set(sliceKey, owner);
+      let names = this.mirroredSlices.get(owner);
+      if (!names) this.mirroredSlices.set(owner, names = new Set());
+      names.add(sliceKey);
+    }
+    // Any event of a mirrored slice re-syncs its service: a slice changed or deleted by someone else is put back as
+    // the Endpoints say, one that outlived its Endpoints goes (a no-op when all agrees).
+    const key = owner ?? before;
+    if (key) this.queue.add(key);
   }
 
   private async sync(key: string): Promise<void> {
     const [namespace, name] = key.split('/');
     const endpoints = this.endpoints.get(key);
     const service = this.sources.service(key);
+    const mirror = endpoints !== undefined && service !== undefined && service.selector === undefined && shouldMirror(endpoints);
+    // Most Endpoints belong to services with a selector: with no mirrored slice known, there is nothing to read.
+    if (!mirror && !this.mirroredSlices.has(key)) return;
     const selector = encodeURIComponent(`${SERVICE_NAME_LABEL}=${name},${MANAGED_BY_LABEL}=${MIRRORING_CONTROLLER}`);
     const existing = (await this.client.request<{ items?: Slice[] }>('GET', `${SLICES(namespace)}?labelSelector=${selector}`)).items ?? [];
-    if (!endpoints || !service || service.selector !== undefined || !shouldMirror(endpoints)) {
+    if (!mirror || !endpoints) {
       await Promise.all(existing.map((slice) => this.remove(namespace, slice.metadata.name)));
       return;
     }
