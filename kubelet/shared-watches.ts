@@ -22,6 +22,9 @@ export interface SharedWatches {
   stop(): Promise<void>;
 }
 
+/** How long pods wait for the first list of services at start. */
+const SERVICE_SYNC_WAIT_MS = 10_000;
+
 function informerLogger(what: string, logger: Logger): InformerLogger {
   const text = (message: string, fields?: Record<string, unknown>): string =>
     `${what} ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`;
@@ -62,8 +65,20 @@ export function startSharedWatches(config: KubeConfig, agents: ReadonlyMap<strin
   const agentHolding = (uid: string): WatchedNode | undefined => [...agents.values()].find((agent) => agent.hasPod(uid));
   let podInformer: LeanInformer | undefined;
   let stopped = false;
-  // The kubelet does not start containers before its services are listed (their variables would be missing).
-  const podsSynced = Promise.all([nodeInformer.synced, serviceInformer?.synced]).then(() => {
+  // The kubelet does not start containers before its services are listed (their variables would be missing), but an
+  // identity that may not read services (a restricted RBAC policy) must not keep it from running pods at all.
+  const servicesListed = serviceInformer && new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      logger.warn(`service watch: services not listed after ${SERVICE_SYNC_WAIT_MS / 1000} s; starting pods without waiting (their containers may lack service variables)`);
+      resolve();
+    }, SERVICE_SYNC_WAIT_MS);
+    timer.unref();
+    void serviceInformer.synced.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  const podsSynced = Promise.all([nodeInformer.synced, servicesListed]).then(() => {
     if (stopped) return;
     podInformer = startLeanInformer<V1Pod>(client, '/api/v1/pods', podSelector, {
       add: (pod) => agentFor(pod)?.podChanged(pod),
