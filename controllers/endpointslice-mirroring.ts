@@ -77,7 +77,11 @@ function sliceKey(slice: Slice): string {
 
 export class EndpointSliceMirroringController {
   private readonly queue: WorkQueue;
-  private readonly endpoints = new Map<string, EndpointsObject>();
+  /**
+   * Keys of the Endpoints that exist. Their contents are read when a service without a selector needs them: most
+   * Endpoints are the endpoints controller's, for services with a selector, and are never mirrored.
+   */
+  private readonly endpoints = new Set<string>();
   /** Mirrored slices by the key of their service, and each slice's service key, from the slice watch. */
   private readonly mirroredSlices = new Map<string, Set<string>>();
   private readonly sliceOwners = new Map<string, string>();
@@ -97,8 +101,8 @@ export class EndpointSliceMirroringController {
     const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace}/${o.metadata?.name}`;
     this.informers = [
       startLeanInformer<EndpointsObject>(this.client, '/api/v1/endpoints', undefined, {
-        add: (e) => { this.endpoints.set(keyOf(e), e); this.queue.add(keyOf(e)); },
-        update: (e) => { this.endpoints.set(keyOf(e), e); this.queue.add(keyOf(e)); },
+        add: (e) => { this.endpoints.add(keyOf(e)); this.queue.add(keyOf(e)); },
+        update: (e) => { this.endpoints.add(keyOf(e)); this.queue.add(keyOf(e)); },
         delete: (e) => { this.endpoints.delete(keyOf(e)); this.queue.add(keyOf(e)); },
       }, log),
       // A mirrored slice changed or deleted by someone else is put back.
@@ -147,11 +151,12 @@ export class EndpointSliceMirroringController {
 
   private async sync(key: string): Promise<void> {
     const [namespace, name] = key.split('/');
-    const endpoints = this.endpoints.get(key);
     const service = this.sources.service(key);
-    const mirror = endpoints !== undefined && service !== undefined && service.selector === undefined && shouldMirror(endpoints);
+    const candidate = this.endpoints.has(key) && service !== undefined && service.selector === undefined;
     // Most Endpoints belong to services with a selector: with no mirrored slice known, there is nothing to read.
-    if (!mirror && !this.mirroredSlices.has(key)) return;
+    if (!candidate && !this.mirroredSlices.has(key)) return;
+    const endpoints = candidate ? await this.readEndpoints(namespace, name) : undefined;
+    const mirror = endpoints !== undefined && shouldMirror(endpoints);
     const selector = encodeURIComponent(`${SERVICE_NAME_LABEL}=${name},${MANAGED_BY_LABEL}=${MIRRORING_CONTROLLER}`);
     const existing = (await this.client.request<{ items?: Slice[] }>('GET', `${SLICES(namespace)}?labelSelector=${selector}`)).items ?? [];
     if (!mirror || !endpoints) {
@@ -199,6 +204,15 @@ export class EndpointSliceMirroringController {
     for (const content of creates) writes.push(this.create(namespace, name, labels, annotations, owner, content));
     for (const slice of unused) writes.push(this.remove(namespace, slice.metadata.name));
     await Promise.all(writes);
+  }
+
+  private async readEndpoints(namespace: string, name: string): Promise<EndpointsObject | undefined> {
+    try {
+      return await this.client.request<EndpointsObject>('GET', `/api/v1/namespaces/${namespace}/endpoints/${name}`);
+    } catch (err) {
+      if (err instanceof ApiStatusError && err.code === 404) return undefined;
+      throw err;
+    }
   }
 
   private create(namespace: string, name: string, labels: Record<string, string>, annotations: Record<string, string>, owner: Json[], content: { addressType: string; ports: Json[]; endpoints: Json[] }): Promise<unknown> {
