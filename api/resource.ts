@@ -71,6 +71,11 @@ export interface ResourceStrategy {
   prepareForCreate?(object: KubeObject, ctx: RequestContext): void;
   /** Called on update of the main resource: `object` is the new object, `old` the stored one. */
   prepareForUpdate?(object: KubeObject, old: KubeObject, ctx: RequestContext): void;
+  /**
+   * Metadata a /status write may change besides status (upstream's status strategies differ per kind: a
+   * Service's keeps the request's whole ObjectMeta). Default: none, everything but status comes from old.
+   */
+  statusUpdateMetadata?: ('labels' | 'annotations')[];
   /** Called on update of /status: default copies everything but status from old (done by the store). */
   prepareForStatusUpdate?(object: KubeObject, old: KubeObject, ctx: RequestContext): void;
   /** Fill defaults as kube-apiserver's defaulting functions do. */

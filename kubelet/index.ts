@@ -16,6 +16,7 @@ import type { Logger } from './pod-worker.ts';
 import { KubeletEndpoints } from './log-server.ts';
 import { createKubeletServingCert } from './serving-cert.ts';
 import { ApiServerDelegatedAuth, clusterCaPem } from './request-auth.ts';
+import { ServiceEnvironment } from './service-environment.ts';
 import { startSharedWatches, type SharedWatches } from './shared-watches.ts';
 
 export type { Logger } from './pod-worker.ts';
@@ -102,11 +103,12 @@ export async function runKubelets(options: RunKubeletsOptions): Promise<RunningK
   const endpoints = new KubeletEndpoints(cert, clusterCaPem(clients.config));
 
   const agents = new Map<string, NodeAgent>();
+  const services = new ServiceEnvironment();
   for (const spec of specs) {
     // Bearer tokens travel per request: every node identity can share the process's connections.
     const nodeClients = options.nodeKubeconfig ? connect(options.nodeKubeconfig(spec.name), clients.pools) : clients;
     agents.set(spec.name, new NodeAgent({
-      spec, clients: nodeClients, events, endpoints, auth: new ApiServerDelegatedAuth(nodeClients.config), imagePullDelay: options.imagePullDelayMs, timing, logger,
+      spec, clients: nodeClients, events, endpoints, auth: new ApiServerDelegatedAuth(nodeClients.config), imagePullDelay: options.imagePullDelayMs, timing, logger, services,
     }));
   }
   let watches: SharedWatches | undefined;
@@ -116,7 +118,7 @@ export async function runKubelets(options: RunKubeletsOptions): Promise<RunningK
     for (let i = 0; i < all.length; i += 16) await Promise.all(all.slice(i, i + 16).map((agent) => agent.start()));
 
     // Failed lists and watches are retried (with back-off) inside, so this waits out an API server restart.
-    watches = startSharedWatches(clients.config, agents, logger);
+    watches = startSharedWatches(clients.config, agents, logger, services);
     await watches.synced;
   } catch (error) {
     await watches?.stop();

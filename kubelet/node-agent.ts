@@ -4,6 +4,7 @@ import type { V1Lease, V1Node, V1NodeCondition, V1Pod } from '@kubernetes/client
 import { NodeLogStore } from './container-logs.ts';
 import type { EventRecorder } from './event-recorder.ts';
 import { nodeEvents, type EventText } from './event-text.ts';
+import type { ServiceEnvironment } from './service-environment.ts';
 import { ImagePuller } from './image-puller.ts';
 import { NodeImageStore, type ImagePullDelay } from './images.ts';
 import { MERGE_PATCH, microTime, statusCodeOf, type KubeletClients } from './kube-client.ts';
@@ -36,6 +37,8 @@ export interface NodeAgentOptions {
   /** How the node's HTTPS endpoint authenticates and authorises callers (TokenReview/SubjectAccessReview as the node). */
   auth: KubeletAuth;
   imagePullDelay?: ImagePullDelay;
+  /** The process's view of the services (fed by its shared watches), for containers' service variables. */
+  services?: ServiceEnvironment;
   timing: NodeAgentTiming;
   logger: Logger;
 }
@@ -302,7 +305,7 @@ export class NodeAgent implements PodSink {
     const worker = this.workers.get(uid);
     if (worker) return worker.update(pod);
     const created = new PodWorker(pod, {
-      name: this.name, hostIp: this.spec.internalIp, ips: this.ips, puller: this.puller, logs: this.logs, config: this.configSource,
+      name: this.name, hostIp: this.spec.internalIp, ips: this.ips, puller: this.puller, logs: this.logs, config: this.configSource, services: this.options.services,
     }, this, this.options.timing, this.options.logger);
     this.workers.set(uid, created);
     created.start();

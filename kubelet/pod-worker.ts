@@ -6,6 +6,7 @@
 // with 150,000 pods in one process, the typed object a worker held onto was most of the kubelet's memory per pod.
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { Aborted, sleep } from './abortable-sleep.ts';
+import type { ServiceEnvironment } from './service-environment.ts';
 import { containerBehaviour, type ContainerBehaviour } from './container-behaviour.ts';
 import { containerConfigReferences, waitForContainerConfig, type ConfigReference, type ConfigSource } from './container-config.ts';
 import { runContainerProbes } from './probe-runner.ts';
@@ -56,6 +57,8 @@ export interface PodWorkerNode {
   logs: NodeLogStore;
   /** Reads the ConfigMaps and Secrets containers take their environment from (none: not checked). */
   config?: ConfigSource;
+  /** The services the process has seen, for the service variables of a container's environment. */
+  services?: ServiceEnvironment;
 }
 
 export interface Logger {
@@ -101,6 +104,8 @@ export class PodWorker {
   private initialPod?: V1Pod;
   private readonly qosClass: string;
   private readonly hostNetwork: boolean;
+  /** spec.enableServiceLinks (default true): the namespace's services give variables to the containers. */
+  private readonly enableServiceLinks: boolean;
   private readonly state: PodRuntimeState;
   private readonly inits: ContainerSlot[];
   private readonly apps: ContainerSlot[];
@@ -125,6 +130,7 @@ export class PodWorker {
     const spec = pod.spec!;
     this.qosClass = qosClass(spec.containers);
     this.hostNetwork = spec.hostNetwork === true;
+    this.enableServiceLinks = spec.enableServiceLinks !== false;
     const annotations = pod.metadata?.annotations ?? {};
     const slot = (container: V1Container, isInit: boolean): ContainerSlot => {
       const isSidecar = isInit && container.restartPolicy === 'Always';
@@ -348,6 +354,7 @@ export class PodWorker {
     if (this.timing.stepDelayMs > 0) await sleep(this.timing.stepDelayMs, this.signal);
     else if (this.signal.aborted) throw new Aborted();
     runtime.containerId = containerIdFor(this.state.uid, spec.name, runtime.restartCount);
+    runtime.serviceEnv = this.node.services?.variablesFor(this.state.namespace, this.enableServiceLinks);
     this.emit(slot, podEvents.created(spec.name));
     slot.log = this.node.logs.startInstance(this.state.namespace, this.state.name, spec.name);
     slot.log.append(`kubefacade: simulated container "${spec.name}" (image ${image}) started`);

@@ -3,6 +3,8 @@
 // resources, the default namespaces, HTTPS, and the admin kubeconfig that kubectl and client-node
 // use as is.
 
+import { openIdMetadata } from '../auth/openid-metadata.ts';
+import { TOKEN_ISSUER } from '../auth/jwt-tokens.ts';
 import { mkdir } from 'node:fs/promises';
 import type { RequestListener } from 'node:http';
 import { createServer, type Server } from 'node:https';
@@ -264,6 +266,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       requestTimeoutMs: options.requestTimeoutMs,
       storageHealth: () => storage.health?.() ?? { healthy: true },
       componentStatuses: controlPlaneProbes(registry, storage, options.etcd ? 'etcd-0' : 'leveldb'),
+      openIdMetadata: openIdMetadata(TOKEN_ISSUER, `${host}:${port}`, await signingKey),
       handler: {
         maxRequestBodyBytes: MAX_REQUEST_BODY_BYTES,
         bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,

@@ -458,8 +458,13 @@ export class GenericStore {
     Object.assign(object, deepCopy(hasManagedFields ? { ...current, metadata: { ...current.metadata, managedFields: undefined } } : current));
     if (status === undefined) delete object.status;
     else object.status = status;
-    // Labels and annotations may not change through /status either (only status does).
+    // Labels and annotations may not change through /status either (only status does), unless the kind's status
+    // strategy keeps them from the request.
     object.metadata = { ...object.metadata, managedFields };
+    for (const field of this.strategy.statusUpdateMetadata ?? []) {
+      if (metadata[field] === undefined) delete object.metadata[field];
+      else object.metadata[field] = deepCopy(metadata[field]);
+    }
   }
 
   private trackFields(old: KubeObject | undefined, updated: KubeObject, manager: string | undefined, now: Date, subresource: Subresource): KubeObject {
