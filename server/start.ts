@@ -379,7 +379,7 @@ async function ensureDefaultNamespaces(registry: ApiRegistry): Promise<void> {
       await namespaces.create(
         { user: ADMIN_SYSTEM_USER, namespace: '', now: new Date() },
         { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
-        { dryRun: false, fieldValidation: 'Strict' },
+        { dryRun: false, fieldValidation: 'Strict', internal: true },
       );
     } catch (err) {
       if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
@@ -404,7 +404,7 @@ async function ensureDefaultServiceAccounts(registry: ApiRegistry, caCertPem: st
     for (const [store, object] of objects) {
       if (!store || await exists(store, namespace, object.metadata.name!)) continue;
       try {
-        await store.create(ctx, object, { dryRun: false, fieldValidation: 'Strict' });
+        await store.create(ctx, object, { dryRun: false, fieldValidation: 'Strict', internal: true });
       } catch (err) {
         if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
       }
