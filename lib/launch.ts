@@ -17,6 +17,7 @@ import type { RequestJournal } from '../server/ui/request-journal.ts';
 import { KubefacadeStartError } from './errors.ts';
 import { checkOptions, resolveStorage, type ApiServerOptions, type ClusterOptions, type ResolvedStorage } from './options.ts';
 import { bootstrapKeys, resetStore, waitForReadyNodes } from './reset.ts';
+import { startPhase } from '../server/start-timeline.ts';
 
 /** A started API server (or cluster), before client-node objects are added. */
 export interface LaunchedServer {
@@ -44,11 +45,13 @@ export interface LaunchedServer {
 const TOKEN_TTL_SECONDS = 24 * 3600;
 
 export async function launchApiServer(options: ApiServerOptions = {}): Promise<LaunchedServer> {
+  startPhase('launch');
   checkOptions(options, 'apiServer');
   return launch(options, undefined);
 }
 
 export async function launchCluster(options: ClusterOptions = {}): Promise<LaunchedServer> {
+  startPhase('launch');
   checkOptions(options, 'cluster');
   return launch(options, options);
 }
@@ -118,6 +121,7 @@ async function launch(options: ApiServerOptions, cluster: ClusterOptions | undef
       nodes = running.nodes;
       stopComponents = () => running.stop();
       if (cluster.waitForNodes ?? true) await waitForReadyNodes(apiServer.storage, nodes);
+      startPhase('nodes Ready');
     } else {
       const { startApiServer } = await import('../server/start.ts');
       apiServer = await startApiServer(serverOptions);
@@ -131,6 +135,7 @@ async function launch(options: ApiServerOptions, cluster: ClusterOptions | undef
   }
   const running = apiServer;
   const keep = await bootstrapKeys(running.storage);
+  startPhase('started');
   let stopped: Promise<void> | undefined;
   return {
     url: running.url,

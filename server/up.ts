@@ -16,6 +16,7 @@ import { runScheduler } from '../scheduler/index.ts';
 import { runLeaderElected, type LeaderWork } from '../clients/leader-election.ts';
 import { writeComponentKubeconfigs } from './component-credentials.ts';
 import { startApiServer, type ApiServerOptions, type RunningApiServer } from './start.ts';
+import { startPhase } from './start-timeline.ts';
 
 export interface UpOptions extends ApiServerOptions {
   nodes: number;
@@ -57,6 +58,7 @@ export async function startCluster(options: UpOptions): Promise<RunningCluster> 
   try {
     const kubeconfigs = await writeComponentKubeconfigs(resolve(options.dataDir), apiServer.url, apiServer.credentials,
       Array.from({ length: options.nodes }, (_, i) => nodeName('node', i + 1)));
+    startPhase('component kubeconfigs');
     const elected = async (kubeconfigPath: string, leaseName: string, start: () => Promise<LeaderWork>): Promise<LeaderWork> => (options.leaderElect
       ? runLeaderElected({ kubeconfigPath, leaseName, logger: options.quiet ? silent : { info: console.error, warn: console.error } }, start)
       : start());
@@ -64,6 +66,7 @@ export async function startCluster(options: UpOptions): Promise<RunningCluster> 
       kubeconfigPath: kubeconfigs.scheduler, ...(options.quiet ? { logger: silent } : {}),
     }));
     stops.push(() => scheduler.stop());
+    startPhase('scheduler');
     // The controller manager's controllers run under one leader Lease, as kube-controller-manager's do.
     const controller = await elected(kubeconfigs.controllerManager, 'kube-controller-manager', async () => {
       const workloads = await runControllerManager({
@@ -97,6 +100,7 @@ export async function startCluster(options: UpOptions): Promise<RunningCluster> 
       };
     });
     stops.push(() => controller.stop());
+    startPhase('controllers');
     const kubelets = await runKubelets({
       kubeconfigPath: kubeconfigs.kubelet,
       nodeKubeconfig: kubeconfigs.node,
@@ -111,6 +115,7 @@ export async function startCluster(options: UpOptions): Promise<RunningCluster> 
       ...(options.quiet ? { logger: silent } : {}),
     });
     stops.push(() => kubelets.stop());
+    startPhase('kubelets started');
     return {
       apiServer,
       nodes: kubelets.nodes,

@@ -34,6 +34,7 @@ function kindOf(strategy: ResourceStrategy): GroupVersionKind {
  */
 export function checkIncomingBody(
   strategy: ResourceStrategy, apiVersion: string, body: KubeObject, namespace: string, fieldValidation: FieldValidation,
+  internal = false,
 ): string[] {
   if (!isPlainObject(body)) throw badRequest('the body of the request must be an object');
   if (body.apiVersion !== undefined && body.apiVersion !== apiVersion) {
@@ -50,7 +51,7 @@ export function checkIncomingBody(
   if (strategy.namespaced && bodyNamespace && bodyNamespace !== namespace) {
     throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
   }
-  return checkSchema(strategy, body, fieldValidation);
+  return internal ? [] : checkSchema(strategy, body, fieldValidation);
 }
 
 interface DuplicateFields {

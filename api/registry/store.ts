@@ -29,6 +29,13 @@ export interface WriteOptions {
   fieldValidation: FieldValidation;
   /** Receives admission warnings of an update (guaranteedUpdate's callers turn them into headers). */
   admissionWarnings?: string[];
+  /**
+   * The body was built by the server itself (bootstrap namespaces, RBAC policy, the kubernetes
+   * Service), not decoded from a request: as kube-apiserver's typed in-process writes, it skips the
+   * OpenAPI decoding check (whose validator would otherwise be compiled at every first start).
+   * Strategy validation and admission still run.
+   */
+  internal?: boolean;
 }
 
 export interface WriteResult {
@@ -106,7 +113,7 @@ export class GenericStore {
   }
 
   async create(ctx: RequestContext, body: KubeObject, options: WriteOptions): Promise<WriteResult> {
-    const warnings = this.checkIncoming(body, ctx.namespace, options.fieldValidation);
+    const warnings = this.checkIncoming(body, ctx.namespace, options);
     const requestedVersion = body.metadata.resourceVersion;
     const object = deepCopy(body);
     object.apiVersion = this.apiVersion;
@@ -145,7 +152,7 @@ export class GenericStore {
 
   /** PUT: replaces the object (or its status). Creating through PUT is not allowed for these kinds. */
   async update(ctx: RequestContext, name: string, body: KubeObject, subresource: Subresource, options: WriteOptions): Promise<WriteResult> {
-    const warnings = this.checkIncoming(body, ctx.namespace, options.fieldValidation);
+    const warnings = this.checkIncoming(body, ctx.namespace, options);
     if (body.metadata?.name !== undefined && body.metadata.name !== name) {
       throw badRequest('the name of the object (' + body.metadata.name + ') does not match the name on the URL (' + name + ')');
     }
@@ -193,7 +200,7 @@ export class GenericStore {
       // Members the merge or strategic merge patch gave twice count as the patched object's own
       // (kube's strict decoding of the patch reports them with the unknown fields).
       if (isPlainObject(patch)) copyDuplicateFields(patch, patched);
-      warnings = this.checkIncoming(patched, ctx.namespace, options.fieldValidation);
+      warnings = this.checkIncoming(patched, ctx.namespace, { fieldValidation: options.fieldValidation });
       return patched;
     });
     return { object, warnings: [...warnings, ...admissionWarnings], created: false };
@@ -208,7 +215,7 @@ export class GenericStore {
       throw badRequest('the name of the object (' + applied.metadata.name + ') does not match the name on the URL (' + name + ')');
     }
     if (!options.fieldManager) throw badRequest('PATCH, with apply patch type, requires fieldManager to be set');
-    const warnings = this.checkIncoming(applied, ctx.namespace, options.fieldValidation);
+    const warnings = this.checkIncoming(applied, ctx.namespace, { fieldValidation: options.fieldValidation });
     const schema = this.schema();
     const key = this.key(ctx.namespace, name);
     const existing = await this.storage.get(key);
@@ -404,8 +411,8 @@ export class GenericStore {
   }
 
   /** Body checks shared by create, update and patch: kind/apiVersion, namespace, schema. */
-  private checkIncoming(body: KubeObject, namespace: string, fieldValidation: FieldValidation): string[] {
-    return checkIncomingBody(this.strategy, this.apiVersion, body, namespace, fieldValidation);
+  private checkIncoming(body: KubeObject, namespace: string, options: Pick<WriteOptions, 'fieldValidation' | 'internal'>): string[] {
+    return checkIncomingBody(this.strategy, this.apiVersion, body, namespace, options.fieldValidation, options.internal ?? false);
   }
 
   private admissionAttributes(operation: AdmissionOperation, ctx: RequestContext, name: string, subresource: Subresource, object: KubeObject | undefined, oldObject: KubeObject | undefined, dryRun: boolean | undefined): AdmissionAttributes {
