@@ -5,6 +5,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { json, podManifest, startTestServer, type TestServer } from './helpers/api-server.ts';
+import { decodeProtobufBody } from '../server/protobuf/decode.ts';
+import { encodeObject } from '../server/protobuf/encode.ts';
 
 const PCS = '/apis/scheduling.k8s.io/v1/priorityclasses';
 const PODS = '/api/v1/namespaces/default/pods';
@@ -56,6 +58,16 @@ describe('PriorityClass', () => {
 
     await t.call('delete', `${PCS}/high`).expect(200);
     await t.call('get', `${PCS}/high`).expect(404);
+  });
+
+  test('protobuf bodies, as kubectl create priorityclass sends them, round-trip (a value of 0 included)', async () => {
+    const body = encodeObject({ apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'zero' }, value: 0, preemptionPolicy: 'Never' });
+    assert.deepEqual(decodeProtobufBody(body), { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'zero' }, value: 0, preemptionPolicy: 'Never' });
+    const created = await t.call('post', PCS).set('Content-Type', 'application/vnd.kubernetes.protobuf').set('Accept', 'application/json').send(body).expect(201);
+    assert.deepEqual([created.body.value, created.body.preemptionPolicy], [0, 'Never']);
+    const runtimeClass = encodeObject({ apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass', metadata: { name: 'rc' }, handler: 'runc', overhead: { podFixed: { cpu: '10m' } } });
+    assert.deepEqual(decodeProtobufBody(runtimeClass), { apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass', metadata: { name: 'rc' }, handler: 'runc', overhead: { podFixed: { cpu: '10m' } } });
+    await t.call('delete', `${PCS}/zero`).expect(200);
   });
 
   test('validation: reserved names, the user-definable maximum, immutable value and policy, one globalDefault', async () => {
