@@ -116,6 +116,22 @@ describe('PriorityClass', () => {
     assert.equal(await message(await create(PODS, podManifest('wrong-policy', { spec: { priorityClassName: 'polite', preemptionPolicy: 'PreemptLowerPriority' } })), 403),
       'pods "wrong-policy" is forbidden: the string value of PreemptionPolicy (PreemptLowerPriority) must not be provided in pod spec; priority admission controller computed Never from the given PriorityClass name');
     await t.call('get', `${PODS}/unknown`).expect(404);
+    // With the plugin's checks passed, the pod's own validation still applies (a policy only the class may set is a 403 first).
+    await create(PCS, { metadata: { name: 'loose' }, value: 1 }).expect(201);
+    assert.equal(await message(await create(PODS, podManifest('bad-policy', { spec: { priorityClassName: 'loose', preemptionPolicy: 'Sometimes' } })), 403),
+      'pods "bad-policy" is forbidden: the string value of PreemptionPolicy (Sometimes) must not be provided in pod spec; priority admission controller computed PreemptLowerPriority from the given PriorityClass name');
+    assert.equal(await message(await create(PODS, podManifest('bad-runtime', { spec: { runtimeClassName: 'Not Valid' } })), 403),
+      'pods "bad-runtime" is forbidden: pod rejected: RuntimeClass "Not Valid" not found');
+    // Pod templates are validated like pods: names and the policy enum.
+    const deployment = (spec: Record<string, unknown>) => ({
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' },
+      spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'nginx' }], ...spec } } },
+    });
+    const invalidTemplate = await message(await create('/apis/apps/v1/namespaces/default/deployments',
+      deployment({ priorityClassName: 'Not Valid', preemptionPolicy: 'Sometimes', overhead: { cpu: '-1' } })), 422);
+    assert.ok(invalidTemplate.startsWith('Deployment.apps "d" is invalid: [spec.template.spec.priorityClassName: Invalid value: "Not Valid": a lowercase RFC 1123 subdomain'), invalidTemplate);
+    assert.ok(invalidTemplate.includes('spec.template.spec.preemptionPolicy: Unsupported value: "Sometimes": supported values: "PreemptLowerPriority", "Never"'), invalidTemplate);
+    assert.ok(invalidTemplate.includes('spec.template.spec.overhead[cpu]: Invalid value: "-1": must be greater than or equal to 0'), invalidTemplate);
 
     await create(PCS, { metadata: { name: 'everyone' }, value: 42, globalDefault: true }).expect(201);
     const defaulted = await create(PODS, podManifest('defaulted')).expect(201);
