@@ -64,6 +64,8 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
   const recorder = new EventRecorder(jsonEventSink(client), schedulerName, logger);
   const nominator = new Nominator();
   const budgets = new Map<string, DisruptionBudget>();
+  /** The budgets as the cycles read them, rebuilt only after a change. */
+  let budgetList: DisruptionBudget[] | undefined;
   const background = new Set<Promise<void>>();
   let bindingsInFlight = 0;
   let bindingSlotFreed: (() => void) | undefined;
@@ -131,9 +133,18 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
   // PodDisruptionBudgets, which preemption tries not to violate.
   const budgetKey = (pdb: V1PodDisruptionBudget): string => `${pdb.metadata?.namespace}/${pdb.metadata?.name}`;
   const pdbInformer = startLeanInformer<V1PodDisruptionBudget>(client, '/apis/policy/v1/poddisruptionbudgets', undefined, {
-    add: (pdb) => budgets.set(budgetKey(pdb), disruptionBudget(pdb)),
-    update: (pdb) => budgets.set(budgetKey(pdb), disruptionBudget(pdb)),
-    delete: (pdb) => budgets.delete(budgetKey(pdb)),
+    add: (pdb) => {
+      budgets.set(budgetKey(pdb), disruptionBudget(pdb));
+      budgetList = undefined;
+    },
+    update: (pdb) => {
+      budgets.set(budgetKey(pdb), disruptionBudget(pdb));
+      budgetList = undefined;
+    },
+    delete: (pdb) => {
+      budgets.delete(budgetKey(pdb));
+      budgetList = undefined;
+    },
   }, logger);
 
   const informers: LeanInformer[] = [nodeInformer, podInformer, pdbInformer];
@@ -203,7 +214,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
   function scheduleOne(queued: QueuedPod): void {
     const pod = queued.pod;
     const info = podSchedulingInfo(pod);
-    const result = algorithm.schedule(info, cache.nodeList(), { podKey: queued.key, nominator, budgets: [...budgets.values()] });
+    const result = algorithm.schedule(info, cache.nodeList(), { podKey: queued.key, nominator, budgets: (budgetList ??= [...budgets.values()]) });
     if (result.kind === 'scheduled') {
       nominator.remove(queued.key);
       cache.assumePod(pod, result.nodeName, podOnNode(info.requests, info.nonZeroRequests, info.hostPorts, info.priority, podIdentity(pod)));
