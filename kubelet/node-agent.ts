@@ -297,6 +297,16 @@ export class NodeAgent implements PodSink {
     },
   };
 
+  /** The handler of a RuntimeClass (the kubelet's RuntimeClass manager reads them through an informer). */
+  private readonly runtimeHandler = async (name: string): Promise<string | undefined> => {
+    try {
+      return (await this.options.clients.node.readRuntimeClass({ name })).handler;
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return undefined;
+      throw error;
+    }
+  };
+
   /** A pod bound to this node was added or changed. */
   podChanged(pod: V1Pod): void {
     if (this.stopped) return;
@@ -306,6 +316,7 @@ export class NodeAgent implements PodSink {
     if (worker) return worker.update(pod);
     const created = new PodWorker(pod, {
       name: this.name, hostIp: this.spec.internalIp, ips: this.ips, puller: this.puller, logs: this.logs, config: this.configSource, services: this.options.services,
+      runtimeHandler: this.runtimeHandler,
     }, this, this.options.timing, this.options.logger);
     this.workers.set(uid, created);
     created.start();

@@ -59,7 +59,12 @@ export interface PodWorkerNode {
   config?: ConfigSource;
   /** The services the process has seen, for the service variables of a container's environment. */
   services?: ServiceEnvironment;
+  /** The handler of a RuntimeClass, undefined when it does not exist (none: not checked). */
+  runtimeHandler?: (runtimeClassName: string) => Promise<string | undefined>;
 }
+
+/** The pod worker's retry after a failed sync (the kubelet's backOffPeriod). */
+const SYNC_RETRY_MS = 10_000;
 
 export interface Logger {
   info(message: string): void;
@@ -106,6 +111,7 @@ export class PodWorker {
   private readonly hostNetwork: boolean;
   /** spec.enableServiceLinks (default true): the namespace's services give variables to the containers. */
   private readonly enableServiceLinks: boolean;
+  private readonly runtimeClassName: string | undefined;
   private readonly state: PodRuntimeState;
   private readonly inits: ContainerSlot[];
   private readonly apps: ContainerSlot[];
@@ -131,6 +137,7 @@ export class PodWorker {
     this.qosClass = qosClass(spec.containers);
     this.hostNetwork = spec.hostNetwork === true;
     this.enableServiceLinks = spec.enableServiceLinks !== false;
+    this.runtimeClassName = spec.runtimeClassName || undefined;
     const annotations = pod.metadata?.annotations ?? {};
     const slot = (container: V1Container, isInit: boolean): ContainerSlot => {
       const isSidecar = isInit && container.restartPolicy === 'Always';
@@ -255,6 +262,7 @@ export class PodWorker {
 
   private async run(): Promise<void> {
     this.state.startTimeMs = Date.now();
+    await this.awaitRuntimeHandler();
     this.state.podIp = this.hostNetwork ? this.node.hostIp : this.node.ips.allocate(this.state.uid);
     this.state.sandboxReady = true;
     this.requestSync();
@@ -278,6 +286,29 @@ export class PodWorker {
       if (next && this.needsPull(next)) this.requestSync();
     }
     this.requestSync();
+  }
+
+  /**
+   * createPodSandbox looks the pod's RuntimeClass up first (runtimeclass.Manager.LookupRuntimeHandler): while it
+   * does not exist (deleted after the pod was admitted), every sync fails with FailedCreatePodSandBox and the pod
+   * stays Pending in ContainerCreating, retried after the pod worker's back-off.
+   */
+  private async awaitRuntimeHandler(): Promise<void> {
+    const name = this.runtimeClassName;
+    const lookup = this.node.runtimeHandler;
+    if (!name || !lookup) return;
+    for (;;) {
+      let problem: string;
+      try {
+        if ((await lookup(name)) !== undefined) return;
+        problem = `runtimeclass.node.k8s.io "${name}" not found`;
+      } catch (error) {
+        problem = `failed to lookup RuntimeClass ${name}: ${String(error)}`;
+      }
+      this.requestSync();
+      this.sink.event(this.ref, undefined, { type: 'Warning', reason: 'FailedCreatePodSandBox', message: `Failed to create pod sandbox: ${problem}` });
+      await sleep(SYNC_RETRY_MS, this.signal);
+    }
   }
 
   /** Volumes the API must provide, and the pull secrets' existence (kubelet/volume-sources.ts). */

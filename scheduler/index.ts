@@ -1,16 +1,19 @@
 // The bundled scheduler: an ordinary API client (kubeconfig + a lean JSON client over HTTPS) that watches nodes and
 // pods, decides placements one pod at a time, and binds asynchronously.
-import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import type { V1Node, V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
 import { ApiStatusError, JsonApiClient } from '../clients/json-api-client.ts';
 import { loadKubeConfig } from '../clients/keep-alive-kubeconfig.ts';
 import { startLeanInformer, type LeanInformer } from '../clients/lean-informer.ts';
 import { formatSchedulingDecision, SCHEDULING_DECISION_HEADER, type SchedulingDecision } from '../clients/scheduling-decision-header.ts';
 import { componentUserAgent } from '../clients/user-agent.ts';
 import { SchedulingAlgorithm } from './algorithm.ts';
-import { isTerminal, SchedulerCache } from './cache.ts';
+import { isTerminal, podKey, SchedulerCache } from './cache.ts';
 import { EventRecorder, jsonEventSink, type EventLogger } from './event-recorder.ts';
 import { podSchedulingInfo } from './filters.ts';
-import { podOnNode } from './node-info.ts';
+import { describePodOnNode, podIdentity, podOnNode } from './node-info.ts';
+import { Nominator } from './nominator.ts';
+import { disruptionBudget, executePreemption } from './preemption-executor.ts';
+import type { DisruptionBudget } from './preemption.ts';
 import { SchedulingQueue, type QueuedPod } from './queue.ts';
 
 export type SchedulerLogger = EventLogger;
@@ -60,6 +63,10 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
   const queue = new SchedulingQueue();
   const algorithm = new SchedulingAlgorithm({ percentageOfNodesToScore: options.percentageOfNodesToScore });
   const recorder = new EventRecorder(jsonEventSink(client), schedulerName, logger);
+  const nominator = new Nominator();
+  const budgets = new Map<string, DisruptionBudget>();
+  /** The budgets as the cycles read them, rebuilt only after a change. */
+  let budgetList: DisruptionBudget[] | undefined;
   const background = new Set<Promise<void>>();
   let bindingsInFlight = 0;
   let bindingSlotFreed: (() => void) | undefined;
@@ -90,13 +97,21 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
   const responsibleFor = (pod: V1Pod): boolean => (pod.spec?.schedulerName || 'default-scheduler') === schedulerName;
   const onAssigned = (pod: V1Pod): void => {
     queue.delete(pod);
+    nominator.remove(podKey(pod));
     cache.addOrUpdateAssignedPod(pod);
     if (isTerminal(pod)) queue.moveAllToActiveOrBackoff();
   };
   const onPending = (pod: V1Pod): void => {
     if (!responsibleFor(pod)) return;
-    if (pod.metadata?.deletionTimestamp || isTerminal(pod)) queue.delete(pod);
-    else if (!cache.isAssumed(pod)) queue.addOrUpdate(pod);
+    if (pod.metadata?.deletionTimestamp || isTerminal(pod)) {
+      queue.delete(pod);
+      nominator.remove(podKey(pod));
+      return;
+    }
+    if (!cache.isAssumed(pod)) queue.addOrUpdate(pod);
+    // A nomination recorded in the pod's status (by this scheduler before a restart, or another replica).
+    const nominated = pod.status?.nominatedNodeName;
+    if (nominated && nominator.nominatedNode(podKey(pod)) === undefined) nominator.nominate(podKey(pod), nominated, describePodOnNode(pod));
   };
   const onPod = (pod: V1Pod): void => {
     if (pod.spec?.nodeName) onAssigned(pod);
@@ -107,6 +122,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
     update: onPod,
     delete: (pod) => {
       queue.delete(pod);
+      nominator.remove(podKey(pod));
       // Relist tombstones carry no spec: whether the pod was placed is the cache's to say.
       if (pod.spec?.nodeName || (!pod.spec && cache.isPlaced(pod))) {
         cache.removePod(pod);
@@ -115,7 +131,24 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
     },
   }, logger);
 
-  const informers: LeanInformer[] = [nodeInformer, podInformer];
+  // PodDisruptionBudgets, which preemption tries not to violate.
+  const budgetKey = (pdb: V1PodDisruptionBudget): string => `${pdb.metadata?.namespace}/${pdb.metadata?.name}`;
+  const pdbInformer = startLeanInformer<V1PodDisruptionBudget>(client, '/apis/policy/v1/poddisruptionbudgets', undefined, {
+    add: (pdb) => {
+      budgets.set(budgetKey(pdb), disruptionBudget(pdb));
+      budgetList = undefined;
+    },
+    update: (pdb) => {
+      budgets.set(budgetKey(pdb), disruptionBudget(pdb));
+      budgetList = undefined;
+    },
+    delete: (pdb) => {
+      budgets.delete(budgetKey(pdb));
+      budgetList = undefined;
+    },
+  }, logger);
+
+  const informers: LeanInformer[] = [nodeInformer, podInformer, pdbInformer];
 
   async function bind(queued: QueuedPod, nodeName: string, decision: SchedulingDecision): Promise<void> {
     const pod = queued.pod;
@@ -145,12 +178,13 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
     recorder.emitPodEvent(pod, 'Normal', 'Scheduled', 'Binding', `Successfully assigned ${namespace}/${name} to ${nodeName}`, decidedAt);
   }
 
-  async function reportUnschedulable(pod: V1Pod, message: string): Promise<void> {
+  async function reportUnschedulable(pod: V1Pod, message: string, nominatedNodeName?: string): Promise<void> {
     const namespace = pod.metadata?.namespace ?? 'default';
     const name = pod.metadata?.name ?? '';
     recorder.emitPodEvent(pod, 'Warning', 'FailedScheduling', 'Scheduling', message);
     const existing = (pod.status?.conditions ?? []).find((c) => c.type === 'PodScheduled');
-    if (existing && existing.status === 'False' && existing.reason === 'Unschedulable' && existing.message === message) return;
+    const nominationChanged = nominatedNodeName !== undefined && pod.status?.nominatedNodeName !== nominatedNodeName;
+    if (!nominationChanged && existing && existing.status === 'False' && existing.reason === 'Unschedulable' && existing.message === message) return;
     const sameStatus = existing?.status === 'False';
     const transition = sameStatus && existing?.lastTransitionTime ? new Date(existing.lastTransitionTime) : new Date();
     // metav1.Time goes on the wire with second precision; a Date would be sent with milliseconds.
@@ -163,7 +197,8 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
       lastTransitionTime: transition.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     };
     try {
-      await client.request('PATCH', podPath(pod, 'status'), { status: { conditions: [condition] } }, 'application/strategic-merge-patch+json');
+      const status = nominationChanged ? { conditions: [condition], nominatedNodeName } : { conditions: [condition] };
+      await client.request('PATCH', podPath(pod, 'status'), { status }, 'application/strategic-merge-patch+json');
     } catch (err) {
       if (errorCode(err) !== 404) logger.error('could not update pod condition', { pod: `${namespace}/${name}`, error: String(err) });
     }
@@ -180,9 +215,10 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
   function scheduleOne(queued: QueuedPod): void {
     const pod = queued.pod;
     const info = podSchedulingInfo(pod);
-    const result = algorithm.schedule(info, cache.nodeList());
+    const result = algorithm.schedule(info, cache.nodeList(), { podKey: queued.key, nominator, budgets: (budgetList ??= [...budgets.values()]) });
     if (result.kind === 'scheduled') {
-      cache.assumePod(pod, result.nodeName, podOnNode(info.requests, info.nonZeroRequests, info.hostPorts, info.priority));
+      nominator.remove(queued.key);
+      cache.assumePod(pod, result.nodeName, podOnNode(info.requests, info.nonZeroRequests, info.hostPorts, info.priority, podIdentity(pod)));
       bindingsInFlight++;
       track(bind(queued, result.nodeName, result).finally(() => {
         bindingsInFlight--;
@@ -193,7 +229,15 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
       return;
     }
     queue.requeueAfterFailure(queued, true);
-    track(reportUnschedulable(pod, result.message));
+    const candidate = result.preemption;
+    if (candidate) {
+      // The room the victims free is held for this pod from now on (nominatedNodeName upstream).
+      const entry = podOnNode(info.requests, info.nonZeroRequests, info.hostPorts, info.priority, podIdentity(pod));
+      const displaced = nominator.lowerPriority(candidate.nodeName, info.priority);
+      nominator.nominate(queued.key, candidate.nodeName, entry);
+      track(executePreemption({ client, recorder, logger, schedulerName }, pod, candidate, displaced, nominator));
+    }
+    track(reportUnschedulable(pod, result.message, candidate?.nodeName));
   }
 
   async function schedulingLoop(): Promise<void> {

@@ -17,6 +17,7 @@ import type { GenericStore } from '../api/registry/store.ts';
 import { NamespaceCleanup } from '../api/registry/namespace-cleanup.ts';
 import { ADMIN_SYSTEM_USER } from '../api/registry/system-user.ts';
 import { builtinResources } from '../api/resources/index.ts';
+import { SYSTEM_PRIORITY_CLASSES, systemPriorityClassObject } from '../api/resources/priorityclasses.ts';
 import { reconcileKubernetesService } from '../api/registry/kubernetes-service.ts';
 import { PersistedBitmapAllocator } from '../api/registry/range-allocator.ts';
 import { ServiceAllocationRepair } from '../api/registry/service-allocation-repair.ts';
@@ -198,6 +199,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       disableAdmissionPlugins: options.disableAdmissionPlugins, serviceAllocators,
       onError: (error) => console.error(`kubefacade: clusterrole aggregation: ${error instanceof Error ? error.message : String(error)}`),
     });
+    await ensureSystemPriorityClasses(registry);
 
     startPhase('security (bootstrap RBAC, authenticators)');
     // Every stored CRD is served again before the server listens (and so before /readyz answers).
@@ -384,6 +386,23 @@ async function ensureDefaultNamespaces(registry: ApiRegistry): Promise<void> {
         { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
         { dryRun: false, fieldValidation: 'Strict', internal: true },
       );
+    } catch (err) {
+      if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
+    }
+  }
+}
+
+/**
+ * system-node-critical and system-cluster-critical, as kube-apiserver's scheduling post-start hook creates
+ * them (after security, so the Priority plugin's checks apply to them as to any class).
+ */
+async function ensureSystemPriorityClasses(registry: ApiRegistry): Promise<void> {
+  const priorityClasses = registry.lookup('scheduling.k8s.io', 'v1', 'priorityclasses');
+  if (!priorityClasses) return;
+  for (const pc of SYSTEM_PRIORITY_CLASSES) {
+    try {
+      await priorityClasses.create({ user: ADMIN_SYSTEM_USER, namespace: '', now: new Date() }, systemPriorityClassObject(pc),
+        { dryRun: false, fieldValidation: 'Strict' });
     } catch (err) {
       if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
     }

@@ -58,6 +58,8 @@ export const SERVED_GROUP_VERSIONS: readonly ServedGroupVersion[] = [
     mutatingwebhookconfigurations: [], validatingwebhookconfigurations: [],
     validatingadmissionpolicies: ['status'], validatingadmissionpolicybindings: [],
   }),
+  groupVersion('scheduling.k8s.io', 'v1', { priorityclasses: [] }),
+  groupVersion('node.k8s.io', 'v1', { runtimeclasses: [] }),
 ];
 
 /**

@@ -30,6 +30,8 @@ import { endpointSliceStrategy } from './endpointslices.ts';
 import { podTemplateStrategy } from './podtemplates.ts';
 import { limitRangeStrategy } from './limitranges.ts';
 import { resourceQuotaStrategy } from './resourcequotas.ts';
+import { priorityClassStrategy } from './priorityclasses.ts';
+import { runtimeClassStrategy } from './runtimeclasses.ts';
 
 export const builtinResources: ResourceStrategy[] = [
   podStrategy, nodeStrategy, namespaceStrategy, eventStrategy, leaseStrategy,
@@ -56,6 +58,8 @@ export const builtinResources: ResourceStrategy[] = [
   podTemplateStrategy,
   limitRangeStrategy,
   resourceQuotaStrategy,
+  priorityClassStrategy,
+  runtimeClassStrategy,
 ];
 
 export { bindingDiscovery, type DiscoveryEntry } from './bindings.ts';

@@ -29,6 +29,8 @@ export const VENDORED_PROTO_FILES = [
   'k8s.io/api/autoscaling/v1/generated.proto',
   'k8s.io/api/discovery/v1/generated.proto',
   'k8s.io/api/events/v1/generated.proto',
+  'k8s.io/api/scheduling/v1/generated.proto',
+  'k8s.io/api/node/v1/generated.proto',
 ];
 
 const LICENSE_HEADER = `/*

@@ -13,6 +13,8 @@ export const PROTO_FILES = [
   'k8s.io/api/batch/v1/generated.proto',
   'k8s.io/api/policy/v1/generated.proto',
   'k8s.io/api/autoscaling/v1/generated.proto',
+  'k8s.io/api/scheduling/v1/generated.proto',
+  'k8s.io/api/node/v1/generated.proto',
 ];
 
 const CORE = 'k8s.io.api.core.v1';
@@ -43,6 +45,8 @@ const MESSAGES_BY_KIND = new Map<string, string>([
   ...['Job', 'CronJob'].map((kind): [string, string] => [`batch/v1 ${kind}`, `k8s.io.api.batch.v1.${kind}`]),
   ...['PodDisruptionBudget', 'Eviction'].map((kind): [string, string] => [`policy/v1 ${kind}`, `k8s.io.api.policy.v1.${kind}`]),
   ['autoscaling/v1 Scale', 'k8s.io.api.autoscaling.v1.Scale'],
+  ['scheduling.k8s.io/v1 PriorityClass', 'k8s.io.api.scheduling.v1.PriorityClass'],
+  ['node.k8s.io/v1 RuntimeClass', 'k8s.io.api.node.v1.RuntimeClass'],
 ]);
 
 /**
@@ -69,7 +73,7 @@ const LIST_KINDS = new Set([
   'Pod', 'Node', 'Namespace', 'Event', 'Lease', 'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding',
   'ConfigMap', 'Secret', 'ServiceAccount', 'Service', 'Endpoints', 'PodTemplate', 'LimitRange', 'ResourceQuota', 'EndpointSlice',
   'ReplicationController', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'ControllerRevision', 'Job', 'CronJob',
-  'PodDisruptionBudget',
+  'PodDisruptionBudget', 'PriorityClass', 'RuntimeClass',
 ]);
 
 /**
@@ -87,6 +91,7 @@ export const ZERO_VALUE_FIELDS = new Set<string>([
   `${CORE}.PodSpec.automountServiceAccountToken`, `${CORE}.PodSpec.shareProcessNamespace`,
   `${CORE}.PodSpec.priority`, `${CORE}.PodSpec.enableServiceLinks`, `${CORE}.PodSpec.setHostnameAsFQDN`,
   `${CORE}.PodSpec.hostUsers`,
+  'k8s.io.api.scheduling.v1.PriorityClass.value',
   `${CORE}.PodSecurityContext.runAsUser`, `${CORE}.PodSecurityContext.runAsGroup`,
   `${CORE}.PodSecurityContext.runAsNonRoot`, `${CORE}.PodSecurityContext.fsGroup`,
   `${CORE}.SecurityContext.privileged`, `${CORE}.SecurityContext.runAsUser`, `${CORE}.SecurityContext.runAsGroup`,
