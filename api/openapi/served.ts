@@ -58,6 +58,9 @@ export const SERVED_GROUP_VERSIONS: readonly ServedGroupVersion[] = [
     mutatingwebhookconfigurations: [], validatingwebhookconfigurations: [],
     validatingadmissionpolicies: ['status'], validatingadmissionpolicybindings: [],
   }),
+  groupVersion('storage.k8s.io', 'v1', {
+    storageclasses: [], csidrivers: [], csinodes: [], csistoragecapacities: [], volumeattachments: ['status'],
+  }),
 ];
 
 /**

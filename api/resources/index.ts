@@ -30,6 +30,11 @@ import { endpointSliceStrategy } from './endpointslices.ts';
 import { podTemplateStrategy } from './podtemplates.ts';
 import { limitRangeStrategy } from './limitranges.ts';
 import { resourceQuotaStrategy } from './resourcequotas.ts';
+import { storageClassStrategy } from './storageclasses.ts';
+import { csiDriverStrategy } from './csidrivers.ts';
+import { csiNodeStrategy } from './csinodes.ts';
+import { csiStorageCapacityStrategy } from './csistoragecapacities.ts';
+import { volumeAttachmentStrategy } from './volumeattachments.ts';
 
 export const builtinResources: ResourceStrategy[] = [
   podStrategy, nodeStrategy, namespaceStrategy, eventStrategy, leaseStrategy,
@@ -56,6 +61,7 @@ export const builtinResources: ResourceStrategy[] = [
   podTemplateStrategy,
   limitRangeStrategy,
   resourceQuotaStrategy,
+  storageClassStrategy, csiDriverStrategy, csiNodeStrategy, csiStorageCapacityStrategy, volumeAttachmentStrategy,
 ];
 
 export { bindingDiscovery, type DiscoveryEntry } from './bindings.ts';

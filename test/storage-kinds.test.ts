@@ -1,0 +1,112 @@
+// storage.k8s.io/v1 kinds and core PersistentVolumes/Claims over HTTP: defaulting, upstream
+// validation messages, immutability, status subresources and the Table columns kubectl prints.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { json, startTestServer, type TestServer } from './helpers/api-server.ts';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io';
+const S = '/apis/storage.k8s.io/v1';
+
+describe('storage kinds', () => {
+  let t: TestServer;
+  before(async () => { t = await startTestServer('storage-kinds'); });
+  after(async () => { await t.close(); });
+
+  const send = async (method: 'post' | 'put' | 'patch', path: string, body: unknown, expect: number): Promise<Json> => {
+    const res = await json(t.call(method, path), body, method === 'patch' ? 'application/merge-patch+json' : 'application/json');
+    assert.equal(res.status, expect, `${method} ${path}: ${res.text}`);
+    return res.body as Json;
+  };
+  const get = async (path: string, accept = 'application/json'): Promise<Json> => {
+    const res = await t.call('get', path).set('Accept', accept);
+    assert.equal(res.status, 200, res.text);
+    return res.body as Json;
+  };
+
+  test('StorageClass: defaults, validation, immutable fields and the (default) name cell', async () => {
+    const created = await send('post', `${S}/storageclasses`, {
+      metadata: { name: 'fast', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+      provisioner: 'example.com/fast', parameters: { type: 'ssd' },
+    }, 201);
+    assert.equal(created.reclaimPolicy, 'Delete');
+    assert.equal(created.volumeBindingMode, 'Immediate');
+    const bad = await send('post', `${S}/storageclasses`, { metadata: { name: 'bad' }, provisioner: '', reclaimPolicy: 'Recycle', volumeBindingMode: 'Later' }, 422);
+    assert.equal(bad.message, 'StorageClass.storage.k8s.io "bad" is invalid: [provisioner: Required value, reclaimPolicy: Unsupported value: "Recycle": supported values: "Delete", "Retain", volumeBindingMode: Unsupported value: "Later": supported values: "Immediate", "WaitForFirstConsumer"]');
+    const changed = await send('patch', `${S}/storageclasses/fast`, { provisioner: 'other.io/x', parameters: { type: 'hdd' }, reclaimPolicy: 'Retain' }, 422);
+    assert.match(changed.message, /parameters: Forbidden: updates to parameters are forbidden\., provisioner: Forbidden: updates to provisioner are forbidden\., reclaimPolicy: Forbidden: updates to reclaimPolicy are forbidden\./);
+    const table = await get(`${S}/storageclasses`, TABLE);
+    assert.deepEqual(table.columnDefinitions.map((c: Json) => c.name), ['Name', 'Provisioner', 'ReclaimPolicy', 'VolumeBindingMode', 'AllowVolumeExpansion', 'Age']);
+    assert.deepEqual(table.rows[0].cells.slice(0, 5), ['fast (default)', 'example.com/fast', 'Delete', 'Immediate', false]);
+  });
+
+  test('CSIDriver: defaults, immutable attachRequired, Table', async () => {
+    const created = await send('post', `${S}/csidrivers`, { metadata: { name: 'csi.example.com' }, spec: { tokenRequests: [{ audience: 'vault' }] } }, 201);
+    assert.deepEqual(created.spec, {
+      attachRequired: true, podInfoOnMount: false, storageCapacity: false, fsGroupPolicy: 'ReadWriteOnceWithFSType',
+      volumeLifecycleModes: ['Persistent'], requiresRepublish: false, seLinuxMount: false, tokenRequests: [{ audience: 'vault' }],
+    });
+    const res = await send('patch', `${S}/csidrivers/csi.example.com`, { spec: { attachRequired: false } }, 422);
+    assert.equal(res.message, 'CSIDriver.storage.k8s.io "csi.example.com" is invalid: spec.attachedRequired: Invalid value: false: field is immutable');
+    const dup = await send('post', `${S}/csidrivers`, { metadata: { name: 'd2' }, spec: { tokenRequests: [{ audience: 'a', expirationSeconds: 60 }, { audience: 'a' }], volumeLifecycleModes: ['Sometimes'] } }, 422);
+    assert.match(dup.message, /spec\.tokenRequests\[0\]\.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes/);
+    assert.match(dup.message, /spec\.tokenRequests\[1\]\.audience: Duplicate value: "a"/);
+    assert.match(dup.message, /spec\.volumeLifecycleModes: Unsupported value: "Sometimes": supported values: "Persistent", "Ephemeral"/);
+    const table = await get(`${S}/csidrivers`, TABLE);
+    assert.deepEqual(table.columnDefinitions.map((c: Json) => c.name), ['Name', 'AttachRequired', 'PodInfoOnMount', 'StorageCapacity', 'TokenRequests', 'RequiresRepublish', 'Modes', 'Age']);
+    assert.deepEqual(table.rows[0].cells.slice(0, 7), ['csi.example.com', true, false, false, 'vault', false, 'Persistent']);
+  });
+
+  test('CSINode: driver checks, immutable drivers, Table', async () => {
+    await send('post', `${S}/csinodes`, { metadata: { name: 'node-1' }, spec: { drivers: [{ name: 'csi.example.com', nodeID: 'n1', topologyKeys: ['topology.kubernetes.io/zone'] }] } }, 201);
+    const bad = await send('post', `${S}/csinodes`, { metadata: { name: 'node-2' }, spec: { drivers: [{ name: 'a.b', nodeID: '' }, { name: 'a.b', nodeID: 'x'.repeat(193) }] } }, 422);
+    assert.match(bad.message, /spec\.drivers\[0\]\.nodeID: Required value/);
+    assert.match(bad.message, /spec\.drivers\[1\]\.nodeID: Invalid value: "x+": must be 192 characters or less/);
+    assert.match(bad.message, /spec\.drivers\[1\]\.name: Duplicate value: "a\.b"/);
+    const changed = await send('put', `${S}/csinodes/node-1`, {
+      ...(await get(`${S}/csinodes/node-1`)), spec: { drivers: [{ name: 'csi.example.com', nodeID: 'n2' }] },
+    }, 422);
+    assert.match(changed.message, /spec\.drivers: Invalid value: .*: field is immutable/);
+    const table = await get(`${S}/csinodes`, TABLE);
+    assert.deepEqual(table.rows[0].cells.slice(0, 2), ['node-1', 1]);
+  });
+
+  test('CSIStorageCapacity: namespaced, immutable class name, Table without Age', async () => {
+    const path = `${S}/namespaces/default/csistoragecapacities`;
+    await send('post', path, { metadata: { name: 'cap-1' }, storageClassName: 'fast', capacity: '10Gi' }, 201);
+    const bad = await send('post', path, { metadata: { name: 'cap-2' }, storageClassName: 'Not_Valid', capacity: '-1' }, 422);
+    assert.match(bad.message, /storageClassName: Invalid value: "Not_Valid": a lowercase RFC 1123 subdomain/);
+    assert.match(bad.message, /capacity: Invalid value: "-1": must be greater than or equal to 0/);
+    const changed = await send('patch', `${path}/cap-1`, { storageClassName: 'slow' }, 422);
+    assert.match(changed.message, /storageClassName: Invalid value: "slow": field is immutable/);
+    const table = await get(path, TABLE);
+    assert.deepEqual(table.columnDefinitions.map((c: Json) => c.name), ['Name', 'StorageClassName', 'Capacity']);
+    assert.deepEqual(table.rows[0].cells, ['cap-1', 'fast', '10Gi']);
+  });
+
+  test('VolumeAttachment: status reset, one source, immutable spec, /status, Table', async () => {
+    const path = `${S}/volumeattachments`;
+    const created = await send('post', path, {
+      metadata: { name: 'va-1' }, spec: { attacher: 'csi.example.com', nodeName: 'node-1', source: { persistentVolumeName: 'pv-1' } }, status: { attached: true },
+    }, 201);
+    assert.deepEqual(created.status, { attached: false });
+    const none = await send('post', path, { metadata: { name: 'va-2' }, spec: { attacher: '', nodeName: 'node-1', source: {} } }, 422);
+    assert.equal(none.message, 'VolumeAttachment.storage.k8s.io "va-2" is invalid: [spec.attacher: Required value, spec.source: Required value: must specify exactly one of inlineVolumeSpec and persistentVolumeName]');
+    const moved = await send('patch', `${path}/va-1`, { spec: { nodeName: 'node-2' } }, 422);
+    assert.match(moved.message, /spec: Invalid value: .*: field is immutable/);
+    const attached = await send('patch', `${path}/va-1/status`, { status: { attached: true, attachmentMetadata: { path: '/dev/xvdb' } } }, 200);
+    assert.equal(attached.status.attached, true);
+    const table = await get(path, TABLE);
+    assert.deepEqual(table.columnDefinitions.map((c: Json) => c.name), ['Name', 'Attacher', 'PV', 'Node', 'Attached', 'Age']);
+    assert.deepEqual(table.rows[0].cells.slice(0, 5), ['va-1', 'csi.example.com', 'pv-1', 'node-1', true]);
+  });
+
+  test('discovery lists the storage.k8s.io resources with their short names', async () => {
+    const list = await get(S);
+    const byName = new Map((list.resources as Json[]).map((r) => [r.name, r]));
+    assert.deepEqual(byName.get('storageclasses')?.shortNames, ['sc']);
+    assert.equal(byName.get('csistoragecapacities')?.namespaced, true);
+    assert.ok(byName.has('volumeattachments/status'));
+  });
+});
