@@ -102,11 +102,69 @@ describe('storage kinds', () => {
     assert.deepEqual(table.rows[0].cells.slice(0, 5), ['va-1', 'csi.example.com', 'pv-1', 'node-1', true]);
   });
 
+  test('PersistentVolume: defaults, Pending phase with its transition time, source checks, immutable source, Table', async () => {
+    const created = await send('post', '/api/v1/persistentvolumes', {
+      metadata: { name: 'pv-a', labels: { tier: 'gold' } },
+      spec: { capacity: { storage: '5Gi' }, accessModes: ['ReadWriteOnce', 'ReadOnlyMany'], hostPath: { path: '/data/a' }, storageClassName: 'fast' },
+      status: { phase: 'Bound' },
+    }, 201);
+    assert.equal(created.spec.persistentVolumeReclaimPolicy, 'Retain');
+    assert.equal(created.spec.volumeMode, 'Filesystem');
+    assert.equal(created.status.phase, 'Pending');
+    assert.ok(created.status.lastPhaseTransitionTime);
+    const bad = await send('post', '/api/v1/persistentvolumes', {
+      metadata: { name: 'pv-bad' }, spec: { capacity: { storage: '0', cpu: '1' }, accessModes: ['ReadWriteOncePod', 'ReadWriteOnce'], persistentVolumeReclaimPolicy: 'Keep' },
+    }, 422);
+    assert.match(bad.message, /spec\.accessModes: Forbidden: may not use ReadWriteOncePod with other access modes/);
+    assert.match(bad.message, /spec\.capacity: Unsupported value: .*: supported values: "storage"/);
+    assert.match(bad.message, /spec\.capacity\[storage\]: Invalid value: "0": must be greater than zero/);
+    assert.match(bad.message, /spec\.persistentVolumeReclaimPolicy: Unsupported value: "Keep": supported values: "Delete", "Recycle", "Retain"/);
+    assert.match(bad.message, /spec: Required value: must specify a volume type/);
+    const two = await send('post', '/api/v1/persistentvolumes', {
+      metadata: { name: 'pv-two' }, spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/a' }, nfs: { server: 'nfs', path: '/b' } },
+    }, 422);
+    assert.match(two.message, /spec\.nfs: Forbidden: may not specify more than 1 volume type/);
+    const moved = await send('patch', '/api/v1/persistentvolumes/pv-a', { spec: { hostPath: { path: '/data/b' } } }, 422);
+    assert.match(moved.message, /spec\.persistentvolumesource: Forbidden: spec\.persistentvolumesource is immutable after creation/);
+    const status = await send('patch', '/api/v1/persistentvolumes/pv-a/status', { status: { phase: 'Available', reason: 'Checked', message: 'ok' } }, 200);
+    assert.equal(status.status.reason, 'Checked');
+    const table = await get('/api/v1/persistentvolumes', TABLE);
+    assert.deepEqual(table.columnDefinitions.map((c: Json) => c.name),
+      ['Name', 'Capacity', 'Access Modes', 'Reclaim Policy', 'Status', 'Claim', 'StorageClass', 'VolumeAttributesClass', 'Reason', 'Age', 'VolumeMode']);
+    const row = table.rows[0].cells;
+    assert.deepEqual([...row.slice(0, 9), row[10]], ['pv-a', '5Gi', 'RWO,ROX', 'Retain', 'Available', '', 'fast', '<unset>', 'Checked', 'Filesystem']);
+  });
+
+  test('PersistentVolumeClaim: Pending on create, request checks, immutable spec, /status, Table', async () => {
+    const path = '/api/v1/namespaces/default/persistentvolumeclaims';
+    const created = await send('post', path, {
+      metadata: { name: 'claim-a' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } }, status: { phase: 'Bound' },
+    }, 201);
+    assert.deepEqual(created.status, { phase: 'Pending' });
+    assert.equal(created.spec.volumeMode, 'Filesystem');
+    const bad = await send('post', path, { metadata: { name: 'claim-bad' }, spec: { accessModes: [], resources: { requests: {} }, volumeMode: 'Raw' } }, 422);
+    assert.equal(bad.message, 'PersistentVolumeClaim "claim-bad" is invalid: [spec.accessModes: Required value: at least 1 access mode is required, spec.resources[storage]: Required value, spec.volumeMode: Unsupported value: "Raw": supported values: "Block", "Filesystem"]');
+    const changed = await send('patch', `${path}/claim-a`, { spec: { accessModes: ['ReadWriteMany'] } }, 422);
+    assert.match(changed.message, /spec: Forbidden: spec is immutable after creation except resources\.requests and volumeAttributesClassName for bound claims/);
+    await send('patch', `${path}/claim-a`, { spec: { volumeName: 'pv-a' } }, 200);
+    const status = await send('patch', `${path}/claim-a/status`, {
+      status: { phase: 'Bound', capacity: { storage: '5Gi' }, accessModes: ['ReadWriteOnce'], conditions: [{ type: 'Resizing', status: 'True' }] },
+    }, 200);
+    assert.equal(status.status.conditions[0].type, 'Resizing');
+    const table = await get(path, TABLE);
+    assert.deepEqual(table.columnDefinitions.map((c: Json) => c.name), ['Name', 'Status', 'Volume', 'Capacity', 'Access Modes', 'StorageClass', 'VolumeAttributesClass', 'Age', 'VolumeMode']);
+    assert.deepEqual(table.rows[0].cells.slice(0, 7), ['claim-a', 'Bound', 'pv-a', '5Gi', 'RWO', '', '<unset>']);
+  });
+
   test('discovery lists the storage.k8s.io resources with their short names', async () => {
     const list = await get(S);
     const byName = new Map((list.resources as Json[]).map((r) => [r.name, r]));
     assert.deepEqual(byName.get('storageclasses')?.shortNames, ['sc']);
     assert.equal(byName.get('csistoragecapacities')?.namespaced, true);
     assert.ok(byName.has('volumeattachments/status'));
+    const core = new Map(((await get('/api/v1')).resources as Json[]).map((r) => [r.name, r]));
+    assert.deepEqual(core.get('persistentvolumes')?.shortNames, ['pv']);
+    assert.deepEqual(core.get('persistentvolumeclaims')?.shortNames, ['pvc']);
+    assert.ok(core.has('persistentvolumeclaims/status'));
   });
 });

@@ -36,6 +36,8 @@ export const SERVED_GROUP_VERSIONS: readonly ServedGroupVersion[] = [
     podtemplates: [],
     limitranges: [],
     resourcequotas: ['status'],
+    persistentvolumes: ['status'],
+    persistentvolumeclaims: ['status'],
   }),
   groupVersion('discovery.k8s.io', 'v1', { endpointslices: [] }),
   groupVersion('coordination.k8s.io', 'v1', { leases: [] }),

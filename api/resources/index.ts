@@ -35,6 +35,8 @@ import { csiDriverStrategy } from './csidrivers.ts';
 import { csiNodeStrategy } from './csinodes.ts';
 import { csiStorageCapacityStrategy } from './csistoragecapacities.ts';
 import { volumeAttachmentStrategy } from './volumeattachments.ts';
+import { persistentVolumeStrategy } from './persistentvolumes.ts';
+import { persistentVolumeClaimStrategy } from './persistentvolumeclaims.ts';
 
 export const builtinResources: ResourceStrategy[] = [
   podStrategy, nodeStrategy, namespaceStrategy, eventStrategy, leaseStrategy,
@@ -62,6 +64,7 @@ export const builtinResources: ResourceStrategy[] = [
   limitRangeStrategy,
   resourceQuotaStrategy,
   storageClassStrategy, csiDriverStrategy, csiNodeStrategy, csiStorageCapacityStrategy, volumeAttachmentStrategy,
+  persistentVolumeStrategy, persistentVolumeClaimStrategy,
 ];
 
 export { bindingDiscovery, type DiscoveryEntry } from './bindings.ts';
