@@ -63,6 +63,7 @@ export const SERVED_GROUP_VERSIONS: readonly ServedGroupVersion[] = [
   groupVersion('storage.k8s.io', 'v1', {
     storageclasses: [], csidrivers: [], csinodes: [], csistoragecapacities: [], volumeattachments: ['status'],
   }),
+  groupVersion('networking.k8s.io', 'v1', { ingresses: ['status'], ingressclasses: [] }),
 ];
 
 /**

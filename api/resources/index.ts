@@ -37,6 +37,8 @@ import { csiStorageCapacityStrategy } from './csistoragecapacities.ts';
 import { volumeAttachmentStrategy } from './volumeattachments.ts';
 import { persistentVolumeStrategy } from './persistentvolumes.ts';
 import { persistentVolumeClaimStrategy } from './persistentvolumeclaims.ts';
+import { ingressStrategy } from './ingresses.ts';
+import { ingressClassStrategy } from './ingressclasses.ts';
 
 export const builtinResources: ResourceStrategy[] = [
   podStrategy, nodeStrategy, namespaceStrategy, eventStrategy, leaseStrategy,
@@ -65,6 +67,7 @@ export const builtinResources: ResourceStrategy[] = [
   resourceQuotaStrategy,
   storageClassStrategy, csiDriverStrategy, csiNodeStrategy, csiStorageCapacityStrategy, volumeAttachmentStrategy,
   persistentVolumeStrategy, persistentVolumeClaimStrategy,
+  ingressStrategy, ingressClassStrategy,
 ];
 
 export { bindingDiscovery, type DiscoveryEntry } from './bindings.ts';
