@@ -33,6 +33,8 @@ export interface TableConvertor {
   columns: TableColumnDefinition[];
   /** One row's cells, in column order. `now` is used for ages. */
   cells(object: KubeObject, now: Date): TableCell[];
+  /** The order of a list's rows when the printer sorts them (FlowSchemas by matching precedence); omit to keep the list's. */
+  order?(objects: KubeObject[]): KubeObject[];
 }
 
 /** A subresource that is not the generic `status`: e.g. pods/binding, pods/log. */

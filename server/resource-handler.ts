@@ -366,11 +366,12 @@ async function sendList(req: Request, res: Response, store: GenericStore, list: 
   if (format.shape === 'Table') {
     const include = parseIncludeObject(decodeTableOptions(requestQuery(req)).includeObject);
     const now = new Date();
+    const rows = store.strategy.table.order ? store.strategy.table.order(items) : items;
     body = {
       head: { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: list.metadata, columnDefinitions: store.strategy.table.columns },
       arrayField: 'rows',
-      length: items.length,
-      elementJson: (i) => JSON.stringify(tableRow(store.strategy, items[i], include, now)),
+      length: rows.length,
+      elementJson: (i) => JSON.stringify(tableRow(store.strategy, rows[i], include, now)),
     };
   } else if (format.shape === 'PartialObjectMetadataList') {
     body = {

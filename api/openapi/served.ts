@@ -64,6 +64,7 @@ export const SERVED_GROUP_VERSIONS: readonly ServedGroupVersion[] = [
     storageclasses: [], csidrivers: [], csinodes: [], csistoragecapacities: [], volumeattachments: ['status'],
   }),
   groupVersion('networking.k8s.io', 'v1', { ingresses: ['status'], ingressclasses: [] }),
+  groupVersion('flowcontrol.apiserver.k8s.io', 'v1', { flowschemas: ['status'], prioritylevelconfigurations: ['status'] }),
 ];
 
 /**

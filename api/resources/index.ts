@@ -39,6 +39,8 @@ import { persistentVolumeStrategy } from './persistentvolumes.ts';
 import { persistentVolumeClaimStrategy } from './persistentvolumeclaims.ts';
 import { ingressStrategy } from './ingresses.ts';
 import { ingressClassStrategy } from './ingressclasses.ts';
+import { flowSchemaStrategy } from './flowschemas.ts';
+import { priorityLevelConfigurationStrategy } from './prioritylevelconfigurations.ts';
 
 export const builtinResources: ResourceStrategy[] = [
   podStrategy, nodeStrategy, namespaceStrategy, eventStrategy, leaseStrategy,
@@ -68,6 +70,7 @@ export const builtinResources: ResourceStrategy[] = [
   storageClassStrategy, csiDriverStrategy, csiNodeStrategy, csiStorageCapacityStrategy, volumeAttachmentStrategy,
   persistentVolumeStrategy, persistentVolumeClaimStrategy,
   ingressStrategy, ingressClassStrategy,
+  flowSchemaStrategy, priorityLevelConfigurationStrategy,
 ];
 
 export { bindingDiscovery, type DiscoveryEntry } from './bindings.ts';
