@@ -48,6 +48,16 @@ export interface SubresourceDefinition {
   verbs: Verb[];
 }
 
+/**
+ * A subresource that, like status, writes part of the object through the generic store
+ * (certificatesigningrequests/approval): everything but status is kept from the stored object,
+ * then these hooks adjust and check the result.
+ */
+export interface StatusLikeSubresource {
+  prepareForUpdate?(object: KubeObject, old: KubeObject, ctx: RequestContext): void;
+  validateUpdate?(object: KubeObject, old: KubeObject, ctx: RequestContext): FieldError[];
+}
+
 export interface ResourceStrategy {
   group: string;
   version: string;
@@ -66,6 +76,8 @@ export interface ResourceStrategy {
   hasStatus: boolean;
   /** Subresources besides status (e.g. binding, log). Their handlers live outside the generic store. */
   subresources: SubresourceDefinition[];
+  /** Of those, the ones served by the generic store as status is (get, update, patch), by name. */
+  statusLikeSubresources?: Record<string, StatusLikeSubresource>;
   /** Whether spec changes bump metadata.generation (true for kinds with a spec). */
   tracksGeneration: boolean;
 

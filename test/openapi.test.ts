@@ -145,7 +145,7 @@ describe('served OpenAPI documents', () => {
     const root = openApiV3Root();
     assert.deepEqual(Object.keys(root.paths).sort(), [
       'api/v1', 'apis/admissionregistration.k8s.io/v1', 'apis/apiextensions.k8s.io/v1', 'apis/apps/v1', 'apis/authentication.k8s.io/v1',
-      'apis/authorization.k8s.io/v1', 'apis/batch/v1', 'apis/coordination.k8s.io/v1', 'apis/discovery.k8s.io/v1', 'apis/events.k8s.io/v1', 'apis/flowcontrol.apiserver.k8s.io/v1', 'apis/networking.k8s.io/v1', 'apis/policy/v1',
+      'apis/authorization.k8s.io/v1', 'apis/batch/v1', 'apis/certificates.k8s.io/v1', 'apis/coordination.k8s.io/v1', 'apis/discovery.k8s.io/v1', 'apis/events.k8s.io/v1', 'apis/flowcontrol.apiserver.k8s.io/v1', 'apis/networking.k8s.io/v1', 'apis/policy/v1',
       'apis/rbac.authorization.k8s.io/v1', 'apis/storage.k8s.io/v1',
     ]);
     for (const [path, { serverRelativeURL }] of Object.entries(root.paths)) {

@@ -65,6 +65,7 @@ export const SERVED_GROUP_VERSIONS: readonly ServedGroupVersion[] = [
   }),
   groupVersion('networking.k8s.io', 'v1', { ingresses: ['status'], ingressclasses: [] }),
   groupVersion('flowcontrol.apiserver.k8s.io', 'v1', { flowschemas: ['status'], prioritylevelconfigurations: ['status'] }),
+  groupVersion('certificates.k8s.io', 'v1', { certificatesigningrequests: ['status', 'approval'] }),
 ];
 
 /**

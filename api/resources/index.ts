@@ -41,6 +41,7 @@ import { ingressStrategy } from './ingresses.ts';
 import { ingressClassStrategy } from './ingressclasses.ts';
 import { flowSchemaStrategy } from './flowschemas.ts';
 import { priorityLevelConfigurationStrategy } from './prioritylevelconfigurations.ts';
+import { certificateSigningRequestStrategy } from './certificatesigningrequests.ts';
 
 export const builtinResources: ResourceStrategy[] = [
   podStrategy, nodeStrategy, namespaceStrategy, eventStrategy, leaseStrategy,
@@ -71,6 +72,7 @@ export const builtinResources: ResourceStrategy[] = [
   persistentVolumeStrategy, persistentVolumeClaimStrategy,
   ingressStrategy, ingressClassStrategy,
   flowSchemaStrategy, priorityLevelConfigurationStrategy,
+  certificateSigningRequestStrategy,
 ];
 
 export { bindingDiscovery, type DiscoveryEntry } from './bindings.ts';
