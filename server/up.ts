@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { runControllerManager } from '../controllers/manager.ts';
 import { runCsrSigningController } from '../controllers/csr-signing.ts';
+import { runPersistentVolumeBinder } from '../controllers/persistent-volume-binder.ts';
 import { runServiceAccountController } from '../controllers/service-account.ts';
 import { runResourceQuotaController } from '../controllers/resource-quota.ts';
 import { runLoadBalancerController } from '../controllers/service-load-balancer.ts';
@@ -87,15 +88,23 @@ export async function startCluster(options: UpOptions): Promise<RunningCluster> 
         kubeconfigPath: kubeconfigs.controllerManager, caCertPem: apiServer.caCertPem,
         caKeyPem: await readFile(join(resolve(options.dataDir), 'pki', 'ca.key'), 'utf8'), ...(options.quiet ? { logger: silent } : {}),
       }).catch(async (err: unknown) => { await resourceQuotas.stop(); await serviceEndpoints.stop(); await serviceAccounts.stop(); await workloads.stop(); throw err; });
+      const volumeBinder = await runPersistentVolumeBinder({
+        kubeconfigPath: kubeconfigs.controllerManager, ...(options.quiet ? { logger: silent } : {}),
+      }).catch(async (err: unknown) => {
+        await csrSigning.stop(); await resourceQuotas.stop(); await serviceEndpoints.stop(); await serviceAccounts.stop(); await workloads.stop();
+        throw err;
+      });
       const loadBalancers = options.loadBalancerIpPool === undefined ? undefined : await runLoadBalancerController({
         kubeconfigPath: kubeconfigs.controllerManager, pool: options.loadBalancerIpPool, ...(options.quiet ? { logger: silent } : {}),
       }).catch(async (err: unknown) => {
-        await csrSigning.stop(); await resourceQuotas.stop(); await serviceEndpoints.stop(); await serviceAccounts.stop(); await workloads.stop();
+        await volumeBinder.stop(); await csrSigning.stop(); await resourceQuotas.stop(); await serviceEndpoints.stop(); await serviceAccounts.stop();
+        await workloads.stop();
         throw err;
       });
       return {
         async stop() {
           await loadBalancers?.stop();
+          await volumeBinder.stop();
           await csrSigning.stop();
           await resourceQuotas.stop();
           await serviceEndpoints.stop();

@@ -3,6 +3,11 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runPersistentVolumeBinder } from '../controllers/persistent-volume-binder.ts';
+import { writeComponentKubeconfigs } from '../server/component-credentials.ts';
 import { json, startTestServer, type TestServer } from './helpers/api-server.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -153,7 +158,54 @@ describe('storage kinds', () => {
     assert.equal(status.status.conditions[0].type, 'Resizing');
     const table = await get(path, TABLE);
     assert.deepEqual(table.columnDefinitions.map((c: Json) => c.name), ['Name', 'Status', 'Volume', 'Capacity', 'Access Modes', 'StorageClass', 'VolumeAttributesClass', 'Age', 'VolumeMode']);
-    assert.deepEqual(table.rows[0].cells.slice(0, 7), ['claim-a', 'Bound', 'pv-a', '5Gi', 'RWO', '', '<unset>']);
+    // The DefaultStorageClass plugin gave the claim the default class of the first test.
+    assert.deepEqual(table.rows[0].cells.slice(0, 7), ['claim-a', 'Bound', 'pv-a', '5Gi', 'RWO', 'fast', '<unset>']);
+  });
+
+  test('the binder makes volumes Available and binds a Pending claim to the smallest matching one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kubefacade-pv-binder-'));
+    const kubeconfigs = await writeComponentKubeconfigs(dir, t.url, t.server.credentials, []);
+    const binder = await runPersistentVolumeBinder({ kubeconfigPath: kubeconfigs.controllerManager, logger: { info: () => undefined, warn: () => undefined } });
+    try {
+      const volume = (name: string, size: string, className: string) => ({
+        metadata: { name }, spec: { capacity: { storage: size }, accessModes: ['ReadWriteOnce', 'ReadWriteMany'], nfs: { server: 'nfs.example.com', path: `/${name}` }, storageClassName: className },
+      });
+      await send('post', '/api/v1/persistentvolumes', volume('big', '10Gi', 'slow'), 201);
+      await send('post', '/api/v1/persistentvolumes', volume('small', '2Gi', 'slow'), 201);
+      await send('post', '/api/v1/persistentvolumes', volume('other-class', '2Gi', 'gold'), 201);
+      await binder.idle();
+      for (const name of ['big', 'small', 'other-class']) assert.equal((await get(`/api/v1/persistentvolumes/${name}`)).status.phase, 'Available');
+      const claims = '/api/v1/namespaces/default/persistentvolumeclaims';
+      await send('post', claims, { metadata: { name: 'wants-2g' }, spec: { storageClassName: 'slow', accessModes: ['ReadWriteMany'], resources: { requests: { storage: '1500Mi' } } } }, 201);
+      await send('post', claims, { metadata: { name: 'too-big' }, spec: { storageClassName: 'slow', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '50Gi' } } } }, 201);
+      let claim: Json = {};
+      for (let i = 0; i < 100; i++) {
+        await binder.idle();
+        claim = await get(`${claims}/wants-2g`);
+        if (claim.status.phase === 'Bound') break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(claim.status.phase, 'Bound');
+      assert.equal(claim.spec.volumeName, 'small');
+      assert.deepEqual(claim.status.capacity, { storage: '2Gi' });
+      assert.equal(claim.metadata.annotations['pv.kubernetes.io/bind-completed'], 'yes');
+      const pv = await get('/api/v1/persistentvolumes/small');
+      assert.equal(pv.status.phase, 'Bound');
+      assert.deepEqual([pv.spec.claimRef.namespace, pv.spec.claimRef.name, pv.spec.claimRef.uid], ['default', 'wants-2g', claim.metadata.uid]);
+      assert.equal((await get(`${claims}/too-big`)).status.phase, 'Pending');
+      const table = await get('/api/v1/persistentvolumes/small', TABLE);
+      assert.deepEqual(table.rows[0].cells.slice(4, 6), ['Bound', 'default/wants-2g']);
+      const res = await t.call('delete', `${claims}/wants-2g`);
+      assert.equal(res.status, 200, res.text);
+      for (let i = 0; i < 100 && (await get('/api/v1/persistentvolumes/small')).status.phase !== 'Released'; i++) {
+        await binder.idle();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal((await get('/api/v1/persistentvolumes/small')).status.phase, 'Released');
+    } finally {
+      await binder.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test('discovery lists the storage.k8s.io resources with their short names', async () => {
