@@ -7,6 +7,7 @@
 import { AdmissionChain, type MutatingAdmission, type ValidatingAdmission } from '../api/admission.ts';
 import { ServiceAllocationAdmission, type ServiceAllocators } from '../api/admission-plugins/service-allocation.ts';
 import { LimitRangerAdmission, type LimitRangeLister } from '../api/admission-plugins/limit-ranger.ts';
+import { DefaultIngressClassAdmission, DefaultStorageClassAdmission } from '../api/admission-plugins/default-class.ts';
 import { ResourceQuotaAdmission } from '../api/admission-plugins/resource-quota.ts';
 import { SERVICE_ACCOUNT_PLUGIN_NAME, ServiceAccountAdmission, type ServiceAccountGetter } from '../api/admission-plugins/service-account.ts';
 import { PRIORITY_PLUGIN_NAME, PriorityAdmission } from '../api/admission-plugins/priority.ts';
@@ -127,6 +128,13 @@ export async function startSecurity(options: SecurityOptions): Promise<Security>
     : new RuntimeClassAdmission(async (name) => (await options.storage.get(`/registry/runtimeclasses/${name}`)) ?? undefined);
   if (priority) mutating.push(priority);
   if (runtimeClass) mutating.push(runtimeClass);
+  // DefaultStorageClass and DefaultIngressClass come after ServiceAccount in kube-apiserver's order.
+  if (!disabled.has('DefaultStorageClass')) {
+    mutating.push(new DefaultStorageClassAdmission(async () => (await options.storage.list('/registry/storageclasses/')).items));
+  }
+  if (!disabled.has('DefaultIngressClass')) {
+    mutating.push(new DefaultIngressClassAdmission(async () => (await options.storage.list('/registry/ingressclasses/')).items));
+  }
   mutating.push(new WebhookAdmission(true, admission.mutatingWebhooks, namespaceLabels));
   const validating: ValidatingAdmission[] = [
     ...(limitRanger ? [limitRanger] : []), new NodeRestrictionAdmission(),

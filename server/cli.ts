@@ -201,7 +201,7 @@ function addServerFlags(command: Command): Command {
     .option('--anonymous-public-info [enabled]', 'serve /healthz, /livez, /readyz and /version to requests without credentials (system:public-info-viewer), even without --anonymous-auth', parseBool, true)
     .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR cluster IPs are allocated from (default 10.96.0.0/12; the first address is the kubernetes service\'s)')
     .option('--service-node-port-range <range>', 'ports NodePort and LoadBalancer services are given (default 30000-32767)')
-    .option('--disable-admission-plugins <names>', 'comma-separated default admission plugins not to run: ServiceAccount, LimitRanger, Priority, RuntimeClass, ResourceQuota')
+    .option('--disable-admission-plugins <names>', 'comma-separated default admission plugins not to run: ServiceAccount, LimitRanger, Priority, DefaultStorageClass, DefaultIngressClass, RuntimeClass, ResourceQuota')
     .option('--audit-log-path <file>', 'write an audit.k8s.io/v1 event per request to this file as JSON lines (- for stdout)')
     .option('--audit-policy-file <file>', 'audit.k8s.io/v1 Policy: levels, omitStages and rules (default: every request at Metadata)')
     .option('--audit-log-maxsize <MB>', 'rotate the audit log once it reaches this size (0: 100 MB)', parseCount, 0)

@@ -25,6 +25,7 @@ import { clusterIPRange, DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_
 import { ensureAdminToken } from '../auth/admin-credential.ts';
 import type { CredentialIssuer } from '../auth/credentials.ts';
 import { ensurePki } from '../auth/pki.ts';
+import { FlowControlConfigurationObjects } from './flow-control/configuration-objects.ts';
 import { ensureSigningKey } from '../auth/signing-key.ts';
 import { REVIEW_ENDPOINTS } from '../auth/reviews/index.ts';
 import { startSecurity, type Security } from '../auth/security.ts';
@@ -178,6 +179,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   let customResources: CustomResourceController | undefined;
   let closed = false;
   let repair: ServiceAllocationRepair | undefined;
+  let flowControlObjects: FlowControlConfigurationObjects | undefined;
   try {
     const registry = new ApiRegistry(builtinResources, instrumentStorage(storage, apiServerMetrics));
     const ipRange = clusterIPRange(options.serviceClusterIpRange ?? DEFAULT_SERVICE_CLUSTER_IP_RANGE);
@@ -220,6 +222,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       onError: (error) => console.error(`kubefacade: customresourcedefinitions: ${error instanceof Error ? error.message : String(error)}`),
     });
     await customResources.start();
+    flowControlObjects = new FlowControlConfigurationObjects(registry, (error) => console.error(`kubefacade: flowcontrol configuration: ${error instanceof Error ? error.message : String(error)}`));
+    await flowControlObjects.start();
 
     startPhase('custom resources served');
     const subresources = new SubresourceHandlers();
@@ -316,6 +320,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
 
     const running = security;
     const crdController = customResources;
+    const apfObjects = flowControlObjects;
     const allocationRepair = repair;
     const httpsServer = server;
     return {
@@ -325,6 +330,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
         closed = true;
         cleanup.stop();
         crdController.stop();
+        apfObjects.stop();
         // The published custom documents are process-wide: a closed server's CRDs leave with it.
         setCustomOpenApiDocuments(() => ({ v3: new Map(), v2Definitions: {} }));
         allocationRepair.stop();
@@ -341,6 +347,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     const listening = server;
     if (listening?.listening) await new Promise<void>((done) => listening.close(() => done()));
     customResources?.stop();
+    flowControlObjects?.stop();
     repair?.stop();
     await security?.stop();
     await storage.close();

@@ -4,8 +4,11 @@
 // kubeconfig, exactly as they would as separate processes (or against a real cluster), each with
 // its own least-privilege identity (server/component-credentials.ts).
 
-import { resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { runControllerManager } from '../controllers/manager.ts';
+import { runCsrSigningController } from '../controllers/csr-signing.ts';
+import { runPersistentVolumeBinder } from '../controllers/persistent-volume-binder.ts';
 import { runServiceAccountController } from '../controllers/service-account.ts';
 import { runResourceQuotaController } from '../controllers/resource-quota.ts';
 import { runLoadBalancerController } from '../controllers/service-load-balancer.ts';
@@ -83,15 +86,29 @@ export async function startCluster(options: UpOptions): Promise<RunningCluster> 
       const resourceQuotas = await runResourceQuotaController({
         kubeconfigPath: kubeconfigs.controllerManager, ...(options.quiet ? { logger: silent } : {}),
       }).catch(async (err: unknown) => { await serviceEndpoints.stop(); await serviceAccounts.stop(); await workloads.stop(); throw err; });
+      // kube-controller-manager's --cluster-signing-cert-file/--cluster-signing-key-file: the cluster CA.
+      const csrSigning = await runCsrSigningController({
+        kubeconfigPath: kubeconfigs.controllerManager, caCertPem: apiServer.caCertPem,
+        caKeyPem: await readFile(join(resolve(options.dataDir), 'pki', 'ca.key'), 'utf8'), ...(options.quiet ? { logger: silent } : {}),
+      }).catch(async (err: unknown) => { await resourceQuotas.stop(); await serviceEndpoints.stop(); await serviceAccounts.stop(); await workloads.stop(); throw err; });
+      const volumeBinder = await runPersistentVolumeBinder({
+        kubeconfigPath: kubeconfigs.controllerManager, ...(options.quiet ? { logger: silent } : {}),
+      }).catch(async (err: unknown) => {
+        await csrSigning.stop(); await resourceQuotas.stop(); await serviceEndpoints.stop(); await serviceAccounts.stop(); await workloads.stop();
+        throw err;
+      });
       const loadBalancers = options.loadBalancerIpPool === undefined ? undefined : await runLoadBalancerController({
         kubeconfigPath: kubeconfigs.controllerManager, pool: options.loadBalancerIpPool, ...(options.quiet ? { logger: silent } : {}),
       }).catch(async (err: unknown) => {
-        await resourceQuotas.stop(); await serviceEndpoints.stop(); await serviceAccounts.stop(); await workloads.stop();
+        await volumeBinder.stop(); await csrSigning.stop(); await resourceQuotas.stop(); await serviceEndpoints.stop(); await serviceAccounts.stop();
+        await workloads.stop();
         throw err;
       });
       return {
         async stop() {
           await loadBalancers?.stop();
+          await volumeBinder.stop();
+          await csrSigning.stop();
           await resourceQuotas.stop();
           await serviceEndpoints.stop();
           await serviceAccounts.stop();

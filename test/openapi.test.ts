@@ -111,7 +111,7 @@ describe('generated OpenAPI documents', () => {
     const core = readGenerated('v3/api__v1.json').json.components.schemas;
     assert.match(core['io.k8s.api.core.v1.Pod'].description, /collection of containers/);
     assert.equal(core['io.k8s.api.core.v1.PodSpec'].properties.containers['x-kubernetes-patch-merge-key'], 'name');
-    assert.equal(core['io.k8s.api.core.v1.PersistentVolume'], undefined);
+    assert.equal(core['io.k8s.api.core.v1.ComponentStatus'], undefined);
   });
 
   test('Quantity and IntOrString accept both forms', () => {
@@ -126,7 +126,9 @@ describe('generated OpenAPI documents', () => {
     assert.equal(json.swagger, '2.0');
     assert.ok(json.paths['/api/v1/namespaces/{namespace}/pods/{name}'].patch.parameters.some((p: Json) => p.name === 'fieldValidation'));
     assert.ok(json.paths['/apis/rbac.authorization.k8s.io/v1/clusterroles']);
-    assert.equal(json.paths['/api/v1/persistentvolumes'], undefined);
+    assert.equal(json.paths['/apis/networking.k8s.io/v1/networkpolicies'], undefined);
+    assert.ok(json.paths['/apis/networking.k8s.io/v1/ingressclasses']);
+    assert.ok(json.paths['/api/v1/persistentvolumes']);
     const refs = new Set<string>();
     collectRefs(json, refs);
     for (const ref of refs) {
@@ -143,8 +145,8 @@ describe('served OpenAPI documents', () => {
     const root = openApiV3Root();
     assert.deepEqual(Object.keys(root.paths).sort(), [
       'api/v1', 'apis/admissionregistration.k8s.io/v1', 'apis/apiextensions.k8s.io/v1', 'apis/apps/v1', 'apis/authentication.k8s.io/v1',
-      'apis/authorization.k8s.io/v1', 'apis/batch/v1', 'apis/coordination.k8s.io/v1', 'apis/discovery.k8s.io/v1', 'apis/events.k8s.io/v1', 'apis/node.k8s.io/v1',
-      'apis/policy/v1', 'apis/rbac.authorization.k8s.io/v1', 'apis/scheduling.k8s.io/v1',
+      'apis/authorization.k8s.io/v1', 'apis/batch/v1', 'apis/certificates.k8s.io/v1', 'apis/coordination.k8s.io/v1', 'apis/discovery.k8s.io/v1', 'apis/events.k8s.io/v1', 'apis/flowcontrol.apiserver.k8s.io/v1', 'apis/networking.k8s.io/v1', 'apis/node.k8s.io/v1', 'apis/policy/v1',
+      'apis/rbac.authorization.k8s.io/v1', 'apis/scheduling.k8s.io/v1', 'apis/storage.k8s.io/v1',
     ]);
     for (const [path, { serverRelativeURL }] of Object.entries(root.paths)) {
       const document = openApiV3Document(path);

@@ -36,6 +36,8 @@ export const SERVED_GROUP_VERSIONS: readonly ServedGroupVersion[] = [
     podtemplates: [],
     limitranges: [],
     resourcequotas: ['status'],
+    persistentvolumes: ['status'],
+    persistentvolumeclaims: ['status'],
   }),
   groupVersion('discovery.k8s.io', 'v1', { endpointslices: [] }),
   groupVersion('coordination.k8s.io', 'v1', { leases: [] }),
@@ -60,6 +62,12 @@ export const SERVED_GROUP_VERSIONS: readonly ServedGroupVersion[] = [
   }),
   groupVersion('scheduling.k8s.io', 'v1', { priorityclasses: [] }),
   groupVersion('node.k8s.io', 'v1', { runtimeclasses: [] }),
+  groupVersion('storage.k8s.io', 'v1', {
+    storageclasses: [], csidrivers: [], csinodes: [], csistoragecapacities: [], volumeattachments: ['status'],
+  }),
+  groupVersion('networking.k8s.io', 'v1', { ingresses: ['status'], ingressclasses: [] }),
+  groupVersion('flowcontrol.apiserver.k8s.io', 'v1', { flowschemas: ['status'], prioritylevelconfigurations: ['status'] }),
+  groupVersion('certificates.k8s.io', 'v1', { certificatesigningrequests: ['status', 'approval'] }),
 ];
 
 /**

@@ -73,7 +73,7 @@ export interface NamespaceLookup {
 }
 
 /** Where a write lands: the object, its status, or a namespace's finalize (spec.finalizers and metadata). */
-export type Subresource = '' | 'status' | 'finalize';
+export type Subresource = '' | 'status' | 'finalize' | 'approval';
 
 export class GenericStore {
   readonly groupResource: GroupResource;
@@ -284,6 +284,9 @@ export class GenericStore {
       if (subresource === 'status') {
         this.keepAllButStatus(object, current);
         this.strategy.prepareForStatusUpdate?.(object, current, ctx);
+      } else if (subresource === 'approval') {
+        this.keepAllButStatus(object, current);
+        this.strategy.statusLikeSubresources?.[subresource]?.prepareForUpdate?.(object, current, ctx);
       } else if (subresource === 'finalize') {
         // namespaceFinalizeStrategy: everything from the request but the status.
         if (current.status === undefined) delete object.status;
@@ -310,7 +313,9 @@ export class GenericStore {
         ...validateObjectMetaUpdate(object.metadata, current.metadata),
         ...(subresource === 'status'
           ? this.strategy.validateStatusUpdate?.(object, current, ctx) ?? []
-          : this.strategy.validateUpdate?.(object, current, ctx) ?? []),
+          : subresource === 'approval'
+            ? this.strategy.statusLikeSubresources?.[subresource]?.validateUpdate?.(object, current, ctx) ?? []
+            : this.strategy.validateUpdate?.(object, current, ctx) ?? []),
       ];
       if (errors.length > 0) throw invalid(this.strategy.kind, this.strategy.group, name, errors);
       await this.admission?.validate(attributes);

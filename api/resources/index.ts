@@ -32,6 +32,18 @@ import { limitRangeStrategy } from './limitranges.ts';
 import { resourceQuotaStrategy } from './resourcequotas.ts';
 import { priorityClassStrategy } from './priorityclasses.ts';
 import { runtimeClassStrategy } from './runtimeclasses.ts';
+import { storageClassStrategy } from './storageclasses.ts';
+import { csiDriverStrategy } from './csidrivers.ts';
+import { csiNodeStrategy } from './csinodes.ts';
+import { csiStorageCapacityStrategy } from './csistoragecapacities.ts';
+import { volumeAttachmentStrategy } from './volumeattachments.ts';
+import { persistentVolumeStrategy } from './persistentvolumes.ts';
+import { persistentVolumeClaimStrategy } from './persistentvolumeclaims.ts';
+import { ingressStrategy } from './ingresses.ts';
+import { ingressClassStrategy } from './ingressclasses.ts';
+import { flowSchemaStrategy } from './flowschemas.ts';
+import { priorityLevelConfigurationStrategy } from './prioritylevelconfigurations.ts';
+import { certificateSigningRequestStrategy } from './certificatesigningrequests.ts';
 
 export const builtinResources: ResourceStrategy[] = [
   podStrategy, nodeStrategy, namespaceStrategy, eventStrategy, leaseStrategy,
@@ -60,6 +72,11 @@ export const builtinResources: ResourceStrategy[] = [
   resourceQuotaStrategy,
   priorityClassStrategy,
   runtimeClassStrategy,
+  storageClassStrategy, csiDriverStrategy, csiNodeStrategy, csiStorageCapacityStrategy, volumeAttachmentStrategy,
+  persistentVolumeStrategy, persistentVolumeClaimStrategy,
+  ingressStrategy, ingressClassStrategy,
+  flowSchemaStrategy, priorityLevelConfigurationStrategy,
+  certificateSigningRequestStrategy,
 ];
 
 export { bindingDiscovery, type DiscoveryEntry } from './bindings.ts';

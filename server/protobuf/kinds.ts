@@ -15,6 +15,10 @@ export const PROTO_FILES = [
   'k8s.io/api/autoscaling/v1/generated.proto',
   'k8s.io/api/scheduling/v1/generated.proto',
   'k8s.io/api/node/v1/generated.proto',
+  'k8s.io/api/storage/v1/generated.proto',
+  'k8s.io/api/networking/v1/generated.proto',
+  'k8s.io/api/flowcontrol/v1/generated.proto',
+  'k8s.io/api/certificates/v1/generated.proto',
 ];
 
 const CORE = 'k8s.io.api.core.v1';
@@ -28,7 +32,8 @@ const MESSAGES_BY_KIND = new Map<string, string>([
   ['v1 Event', `${CORE}.Event`],
   ['v1 Binding', `${CORE}.Binding`],
   ['coordination.k8s.io/v1 Lease', 'k8s.io.api.coordination.v1.Lease'],
-  ...['ConfigMap', 'Secret', 'ServiceAccount', 'Service', 'Endpoints', 'PodTemplate', 'LimitRange', 'ResourceQuota'].map(
+  ...['ConfigMap', 'Secret', 'ServiceAccount', 'Service', 'Endpoints', 'PodTemplate', 'LimitRange', 'ResourceQuota',
+    'PersistentVolume', 'PersistentVolumeClaim'].map(
     (kind): [string, string] => [`v1 ${kind}`, `${CORE}.${kind}`]),
   ['discovery.k8s.io/v1 EndpointSlice', 'k8s.io.api.discovery.v1.EndpointSlice'],
   ['authentication.k8s.io/v1 TokenRequest', 'k8s.io.api.authentication.v1.TokenRequest'],
@@ -47,6 +52,12 @@ const MESSAGES_BY_KIND = new Map<string, string>([
   ['autoscaling/v1 Scale', 'k8s.io.api.autoscaling.v1.Scale'],
   ['scheduling.k8s.io/v1 PriorityClass', 'k8s.io.api.scheduling.v1.PriorityClass'],
   ['node.k8s.io/v1 RuntimeClass', 'k8s.io.api.node.v1.RuntimeClass'],
+  ...['StorageClass', 'CSIDriver', 'CSINode', 'CSIStorageCapacity', 'VolumeAttachment'].map(
+    (kind): [string, string] => [`storage.k8s.io/v1 ${kind}`, `k8s.io.api.storage.v1.${kind}`]),
+  ...['Ingress', 'IngressClass'].map((kind): [string, string] => [`networking.k8s.io/v1 ${kind}`, `k8s.io.api.networking.v1.${kind}`]),
+  ...['FlowSchema', 'PriorityLevelConfiguration'].map(
+    (kind): [string, string] => [`flowcontrol.apiserver.k8s.io/v1 ${kind}`, `k8s.io.api.flowcontrol.v1.${kind}`]),
+  ['certificates.k8s.io/v1 CertificateSigningRequest', 'k8s.io.api.certificates.v1.CertificateSigningRequest'],
 ]);
 
 /**
@@ -74,6 +85,8 @@ const LIST_KINDS = new Set([
   'ConfigMap', 'Secret', 'ServiceAccount', 'Service', 'Endpoints', 'PodTemplate', 'LimitRange', 'ResourceQuota', 'EndpointSlice',
   'ReplicationController', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'ControllerRevision', 'Job', 'CronJob',
   'PodDisruptionBudget', 'PriorityClass', 'RuntimeClass',
+  'PodDisruptionBudget', 'PersistentVolume', 'PersistentVolumeClaim', 'StorageClass', 'CSIDriver', 'CSINode', 'CSIStorageCapacity',
+  'VolumeAttachment', 'Ingress', 'IngressClass', 'FlowSchema', 'PriorityLevelConfiguration', 'CertificateSigningRequest',
 ]);
 
 /**
@@ -125,6 +138,18 @@ export const ZERO_VALUE_FIELDS = new Set<string>([
     'ttlSecondsAfterFinished', 'manualSelector', 'suspend'].map((name) => `k8s.io.api.batch.v1.JobSpec.${name}`),
   ...['startingDeadlineSeconds', 'suspend', 'successfulJobsHistoryLimit', 'failedJobsHistoryLimit'].map(
     (name) => `k8s.io.api.batch.v1.CronJobSpec.${name}`),
+  // Storage, networking, flowcontrol and certificates: pointers (and VolumeAttachmentStatus.attached, a bool
+  // without omitempty) whose false or 0 is meaningful.
+  ...['attachRequired', 'podInfoOnMount', 'storageCapacity', 'requiresRepublish', 'seLinuxMount', 'nodeAllocatableUpdatePeriodSeconds'].map(
+    (name) => `k8s.io.api.storage.v1.CSIDriverSpec.${name}`),
+  'k8s.io.api.storage.v1.StorageClass.allowVolumeExpansion', 'k8s.io.api.storage.v1.VolumeAttachmentStatus.attached',
+  'k8s.io.api.storage.v1.TokenRequest.expirationSeconds', 'k8s.io.api.storage.v1.VolumeNodeResources.count',
+  'k8s.io.api.flowcontrol.v1.LimitedPriorityLevelConfiguration.nominalConcurrencyShares',
+  'k8s.io.api.flowcontrol.v1.LimitedPriorityLevelConfiguration.lendablePercent',
+  'k8s.io.api.flowcontrol.v1.ExemptPriorityLevelConfiguration.nominalConcurrencyShares',
+  'k8s.io.api.flowcontrol.v1.ExemptPriorityLevelConfiguration.lendablePercent',
+  'k8s.io.api.flowcontrol.v1.ResourcePolicyRule.clusterScope',
+  'k8s.io.api.certificates.v1.CertificateSigningRequestSpec.expirationSeconds',
 ]);
 
 /**
