@@ -29,14 +29,18 @@ export function openIdMetadata(issuer: string, externalAddress: string, key: Pic
   if (iss.search) throw new Error(`issuer URL may not include a query, got: ${issuer}`);
   if (iss.hash) throw new Error(`issuer URL may not include a fragment, got: ${issuer}`);
   const jwk = createPublicKey(key.publicKeyPem).export({ format: 'jwk' });
-  if (jwk.kty !== 'RSA') throw new Error(`unsupported service account signing key type ${String(jwk.kty)}: only RSA keys (RS256) are served`);
-  const keyset = { keys: [{ use: 'sig', kty: 'RSA', kid: key.keyId, alg: 'RS256', n: jwk.n, e: jwk.e }] };
+  let entry: Record<string, unknown>;
+  // go-jose's field order: use, kty, kid, crv, alg, x, y, n, e.
+  if (jwk.kty === 'RSA') entry = { use: 'sig', kty: 'RSA', kid: key.keyId, alg: 'RS256', n: jwk.n, e: jwk.e };
+  else if (jwk.kty === 'EC' && jwk.crv === 'P-256') entry = { use: 'sig', kty: 'EC', kid: key.keyId, crv: 'P-256', alg: 'ES256', x: jwk.x, y: jwk.y };
+  else throw new Error(`unsupported service account signing key type ${String(jwk.kty)} ${String(jwk.crv ?? '')}: RSA (RS256) and P-256 (ES256) keys are served`);
+  const keyset = { keys: [entry] };
   const config = {
     issuer,
     jwks_uri: `https://${externalAddress}${JWKS_PATH}`,
     response_types_supported: ['id_token'],
     subject_types_supported: ['public'],
-    id_token_signing_alg_values_supported: ['RS256'],
+    id_token_signing_alg_values_supported: [entry.alg],
   };
   return { configJson: JSON.stringify(config), keysetJson: JSON.stringify(keyset) };
 }

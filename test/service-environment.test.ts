@@ -66,6 +66,17 @@ describe('service account issuer discovery documents', () => {
     assert.deepEqual([jwk.use, jwk.kty, jwk.kid, jwk.alg, jwk.e], ['sig', 'RSA', 'kid-1', 'RS256', 'AQAB']);
   });
 
+  test('an ECDSA P-256 signing key (a new data dir\'s) is published as ES256 in go-jose\'s field order', () => {
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
+    const metadata = openIdMetadata('https://kubefacade.local', '127.0.0.1:6443', { publicKeyPem: ec.export({ type: 'spki', format: 'pem' }).toString(), keyId: 'kid-2' });
+    assert.deepEqual(JSON.parse(metadata.configJson).id_token_signing_alg_values_supported, ['ES256']);
+    const jwk = JSON.parse(metadata.keysetJson).keys[0];
+    assert.deepEqual(Object.keys(jwk), ['use', 'kty', 'kid', 'crv', 'alg', 'x', 'y']);
+    assert.deepEqual([jwk.use, jwk.kty, jwk.kid, jwk.crv, jwk.alg], ['sig', 'EC', 'kid-2', 'P-256', 'ES256']);
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey;
+    assert.throws(() => openIdMetadata('https://kubefacade.local', 'h:1', { publicKeyPem: p384.export({ type: 'spki', format: 'pem' }).toString(), keyId: 'k' }), /unsupported service account signing key type EC P-384/);
+  });
+
   test('an issuer that is not an https URL without query or fragment is refused', () => {
     assert.throws(() => openIdMetadata('http://kubefacade.local', 'h:1', key), /issuer URL must use https scheme, got: http:\/\/kubefacade.local/);
     assert.throws(() => openIdMetadata('https://a.example?x=1', 'h:1', key), /may not include a query/);

@@ -69,7 +69,7 @@ describe('conformance: auth and service accounts', () => {
     assert.match(discovery.issuer, /^https:\/\//);
     assert.deepEqual(discovery.response_types_supported, ['id_token']);
     assert.deepEqual(discovery.subject_types_supported, ['public']);
-    assert.deepEqual(discovery.id_token_signing_alg_values_supported, ['RS256']);
+    assert.deepEqual(discovery.id_token_signing_alg_values_supported, ['ES256']);
     const jwksUri = new URL(discovery.jwks_uri);
     assert.equal(jwksUri.protocol, 'https:');
     assert.equal(jwksUri.pathname, '/openid/v1/jwks');
@@ -81,12 +81,14 @@ describe('conformance: auth and service accounts', () => {
     const keys = JSON.parse(keysRes.text).keys as (JsonWebKey & { kid: string; alg: string; use: string })[];
     const key = keys.find((k) => k.kid === header.kid);
     assert.ok(key, `a key with the token's kid ${header.kid}`);
-    assert.deepEqual([key.kty, key.alg, key.use, header.alg], ['RSA', 'RS256', 'sig', 'RS256']);
-    // The token verifies against the published key, as an OIDC relying party checks it.
-    const valid = verify('RSA-SHA256', Buffer.from(`${headerPart}.${payloadPart}`), createPublicKey({ key, format: 'jwk' }), Buffer.from(signaturePart, 'base64url'));
+    // A new data dir signs with an ECDSA P-256 key (ES256), as kube-apiserver does with an EC --service-account-signing-key-file.
+    assert.deepEqual([key.kty, key.crv, key.alg, key.use, header.alg], ['EC', 'P-256', 'ES256', 'sig', 'ES256']);
+    // The token verifies against the published key, as an OIDC relying party checks it (JWS: r || s, not DER).
+    const publicKey = { key: createPublicKey({ key, format: 'jwk' }), dsaEncoding: 'ieee-p1363' as const };
+    const valid = verify('sha256', Buffer.from(`${headerPart}.${payloadPart}`), publicKey, Buffer.from(signaturePart, 'base64url'));
     assert.equal(valid, true);
     const forged = `${headerPart}.${Buffer.from(JSON.stringify({ ...claims, sub: 'system:serviceaccount:kube-system:default' })).toString('base64url')}`;
-    assert.equal(verify('RSA-SHA256', Buffer.from(forged), createPublicKey({ key, format: 'jwk' }), Buffer.from(signaturePart, 'base64url')), false);
+    assert.equal(verify('sha256', Buffer.from(forged), publicKey, Buffer.from(signaturePart, 'base64url')), false);
     assert.equal(claims.sub, `system:serviceaccount:${ns}:oidc-discovery-test`);
     assert.deepEqual(claims.aud, ['oidc-discovery-test']);
     assert.ok(claims.exp > Date.now() / 1000 && claims.iat <= Date.now() / 1000 + 1);
