@@ -111,6 +111,7 @@ async function launch(options: ApiServerOptions, cluster: ClusterOptions | undef
         nodeMonitorGracePeriodSeconds: cluster.nodeMonitorGracePeriodSeconds ?? 40,
         leaderElect: cluster.leaderElect,
         loadBalancerIpPool: cluster.loadBalancerIpPool,
+        horizontalPodAutoscaler: cluster.horizontalPodAutoscaler,
         quiet: cluster.quiet ?? true,
       };
       const running = await startCluster(up);

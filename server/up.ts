@@ -6,6 +6,7 @@
 
 import { resolve } from 'node:path';
 import { runControllerManager } from '../controllers/manager.ts';
+import type { HorizontalControllerOptions } from '../controllers/podautoscaler/horizontal-controller.ts';
 import { runServiceAccountController } from '../controllers/service-account.ts';
 import { runResourceQuotaController } from '../controllers/resource-quota.ts';
 import { runLoadBalancerController } from '../controllers/service-load-balancer.ts';
@@ -36,6 +37,8 @@ export interface UpOptions extends ApiServerOptions {
   leaderElect?: boolean;
   /** Addresses for LoadBalancer services (the simulated cloud load balancer); unset: they stay pending. */
   loadBalancerIpPool?: string;
+  /** The horizontal pod autoscaler's --horizontal-pod-autoscaler-* settings (default: upstream's). */
+  horizontalPodAutoscaler?: Partial<HorizontalControllerOptions>;
 }
 
 export interface RunningCluster {
@@ -68,7 +71,7 @@ export async function startCluster(options: UpOptions): Promise<RunningCluster> 
     const controller = await elected(kubeconfigs.controllerManager, 'kube-controller-manager', async () => {
       const workloads = await runControllerManager({
         kubeconfigPath: kubeconfigs.controllerManager, nodeMonitorGracePeriodSeconds: options.nodeMonitorGracePeriodSeconds,
-        nodeMonitorPeriodSeconds: monitorPeriodSeconds,
+        nodeMonitorPeriodSeconds: monitorPeriodSeconds, horizontalPodAutoscaler: options.horizontalPodAutoscaler,
         ...(options.quiet ? { logger: silent } : {}),
       });
       const serviceAccounts = await runServiceAccountController({

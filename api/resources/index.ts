@@ -30,6 +30,7 @@ import { endpointSliceStrategy } from './endpointslices.ts';
 import { podTemplateStrategy } from './podtemplates.ts';
 import { limitRangeStrategy } from './limitranges.ts';
 import { resourceQuotaStrategy } from './resourcequotas.ts';
+import { horizontalPodAutoscalerStrategy, horizontalPodAutoscalerV1Strategy } from './horizontalpodautoscalers.ts';
 
 export const builtinResources: ResourceStrategy[] = [
   podStrategy, nodeStrategy, namespaceStrategy, eventStrategy, leaseStrategy,
@@ -56,6 +57,8 @@ export const builtinResources: ResourceStrategy[] = [
   podTemplateStrategy,
   limitRangeStrategy,
   resourceQuotaStrategy,
+  // autoscaling/v2 first: discovery prefers the first version listed.
+  horizontalPodAutoscalerStrategy, horizontalPodAutoscalerV1Strategy,
 ];
 
 export { bindingDiscovery, type DiscoveryEntry } from './bindings.ts';

@@ -13,6 +13,7 @@ export const PROTO_FILES = [
   'k8s.io/api/batch/v1/generated.proto',
   'k8s.io/api/policy/v1/generated.proto',
   'k8s.io/api/autoscaling/v1/generated.proto',
+  'k8s.io/api/autoscaling/v2/generated.proto',
 ];
 
 const CORE = 'k8s.io.api.core.v1';
@@ -43,6 +44,8 @@ const MESSAGES_BY_KIND = new Map<string, string>([
   ...['Job', 'CronJob'].map((kind): [string, string] => [`batch/v1 ${kind}`, `k8s.io.api.batch.v1.${kind}`]),
   ...['PodDisruptionBudget', 'Eviction'].map((kind): [string, string] => [`policy/v1 ${kind}`, `k8s.io.api.policy.v1.${kind}`]),
   ['autoscaling/v1 Scale', 'k8s.io.api.autoscaling.v1.Scale'],
+  ['autoscaling/v1 HorizontalPodAutoscaler', 'k8s.io.api.autoscaling.v1.HorizontalPodAutoscaler'],
+  ['autoscaling/v2 HorizontalPodAutoscaler', 'k8s.io.api.autoscaling.v2.HorizontalPodAutoscaler'],
 ]);
 
 /**
@@ -69,7 +72,7 @@ const LIST_KINDS = new Set([
   'Pod', 'Node', 'Namespace', 'Event', 'Lease', 'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding',
   'ConfigMap', 'Secret', 'ServiceAccount', 'Service', 'Endpoints', 'PodTemplate', 'LimitRange', 'ResourceQuota', 'EndpointSlice',
   'ReplicationController', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'ControllerRevision', 'Job', 'CronJob',
-  'PodDisruptionBudget',
+  'PodDisruptionBudget', 'HorizontalPodAutoscaler',
 ]);
 
 /**
@@ -110,6 +113,16 @@ export const ZERO_VALUE_FIELDS = new Set<string>([
   'k8s.io.api.authorization.v1.SubjectAccessReviewStatus.allowed',
   'k8s.io.api.events.v1.EventSeries.count',
   'k8s.io.api.authorization.v1.SubjectRulesReviewStatus.incomplete',
+  // HorizontalPodAutoscalers: pointers (minReplicas, utilizations, a 0 s stabilization window) and v1's
+  // replica counts, which Go writes without omitempty.
+  ...['v1', 'v2'].map((v) => `k8s.io.api.autoscaling.${v}.HorizontalPodAutoscalerSpec.minReplicas`),
+  ...['v1', 'v2'].map((v) => `k8s.io.api.autoscaling.${v}.HorizontalPodAutoscalerStatus.observedGeneration`),
+  'k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerSpec.targetCPUUtilizationPercentage',
+  'k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerStatus.currentCPUUtilizationPercentage',
+  'k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerStatus.currentReplicas',
+  ...['v1', 'v2'].map((v) => `k8s.io.api.autoscaling.${v}.HorizontalPodAutoscalerStatus.desiredReplicas`),
+  'k8s.io.api.autoscaling.v2.MetricTarget.averageUtilization', 'k8s.io.api.autoscaling.v2.MetricValueStatus.averageUtilization',
+  'k8s.io.api.autoscaling.v2.HPAScalingRules.stabilizationWindowSeconds',
   // Workloads: pointer fields where 0 (or false) differs from unset (replicas: 0 is not the default 1).
   `${CORE}.ReplicationControllerSpec.replicas`,
   ...['DeploymentSpec', 'ReplicaSetSpec', 'StatefulSetSpec'].map((spec) => `k8s.io.api.apps.v1.${spec}.replicas`),
