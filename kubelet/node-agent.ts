@@ -1,5 +1,6 @@
 // One simulated node: registers (or adopts) its Node, keeps its Lease renewed and its status posted, serves container
 // logs over HTTPS on its loopback InternalIP, and runs the pods bound to it through pod workers.
+import { StaticPods, type StaticPodSpec } from './static-pods.ts';
 import type { V1Lease, V1Node, V1NodeCondition, V1Pod } from '@kubernetes/client-node';
 import { NodeLogStore } from './container-logs.ts';
 import type { EventRecorder } from './event-recorder.ts';
@@ -38,6 +39,8 @@ export interface NodeAgentOptions {
   imagePullDelay?: ImagePullDelay;
   timing: NodeAgentTiming;
   logger: Logger;
+  /** The node's static pods (the control plane of `up`), mirrored into the API (static-pods.ts). */
+  staticPods?: StaticPodSpec[];
 }
 
 export class NodeAgent implements PodSink {
@@ -69,9 +72,13 @@ export class NodeAgent implements PodSink {
   private statusCheck?: Promise<void>;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
+  private readonly staticPods?: StaticPods;
 
   constructor(private readonly options: NodeAgentOptions) {
     this.spec = { ...options.spec };
+    if (options.staticPods?.length) {
+      this.staticPods = new StaticPods(this.spec.name, this.spec.internalIp, options.clients, options.staticPods, options.logger);
+    }
     this.puller = new ImagePuller(this.images, options.imagePullDelay);
     this.ips = new PodIpAllocator(this.spec.podCidr);
     this.streaming = new NodeStreamingRuntime({
@@ -113,6 +120,7 @@ export class NodeAgent implements PodSink {
     }
     this.nodeEvent(nodeEvents.allocatableEnforced());
     this.nodeEvent(nodeEvents.statusIsNow(this.name, 'NodeReady'));
+    if (this.staticPods && this.nodeUid) await this.staticPods.sync(this.nodeUid);
     await this.renewLease().catch((error: unknown) => this.options.logger.warn(`node ${this.name}: lease: ${String(error)}`));
     const { timing } = this.options;
     this.timers.push(setInterval(() => this.renewLeaseUnlessInFlight(), timing.leaseRenewIntervalMs));
@@ -121,6 +129,7 @@ export class NodeAgent implements PodSink {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.staticPods?.stop();
     for (const timer of this.timers) clearInterval(timer);
     for (const worker of this.workers.values()) worker.remove();
     this.workers.clear();
@@ -299,6 +308,7 @@ export class NodeAgent implements PodSink {
     if (this.stopped) return;
     const uid = pod.metadata?.uid;
     if (!uid || this.finished.has(uid)) return;
+    if (this.staticPods?.owns(pod)) return this.staticPods.changed(pod);
     const worker = this.workers.get(uid);
     if (worker) return worker.update(pod);
     const created = new PodWorker(pod, {
@@ -310,6 +320,7 @@ export class NodeAgent implements PodSink {
 
   /** The pod with this uid is gone from the API. */
   podDeleted(uid: string): void {
+    if (this.staticPods?.isMirror(uid)) return this.staticPods.deleted(uid, this.nodeUid);
     this.finished.delete(uid);
     this.streaming.forgetPod(uid);
     this.workers.get(uid)?.remove();
@@ -326,6 +337,10 @@ export class NodeAgent implements PodSink {
   }
 
   private resolveLogs(namespace: string, podName: string, container: string, previous: boolean): LogLookup {
+    const componentLog = this.staticPods?.log(namespace, podName, container);
+    if (componentLog) {
+      return previous ? { status: 400, message: `previous terminated container "${container}" in pod "${podName}" not found` } : { instance: componentLog };
+    }
     const worker = [...this.workers.values()].find((w) => w.ref.namespace === namespace && w.ref.name === podName);
     if (!worker) return { status: 404, message: `pod "${podName}" in namespace "${namespace}" not found on node ${this.name}` };
     const state = worker.runtimeState;

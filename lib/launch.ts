@@ -112,6 +112,8 @@ async function launch(options: ApiServerOptions, cluster: ClusterOptions | undef
         leaderElect: cluster.leaderElect,
         loadBalancerIpPool: cluster.loadBalancerIpPool,
         horizontalPodAutoscaler: cluster.horizontalPodAutoscaler,
+        controlPlanePods: cluster.controlPlanePods,
+        verbosity: cluster.verbosity,
         quiet: cluster.quiet ?? true,
       };
       const running = await startCluster(up);

@@ -120,6 +120,10 @@ export interface ClusterOptions extends ApiServerOptions {
    * delayOfInitialReadinessStatusMs 30000.
    */
   horizontalPodAutoscaler?: Partial<HorizontalControllerOptions>;
+  /** Mirror pods of the control plane in kube-system on the first node (default false; `kubefacade up`: true). */
+  controlPlanePods?: boolean;
+  /** klog's --v of the scheduler, controller manager and API server logs (default 0). */
+  verbosity?: number;
 }
 
 const API_SERVER_KEYS: readonly (keyof ApiServerOptions)[] = [
@@ -129,7 +133,7 @@ const API_SERVER_KEYS: readonly (keyof ApiServerOptions)[] = [
 ];
 const CLUSTER_KEYS: readonly (keyof ClusterOptions)[] = [
   ...API_SERVER_KEYS, 'loadBalancerIpPool', 'nodes', 'nodeCpu', 'nodeMemory', 'nodePods', 'imagePullDelayMs', 'kubeletPort',
-  'nodeMonitorGracePeriodSeconds', 'leaderElect', 'quiet', 'waitForNodes', 'horizontalPodAutoscaler',
+  'nodeMonitorGracePeriodSeconds', 'leaderElect', 'quiet', 'waitForNodes', 'horizontalPodAutoscaler', 'controlPlanePods', 'verbosity',
 ];
 
 /** What the library resolved from the options: where things go, and the storage. */

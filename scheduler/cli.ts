@@ -9,6 +9,7 @@ interface SchedulerCommandOptions extends LeaderElectionFlags {
   schedulerName: string;
   percentageOfNodesToScore: number;
   parallelism: number;
+  v: number;
 }
 
 function parseNonNegativeInteger(value: string): number {
@@ -24,6 +25,7 @@ export function registerSchedulerCommand(program: Command): void {
     .option('--scheduler-name <name>', 'schedule pods whose spec.schedulerName is this', 'default-scheduler')
     .option('--percentage-of-nodes-to-score <percent>', 'share of nodes to find feasible before scoring; 0 = adaptive', parseNonNegativeInteger, 0)
     .option('--parallelism <n>', 'bindings in flight at once; 0 = default (64)', parseNonNegativeInteger, 0)
+    .option('-v, --v <level>', 'log verbosity (klog): 2 logs every scheduling decision', parseNonNegativeInteger, 0)
     .action(async (options: SchedulerCommandOptions) => {
       const { runScheduler } = await import('./index.ts');
       const kubeconfigPath = path.resolve(options.kubeconfig);
@@ -32,6 +34,7 @@ export function registerSchedulerCommand(program: Command): void {
         schedulerName: options.schedulerName,
         percentageOfNodesToScore: options.percentageOfNodesToScore,
         parallelism: options.parallelism,
+        verbosity: options.v,
       });
       // With --leader-elect only the holder of the kube-system/kube-scheduler Lease schedules.
       const election = leaderElectionFromFlags(options, kubeconfigPath);

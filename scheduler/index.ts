@@ -22,6 +22,8 @@ export interface SchedulerOptions {
   /** Maximum bindings (POST pods/binding) in flight at once; scheduling continues while they run. */
   parallelism?: number;
   logger?: SchedulerLogger;
+  /** klog's --v: at 2, one line per scheduling decision ("Successfully bound pod to node"). */
+  verbosity?: number;
 }
 
 export interface RunningScheduler {
@@ -116,7 +118,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
 
   const informers: LeanInformer[] = [nodeInformer, podInformer];
 
-  async function bind(queued: QueuedPod, nodeName: string): Promise<void> {
+  async function bind(queued: QueuedPod, nodeName: string, counts: { evaluatedNodes: number; feasibleNodes: number }): Promise<void> {
     const pod = queued.pod;
     const namespace = pod.metadata?.namespace ?? 'default';
     const name = pod.metadata?.name ?? '';
@@ -131,6 +133,8 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
         target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
       });
       queue.done(queued);
+      // schedule_one.go logs this at V(2), with the same keys.
+      if ((options.verbosity ?? 0) >= 2) logger.info('Successfully bound pod to node', { pod: `${namespace}/${name}`, node: nodeName, ...counts });
     } catch (err) {
       cache.forgetPod(pod);
       logger.error('binding failed', { pod: `${namespace}/${name}`, node: nodeName, error: String(err) });
@@ -183,7 +187,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
     if (result.kind === 'scheduled') {
       cache.assumePod(pod, result.nodeName, podOnNode(info.requests, info.nonZeroRequests, info.hostPorts, info.priority));
       bindingsInFlight++;
-      track(bind(queued, result.nodeName).finally(() => {
+      track(bind(queued, result.nodeName, { evaluatedNodes: result.evaluatedNodes, feasibleNodes: result.feasibleNodes }).finally(() => {
         bindingsInFlight--;
         const wake = bindingSlotFreed;
         bindingSlotFreed = undefined;
@@ -192,6 +196,9 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
       return;
     }
     queue.requeueAfterFailure(queued, true);
+    if ((options.verbosity ?? 0) >= 2) {
+      logger.info('Unable to schedule pod; no fit; waiting', { pod: `${pod.metadata?.namespace ?? 'default'}/${pod.metadata?.name ?? ''}`, err: result.message });
+    }
     track(reportUnschedulable(pod, result.message));
   }
 

@@ -108,6 +108,8 @@ interface UpCommandOptions extends ServerCommandOptions {
   nodeMonitorGracePeriod: string;
   leaderElect?: boolean;
   loadBalancerIpPool?: string;
+  controlPlanePods: boolean;
+  v: number;
 }
 
 interface HpaFlags {
@@ -271,6 +273,8 @@ export const registerUpCommand: RegisterSubcommand = (program) => {
     .option('--kubelet-port <port>', 'port of each simulated kubelet on its loopback address (0: any free port)', parsePort, 10250)
     .option('--node-monitor-grace-period <duration>', 'time without lease renewal before a node is marked Unknown', '40s')
     .option('--leader-elect', 'scheduler and controller manager only run while holding their leader Lease (several `up --nodes 0` on one etcd)')
+    .option('--control-plane-pods [enabled]', 'mirror pods for kube-apiserver, kube-scheduler, kube-controller-manager and the store in kube-system on the first node, logging the components\' own lines', parseBool, true)
+    .option('-v, --v <level>', 'log verbosity (klog) of the scheduler, controller manager and API server: 2 logs every scheduling decision, 3 every request', parseCount, 0)
     .option('--load-balancer-ip-pool <range>', 'addresses LoadBalancer services get in status.loadBalancer.ingress (CIDR or a.b.c.d-e.f.g.h; unset: they stay <pending>)')
     .action(async (options: UpCommandOptions & HpaFlags) => {
       const { launchCluster } = await import('../lib/launch.ts');
@@ -286,6 +290,8 @@ export const registerUpCommand: RegisterSubcommand = (program) => {
         leaderElect: options.leaderElect,
         loadBalancerIpPool: options.loadBalancerIpPool,
         horizontalPodAutoscaler: hpaOptionsFromFlags(options),
+        controlPlanePods: options.controlPlanePods,
+        verbosity: options.v,
         quiet: false,
         // With --leader-elect another replica may be the one whose controllers run: report once listening.
         waitForNodes: !options.leaderElect,
