@@ -1,5 +1,6 @@
 // One simulated node: registers (or adopts) its Node, keeps its Lease renewed and its status posted, serves container
 // logs over HTTPS on its loopback InternalIP, and runs the pods bound to it through pod workers.
+import { NodeMetrics } from './node-metrics.ts';
 import { StaticPods, type StaticPodSpec } from './static-pods.ts';
 import type { V1Lease, V1Node, V1NodeCondition, V1Pod } from '@kubernetes/client-node';
 import { NodeLogStore } from './container-logs.ts';
@@ -73,9 +74,11 @@ export class NodeAgent implements PodSink {
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   private readonly staticPods?: StaticPods;
+  readonly metrics: NodeMetrics;
 
   constructor(private readonly options: NodeAgentOptions) {
     this.spec = { ...options.spec };
+    this.metrics = new NodeMetrics(this.spec.name);
     if (options.staticPods?.length) {
       this.staticPods = new StaticPods(this.spec.name, this.spec.internalIp, options.clients, options.staticPods, options.logger);
     }
@@ -105,7 +108,10 @@ export class NodeAgent implements PodSink {
     const resolve = (namespace: string, pod: string, container: string, previous: boolean): LogLookup =>
       this.resolveLogs(namespace, pod, container, previous);
     const { endpoints } = this.options;
-    const endpoint = { nodeName: this.spec.name, auth: this.options.auth, resolve };
+    const endpoint = {
+      nodeName: this.spec.name, auth: this.options.auth, resolve,
+      metrics: () => this.metrics.render([...this.workers.values()].map((worker) => worker.runtimeState)),
+    };
     try {
       this.logServer = await endpoints.listen(this.spec.internalIp, this.spec.kubeletPort, endpoint, this.streaming);
     } catch (error) {
@@ -311,6 +317,7 @@ export class NodeAgent implements PodSink {
     if (this.staticPods?.owns(pod)) return this.staticPods.changed(pod);
     const worker = this.workers.get(uid);
     if (worker) return worker.update(pod);
+    this.metrics.podSeen(uid);
     const created = new PodWorker(pod, {
       name: this.name, hostIp: this.spec.internalIp, ips: this.ips, puller: this.puller, logs: this.logs, config: this.configSource,
     }, this, this.options.timing, this.options.logger);
@@ -321,6 +328,7 @@ export class NodeAgent implements PodSink {
   /** The pod with this uid is gone from the API. */
   podDeleted(uid: string): void {
     if (this.staticPods?.isMirror(uid)) return this.staticPods.deleted(uid, this.nodeUid);
+    this.metrics.podForgotten(uid);
     this.finished.delete(uid);
     this.streaming.forgetPod(uid);
     this.workers.get(uid)?.remove();
@@ -360,6 +368,7 @@ export class NodeAgent implements PodSink {
 
   // PodSink: where this node's pod workers write.
   async writeStatus(pod: PodRef, status: object): Promise<void> {
+    if ((status as { phase?: unknown }).phase === 'Running') this.metrics.podRunning(pod.uid);
     await this.options.clients.writes.patchPodStatus(pod.namespace, pod.name, status);
   }
 
@@ -374,6 +383,7 @@ export class NodeAgent implements PodSink {
   }
 
   event(pod: PodRef, fieldPath: string | undefined, text: EventText): void {
+    if (text.reason === 'Started') this.metrics.containerStarted(fieldPath?.startsWith('spec.initContainers') ?? false);
     this.options.events.record(this.name, {
       kind: 'Pod', apiVersion: 'v1', name: pod.name, namespace: pod.namespace, uid: pod.uid,
       resourceVersion: pod.resourceVersion, fieldPath,

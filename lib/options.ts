@@ -124,6 +124,8 @@ export interface ClusterOptions extends ApiServerOptions {
   controlPlanePods?: boolean;
   /** klog's --v of the scheduler, controller manager and API server logs (default 0). */
   verbosity?: number;
+  /** Serve the scheduler's GET /metrics on 127.0.0.1 at this port (0: any free port; unset: not served). */
+  schedulerMetricsPort?: number;
 }
 
 const API_SERVER_KEYS: readonly (keyof ApiServerOptions)[] = [
@@ -133,7 +135,7 @@ const API_SERVER_KEYS: readonly (keyof ApiServerOptions)[] = [
 ];
 const CLUSTER_KEYS: readonly (keyof ClusterOptions)[] = [
   ...API_SERVER_KEYS, 'loadBalancerIpPool', 'nodes', 'nodeCpu', 'nodeMemory', 'nodePods', 'imagePullDelayMs', 'kubeletPort',
-  'nodeMonitorGracePeriodSeconds', 'leaderElect', 'quiet', 'waitForNodes', 'horizontalPodAutoscaler', 'controlPlanePods', 'verbosity',
+  'nodeMonitorGracePeriodSeconds', 'leaderElect', 'quiet', 'waitForNodes', 'horizontalPodAutoscaler', 'controlPlanePods', 'verbosity', 'schedulerMetricsPort',
 ];
 
 /** What the library resolved from the options: where things go, and the storage. */

@@ -110,6 +110,7 @@ interface UpCommandOptions extends ServerCommandOptions {
   loadBalancerIpPool?: string;
   controlPlanePods: boolean;
   v: number;
+  schedulerMetricsPort: number;
 }
 
 interface HpaFlags {
@@ -274,6 +275,7 @@ export const registerUpCommand: RegisterSubcommand = (program) => {
     .option('--node-monitor-grace-period <duration>', 'time without lease renewal before a node is marked Unknown', '40s')
     .option('--leader-elect', 'scheduler and controller manager only run while holding their leader Lease (several `up --nodes 0` on one etcd)')
     .option('--control-plane-pods [enabled]', 'mirror pods for kube-apiserver, kube-scheduler, kube-controller-manager and the store in kube-system on the first node, logging the components\' own lines', parseBool, true)
+    .option('--scheduler-metrics-port <port>', 'the scheduler serves GET /metrics on 127.0.0.1 at this port (kube-scheduler\'s secure port; taken: any free port)', parsePort, 10259)
     .option('-v, --v <level>', 'log verbosity (klog) of the scheduler, controller manager and API server: 2 logs every scheduling decision, 3 every request', parseCount, 0)
     .option('--load-balancer-ip-pool <range>', 'addresses LoadBalancer services get in status.loadBalancer.ingress (CIDR or a.b.c.d-e.f.g.h; unset: they stay <pending>)')
     .action(async (options: UpCommandOptions & HpaFlags) => {
@@ -292,12 +294,14 @@ export const registerUpCommand: RegisterSubcommand = (program) => {
         horizontalPodAutoscaler: hpaOptionsFromFlags(options),
         controlPlanePods: options.controlPlanePods,
         verbosity: options.v,
+        schedulerMetricsPort: options.schedulerMetricsPort,
         quiet: false,
         // With --leader-elect another replica may be the one whose controllers run: report once listening.
         waitForNodes: !options.leaderElect,
       }).catch(rethrowWithFlagNames);
       console.error(`kubefacade is up: API server ${cluster.url}, nodes ${cluster.nodes.join(', ')}`);
       console.error(`  kubectl --kubeconfig ${cluster.kubeconfigPath} get nodes`);
+      if (cluster.schedulerMetricsUrl) console.error(`  scheduler metrics: ${cluster.schedulerMetricsUrl}`);
       const ui = await startUiFromFlags(options, cluster);
       // The second wall against prototype pollution, once every module is loaded (harden-intrinsics.ts).
       (await import('./harden-intrinsics.ts')).hardenIntrinsics();

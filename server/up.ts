@@ -44,6 +44,8 @@ export interface UpOptions extends ApiServerOptions {
    * them off unless asked, so suites that count pods see only their own.
    */
   controlPlanePods?: boolean;
+  /** The scheduler's GET /metrics on 127.0.0.1:<port> (0: any free port; unset: none). */
+  schedulerMetricsPort?: number;
   /** klog's --v for the scheduler, controller manager and API server logs (0: default). */
   verbosity?: number;
   /** The horizontal pod autoscaler's --horizontal-pod-autoscaler-* settings (default: upstream's). */
@@ -53,6 +55,8 @@ export interface UpOptions extends ApiServerOptions {
 export interface RunningCluster {
   apiServer: RunningApiServer;
   nodes: string[];
+  /** Where the scheduler serves /metrics, when asked (schedulerMetricsPort). */
+  schedulerMetricsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -90,6 +94,7 @@ export async function startCluster(options: UpOptions): Promise<RunningCluster> 
       : start());
     const scheduler = await elected(kubeconfigs.scheduler, 'kube-scheduler', () => runScheduler({
       kubeconfigPath: kubeconfigs.scheduler, verbosity,
+      ...(options.schedulerMetricsPort !== undefined ? { metricsBindAddress: { host: '127.0.0.1', port: options.schedulerMetricsPort } } : {}),
       ...(controlPlane ? { logger: controlPlane.scheduler } : options.quiet ? { logger: silent } : {}),
     }));
     stops.push(() => scheduler.stop());
@@ -141,9 +146,11 @@ export async function startCluster(options: UpOptions): Promise<RunningCluster> 
       ...(options.quiet ? { logger: silent } : {}),
     });
     stops.push(() => kubelets.stop());
+    const schedulerMetricsPort = (scheduler as { metricsPort?: number }).metricsPort;
     return {
       apiServer,
       nodes: kubelets.nodes,
+      ...(schedulerMetricsPort !== undefined ? { schedulerMetricsUrl: `http://127.0.0.1:${schedulerMetricsPort}/metrics` } : {}),
       async stop() {
         for (const stop of stops.reverse()) await stop();
         await apiServer.close();
