@@ -1,7 +1,7 @@
 // One simulated node: registers (or adopts) its Node, keeps its Lease renewed and its status posted, serves container
 // logs over HTTPS on its loopback InternalIP, and runs the pods bound to it through pod workers.
 import { NodeMetrics } from './node-metrics.ts';
-import { StaticPods, type StaticPodSpec } from './static-pods.ts';
+import { MIRROR_POD_ANNOTATION, StaticPods, type StaticPodSpec } from './static-pods.ts';
 import type { V1Lease, V1Node, V1NodeCondition, V1Pod } from '@kubernetes/client-node';
 import { NodeLogStore } from './container-logs.ts';
 import type { EventRecorder } from './event-recorder.ts';
@@ -315,6 +315,15 @@ export class NodeAgent implements PodSink {
     const uid = pod.metadata?.uid;
     if (!uid || this.finished.has(uid)) return;
     if (this.staticPods?.owns(pod)) return this.staticPods.changed(pod);
+    if (MIRROR_POD_ANNOTATION in (pod.metadata?.annotations ?? {})) {
+      // A mirror pod without a static pod here (left from a run with other static pods): the kubelet deletes
+      // orphaned mirror pods (HandlePodCleanups) rather than running them.
+      if (!this.workers.has(uid)) {
+        this.confirmDeletion({ namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '', uid } as PodRef)
+          .catch((error: unknown) => this.options.logger.warn(`node ${this.name}: deleting orphaned mirror pod ${pod.metadata?.name}: ${String(error)}`));
+      }
+      return;
+    }
     const worker = this.workers.get(uid);
     if (worker) return worker.update(pod);
     this.metrics.podSeen(uid);

@@ -76,4 +76,17 @@ describe('control-plane mirror pods with kubefacade up', () => {
       return result.code === 0 && uid !== before && phase === 'Running' ? uid : undefined;
     });
   });
+
+  test('restarted with --control-plane-pods=false, the kubelet deletes the mirror pods it no longer has static pods for', async () => {
+    await kubectl.dispose();
+    await up.kill('SIGKILL');
+    up = startCli(['up', '--data-dir', dataDir, '--port', '0', '--kubelet-port', '0', '--nodes', '2', '--control-plane-pods=false', '--scheduler-metrics-port', '0']);
+    await up.waitForOutput(/kubefacade is up: API server (https:\/\/127\.0\.0\.1:\d+), nodes (.+)\n/);
+    const [, kubeconfigPath] = await up.waitForOutput(/kubectl --kubeconfig (\S+) get nodes/);
+    kubectl = await Kubectl.create(kubeconfigPath);
+    await eventually('the orphaned mirror pods to be deleted', async () => {
+      const out = await kubectl.ok(['get', 'pods', '-n', 'kube-system', '-o', 'name']);
+      return out.trim() === '' ? true : undefined;
+    }, 45_000);
+  });
 });
