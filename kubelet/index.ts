@@ -56,6 +56,8 @@ export interface RunKubeletsOptions {
   crashLoopBackOffInitialMs?: number;
   crashLoopBackOffMaxMs?: number;
   logger?: Logger;
+  /** klog's --v: at 2, the sync loop's pod additions and removals and each container start are logged. */
+  verbosity?: number;
   /** Static pods of the first node (the control plane `up` runs in this process), mirrored into kube-system. */
   staticPods?: StaticPodSpec[];
 }
@@ -112,6 +114,7 @@ export async function runKubelets(options: RunKubeletsOptions): Promise<RunningK
     agents.set(spec.name, new NodeAgent({
       spec, clients: nodeClients, events, endpoints, auth: new ApiServerDelegatedAuth(nodeClients.config), imagePullDelay: options.imagePullDelayMs, timing, logger,
       ...(spec.index === firstIndex && options.staticPods ? { staticPods: options.staticPods } : {}),
+      verbosity: options.verbosity ?? 0,
     }));
   }
   let watches: SharedWatches | undefined;

@@ -42,6 +42,8 @@ export interface NodeAgentOptions {
   logger: Logger;
   /** The node's static pods (the control plane of `up`), mirrored into the API (static-pods.ts). */
   staticPods?: StaticPodSpec[];
+  /** klog's --v: at 2, the sync loop's lines (kubelet.go's "SyncLoop ADD", "SyncLoop REMOVE", PLEG events). */
+  verbosity?: number;
 }
 
 export class NodeAgent implements PodSink {
@@ -92,6 +94,11 @@ export class NodeAgent implements PodSink {
       hostIp: this.spec.internalIp,
       allocatable: { cpu: this.spec.cpu, memory: this.spec.memory },
     });
+  }
+
+  /** A V(2) line (kubelet --v=2), prefixed with the node it comes from. */
+  private v2(line: string): void {
+    if ((this.options.verbosity ?? 0) >= 2) this.options.logger.info(`node ${this.name}: ${line}`);
   }
 
   private findWorker(namespace: string, name: string): PodWorker | undefined {
@@ -327,6 +334,7 @@ export class NodeAgent implements PodSink {
     const worker = this.workers.get(uid);
     if (worker) return worker.update(pod);
     this.metrics.podSeen(uid);
+    this.v2(`"SyncLoop ADD" source="api" pods=["${pod.metadata?.namespace}/${pod.metadata?.name}"]`);
     const created = new PodWorker(pod, {
       name: this.name, hostIp: this.spec.internalIp, ips: this.ips, puller: this.puller, logs: this.logs, config: this.configSource,
     }, this, this.options.timing, this.options.logger);
@@ -338,6 +346,8 @@ export class NodeAgent implements PodSink {
   podDeleted(uid: string): void {
     if (this.staticPods?.isMirror(uid)) return this.staticPods.deleted(uid, this.nodeUid);
     this.metrics.podForgotten(uid);
+    const gone = this.workers.get(uid);
+    if (gone) this.v2(`"SyncLoop REMOVE" source="api" pods=["${gone.ref.namespace}/${gone.ref.name}"]`);
     this.finished.delete(uid);
     this.streaming.forgetPod(uid);
     this.workers.get(uid)?.remove();
@@ -392,7 +402,14 @@ export class NodeAgent implements PodSink {
   }
 
   event(pod: PodRef, fieldPath: string | undefined, text: EventText): void {
-    if (text.reason === 'Started') this.metrics.containerStarted(fieldPath?.startsWith('spec.initContainers') ?? false);
+    if (text.reason === 'Started') {
+      this.metrics.containerStarted(fieldPath?.startsWith('spec.initContainers') ?? false);
+      const container = /\{(.*)\}$/.exec(fieldPath ?? '')?.[1] ?? '';
+      this.v2(`"SyncLoop (PLEG): event for pod" pod="${pod.namespace}/${pod.name}" event={"ID":"${pod.uid}","Type":"ContainerStarted","Data":"${container}"}`);
+    } else if (text.reason === 'Killing') {
+      const container = /\{(.*)\}$/.exec(fieldPath ?? '')?.[1] ?? '';
+      this.v2(`"Killing container with a grace period" pod="${pod.namespace}/${pod.name}" podUID="${pod.uid}" containerName="${container}"`);
+    }
     this.options.events.record(this.name, {
       kind: 'Pod', apiVersion: 'v1', name: pod.name, namespace: pod.namespace, uid: pod.uid,
       resourceVersion: pod.resourceVersion, fieldPath,

@@ -143,6 +143,7 @@ export async function startCluster(options: UpOptions): Promise<RunningCluster> 
       leaseRenewIntervalMs,
       statusUpdateIntervalMs: leaseRenewIntervalMs,
       ...(controlPlane ? { staticPods: controlPlane.staticPods } : {}),
+      verbosity,
       ...(options.quiet ? { logger: silent } : {}),
     });
     stops.push(() => kubelets.stop());

@@ -65,6 +65,9 @@ describe('control-plane mirror pods with kubefacade up', () => {
     assert.match(tail, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z I/);
     const previous = await kubectl.run(['logs', '-n', 'kube-system', 'kube-scheduler-node01', '--previous']);
     assert.notEqual(previous.code, 0);
+    // The kubelets narrate at --v=2 too (on stderr: the kubelet is not a pod under kubeadm either).
+    await up.waitForOutput(/"SyncLoop ADD" source="api" pods=\["default\/logged"\]/);
+    await up.waitForOutput(/"SyncLoop \(PLEG\): event for pod" pod="default\/logged" event=\{"ID":"[^"]+","Type":"ContainerStarted","Data":"logged"\}/);
   });
 
   test('a deleted mirror pod is recreated by the kubelet', async () => {
