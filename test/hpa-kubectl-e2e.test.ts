@@ -79,7 +79,7 @@ describe('HorizontalPodAutoscaler with kubefacade up, driven by kubectl', () => 
       return replicas >= 4 ? replicas : undefined;
     }, 30_000);
     const described = await kubectl.ok(['describe', 'hpa', 'web']);
-    assert.match(described, /SuccessfulRescale\s+\S+\s+horizontal-pod-autoscaler\s+New size: 4; reason: cpu resource utilization \(percentage of request\) above target/);
+    assert.match(described, /SuccessfulRescale\s+.*?horizontal-pod-autoscaler\s+New size: 4; reason: cpu resource utilization \(percentage of request\) above target/);
     assert.match(described, /AbleToScale\s+True\s+SucceededRescale|AbleToScale\s+True\s+ReadyForNewScale|AbleToScale\s+True\s+ScaleDownStabilized/);
     await kubectl.ok(['rollout', 'status', 'deployment/web', '--timeout=60s']);
     const rows = await eventually('get hpa to show the new replica count', async () => {
@@ -87,5 +87,21 @@ describe('HorizontalPodAutoscaler with kubefacade up, driven by kubectl', () => 
       return Number(table[1][5]) >= 4 && /^cpu: \d+%\/50%$/.test(table[1][2]) ? table : undefined;
     }, 30_000);
     assert.deepEqual(rows[1].slice(0, 2), ['web', 'Deployment/web']);
+  });
+
+  test('pods without a CPU request: ScalingActive False with upstream\'s reason, message and Warning event', async () => {
+    await kubectl.ok(['create', 'deployment', 'bare', '--image=nginx:1.27']);
+    await kubectl.ok(['rollout', 'status', 'deployment/bare', '--timeout=60s']);
+    await kubectl.ok(['autoscale', 'deployment', 'bare', '--cpu-percent=50', '--max=3']);
+    const active = await eventually('the HPA to report why it cannot scale', async () => {
+      const conditions = JSON.parse(await kubectl.ok(['get', 'hpa', 'bare', '-o', 'jsonpath={.status.conditions}']) || '[]') as { type: string; status: string; reason: string; message: string }[];
+      return conditions.find((c) => c.type === 'ScalingActive' && c.status === 'False');
+    });
+    assert.equal(active.reason, 'FailedGetResourceMetric');
+    assert.match(active.message, /^the HPA was unable to compute the replica count: failed to get cpu resource metric value: failed to get cpu utilization: missing request for cpu in container nginx of Pod bare-\S+$/);
+    const described = await kubectl.ok(['describe', 'hpa', 'bare']);
+    assert.match(described, /Warning\s+FailedGetResourceMetric\s+.*?horizontal-pod-autoscaler\s+failed to get cpu resource metric value: failed to get cpu utilization: missing request for cpu in container nginx of Pod bare-/);
+    assert.match(described, /FailedComputeMetricsReplicas\s+.*?horizontal-pod-autoscaler\s+invalid metrics \(1 invalid out of 1\), first error is: failed to get cpu resource metric value/);
+    assert.equal(await kubectl.ok(['get', 'deployment', 'bare', '-o', 'jsonpath={.spec.replicas}']), '1');
   });
 });
