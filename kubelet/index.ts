@@ -5,6 +5,7 @@
 // Node authorizer and NodeRestriction confine it to its own Node, Lease and pods; the two shared watches stay on the
 // process's own kubeconfig, whose identity only needs to read nodes and pods. A single node needs no second
 // identity: it lists and watches only its own Node and pods, as a real kubelet does.
+import type { StaticPodSpec } from './static-pods.ts';
 import { KUBELET_BACKOFF } from './crash-loop-backoff.ts';
 import { EventRecorder } from './event-recorder.ts';
 import type { ImagePullDelay } from './images.ts';
@@ -20,6 +21,7 @@ import { ServiceEnvironment } from './service-environment.ts';
 import { startSharedWatches, type SharedWatches } from './shared-watches.ts';
 
 export type { Logger } from './pod-worker.ts';
+export type { StaticPodSpec } from './static-pods.ts';
 export { EXIT_AFTER_ANNOTATION, EXIT_CODE_ANNOTATION } from './container-behaviour.ts';
 
 export interface RunKubeletsOptions {
@@ -55,6 +57,10 @@ export interface RunKubeletsOptions {
   crashLoopBackOffInitialMs?: number;
   crashLoopBackOffMaxMs?: number;
   logger?: Logger;
+  /** klog's --v: at 2, the sync loop's pod additions and removals and each container start are logged. */
+  verbosity?: number;
+  /** Static pods of the first node (the control plane `up` runs in this process), mirrored into kube-system. */
+  staticPods?: StaticPodSpec[];
 }
 
 export interface RunningKubelets {
@@ -109,6 +115,8 @@ export async function runKubelets(options: RunKubeletsOptions): Promise<RunningK
     const nodeClients = options.nodeKubeconfig ? connect(options.nodeKubeconfig(spec.name), clients.pools) : clients;
     agents.set(spec.name, new NodeAgent({
       spec, clients: nodeClients, events, endpoints, auth: new ApiServerDelegatedAuth(nodeClients.config), imagePullDelay: options.imagePullDelayMs, timing, logger, services,
+      ...(spec.index === firstIndex && options.staticPods ? { staticPods: options.staticPods } : {}),
+      verbosity: options.verbosity ?? 0,
     }));
   }
   let watches: SharedWatches | undefined;

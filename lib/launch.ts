@@ -32,6 +32,8 @@ export interface LaunchedServer {
   app: RequestListener;
   /** Nodes started (empty for an API server alone). */
   nodes: string[];
+  /** The scheduler's /metrics URL, when schedulerMetricsPort was given. */
+  schedulerMetricsUrl?: string;
   /** The pod writes the server saw (with `requestJournal`), for the web view. */
   journal?: RequestJournal;
   /** A bearer token this server accepts for `identity`, valid `ttlSeconds`. */
@@ -100,6 +102,7 @@ async function launch(options: ApiServerOptions, cluster: ClusterOptions | undef
   let apiServer: RunningApiServer | undefined;
   let stopComponents: () => Promise<void> = async () => undefined;
   let nodes: string[] = [];
+  let schedulerMetricsUrl: string | undefined;
   try {
     if (cluster) {
       const { startCluster } = await import('../server/up.ts');
@@ -114,11 +117,16 @@ async function launch(options: ApiServerOptions, cluster: ClusterOptions | undef
         nodeMonitorGracePeriodSeconds: cluster.nodeMonitorGracePeriodSeconds ?? 40,
         leaderElect: cluster.leaderElect,
         loadBalancerIpPool: cluster.loadBalancerIpPool,
+        horizontalPodAutoscaler: cluster.horizontalPodAutoscaler,
+        controlPlanePods: cluster.controlPlanePods,
+        verbosity: cluster.verbosity,
+        schedulerMetricsPort: cluster.schedulerMetricsPort,
         quiet: cluster.quiet ?? true,
       };
       const running = await startCluster(up);
       apiServer = running.apiServer;
       nodes = running.nodes;
+      schedulerMetricsUrl = running.schedulerMetricsUrl;
       stopComponents = () => running.stop();
       if (cluster.waitForNodes ?? true) await waitForReadyNodes(apiServer.storage, nodes);
       startPhase('nodes Ready');
@@ -146,6 +154,7 @@ async function launch(options: ApiServerOptions, cluster: ClusterOptions | undef
     caCertPem: running.caCertPem,
     app: running.app,
     nodes,
+    schedulerMetricsUrl,
     journal: running.journal,
     mintToken: (identity, ttlSeconds) => running.credentials.token(identity, ttlSeconds),
     userKubeconfigYaml: (user, groups) => running.credentials.tokenKubeconfig(running.url, { username: user, groups }, TOKEN_TTL_SECONDS),

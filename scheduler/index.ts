@@ -15,6 +15,7 @@ import { Nominator } from './nominator.ts';
 import { disruptionBudget, executePreemption } from './preemption-executor.ts';
 import type { DisruptionBudget } from './preemption.ts';
 import { SchedulingQueue, type QueuedPod } from './queue.ts';
+import { SchedulerMetrics, serveSchedulerMetrics } from './metrics.ts';
 
 export type SchedulerLogger = EventLogger;
 
@@ -26,10 +27,18 @@ export interface SchedulerOptions {
   /** Maximum bindings (POST pods/binding) in flight at once; scheduling continues while they run. */
   parallelism?: number;
   logger?: SchedulerLogger;
+  /** klog's --v: at 2, one line per scheduling decision ("Successfully bound pod to node"). */
+  verbosity?: number;
+  /** Serve GET /metrics on this loopback host:port (port 0: any free port); unset: no listener. */
+  metricsBindAddress?: { host: string; port: number };
 }
 
 export interface RunningScheduler {
   stop(): Promise<void>;
+  /** The scheduler's metrics (what GET /metrics serves). */
+  readonly metrics?: SchedulerMetrics;
+  /** The port of the metrics listener, when one was asked for. */
+  readonly metricsPort?: number;
 }
 
 /**
@@ -62,6 +71,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
   const cache = new SchedulerCache();
   const queue = new SchedulingQueue();
   const algorithm = new SchedulingAlgorithm({ percentageOfNodesToScore: options.percentageOfNodesToScore });
+  const metrics = new SchedulerMetrics(schedulerName, () => queue.pendingCounts);
   const recorder = new EventRecorder(jsonEventSink(client), schedulerName, logger);
   const nominator = new Nominator();
   const budgets = new Map<string, DisruptionBudget>();
@@ -150,7 +160,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
 
   const informers: LeanInformer[] = [nodeInformer, podInformer, pdbInformer];
 
-  async function bind(queued: QueuedPod, nodeName: string, decision: SchedulingDecision): Promise<void> {
+  async function bind(queued: QueuedPod, nodeName: string, decision: SchedulingDecision, startedAt: number): Promise<void> {
     const pod = queued.pod;
     const namespace = pod.metadata?.namespace ?? 'default';
     const name = pod.metadata?.name ?? '';
@@ -165,8 +175,12 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
         target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
       }, 'application/json', { [SCHEDULING_DECISION_HEADER]: formatSchedulingDecision(decision) });
       queue.done(queued);
+      metrics.attempt('scheduled', startedAt);
+      // schedule_one.go logs this at V(2), with the same keys.
+      if ((options.verbosity ?? 0) >= 2) logger.info('Successfully bound pod to node', { pod: `${namespace}/${name}`, node: nodeName, ...decision });
     } catch (err) {
       cache.forgetPod(pod);
+      metrics.attempt('error', startedAt);
       logger.error('binding failed', { pod: `${namespace}/${name}`, node: nodeName, error: String(err) });
       // The released room may fit other pods; this one retries after backoff unless it is gone.
       queue.moveAllToActiveOrBackoff();
@@ -212,7 +226,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
     }
   }
 
-  function scheduleOne(queued: QueuedPod): void {
+  function scheduleOne(queued: QueuedPod, startedAt: number): void {
     const pod = queued.pod;
     const info = podSchedulingInfo(pod);
     const result = algorithm.schedule(info, cache.nodeList(), { podKey: queued.key, nominator, budgets: (budgetList ??= [...budgets.values()]) });
@@ -220,7 +234,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
       nominator.remove(queued.key);
       cache.assumePod(pod, result.nodeName, podOnNode(info.requests, info.nonZeroRequests, info.hostPorts, info.priority, podIdentity(pod)));
       bindingsInFlight++;
-      track(bind(queued, result.nodeName, result).finally(() => {
+      track(bind(queued, result.nodeName, { evaluatedNodes: result.evaluatedNodes, feasibleNodes: result.feasibleNodes }, startedAt).finally(() => {
         bindingsInFlight--;
         const wake = bindingSlotFreed;
         bindingSlotFreed = undefined;
@@ -237,6 +251,10 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
       nominator.nominate(queued.key, candidate.nodeName, entry);
       track(executePreemption({ client, recorder, logger, schedulerName }, pod, candidate, displaced, nominator));
     }
+    metrics.attempt('unschedulable', startedAt);
+    if ((options.verbosity ?? 0) >= 2) {
+      logger.info('Unable to schedule pod; no fit; waiting', { pod: `${pod.metadata?.namespace ?? 'default'}/${pod.metadata?.name ?? ''}`, err: result.message });
+    }
     track(reportUnschedulable(pod, result.message, candidate?.nodeName));
   }
 
@@ -250,9 +268,11 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
         queue.done(queued);
         continue;
       }
+      const startedAt = performance.now();
       try {
-        scheduleOne(queued);
+        scheduleOne(queued, startedAt);
       } catch (err) {
+        metrics.attempt('error', startedAt);
         logger.error('scheduling cycle failed', { pod: queued.key, error: String(err) });
         queue.requeueAfterFailure(queued, false);
       }
@@ -261,11 +281,29 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
     }
   }
 
+  let metricsServer: { port: number; close(): Promise<void> } | undefined;
+  if (options.metricsBindAddress) {
+    const { host, port } = options.metricsBindAddress;
+    try {
+      metricsServer = await serveSchedulerMetrics(metrics, host, port);
+    } catch (err) {
+      // The default port is taken (another scheduler on this machine): any free port, reported, as the web view does.
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port === 0) {
+        await Promise.all(informers.map((informer) => informer.stop()));
+        throw err;
+      }
+      metricsServer = await serveSchedulerMetrics(metrics, host, 0);
+      logger.error('metrics port in use, serving on another', { wanted: port, port: metricsServer.port });
+    }
+  }
   const loop = schedulingLoop();
-  logger.info('scheduler started', { schedulerName });
+  logger.info('scheduler started', { schedulerName, ...(metricsServer ? { metrics: `http://${options.metricsBindAddress!.host}:${metricsServer.port}/metrics` } : {}) });
 
   return {
+    metrics,
+    metricsPort: metricsServer?.port,
     async stop() {
+      await metricsServer?.close();
       stopped = true;
       queue.close();
       bindingSlotFreed?.();

@@ -53,6 +53,7 @@ import { serviceAccountTokenHandler } from './service-account-token.ts';
 import { SubresourceHandlers, namespaceFinalizeHandler, podBindingHandler, podLogHandler } from './subresources.ts';
 import { SCALABLE_RESOURCES, scaleHandler } from './scale-subresource.ts';
 import { podEvictionHandler } from './eviction.ts';
+import { nodeProxyHandler } from './node-proxy.ts';
 import { customResourceScaleHandler } from './custom-resource-scale.ts';
 import { podStreamHandler } from './pod-streaming.ts';
 import { ephemeralContainersHandler } from './ephemeral-containers.ts';
@@ -234,6 +235,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     // Issued at every start and kept in memory only.
     const kubeletClient = security.credentials.clientCertificate({ username: KUBELET_CLIENT_USER, groups: [SYSTEM_MASTERS_GROUP] }, 365);
     subresources.register('', 'pods', 'log', podLogHandler(() => registry.lookup('', 'v1', 'nodes'), kubeletClient));
+    subresources.register('', 'nodes', 'proxy', nodeProxyHandler(() => registry.lookup('', 'v1', 'nodes'), kubeletClient));
     subresources.register('', 'namespaces', 'finalize', namespaceFinalizeHandler());
     for (const [group, resource] of SCALABLE_RESOURCES) subresources.register(group, resource, 'scale', scaleHandler());
     subresources.register('', 'pods', 'eviction', podEvictionHandler(registry));

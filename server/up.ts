@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { runControllerManager } from '../controllers/manager.ts';
 import { runCsrSigningController } from '../controllers/csr-signing.ts';
 import { runPersistentVolumeBinder } from '../controllers/persistent-volume-binder.ts';
+import type { HorizontalControllerOptions } from '../controllers/podautoscaler/horizontal-controller.ts';
 import { runServiceAccountController } from '../controllers/service-account.ts';
 import { runResourceQuotaController } from '../controllers/resource-quota.ts';
 import { runLoadBalancerController } from '../controllers/service-load-balancer.ts';
@@ -20,6 +21,7 @@ import { runLeaderElected, type LeaderWork } from '../clients/leader-election.ts
 import { writeComponentKubeconfigs } from './component-credentials.ts';
 import { startApiServer, type ApiServerOptions, type RunningApiServer } from './start.ts';
 import { startPhase } from './start-timeline.ts';
+import { controlPlaneLogging } from './control-plane-pods.ts';
 
 export interface UpOptions extends ApiServerOptions {
   nodes: number;
@@ -40,11 +42,25 @@ export interface UpOptions extends ApiServerOptions {
   leaderElect?: boolean;
   /** Addresses for LoadBalancer services (the simulated cloud load balancer); unset: they stay pending. */
   loadBalancerIpPool?: string;
+  /**
+   * Mirror pods for the control plane in kube-system on the first node (kube-apiserver-node01, …), whose logs are
+   * the components' own lines (server/control-plane-pods.ts). `kubefacade up` turns them on; the library leaves
+   * them off unless asked, so suites that count pods see only their own.
+   */
+  controlPlanePods?: boolean;
+  /** The scheduler's GET /metrics on 127.0.0.1:<port> (0: any free port; unset: none). */
+  schedulerMetricsPort?: number;
+  /** klog's --v for the scheduler, controller manager and API server logs (0: default). */
+  verbosity?: number;
+  /** The horizontal pod autoscaler's --horizontal-pod-autoscaler-* settings (default: upstream's). */
+  horizontalPodAutoscaler?: Partial<HorizontalControllerOptions>;
 }
 
 export interface RunningCluster {
   apiServer: RunningApiServer;
   nodes: string[];
+  /** Where the scheduler serves /metrics, when asked (schedulerMetricsPort). */
+  schedulerMetricsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -56,7 +72,23 @@ export async function startCluster(options: UpOptions): Promise<RunningCluster> 
   const quarterOfGraceMs = (options.nodeMonitorGracePeriodSeconds * 1000) / 4;
   const leaseRenewIntervalMs = options.nodeLeaseRenewIntervalMs ?? Math.max(100, Math.min(10_000, quarterOfGraceMs));
   const monitorPeriodSeconds = options.nodeMonitorPeriodSeconds ?? Math.max(0.1, Math.min(5, quarterOfGraceMs / 1000));
-  const apiServer = await startApiServer(options);
+  const verbosity = options.verbosity ?? 0;
+  const controlPlane = options.controlPlanePods
+    ? controlPlaneLogging({ verbosity, quiet: options.quiet ?? false, storeKind: options.etcd ? 'etcd' : options.storage === 'memory' ? 'memory' : 'leveldb' })
+    : undefined;
+  const requestLog = controlPlane && verbosity >= 3
+    ? (line: { verb: string; path: string; status: number; latencyMs: number; user: string }) => {
+      // httplog's line, which kube-apiserver writes at --v=3.
+      controlPlane.apiServer.info('HTTP', { verb: line.verb, URI: line.path, latency: `${line.latencyMs}ms`, user: line.user, resp: line.status });
+      options.log?.(line);
+    }
+    : options.log;
+  const apiServer = await startApiServer({ ...options, log: requestLog });
+  if (controlPlane) {
+    const store = options.etcd ? `etcd ${options.etcd.endpoints.join(',')}` : options.storage === 'memory' ? 'memory' : `LevelDB in ${resolve(options.dataDir)}`;
+    controlPlane.store.info('Storage opened', { backend: store, revision: await apiServer.storage.currentRevision() });
+    controlPlane.apiServer.info(`Serving securely on ${apiServer.url.replace(/^https:\/\//, '')}`);
+  }
   const stops: (() => Promise<void>)[] = [];
   try {
     const kubeconfigs = await writeComponentKubeconfigs(resolve(options.dataDir), apiServer.url, apiServer.credentials,
@@ -66,7 +98,9 @@ export async function startCluster(options: UpOptions): Promise<RunningCluster> 
       ? runLeaderElected({ kubeconfigPath, leaseName, logger: options.quiet ? silent : { info: console.error, warn: console.error } }, start)
       : start());
     const scheduler = await elected(kubeconfigs.scheduler, 'kube-scheduler', () => runScheduler({
-      kubeconfigPath: kubeconfigs.scheduler, ...(options.quiet ? { logger: silent } : {}),
+      kubeconfigPath: kubeconfigs.scheduler, verbosity,
+      ...(options.schedulerMetricsPort !== undefined ? { metricsBindAddress: { host: '127.0.0.1', port: options.schedulerMetricsPort } } : {}),
+      ...(controlPlane ? { logger: controlPlane.scheduler } : options.quiet ? { logger: silent } : {}),
     }));
     stops.push(() => scheduler.stop());
     startPhase('scheduler');
@@ -74,8 +108,8 @@ export async function startCluster(options: UpOptions): Promise<RunningCluster> 
     const controller = await elected(kubeconfigs.controllerManager, 'kube-controller-manager', async () => {
       const workloads = await runControllerManager({
         kubeconfigPath: kubeconfigs.controllerManager, nodeMonitorGracePeriodSeconds: options.nodeMonitorGracePeriodSeconds,
-        nodeMonitorPeriodSeconds: monitorPeriodSeconds,
-        ...(options.quiet ? { logger: silent } : {}),
+        nodeMonitorPeriodSeconds: monitorPeriodSeconds, horizontalPodAutoscaler: options.horizontalPodAutoscaler,
+        ...(controlPlane ? { logger: controlPlane.controllerManager } : options.quiet ? { logger: silent } : {}),
       });
       const serviceAccounts = await runServiceAccountController({
         kubeconfigPath: kubeconfigs.controllerManager, caCertPem: apiServer.caCertPem, ...(options.quiet ? { logger: silent } : {}),
@@ -129,13 +163,17 @@ export async function startCluster(options: UpOptions): Promise<RunningCluster> 
       kubeletPort: options.kubeletPort,
       leaseRenewIntervalMs,
       statusUpdateIntervalMs: leaseRenewIntervalMs,
+      ...(controlPlane ? { staticPods: controlPlane.staticPods } : {}),
+      verbosity,
       ...(options.quiet ? { logger: silent } : {}),
     });
     stops.push(() => kubelets.stop());
     startPhase('kubelets started');
+    const schedulerMetricsPort = (scheduler as { metricsPort?: number }).metricsPort;
     return {
       apiServer,
       nodes: kubelets.nodes,
+      ...(schedulerMetricsPort !== undefined ? { schedulerMetricsUrl: `http://127.0.0.1:${schedulerMetricsPort}/metrics` } : {}),
       async stop() {
         for (const stop of stops.reverse()) await stop();
         await apiServer.close();

@@ -55,6 +55,8 @@ export const SERVED_GROUP_VERSIONS: readonly ServedGroupVersion[] = [
   }),
   groupVersion('batch', 'v1', { jobs: ['status'], cronjobs: ['status'] }),
   groupVersion('policy', 'v1', { poddisruptionbudgets: ['status'] }),
+  groupVersion('autoscaling', 'v2', { horizontalpodautoscalers: ['status'] }),
+  groupVersion('autoscaling', 'v1', { horizontalpodautoscalers: ['status'] }),
   groupVersion('apiextensions.k8s.io', 'v1', { customresourcedefinitions: ['status'] }),
   groupVersion('admissionregistration.k8s.io', 'v1', {
     mutatingwebhookconfigurations: [], validatingwebhookconfigurations: [],

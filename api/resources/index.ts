@@ -44,6 +44,7 @@ import { ingressClassStrategy } from './ingressclasses.ts';
 import { flowSchemaStrategy } from './flowschemas.ts';
 import { priorityLevelConfigurationStrategy } from './prioritylevelconfigurations.ts';
 import { certificateSigningRequestStrategy } from './certificatesigningrequests.ts';
+import { horizontalPodAutoscalerStrategy, horizontalPodAutoscalerV1Strategy } from './horizontalpodautoscalers.ts';
 
 export const builtinResources: ResourceStrategy[] = [
   podStrategy, nodeStrategy, namespaceStrategy, eventStrategy, leaseStrategy,
@@ -77,6 +78,8 @@ export const builtinResources: ResourceStrategy[] = [
   ingressStrategy, ingressClassStrategy,
   flowSchemaStrategy, priorityLevelConfigurationStrategy,
   certificateSigningRequestStrategy,
+  // autoscaling/v2 first: discovery prefers the first version listed.
+  horizontalPodAutoscalerStrategy, horizontalPodAutoscalerV1Strategy,
 ];
 
 export { bindingDiscovery, type DiscoveryEntry } from './bindings.ts';

@@ -123,9 +123,11 @@ export function applyPodDefaults(pod: KubeObject): void {
   const spec = objectAt(pod as unknown as Json, 'spec');
   applyPodSpecDefaults(spec);
 
-  // ServiceAccount admission: the v1 `serviceAccount` field mirrors serviceAccountName.
-  if (!spec.serviceAccountName) spec.serviceAccountName = typeof spec.serviceAccount === 'string' && spec.serviceAccount ? spec.serviceAccount : 'default';
-  spec.serviceAccount = spec.serviceAccountName;
+  // ServiceAccount admission: the v1 `serviceAccount` field mirrors serviceAccountName. Mirror pods (the kubelet's
+  // static pods) are left without one, as the plugin leaves them.
+  const mirror = isPlainObject(pod.metadata?.annotations) && 'kubernetes.io/config.mirror' in pod.metadata.annotations;
+  if (!spec.serviceAccountName && !mirror) spec.serviceAccountName = typeof spec.serviceAccount === 'string' && spec.serviceAccount ? spec.serviceAccount : 'default';
+  if (spec.serviceAccountName) spec.serviceAccount = spec.serviceAccountName;
 
   // spec.priority and spec.preemptionPolicy are the Priority admission plugin's to set
   // (api/admission-plugins/priority.ts): it must see whether the client sent them.

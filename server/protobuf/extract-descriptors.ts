@@ -27,6 +27,7 @@ export const VENDORED_PROTO_FILES = [
   'k8s.io/api/batch/v1/generated.proto',
   'k8s.io/api/policy/v1/generated.proto',
   'k8s.io/api/autoscaling/v1/generated.proto',
+  'k8s.io/api/autoscaling/v2/generated.proto',
   'k8s.io/api/discovery/v1/generated.proto',
   'k8s.io/api/events/v1/generated.proto',
   'k8s.io/api/scheduling/v1/generated.proto',

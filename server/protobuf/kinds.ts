@@ -19,6 +19,7 @@ export const PROTO_FILES = [
   'k8s.io/api/networking/v1/generated.proto',
   'k8s.io/api/flowcontrol/v1/generated.proto',
   'k8s.io/api/certificates/v1/generated.proto',
+  'k8s.io/api/autoscaling/v2/generated.proto',
 ];
 
 const CORE = 'k8s.io.api.core.v1';
@@ -58,6 +59,8 @@ const MESSAGES_BY_KIND = new Map<string, string>([
   ...['FlowSchema', 'PriorityLevelConfiguration'].map(
     (kind): [string, string] => [`flowcontrol.apiserver.k8s.io/v1 ${kind}`, `k8s.io.api.flowcontrol.v1.${kind}`]),
   ['certificates.k8s.io/v1 CertificateSigningRequest', 'k8s.io.api.certificates.v1.CertificateSigningRequest'],
+  ['autoscaling/v1 HorizontalPodAutoscaler', 'k8s.io.api.autoscaling.v1.HorizontalPodAutoscaler'],
+  ['autoscaling/v2 HorizontalPodAutoscaler', 'k8s.io.api.autoscaling.v2.HorizontalPodAutoscaler'],
 ]);
 
 /**
@@ -84,9 +87,9 @@ const LIST_KINDS = new Set([
   'Pod', 'Node', 'Namespace', 'Event', 'Lease', 'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding',
   'ConfigMap', 'Secret', 'ServiceAccount', 'Service', 'Endpoints', 'PodTemplate', 'LimitRange', 'ResourceQuota', 'EndpointSlice',
   'ReplicationController', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'ControllerRevision', 'Job', 'CronJob',
-  'PodDisruptionBudget', 'PriorityClass', 'RuntimeClass',
-  'PodDisruptionBudget', 'PersistentVolume', 'PersistentVolumeClaim', 'StorageClass', 'CSIDriver', 'CSINode', 'CSIStorageCapacity',
+  'PodDisruptionBudget', 'PriorityClass', 'RuntimeClass', 'PersistentVolume', 'PersistentVolumeClaim', 'StorageClass', 'CSIDriver', 'CSINode', 'CSIStorageCapacity',
   'VolumeAttachment', 'Ingress', 'IngressClass', 'FlowSchema', 'PriorityLevelConfiguration', 'CertificateSigningRequest',
+  'HorizontalPodAutoscaler',
 ]);
 
 /**
@@ -128,6 +131,16 @@ export const ZERO_VALUE_FIELDS = new Set<string>([
   'k8s.io.api.authorization.v1.SubjectAccessReviewStatus.allowed',
   'k8s.io.api.events.v1.EventSeries.count',
   'k8s.io.api.authorization.v1.SubjectRulesReviewStatus.incomplete',
+  // HorizontalPodAutoscalers: pointers (minReplicas, utilizations, a 0 s stabilization window) and v1's
+  // replica counts, which Go writes without omitempty.
+  ...['v1', 'v2'].map((v) => `k8s.io.api.autoscaling.${v}.HorizontalPodAutoscalerSpec.minReplicas`),
+  ...['v1', 'v2'].map((v) => `k8s.io.api.autoscaling.${v}.HorizontalPodAutoscalerStatus.observedGeneration`),
+  'k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerSpec.targetCPUUtilizationPercentage',
+  'k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerStatus.currentCPUUtilizationPercentage',
+  'k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerStatus.currentReplicas',
+  ...['v1', 'v2'].map((v) => `k8s.io.api.autoscaling.${v}.HorizontalPodAutoscalerStatus.desiredReplicas`),
+  'k8s.io.api.autoscaling.v2.MetricTarget.averageUtilization', 'k8s.io.api.autoscaling.v2.MetricValueStatus.averageUtilization',
+  'k8s.io.api.autoscaling.v2.HPAScalingRules.stabilizationWindowSeconds',
   // Workloads: pointer fields where 0 (or false) differs from unset (replicas: 0 is not the default 1).
   `${CORE}.ReplicationControllerSpec.replicas`,
   ...['DeploymentSpec', 'ReplicaSetSpec', 'StatefulSetSpec'].map((spec) => `k8s.io.api.apps.v1.${spec}.replicas`),
