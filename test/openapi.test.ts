@@ -158,7 +158,7 @@ describe('served OpenAPI documents', () => {
       assert.equal(JSON.parse(document.body.toString()).openapi, '3.0.0');
     }
     assert.deepEqual(JSON.parse(openApiV3RootDocument().body.toString()), root);
-    assert.equal(openApiV3Document('apis/certificates.k8s.io/v1'), undefined);
+    assert.equal(openApiV3Document('apis/apiregistration.k8s.io/v1'), undefined);
     assert.equal(openApiV3Document('/api/v1/'), openApiV3Document('api/v1'));
   });
 
@@ -219,8 +219,8 @@ describe('schema lookup', () => {
     assert.ok(schemaForKind({ group: 'authorization.k8s.io', version: 'v1', kind: 'SelfSubjectAccessReview' }));
     assert.ok(schemaForKind({ group: '', version: 'v1', kind: 'Binding' }));
     assert.ok(schemaForKind({ group: 'apps', version: 'v1', kind: 'Deployment' }));
-    assert.equal(schemaForKind({ group: 'certificates.k8s.io', version: 'v1', kind: 'CertificateSigningRequest' }), undefined);
-    assert.equal(schemaByName('io.k8s.api.certificates.v1.CertificateSigningRequest'), undefined);
+    assert.equal(schemaForKind({ group: 'apiregistration.k8s.io', version: 'v1', kind: 'APIService' }), undefined);
+    assert.equal(schemaByName('io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIService'), undefined);
   });
 });
 
@@ -333,7 +333,7 @@ describe('request validation', () => {
     assert.deepEqual(roleResult, { errors: [], unknownFields: ['rules[0].verbz'], decodeErrors: [] });
     const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, status: { capacity: { cpu: '4', memory: '8Gi', pods: 110 } } };
     assert.deepEqual(validateObject({ group: '', version: 'v1', kind: 'Node' }, node), { errors: [], unknownFields: [], decodeErrors: [] });
-    assert.deepEqual(validateObject({ group: 'certificates.k8s.io', version: 'v1', kind: 'CertificateSigningRequest' }, { spec: 1 }), { errors: [], unknownFields: [], decodeErrors: [] });
+    assert.deepEqual(validateObject({ group: 'apiregistration.k8s.io', version: 'v1', kind: 'APIService' }, { spec: 1 }), { errors: [], unknownFields: [], decodeErrors: [] });
   });
 
   test('prints validation throughput', () => {
