@@ -71,6 +71,11 @@ export interface ResourceStrategy {
   prepareForCreate?(object: KubeObject, ctx: RequestContext): void;
   /** Called on update of the main resource: `object` is the new object, `old` the stored one. */
   prepareForUpdate?(object: KubeObject, old: KubeObject, ctx: RequestContext): void;
+  /**
+   * /status keeps the request's labels and annotations (upstream's status strategies that reset only the spec,
+   * e.g. jobStatusStrategy); otherwise only status changes through /status.
+   */
+  statusUpdateKeepsLabelsAndAnnotations?: boolean;
   /** Called on update of /status: default copies everything but status from old (done by the store). */
   prepareForStatusUpdate?(object: KubeObject, old: KubeObject, ctx: RequestContext): void;
   /** Fill defaults as kube-apiserver's defaulting functions do. */

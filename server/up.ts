@@ -36,6 +36,8 @@ export interface UpOptions extends ApiServerOptions {
   leaderElect?: boolean;
   /** Addresses for LoadBalancer services (the simulated cloud load balancer); unset: they stay pending. */
   loadBalancerIpPool?: string;
+  /** The controller manager's clock (tests that move time for CronJobs): milliseconds since the epoch. */
+  controllerClock?: () => number;
 }
 
 export interface RunningCluster {
@@ -69,6 +71,7 @@ export async function startCluster(options: UpOptions): Promise<RunningCluster> 
       const workloads = await runControllerManager({
         kubeconfigPath: kubeconfigs.controllerManager, nodeMonitorGracePeriodSeconds: options.nodeMonitorGracePeriodSeconds,
         nodeMonitorPeriodSeconds: monitorPeriodSeconds,
+        ...(options.controllerClock ? { now: options.controllerClock } : {}),
         ...(options.quiet ? { logger: silent } : {}),
       });
       const serviceAccounts = await runServiceAccountController({

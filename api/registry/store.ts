@@ -458,8 +458,13 @@ export class GenericStore {
     Object.assign(object, deepCopy(hasManagedFields ? { ...current, metadata: { ...current.metadata, managedFields: undefined } } : current));
     if (status === undefined) delete object.status;
     else object.status = status;
-    // Labels and annotations may not change through /status either (only status does).
+    // Labels and annotations may not change through /status either (only status does), unless the kind's status
+    // strategy resets only its spec.
     object.metadata = { ...object.metadata, managedFields };
+    if (this.strategy.statusUpdateKeepsLabelsAndAnnotations) {
+      if (metadata.labels === undefined) delete object.metadata.labels; else object.metadata.labels = deepCopy(metadata.labels);
+      if (metadata.annotations === undefined) delete object.metadata.annotations; else object.metadata.annotations = deepCopy(metadata.annotations);
+    }
   }
 
   private trackFields(old: KubeObject | undefined, updated: KubeObject, manager: string | undefined, now: Date, subresource: Subresource): KubeObject {

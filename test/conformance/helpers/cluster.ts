@@ -24,7 +24,7 @@ export interface ConformanceCluster {
   stop(): Promise<void>;
 }
 
-export async function startConformanceCluster(name: string, options: { nodes?: number } = {}): Promise<ConformanceCluster> {
+export async function startConformanceCluster(name: string, options: { nodes?: number; controllerClock?: () => number } = {}): Promise<ConformanceCluster> {
   const dir = await mkdtemp(join(tmpdir(), `kubefacade-conformance-${name}-`));
   let server: RunningApiServer;
   let stopCluster: () => Promise<void>;
@@ -33,6 +33,7 @@ export async function startConformanceCluster(name: string, options: { nodes?: n
       const cluster = await startCluster({
         dataDir: dir, bind: '127.0.0.1', port: 0, tlsSans: [], nodes: options.nodes, nodeCpu: '4', nodeMemory: '8Gi', nodePods: 110,
         imagePullDelayMs: 50, kubeletPort: 0, nodeMonitorGracePeriodSeconds: 40, quiet: true,
+        ...(options.controllerClock ? { controllerClock: options.controllerClock } : {}),
       });
       server = cluster.apiServer;
       stopCluster = () => cluster.stop();
