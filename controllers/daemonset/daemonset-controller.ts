@@ -124,6 +124,10 @@ export class DaemonSetController extends QueueController {
     for (const node of eligible) {
       const onNode = byNode.get(node.metadata.name) ?? [];
       const failed = onNode.filter((pod) => pod.phase === 'Failed');
+      for (const pod of failed) {
+        // podsShouldBeOnNode: a failed daemon pod is killed so a new one can take its place.
+        this.ctx.recorder.event(COMPONENT, ref, 'Warning', 'FailedDaemonPod', `Found failed daemon pod ${namespace}/${pod.metadata.name} on node ${node.metadata.name}, will try to kill it`);
+      }
       toDelete.push(...failed);
       const running = onNode.filter((pod) => pod.phase !== 'Failed');
       if (running.length === 0 && failed.length === 0) toCreate.push(node.metadata.name);
