@@ -88,25 +88,26 @@ describe('apps: Jobs', () => {
   test('Ensure pod failure policy allows to ignore failure matching on the DisruptionTarget condition', async () => {
     // backoffLimit 0: one counted failure would fail the Job. Every first pod is evicted (the API server marks it
     // DisruptionTarget, the kubelet kills it: Failed, exit 137); the rule ignores those failures, and the
-    // replacements run their 8 s and succeed.
+    // replacements run their 12 s and succeed.
     await cluster.api('post', `${BATCH}/jobs`, {
       body: job('evicted-ignore', {
         completionMode: 'Indexed', completions: 2, parallelism: 2, backoffLimit: 0,
         podFailurePolicy: { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] },
-      }, { metadata: { annotations: { 'kubefacade.io/exit-after': '8s' } }, container: { command: ['sleep', '3600'] } }),
+      }, { metadata: { annotations: { 'kubefacade.io/exit-after': '12s' } }, container: { command: ['sleep', '3600'] } }),
     });
     const first = await runningJobPods('evicted-ignore', 2);
     const evicted = await Promise.all(first.map(async (pod) => {
       const res = await cluster.raw('post', `${CORE}/pods/${pod.metadata.name}/eviction`).set('Content-Type', 'application/json')
         .send(JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod.metadata.name, namespace: 'default' } }));
       assert.equal(res.status, 201, res.text);
-      // What the kubelet wrote last before the pod went: Failed, with the eviction's DisruptionTarget condition.
+      // The kubelet stops it and confirms the deletion; the Job controller saw its last status (Failed, with the
+      // eviction's DisruptionTarget condition) and must not count it.
       return until(async () => {
         const res2 = await cluster.raw('get', `${CORE}/pods/${pod.metadata.name}`);
-        return res2.status === 404 ? true : undefined;
+        return res2.status === 404 ? pod.metadata.name : undefined;
       }, `evicted pod ${pod.metadata.name} gone`);
     }));
-    assert.equal(evicted.length, 2);
+    assert.deepEqual(evicted.sort(), first.map((p) => p.metadata.name).sort());
     const done = await jobFinished('evicted-ignore', 'Complete');
     assert.equal(done.status.succeeded, 2);
     assert.equal(done.status.failed ?? 0, 0, JSON.stringify(done.status));
