@@ -18,6 +18,8 @@ import { computeTemplateHash } from '../deployment/util.ts';
 const COMPONENT = 'statefulset-controller';
 const STS_KIND = { apiVersion: apiVersionOf(STATEFUL_SETS), kind: 'StatefulSet' };
 const REVISION_LABEL = 'controller-revision-hash';
+/** history.ControllerRevisionHashLabel: the label a StatefulSet's ControllerRevisions carry their hash in. */
+const HISTORY_HASH_LABEL = 'controller.kubernetes.io/hash';
 const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
 const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
 
@@ -55,12 +57,18 @@ export class StatefulSetController extends QueueController {
     const name = `${set.metadata.name}-${hash}`;
     const existing = owned.find((rev) => rev.metadata.name === name);
     const maxRevision = owned.reduce((max, rev) => Math.max(max, int(rev.revision, 0)), 0);
-    if (existing) return existing;
+    if (existing && int(existing.revision, 0) === maxRevision) return existing;
+    if (existing) {
+      // A template equal to an older revision: a rollback, which makes that revision the newest (upstream
+      // increments its Revision instead of creating another).
+      return this.ctx.client.request<WorkloadObject>('PATCH', objectPath(CONTROLLER_REVISIONS, set.metadata.namespace, name),
+        { revision: maxRevision + 1 }, 'application/merge-patch+json');
+    }
     const body = {
       apiVersion: 'apps/v1', kind: 'ControllerRevision',
       metadata: {
         name, namespace: set.metadata.namespace,
-        labels: { ...((template as PodTemplate).metadata?.labels ?? {}), [REVISION_LABEL]: hash },
+        labels: { ...((template as PodTemplate).metadata?.labels ?? {}), [HISTORY_HASH_LABEL]: hash },
         ownerReferences: [ownerReference(STS_KIND, set.metadata)],
       },
       data: { spec: { template: { ...(template as Record<string, unknown>), $patch: 'replace' } } },

@@ -181,6 +181,9 @@ describe('apps: StatefulSets', () => {
     const revisions = ((await cluster.api('get', `${APPS}/controllerrevisions`)).items as Json[])
       .filter((r) => (r.metadata.ownerReferences as Json[] | undefined)?.some((o) => o.name === 'ss2'));
     assert.equal(revisions.length, 2, 'no third revision');
+    const first = revisions.find((r) => r.metadata.name === firstRevision)!;
+    assert.equal(first.revision, 3, 'the rolled-back revision is the newest');
+    assert.equal(first.metadata.labels['controller.kubernetes.io/hash'], firstRevision.slice('ss2-'.length));
     await cluster.api('delete', `${APPS}/statefulsets/ss2`);
   });
 });
