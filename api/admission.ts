@@ -9,7 +9,7 @@
 import type { KubeObject } from './object.ts';
 import type { UserInfo } from '../auth/user.ts';
 
-export type AdmissionOperation = 'CREATE' | 'UPDATE' | 'DELETE';
+export type AdmissionOperation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 
 export interface AdmissionAttributes {
   operation: AdmissionOperation;
@@ -24,7 +24,10 @@ export interface AdmissionAttributes {
   namespace: string;
   /** The object's name (on create, the name from the body). */
   name: string;
-  /** The object to be written (CREATE, UPDATE). Mutating plugins change it in place. */
+  /**
+   * The object to be written (CREATE, UPDATE). Mutating plugins change it in place. For CONNECT, the
+   * request's options (PodExecOptions, PodAttachOptions, PodPortForwardOptions), which have no metadata.
+   */
   object?: KubeObject;
   /** The stored object (UPDATE, DELETE). */
   oldObject?: KubeObject;
@@ -39,10 +42,13 @@ export interface AdmissionAttributes {
 
 export interface MutatingAdmission {
   admit(attributes: AdmissionAttributes): void | Promise<void>;
+  /** The plugin handles CONNECT (admission.Handles(admission.Connect)): only such plugins see connect requests. */
+  readonly handlesConnect?: boolean;
 }
 
 export interface ValidatingAdmission {
   validate(attributes: AdmissionAttributes): void | Promise<void>;
+  readonly handlesConnect?: boolean;
 }
 
 /** The mutating plugins in order, then the validating plugins in order. */
@@ -58,5 +64,14 @@ export class AdmissionChain {
 
   async validate(attributes: AdmissionAttributes): Promise<void> {
     for (const plugin of this.validating) await plugin.validate(attributes);
+  }
+
+  /**
+   * A CONNECT request (pods/exec, pods/attach, pods/portforward), as handlers.ConnectResource admits it
+   * before connecting: the mutating then the validating plugins that handle CONNECT.
+   */
+  async connect(attributes: AdmissionAttributes): Promise<void> {
+    for (const plugin of this.mutating) if (plugin.handlesConnect) await plugin.admit(attributes);
+    for (const plugin of this.validating) if (plugin.handlesConnect) await plugin.validate(attributes);
   }
 }

@@ -33,6 +33,8 @@ export interface TableConvertor {
   columns: TableColumnDefinition[];
   /** One row's cells, in column order. `now` is used for ages. */
   cells(object: KubeObject, now: Date): TableCell[];
+  /** The order of a list's rows when the printer sorts them (FlowSchemas by matching precedence); omit to keep the list's. */
+  order?(objects: KubeObject[]): KubeObject[];
 }
 
 /** A subresource that is not the generic `status`: e.g. pods/binding, pods/log. */
@@ -44,6 +46,16 @@ export interface SubresourceDefinition {
   /** The version of that kind when it differs from the parent's (autoscaling/v1 Scale). */
   version?: string;
   verbs: Verb[];
+}
+
+/**
+ * A subresource that, like status, writes part of the object through the generic store
+ * (certificatesigningrequests/approval): everything but status is kept from the stored object,
+ * then these hooks adjust and check the result.
+ */
+export interface StatusLikeSubresource {
+  prepareForUpdate?(object: KubeObject, old: KubeObject, ctx: RequestContext): void;
+  validateUpdate?(object: KubeObject, old: KubeObject, ctx: RequestContext): FieldError[];
 }
 
 export interface ResourceStrategy {
@@ -64,6 +76,8 @@ export interface ResourceStrategy {
   hasStatus: boolean;
   /** Subresources besides status (e.g. binding, log). Their handlers live outside the generic store. */
   subresources: SubresourceDefinition[];
+  /** Of those, the ones served by the generic store as status is (get, update, patch), by name. */
+  statusLikeSubresources?: Record<string, StatusLikeSubresource>;
   /** Whether spec changes bump metadata.generation (true for kinds with a spec). */
   tracksGeneration: boolean;
 
@@ -72,10 +86,10 @@ export interface ResourceStrategy {
   /** Called on update of the main resource: `object` is the new object, `old` the stored one. */
   prepareForUpdate?(object: KubeObject, old: KubeObject, ctx: RequestContext): void;
   /**
-   * /status keeps the request's labels and annotations (upstream's status strategies that reset only the spec,
-   * e.g. jobStatusStrategy); otherwise only status changes through /status.
+   * Metadata a /status write may change besides status (upstream's status strategies differ per kind: a
+   * Service's keeps the request's whole ObjectMeta). Default: none, everything but status comes from old.
    */
-  statusUpdateKeepsLabelsAndAnnotations?: boolean;
+  statusUpdateMetadata?: ('labels' | 'annotations')[];
   /** Called on update of /status: default copies everything but status from old (done by the store). */
   prepareForStatusUpdate?(object: KubeObject, old: KubeObject, ctx: RequestContext): void;
   /** Fill defaults as kube-apiserver's defaulting functions do. */

@@ -1,4 +1,4 @@
-// kubefacade's bearer JWTs: RS256, signed with the server's own key (auth/signing-key.ts), issuer
+// kubefacade's bearer JWTs: ES256 (RS256 with an older data dir's RSA key), signed with the server's own key (auth/signing-key.ts), issuer
 // `https://kubefacade.local`, audience `kubefacade`. Claims: `sub` (user name), `groups`, optional
 // `uid`, `iat`, `nbf`, `exp` (required), `jti`. A token whose issuer is not ours is "not mine" (as the
 // service-account authenticator answers); one with our issuer that fails any check is rejected.
@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { UNRECOGNISED, type AuthenticationRequest, type AuthenticationResult, type RequestAuthenticator } from './authenticator.ts';
-import type { SigningKey } from './signing-key.ts';
+import { jwtAlgorithmOf, type JwtAlgorithm, type SigningKey } from './signing-key.ts';
 import { bearerToken } from './token-authenticator.ts';
 import type { UserInfo } from './user.ts';
 
@@ -34,7 +34,7 @@ export function issueToken(key: SigningKey, request: TokenRequest): string {
     iat, nbf: iat, exp: iat + Math.ceil(request.ttlSeconds), jti: randomUUID(),
   };
   // iat is in the payload already; jsonwebtoken keeps a given iat (noTimestamp would drop it).
-  return jwt.sign(payload, key.privateKeyPem, { algorithm: 'RS256', keyid: key.keyId });
+  return jwt.sign(payload, key.privateKeyPem, { algorithm: key.algorithm, keyid: key.keyId });
 }
 
 interface CachedVerdict {
@@ -51,7 +51,12 @@ export class JwtAuthenticator implements RequestAuthenticator {
   // every few seconds; like kube-apiserver's token cache, a verdict is reused briefly (never past exp).
   private readonly cache = new Map<string, CachedVerdict>();
 
-  constructor(private readonly key: Pick<SigningKey, 'publicKeyPem'>, private readonly clock: () => number = Date.now) {}
+  /** Only the key's own algorithm is accepted (never `none`, never an HMAC keyed with the public key). */
+  private readonly algorithm: JwtAlgorithm;
+
+  constructor(private readonly key: Pick<SigningKey, 'publicKeyPem'>, private readonly clock: () => number = Date.now) {
+    this.algorithm = jwtAlgorithmOf(key.publicKeyPem);
+  }
 
   authenticate(request: AuthenticationRequest): AuthenticationResult {
     const token = bearerToken(request.authorization);
@@ -75,7 +80,7 @@ export class JwtAuthenticator implements RequestAuthenticator {
     let claims: jwt.JwtPayload;
     try {
       const verified = jwt.verify(token, this.key.publicKeyPem, {
-        algorithms: ['RS256'], issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE, clockTimestamp: Math.floor(now / 1000),
+        algorithms: [this.algorithm], issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE, clockTimestamp: Math.floor(now / 1000),
       });
       if (typeof verified === 'string') return { result: { status: 'failed', reason: 'token claims are not a JSON object' } };
       claims = verified;

@@ -7,8 +7,11 @@
 import { AdmissionChain, type MutatingAdmission, type ValidatingAdmission } from '../api/admission.ts';
 import { ServiceAllocationAdmission, type ServiceAllocators } from '../api/admission-plugins/service-allocation.ts';
 import { LimitRangerAdmission, type LimitRangeLister } from '../api/admission-plugins/limit-ranger.ts';
+import { DefaultIngressClassAdmission, DefaultStorageClassAdmission } from '../api/admission-plugins/default-class.ts';
 import { ResourceQuotaAdmission } from '../api/admission-plugins/resource-quota.ts';
 import { SERVICE_ACCOUNT_PLUGIN_NAME, ServiceAccountAdmission, type ServiceAccountGetter } from '../api/admission-plugins/service-account.ts';
+import { PRIORITY_PLUGIN_NAME, PriorityAdmission } from '../api/admission-plugins/priority.ts';
+import { RUNTIME_CLASS_PLUGIN_NAME, RuntimeClassAdmission } from '../api/admission-plugins/runtime-class.ts';
 import type { ApiRegistry } from '../api/registry/registry.ts';
 import { ADMIN_SYSTEM_USER } from '../api/registry/system-user.ts';
 import type { Storage } from '../storage/interface.ts';
@@ -111,17 +114,32 @@ export async function startSecurity(options: SecurityOptions): Promise<Security>
     const stored = await options.storage.get(`/registry/namespaces/${namespace}`);
     return stored?.metadata.labels;
   };
-  // kube-apiserver's recommended order: mutating LimitRanger, ServiceAccount, then MutatingAdmissionWebhook;
-  // after validation, LimitRanger, NodeRestriction, RBAC escalation, ValidatingAdmissionPolicy,
-  // ValidatingAdmissionWebhook and ResourceQuota last.
+  // kube-apiserver's recommended order: mutating LimitRanger, ServiceAccount, Priority, RuntimeClass, then
+  // MutatingAdmissionWebhook; after validation, LimitRanger, NodeRestriction, Priority, RuntimeClass, RBAC
+  // escalation, ValidatingAdmissionPolicy, ValidatingAdmissionWebhook and ResourceQuota last.
   const disabled = new Set(options.disableAdmissionPlugins ?? []);
   const mutating: MutatingAdmission[] = [];
   const limitRanger = disabled.has('LimitRanger') ? undefined : new LimitRangerAdmission(limitRangeLister(options.storage));
   if (limitRanger) mutating.push(limitRanger);
   if (!disabled.has(SERVICE_ACCOUNT_PLUGIN_NAME)) mutating.push(new ServiceAccountAdmission(serviceAccountGetter(options.registry)));
+  const priority = disabled.has(PRIORITY_PLUGIN_NAME) ? undefined
+    : new PriorityAdmission(async () => (await options.storage.list('/registry/priorityclasses/')).items);
+  const runtimeClass = disabled.has(RUNTIME_CLASS_PLUGIN_NAME) ? undefined
+    : new RuntimeClassAdmission(async (name) => (await options.storage.get(`/registry/runtimeclasses/${name}`)) ?? undefined);
+  if (priority) mutating.push(priority);
+  if (runtimeClass) mutating.push(runtimeClass);
+  // DefaultStorageClass and DefaultIngressClass come after ServiceAccount in kube-apiserver's order.
+  if (!disabled.has('DefaultStorageClass')) {
+    mutating.push(new DefaultStorageClassAdmission(async () => (await options.storage.list('/registry/storageclasses/')).items));
+  }
+  if (!disabled.has('DefaultIngressClass')) {
+    mutating.push(new DefaultIngressClassAdmission(async () => (await options.storage.list('/registry/ingressclasses/')).items));
+  }
   mutating.push(new WebhookAdmission(true, admission.mutatingWebhooks, namespaceLabels));
   const validating: ValidatingAdmission[] = [
-    ...(limitRanger ? [limitRanger] : []), new NodeRestrictionAdmission(), new RbacEscalationAdmission(policy, authorizer),
+    ...(limitRanger ? [limitRanger] : []), new NodeRestrictionAdmission(),
+    ...(priority ? [priority] : []), ...(runtimeClass ? [runtimeClass] : []),
+    new RbacEscalationAdmission(policy, authorizer),
     new ValidatingAdmissionPolicyAdmission(admission.policies, admission.bindings, options.registry, namespaceLabels),
     new WebhookAdmission(false, admission.validatingWebhooks, namespaceLabels),
   ];

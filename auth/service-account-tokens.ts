@@ -1,4 +1,4 @@
-// Bound service-account tokens (pkg/serviceaccount/claims.go): RS256 JWTs signed with the server's
+// Bound service-account tokens (pkg/serviceaccount/claims.go): ES256 (or RS256) JWTs signed with the server's
 // key, with upstream's private `kubernetes.io` claim (namespace, serviceaccount {name, uid}, and pod
 // {name, uid} when bound). Authentication accepts them as `system:serviceaccount:<ns>:<name>` in
 // groups system:serviceaccounts and system:serviceaccounts:<ns>, and rejects them once the service
@@ -9,7 +9,7 @@ import jwt from 'jsonwebtoken';
 import { isPlainObject } from '../api/object.ts';
 import { UNRECOGNISED, type AuthenticationRequest, type AuthenticationResult, type RequestAuthenticator } from './authenticator.ts';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from './jwt-tokens.ts';
-import type { SigningKey } from './signing-key.ts';
+import { jwtAlgorithmOf, type JwtAlgorithm, type SigningKey } from './signing-key.ts';
 import { bearerToken } from './token-authenticator.ts';
 import type { UidIndex } from './uid-index.ts';
 import type { UserInfo } from './user.ts';
@@ -36,7 +36,7 @@ export interface ServiceAccountTokenRequest {
   now: Date;
 }
 
-export function issueServiceAccountToken(key: Pick<SigningKey, 'privateKeyPem' | 'keyId'>, request: ServiceAccountTokenRequest): { token: string; expiresAt: Date } {
+export function issueServiceAccountToken(key: Pick<SigningKey, 'privateKeyPem' | 'keyId' | 'algorithm'>, request: ServiceAccountTokenRequest): { token: string; expiresAt: Date } {
   const iat = Math.floor(request.now.getTime() / 1000);
   const exp = iat + request.expirationSeconds;
   const private_: Record<string, unknown> = { namespace: request.namespace, serviceaccount: { ...request.serviceAccount } };
@@ -45,7 +45,7 @@ export function issueServiceAccountToken(key: Pick<SigningKey, 'privateKeyPem' |
     aud: request.audiences, exp, iat, iss: TOKEN_ISSUER, jti: randomUUID(), [KUBERNETES_CLAIM]: private_, nbf: iat,
     sub: serviceAccountUsername(request.namespace, request.serviceAccount.name),
   };
-  return { token: jwt.sign(payload, key.privateKeyPem, { algorithm: 'RS256', keyid: key.keyId }), expiresAt: new Date(exp * 1000) };
+  return { token: jwt.sign(payload, key.privateKeyPem, { algorithm: key.algorithm, keyid: key.keyId }), expiresAt: new Date(exp * 1000) };
 }
 
 function refOf(value: unknown): ObjectRef | undefined {
@@ -62,7 +62,12 @@ export class ServiceAccountTokenAuthenticator implements RequestAuthenticator {
     private readonly serviceAccounts: Pick<UidIndex, 'uidOf'>,
     private readonly pods: Pick<UidIndex, 'uidOf'>,
     private readonly clock: () => number = Date.now,
-  ) {}
+  ) {
+    this.algorithm = jwtAlgorithmOf(key.publicKeyPem);
+  }
+
+  /** Only the key's own algorithm is accepted. */
+  private readonly algorithm: JwtAlgorithm;
 
   authenticate(request: AuthenticationRequest): AuthenticationResult {
     const token = bearerToken(request.authorization);
@@ -74,7 +79,7 @@ export class ServiceAccountTokenAuthenticator implements RequestAuthenticator {
       if (!decoded || decoded.iss !== TOKEN_ISSUER || decoded[KUBERNETES_CLAIM] === undefined) return UNRECOGNISED;
       try {
         const payload = jwt.verify(token, this.key.publicKeyPem, {
-          algorithms: ['RS256'], issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE, clockTimestamp: Math.floor(now / 1000),
+          algorithms: [this.algorithm], issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE, clockTimestamp: Math.floor(now / 1000),
         });
         if (typeof payload === 'string' || typeof payload.exp !== 'number') return { status: 'failed', reason: 'invalid bearer token' };
         claims = { claims: payload, until: Math.min(now + 10_000, payload.exp * 1000) };

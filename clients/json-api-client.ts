@@ -62,9 +62,9 @@ export class JsonApiClient {
   }
 
   private async open(method: string, path: string, body: string | undefined, contentType: string,
-    signal?: AbortSignal): Promise<http.IncomingMessage> {
+    signal?: AbortSignal, extraHeaders?: Readonly<Record<string, string>>): Promise<http.IncomingMessage> {
     await this.prepare();
-    const headers: Record<string, string> = { ...this.authHeaders, Accept: 'application/json' };
+    const headers: Record<string, string> = { ...extraHeaders, ...this.authHeaders, Accept: 'application/json' };
     if (this.userAgent) headers['User-Agent'] = this.userAgent;
     if (body !== undefined) {
       headers['Content-Type'] = contentType;
@@ -86,9 +86,13 @@ export class JsonApiClient {
     });
   }
 
-  /** One request; resolves with the parsed JSON body, rejects with ApiStatusError on a non-2xx status. */
-  async request<T = JsonValue>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
-    const response = await this.open(method, path, body === undefined ? undefined : JSON.stringify(body), contentType);
+  /**
+   * One request; resolves with the parsed JSON body, rejects with ApiStatusError on a non-2xx status.
+   * `extraHeaders` cannot override authentication, Accept or Content-Type.
+   */
+  async request<T = JsonValue>(method: string, path: string, body?: unknown, contentType = 'application/json',
+    extraHeaders?: Readonly<Record<string, string>>): Promise<T> {
+    const response = await this.open(method, path, body === undefined ? undefined : JSON.stringify(body), contentType, undefined, extraHeaders);
     const chunks: Buffer[] = [];
     for await (const chunk of response) chunks.push(chunk as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');

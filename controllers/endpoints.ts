@@ -24,15 +24,15 @@ export function desiredSubsets(service: ServiceRecord, pods: PodRecord[]): Json[
   for (const pod of pods) {
     if (!podInEndpoints(pod, service.publishNotReadyAddresses)) continue;
     const ports: Json[] = [];
-    let resolvable = true;
     for (const port of service.ports) {
+      // A service port naming no port of this pod is left out for this pod only (upstream logs "Failed to find
+      // port for service" and goes on with the next port), so pods serving different ports land in different subsets.
       const number = resolvePort(pod, port);
-      if (number === undefined) { resolvable = false; break; }
+      if (number === undefined) continue;
       ports.push({ ...(port.name ? { name: port.name } : {}), port: number, protocol: port.protocol, ...(port.appProtocol ? { appProtocol: port.appProtocol } : {}) });
     }
-    // A pod without one of the named ports is left out of that service (upstream logs and skips it).
-    if (!resolvable) continue;
-    if (ports.length === 0 && !service.headless) continue;
+    // No port at all: the pod is in no subset, except for a headless service without ports.
+    if (ports.length === 0 && !(service.headless && service.ports.length === 0)) continue;
     const key = JSON.stringify(ports);
     let group = groups.get(key);
     if (!group) groups.set(key, group = { ports, ready: [], notReady: [] });

@@ -38,13 +38,12 @@ export function desiredEndpointSets(service: ServiceRecord, pods: PodRecord[]): 
   for (const pod of pods) {
     if (!podInEndpoints(pod, service.publishNotReadyAddresses) || pod.ip.includes(':')) continue;
     const ports: Json[] = [];
-    let resolvable = true;
     for (const port of service.ports) {
+      // getEndpointPorts: a port the pod does not serve is skipped for that pod (the pod stays, with the ports it has).
       const number = resolvePort(pod, port);
-      if (number === undefined) { resolvable = false; break; }
+      if (number === undefined) continue;
       ports.push({ name: port.name, port: number, protocol: port.protocol, ...(port.appProtocol ? { appProtocol: port.appProtocol } : {}) });
     }
-    if (!resolvable) continue;
     const key = JSON.stringify(ports);
     let set = sets.get(key);
     if (!set) sets.set(key, set = { ports, endpoints: new Map() });

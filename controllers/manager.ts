@@ -18,13 +18,14 @@ import { DaemonSetController } from './daemonset/daemonset-controller.ts';
 import { JobController } from './job/job-controller.ts';
 import { DeploymentController } from './deployment/deployment-controller.ts';
 import { runNodeLifecycleController, type RunningController } from './node-lifecycle.ts';
+import { DEFAULT_HPA_OPTIONS, HorizontalController, type HorizontalControllerOptions } from './podautoscaler/horizontal-controller.ts';
 import { REPLICA_SET_FLAVOR, REPLICATION_CONTROLLER_FLAVOR, ReplicaSetController } from './replicaset/replicaset-controller.ts';
 
 /** The controllers by their kube-controller-manager names (--controllers). */
-export const CONTROLLER_NAMES = ['deployment', 'replicaset', 'replicationcontroller', 'statefulset', 'daemonset', 'job', 'cronjob', 'disruption', 'garbagecollector', 'nodelifecycle'] as const;
+export const CONTROLLER_NAMES = ['deployment', 'replicaset', 'replicationcontroller', 'statefulset', 'daemonset', 'job', 'cronjob', 'disruption', 'garbagecollector', 'nodelifecycle', 'horizontalpodautoscaling'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
-type Factory = (ctx: ControllerContext) => RunnableController;
+type Factory = (ctx: ControllerContext, options: ControllerManagerOptions) => RunnableController;
 
 const FACTORIES: Partial<Record<ControllerName, Factory>> = {
   deployment: (ctx) => new DeploymentController(ctx),
@@ -36,6 +37,7 @@ const FACTORIES: Partial<Record<ControllerName, Factory>> = {
   cronjob: (ctx) => new CronJobController(ctx),
   disruption: (ctx) => new DisruptionController(ctx),
   garbagecollector: (ctx) => new GarbageCollector(ctx),
+  horizontalpodautoscaling: (ctx, options) => new HorizontalController(ctx, { ...DEFAULT_HPA_OPTIONS, ...options.horizontalPodAutoscaler }),
 };
 
 /**
@@ -63,6 +65,8 @@ export interface ControllerManagerOptions {
   nodeMonitorGracePeriodSeconds?: number;
   nodeMonitorPeriodSeconds?: number;
   logger?: ControllerLogger;
+  /** The horizontal pod autoscaler's --horizontal-pod-autoscaler-* settings (defaults: upstream's). */
+  horizontalPodAutoscaler?: Partial<HorizontalControllerOptions>;
   /** A controlled clock (tests): milliseconds since the epoch. */
   now?: () => number;
 }
@@ -91,7 +95,7 @@ export async function runControllerManager(options: ControllerManagerOptions): P
   const controllers: RunnableController[] = [];
   for (const name of CONTROLLER_NAMES) {
     const factory = FACTORIES[name];
-    if (factory && enabled.has(name)) controllers.push(factory(context));
+    if (factory && enabled.has(name)) controllers.push(factory(context, options));
   }
   for (const controller of controllers) await controller.prepare?.();
   await informers.start();

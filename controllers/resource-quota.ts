@@ -10,6 +10,7 @@ import { startLeanInformer, type LeanInformer } from '../clients/lean-informer.t
 import { componentUserAgent } from '../clients/user-agent.ts';
 import { WorkQueue } from '../clients/work-queue.ts';
 import type { KubeObject } from '../api/object.ts';
+import { quotaScopesMatch } from '../api/quota/scopes.ts';
 import { formatQuantity, usageOf, type Usage } from '../api/quota/usage.ts';
 import type { ControllerLogger, RunningController } from './node-lifecycle.ts';
 
@@ -39,6 +40,14 @@ function sourceOf(key: string): { resource: string; group: string; apiPath: stri
   return { resource: counted.slice(0, dot), group, apiPath: `/apis/${group}/v1` };
 }
 
+/** Built-in collections whose deletions replenish quota (those kube-controller-manager serves quota for here). */
+const REPLENISHED = new Set([
+  ...['pods', 'services', 'configmaps', 'secrets', 'replicationcontrollers', 'resourcequotas', 'persistentvolumeclaims', 'podtemplates', 'serviceaccounts']
+    .map((r) => `/api/v1/${r}`),
+  ...['replicasets', 'deployments', 'statefulsets', 'daemonsets', 'controllerrevisions'].map((r) => `/apis/apps/v1/${r}`),
+  ...['jobs', 'cronjobs'].map((r) => `/apis/batch/v1/${r}`),
+]);
+
 export async function runResourceQuotaController(options: ResourceQuotaControllerOptions): Promise<RunningResourceQuotaController> {
   const logger = options.logger ?? { info: console.error, warn: console.error };
   const client = new JsonApiClient(loadKubeConfig(options.kubeconfigPath), componentUserAgent('kube-controller-manager'));
@@ -67,6 +76,7 @@ export async function runResourceQuotaController(options: ResourceQuotaControlle
         if (!(err instanceof ApiStatusError && err.code === 404)) throw err;
       }
       for (const item of items) {
+        if (!quotaScopesMatch(quota as KubeObject, source.resource, item, source.group)) continue;
         for (const [k, v] of Object.entries(usageOf(source.resource, item, source.group))) totals[k] = (totals[k] ?? 0) + v;
       }
     }
@@ -85,14 +95,31 @@ export async function runResourceQuotaController(options: ResourceQuotaControlle
     const namespace = quota.metadata?.namespace ?? '';
     const name = quota.metadata?.name ?? '';
     latest.set(`${namespace}/${name}`, quota);
+    watchCounted(quota);
     let names = quotas.get(namespace);
     if (!names) quotas.set(namespace, names = new Set());
     names.add(name);
     queue.add(`${namespace}/${name}`);
   };
-  // Replenishment: deleted objects give their namespace's quotas room back (creations are charged by admission;
-  // the periodic resync catches the rest, such as pods that finished).
-  const replenish = { add: () => undefined, update: () => undefined, delete: (o: KubernetesObject) => enqueueNamespace(o.metadata?.namespace) };
+  // Replenishment: deleted objects give their namespace's quotas room back (creations are charged by admission),
+  // and so do pods reaching a terminal phase; the periodic resync catches the rest. One informer per collection a
+  // quota counts, started when the first quota naming it appears (upstream watches every evaluated resource).
+  const replenish = (resource: string) => ({
+    add: () => undefined,
+    update: (o: KubernetesObject & { status?: { phase?: string } }) => {
+      if (resource === '/api/v1/pods' && (o.status?.phase === 'Succeeded' || o.status?.phase === 'Failed')) enqueueNamespace(o.metadata?.namespace);
+    },
+    delete: (o: KubernetesObject) => enqueueNamespace(o.metadata?.namespace),
+  });
+  const replenishing = new Map<string, LeanInformer>();
+  const watchCounted = (quota: Quota) => {
+    for (const resourceKey of Object.keys(quota.spec?.hard ?? {})) {
+      const source = sourceOf(resourceKey);
+      const path = source && `${source.apiPath}/${source.resource}`;
+      if (!path || !REPLENISHED.has(path) || replenishing.has(path)) continue;
+      replenishing.set(path, startLeanInformer<KubernetesObject>(client, path, undefined, replenish(path), log));
+    }
+  };
   const informers: LeanInformer[] = [
     startLeanInformer<Quota>(client, '/api/v1/resourcequotas', undefined, {
       add: quotaChanged,
@@ -106,7 +133,6 @@ export async function runResourceQuotaController(options: ResourceQuotaControlle
         latest.delete(`${quota.metadata?.namespace}/${quota.metadata?.name}`);
       },
     }, log),
-    ...['pods', 'services', 'configmaps', 'secrets'].map((resource) => startLeanInformer<KubernetesObject>(client, `/api/v1/${resource}`, undefined, replenish, log)),
   ];
   const resync = setInterval(() => {
     for (const [namespace, names] of quotas) for (const name of names) queue.add(`${namespace}/${name}`);
@@ -119,7 +145,7 @@ export async function runResourceQuotaController(options: ResourceQuotaControlle
     async stop() {
       clearInterval(resync);
       queue.stop();
-      await Promise.all(informers.map((i) => i.stop()));
+      await Promise.all([...informers, ...replenishing.values()].map((i) => i.stop()));
       client.close();
     },
   };

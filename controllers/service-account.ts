@@ -39,6 +39,11 @@ export async function runServiceAccountController(options: ServiceAccountControl
   const caCertPem = options.caCertPem ?? (caData ? Buffer.from(caData, 'base64').toString('utf8') : undefined);
   const client = new JsonApiClient(kubeConfig, componentUserAgent('kube-controller-manager'));
   const active = new Set<string>();
+  // What the informers have seen, consulted before writing (as upstream's listers are): a start finds
+  // every default account and CA ConfigMap there already and sends nothing.
+  const namespacesWithAccount = new Set<string>();
+  const publishedCa = new Map<string, string | undefined>();
+  let caches: Promise<unknown> = Promise.resolve();
 
   const ensure = async (path: string, body: KubernetesObject): Promise<boolean> => {
     try {
@@ -53,14 +58,16 @@ export async function runServiceAccountController(options: ServiceAccountControl
   };
 
   const accounts = new WorkQueue(async (namespace) => {
-    if (!active.has(namespace)) return;
+    await caches;
+    if (!active.has(namespace) || namespacesWithAccount.has(namespace)) return;
     if (await ensure(`/api/v1/namespaces/${namespace}/serviceaccounts`, {
       apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: DEFAULT_SERVICE_ACCOUNT, namespace },
     })) logger.info(`serviceaccount-controller: created ${namespace}/${DEFAULT_SERVICE_ACCOUNT}`);
   }, { onError: (key, err) => logger.warn(`serviceaccount-controller: ${key}: ${err instanceof Error ? err.message : String(err)}`) });
 
   const rootCa = new WorkQueue(async (namespace) => {
-    if (!active.has(namespace) || !caCertPem) return;
+    await caches;
+    if (!active.has(namespace) || !caCertPem || publishedCa.get(namespace) === caCertPem) return;
     const path = `/api/v1/namespaces/${namespace}/configmaps`;
     const desired = {
       apiVersion: 'v1', kind: 'ConfigMap',
@@ -91,14 +98,34 @@ export async function runServiceAccountController(options: ServiceAccountControl
     }, informerLogger),
     // A deleted default account or CA ConfigMap comes back.
     startLeanInformer<KubernetesObject>(client, '/api/v1/serviceaccounts', `metadata.name=${DEFAULT_SERVICE_ACCOUNT}`, {
-      add: () => undefined, update: () => undefined, delete: (sa) => { if (sa.metadata?.namespace) accounts.add(sa.metadata.namespace); },
+      add: (sa) => { if (sa.metadata?.namespace) namespacesWithAccount.add(sa.metadata.namespace); },
+      update: (sa) => { if (sa.metadata?.namespace) namespacesWithAccount.add(sa.metadata.namespace); },
+      delete: (sa) => {
+        if (!sa.metadata?.namespace) return;
+        namespacesWithAccount.delete(sa.metadata.namespace);
+        accounts.add(sa.metadata.namespace);
+      },
     }, informerLogger),
     startLeanInformer<ConfigMapObject>(client, '/api/v1/configmaps', `metadata.name=${ROOT_CA_CONFIGMAP}`, {
-      add: (cm) => { if (cm.metadata?.namespace && cm.data?.['ca.crt'] !== caCertPem) rootCa.add(cm.metadata.namespace); },
-      update: (cm) => { if (cm.metadata?.namespace && cm.data?.['ca.crt'] !== caCertPem) rootCa.add(cm.metadata.namespace); },
-      delete: (cm) => { if (cm.metadata?.namespace) rootCa.add(cm.metadata.namespace); },
+      add: (cm) => caConfigMapSeen(cm),
+      update: (cm) => caConfigMapSeen(cm),
+      delete: (cm) => {
+        if (!cm.metadata?.namespace) return;
+        publishedCa.delete(cm.metadata.namespace);
+        rootCa.add(cm.metadata.namespace);
+      },
     }, informerLogger),
   ];
+  // Work waits for the account and ConfigMap caches (upstream: WaitForCacheSync before the workers start).
+  caches = Promise.all([informers[1].synced, informers[2].synced]);
+  caches.catch(() => undefined);
+
+  function caConfigMapSeen(cm: ConfigMapObject): void {
+    const namespace = cm.metadata?.namespace;
+    if (!namespace) return;
+    publishedCa.set(namespace, cm.data?.['ca.crt']);
+    if (cm.data?.['ca.crt'] !== caCertPem) rootCa.add(namespace);
+  }
 
   return {
     async settled() {

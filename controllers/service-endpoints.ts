@@ -1,11 +1,12 @@
-// Runs the endpoints and EndpointSlice controllers over one shared set of Service and Pod informers,
-// as kube-controller-manager's shared informer factory feeds both.
+// Runs the endpoints, EndpointSlice and EndpointSlice mirroring controllers over one shared set of Service and Pod
+// informers, as kube-controller-manager's shared informer factory feeds them.
 
 import { loadKubeConfig } from '../clients/keep-alive-kubeconfig.ts';
 import { JsonApiClient } from '../clients/json-api-client.ts';
 import { componentUserAgent } from '../clients/user-agent.ts';
 import { EndpointsController } from './endpoints.ts';
 import { EndpointSliceController, MAX_ENDPOINTS_PER_SLICE } from './endpointslices.ts';
+import { EndpointSliceMirroringController } from './endpointslice-mirroring.ts';
 import type { ControllerLogger } from './node-lifecycle.ts';
 import { ServiceEndpointSources } from './service-endpoint-sources.ts';
 
@@ -30,14 +31,16 @@ export async function runServiceEndpointControllers(options: ServiceEndpointCont
   const sources = new ServiceEndpointSources(client, logger);
   const endpoints = new EndpointsController(client, sources, logger, options.workers);
   const slices = new EndpointSliceController(client, sources, logger, options.workers, options.maxEndpointsPerSlice ?? MAX_ENDPOINTS_PER_SLICE);
-  await sources.start();
+  const mirroring = new EndpointSliceMirroringController(client, sources, logger, options.workers);
+  await Promise.all([sources.start(), mirroring.start()]);
   return {
     async idle() {
-      await Promise.all([endpoints.idle(), slices.idle()]);
+      await Promise.all([endpoints.idle(), slices.idle(), mirroring.idle()]);
     },
     async stop() {
       endpoints.stop();
       slices.stop();
+      await mirroring.stop();
       await sources.stop();
       client.close();
     },

@@ -36,10 +36,11 @@ export function registerKubeletCommand(program: Command): Command {
     .option('--kubelet-port <port>', 'HTTPS port of each node\'s endpoint on its loopback IP (0: any)', integer, 10250)
     .option('--node-lease-renew-interval <duration>', 'lease renewal period', duration, 10_000)
     .option('--node-status-update-frequency <duration>', 'node status check period', duration, 10_000)
+    .option('-v, --v <level>', 'log verbosity (klog): 2 logs the sync loop\'s pod additions, removals and container starts', integer, 0)
     .action(async (options: {
       kubeconfig: string; nodeKubeconfigDir?: string; nodes: number; namePrefix: string; firstIndex: number; cpu: string; memory: string; pods: number;
       nodeLabels?: Record<string, string>; registerWithTaints?: RegistrationTaint[];
-      imagePullDelay?: number; stepDelay: number; kubeletPort: number; nodeLeaseRenewInterval: number; nodeStatusUpdateFrequency: number;
+      imagePullDelay?: number; stepDelay: number; kubeletPort: number; nodeLeaseRenewInterval: number; nodeStatusUpdateFrequency: number; v: number;
     }) => {
       // Loaded on use: the kubelets' client stack is not needed by the other subcommands.
       const { runKubelets } = await import('./index.ts');
@@ -52,6 +53,7 @@ export function registerKubeletCommand(program: Command): Command {
         stepDelayMs: options.stepDelay,
         kubeletPort: options.kubeletPort, leaseRenewIntervalMs: options.nodeLeaseRenewInterval,
         statusUpdateIntervalMs: options.nodeStatusUpdateFrequency,
+        verbosity: options.v,
       });
       console.log(`kubelet: running nodes ${running.nodes.join(', ')}`);
       await new Promise<void>((resolve) => {

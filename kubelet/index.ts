@@ -5,6 +5,7 @@
 // Node authorizer and NodeRestriction confine it to its own Node, Lease and pods; the two shared watches stay on the
 // process's own kubeconfig, whose identity only needs to read nodes and pods. A single node needs no second
 // identity: it lists and watches only its own Node and pods, as a real kubelet does.
+import type { StaticPodSpec } from './static-pods.ts';
 import { KUBELET_BACKOFF } from './crash-loop-backoff.ts';
 import { EventRecorder } from './event-recorder.ts';
 import type { ImagePullDelay } from './images.ts';
@@ -16,9 +17,11 @@ import type { Logger } from './pod-worker.ts';
 import { KubeletEndpoints } from './log-server.ts';
 import { createKubeletServingCert } from './serving-cert.ts';
 import { ApiServerDelegatedAuth, clusterCaPem } from './request-auth.ts';
+import { ServiceEnvironment } from './service-environment.ts';
 import { startSharedWatches, type SharedWatches } from './shared-watches.ts';
 
 export type { Logger } from './pod-worker.ts';
+export type { StaticPodSpec } from './static-pods.ts';
 export { EXIT_AFTER_ANNOTATION, EXIT_CODE_ANNOTATION } from './container-behaviour.ts';
 
 export interface RunKubeletsOptions {
@@ -54,6 +57,10 @@ export interface RunKubeletsOptions {
   crashLoopBackOffInitialMs?: number;
   crashLoopBackOffMaxMs?: number;
   logger?: Logger;
+  /** klog's --v: at 2, the sync loop's pod additions and removals and each container start are logged. */
+  verbosity?: number;
+  /** Static pods of the first node (the control plane `up` runs in this process), mirrored into kube-system. */
+  staticPods?: StaticPodSpec[];
 }
 
 export interface RunningKubelets {
@@ -102,11 +109,14 @@ export async function runKubelets(options: RunKubeletsOptions): Promise<RunningK
   const endpoints = new KubeletEndpoints(cert, clusterCaPem(clients.config));
 
   const agents = new Map<string, NodeAgent>();
+  const services = new ServiceEnvironment();
   for (const spec of specs) {
     // Bearer tokens travel per request: every node identity can share the process's connections.
     const nodeClients = options.nodeKubeconfig ? connect(options.nodeKubeconfig(spec.name), clients.pools) : clients;
     agents.set(spec.name, new NodeAgent({
-      spec, clients: nodeClients, events, endpoints, auth: new ApiServerDelegatedAuth(nodeClients.config), imagePullDelay: options.imagePullDelayMs, timing, logger,
+      spec, clients: nodeClients, events, endpoints, auth: new ApiServerDelegatedAuth(nodeClients.config), imagePullDelay: options.imagePullDelayMs, timing, logger, services,
+      ...(spec.index === firstIndex && options.staticPods ? { staticPods: options.staticPods } : {}),
+      verbosity: options.verbosity ?? 0,
     }));
   }
   let watches: SharedWatches | undefined;
@@ -116,7 +126,7 @@ export async function runKubelets(options: RunKubeletsOptions): Promise<RunningK
     for (let i = 0; i < all.length; i += 16) await Promise.all(all.slice(i, i + 16).map((agent) => agent.start()));
 
     // Failed lists and watches are retried (with back-off) inside, so this waits out an API server restart.
-    watches = startSharedWatches(clients.config, agents, logger);
+    watches = startSharedWatches(clients.config, agents, logger, services);
     await watches.synced;
   } catch (error) {
     await watches?.stop();

@@ -1,5 +1,5 @@
 // The kubelet's connection to the API server: a kubeconfig file and the typed client-node APIs it needs.
-import { CoordinationV1Api, CoreV1Api, HttpInfo, PatchStrategy, ResponseContext, ServerConfiguration, createConfiguration,
+import { CoordinationV1Api, CoreV1Api, NodeV1Api, HttpInfo, PatchStrategy, ResponseContext, ServerConfiguration, createConfiguration,
   setHeaderOptions, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
 // Not re-exported by the package root; the generated module is the one CoreV1Api itself uses.
 import { CoreV1ApiResponseProcessor } from '@kubernetes/client-node/dist/gen/apis/CoreV1Api.js';
@@ -24,6 +24,8 @@ export interface KubeletClients {
   config: KeepAliveKubeConfig;
   core: CoreV1Api;
   coordination: CoordinationV1Api;
+  /** RuntimeClass reads (node.k8s.io/v1), before a pod's sandbox is created. */
+  node: NodeV1Api;
   /** Pod status, events and deletion confirmations, on their own connections (see KubeletPools). */
   writes: KubeletWrites;
   pools: KubeletPools;
@@ -113,7 +115,7 @@ export function connect(kubeconfigPath: string, pools?: KubeletPools): KubeletCl
   const config = loadKubeConfig(kubeconfigPath, pools?.heartbeats, KUBELET_USER_AGENT);
   const writesConfig = loadKubeConfig(kubeconfigPath, pools?.writes, KUBELET_USER_AGENT);
   return {
-    config, core: config.makeApiClient(CoreV1Api), coordination: config.makeApiClient(CoordinationV1Api),
+    config, core: config.makeApiClient(CoreV1Api), coordination: config.makeApiClient(CoordinationV1Api), node: config.makeApiClient(NodeV1Api),
     writes: kubeletWrites(writeOnlyCoreApi(writesConfig)),
     pools: { heartbeats: config.pool, writes: writesConfig.pool },
   };

@@ -35,6 +35,8 @@ export interface NodeEndpoint {
   nodeName: string;
   auth: KubeletAuth;
   resolve: LogResolver;
+  /** GET /metrics: the node's metrics in Prometheus text format (node-metrics.ts). */
+  metrics?: () => string;
 }
 
 export interface LogServer {
@@ -199,6 +201,16 @@ async function serveAuthenticated(request: IncomingMessage, response: ServerResp
   if (refusal) {
     response.writeHead(refusal.status, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
     response.end(refusal.body);
+    return;
+  }
+  if (endpoint?.metrics && new URL(request.url ?? '/', 'https://kubelet').pathname === '/metrics') {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { 'Content-Type': 'text/plain; charset=utf-8' });
+      response.end('method not allowed\n');
+      return;
+    }
+    response.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+    response.end(request.method === 'HEAD' ? undefined : endpoint.metrics());
     return;
   }
   serveRequest(request, response, endpoint!.resolve);

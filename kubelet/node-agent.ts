@@ -1,9 +1,12 @@
 // One simulated node: registers (or adopts) its Node, keeps its Lease renewed and its status posted, serves container
 // logs over HTTPS on its loopback InternalIP, and runs the pods bound to it through pod workers.
+import { NodeMetrics } from './node-metrics.ts';
+import { MIRROR_POD_ANNOTATION, StaticPods, type StaticPodSpec } from './static-pods.ts';
 import type { V1Lease, V1Node, V1NodeCondition, V1Pod } from '@kubernetes/client-node';
 import { NodeLogStore } from './container-logs.ts';
 import type { EventRecorder } from './event-recorder.ts';
 import { nodeEvents, type EventText } from './event-text.ts';
+import type { ServiceEnvironment } from './service-environment.ts';
 import { ImagePuller } from './image-puller.ts';
 import { NodeImageStore, type ImagePullDelay } from './images.ts';
 import { MERGE_PATCH, microTime, statusCodeOf, type KubeletClients } from './kube-client.ts';
@@ -36,8 +39,14 @@ export interface NodeAgentOptions {
   /** How the node's HTTPS endpoint authenticates and authorises callers (TokenReview/SubjectAccessReview as the node). */
   auth: KubeletAuth;
   imagePullDelay?: ImagePullDelay;
+  /** The process's view of the services (fed by its shared watches), for containers' service variables. */
+  services?: ServiceEnvironment;
   timing: NodeAgentTiming;
   logger: Logger;
+  /** The node's static pods (the control plane of `up`), mirrored into the API (static-pods.ts). */
+  staticPods?: StaticPodSpec[];
+  /** klog's --v: at 2, the sync loop's lines (kubelet.go's "SyncLoop ADD", "SyncLoop REMOVE", PLEG events). */
+  verbosity?: number;
 }
 
 export class NodeAgent implements PodSink {
@@ -69,9 +78,15 @@ export class NodeAgent implements PodSink {
   private statusCheck?: Promise<void>;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
+  private readonly staticPods?: StaticPods;
+  readonly metrics: NodeMetrics;
 
   constructor(private readonly options: NodeAgentOptions) {
     this.spec = { ...options.spec };
+    this.metrics = new NodeMetrics(this.spec.name);
+    if (options.staticPods?.length) {
+      this.staticPods = new StaticPods(this.spec.name, this.spec.internalIp, options.clients, options.staticPods, options.logger);
+    }
     this.puller = new ImagePuller(this.images, options.imagePullDelay);
     this.ips = new PodIpAllocator(this.spec.podCidr);
     this.streaming = new NodeStreamingRuntime({
@@ -82,6 +97,11 @@ export class NodeAgent implements PodSink {
       hostIp: this.spec.internalIp,
       allocatable: { cpu: this.spec.cpu, memory: this.spec.memory },
     });
+  }
+
+  /** A V(2) line (kubelet --v=2), prefixed with the node it comes from. */
+  private v2(line: string): void {
+    if ((this.options.verbosity ?? 0) >= 2) this.options.logger.info(`node ${this.name}: ${line}`);
   }
 
   private findWorker(namespace: string, name: string): PodWorker | undefined {
@@ -98,7 +118,10 @@ export class NodeAgent implements PodSink {
     const resolve = (namespace: string, pod: string, container: string, previous: boolean): LogLookup =>
       this.resolveLogs(namespace, pod, container, previous);
     const { endpoints } = this.options;
-    const endpoint = { nodeName: this.spec.name, auth: this.options.auth, resolve };
+    const endpoint = {
+      nodeName: this.spec.name, auth: this.options.auth, resolve,
+      metrics: () => this.metrics.render([...this.workers.values()].map((worker) => worker.runtimeState)),
+    };
     try {
       this.logServer = await endpoints.listen(this.spec.internalIp, this.spec.kubeletPort, endpoint, this.streaming);
     } catch (error) {
@@ -113,6 +136,7 @@ export class NodeAgent implements PodSink {
     }
     this.nodeEvent(nodeEvents.allocatableEnforced());
     this.nodeEvent(nodeEvents.statusIsNow(this.name, 'NodeReady'));
+    if (this.staticPods && this.nodeUid) await this.staticPods.sync(this.nodeUid);
     await this.renewLease().catch((error: unknown) => this.options.logger.warn(`node ${this.name}: lease: ${String(error)}`));
     const { timing } = this.options;
     this.timers.push(setInterval(() => this.renewLeaseUnlessInFlight(), timing.leaseRenewIntervalMs));
@@ -121,6 +145,7 @@ export class NodeAgent implements PodSink {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.staticPods?.stop();
     for (const timer of this.timers) clearInterval(timer);
     for (const worker of this.workers.values()) worker.remove();
     this.workers.clear();
@@ -294,15 +319,38 @@ export class NodeAgent implements PodSink {
     },
   };
 
+  /** The handler of a RuntimeClass (the kubelet's RuntimeClass manager reads them through an informer). */
+  private readonly runtimeHandler = async (name: string): Promise<string | undefined> => {
+    try {
+      return (await this.options.clients.node.readRuntimeClass({ name })).handler;
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return undefined;
+      throw error;
+    }
+  };
+
   /** A pod bound to this node was added or changed. */
   podChanged(pod: V1Pod): void {
     if (this.stopped) return;
     const uid = pod.metadata?.uid;
     if (!uid || this.finished.has(uid)) return;
+    if (this.staticPods?.owns(pod)) return this.staticPods.changed(pod);
+    if (MIRROR_POD_ANNOTATION in (pod.metadata?.annotations ?? {})) {
+      // A mirror pod without a static pod here (left from a run with other static pods): the kubelet deletes
+      // orphaned mirror pods (HandlePodCleanups) rather than running them.
+      if (!this.workers.has(uid)) {
+        this.confirmDeletion({ namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '', uid } as PodRef)
+          .catch((error: unknown) => this.options.logger.warn(`node ${this.name}: deleting orphaned mirror pod ${pod.metadata?.name}: ${String(error)}`));
+      }
+      return;
+    }
     const worker = this.workers.get(uid);
     if (worker) return worker.update(pod);
+    this.metrics.podSeen(uid);
+    this.v2(`"SyncLoop ADD" source="api" pods=["${pod.metadata?.namespace}/${pod.metadata?.name}"]`);
     const created = new PodWorker(pod, {
-      name: this.name, hostIp: this.spec.internalIp, ips: this.ips, puller: this.puller, logs: this.logs, config: this.configSource,
+      name: this.name, hostIp: this.spec.internalIp, ips: this.ips, puller: this.puller, logs: this.logs, config: this.configSource, services: this.options.services,
+      runtimeHandler: this.runtimeHandler,
     }, this, this.options.timing, this.options.logger);
     this.workers.set(uid, created);
     created.start();
@@ -310,6 +358,10 @@ export class NodeAgent implements PodSink {
 
   /** The pod with this uid is gone from the API. */
   podDeleted(uid: string): void {
+    if (this.staticPods?.isMirror(uid)) return this.staticPods.deleted(uid, this.nodeUid);
+    this.metrics.podForgotten(uid);
+    const gone = this.workers.get(uid);
+    if (gone) this.v2(`"SyncLoop REMOVE" source="api" pods=["${gone.ref.namespace}/${gone.ref.name}"]`);
     this.finished.delete(uid);
     this.streaming.forgetPod(uid);
     this.workers.get(uid)?.remove();
@@ -326,6 +378,10 @@ export class NodeAgent implements PodSink {
   }
 
   private resolveLogs(namespace: string, podName: string, container: string, previous: boolean): LogLookup {
+    const componentLog = this.staticPods?.log(namespace, podName, container);
+    if (componentLog) {
+      return previous ? { status: 400, message: `previous terminated container "${container}" in pod "${podName}" not found` } : { instance: componentLog };
+    }
     const worker = [...this.workers.values()].find((w) => w.ref.namespace === namespace && w.ref.name === podName);
     if (!worker) return { status: 404, message: `pod "${podName}" in namespace "${namespace}" not found on node ${this.name}` };
     const state = worker.runtimeState;
@@ -345,6 +401,7 @@ export class NodeAgent implements PodSink {
 
   // PodSink: where this node's pod workers write.
   async writeStatus(pod: PodRef, status: object): Promise<void> {
+    if ((status as { phase?: unknown }).phase === 'Running') this.metrics.podRunning(pod.uid);
     await this.options.clients.writes.patchPodStatus(pod.namespace, pod.name, status);
   }
 
@@ -359,6 +416,14 @@ export class NodeAgent implements PodSink {
   }
 
   event(pod: PodRef, fieldPath: string | undefined, text: EventText): void {
+    if (text.reason === 'Started') {
+      this.metrics.containerStarted(fieldPath?.startsWith('spec.initContainers') ?? false);
+      const container = /\{(.*)\}$/.exec(fieldPath ?? '')?.[1] ?? '';
+      this.v2(`"SyncLoop (PLEG): event for pod" pod="${pod.namespace}/${pod.name}" event={"ID":"${pod.uid}","Type":"ContainerStarted","Data":"${container}"}`);
+    } else if (text.reason === 'Killing') {
+      const container = /\{(.*)\}$/.exec(fieldPath ?? '')?.[1] ?? '';
+      this.v2(`"Killing container with a grace period" pod="${pod.namespace}/${pod.name}" podUID="${pod.uid}" containerName="${container}"`);
+    }
     this.options.events.record(this.name, {
       kind: 'Pod', apiVersion: 'v1', name: pod.name, namespace: pod.namespace, uid: pod.uid,
       resourceVersion: pod.resourceVersion, fieldPath,

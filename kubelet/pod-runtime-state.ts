@@ -27,6 +27,8 @@ export interface ContainerRuntimeState {
   containerId?: string;
   /** Once the image is on the node the status reports its normalised name and digest. */
   imageResolved: boolean;
+  /** The service variables the instance was created with (kubelet/service-environment.ts), fixed at its start. */
+  serviceEnv?: ReadonlyMap<string, string>;
   /** With a readiness probe: its current result (false until it has succeeded). Absent: ready once running. */
   probeReady?: boolean;
   /** With a startup probe: whether it has succeeded in this instance. Absent: started once running. */

@@ -6,6 +6,7 @@
 // with 150,000 pods in one process, the typed object a worker held onto was most of the kubelet's memory per pod.
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { Aborted, sleep } from './abortable-sleep.ts';
+import type { ServiceEnvironment } from './service-environment.ts';
 import { containerBehaviour, type ContainerBehaviour } from './container-behaviour.ts';
 import { containerConfigReferences, waitForContainerConfig, type ConfigReference, type ConfigSource } from './container-config.ts';
 import { runContainerProbes } from './probe-runner.ts';
@@ -56,7 +57,14 @@ export interface PodWorkerNode {
   logs: NodeLogStore;
   /** Reads the ConfigMaps and Secrets containers take their environment from (none: not checked). */
   config?: ConfigSource;
+  /** The services the process has seen, for the service variables of a container's environment. */
+  services?: ServiceEnvironment;
+  /** The handler of a RuntimeClass, undefined when it does not exist (none: not checked). */
+  runtimeHandler?: (runtimeClassName: string) => Promise<string | undefined>;
 }
+
+/** The pod worker's retry after a failed sync (the kubelet's backOffPeriod). */
+const SYNC_RETRY_MS = 10_000;
 
 export interface Logger {
   info(message: string): void;
@@ -101,6 +109,9 @@ export class PodWorker {
   private initialPod?: V1Pod;
   private readonly qosClass: string;
   private readonly hostNetwork: boolean;
+  /** spec.enableServiceLinks (default true): the namespace's services give variables to the containers. */
+  private readonly enableServiceLinks: boolean;
+  private readonly runtimeClassName: string | undefined;
   private readonly state: PodRuntimeState;
   private readonly inits: ContainerSlot[];
   private readonly apps: ContainerSlot[];
@@ -125,6 +136,8 @@ export class PodWorker {
     const spec = pod.spec!;
     this.qosClass = qosClass(spec.containers);
     this.hostNetwork = spec.hostNetwork === true;
+    this.enableServiceLinks = spec.enableServiceLinks !== false;
+    this.runtimeClassName = spec.runtimeClassName || undefined;
     const annotations = pod.metadata?.annotations ?? {};
     const slot = (container: V1Container, isInit: boolean): ContainerSlot => {
       const isSidecar = isInit && container.restartPolicy === 'Always';
@@ -249,6 +262,7 @@ export class PodWorker {
 
   private async run(): Promise<void> {
     this.state.startTimeMs = Date.now();
+    await this.awaitRuntimeHandler();
     this.state.podIp = this.hostNetwork ? this.node.hostIp : this.node.ips.allocate(this.state.uid);
     this.state.sandboxReady = true;
     this.requestSync();
@@ -272,6 +286,29 @@ export class PodWorker {
       if (next && this.needsPull(next)) this.requestSync();
     }
     this.requestSync();
+  }
+
+  /**
+   * createPodSandbox looks the pod's RuntimeClass up first (runtimeclass.Manager.LookupRuntimeHandler): while it
+   * does not exist (deleted after the pod was admitted), every sync fails with FailedCreatePodSandBox and the pod
+   * stays Pending in ContainerCreating, retried after the pod worker's back-off.
+   */
+  private async awaitRuntimeHandler(): Promise<void> {
+    const name = this.runtimeClassName;
+    const lookup = this.node.runtimeHandler;
+    if (!name || !lookup) return;
+    for (;;) {
+      let problem: string;
+      try {
+        if ((await lookup(name)) !== undefined) return;
+        problem = `runtimeclass.node.k8s.io "${name}" not found`;
+      } catch (error) {
+        problem = `failed to lookup RuntimeClass ${name}: ${String(error)}`;
+      }
+      this.requestSync();
+      this.sink.event(this.ref, undefined, { type: 'Warning', reason: 'FailedCreatePodSandBox', message: `Failed to create pod sandbox: ${problem}` });
+      await sleep(SYNC_RETRY_MS, this.signal);
+    }
   }
 
   /** Volumes the API must provide, and the pull secrets' existence (kubelet/volume-sources.ts). */
@@ -348,6 +385,7 @@ export class PodWorker {
     if (this.timing.stepDelayMs > 0) await sleep(this.timing.stepDelayMs, this.signal);
     else if (this.signal.aborted) throw new Aborted();
     runtime.containerId = containerIdFor(this.state.uid, spec.name, runtime.restartCount);
+    runtime.serviceEnv = this.node.services?.variablesFor(this.state.namespace, this.enableServiceLinks);
     this.emit(slot, podEvents.created(spec.name));
     slot.log = this.node.logs.startInstance(this.state.namespace, this.state.name, spec.name);
     slot.log.append(`kubefacade: simulated container "${spec.name}" (image ${image}) started`);

@@ -17,6 +17,7 @@ import type { RequestJournal } from '../server/ui/request-journal.ts';
 import { KubefacadeStartError } from './errors.ts';
 import { checkOptions, resolveStorage, type ApiServerOptions, type ClusterOptions, type ResolvedStorage } from './options.ts';
 import { bootstrapKeys, resetStore, waitForReadyNodes } from './reset.ts';
+import { startPhase } from '../server/start-timeline.ts';
 
 /** A started API server (or cluster), before client-node objects are added. */
 export interface LaunchedServer {
@@ -31,6 +32,8 @@ export interface LaunchedServer {
   app: RequestListener;
   /** Nodes started (empty for an API server alone). */
   nodes: string[];
+  /** The scheduler's /metrics URL, when schedulerMetricsPort was given. */
+  schedulerMetricsUrl?: string;
   /** The pod writes the server saw (with `requestJournal`), for the web view. */
   journal?: RequestJournal;
   /** A bearer token this server accepts for `identity`, valid `ttlSeconds`. */
@@ -44,11 +47,13 @@ export interface LaunchedServer {
 const TOKEN_TTL_SECONDS = 24 * 3600;
 
 export async function launchApiServer(options: ApiServerOptions = {}): Promise<LaunchedServer> {
+  startPhase('launch');
   checkOptions(options, 'apiServer');
   return launch(options, undefined);
 }
 
 export async function launchCluster(options: ClusterOptions = {}): Promise<LaunchedServer> {
+  startPhase('launch');
   checkOptions(options, 'cluster');
   return launch(options, options);
 }
@@ -97,6 +102,7 @@ async function launch(options: ApiServerOptions, cluster: ClusterOptions | undef
   let apiServer: RunningApiServer | undefined;
   let stopComponents: () => Promise<void> = async () => undefined;
   let nodes: string[] = [];
+  let schedulerMetricsUrl: string | undefined;
   try {
     if (cluster) {
       const { startCluster } = await import('../server/up.ts');
@@ -111,13 +117,19 @@ async function launch(options: ApiServerOptions, cluster: ClusterOptions | undef
         nodeMonitorGracePeriodSeconds: cluster.nodeMonitorGracePeriodSeconds ?? 40,
         leaderElect: cluster.leaderElect,
         loadBalancerIpPool: cluster.loadBalancerIpPool,
+        horizontalPodAutoscaler: cluster.horizontalPodAutoscaler,
+        controlPlanePods: cluster.controlPlanePods,
+        verbosity: cluster.verbosity,
+        schedulerMetricsPort: cluster.schedulerMetricsPort,
         quiet: cluster.quiet ?? true,
       };
       const running = await startCluster(up);
       apiServer = running.apiServer;
       nodes = running.nodes;
+      schedulerMetricsUrl = running.schedulerMetricsUrl;
       stopComponents = () => running.stop();
       if (cluster.waitForNodes ?? true) await waitForReadyNodes(apiServer.storage, nodes);
+      startPhase('nodes Ready');
     } else {
       const { startApiServer } = await import('../server/start.ts');
       apiServer = await startApiServer(serverOptions);
@@ -131,6 +143,7 @@ async function launch(options: ApiServerOptions, cluster: ClusterOptions | undef
   }
   const running = apiServer;
   const keep = await bootstrapKeys(running.storage);
+  startPhase('started');
   let stopped: Promise<void> | undefined;
   return {
     url: running.url,
@@ -141,6 +154,7 @@ async function launch(options: ApiServerOptions, cluster: ClusterOptions | undef
     caCertPem: running.caCertPem,
     app: running.app,
     nodes,
+    schedulerMetricsUrl,
     journal: running.journal,
     mintToken: (identity, ttlSeconds) => running.credentials.token(identity, ttlSeconds),
     userKubeconfigYaml: (user, groups) => running.credentials.tokenKubeconfig(running.url, { username: user, groups }, TOKEN_TTL_SECONDS),

@@ -2,6 +2,7 @@
 // field, checked here (a KubefacadeOptionError names the first bad one) and turned into what
 // server/start.ts and server/up.ts take. The CLI builds these same objects from its flags.
 
+import type { HorizontalControllerOptions } from '../controllers/podautoscaler/horizontal-controller.ts';
 import { parseEtcdServers } from '../storage/etcd-servers.ts';
 import { DEFAULT_FLOW_CONTROL } from '../server/flow-control/filter.ts';
 import { KubefacadeOptionError } from './errors.ts';
@@ -67,7 +68,7 @@ export interface ApiServerOptions {
   requestJournal?: boolean;
   /** An apiserver.config.k8s.io/v1 EncryptionConfiguration file: resources encrypted at rest (--encryption-provider-config). */
   encryptionProviderConfig?: string;
-  /** Default admission plugins not to run (--disable-admission-plugins): ServiceAccount, LimitRanger, ResourceQuota. */
+  /** Default admission plugins not to run (--disable-admission-plugins): ServiceAccount, LimitRanger, Priority, RuntimeClass, ResourceQuota. */
   disableAdmissionPlugins?: string[];
   /** IPv4 CIDR cluster IPs are allocated from (--service-cluster-ip-range; default 10.96.0.0/12). */
   serviceClusterIpRange?: string;
@@ -113,6 +114,18 @@ export interface ClusterOptions extends ApiServerOptions {
   quiet?: boolean;
   /** Resolve only once every node is Ready (default true). */
   waitForNodes?: boolean;
+  /**
+   * The horizontal pod autoscaler's kube-controller-manager settings (--horizontal-pod-autoscaler-*), in ms:
+   * syncPeriodMs 15000, downscaleStabilizationMs 300000, tolerance 0.1, cpuInitializationPeriodMs 300000,
+   * delayOfInitialReadinessStatusMs 30000.
+   */
+  horizontalPodAutoscaler?: Partial<HorizontalControllerOptions>;
+  /** Mirror pods of the control plane in kube-system on the first node (default false; `kubefacade up`: true). */
+  controlPlanePods?: boolean;
+  /** klog's --v of the scheduler, controller manager and API server logs (default 0). */
+  verbosity?: number;
+  /** Serve the scheduler's GET /metrics on 127.0.0.1 at this port (0: any free port; unset: not served). */
+  schedulerMetricsPort?: number;
 }
 
 const API_SERVER_KEYS: readonly (keyof ApiServerOptions)[] = [
@@ -122,7 +135,7 @@ const API_SERVER_KEYS: readonly (keyof ApiServerOptions)[] = [
 ];
 const CLUSTER_KEYS: readonly (keyof ClusterOptions)[] = [
   ...API_SERVER_KEYS, 'loadBalancerIpPool', 'nodes', 'nodeCpu', 'nodeMemory', 'nodePods', 'imagePullDelayMs', 'kubeletPort',
-  'nodeMonitorGracePeriodSeconds', 'leaderElect', 'quiet', 'waitForNodes',
+  'nodeMonitorGracePeriodSeconds', 'leaderElect', 'quiet', 'waitForNodes', 'horizontalPodAutoscaler', 'controlPlanePods', 'verbosity', 'schedulerMetricsPort',
 ];
 
 /** What the library resolved from the options: where things go, and the storage. */

@@ -9,12 +9,21 @@ interface SchedulerCommandOptions extends LeaderElectionFlags {
   schedulerName: string;
   percentageOfNodesToScore: number;
   parallelism: number;
+  v: number;
+  metricsBindAddress?: string;
 }
 
 function parseNonNegativeInteger(value: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError('must be a non-negative integer');
   return parsed;
+}
+
+function parseHostPort(value: string): { host: string; port: number } {
+  const at = value.lastIndexOf(':');
+  const port = Number(value.slice(at + 1));
+  if (at <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('--metrics-bind-address must be host:port');
+  return { host: value.slice(0, at).replace(/^\[|\]$/g, ''), port };
 }
 
 export function registerSchedulerCommand(program: Command): void {
@@ -24,6 +33,8 @@ export function registerSchedulerCommand(program: Command): void {
     .option('--scheduler-name <name>', 'schedule pods whose spec.schedulerName is this', 'default-scheduler')
     .option('--percentage-of-nodes-to-score <percent>', 'share of nodes to find feasible before scoring; 0 = adaptive', parseNonNegativeInteger, 0)
     .option('--parallelism <n>', 'bindings in flight at once; 0 = default (64)', parseNonNegativeInteger, 0)
+    .option('--metrics-bind-address <host:port>', 'serve GET /metrics on this loopback address (kube-scheduler: its secure port 10259)')
+    .option('-v, --v <level>', 'log verbosity (klog): 2 logs every scheduling decision', parseNonNegativeInteger, 0)
     .action(async (options: SchedulerCommandOptions) => {
       const { runScheduler } = await import('./index.ts');
       const kubeconfigPath = path.resolve(options.kubeconfig);
@@ -32,6 +43,8 @@ export function registerSchedulerCommand(program: Command): void {
         schedulerName: options.schedulerName,
         percentageOfNodesToScore: options.percentageOfNodesToScore,
         parallelism: options.parallelism,
+        verbosity: options.v,
+        ...(options.metricsBindAddress ? { metricsBindAddress: parseHostPort(options.metricsBindAddress) } : {}),
       });
       // With --leader-elect only the holder of the kube-system/kube-scheduler Lease schedules.
       const election = leaderElectionFromFlags(options, kubeconfigPath);

@@ -1,16 +1,21 @@
 // The bundled scheduler: an ordinary API client (kubeconfig + a lean JSON client over HTTPS) that watches nodes and
 // pods, decides placements one pod at a time, and binds asynchronously.
-import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import type { V1Node, V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
 import { ApiStatusError, JsonApiClient } from '../clients/json-api-client.ts';
 import { loadKubeConfig } from '../clients/keep-alive-kubeconfig.ts';
 import { startLeanInformer, type LeanInformer } from '../clients/lean-informer.ts';
+import { formatSchedulingDecision, SCHEDULING_DECISION_HEADER, type SchedulingDecision } from '../clients/scheduling-decision-header.ts';
 import { componentUserAgent } from '../clients/user-agent.ts';
 import { SchedulingAlgorithm } from './algorithm.ts';
-import { isTerminal, SchedulerCache } from './cache.ts';
+import { isTerminal, podKey, SchedulerCache } from './cache.ts';
 import { EventRecorder, jsonEventSink, type EventLogger } from './event-recorder.ts';
 import { podSchedulingInfo } from './filters.ts';
-import { podOnNode } from './node-info.ts';
+import { describePodOnNode, podIdentity, podOnNode } from './node-info.ts';
+import { Nominator } from './nominator.ts';
+import { disruptionBudget, executePreemption } from './preemption-executor.ts';
+import type { DisruptionBudget } from './preemption.ts';
 import { SchedulingQueue, type QueuedPod } from './queue.ts';
+import { SchedulerMetrics, serveSchedulerMetrics } from './metrics.ts';
 
 export type SchedulerLogger = EventLogger;
 
@@ -22,10 +27,18 @@ export interface SchedulerOptions {
   /** Maximum bindings (POST pods/binding) in flight at once; scheduling continues while they run. */
   parallelism?: number;
   logger?: SchedulerLogger;
+  /** klog's --v: at 2, one line per scheduling decision ("Successfully bound pod to node"). */
+  verbosity?: number;
+  /** Serve GET /metrics on this loopback host:port (port 0: any free port); unset: no listener. */
+  metricsBindAddress?: { host: string; port: number };
 }
 
 export interface RunningScheduler {
   stop(): Promise<void>;
+  /** The scheduler's metrics (what GET /metrics serves). */
+  readonly metrics?: SchedulerMetrics;
+  /** The port of the metrics listener, when one was asked for. */
+  readonly metricsPort?: number;
 }
 
 /**
@@ -58,7 +71,12 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
   const cache = new SchedulerCache();
   const queue = new SchedulingQueue();
   const algorithm = new SchedulingAlgorithm({ percentageOfNodesToScore: options.percentageOfNodesToScore });
+  const metrics = new SchedulerMetrics(schedulerName, () => queue.pendingCounts);
   const recorder = new EventRecorder(jsonEventSink(client), schedulerName, logger);
+  const nominator = new Nominator();
+  const budgets = new Map<string, DisruptionBudget>();
+  /** The budgets as the cycles read them, rebuilt only after a change. */
+  let budgetList: DisruptionBudget[] | undefined;
   const background = new Set<Promise<void>>();
   let bindingsInFlight = 0;
   let bindingSlotFreed: (() => void) | undefined;
@@ -89,13 +107,21 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
   const responsibleFor = (pod: V1Pod): boolean => (pod.spec?.schedulerName || 'default-scheduler') === schedulerName;
   const onAssigned = (pod: V1Pod): void => {
     queue.delete(pod);
+    nominator.remove(podKey(pod));
     cache.addOrUpdateAssignedPod(pod);
     if (isTerminal(pod)) queue.moveAllToActiveOrBackoff();
   };
   const onPending = (pod: V1Pod): void => {
     if (!responsibleFor(pod)) return;
-    if (pod.metadata?.deletionTimestamp || isTerminal(pod)) queue.delete(pod);
-    else if (!cache.isAssumed(pod)) queue.addOrUpdate(pod);
+    if (pod.metadata?.deletionTimestamp || isTerminal(pod)) {
+      queue.delete(pod);
+      nominator.remove(podKey(pod));
+      return;
+    }
+    if (!cache.isAssumed(pod)) queue.addOrUpdate(pod);
+    // A nomination recorded in the pod's status (by this scheduler before a restart, or another replica).
+    const nominated = pod.status?.nominatedNodeName;
+    if (nominated && nominator.nominatedNode(podKey(pod)) === undefined) nominator.nominate(podKey(pod), nominated, describePodOnNode(pod));
   };
   const onPod = (pod: V1Pod): void => {
     if (pod.spec?.nodeName) onAssigned(pod);
@@ -106,6 +132,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
     update: onPod,
     delete: (pod) => {
       queue.delete(pod);
+      nominator.remove(podKey(pod));
       // Relist tombstones carry no spec: whether the pod was placed is the cache's to say.
       if (pod.spec?.nodeName || (!pod.spec && cache.isPlaced(pod))) {
         cache.removePod(pod);
@@ -114,9 +141,26 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
     },
   }, logger);
 
-  const informers: LeanInformer[] = [nodeInformer, podInformer];
+  // PodDisruptionBudgets, which preemption tries not to violate.
+  const budgetKey = (pdb: V1PodDisruptionBudget): string => `${pdb.metadata?.namespace}/${pdb.metadata?.name}`;
+  const pdbInformer = startLeanInformer<V1PodDisruptionBudget>(client, '/apis/policy/v1/poddisruptionbudgets', undefined, {
+    add: (pdb) => {
+      budgets.set(budgetKey(pdb), disruptionBudget(pdb));
+      budgetList = undefined;
+    },
+    update: (pdb) => {
+      budgets.set(budgetKey(pdb), disruptionBudget(pdb));
+      budgetList = undefined;
+    },
+    delete: (pdb) => {
+      budgets.delete(budgetKey(pdb));
+      budgetList = undefined;
+    },
+  }, logger);
 
-  async function bind(queued: QueuedPod, nodeName: string): Promise<void> {
+  const informers: LeanInformer[] = [nodeInformer, podInformer, pdbInformer];
+
+  async function bind(queued: QueuedPod, nodeName: string, decision: SchedulingDecision, startedAt: number): Promise<void> {
     const pod = queued.pod;
     const namespace = pod.metadata?.namespace ?? 'default';
     const name = pod.metadata?.name ?? '';
@@ -129,10 +173,14 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
         kind: 'Binding',
         metadata: { name, namespace, uid: pod.metadata?.uid },
         target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
-      });
+      }, 'application/json', { [SCHEDULING_DECISION_HEADER]: formatSchedulingDecision(decision) });
       queue.done(queued);
+      metrics.attempt('scheduled', startedAt);
+      // schedule_one.go logs this at V(2), with the same keys.
+      if ((options.verbosity ?? 0) >= 2) logger.info('Successfully bound pod to node', { pod: `${namespace}/${name}`, node: nodeName, ...decision });
     } catch (err) {
       cache.forgetPod(pod);
+      metrics.attempt('error', startedAt);
       logger.error('binding failed', { pod: `${namespace}/${name}`, node: nodeName, error: String(err) });
       // The released room may fit other pods; this one retries after backoff unless it is gone.
       queue.moveAllToActiveOrBackoff();
@@ -144,12 +192,13 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
     recorder.emitPodEvent(pod, 'Normal', 'Scheduled', 'Binding', `Successfully assigned ${namespace}/${name} to ${nodeName}`, decidedAt);
   }
 
-  async function reportUnschedulable(pod: V1Pod, message: string): Promise<void> {
+  async function reportUnschedulable(pod: V1Pod, message: string, nominatedNodeName?: string): Promise<void> {
     const namespace = pod.metadata?.namespace ?? 'default';
     const name = pod.metadata?.name ?? '';
     recorder.emitPodEvent(pod, 'Warning', 'FailedScheduling', 'Scheduling', message);
     const existing = (pod.status?.conditions ?? []).find((c) => c.type === 'PodScheduled');
-    if (existing && existing.status === 'False' && existing.reason === 'Unschedulable' && existing.message === message) return;
+    const nominationChanged = nominatedNodeName !== undefined && pod.status?.nominatedNodeName !== nominatedNodeName;
+    if (!nominationChanged && existing && existing.status === 'False' && existing.reason === 'Unschedulable' && existing.message === message) return;
     const sameStatus = existing?.status === 'False';
     const transition = sameStatus && existing?.lastTransitionTime ? new Date(existing.lastTransitionTime) : new Date();
     // metav1.Time goes on the wire with second precision; a Date would be sent with milliseconds.
@@ -162,7 +211,8 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
       lastTransitionTime: transition.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     };
     try {
-      await client.request('PATCH', podPath(pod, 'status'), { status: { conditions: [condition] } }, 'application/strategic-merge-patch+json');
+      const status = nominationChanged ? { conditions: [condition], nominatedNodeName } : { conditions: [condition] };
+      await client.request('PATCH', podPath(pod, 'status'), { status }, 'application/strategic-merge-patch+json');
     } catch (err) {
       if (errorCode(err) !== 404) logger.error('could not update pod condition', { pod: `${namespace}/${name}`, error: String(err) });
     }
@@ -176,14 +226,15 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
     }
   }
 
-  function scheduleOne(queued: QueuedPod): void {
+  function scheduleOne(queued: QueuedPod, startedAt: number): void {
     const pod = queued.pod;
     const info = podSchedulingInfo(pod);
-    const result = algorithm.schedule(info, cache.nodeList());
+    const result = algorithm.schedule(info, cache.nodeList(), { podKey: queued.key, nominator, budgets: (budgetList ??= [...budgets.values()]) });
     if (result.kind === 'scheduled') {
-      cache.assumePod(pod, result.nodeName, podOnNode(info.requests, info.nonZeroRequests, info.hostPorts, info.priority));
+      nominator.remove(queued.key);
+      cache.assumePod(pod, result.nodeName, podOnNode(info.requests, info.nonZeroRequests, info.hostPorts, info.priority, podIdentity(pod)));
       bindingsInFlight++;
-      track(bind(queued, result.nodeName).finally(() => {
+      track(bind(queued, result.nodeName, { evaluatedNodes: result.evaluatedNodes, feasibleNodes: result.feasibleNodes }, startedAt).finally(() => {
         bindingsInFlight--;
         const wake = bindingSlotFreed;
         bindingSlotFreed = undefined;
@@ -192,7 +243,19 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
       return;
     }
     queue.requeueAfterFailure(queued, true);
-    track(reportUnschedulable(pod, result.message));
+    const candidate = result.preemption;
+    if (candidate) {
+      // The room the victims free is held for this pod from now on (nominatedNodeName upstream).
+      const entry = podOnNode(info.requests, info.nonZeroRequests, info.hostPorts, info.priority, podIdentity(pod));
+      const displaced = nominator.lowerPriority(candidate.nodeName, info.priority);
+      nominator.nominate(queued.key, candidate.nodeName, entry);
+      track(executePreemption({ client, recorder, logger, schedulerName }, pod, candidate, displaced, nominator));
+    }
+    metrics.attempt('unschedulable', startedAt);
+    if ((options.verbosity ?? 0) >= 2) {
+      logger.info('Unable to schedule pod; no fit; waiting', { pod: `${pod.metadata?.namespace ?? 'default'}/${pod.metadata?.name ?? ''}`, err: result.message });
+    }
+    track(reportUnschedulable(pod, result.message, candidate?.nodeName));
   }
 
   async function schedulingLoop(): Promise<void> {
@@ -205,9 +268,11 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
         queue.done(queued);
         continue;
       }
+      const startedAt = performance.now();
       try {
-        scheduleOne(queued);
+        scheduleOne(queued, startedAt);
       } catch (err) {
+        metrics.attempt('error', startedAt);
         logger.error('scheduling cycle failed', { pod: queued.key, error: String(err) });
         queue.requeueAfterFailure(queued, false);
       }
@@ -216,11 +281,29 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
     }
   }
 
+  let metricsServer: { port: number; close(): Promise<void> } | undefined;
+  if (options.metricsBindAddress) {
+    const { host, port } = options.metricsBindAddress;
+    try {
+      metricsServer = await serveSchedulerMetrics(metrics, host, port);
+    } catch (err) {
+      // The default port is taken (another scheduler on this machine): any free port, reported, as the web view does.
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port === 0) {
+        await Promise.all(informers.map((informer) => informer.stop()));
+        throw err;
+      }
+      metricsServer = await serveSchedulerMetrics(metrics, host, 0);
+      logger.error('metrics port in use, serving on another', { wanted: port, port: metricsServer.port });
+    }
+  }
   const loop = schedulingLoop();
-  logger.info('scheduler started', { schedulerName });
+  logger.info('scheduler started', { schedulerName, ...(metricsServer ? { metrics: `http://${options.metricsBindAddress!.host}:${metricsServer.port}/metrics` } : {}) });
 
   return {
+    metrics,
+    metricsPort: metricsServer?.port,
     async stop() {
+      await metricsServer?.close();
       stopped = true;
       queue.close();
       bindingSlotFreed?.();

@@ -16,6 +16,37 @@ export interface PodOnNode {
   nonZeroRequested: ResourceVector;
   hostPorts: HostPort[];
   priority: number;
+  /** Who the pod is, for preemption (victim choice, PodDisruptionBudgets, deletion); strings shared with the informer's pod. */
+  identity?: PodIdentity;
+}
+
+/** What preemption reads of a placed pod. */
+export interface PodIdentity {
+  namespace: string;
+  name: string;
+  uid: string;
+  labels: Record<string, string> | undefined;
+  /** status.startTime, or the creation time before the kubelet reports one (util.GetPodStartTime), in ms. */
+  startTime: number;
+  /** Has a deletionTimestamp. */
+  terminating: boolean;
+  /** Terminating with the DisruptionTarget condition the scheduler's preemption sets (podTerminatingByPreemption). */
+  terminatingByPreemption: boolean;
+}
+
+export function podIdentity(pod: V1Pod): PodIdentity {
+  const start = pod.status?.startTime ?? pod.metadata?.creationTimestamp;
+  const terminating = Boolean(pod.metadata?.deletionTimestamp);
+  const disruption = (pod.status?.conditions ?? []).find((c) => c.type === 'DisruptionTarget');
+  return {
+    namespace: pod.metadata?.namespace ?? '',
+    name: pod.metadata?.name ?? '',
+    uid: pod.metadata?.uid ?? '',
+    labels: pod.metadata?.labels,
+    startTime: start ? new Date(start as unknown as string).getTime() : 0,
+    terminating,
+    terminatingByPreemption: terminating && disruption?.status === 'True' && disruption.reason === 'PreemptionByScheduler',
+  };
 }
 
 const NO_PORTS: HostPort[] = [];
@@ -31,17 +62,18 @@ function compacted(vector: ResourceVector): ResourceVector {
 }
 
 /** A placed pod's entry from requests already computed (the scheduling cycle's), sharing the empty parts. */
-export function podOnNode(requested: ResourceVector, nonZeroRequested: ResourceVector, hostPorts: HostPort[], priority: number): PodOnNode {
+export function podOnNode(requested: ResourceVector, nonZeroRequested: ResourceVector, hostPorts: HostPort[], priority: number, identity?: PodIdentity): PodOnNode {
   return {
     requested: compacted(requested),
     nonZeroRequested: compacted(nonZeroRequested),
     hostPorts: hostPorts.length === 0 ? NO_PORTS : hostPorts,
     priority,
+    identity,
   };
 }
 
 export function describePodOnNode(pod: V1Pod): PodOnNode {
-  return podOnNode(podRequests(pod), podRequests(pod, true), podHostPorts(pod), pod.spec?.priority ?? 0);
+  return podOnNode(podRequests(pod), podRequests(pod, true), podHostPorts(pod), pod.spec?.priority ?? 0, podIdentity(pod));
 }
 
 const NO_LABELS: Record<string, string> = {};
@@ -110,9 +142,17 @@ export class NodeInfo {
 
   /** A copy with the given pods taken off, for the preemption dry run. */
   withoutPods(keys: readonly string[]): NodeInfo {
+    const leave = new Set(keys);
     const copy = new NodeInfo(this.name);
     copy.setNode(this.node);
-    for (const [key, entry] of this.pods) if (!keys.includes(key)) copy.addPod(key, entry);
+    for (const [key, entry] of this.pods) if (!leave.has(key)) copy.addPod(key, entry);
+    return copy;
+  }
+
+  /** A copy with more pods on it: the pods nominated to this node, as if already bound (addNominatedPods upstream). */
+  withPods(extra: ReadonlyMap<string, PodOnNode>): NodeInfo {
+    const copy = this.withoutPods([]);
+    for (const [key, entry] of extra) copy.addPod(key, entry);
     return copy;
   }
 }

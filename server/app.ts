@@ -22,6 +22,7 @@ import { noteErrorStatus, securityMiddleware } from './security-middleware.ts';
 import { handleBindingsResource, type SubresourceHandlers } from './subresources.ts';
 import type { RequestJournal } from './ui/request-journal.ts';
 import { serverVersion } from './version.ts';
+import { JWKS_CONTENT_TYPE, JWKS_PATH, OPENID_CACHE_CONTROL, OPENID_CONFIG_PATH, type OpenIdMetadata } from '../auth/openid-metadata.ts';
 import { errorWantsProtobuf, PROTOBUF_MEDIA_TYPE } from './negotiation.ts';
 import { encodeStatus } from './protobuf/encode.ts';
 import { stringParam } from '../api/options/index.ts';
@@ -42,6 +43,8 @@ export interface AppOptions {
   log?: RequestLogger;
   /** Concurrency limits and priority levels (server/flow-control); default DEFAULT_FLOW_CONTROL. */
   flowControl?: FlowControlOptions;
+  /** Service account issuer discovery documents (auth/openid-metadata.ts); without them both paths are 404. */
+  openIdMetadata?: OpenIdMetadata;
   /** --request-timeout: the deadline of every request that is not long-running (default 60 s). */
   requestTimeoutMs?: number;
   /** The store's health, for the `etcd` check of /healthz and /readyz (default: always healthy). */
@@ -104,7 +107,7 @@ export function createApp(options: AppOptions): express.Express {
         res.send(scrape.body);
         return;
       }
-      serveNonResource(req, res, options.discovery.current(), health);
+      serveNonResource(req, res, options.discovery.current(), health, options.openIdMetadata);
     } catch (err) {
       next(err);
     }
@@ -204,10 +207,16 @@ function sendDocument(req: Request, res: Response, doc: SerialisedDocument): voi
   res.status(200).send(Buffer.from(doc.body));
 }
 
-function serveNonResource(req: Request, res: Response, discovery: DiscoveryDocuments, health: Record<string, HealthCheck[]>): void {
+function serveNonResource(req: Request, res: Response, discovery: DiscoveryDocuments, health: Record<string, HealthCheck[]>, openId: OpenIdMetadata | undefined): void {
   const url = new URL(req.originalUrl, 'http://localhost');
   const path = url.pathname.replace(/\/+$/, '') || '/';
   if (req.method !== 'GET' && req.method !== 'HEAD') throw pathNotFound();
+  if (openId && (path === OPENID_CONFIG_PATH || path === JWKS_PATH)) {
+    res.setHeader('Content-Type', path === JWKS_PATH ? JWKS_CONTENT_TYPE : 'application/json');
+    res.setHeader('Cache-Control', OPENID_CACHE_CONTROL);
+    res.status(200).send(Buffer.from(path === JWKS_PATH ? openId.keysetJson : openId.configJson));
+    return;
+  }
   if (path === '/version') {
     res.status(200).json(serverVersion());
     return;

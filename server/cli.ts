@@ -108,6 +108,40 @@ interface UpCommandOptions extends ServerCommandOptions {
   nodeMonitorGracePeriod: string;
   leaderElect?: boolean;
   loadBalancerIpPool?: string;
+  controlPlanePods: boolean;
+  v: number;
+  schedulerMetricsPort: number;
+}
+
+interface HpaFlags {
+  horizontalPodAutoscalerSyncPeriod: string;
+  horizontalPodAutoscalerDownscaleStabilization: string;
+  horizontalPodAutoscalerTolerance: string;
+  horizontalPodAutoscalerCpuInitializationPeriod: string;
+  horizontalPodAutoscalerInitialReadinessDelay: string;
+}
+
+/** kube-controller-manager's --horizontal-pod-autoscaler-* flags, with upstream's defaults. */
+function addHpaFlags(command: Command): Command {
+  return command
+    .option('--horizontal-pod-autoscaler-sync-period <duration>', 'how often each HorizontalPodAutoscaler is synced', '15s')
+    .option('--horizontal-pod-autoscaler-downscale-stabilization <duration>', 'how far back the autoscaler looks for a higher recommendation before scaling down', '5m0s')
+    .option('--horizontal-pod-autoscaler-tolerance <ratio>', 'minimum change (from 1.0) of the usage ratio before the autoscaler acts', '0.1')
+    .option('--horizontal-pod-autoscaler-cpu-initialization-period <duration>', 'time after pod start during which CPU samples may be skipped', '5m0s')
+    .option('--horizontal-pod-autoscaler-initial-readiness-delay <duration>', 'time after pod start during which readiness changes count as initial readiness', '30s');
+}
+
+function hpaOptionsFromFlags(options: HpaFlags): { syncPeriodMs: number; downscaleStabilizationMs: number; tolerance: number; cpuInitializationPeriodMs: number; delayOfInitialReadinessStatusMs: number } {
+  const tolerance = Number(options.horizontalPodAutoscalerTolerance);
+  if (!Number.isFinite(tolerance) || tolerance < 0) throw new InvalidArgumentError('--horizontal-pod-autoscaler-tolerance must be a non-negative number');
+  const syncPeriodMs = parseDurationMs(options.horizontalPodAutoscalerSyncPeriod);
+  if (syncPeriodMs <= 0) throw new InvalidArgumentError('--horizontal-pod-autoscaler-sync-period must be positive');
+  return {
+    syncPeriodMs, tolerance,
+    downscaleStabilizationMs: parseDurationMs(options.horizontalPodAutoscalerDownscaleStabilization),
+    cpuInitializationPeriodMs: parseDurationMs(options.horizontalPodAutoscalerCpuInitializationPeriod),
+    delayOfInitialReadinessStatusMs: parseDurationMs(options.horizontalPodAutoscalerInitialReadinessDelay),
+  };
 }
 
 function parseCount(value: string): number {
@@ -201,7 +235,7 @@ function addServerFlags(command: Command): Command {
     .option('--anonymous-public-info [enabled]', 'serve /healthz, /livez, /readyz and /version to requests without credentials (system:public-info-viewer), even without --anonymous-auth', parseBool, true)
     .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR cluster IPs are allocated from (default 10.96.0.0/12; the first address is the kubernetes service\'s)')
     .option('--service-node-port-range <range>', 'ports NodePort and LoadBalancer services are given (default 30000-32767)')
-    .option('--disable-admission-plugins <names>', 'comma-separated default admission plugins not to run: ServiceAccount, LimitRanger, ResourceQuota')
+    .option('--disable-admission-plugins <names>', 'comma-separated default admission plugins not to run: ServiceAccount, LimitRanger, Priority, DefaultStorageClass, DefaultIngressClass, RuntimeClass, ResourceQuota')
     .option('--audit-log-path <file>', 'write an audit.k8s.io/v1 event per request to this file as JSON lines (- for stdout)')
     .option('--audit-policy-file <file>', 'audit.k8s.io/v1 Policy: levels, omitStages and rules (default: every request at Metadata)')
     .option('--audit-log-maxsize <MB>', 'rotate the audit log once it reaches this size (0: 100 MB)', parseCount, 0)
@@ -230,7 +264,7 @@ const FLAG_OF_OPTION: Record<string, string> = {
 };
 
 export const registerUpCommand: RegisterSubcommand = (program) => {
-  addUiFlags(addServerFlags(program.command('up')), true)
+  addHpaFlags(addUiFlags(addServerFlags(program.command('up')), true))
     .description('run the API server, the scheduler, simulated nodes and the controller manager in one process')
     .option('--nodes <count>', 'number of simulated nodes (node01, node02, ...)', parseCount, 3)
     .option('--node-cpu <quantity>', 'cpu capacity of each simulated node', '4')
@@ -240,8 +274,11 @@ export const registerUpCommand: RegisterSubcommand = (program) => {
     .option('--kubelet-port <port>', 'port of each simulated kubelet on its loopback address (0: any free port)', parsePort, 10250)
     .option('--node-monitor-grace-period <duration>', 'time without lease renewal before a node is marked Unknown', '40s')
     .option('--leader-elect', 'scheduler and controller manager only run while holding their leader Lease (several `up --nodes 0` on one etcd)')
+    .option('--control-plane-pods [enabled]', 'mirror pods for kube-apiserver, kube-scheduler, kube-controller-manager and the store in kube-system on the first node, logging the components\' own lines', parseBool, true)
+    .option('--scheduler-metrics-port <port>', 'the scheduler serves GET /metrics on 127.0.0.1 at this port (kube-scheduler\'s secure port; taken: any free port)', parsePort, 10259)
+    .option('-v, --v <level>', 'log verbosity (klog) of the scheduler, controller manager and API server: 2 logs every scheduling decision, 3 every request', parseCount, 0)
     .option('--load-balancer-ip-pool <range>', 'addresses LoadBalancer services get in status.loadBalancer.ingress (CIDR or a.b.c.d-e.f.g.h; unset: they stay <pending>)')
-    .action(async (options: UpCommandOptions) => {
+    .action(async (options: UpCommandOptions & HpaFlags) => {
       const { launchCluster } = await import('../lib/launch.ts');
       const cluster = await launchCluster({
         ...serverOptions(options),
@@ -254,12 +291,17 @@ export const registerUpCommand: RegisterSubcommand = (program) => {
         nodeMonitorGracePeriodSeconds: parseDurationMs(options.nodeMonitorGracePeriod) / 1000,
         leaderElect: options.leaderElect,
         loadBalancerIpPool: options.loadBalancerIpPool,
+        horizontalPodAutoscaler: hpaOptionsFromFlags(options),
+        controlPlanePods: options.controlPlanePods,
+        verbosity: options.v,
+        schedulerMetricsPort: options.schedulerMetricsPort,
         quiet: false,
         // With --leader-elect another replica may be the one whose controllers run: report once listening.
         waitForNodes: !options.leaderElect,
       }).catch(rethrowWithFlagNames);
       console.error(`kubefacade is up: API server ${cluster.url}, nodes ${cluster.nodes.join(', ')}`);
       console.error(`  kubectl --kubeconfig ${cluster.kubeconfigPath} get nodes`);
+      if (cluster.schedulerMetricsUrl) console.error(`  scheduler metrics: ${cluster.schedulerMetricsUrl}`);
       const ui = await startUiFromFlags(options, cluster);
       // The second wall against prototype pollution, once every module is loaded (harden-intrinsics.ts).
       (await import('./harden-intrinsics.ts')).hardenIntrinsics();
@@ -271,16 +313,19 @@ export const registerUpCommand: RegisterSubcommand = (program) => {
 };
 
 export const registerControllersCommand: RegisterSubcommand = (program) => {
-  addLeaderElectionFlags(program.command('controllers'), 'kube-controller-manager')
-    .description('run the controller manager (workload controllers, garbage collector, node lifecycle) against an API server')
+  addHpaFlags(addLeaderElectionFlags(program.command('controllers'), 'kube-controller-manager'))
+    .description('run the controller manager (workload controllers, horizontal pod autoscaler, garbage collector, node lifecycle) against an API server')
     .requiredOption('--kubeconfig <file>', 'kubeconfig with the API server address and credentials')
     .option('--node-monitor-grace-period <duration>', 'time without lease renewal before a node is marked Unknown', '40s')
     .option('--controllers <list>', 'controllers to run, comma-separated; * is all, -name disables one (as kube-controller-manager)', '*')
-    .action(async (options: { kubeconfig: string; nodeMonitorGracePeriod: string; controllers: string } & LeaderElectionFlags) => {
+    .action(async (options: { kubeconfig: string; nodeMonitorGracePeriod: string; controllers: string } & LeaderElectionFlags & HpaFlags) => {
       const { runControllerManager, selectControllers } = await import('../controllers/manager.ts');
       const kubeconfigPath = path.resolve(options.kubeconfig);
       const controllers = selectControllers(options.controllers);
-      const run = () => runControllerManager({ kubeconfigPath, controllers, nodeMonitorGracePeriodSeconds: parseDurationMs(options.nodeMonitorGracePeriod) / 1000 });
+      const horizontalPodAutoscaler = hpaOptionsFromFlags(options);
+      const run = () => runControllerManager({
+        kubeconfigPath, controllers, nodeMonitorGracePeriodSeconds: parseDurationMs(options.nodeMonitorGracePeriod) / 1000, horizontalPodAutoscaler,
+      });
       // With --leader-elect only the holder of the kube-system/kube-controller-manager Lease acts.
       const election = leaderElectionFromFlags(options, kubeconfigPath);
       const { runLeaderElected } = await import('../clients/leader-election.ts');

@@ -14,6 +14,11 @@ export interface JsonBodyScan {
   depth: number;
   /** Paths of members given more than once, in sigs.k8s.io/json's spelling (`metadata.name`, `spec.containers[0].name`). */
   duplicateFields: string[];
+  /**
+   * For each duplicate, the path of the member just before its second occurrence: where in the document
+   * the decoder meets it, so strict errors can be told in document order as the decoder reports them.
+   */
+  duplicatesAfter: string[];
 }
 
 interface Frame {
@@ -38,6 +43,7 @@ const BACKSLASH = 92;
 export function scanJsonBody(text: string): JsonBodyScan {
   const stack: Frame[] = [];
   const duplicateFields: string[] = [];
+  const duplicatesAfter: string[] = [];
   let depth = 0;
   let expectName = false;
   for (let i = 0; i < text.length; i++) {
@@ -47,7 +53,7 @@ export function scanJsonBody(text: string): JsonBodyScan {
       const top = stack[stack.length - 1];
       if (top?.isObject && expectName) {
         const name = decodeName(text, i, end);
-        notePendingName(top, name, duplicateFields);
+        notePendingName(top, name, duplicateFields, duplicatesAfter);
         expectName = false;
       }
       i = end;
@@ -60,7 +66,7 @@ export function scanJsonBody(text: string): JsonBodyScan {
         const path = parent ? childPath(parent) : '';
         stack.push({ isObject: c === 123, path, names: undefined, firstName: undefined, index: 0, pendingName: undefined });
         if (stack.length > depth) depth = stack.length;
-        if (depth > MAX_JSON_DEPTH) return { depth, duplicateFields };
+        if (depth > MAX_JSON_DEPTH) return { depth, duplicateFields, duplicatesAfter };
         expectName = c === 123;
         break;
       }
@@ -79,17 +85,21 @@ export function scanJsonBody(text: string): JsonBodyScan {
         break;
     }
   }
-  return { depth, duplicateFields };
+  return { depth, duplicateFields, duplicatesAfter };
 }
 
-function notePendingName(frame: Frame, name: string, duplicates: string[]): void {
+function notePendingName(frame: Frame, name: string, duplicates: string[], after: string[]): void {
+  const previous = frame.pendingName;
   frame.pendingName = name;
   if (frame.firstName === undefined) {
     frame.firstName = name;
     return;
   }
   if (!frame.names) frame.names = new Set([frame.firstName]);
-  if (frame.names.has(name)) duplicates.push(joinField(frame.path, name));
+  if (frame.names.has(name)) {
+    duplicates.push(joinField(frame.path, name));
+    after.push(joinField(frame.path, previous ?? ''));
+  }
   else frame.names.add(name);
 }
 

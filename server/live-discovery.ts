@@ -6,13 +6,15 @@ import { compareKubeVersions } from '../api/customresources/types.ts';
 import { DiscoveryDocuments, type DiscoveryOptions, type DiscoveryResource } from './discovery.ts';
 
 export class LiveDiscovery {
-  private documents: DiscoveryDocuments;
-  /** Custom resources not yet built into documents: rebuilt on the next request, off the CRD's path to Established. */
-  private pending: DiscoveryResource[] | undefined;
+  private documents: DiscoveryDocuments | undefined;
+  /**
+   * Custom resources not yet built into documents: rebuilt on the next request, off the CRD's path to
+   * Established. The first documents too are built on the first discovery request, not at start (a
+   * tenth of a second of CPU a start need not spend: most test clients never ask).
+   */
+  private pending: DiscoveryResource[] | undefined = [];
 
-  constructor(private readonly builtin: DiscoveryResource[], private readonly options: DiscoveryOptions) {
-    this.documents = new DiscoveryDocuments(builtin, options);
-  }
+  constructor(private readonly builtin: DiscoveryResource[], private readonly options: DiscoveryOptions) {}
 
   current(): DiscoveryDocuments {
     if (this.pending) {
@@ -20,7 +22,7 @@ export class LiveDiscovery {
       this.pending = undefined;
       this.build(resources);
     }
-    return this.documents;
+    return this.documents!;
   }
 
   /**

@@ -260,6 +260,7 @@ export function decodeRequestBody(body: Buffer, format: RequestBodyFormat): unkn
   const text = body.toString('utf8');
   let value: unknown;
   let duplicates: string[] = [];
+  let duplicatesAfter: string[] = [];
   const yaml = format === 'yaml' || (format === 'apply-patch' && !/^\s*[{[]/.test(text));
   if (yaml) {
     try {
@@ -281,13 +282,14 @@ export function decodeRequestBody(body: Buffer, format: RequestBodyFormat): unkn
     if (scan.depth > MAX_JSON_DEPTH) throw badRequest(depthMessage(format));
     if (scan.depth > PROCESSED_JSON_DEPTH) truncateDeepValues(value);
     duplicates = scan.duplicateFields;
+    duplicatesAfter = scan.duplicatesAfter;
   }
   if (format === 'json-patch') {
     if (!Array.isArray(value)) throw badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
     return value;
   }
   if (!isPlainObject(value)) throw badRequest(`the body of the request must be a JSON object, got ${describe(value)}`);
-  noteDuplicateFields(value, duplicates);
+  noteDuplicateFields(value, duplicates, duplicatesAfter);
   return value;
 }
 

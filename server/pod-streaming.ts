@@ -6,11 +6,13 @@
 //
 // Authorization is upstream's: the request's own verb (get for a WebSocket GET, create for POST), and for a GET also
 // `create` on the subresource (AuthorizePodWebsocketUpgradeCreatePermission, on by default since 1.31), so read-only
-// roles cannot exec through a WebSocket.
+// roles cannot exec through a WebSocket. Admission runs before the connection, as ConnectResource does: the
+// plugins that handle CONNECT (admission webhooks) see the PodExecOptions / PodAttachOptions / PodPortForwardOptions.
 import type { Request } from 'express';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { badRequest } from '../api/errors.ts';
+import type { KubeObject } from '../api/object.ts';
 import type { GenericStore } from '../api/registry/store.ts';
 import { resourceAttributes, type Authorizer } from '../auth/authorizer.ts';
 import { forbiddenError } from '../auth/forbidden.ts';
@@ -47,22 +49,40 @@ interface PodSpecLike {
 }
 
 /**
- * PodExecOptions / PodAttachOptions / PodPortForwardOptions decoded from the query (api/options/), and the kubelet
- * query they become (as kube-apiserver's streamLocation / PortForwardLocation build the kubelet URL).
+ * The kubelet query the connect options become (as kube-apiserver's streamLocation / PortForwardLocation build
+ * the kubelet URL), from the options object admission saw (and a mutating webhook may have changed).
  */
-export function streamOptions(kind: StreamKind, query: RawQuery): { container: string; kubeletQuery: URLSearchParams } {
+export function streamOptions(kind: StreamKind, options: Record<string, unknown>): { container: string; kubeletQuery: URLSearchParams } {
   const kubeletQuery = new URLSearchParams();
   if (kind === 'portforward') {
-    for (const port of decodePodPortForwardOptions(query).ports) kubeletQuery.append('port', String(port));
+    const ports = Array.isArray(options.ports) ? options.ports : [];
+    for (const port of ports) if (typeof port === 'number') kubeletQuery.append('port', String(port));
     return { container: '', kubeletQuery };
   }
+  const command = kind === 'exec' && Array.isArray(options.command) ? options.command : [];
+  for (const argument of command) if (typeof argument === 'string') kubeletQuery.append('command', argument);
+  if (options.stdin === true) kubeletQuery.set('input', '1');
+  if (options.stdout === true) kubeletQuery.set('output', '1');
+  if (options.stderr === true) kubeletQuery.set('error', '1');
+  if (options.tty === true) kubeletQuery.set('tty', '1');
+  return { container: typeof options.container === 'string' ? options.container : '', kubeletQuery };
+}
+
+const CONNECT_OPTIONS_KIND: Record<StreamKind, string> = { exec: 'PodExecOptions', attach: 'PodAttachOptions', portforward: 'PodPortForwardOptions' };
+
+/** The connect options as the v1 object admission webhooks receive (zero values omitted, as their omitempty tags do). */
+export function connectOptionsObject(kind: StreamKind, query: RawQuery): Record<string, unknown> {
+  const object: Record<string, unknown> = { kind: CONNECT_OPTIONS_KIND[kind], apiVersion: 'v1' };
+  if (kind === 'portforward') {
+    const { ports } = decodePodPortForwardOptions(query);
+    if (ports.length > 0) object.ports = ports;
+    return object;
+  }
   const options = kind === 'exec' ? decodePodExecOptions(query) : decodePodAttachOptions(query);
-  if (kind === 'exec') for (const argument of decodePodExecOptions(query).command) kubeletQuery.append('command', argument);
-  if (options.stdin) kubeletQuery.set('input', '1');
-  if (options.stdout) kubeletQuery.set('output', '1');
-  if (options.stderr) kubeletQuery.set('error', '1');
-  if (options.tty) kubeletQuery.set('tty', '1');
-  return { container: options.container ?? '', kubeletQuery };
+  for (const flag of ['stdin', 'stdout', 'stderr', 'tty'] as const) if (options[flag]) object[flag] = true;
+  if (options.container) object.container = options.container;
+  if (kind === 'exec') object.command = decodePodExecOptions(query).command;
+  return object;
 }
 
 /** The container a request means, as pkg/registry/core/pod's streamLocation picks and checks it. */
@@ -98,9 +118,17 @@ export function podStreamHandler(
         const decision = authorizer().authorize(attributes);
         if (decision.decision !== 'allow') throw forbiddenError(attributes, decision.reason);
       }
+      // ConnectResource admits before connecting: webhooks see CONNECT with the options as the object.
+      // A mutating webhook's patch of the options is honoured, as the opts ConnectResource passes on.
+      const connectOptions = connectOptionsObject(kind, query);
+      await store.admission?.connect({
+        operation: 'CONNECT', group: '', version: 'v1', kind: CONNECT_OPTIONS_KIND[kind], resource: 'pods', subresource: info.subresource,
+        namespace: ctx.namespace, name: info.name, object: connectOptions as unknown as KubeObject,
+        user: ctx.user, dryRun: false, warnings: [], auditAnnotations: ctx.auditAnnotations,
+      });
       const pod = await store.get(ctx.namespace, info.name);
       const spec = (pod.spec ?? {}) as PodSpecLike;
-      const options = streamOptions(kind, query);
+      const options = streamOptions(kind, connectOptions);
       const container = kind === 'portforward' ? '' : chooseContainer(info.name, spec, options.container);
       if (!spec.nodeName) throw badRequest(`pod ${info.name} does not have a host assigned`);
       const upgrade = req.upgrade;

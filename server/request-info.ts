@@ -77,7 +77,8 @@ export function parseRequestInfo(method: string, path: string, query: RawQuery):
   const resource = rest[0];
   const name = rest[1] ?? '';
   const subresource = rest[2] ?? '';
-  if (rest.length > 3) return nonResource;
+  // nodes/{name}/proxy/{path...}: the rest of the path is the proxied one (RequestInfoFactory keeps parts[2]).
+  if (rest.length > 3 && !(subresource === 'proxy' && resource === 'nodes')) return nonResource;
 
   if (legacyWatch) verb = 'watch';
   else if (verb === 'get' && !name) verb = isWatchRequest(query) ? 'watch' : 'list';

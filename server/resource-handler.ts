@@ -69,7 +69,9 @@ export async function handleResourceRequest(
   // encoded as the client accepts is a 406 before anything changes, not after.
   if (WRITE_VERBS.has(info.verb)) reply(req, store, info.verb === 'deletecollection' ? 'list' : 'object');
 
-  if (info.subresource && info.subresource !== 'status') {
+  // approval is the one status-like subresource besides status (certificatesigningrequests/approval).
+  const statusLike = info.subresource === 'status' || (info.subresource === 'approval' && strategy.statusLikeSubresources?.approval !== undefined);
+  if (info.subresource && !statusLike) {
     const handler = context.subresources.find(strategy.group, strategy.resource, info.subresource);
     if (!handler) throw pathNotFound();
     if (!handler.verbs.includes(info.verb)) throw methodNotAllowed();
@@ -79,10 +81,10 @@ export async function handleResourceRequest(
   if (info.subresource === 'status' && !strategy.hasStatus) throw pathNotFound();
   if (strategy.namespaced && !info.namespace && info.name) throw pathNotFound();
   if (!strategy.namespaced && info.namespace) throw pathNotFound();
-  const subresource: Subresource = info.subresource === 'status' ? 'status' : '';
+  const subresource: Subresource = info.subresource === 'status' ? 'status' : statusLike ? 'approval' : '';
   const custom = strategy.acceptsStrategicMergePatch === false;
   const objectFormats = custom ? CUSTOM_OBJECT_BODY_FORMATS : OBJECT_BODY_FORMATS;
-  const allowed = subresource === 'status' ? ['get', 'update', 'patch'] : strategy.verbs;
+  const allowed = statusLike ? ['get', 'update', 'patch'] : strategy.verbs;
   // The routes kube-apiserver installs: an item takes GET/PUT/PATCH/DELETE, a collection GET/POST/
   // DELETE, an all-namespaces collection only GET; any other method on a served path is a 405.
   const routed: string[] = info.name
@@ -366,11 +368,12 @@ async function sendList(req: Request, res: Response, store: GenericStore, list: 
   if (format.shape === 'Table') {
     const include = parseIncludeObject(decodeTableOptions(requestQuery(req)).includeObject);
     const now = new Date();
+    const rows = store.strategy.table.order ? store.strategy.table.order(items) : items;
     body = {
       head: { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: list.metadata, columnDefinitions: store.strategy.table.columns },
       arrayField: 'rows',
-      length: items.length,
-      elementJson: (i) => JSON.stringify(tableRow(store.strategy, items[i], include, now)),
+      length: rows.length,
+      elementJson: (i) => JSON.stringify(tableRow(store.strategy, rows[i], include, now)),
     };
   } else if (format.shape === 'PartialObjectMetadataList') {
     body = {

@@ -16,6 +16,7 @@ import type { UserInfo } from '../auth/user.ts';
 import { clientCertificateOf } from '../auth/x509-authenticator.ts';
 import { replyMetadata } from './reply-metadata.ts';
 import { parseRequestInfo, type RequestInfo, type ResourceRequestInfo } from './request-info.ts';
+import { parseSchedulingDecision, SCHEDULING_DECISION_HEADER } from '../clients/scheduling-decision-header.ts';
 import { journalUser, type RequestJournal } from './ui/request-journal.ts';
 
 declare module 'express-serve-static-core' {
@@ -97,6 +98,7 @@ function journalRecord(journal: RequestJournal, req: Request, res: Response, inf
   if (!name) return;
   const status = errorStatusOf(res);
   const userAgent = req.headers['user-agent'];
+  const schedulingDecision = info.subresource === 'binding' ? parseSchedulingDecision(req.headers[SCHEDULING_DECISION_HEADER]) : undefined;
   journal.record(info.namespace, name, {
     auditID, verb: info.verb, subresource: info.subresource,
     user: journalUser(req.kubeUser ?? req.authenticatedUser),
@@ -106,5 +108,6 @@ function journalRecord(journal: RequestJournal, req: Request, res: Response, inf
     ...(status?.message ? { message: status.message } : {}),
     ...(written?.uid ? { uid: written.uid } : {}),
     ...(written?.resourceVersion ? { resourceVersion: written.resourceVersion } : {}),
+    ...(schedulingDecision ? { schedulingDecision } : {}),
   });
 }

@@ -3,6 +3,8 @@
 // resources, the default namespaces, HTTPS, and the admin kubeconfig that kubectl and client-node
 // use as is.
 
+import { openIdMetadata } from '../auth/openid-metadata.ts';
+import { TOKEN_ISSUER } from '../auth/jwt-tokens.ts';
 import { mkdir } from 'node:fs/promises';
 import type { RequestListener } from 'node:http';
 import { createServer, type Server } from 'node:https';
@@ -11,9 +13,11 @@ import { join, resolve } from 'node:path';
 import { StatusError } from '../api/errors.ts';
 import type { KubeObject } from '../api/object.ts';
 import { ApiRegistry } from '../api/registry/registry.ts';
+import type { GenericStore } from '../api/registry/store.ts';
 import { NamespaceCleanup } from '../api/registry/namespace-cleanup.ts';
 import { ADMIN_SYSTEM_USER } from '../api/registry/system-user.ts';
 import { builtinResources } from '../api/resources/index.ts';
+import { SYSTEM_PRIORITY_CLASSES, systemPriorityClassObject } from '../api/resources/priorityclasses.ts';
 import { reconcileKubernetesService } from '../api/registry/kubernetes-service.ts';
 import { PersistedBitmapAllocator } from '../api/registry/range-allocator.ts';
 import { ServiceAllocationRepair } from '../api/registry/service-allocation-repair.ts';
@@ -21,6 +25,7 @@ import { clusterIPRange, DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_
 import { ensureAdminToken } from '../auth/admin-credential.ts';
 import type { CredentialIssuer } from '../auth/credentials.ts';
 import { ensurePki } from '../auth/pki.ts';
+import { FlowControlConfigurationObjects } from './flow-control/configuration-objects.ts';
 import { ensureSigningKey } from '../auth/signing-key.ts';
 import { REVIEW_ENDPOINTS } from '../auth/reviews/index.ts';
 import { startSecurity, type Security } from '../auth/security.ts';
@@ -39,6 +44,7 @@ import { setCustomOpenApiDocuments } from '../api/openapi/documents.ts';
 import { compileValidationRules } from '../api/customresources/validation-rules.ts';
 import { conversionWebhookConverter } from '../auth/admission/conversion-webhook.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
+import { startPhase } from './start-timeline.ts';
 import { COMPONENT_STATUSES_RESOURCE, controlPlaneProbes } from './component-statuses.ts';
 import type { AuditLogRotation } from '../auth/audit-log.ts';
 import { RequestJournal } from './ui/request-journal.ts';
@@ -47,6 +53,7 @@ import { serviceAccountTokenHandler } from './service-account-token.ts';
 import { SubresourceHandlers, namespaceFinalizeHandler, podBindingHandler, podLogHandler } from './subresources.ts';
 import { SCALABLE_RESOURCES, scaleHandler } from './scale-subresource.ts';
 import { podEvictionHandler } from './eviction.ts';
+import { nodeProxyHandler } from './node-proxy.ts';
 import { customResourceScaleHandler } from './custom-resource-scale.ts';
 import { podStreamHandler } from './pod-streaming.ts';
 import { ephemeralContainersHandler } from './ephemeral-containers.ts';
@@ -149,6 +156,7 @@ const MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024;
 
 export async function startApiServer(options: ApiServerOptions): Promise<RunningApiServer> {
   // A bad encryption config stops the start before anything in the data dir or etcd is touched.
+  startPhase('API server modules loaded');
   const transformers = encryptionTransformers(options.encryptionProviderConfig);
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
@@ -156,6 +164,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const signingKey = ensureSigningKey(dataDir);
   signingKey.catch(() => undefined);
   const pki = await ensurePki(join(dataDir, 'pki'), { sans: options.tlsSans, certFile: options.tlsCertFile, keyFile: options.tlsPrivateKeyFile });
+  startPhase('PKI ready');
   const adminToken = await ensureAdminToken(dataDir);
   if (options.watchBufferBudgetBytes !== undefined) processWatchBufferBudget.limit = options.watchBufferBudgetBytes;
   const history = options.historyRevisions;
@@ -165,11 +174,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       ...(options.storage === 'memory' ? { kind: 'memory' } : { kind: 'leveldb', dataDir }), transformers,
       ...(history === undefined ? {} : { backend: { historyRevisions: history, historyMs: 0 }, cache: { historyCapacity: history } }),
     });
+  startPhase('storage open');
   let security: Security | undefined;
   let server: Server | undefined;
   let customResources: CustomResourceController | undefined;
   let closed = false;
   let repair: ServiceAllocationRepair | undefined;
+  let flowControlObjects: FlowControlConfigurationObjects | undefined;
   try {
     const registry = new ApiRegistry(builtinResources, instrumentStorage(storage, apiServerMetrics));
     const ipRange = clusterIPRange(options.serviceClusterIpRange ?? DEFAULT_SERVICE_CLUSTER_IP_RANGE);
@@ -179,8 +190,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     };
     repair = new ServiceAllocationRepair(storage, serviceAllocators, (error) => console.error(`kubefacade: service allocation repair: ${error instanceof Error ? error.message : String(error)}`));
     await repair.start();
+    startPhase('service allocations repaired');
     await ensureDefaultNamespaces(registry);
     await ensureDefaultServiceAccounts(registry, pki.caCertPem);
+    startPhase('default namespaces and service accounts');
     security = await startSecurity({
       dataDir, pki, adminToken, registry, storage, signingKey,
       tokenAuthFile: options.tokenAuthFile, anonymousAuth: options.anonymousAuth,
@@ -189,7 +202,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       disableAdmissionPlugins: options.disableAdmissionPlugins, serviceAllocators,
       onError: (error) => console.error(`kubefacade: clusterrole aggregation: ${error instanceof Error ? error.message : String(error)}`),
     });
+    await ensureSystemPriorityClasses(registry);
 
+    startPhase('security (bootstrap RBAC, authenticators)');
     // Every stored CRD is served again before the server listens (and so before /readyz answers).
     let discovery: LiveDiscovery | undefined;
     let served: ServedCustomResource[] = [];
@@ -208,7 +223,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       onError: (error) => console.error(`kubefacade: customresourcedefinitions: ${error instanceof Error ? error.message : String(error)}`),
     });
     await customResources.start();
+    flowControlObjects = new FlowControlConfigurationObjects(registry, (error) => console.error(`kubefacade: flowcontrol configuration: ${error instanceof Error ? error.message : String(error)}`));
+    await flowControlObjects.start();
 
+    startPhase('custom resources served');
     const subresources = new SubresourceHandlers();
     subresources.registerForAll('scale', customResourceScaleHandler());
     subresources.register('', 'pods', 'binding', podBindingHandler());
@@ -217,6 +235,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     // Issued at every start and kept in memory only.
     const kubeletClient = security.credentials.clientCertificate({ username: KUBELET_CLIENT_USER, groups: [SYSTEM_MASTERS_GROUP] }, 365);
     subresources.register('', 'pods', 'log', podLogHandler(() => registry.lookup('', 'v1', 'nodes'), kubeletClient));
+    subresources.register('', 'nodes', 'proxy', nodeProxyHandler(() => registry.lookup('', 'v1', 'nodes'), kubeletClient));
     subresources.register('', 'namespaces', 'finalize', namespaceFinalizeHandler());
     for (const [group, resource] of SCALABLE_RESOURCES) subresources.register(group, resource, 'scale', scaleHandler());
     subresources.register('', 'pods', 'eviction', podEvictionHandler(registry));
@@ -241,7 +260,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
     });
+    startPhase('kubelet client certificate, handlers');
     await listen(server, options.port, options.bind);
+    startPhase('listening');
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : options.port;
     const host = clientHost(options.bind);
@@ -264,6 +285,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       requestTimeoutMs: options.requestTimeoutMs,
       storageHealth: () => storage.health?.() ?? { healthy: true },
       componentStatuses: controlPlaneProbes(registry, storage, options.etcd ? 'etcd-0' : 'leveldb'),
+      openIdMetadata: openIdMetadata(TOKEN_ISSUER, `${host}:${port}`, await signingKey),
       handler: {
         maxRequestBodyBytes: MAX_REQUEST_BODY_BYTES,
         bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
@@ -285,6 +307,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
 
     await reconcileKubernetesService(registry, { user: ADMIN_SYSTEM_USER, namespace: 'default', now: new Date() }, ipRange.firstAddress, host.replace(/^\[|\]$/g, ''), port);
 
+    startPhase('app, admin kubeconfig, kubernetes service');
     const cleanup = new NamespaceCleanup(registry);
     cleanup.start();
     // apiserver_storage_objects: counted when scraped (the watch cache counts from memory).
@@ -299,6 +322,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
 
     const running = security;
     const crdController = customResources;
+    const apfObjects = flowControlObjects;
     const allocationRepair = repair;
     const httpsServer = server;
     return {
@@ -308,6 +332,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
         closed = true;
         cleanup.stop();
         crdController.stop();
+        apfObjects.stop();
         // The published custom documents are process-wide: a closed server's CRDs leave with it.
         setCustomOpenApiDocuments(() => ({ v3: new Map(), v2Definitions: {} }));
         allocationRepair.stop();
@@ -324,6 +349,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     const listening = server;
     if (listening?.listening) await new Promise<void>((done) => listening.close(() => done()));
     customResources?.stop();
+    flowControlObjects?.stop();
     repair?.stop();
     await security?.stop();
     await storage.close();
@@ -360,12 +386,32 @@ async function ensureDefaultNamespaces(registry: ApiRegistry): Promise<void> {
   const namespaces = registry.lookup('', 'v1', 'namespaces');
   if (!namespaces) return;
   for (const name of DEFAULT_NAMESPACES) {
+    // Looked up first: on a warm start they exist, and a create would compile the kind's validator
+    // (a tenth of a second of CPU) only to be refused with AlreadyExists.
+    if (await exists(namespaces, '', name)) continue;
     try {
       await namespaces.create(
         { user: ADMIN_SYSTEM_USER, namespace: '', now: new Date() },
         { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
-        { dryRun: false, fieldValidation: 'Strict' },
+        { dryRun: false, fieldValidation: 'Strict', internal: true },
       );
+    } catch (err) {
+      if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
+    }
+  }
+}
+
+/**
+ * system-node-critical and system-cluster-critical, as kube-apiserver's scheduling post-start hook creates
+ * them (after security, so the Priority plugin's checks apply to them as to any class).
+ */
+async function ensureSystemPriorityClasses(registry: ApiRegistry): Promise<void> {
+  const priorityClasses = registry.lookup('scheduling.k8s.io', 'v1', 'priorityclasses');
+  if (!priorityClasses) return;
+  for (const pc of SYSTEM_PRIORITY_CLASSES) {
+    try {
+      await priorityClasses.create({ user: ADMIN_SYSTEM_USER, namespace: '', now: new Date() }, systemPriorityClassObject(pc),
+        { dryRun: false, fieldValidation: 'Strict' });
     } catch (err) {
       if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
     }
@@ -387,13 +433,23 @@ async function ensureDefaultServiceAccounts(registry: ApiRegistry, caCertPem: st
       [configMaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-root-ca.crt' }, data: { 'ca.crt': caCertPem } }],
     ];
     for (const [store, object] of objects) {
-      if (!store) continue;
+      if (!store || await exists(store, namespace, object.metadata.name!)) continue;
       try {
-        await store.create(ctx, object, { dryRun: false, fieldValidation: 'Strict' });
+        await store.create(ctx, object, { dryRun: false, fieldValidation: 'Strict', internal: true });
       } catch (err) {
         if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
       }
     }
+  }
+}
+
+async function exists(store: GenericStore, namespace: string, name: string): Promise<boolean> {
+  try {
+    await store.get(namespace, name);
+    return true;
+  } catch (err) {
+    if (err instanceof StatusError && err.reason === 'NotFound') return false;
+    throw err;
   }
 }
 

@@ -44,6 +44,6 @@ export function toTable(
     apiVersion: 'meta.k8s.io/v1',
     metadata: listMeta,
     columnDefinitions: withColumns ? strategy.table.columns : [],
-    rows: objects.map((object) => tableRow(strategy, object, include, now)),
+    rows: (strategy.table.order ? strategy.table.order(objects) : objects).map((object) => tableRow(strategy, object, include, now)),
   };
 }

@@ -9,7 +9,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { ClassicLevel } from 'classic-level';
+import { createRequire } from 'node:module';
 import { META_COMPACTED, META_REVISION, logKey, revisionOfLogKey } from './leveldb-layout.ts';
 import type { StringLevel } from './leveldb-list.ts';
 import { StorageDamagedError, corruptionReportedInLog, levelDbFiles, verifyLevelDbFiles, type FileDamage } from './leveldb-integrity.ts';
@@ -27,8 +27,14 @@ export function databaseLocation(dataDir: string): string {
   return path.join(dataDir, 'db');
 }
 
+// classic-level (CommonJS with a native addon) is loaded on the first on-disk store: a process on
+// memory storage (the library's default, `--storage memory`) or on etcd never loads it.
+const requireModule = createRequire(import.meta.url);
+let classicLevel: typeof import('classic-level') | undefined;
+
 export function createLevel(location: string, create: boolean): StringLevel {
-  return new ClassicLevel<string, string>(location, {
+  classicLevel ??= requireModule('classic-level') as typeof import('classic-level');
+  return new classicLevel.ClassicLevel<string, string>(location, {
     keyEncoding: 'utf8', valueEncoding: 'utf8', createIfMissing: create, errorIfExists: create,
   });
 }

@@ -84,6 +84,29 @@ describe('ValidatingAdmissionPolicy', () => {
     assert.match(String(warned.headers.warning), /Validation failed for ValidatingAdmissionPolicy 'max-containers\.example\.com' with binding 'warn-binding\.example\.com': pod has 3 containers, at most 2 allowed/);
   });
 
+  test('a policy on CONNECT pods/exec sees the PodExecOptions as object', async () => {
+    await t.call('post', VAP).send({
+      apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy', metadata: { name: 'no-tty-exec.example.com' },
+      spec: {
+        matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CONNECT'], resources: ['pods/exec'] }] },
+        validations: [{ expression: "object.kind == 'PodExecOptions' && !(has(object.tty) && object.tty)", message: 'no terminals here' }],
+      },
+    }).expect(201);
+    await t.call('post', VAPB).send({
+      apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding', metadata: { name: 'no-tty-exec-binding.example.com' },
+      spec: { policyName: 'no-tty-exec.example.com', validationActions: ['Deny'] },
+    }).expect(201);
+    await t.call('post', PODS).send(podWith('exec-target', 1)).expect(201);
+    const denied = await t.call('post', `${PODS}/exec-target/exec?command=sh&stdin=true&tty=true&stdout=true`);
+    assert.equal(denied.status, 422, denied.text);
+    assert.equal(denied.body.message, "ValidatingAdmissionPolicy 'no-tty-exec.example.com' with binding 'no-tty-exec-binding.example.com' denied request: no terminals here");
+    // Without a terminal the request goes on (the pod has no node: upstream's message).
+    const allowed = await t.call('post', `${PODS}/exec-target/exec?command=ls&stdout=true`);
+    assert.equal(allowed.status, 400, allowed.text);
+    assert.equal(allowed.body.message, 'pod exec-target does not have a host assigned');
+    await t.call('delete', `${VAPB}/no-tty-exec-binding.example.com`).expect(200);
+  });
+
   test('a missing param denies (parameterNotFoundAction Deny)', async () => {
     await t.call('post', VAPB).send(binding('missing-param.example.com', ['Deny'], 'absent', { matchLabels: { policy: 'missing' } })).expect(201);
     const res = await t.call('post', PODS).send(podWith('no-param', 1, { policy: 'missing' }));

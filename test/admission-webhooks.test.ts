@@ -77,6 +77,60 @@ describe('admission webhooks', () => {
     assert.match(String(warned.headers.warning), /299 - "this pod is watched"/);
   });
 
+  test('CONNECT: webhooks on pods/exec see the PodExecOptions and may refuse before any connection', async () => {
+    const seen: Record<string, unknown>[] = [];
+    const connectHook = await startWebhookServer((request, path) => {
+      if (path.startsWith('/retarget')) {
+        const ops = [{ op: 'replace', path: '/container', value: 'patched' }];
+        return { allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(ops)).toString('base64') };
+      }
+      seen.push(request as unknown as Record<string, unknown>);
+      const command = (request.object as { command?: string[] }).command ?? [];
+      return command.includes('rm') ? { allowed: false, status: { code: 403, message: 'no rm in this pod' } } : { allowed: true };
+    });
+    try {
+      await t.call('post', VWC).send(configuration('ValidatingWebhookConfiguration', 'deny-rm', [
+        webhook('deny-rm.example.com', connectHook.url, connectHook.caBundle, {
+          rules: [{ operations: ['CONNECT'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods/exec'] }],
+          // An object selector never matches CONNECT's options (they have no metadata): this webhook has none.
+        }),
+      ])).expect(201);
+      await t.call('post', PODS).send(podManifest('shell')).expect(201);
+      const denied = await t.call('post', `${PODS}/shell/exec?command=rm&command=-rf&command=/&stdout=true&container=nginx`);
+      assert.equal(denied.status, 403, denied.text);
+      assert.equal(denied.body.message, 'admission webhook "deny-rm.example.com" denied the request: no rm in this pod');
+      const review = seen.at(-1)!;
+      assert.equal(review.operation, 'CONNECT');
+      assert.deepEqual(review.kind, { group: '', version: 'v1', kind: 'PodExecOptions' });
+      assert.equal(review.subResource, 'exec');
+      assert.equal(review.name, 'shell');
+      assert.deepEqual(review.object, { kind: 'PodExecOptions', apiVersion: 'v1', stdout: true, container: 'nginx', command: ['rm', '-rf', '/'] });
+      assert.equal(review.oldObject, null);
+      assert.equal(review.options, null);
+      // Allowed: the request goes on (here the pod has no node: upstream's message).
+      const allowed = await t.call('post', `${PODS}/shell/exec?command=ls&stdout=true&container=nginx`);
+      assert.equal(allowed.status, 400, allowed.text);
+      assert.equal(allowed.body.message, 'pod shell does not have a host assigned');
+      // A mutating webhook's patch of the options is what the connection uses.
+      await t.call('post', MWC).send(configuration('MutatingWebhookConfiguration', 'retarget', [
+        webhook('retarget.example.com', `${connectHook.url}/retarget`, connectHook.caBundle, {
+          rules: [{ operations: ['CONNECT'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods/exec'] }],
+        }),
+      ])).expect(201);
+      const retargeted = await t.call('post', `${PODS}/shell/exec?command=ls&stdout=true&container=nginx`);
+      assert.equal(retargeted.status, 400, retargeted.text);
+      assert.equal(retargeted.body.message, 'container patched is not valid for pod shell');
+      await t.call('delete', `${MWC}/retarget`).expect(200);
+      // Writes are not CONNECTs: the webhook is not called for them.
+      const calls = seen.length;
+      await t.call('post', PODS).send(podManifest('not-a-connect')).expect(201);
+      assert.equal(seen.length, calls);
+    } finally {
+      await t.call('delete', `${VWC}/deny-rm`);
+      await connectHook.close();
+    }
+  });
+
   test('validating webhooks see dry runs; keep-alive keeps one connection for many calls', async () => {
     const before = hook.connections;
     for (let i = 0; i < 5; i++) await t.call('post', `${PODS}?dryRun=All`).send(podManifest(`dry-${i}`)).expect(201);

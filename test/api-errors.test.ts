@@ -100,7 +100,7 @@ describe('request errors over HTTPS', () => {
       assert.deepEqual(res.body, notAllowed, `${method} ${path}`);
     }
     const notFound = { ...STATUS, message: 'the server could not find the requested resource', reason: 'NotFound', details: {}, code: 404 };
-    for (const path of ['/api/v1/namespaces/default/widgets', `${PODS}/nginx/exec2`, '/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers', '/api/v1/nodes/n1/status/extra/more']) {
+    for (const path of ['/api/v1/namespaces/default/widgets', `${PODS}/nginx/exec2`, '/apis/certificates.k8s.io/v1/certificatesigningrequests', '/api/v1/nodes/n1/status/extra/more']) {
       const res = await t.call('get', path).expect(404);
       assert.deepEqual(res.body, notFound, path);
     }

@@ -47,7 +47,8 @@ describe('authentication', () => {
   test('a kubefacade JWT authenticates as sub with its groups, plus system:authenticated', async () => {
     const token = issueToken(key, { username: 'alice', groups: ['dev'], ttlSeconds: 600 });
     const claims = jwt.decode(token, { complete: true });
-    assert.equal(claims?.header.alg, 'RS256');
+    // A new data dir's key is ECDSA P-256 (auth/signing-key.ts).
+    assert.equal(claims?.header.alg, 'ES256');
     assert.equal(claims?.header.kid, key.keyId);
     assert.deepEqual(Object.keys(claims?.payload as object), ['iss', 'aud', 'sub', 'groups', 'iat', 'nbf', 'exp', 'jti']);
     assert.deepEqual([(claims?.payload as jwt.JwtPayload).iss, (claims?.payload as jwt.JwtPayload).aud], [TOKEN_ISSUER, [TOKEN_AUDIENCE]]);
@@ -57,10 +58,11 @@ describe('authentication', () => {
   test('every bad token is a 401 Unauthorized, and nothing is written', async () => {
     const now = Math.floor(Date.now() / 1000);
     const claims = { iss: TOKEN_ISSUER, aud: [TOKEN_AUDIENCE], sub: 'mallory', groups: ['system:masters'], iat: now, nbf: now, exp: now + 600 };
-    const sign = (payload: object) => jwt.sign(payload, key.privateKeyPem, { algorithm: 'RS256', noTimestamp: true });
+    const sign = (payload: object) => jwt.sign(payload, key.privateKeyPem, { algorithm: 'ES256', noTimestamp: true });
     const good = sign(claims);
     const [header, payload, signature] = good.split('.');
-    const other = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    const other = generateKeyPairSync('ec', { namedCurve: 'prime256v1', privateKeyEncoding: { type: 'sec1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    const otherRsa = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
     const hs256Header = b64({ alg: 'HS256', typ: 'JWT' });
     const hs256 = `${hs256Header}.${payload}.${createHmac('sha256', key.publicKeyPem).update(`${hs256Header}.${payload}`).digest('base64url')}`;
     const bad: Record<string, string> = {
@@ -74,7 +76,8 @@ describe('authentication', () => {
       'HS256 keyed with the public key': hs256,
       'tampered payload': `${header}.${b64({ ...claims, sub: 'kubernetes-admin' })}.${signature}`,
       'tampered signature': `${header}.${payload}.${signature.slice(0, -4)}${signature.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`,
-      'signed by another key': jwt.sign(claims, other.privateKey, { algorithm: 'RS256', noTimestamp: true }),
+      'signed by another key': jwt.sign(claims, other.privateKey, { algorithm: 'ES256', noTimestamp: true }),
+      'RS256, signed by another RSA key': jwt.sign(claims, otherRsa.privateKey, { algorithm: 'RS256', noTimestamp: true }),
       'not a token at all': 'garbage',
       'unknown static token': 'tok-nobody',
     };

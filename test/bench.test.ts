@@ -210,6 +210,9 @@ test('bench startup: built package and run-time TypeScript loading, each start m
       const figures = object(report[key]);
       assert.equal(figures.runs, 1);
       assert.ok((figures.minMs as number) > 0 && figures.minMs === figures.maxMs, `${key}: ${JSON.stringify(figures)}`);
+      // CPU time used by the start, beside its wall time.
+      const cpu = object(object(report.cpu)[key]);
+      assert.ok(cpu.runs === 1 && (cpu.minMs as number) > 0, `${key} CPU: ${JSON.stringify(cpu)}`);
     }
     assert.ok((report.idleRssMiB as number) > 10);
   }

@@ -194,6 +194,37 @@ describe('controllers against an API server (the test plays kubelet and clock)',
     await eventually('the dangling pod to be deleted', async () => ((await t.call('get', '/api/v1/namespaces/default/pods/dangling')).status === 404 ? true : undefined));
   });
 
+  test('foreground deletion keeps a dependent that has another solid owner, dropping only the reference', async () => {
+    const owner = async (name: string) => (await json(t.call('post', '/api/v1/namespaces/default/configmaps'), { metadata: { name } }).expect(201)).body;
+    const leaving = await owner('owner-leaving');
+    const staying = await owner('owner-staying');
+    const ref = (o: { metadata: { name: string; uid: string } }) => ({ apiVersion: 'v1', kind: 'ConfigMap', name: o.metadata.name, uid: o.metadata.uid, blockOwnerDeletion: true });
+    await json(t.call('post', '/api/v1/namespaces/default/secrets'), { metadata: { name: 'shared', ownerReferences: [ref(leaving), ref(staying)] } }).expect(201);
+    await json(t.call('post', '/api/v1/namespaces/default/secrets'), { metadata: { name: 'only-leaving', ownerReferences: [ref(leaving)] } }).expect(201);
+    await json(t.call('delete', '/api/v1/namespaces/default/configmaps/owner-leaving'), { propagationPolicy: 'Foreground' }).expect(200);
+    await eventually('the owner to go after its own dependent', async () => ((await t.call('get', '/api/v1/namespaces/default/configmaps/owner-leaving')).status === 404 ? true : undefined));
+    assert.equal((await t.call('get', '/api/v1/namespaces/default/secrets/only-leaving')).status, 404);
+    const shared = (await t.call('get', '/api/v1/namespaces/default/secrets/shared').expect(200)).body;
+    assert.equal(shared.metadata.deletionTimestamp, undefined);
+    assert.deepEqual(shared.metadata.ownerReferences.map((r: { name: string }) => r.name), ['owner-staying']);
+  });
+
+  test('a dependency cycle deleted in the foreground unwinds (the object whose dependent waits stops blocking)', async () => {
+    const path = '/api/v1/namespaces/default/configmaps';
+    const made: { metadata: { name: string; uid: string } }[] = [];
+    for (const name of ['cycle-a', 'cycle-b', 'cycle-c']) made.push((await json(t.call('post', path), { metadata: { name } }).expect(201)).body);
+    const ref = (o: { metadata: { name: string; uid: string } }) => ({ apiVersion: 'v1', kind: 'ConfigMap', name: o.metadata.name, uid: o.metadata.uid, blockOwnerDeletion: true });
+    // a is owned by c, b by a, c by b.
+    for (const [dependent, owner] of [[0, 2], [1, 0], [2, 1]]) {
+      await json(t.call('patch', `${path}/${made[dependent].metadata.name}`), { metadata: { ownerReferences: [ref(made[owner])] } }, 'application/merge-patch+json').expect(200);
+    }
+    await json(t.call('delete', `${path}/cycle-a`), { propagationPolicy: 'Foreground' }).expect(200);
+    await eventually('the whole cycle to be collected', async () => {
+      const left = (await t.call('get', path).expect(200)).body.items.filter((i: { metadata: { name: string } }) => i.metadata.name.startsWith('cycle-'));
+      return left.length === 0 ? true : undefined;
+    });
+  });
+
   test('a ReplicaSet adopts a matching orphan pod and creates only the rest', async () => {
     await json(t.call('post', '/api/v1/namespaces/default/pods'), {
       apiVersion: 'v1', kind: 'Pod', metadata: { name: 'orphan', labels: { tier: 'adopt' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] },

@@ -111,7 +111,7 @@ describe('generated OpenAPI documents', () => {
     const core = readGenerated('v3/api__v1.json').json.components.schemas;
     assert.match(core['io.k8s.api.core.v1.Pod'].description, /collection of containers/);
     assert.equal(core['io.k8s.api.core.v1.PodSpec'].properties.containers['x-kubernetes-patch-merge-key'], 'name');
-    assert.equal(core['io.k8s.api.core.v1.PersistentVolume'], undefined);
+    assert.equal(core['io.k8s.api.core.v1.ComponentStatus'], undefined);
   });
 
   test('Quantity and IntOrString accept both forms', () => {
@@ -126,7 +126,9 @@ describe('generated OpenAPI documents', () => {
     assert.equal(json.swagger, '2.0');
     assert.ok(json.paths['/api/v1/namespaces/{namespace}/pods/{name}'].patch.parameters.some((p: Json) => p.name === 'fieldValidation'));
     assert.ok(json.paths['/apis/rbac.authorization.k8s.io/v1/clusterroles']);
-    assert.equal(json.paths['/api/v1/persistentvolumes'], undefined);
+    assert.equal(json.paths['/apis/networking.k8s.io/v1/networkpolicies'], undefined);
+    assert.ok(json.paths['/apis/networking.k8s.io/v1/ingressclasses']);
+    assert.ok(json.paths['/api/v1/persistentvolumes']);
     const refs = new Set<string>();
     collectRefs(json, refs);
     for (const ref of refs) {
@@ -143,8 +145,8 @@ describe('served OpenAPI documents', () => {
     const root = openApiV3Root();
     assert.deepEqual(Object.keys(root.paths).sort(), [
       'api/v1', 'apis/admissionregistration.k8s.io/v1', 'apis/apiextensions.k8s.io/v1', 'apis/apps/v1', 'apis/authentication.k8s.io/v1',
-      'apis/authorization.k8s.io/v1', 'apis/batch/v1', 'apis/coordination.k8s.io/v1', 'apis/discovery.k8s.io/v1', 'apis/events.k8s.io/v1', 'apis/policy/v1',
-      'apis/rbac.authorization.k8s.io/v1',
+      'apis/authorization.k8s.io/v1', 'apis/autoscaling/v1', 'apis/autoscaling/v2', 'apis/batch/v1', 'apis/certificates.k8s.io/v1', 'apis/coordination.k8s.io/v1', 'apis/discovery.k8s.io/v1', 'apis/events.k8s.io/v1', 'apis/flowcontrol.apiserver.k8s.io/v1', 'apis/networking.k8s.io/v1', 'apis/node.k8s.io/v1', 'apis/policy/v1',
+      'apis/rbac.authorization.k8s.io/v1', 'apis/scheduling.k8s.io/v1', 'apis/storage.k8s.io/v1',
     ]);
     for (const [path, { serverRelativeURL }] of Object.entries(root.paths)) {
       const document = openApiV3Document(path);
@@ -156,7 +158,7 @@ describe('served OpenAPI documents', () => {
       assert.equal(JSON.parse(document.body.toString()).openapi, '3.0.0');
     }
     assert.deepEqual(JSON.parse(openApiV3RootDocument().body.toString()), root);
-    assert.equal(openApiV3Document('apis/autoscaling/v2'), undefined);
+    assert.equal(openApiV3Document('apis/certificates.k8s.io/v1'), undefined);
     assert.equal(openApiV3Document('/api/v1/'), openApiV3Document('api/v1'));
   });
 
@@ -217,8 +219,8 @@ describe('schema lookup', () => {
     assert.ok(schemaForKind({ group: 'authorization.k8s.io', version: 'v1', kind: 'SelfSubjectAccessReview' }));
     assert.ok(schemaForKind({ group: '', version: 'v1', kind: 'Binding' }));
     assert.ok(schemaForKind({ group: 'apps', version: 'v1', kind: 'Deployment' }));
-    assert.equal(schemaForKind({ group: 'autoscaling', version: 'v2', kind: 'HorizontalPodAutoscaler' }), undefined);
-    assert.equal(schemaByName('io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler'), undefined);
+    assert.equal(schemaForKind({ group: 'certificates.k8s.io', version: 'v1', kind: 'CertificateSigningRequest' }), undefined);
+    assert.equal(schemaByName('io.k8s.api.certificates.v1.CertificateSigningRequest'), undefined);
   });
 });
 
@@ -331,7 +333,7 @@ describe('request validation', () => {
     assert.deepEqual(roleResult, { errors: [], unknownFields: ['rules[0].verbz'], decodeErrors: [] });
     const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, status: { capacity: { cpu: '4', memory: '8Gi', pods: 110 } } };
     assert.deepEqual(validateObject({ group: '', version: 'v1', kind: 'Node' }, node), { errors: [], unknownFields: [], decodeErrors: [] });
-    assert.deepEqual(validateObject({ group: 'autoscaling', version: 'v2', kind: 'HorizontalPodAutoscaler' }, { spec: 1 }), { errors: [], unknownFields: [], decodeErrors: [] });
+    assert.deepEqual(validateObject({ group: 'certificates.k8s.io', version: 'v1', kind: 'CertificateSigningRequest' }, { spec: 1 }), { errors: [], unknownFields: [], decodeErrors: [] });
   });
 
   test('prints validation throughput', () => {

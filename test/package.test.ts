@@ -1,5 +1,6 @@
-// The published package, as a user gets it: `npm pack` (which builds dist/ through `prepare`), the
-// tarball installed into an empty folder, `npx kubefacade up` and kubectl against it, and the library
+// The published package, as a user gets it: `npm pack` of the dist/ that `npm ci` built through `prepare`
+// (packed with --ignore-scripts: a rebuild here would rewrite dist/ under the suites running beside this
+// one that import it, such as the examples; a checkout never built is built first), the tarball installed into an empty folder, `npx kubefacade up` and kubectl against it, and the library
 // imported from a plain .mjs file. The dependencies come from the local npm cache where it has them
 // (--prefer-offline), pinned to this repository's lock file.
 
@@ -39,7 +40,8 @@ function consumerLock(tarballPath: string): object {
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kubefacade-package-'));
-  const packed = await run(NPM, ['pack', '--pack-destination', dir, '--json'], { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024 });
+  if (!existsSync(join(REPO_ROOT, 'dist', 'index.js'))) await run(NPM, ['run', 'build'], { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024 });
+  const packed = await run(NPM, ['pack', '--ignore-scripts', '--pack-destination', dir, '--json'], { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024 });
   const [{ filename }] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as { filename: string }[];
   tarball = join(dir, filename);
   project = join(dir, 'project');

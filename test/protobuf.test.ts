@@ -130,10 +130,26 @@ describe('protobuf round trip', () => {
   });
 });
 
+describe('protobuf for the storage, networking, flowcontrol and certificates kinds', () => {
+  test('a CSIDriver keeps attachRequired: false; a CSR keeps its request bytes and expirationSeconds', () => {
+    const root = kubernetesProtoRoot();
+    const driverType = root.lookupType('k8s.io.api.storage.v1.CSIDriver');
+    const driver = driverType.encode(driverType.fromObject({ metadata: { name: 'csi.example.com' }, spec: { attachRequired: false, podInfoOnMount: true } })).finish();
+    assert.deepEqual(decodeProtobufBody(envelope('storage.k8s.io/v1', 'CSIDriver', driver)).spec, { attachRequired: false, podInfoOnMount: true });
+    const csrType = root.lookupType('k8s.io.api.certificates.v1.CertificateSigningRequest');
+    const csr = csrType.encode(csrType.fromObject({
+      metadata: { name: 'alice' }, spec: { request: Buffer.from('PEM'), signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth'], expirationSeconds: 600 },
+    })).finish();
+    assert.deepEqual(decodeProtobufBody(envelope('certificates.k8s.io/v1', 'CertificateSigningRequest', csr)).spec, {
+      request: Buffer.from('PEM').toString('base64'), signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth'], expirationSeconds: 600,
+    });
+  });
+});
+
 describe('protobuf errors', () => {
   test('missing magic, unknown kinds and garbage are 400 BadRequest', () => {
     assertBadRequest(() => decodeProtobufBody(Buffer.from('{"kind":"Pod"}')), /k8s/);
-    assertBadRequest(() => decodeProtobufBody(envelope('v1', 'PersistentVolume', new Uint8Array())), /no kind "PersistentVolume" is registered for version "v1"/);
+    assertBadRequest(() => decodeProtobufBody(envelope('v1', 'ComponentStatus', new Uint8Array())), /no kind "ComponentStatus" is registered for version "v1"/);
     assertBadRequest(() => decodeProtobufBody(envelope('', '', new Uint8Array())), /Kind/);
     assertBadRequest(() => decodeProtobufBody(Buffer.concat([PROTOBUF_MAGIC, Buffer.from([0x0a, 0xff, 0xff, 0x01])])), /unable to decode/);
     assertBadRequest(() => decodeProtobufBody(envelope('v1', 'Pod', Buffer.from([0x0a, 0x05, 0x01]))), /unable to decode/);

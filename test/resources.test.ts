@@ -31,7 +31,8 @@ describe('pod defaulting', () => {
         name: 'nginx', image: 'nginx', imagePullPolicy: 'Always', ports: [{ containerPort: 80, protocol: 'TCP' }],
         resources: {}, terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File',
       }],
-      dnsPolicy: 'ClusterFirst', enableServiceLinks: true, preemptionPolicy: 'PreemptLowerPriority', priority: 0,
+      // priority and preemptionPolicy come from the Priority admission plugin (test/priorityclass.test.ts).
+      dnsPolicy: 'ClusterFirst', enableServiceLinks: true,
       restartPolicy: 'Always', schedulerName: 'default-scheduler', securityContext: {}, serviceAccount: 'default',
       serviceAccountName: 'default', terminationGracePeriodSeconds: 30,
       tolerations: [

@@ -22,7 +22,9 @@ describe('scheduler cache memory', () => {
     assert.equal(info.requested.milliCPU, 250);
     const entry = info.pods.get('u1')!;
     assert.equal(Object.values(entry).includes(pod as never), false);
-    assert.equal(JSON.stringify(entry).includes('"ns"'), false, 'no pod metadata retained');
+    // What preemption needs of a placed pod (namespace, name, uid, labels, start) is kept, nothing of its spec.
+    assert.equal(JSON.stringify(entry).includes('"containers"'), false, 'no pod spec retained');
+    assert.deepEqual(Object.keys(entry.identity ?? {}).sort(), ['labels', 'name', 'namespace', 'startTime', 'terminating', 'terminatingByPreemption', 'uid']);
     cache.addOrUpdateAssignedPod({ ...pod, spec: { ...pod.spec!, nodeName: 'n' } });
     assert.equal(cache.isAssumed(pod), false);
     assert.equal(info.requested.milliCPU, 250);

@@ -96,6 +96,7 @@ describe('web view in a browser', () => {
     }, null, { timeout: 60_000 });
     const steps = await page.$$eval('#journey-steps li', (lis) => lis.map((li) => ({
       id: li.getAttribute('data-step') ?? '', lit: Number(li.getAttribute('data-lit')), actor: li.querySelector('.actor')?.textContent ?? '',
+      detail: li.querySelector('.detail')?.textContent ?? '',
     })));
     const byId = new Map(steps.map((s) => [s.id, s]));
     assert.deepEqual(steps.map((s) => s.id), ['sent', 'received', 'authenticated', 'authorized', 'admitted', 'stored', 'scheduled', 'bound', 'kubelet-seen',
@@ -103,6 +104,8 @@ describe('web view in a browser', () => {
     assert.match(byId.get('sent')!.actor, /^kubefacade-ui/);
     assert.equal(byId.get('received')!.actor, 'kubernetes-admin');
     assert.equal(byId.get('scheduled')!.actor, 'default-scheduler');
+    // The filtering step: the scheduler's own count, sent with its binding (three Ready nodes, all feasible).
+    assert.match(byId.get('scheduled')!.detail, /^Successfully assigned default\/\S+ to node0\d; 3 of 3 evaluated nodes feasible$/);
     assert.equal(byId.get('bound')!.actor, 'system:kube-scheduler');
     const node = /kubelet \((node0\d)\)/.exec(byId.get('nginx-pulling')!.actor)?.[1];
     assert.ok(node, `a kubelet actor: ${byId.get('nginx-pulling')!.actor}`);

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import type { KubeObject } from '../api/object.ts';
 import { podJourney, type JourneyStep } from '../server/ui/pod-journey.ts';
 import { RequestJournal, type JournalRecord } from '../server/ui/request-journal.ts';
+import { formatSchedulingDecision, parseSchedulingDecision } from '../clients/scheduling-decision-header.ts';
 
 const T0 = Date.parse('2026-12-07T10:00:00.000Z');
 const UID = 'uid-1';
@@ -53,10 +54,11 @@ describe('pod journey', () => {
       events: [event('Scheduled', 1, { component: 'default-scheduler', message: 'Successfully assigned default/web to node02' }), ...kubeletEvents('nginx', 2), ...kubeletEvents('redis', 2)],
       records: [
         record({}),
-        record({ verb: 'create', subresource: 'binding', user: { username: 'system:kube-scheduler', groups: [] }, receivedMs: T0 + 900, completedMs: T0 + 910, uid: undefined }),
+        record({ verb: 'create', subresource: 'binding', user: { username: 'system:kube-scheduler', groups: [] }, receivedMs: T0 + 900, completedMs: T0 + 910, uid: undefined, schedulingDecision: { evaluatedNodes: 5, feasibleNodes: 2 } }),
         record({ verb: 'patch', subresource: 'status', user: { username: 'system:node:node02', groups: ['system:nodes'] }, receivedMs: T0 + 950, completedMs: T0 + 960, code: 200 }),
       ],
     });
+    assert.equal(step(journey.steps, 'scheduled').detail, 'Successfully assigned default/web to node02; 2 of 5 evaluated nodes feasible');
     assert.deepEqual(journey.steps.map((s) => s.id), [
       'sent', 'received', 'authenticated', 'authorized', 'admitted', 'stored', 'scheduled', 'bound', 'kubelet-seen',
       'nginx-pulling', 'nginx-pulled', 'nginx-created', 'nginx-started', 'redis-pulling', 'redis-pulled', 'redis-created', 'redis-started', 'ready',
@@ -155,5 +157,26 @@ describe('request journal', () => {
     assert.equal(kept.length, 24);
     assert.equal(kept[0].verb, 'create', 'the create is never dropped');
     assert.equal(kept[kept.length - 1].auditID, '39');
+  });
+});
+
+describe('scheduling decision header', () => {
+  test('parsed from what the scheduler formats; anything malformed or impossible is ignored', () => {
+    const decision = { evaluatedNodes: 100, feasibleNodes: 37 };
+    assert.deepEqual(parseSchedulingDecision(formatSchedulingDecision(decision)), decision);
+    assert.deepEqual(parseSchedulingDecision('feasibleNodes=1;evaluatedNodes=3'), { evaluatedNodes: 3, feasibleNodes: 1 });
+    for (const bad of [undefined, '', 'evaluatedNodes=3', 'evaluatedNodes=3, feasibleNodes=4', 'evaluatedNodes=x, feasibleNodes=1',
+      'evaluatedNodes=3, feasibleNodes=1x', ['evaluatedNodes=3', 'feasibleNodes=1'], `evaluatedNodes=3, feasibleNodes=1${' '.repeat(200)}`]) {
+      assert.equal(parseSchedulingDecision(bad), undefined, JSON.stringify(bad));
+    }
+  });
+
+  test('a binding without the header keeps the event message alone', () => {
+    const journey = podJourney({
+      namespace: 'default', name: 'web', pod: pod({ nodeName: 'node02' }),
+      events: [event('Scheduled', 1, { component: 'default-scheduler', message: 'Successfully assigned default/web to node02' })],
+      records: [record({}), record({ verb: 'create', subresource: 'binding', receivedMs: T0 + 900, completedMs: T0 + 910, uid: undefined })],
+    });
+    assert.equal(step(journey.steps, 'scheduled').detail, 'Successfully assigned default/web to node02');
   });
 });

@@ -143,6 +143,14 @@ describe('web view server', () => {
     assert.equal(byId.get('stored')?.detail, `resourceVersion ${pod.metadata.resourceVersion}, uid ${pod.metadata.uid}`);
     assert.equal(byId.get('scheduled')?.state, 'pending', 'no scheduler runs in this test');
     assert.equal((await call('GET', '/ui/journey/default/never-existed', { cookie: adminCookie })).status, 404);
+    // A binding carrying a scheduler's decision header: the server keeps the counts for the filtering step.
+    const bound = await api.call('post', `/api/v1/namespaces/default/pods/${pod.metadata.name}/binding`)
+      .set('kubefacade-scheduling-decision', 'evaluatedNodes=4, feasibleNodes=3')
+      .send({ apiVersion: 'v1', kind: 'Binding', metadata: { name: pod.metadata.name }, target: { apiVersion: 'v1', kind: 'Node', name: 'node09' } });
+    assert.equal(bound.status, 201, bound.text);
+    const after = await call('GET', `/ui/journey/default/${pod.metadata.name}`, { cookie: adminCookie });
+    const scheduled = (after.json() as { steps: { id: string; state: string; detail?: string }[] }).steps.find((s) => s.id === 'scheduled');
+    assert.deepEqual(scheduled && { state: scheduled.state, detail: scheduled.detail }, { state: 'done', detail: 'assigned to node09; 3 of 4 evaluated nodes feasible' });
   });
 
   test('watch streams are forwarded as they arrive', async () => {

@@ -4,10 +4,12 @@
 // quota whose usage the controller has not computed yet refuses too (`status unknown for quota: q,
 // resources: pods`). Admitted usage is added to status.used at once (compare-and-swap of the quota), as
 // upstream does, so concurrent creates cannot overrun it; the quota controller recomputes it from the objects.
+// A quota with scopes is charged only by the pods they select (api/quota/scopes.ts).
 
 import type { AdmissionAttributes, ValidatingAdmission } from '../admission.ts';
 import { forbidden } from '../errors.ts';
 import { isPlainObject, type KubeObject } from '../object.ts';
+import { quotaScopesMatch } from '../quota/scopes.ts';
 import { formatQuantity, usageOf, type Usage } from '../quota/usage.ts';
 import { parseQuantity } from '../resources/quantity.ts';
 import type { Storage } from '../../storage/interface.ts';
@@ -36,6 +38,8 @@ export class ResourceQuotaAdmission implements ValidatingAdmission {
       const hard = quantities(isPlainObject(quota.spec) ? quota.spec.hard : undefined);
       const relevant = Object.keys(delta).filter((key) => key in hard && delta[key] > 0);
       if (relevant.length === 0) continue;
+      // A scoped quota tracks only the pods its scopes select (BestEffort, Terminating, ...).
+      if (!quotaScopesMatch(quota, attributes.resource, attributes.object, attributes.group)) continue;
       const used = quantities(isPlainObject(quota.status) ? quota.status.used : undefined);
       const unknown = relevant.filter((key) => !(key in used)).sort();
       if (unknown.length > 0) throw refuse(`status unknown for quota: ${quota.metadata.name}, resources: ${unknown.join(',')}`);

@@ -3,7 +3,8 @@
 // schema (the CRD schema plus apiVersion, kind and an ObjectMeta reference, tagged with
 // x-kubernetes-group-version-kind), its List, the paths with their actions and parameters
 // (kubectl looks for `fieldValidation` on the PATCH operation to choose server-side validation),
-// and the meta.k8s.io components they reference; and the same definitions for `/openapi/v2`.
+// and the meta.k8s.io components they reference; and for `/openapi/v2` the same definitions after the
+// v2 conversion upstream applies (toStructuralOpenApiV2, kindSchemaV2).
 
 import { componentSchemas, type RawSchema } from '../openapi/generated-documents.ts';
 import type { CustomResourceStrategy } from './strategy.ts';
@@ -42,6 +43,65 @@ function kindSchema(strategy: CustomResourceStrategy, schema: JSONSchemaProps): 
   copy.properties = properties;
   copy.type = 'object';
   copy['x-kubernetes-group-version-kind'] = [{ group: strategy.group, kind: strategy.kind, version: strategy.version }];
+  return copy;
+}
+
+/**
+ * ToStructuralOpenAPIV2 (apiextensions-apiserver controller/openapi/v2): what swagger 2.0 and kubectl's
+ * v2 validation cannot take is removed, recursively. Junctors (allOf, anyOf, oneOf, not) go; a nullable
+ * field loses its type, items and properties; a field preserving unknown fields loses items and
+ * properties (and `type: object`, which kubectl would read as "no other fields"); an array left without
+ * items loses its type; a nullable property is no longer required.
+ */
+export function toStructuralOpenApiV2(schema: JSONSchemaProps): Json {
+  const out = structuredClone(schema) as Json;
+  const visit = (s: Json): void => {
+    for (const junctor of ['allOf', 'anyOf', 'oneOf', 'not']) delete s[junctor];
+    if (s.nullable === true) {
+      delete s.type;
+      delete s.nullable;
+      delete s.items;
+      delete s.properties;
+    }
+    if (s['x-kubernetes-preserve-unknown-fields'] === true) {
+      delete s.items;
+      delete s.properties;
+    }
+    if (s.items === undefined && s.type === 'array') delete s.type;
+    if (s['x-kubernetes-preserve-unknown-fields'] === true && s.type === 'object') delete s.type;
+    const properties = s.properties as Record<string, Json> | undefined;
+    if (properties && Array.isArray(s.required)) {
+      const required = (s.required as string[]).filter((name) => properties[name]?.nullable !== true);
+      if (required.length > 0) s.required = required;
+      else delete s.required;
+    }
+    const additional = s.additionalProperties;
+    if (additional && typeof additional === 'object' && (additional as Json).nullable === true) delete s.required;
+    for (const child of Object.values(properties ?? {})) visit(child);
+    if (s.items && typeof s.items === 'object' && !Array.isArray(s.items)) visit(s.items as Json);
+    if (additional && typeof additional === 'object') visit(additional as Json);
+  };
+  visit(out);
+  return out;
+}
+
+/**
+ * The kind's swagger 2.0 definition (buildKubeNative with V2): a schema preserving unknown fields at its
+ * root is published as a bare object (kubectl's v2 validation would otherwise forbid every unknown
+ * field); any other gets the v2 conversion plus apiVersion, kind and a metadata reference.
+ */
+function kindSchemaV2(strategy: CustomResourceStrategy, schema: JSONSchemaProps, preserveUnknownFields: boolean): Json {
+  const gvk = [{ group: strategy.group, kind: strategy.kind, version: strategy.version }];
+  if (schema['x-kubernetes-preserve-unknown-fields'] === true || preserveUnknownFields) return { type: 'object', 'x-kubernetes-group-version-kind': gvk };
+  const copy = toStructuralOpenApiV2(schema);
+  copy.properties = {
+    ...((copy.properties as Json | undefined) ?? {}),
+    apiVersion: { type: 'string', description: API_VERSION_DESCRIPTION },
+    kind: { type: 'string', description: KIND_DESCRIPTION },
+    metadata: { $ref: `#/definitions/${META}.ObjectMeta`, description: METADATA_DESCRIPTION },
+  };
+  copy.type = 'object';
+  copy['x-kubernetes-group-version-kind'] = gvk;
   return copy;
 }
 
@@ -167,7 +227,7 @@ export function buildCustomResourceOpenApi(served: { crd: CustomResourceDefiniti
       doc.schemas[kindName] = kindSchema(strategy, schema);
       doc.schemas[listName] = listSchema(strategy, kindName);
       Object.assign(doc.paths, paths(strategy, kindName, listName));
-      v2Definitions[kindName] = toV2(doc.schemas[kindName]);
+      v2Definitions[kindName] = kindSchemaV2(strategy, schema, (crd.spec as { preserveUnknownFields?: boolean }).preserveUnknownFields === true);
       v2Definitions[listName] = toV2(doc.schemas[listName]);
     }
   }

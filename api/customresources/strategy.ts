@@ -55,6 +55,15 @@ function cell(type: string, value: unknown, now: Date): TableCell {
   }
 }
 
+/**
+ * conversion.strategy None (apiextensions-apiserver's nopConverter): an object stored through another
+ * version of the CRD is the same object with this version's apiVersion, so a CRD whose storage version
+ * changed still reads, patches and updates its older objects through every served version.
+ */
+function noneConversion(apiVersion: string): (objects: KubeObject[]) => Promise<KubeObject[]> {
+  return (objects) => Promise.resolve(objects.map((object) => (object.apiVersion === apiVersion ? object : { ...object, apiVersion })));
+}
+
 export function customResourceStrategy(
   crd: CustomResourceDefinition, version: CrdVersion, rules: RuleSet | undefined,
   convert?: (objects: KubeObject[]) => Promise<KubeObject[]>,
@@ -98,7 +107,8 @@ export function customResourceStrategy(
     tracksGeneration: true,
     schema: structural.node,
     acceptsStrategicMergePatch: false,
-    ...(convert ? { convert } : {}),
+    // Without a conversion webhook, conversion is `None` (the nopConverter): only apiVersion changes.
+    convert: convert ?? noneConversion(`${group}/${version.name}`),
     scale: scaleSpec ? {
       specReplicas: new JsonPath(scaleSpec.specReplicasPath),
       statusReplicas: new JsonPath(scaleSpec.statusReplicasPath),

@@ -36,6 +36,8 @@ export const SERVED_GROUP_VERSIONS: readonly ServedGroupVersion[] = [
     podtemplates: [],
     limitranges: [],
     resourcequotas: ['status'],
+    persistentvolumes: ['status'],
+    persistentvolumeclaims: ['status'],
   }),
   groupVersion('discovery.k8s.io', 'v1', { endpointslices: [] }),
   groupVersion('coordination.k8s.io', 'v1', { leases: [] }),
@@ -53,11 +55,21 @@ export const SERVED_GROUP_VERSIONS: readonly ServedGroupVersion[] = [
   }),
   groupVersion('batch', 'v1', { jobs: ['status'], cronjobs: ['status'] }),
   groupVersion('policy', 'v1', { poddisruptionbudgets: ['status'] }),
+  groupVersion('autoscaling', 'v2', { horizontalpodautoscalers: ['status'] }),
+  groupVersion('autoscaling', 'v1', { horizontalpodautoscalers: ['status'] }),
   groupVersion('apiextensions.k8s.io', 'v1', { customresourcedefinitions: ['status'] }),
   groupVersion('admissionregistration.k8s.io', 'v1', {
     mutatingwebhookconfigurations: [], validatingwebhookconfigurations: [],
     validatingadmissionpolicies: ['status'], validatingadmissionpolicybindings: [],
   }),
+  groupVersion('scheduling.k8s.io', 'v1', { priorityclasses: [] }),
+  groupVersion('node.k8s.io', 'v1', { runtimeclasses: [] }),
+  groupVersion('storage.k8s.io', 'v1', {
+    storageclasses: [], csidrivers: [], csinodes: [], csistoragecapacities: [], volumeattachments: ['status'],
+  }),
+  groupVersion('networking.k8s.io', 'v1', { ingresses: ['status'], ingressclasses: [] }),
+  groupVersion('flowcontrol.apiserver.k8s.io', 'v1', { flowschemas: ['status'], prioritylevelconfigurations: ['status'] }),
+  groupVersion('certificates.k8s.io', 'v1', { certificatesigningrequests: ['status', 'approval'] }),
 ];
 
 /**

@@ -31,7 +31,7 @@ export async function reconcileKubernetesService(registry: ApiRegistry, ctx: Req
       apiVersion: 'v1', kind: 'Service',
       metadata: { name: KUBERNETES_SERVICE, labels: { component: 'apiserver', provider: 'kubernetes' } },
       spec: { type: 'ClusterIP', clusterIP, ports: desiredPorts, sessionAffinity: 'None' },
-    }, { dryRun: false, fieldValidation: 'Strict' });
+    }, { dryRun: false, fieldValidation: 'Strict', internal: true });
   } catch (err) {
     if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
     // A restart on another port: the service follows (the cluster IP stays).

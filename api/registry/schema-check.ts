@@ -34,6 +34,7 @@ function kindOf(strategy: ResourceStrategy): GroupVersionKind {
  */
 export function checkIncomingBody(
   strategy: ResourceStrategy, apiVersion: string, body: KubeObject, namespace: string, fieldValidation: FieldValidation,
+  internal = false,
 ): string[] {
   if (!isPlainObject(body)) throw badRequest('the body of the request must be an object');
   if (body.apiVersion !== undefined && body.apiVersion !== apiVersion) {
@@ -50,23 +51,71 @@ export function checkIncomingBody(
   if (strategy.namespaced && bodyNamespace && bodyNamespace !== namespace) {
     throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
   }
-  return checkSchema(strategy, body, fieldValidation);
+  return internal ? [] : checkSchema(strategy, body, fieldValidation);
 }
 
-const duplicateFields = new WeakMap<object, readonly string[]>();
+interface DuplicateFields {
+  paths: readonly string[];
+  /** Per duplicate, the member the decoder read just before it (its place in the document). */
+  after: readonly string[];
+}
+
+const duplicateFields = new WeakMap<object, DuplicateFields>();
 
 /**
  * Records the members a decoded body gave twice (the JSON decoder finds them; JSON.parse keeps the
  * last). Under fieldValidation Strict they fail the request as sigs.k8s.io/json's strict decoding
  * does (`duplicate field "metadata.name"`), under Warn they are warnings.
  */
-export function noteDuplicateFields(body: object, paths: readonly string[]): void {
-  if (paths.length > 0) duplicateFields.set(body, paths);
+export function noteDuplicateFields(body: object, paths: readonly string[], after: readonly string[] = []): void {
+  if (paths.length > 0) duplicateFields.set(body, { paths, after });
 }
 
 /** The members a decoded body gave twice (see noteDuplicateFields). */
 export function duplicateFieldsOf(body: object): readonly string[] {
-  return duplicateFields.get(body) ?? [];
+  return duplicateFields.get(body)?.paths ?? [];
+}
+
+/** Carries what noteDuplicateFields recorded for one body over to another (a patch to the patched object). */
+export function copyDuplicateFields(from: object, to: object): void {
+  const found = duplicateFields.get(from);
+  if (found) duplicateFields.set(to, found);
+}
+
+/**
+ * The decoder of a typed object (sigs.k8s.io/json's UnmarshalStrict) reports unknown and duplicate
+ * members in the order it meets them. Unknown fields are where their member is; a duplicate is met
+ * right after the member preceding its second occurrence (and that member's whole value).
+ */
+function inDocumentOrder(body: KubeObject, unknownFields: string[], duplicates: DuplicateFields | undefined): { field: string; message: string }[] {
+  const problems = [
+    ...unknownFields.map((field) => ({ field, message: `unknown field "${field}"`, at: -1 })),
+    ...(duplicates?.paths ?? []).map((field) => ({ field, message: `duplicate field "${field}"`, at: -1 })),
+  ];
+  if (!duplicates?.after.length || unknownFields.length === 0) return problems.map(({ field, message }) => ({ field, message }));
+  // Depth-first order of every member path; `last` is the position of the last path inside a member's value.
+  const first = new Map<string, number>();
+  const last = new Map<string, number>();
+  let position = 0;
+  const stack: { path: string; value: unknown; exit: boolean }[] = [{ path: '', value: body, exit: false }];
+  while (stack.length > 0) {
+    const frame = stack.pop()!;
+    if (frame.exit) {
+      last.set(frame.path, position);
+      continue;
+    }
+    first.set(frame.path, ++position);
+    stack.push({ ...frame, exit: true });
+    const children: { path: string; value: unknown; exit: boolean }[] = [];
+    if (Array.isArray(frame.value)) frame.value.forEach((item, i) => children.push({ path: `${frame.path}[${i}]`, value: item, exit: false }));
+    else if (isPlainObject(frame.value)) for (const [key, item] of Object.entries(frame.value)) children.push({ path: frame.path ? `${frame.path}.${key}` : key, value: item, exit: false });
+    stack.push(...children.reverse());
+  }
+  problems.forEach((problem, i) => {
+    const d = i - unknownFields.length;
+    problem.at = d < 0 ? (first.get(problem.field) ?? 0) : (last.get(duplicates.after[d]) ?? first.get(problem.field) ?? 0) + 0.5;
+  });
+  return problems.sort((a, b) => a.at - b.at).map(({ field, message }) => ({ field, message }));
 }
 
 /** Returns warnings; throws 400 for type errors and (Strict) unknown or duplicate fields. */
@@ -75,7 +124,8 @@ export function checkSchema(strategy: ResourceStrategy, body: KubeObject, fieldV
     ? { errors: [], unknownFields: strategy.pruneUnknownFields(body), decodeErrors: [] }
     : validateObject(kindOf(strategy), body);
   const { unknownFields, decodeErrors } = result;
-  const duplicates = duplicateFields.get(body) ?? [];
+  const noted = duplicateFields.get(body);
+  const duplicates = noted?.paths ?? [];
   // A status counter the Go type declares without omitempty (ReplicaSetStatus.replicas, the
   // PodDisruptionBudget counts) decodes as 0 when absent: `kubectl create pdb` sends `status: {}`.
   const errors = strategy.hasStatus
@@ -96,10 +146,13 @@ export function checkSchema(strategy: ResourceStrategy, body: KubeObject, fieldV
     for (const field of unknownFields) removeField(body, field);
     if (fieldValidation === 'Ignore') return [];
   }
-  const problems = [
-    ...duplicates.map((field) => ({ field, message: `duplicate field "${field}"` })),
-    ...unknownFields.map((field) => ({ field, message: `unknown field "${field}"` })),
-  ];
+  // Custom resources: the decoder's duplicates first, then what pruning found; typed objects: document order.
+  const problems = strategy.pruneUnknownFields
+    ? [
+      ...duplicates.map((field) => ({ field, message: `duplicate field "${field}"` })),
+      ...unknownFields.map((field) => ({ field, message: `unknown field "${field}"` })),
+    ]
+    : inDocumentOrder(body, unknownFields, noted);
   const texts = problems.map((problem) => problem.message);
   if (fieldValidation === 'Strict') {
     throw new StatusError(400, 'BadRequest', `${cannotHandle}: strict decoding error: ${texts.join(', ')}`, {

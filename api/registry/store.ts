@@ -12,7 +12,7 @@ import {
   KeyExistsError, KeyNotFoundError, PreconditionError, type Preconditions, type Storage,
 } from '../../storage/interface.ts';
 import { fillSystemFieldsOnCreate, generateName, keepSystemFieldsOnUpdate, rfc3339, specPart } from './object-meta.ts';
-import { checkIncomingBody, duplicateFieldsOf, noteDuplicateFields, type FieldValidation } from './schema-check.ts';
+import { checkIncomingBody, copyDuplicateFields, type FieldValidation } from './schema-check.ts';
 import { checkDeletePreconditions, storagePreconditionConflict } from './delete-preconditions.ts';
 import { finalizersForDeletion } from './gc-finalizers.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from '../validation/object-meta.ts';
@@ -29,6 +29,13 @@ export interface WriteOptions {
   fieldValidation: FieldValidation;
   /** Receives admission warnings of an update (guaranteedUpdate's callers turn them into headers). */
   admissionWarnings?: string[];
+  /**
+   * The body was built by the server itself (bootstrap namespaces, RBAC policy, the kubernetes
+   * Service), not decoded from a request: as kube-apiserver's typed in-process writes, it skips the
+   * OpenAPI decoding check (whose validator would otherwise be compiled at every first start).
+   * Strategy validation and admission still run.
+   */
+  internal?: boolean;
 }
 
 export interface WriteResult {
@@ -66,7 +73,7 @@ export interface NamespaceLookup {
 }
 
 /** Where a write lands: the object, its status, or a namespace's finalize (spec.finalizers and metadata). */
-export type Subresource = '' | 'status' | 'finalize';
+export type Subresource = '' | 'status' | 'finalize' | 'approval';
 
 export class GenericStore {
   readonly groupResource: GroupResource;
@@ -106,7 +113,7 @@ export class GenericStore {
   }
 
   async create(ctx: RequestContext, body: KubeObject, options: WriteOptions): Promise<WriteResult> {
-    const warnings = this.checkIncoming(body, ctx.namespace, options.fieldValidation);
+    const warnings = this.checkIncoming(body, ctx.namespace, options);
     const requestedVersion = body.metadata.resourceVersion;
     const object = deepCopy(body);
     object.apiVersion = this.apiVersion;
@@ -145,7 +152,7 @@ export class GenericStore {
 
   /** PUT: replaces the object (or its status). Creating through PUT is not allowed for these kinds. */
   async update(ctx: RequestContext, name: string, body: KubeObject, subresource: Subresource, options: WriteOptions): Promise<WriteResult> {
-    const warnings = this.checkIncoming(body, ctx.namespace, options.fieldValidation);
+    const warnings = this.checkIncoming(body, ctx.namespace, options);
     if (body.metadata?.name !== undefined && body.metadata.name !== name) {
       throw badRequest('the name of the object (' + body.metadata.name + ') does not match the name on the URL (' + name + ')');
     }
@@ -192,8 +199,8 @@ export class GenericStore {
       }
       // Members the merge or strategic merge patch gave twice count as the patched object's own
       // (kube's strict decoding of the patch reports them with the unknown fields).
-      if (isPlainObject(patch)) noteDuplicateFields(patched, duplicateFieldsOf(patch));
-      warnings = this.checkIncoming(patched, ctx.namespace, options.fieldValidation);
+      if (isPlainObject(patch)) copyDuplicateFields(patch, patched);
+      warnings = this.checkIncoming(patched, ctx.namespace, { fieldValidation: options.fieldValidation });
       return patched;
     });
     return { object, warnings: [...warnings, ...admissionWarnings], created: false };
@@ -208,7 +215,7 @@ export class GenericStore {
       throw badRequest('the name of the object (' + applied.metadata.name + ') does not match the name on the URL (' + name + ')');
     }
     if (!options.fieldManager) throw badRequest('PATCH, with apply patch type, requires fieldManager to be set');
-    const warnings = this.checkIncoming(applied, ctx.namespace, options.fieldValidation);
+    const warnings = this.checkIncoming(applied, ctx.namespace, { fieldValidation: options.fieldValidation });
     const schema = this.schema();
     const key = this.key(ctx.namespace, name);
     const existing = await this.storage.get(key);
@@ -277,6 +284,9 @@ export class GenericStore {
       if (subresource === 'status') {
         this.keepAllButStatus(object, current);
         this.strategy.prepareForStatusUpdate?.(object, current, ctx);
+      } else if (subresource === 'approval') {
+        this.keepAllButStatus(object, current);
+        this.strategy.statusLikeSubresources?.[subresource]?.prepareForUpdate?.(object, current, ctx);
       } else if (subresource === 'finalize') {
         // namespaceFinalizeStrategy: everything from the request but the status.
         if (current.status === undefined) delete object.status;
@@ -303,7 +313,9 @@ export class GenericStore {
         ...validateObjectMetaUpdate(object.metadata, current.metadata),
         ...(subresource === 'status'
           ? this.strategy.validateStatusUpdate?.(object, current, ctx) ?? []
-          : this.strategy.validateUpdate?.(object, current, ctx) ?? []),
+          : subresource === 'approval'
+            ? this.strategy.statusLikeSubresources?.[subresource]?.validateUpdate?.(object, current, ctx) ?? []
+            : this.strategy.validateUpdate?.(object, current, ctx) ?? []),
       ];
       if (errors.length > 0) throw invalid(this.strategy.kind, this.strategy.group, name, errors);
       await this.admission?.validate(attributes);
@@ -404,8 +416,8 @@ export class GenericStore {
   }
 
   /** Body checks shared by create, update and patch: kind/apiVersion, namespace, schema. */
-  private checkIncoming(body: KubeObject, namespace: string, fieldValidation: FieldValidation): string[] {
-    return checkIncomingBody(this.strategy, this.apiVersion, body, namespace, fieldValidation);
+  private checkIncoming(body: KubeObject, namespace: string, options: Pick<WriteOptions, 'fieldValidation' | 'internal'>): string[] {
+    return checkIncomingBody(this.strategy, this.apiVersion, body, namespace, options.fieldValidation, options.internal ?? false);
   }
 
   private admissionAttributes(operation: AdmissionOperation, ctx: RequestContext, name: string, subresource: Subresource, object: KubeObject | undefined, oldObject: KubeObject | undefined, dryRun: boolean | undefined): AdmissionAttributes {
@@ -459,11 +471,11 @@ export class GenericStore {
     if (status === undefined) delete object.status;
     else object.status = status;
     // Labels and annotations may not change through /status either (only status does), unless the kind's status
-    // strategy resets only its spec.
+    // strategy keeps them from the request.
     object.metadata = { ...object.metadata, managedFields };
-    if (this.strategy.statusUpdateKeepsLabelsAndAnnotations) {
-      if (metadata.labels === undefined) delete object.metadata.labels; else object.metadata.labels = deepCopy(metadata.labels);
-      if (metadata.annotations === undefined) delete object.metadata.annotations; else object.metadata.annotations = deepCopy(metadata.annotations);
+    for (const field of this.strategy.statusUpdateMetadata ?? []) {
+      if (metadata[field] === undefined) delete object.metadata[field];
+      else object.metadata[field] = deepCopy(metadata[field]);
     }
   }
 

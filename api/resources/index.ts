@@ -30,6 +30,21 @@ import { endpointSliceStrategy } from './endpointslices.ts';
 import { podTemplateStrategy } from './podtemplates.ts';
 import { limitRangeStrategy } from './limitranges.ts';
 import { resourceQuotaStrategy } from './resourcequotas.ts';
+import { priorityClassStrategy } from './priorityclasses.ts';
+import { runtimeClassStrategy } from './runtimeclasses.ts';
+import { storageClassStrategy } from './storageclasses.ts';
+import { csiDriverStrategy } from './csidrivers.ts';
+import { csiNodeStrategy } from './csinodes.ts';
+import { csiStorageCapacityStrategy } from './csistoragecapacities.ts';
+import { volumeAttachmentStrategy } from './volumeattachments.ts';
+import { persistentVolumeStrategy } from './persistentvolumes.ts';
+import { persistentVolumeClaimStrategy } from './persistentvolumeclaims.ts';
+import { ingressStrategy } from './ingresses.ts';
+import { ingressClassStrategy } from './ingressclasses.ts';
+import { flowSchemaStrategy } from './flowschemas.ts';
+import { priorityLevelConfigurationStrategy } from './prioritylevelconfigurations.ts';
+import { certificateSigningRequestStrategy } from './certificatesigningrequests.ts';
+import { horizontalPodAutoscalerStrategy, horizontalPodAutoscalerV1Strategy } from './horizontalpodautoscalers.ts';
 
 export const builtinResources: ResourceStrategy[] = [
   podStrategy, nodeStrategy, namespaceStrategy, eventStrategy, leaseStrategy,
@@ -56,6 +71,15 @@ export const builtinResources: ResourceStrategy[] = [
   podTemplateStrategy,
   limitRangeStrategy,
   resourceQuotaStrategy,
+  priorityClassStrategy,
+  runtimeClassStrategy,
+  storageClassStrategy, csiDriverStrategy, csiNodeStrategy, csiStorageCapacityStrategy, volumeAttachmentStrategy,
+  persistentVolumeStrategy, persistentVolumeClaimStrategy,
+  ingressStrategy, ingressClassStrategy,
+  flowSchemaStrategy, priorityLevelConfigurationStrategy,
+  certificateSigningRequestStrategy,
+  // autoscaling/v2 first: discovery prefers the first version listed.
+  horizontalPodAutoscalerStrategy, horizontalPodAutoscalerV1Strategy,
 ];
 
 export { bindingDiscovery, type DiscoveryEntry } from './bindings.ts';

@@ -221,7 +221,7 @@ export const jobStrategy: ResourceStrategy = {
   storageResource: 'jobs',
   hasStatus: true,
   // jobStatusStrategy.PrepareForUpdate resets only the spec: metadata changes sent to /status are kept.
-  statusUpdateKeepsLabelsAndAnnotations: true,
+  statusUpdateMetadata: ['labels', 'annotations'],
   subresources: [],
   tracksGeneration: true,
   // batch/v1 keeps orphaning a Job's pods when a DELETE names no propagationPolicy (kubectl names Background).

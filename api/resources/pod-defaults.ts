@@ -1,6 +1,6 @@
 // Pod defaulting as a real kube-apiserver applies it on create: the v1 defaulting functions
 // (pkg/apis/core/v1/defaults.go) plus the default admission plugins that touch pods
-// (ServiceAccount's name, Priority, DefaultTolerationSeconds). Idempotent, so it is safe on updates.
+// (ServiceAccount's name, DefaultTolerationSeconds; Priority is its own plugin). Idempotent, so it is safe on updates.
 
 import type { KubeObject } from '../object.ts';
 import { isPlainObject } from '../object.ts';
@@ -11,12 +11,6 @@ export const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30;
 export const DEFAULT_TOLERATION_SECONDS = 300;
 export const TAINT_NODE_NOT_READY = 'node.kubernetes.io/not-ready';
 export const TAINT_NODE_UNREACHABLE = 'node.kubernetes.io/unreachable';
-
-/** Built-in priority classes the Priority admission plugin resolves. */
-export const SYSTEM_PRIORITY_CLASSES: Record<string, number> = {
-  'system-node-critical': 2000001000,
-  'system-cluster-critical': 2000000000,
-};
 
 function objectAt(parent: Json, key: string): Json {
   const existing = parent[key];
@@ -129,16 +123,14 @@ export function applyPodDefaults(pod: KubeObject): void {
   const spec = objectAt(pod as unknown as Json, 'spec');
   applyPodSpecDefaults(spec);
 
-  // ServiceAccount admission: the v1 `serviceAccount` field mirrors serviceAccountName.
-  if (!spec.serviceAccountName) spec.serviceAccountName = typeof spec.serviceAccount === 'string' && spec.serviceAccount ? spec.serviceAccount : 'default';
-  spec.serviceAccount = spec.serviceAccountName;
+  // ServiceAccount admission: the v1 `serviceAccount` field mirrors serviceAccountName. Mirror pods (the kubelet's
+  // static pods) are left without one, as the plugin leaves them.
+  const mirror = isPlainObject(pod.metadata?.annotations) && 'kubernetes.io/config.mirror' in pod.metadata.annotations;
+  if (!spec.serviceAccountName && !mirror) spec.serviceAccountName = typeof spec.serviceAccount === 'string' && spec.serviceAccount ? spec.serviceAccount : 'default';
+  if (spec.serviceAccountName) spec.serviceAccount = spec.serviceAccountName;
 
-  // Priority admission (no globalDefault PriorityClass exists here).
-  if (spec.priority === undefined) {
-    const className = typeof spec.priorityClassName === 'string' ? spec.priorityClassName : '';
-    spec.priority = SYSTEM_PRIORITY_CLASSES[className] ?? 0;
-  }
-  spec.preemptionPolicy ??= 'PreemptLowerPriority';
+  // spec.priority and spec.preemptionPolicy are the Priority admission plugin's to set
+  // (api/admission-plugins/priority.ts): it must see whether the client sent them.
 
   // DefaultTolerationSeconds admission.
   const tolerations = arrayOfObjects(spec.tolerations);

@@ -159,6 +159,20 @@ export function validatePodSpec(spec: Json, path = 'spec'): FieldError[] {
   const serviceAccount = str(spec, 'serviceAccountName');
   if (serviceAccount) for (const msg of nameIsDNSSubdomain(serviceAccount, false)) errs.push(invalidField(`${path}.serviceAccountName`, serviceAccount, msg));
   errs.push(...validateTolerations(list(spec, 'tolerations'), `${path}.tolerations`));
+  for (const key of ['priorityClassName', 'runtimeClassName']) {
+    const name = str(spec, key);
+    if (name) for (const msg of nameIsDNSSubdomain(name, false)) errs.push(invalidField(`${path}.${key}`, name, msg));
+  }
+  const preemptionPolicy = spec.preemptionPolicy;
+  if (preemptionPolicy !== undefined && preemptionPolicy !== null && !['PreemptLowerPriority', 'Never'].includes(displayValue(preemptionPolicy))) {
+    errs.push(notSupportedField(`${path}.preemptionPolicy`, preemptionPolicy, ['PreemptLowerPriority', 'Never']));
+  }
+  if (isPlainObject(spec.overhead)) {
+    for (const [name, raw] of Object.entries(spec.overhead)) {
+      const q = parseQuantity(raw);
+      if (q !== undefined && q < 0) errs.push(invalidField(`${path}.overhead[${name}]`, displayValue(raw), 'must be greater than or equal to 0'));
+    }
+  }
   if (isPlainObject(spec.securityContext)) errs.push(...validateSysctls(spec.securityContext.sysctls, `${path}.securityContext.sysctls`));
   return errs;
 }

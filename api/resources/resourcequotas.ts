@@ -21,6 +21,43 @@ function validateQuantities(values: Record<string, unknown> | undefined, path: s
   return errs;
 }
 
+/** helper.standardQuotaResources: the names scopes are checked against. */
+const STANDARD_QUOTA_RESOURCES = new Set([
+  'cpu', 'memory', 'ephemeral-storage', 'requests.cpu', 'requests.memory', 'requests.storage', 'requests.ephemeral-storage',
+  'limits.cpu', 'limits.memory', 'limits.ephemeral-storage', 'pods', 'resourcequotas', 'services', 'replicationcontrollers',
+  'secrets', 'persistentvolumeclaims', 'configmaps', 'services.nodeports', 'services.loadbalancers',
+]);
+const POD_COMPUTE_RESOURCES = new Set(['cpu', 'memory', 'limits.cpu', 'limits.memory', 'requests.cpu', 'requests.memory']);
+
+/** helper.IsResourceQuotaScopeValidForResource. */
+function scopeValidForResource(scope: string, resource: string): boolean {
+  if (scope === 'BestEffort') return resource === 'pods';
+  if (['Terminating', 'NotTerminating', 'NotBestEffort', 'PriorityClass', 'CrossNamespacePodAffinity'].includes(scope)) return resource === 'pods' || POD_COMPUTE_RESOURCES.has(resource);
+  return true;
+}
+
+/**
+ * validateResourceQuotaScopes: a scope may only apply to the standard resources it can track (BestEffort
+ * counts pods; the others pods and their compute resources), and BestEffort/NotBestEffort or
+ * Terminating/NotTerminating together conflict. The value printed is the scope list, as Go's %#v shows it.
+ */
+function scopeResourceErrors(scopes: string[], hard: string[]): FieldError[] {
+  if (scopes.length === 0) return [];
+  const printed = `[]core.ResourceQuotaScope{${scopes.map((scope) => JSON.stringify(scope)).join(', ')}}`;
+  const invalidScopes = (detail: string): FieldError => ({ type: 'FieldValueInvalid', field: 'spec.scopes', message: `Invalid value: ${printed}: ${detail}` });
+  const errs: FieldError[] = [];
+  const resources = [...hard].sort();
+  for (const scope of scopes) {
+    for (const resource of resources) {
+      if (STANDARD_QUOTA_RESOURCES.has(resource) && !scopeValidForResource(scope, resource)) errs.push(invalidScopes('unsupported scope applied to resource'));
+    }
+  }
+  for (const [a, b] of [['BestEffort', 'NotBestEffort'], ['Terminating', 'NotTerminating']]) {
+    if (scopes.includes(a) && scopes.includes(b)) errs.push(invalidScopes('conflicting scopes'));
+  }
+  return errs;
+}
+
 export function validateResourceQuota(quota: KubeObject): FieldError[] {
   const errs = [
     ...validateQuantities(obj(quota, 'spec', 'hard'), 'spec.hard'),
@@ -31,6 +68,7 @@ export function validateResourceQuota(quota: KubeObject): FieldError[] {
   scopes.forEach((scope, i) => {
     if (!QUOTA_SCOPES.includes(String(scope))) errs.push(notSupportedField(`spec.scopes[${i}]`, scope, QUOTA_SCOPES));
   });
+  errs.push(...scopeResourceErrors(scopes.map(String), Object.keys(obj(quota, 'spec', 'hard') ?? {})));
   list(quota, 'spec', 'scopeSelector', 'matchExpressions').forEach((expression, i) => {
     const scope = str(expression, 'scopeName');
     if (!QUOTA_SCOPES.includes(scope)) errs.push(notSupportedField(`spec.scopeSelector.matchExpressions[${i}].scopeName`, scope, QUOTA_SCOPES));

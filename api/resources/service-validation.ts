@@ -14,6 +14,7 @@ const SESSION_AFFINITIES = ['ClientIP', 'None'];
 const TRAFFIC_POLICIES = ['Cluster', 'Local'];
 const IP_FAMILY_POLICIES = ['PreferDualStack', 'RequireDualStack', 'SingleStack'];
 const DEFAULT_CLIENT_IP_TIMEOUT_SECONDS = 10800;
+const MAX_CLIENT_IP_TIMEOUT_SECONDS = 86400;
 
 export function serviceSpec(service: KubeObject): Json {
   if (!isPlainObject(service.spec)) service.spec = {};
@@ -28,6 +29,8 @@ export function isHeadless(spec: Json): boolean {
 export function applyServiceDefaults(service: KubeObject): void {
   const spec = serviceSpec(service);
   spec.sessionAffinity ||= 'None';
+  // `externalName` is omitempty in the Go type: "" (as a client clearing it sends) is not stored.
+  if (spec.externalName === '') delete spec.externalName;
   spec.type ||= 'ClusterIP';
   for (const port of list(spec, 'ports')) {
     port.protocol ||= 'TCP';
@@ -36,6 +39,8 @@ export function applyServiceDefaults(service: KubeObject): void {
   if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') spec.externalTrafficPolicy ||= 'Cluster';
   if (spec.type !== 'ExternalName') spec.internalTrafficPolicy ||= 'Cluster';
   if (spec.type === 'LoadBalancer' && spec.allocateLoadBalancerNodePorts === undefined) spec.allocateLoadBalancerNodePorts = true;
+  // A config without ClientIP affinity is dropped (SetDefaults_Service): switching to None needs no other change.
+  if (spec.sessionAffinity === 'None') delete spec.sessionAffinityConfig;
   if (spec.sessionAffinity === 'ClientIP') {
     const config = isPlainObject(spec.sessionAffinityConfig) ? spec.sessionAffinityConfig : {};
     const clientIP = isPlainObject(config.clientIP) ? config.clientIP : {};
@@ -116,6 +121,14 @@ export function validateService(service: KubeObject): FieldError[] {
   errs.push(...validatePorts(spec, type));
   const affinity = str(spec, 'sessionAffinity');
   if (affinity && !SESSION_AFFINITIES.includes(affinity)) errs.push(notSupportedField('spec.sessionAffinity', affinity, SESSION_AFFINITIES));
+  if (affinity === 'ClientIP') {
+    // validateClientIPAffinityConfig (defaulting has filled in a missing timeout).
+    const clientIP = isPlainObject(spec.sessionAffinityConfig) && isPlainObject(spec.sessionAffinityConfig.clientIP) ? spec.sessionAffinityConfig.clientIP : {};
+    const timeout = clientIP.timeoutSeconds;
+    if (typeof timeout === 'number' && (timeout <= 0 || timeout > MAX_CLIENT_IP_TIMEOUT_SECONDS)) {
+      errs.push(invalidField('spec.sessionAffinityConfig.clientIP.timeoutSeconds', timeout, `must be greater than 0 and less than ${MAX_CLIENT_IP_TIMEOUT_SECONDS}`));
+    }
+  }
   for (const key of ['externalTrafficPolicy', 'internalTrafficPolicy']) {
     const policy = str(spec, key);
     if (policy && !TRAFFIC_POLICIES.includes(policy)) errs.push(notSupportedField(`spec.${key}`, policy, TRAFFIC_POLICIES));

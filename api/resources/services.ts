@@ -78,6 +78,41 @@ function patchAllocatedValues(service: KubeObject, old: KubeObject): void {
   }
 }
 
+const needsClusterIP = (s: Record<string, unknown>) => s.type !== 'ExternalName';
+const needsNodePorts = (s: Record<string, unknown>) => s.type === 'NodePort' || (s.type === 'LoadBalancer' && s.allocateLoadBalancerNodePorts !== false);
+const externallyAccessible = (s: Record<string, unknown>) => s.type === 'NodePort' || s.type === 'LoadBalancer'
+  || (Array.isArray(s.externalIPs) && s.externalIPs.length > 0);
+const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+/**
+ * dropTypeDependentFields of the Service strategy: on a type change, what the old type had and the new one does
+ * not use goes, if the client left it as it was (a changed value is the client's and meets validation): cluster
+ * IPs and IP families when leaving for ExternalName, node ports when leaving NodePort/LoadBalancer, the traffic
+ * policy when no longer externally reachable, the load balancer's class and status when no longer a LoadBalancer.
+ */
+function dropTypeDependentFields(service: KubeObject, old: KubeObject): void {
+  if (!isPlainObject(service.spec) || !isPlainObject(old.spec)) return;
+  const spec = service.spec;
+  const oldSpec = old.spec;
+  if (needsClusterIP(oldSpec) && !needsClusterIP(spec)) {
+    if (same(spec.clusterIP, oldSpec.clusterIP) && same(spec.clusterIPs, oldSpec.clusterIPs)) { delete spec.clusterIP; delete spec.clusterIPs; }
+    if (same(spec.ipFamilies, oldSpec.ipFamilies)) delete spec.ipFamilies;
+    if (same(spec.ipFamilyPolicy, oldSpec.ipFamilyPolicy)) delete spec.ipFamilyPolicy;
+  }
+  if (needsNodePorts(oldSpec) && !needsNodePorts(spec)) {
+    const nodePorts = (s: Record<string, unknown>) => list(s, 'ports').map((p) => p.nodePort ?? 0);
+    if (same(nodePorts(spec), nodePorts(oldSpec))) for (const port of list(spec, 'ports')) delete port.nodePort;
+  }
+  const needsHealthCheck = (s: Record<string, unknown>) => s.type === 'LoadBalancer' && s.externalTrafficPolicy === 'Local';
+  if (needsHealthCheck(oldSpec) && !needsHealthCheck(spec) && same(spec.healthCheckNodePort, oldSpec.healthCheckNodePort)) delete spec.healthCheckNodePort;
+  if (oldSpec.type === 'LoadBalancer' && spec.type !== 'LoadBalancer') {
+    if (spec.allocateLoadBalancerNodePorts !== undefined && same(spec.allocateLoadBalancerNodePorts, oldSpec.allocateLoadBalancerNodePorts)) delete spec.allocateLoadBalancerNodePorts;
+    if (same(spec.loadBalancerClass, oldSpec.loadBalancerClass)) delete spec.loadBalancerClass;
+  }
+  if (externallyAccessible(oldSpec) && !externallyAccessible(spec) && same(spec.externalTrafficPolicy, oldSpec.externalTrafficPolicy)) delete spec.externalTrafficPolicy;
+  if (spec.type !== 'LoadBalancer' && isPlainObject(service.status)) service.status.loadBalancer = {};
+}
+
 export const serviceStrategy: ResourceStrategy = {
   group: '',
   version: 'v1',
@@ -91,6 +126,8 @@ export const serviceStrategy: ResourceStrategy = {
   verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
   storageResource: 'services/specs',
   hasStatus: true,
+  // serviceStatusStrategy resets only the spec: labels and annotations sent to /status are kept.
+  statusUpdateMetadata: ['labels', 'annotations'],
   subresources: [],
   tracksGeneration: false,
 
@@ -99,6 +136,7 @@ export const serviceStrategy: ResourceStrategy = {
   },
   prepareForUpdate(service, old) {
     patchAllocatedValues(service, old);
+    dropTypeDependentFields(service, old);
   },
   applyDefaults: applyServiceDefaults,
   validateName: nameIsDNS1035Label,

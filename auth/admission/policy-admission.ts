@@ -37,6 +37,8 @@ class Denial extends Error {
 }
 
 export class ValidatingAdmissionPolicyAdmission implements ValidatingAdmission {
+  /** Policies see CONNECT requests too (upstream's plugin handles Connect): `object` is the connect options. */
+  readonly handlesConnect = true;
   private readonly compiled = new Map<string, { generation: number; policy: CompiledPolicy }>();
 
   constructor(

@@ -4,7 +4,8 @@
 // webhooks run one after the other and their JSONPatch is applied to the object in place (the
 // store then defaults and validates it again); with reinvocationPolicy IfNeeded a webhook is
 // called once more when a later one changed the object. Validating webhooks may only refuse.
-// Failures obey failurePolicy; denials, failures and warnings are worded as upstream.
+// Failures obey failurePolicy; denials, failures and warnings are worded as upstream. CONNECT requests
+// (pods/attach, exec, portforward) are reviewed too, with the connect options as the object.
 
 import { randomUUID } from 'node:crypto';
 import { applyOperations } from '../../api/patch/json-patch.ts';
@@ -51,6 +52,8 @@ function gvr(attributes: AdmissionAttributes): { group: string; version: string;
   return { group: attributes.group, version: attributes.version ?? '', resource: attributes.resource };
 }
 
+const OPTIONS_KIND: Record<string, string | undefined> = { CREATE: 'CreateOptions', UPDATE: 'UpdateOptions', DELETE: 'DeleteOptions' };
+
 function reviewRequest(attributes: AdmissionAttributes, uid: string): Record<string, unknown> {
   const kind = { group: attributes.group, version: attributes.version ?? '', kind: attributes.kind ?? '' };
   const request: Record<string, unknown> = {
@@ -63,9 +66,10 @@ function reviewRequest(attributes: AdmissionAttributes, uid: string): Record<str
     operation: attributes.operation,
     userInfo: { username: attributes.user.username, ...(attributes.user.uid ? { uid: attributes.user.uid } : {}), groups: attributes.user.groups, ...(attributes.user.extra ? { extra: attributes.user.extra } : {}) },
     object: attributes.operation === 'DELETE' ? null : attributes.object ?? null,
-    oldObject: attributes.operation === 'CREATE' ? null : attributes.oldObject ?? null,
+    oldObject: attributes.operation === 'CREATE' || attributes.operation === 'CONNECT' ? null : attributes.oldObject ?? null,
     dryRun: attributes.dryRun ?? false,
-    options: { kind: attributes.operation === 'CREATE' ? 'CreateOptions' : attributes.operation === 'UPDATE' ? 'UpdateOptions' : 'DeleteOptions', apiVersion: 'meta.k8s.io/v1' },
+    // ConnectResource admits with nil options: the connect options are the object.
+    options: OPTIONS_KIND[attributes.operation] ? { kind: OPTIONS_KIND[attributes.operation], apiVersion: 'meta.k8s.io/v1' } : null,
   };
   if (attributes.namespace) request.namespace = attributes.namespace;
   if (attributes.subresource) {
@@ -92,6 +96,8 @@ interface ReviewResponse {
 
 export class WebhookAdmission implements MutatingAdmission, ValidatingAdmission {
   private readonly webhooks: WebhookSet;
+  /** Webhooks see CONNECT requests (pods/exec, pods/attach, pods/portforward) as upstream's do. */
+  readonly handlesConnect = true;
 
   constructor(private readonly mutating: boolean, source: ObjectSource, private readonly namespaceLabels: NamespaceLabels) {
     this.webhooks = new WebhookSet(source);
@@ -148,7 +154,7 @@ export class WebhookAdmission implements MutatingAdmission, ValidatingAdmission 
     if (candidate.conditions.length === 0) return true;
     const context = {
       object: attributes.operation === 'DELETE' ? null : jsonToCel(attributes.object ?? null),
-      oldObject: attributes.operation === 'CREATE' ? null : jsonToCel(attributes.oldObject ?? null),
+      oldObject: attributes.operation === 'CREATE' || attributes.operation === 'CONNECT' ? null : jsonToCel(attributes.oldObject ?? null),
       request: celRequest(attributes),
     };
     for (const condition of candidate.conditions) {
@@ -211,7 +217,8 @@ export class WebhookAdmission implements MutatingAdmission, ValidatingAdmission 
     } catch (error) {
       throw internalError(new Error(`failed calling webhook "${webhook.name}": JSON patch could not be applied: ${(error as Error).message}`));
     }
-    if (!isPlainObject(patched) || !isPlainObject(patched.metadata)) throw internalError(new Error(`failed calling webhook "${webhook.name}": the patched object has no metadata`));
+    // CONNECT's options have no metadata; the connection is made with the patched options.
+    if (!isPlainObject(patched) || (attributes.operation !== 'CONNECT' && !isPlainObject(patched.metadata))) throw internalError(new Error(`failed calling webhook "${webhook.name}": the patched object has no metadata`));
     for (const key of Object.keys(attributes.object)) delete (attributes.object as Record<string, unknown>)[key];
     Object.assign(attributes.object, patched);
     return JSON.stringify(attributes.object) !== before;

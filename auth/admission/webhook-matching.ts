@@ -64,5 +64,6 @@ export async function namespaceSelectorMatches(selector: LabelSelectorSpec | und
 export function objectSelectorMatches(selector: LabelSelectorSpec | undefined, attributes: AdmissionAttributes): boolean {
   if (!selector || Object.keys(selector).length === 0) return true;
   const candidates = [attributes.object, attributes.oldObject].filter((o) => o !== undefined);
-  return candidates.some((o) => matchLabelSelector(selector, o!.metadata.labels ?? {}));
+  // An object without metadata (CONNECT's options) matches no selector, as meta.Accessor fails upstream.
+  return candidates.some((o) => o!.metadata !== undefined && matchLabelSelector(selector, o!.metadata.labels ?? {}));
 }

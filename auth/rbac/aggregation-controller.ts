@@ -62,7 +62,7 @@ export class ClusterRoleAggregationController {
       if (wanted === undefined || isDeepStrictEqual(wanted, rulesOf(role))) continue;
       const ctx: RequestContext = { user: this.user, namespace: '', now: new Date() };
       try {
-        await this.clusterRoles.guaranteedUpdate(ctx, role.metadata.name ?? '', '', { dryRun: false, fieldValidation: 'Ignore', fieldManager: FIELD_MANAGER }, (current) => {
+        await this.clusterRoles.guaranteedUpdate(ctx, role.metadata.name ?? '', '', { dryRun: false, fieldValidation: 'Ignore', fieldManager: FIELD_MANAGER, internal: true }, (current) => {
           const next = deepCopy(current);
           next.rules = aggregatedRules(current, this.cache.listClusterRoles()) ?? rulesOf(current);
           return next;

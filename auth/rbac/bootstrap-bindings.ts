@@ -6,7 +6,7 @@
 
 import type { KubeObject } from '../../api/object.ts';
 import {
-  ALL_AUTHENTICATED_GROUP, ALL_UNAUTHENTICATED_GROUP, KUBE_CONTROLLER_MANAGER_USER, KUBE_PROXY_USER,
+  ALL_AUTHENTICATED_GROUP, ALL_SERVICE_ACCOUNTS_GROUP, ALL_UNAUTHENTICATED_GROUP, KUBE_CONTROLLER_MANAGER_USER, KUBE_PROXY_USER,
   KUBE_SCHEDULER_USER, MONITORING_GROUP, SYSTEM_MASTERS_GROUP,
 } from '../well-known.ts';
 import { AUTOUPDATE_ANNOTATION, BOOTSTRAP_LABELS, KUBELET_WATCHER_ROLE } from './bootstrap-roles.ts';
@@ -49,6 +49,9 @@ export function bootstrapClusterRoleBindings(): KubeObject[] {
     binding('kubefacade:endpoint-controller', 'system:controller:endpoint-controller', [user(KUBE_CONTROLLER_MANAGER_USER)]),
     binding('system:controller:endpointslice-controller', 'system:controller:endpointslice-controller', [serviceAccount('kube-system', 'endpointslice-controller')]),
     binding('kubefacade:endpointslice-controller', 'system:controller:endpointslice-controller', [user(KUBE_CONTROLLER_MANAGER_USER)]),
+    binding('system:controller:endpointslicemirroring-controller', 'system:controller:endpointslicemirroring-controller', [serviceAccount('kube-system', 'endpointslicemirroring-controller')]),
+    binding('kubefacade:endpointslicemirroring-controller', 'system:controller:endpointslicemirroring-controller', [user(KUBE_CONTROLLER_MANAGER_USER)]),
+    binding('system:service-account-issuer-discovery', 'system:service-account-issuer-discovery', [group(ALL_SERVICE_ACCOUNTS_GROUP)]),
     binding('system:controller:resourcequota-controller', 'system:controller:resourcequota-controller', [serviceAccount('kube-system', 'resourcequota-controller')]),
     binding('kubefacade:resourcequota-controller', 'system:controller:resourcequota-controller', [user(KUBE_CONTROLLER_MANAGER_USER)]),
     binding('system:controller:service-controller', 'system:controller:service-controller', [serviceAccount('kube-system', 'service-controller')]),

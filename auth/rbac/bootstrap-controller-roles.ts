@@ -61,6 +61,16 @@ const CONTROLLER_RULES: Record<string, PolicyRule[]> = {
     rule(['get', 'list', 'watch', 'patch', 'update', 'delete'], ['*'], ['*']),
     EVENTS_RULE,
   ],
+  'horizontal-pod-autoscaler': [
+    rule(['get', 'list', 'watch'], ['autoscaling'], ['horizontalpodautoscalers']),
+    rule(['update'], ['autoscaling'], ['horizontalpodautoscalers/status']),
+    rule(['get', 'update'], ['*'], ['*/scale']),
+    rule(['list'], [''], ['pods']),
+    rule(['list'], ['metrics.k8s.io'], ['pods']),
+    rule(['get', 'list'], ['custom.metrics.k8s.io'], ['*']),
+    rule(['get', 'list'], ['external.metrics.k8s.io'], ['*']),
+    EVENTS_RULE,
+  ],
   'job-controller': [
     rule(['get', 'list', 'watch', 'update', 'patch'], ['batch'], ['jobs']),
     rule(['update'], ['batch'], ['jobs/status']),
@@ -96,6 +106,31 @@ const CONTROLLER_RULES: Record<string, PolicyRule[]> = {
   ],
   'ttl-after-finished-controller': [
     rule(['get', 'list', 'watch', 'delete'], ['batch'], ['jobs']),
+    EVENTS_RULE,
+  ],
+  'certificate-controller': [
+    rule(['get', 'list', 'watch', 'delete'], ['certificates.k8s.io'], ['certificatesigningrequests']),
+    rule(['update'], ['certificates.k8s.io'], ['certificatesigningrequests/status', 'certificatesigningrequests/approval']),
+    { ...rule(['approve'], ['certificates.k8s.io'], ['signers']), resourceNames: ['kubernetes.io/kube-apiserver-client-kubelet'] },
+    {
+      ...rule(['sign'], ['certificates.k8s.io'], ['signers']),
+      resourceNames: ['kubernetes.io/legacy-unknown', 'kubernetes.io/kube-apiserver-client', 'kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kubelet-serving'],
+    },
+    rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
+    EVENTS_RULE,
+  ],
+  'persistent-volume-binder': [
+    rule(['get', 'list', 'watch', 'update', 'create', 'delete'], [''], ['persistentvolumes']),
+    rule(['update'], [''], ['persistentvolumes/status']),
+    rule(['get', 'list', 'watch', 'update'], [''], ['persistentvolumeclaims']),
+    rule(['update'], [''], ['persistentvolumeclaims/status']),
+    rule(['list', 'watch', 'get', 'create', 'delete'], [''], ['pods']),
+    rule(['get', 'list', 'watch'], ['storage.k8s.io'], ['storageclasses']),
+    rule(['get', 'create', 'update', 'delete'], [''], ['endpoints']),
+    rule(['get', 'create', 'delete'], [''], ['services']),
+    rule(['get'], [''], ['secrets']),
+    rule(['get', 'list'], [''], ['nodes']),
+    rule(['watch'], [''], ['events']),
     EVENTS_RULE,
   ],
 };

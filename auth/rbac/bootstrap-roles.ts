@@ -180,6 +180,12 @@ export function bootstrapClusterRoles(): KubeObject[] {
       rule(['create', 'delete', 'get', 'list', 'update'], ['discovery.k8s.io'], ['endpointslices']),
       EVENTS_RULE,
     ]),
+    clusterRole('system:controller:endpointslicemirroring-controller', [
+      rule(['get', 'list', 'watch'], [''], ['endpoints', 'services']),
+      rule(['update'], [''], ['endpoints/finalizers']),
+      rule(['create', 'delete', 'get', 'list', 'update'], ['discovery.k8s.io'], ['endpointslices']),
+      EVENTS_RULE,
+    ]),
     clusterRole('system:controller:resourcequota-controller', [
       rule(['list', 'watch'], ['*'], ['*']),
       rule(['update'], [''], ['resourcequotas/status']),
@@ -192,7 +198,12 @@ export function bootstrapClusterRoles(): KubeObject[] {
       EVENTS_RULE,
     ]),
     clusterRole('system:controller:root-ca-cert-publisher', [rule(['create', 'update'], [''], ['configmaps']), EVENTS_RULE]),
-    clusterRole(KUBELET_WATCHER_ROLE, [rule(READ, [''], ['nodes', 'pods'])]),
+    // Services too: the kubelet gives containers the {SVC}_SERVICE_HOST/_PORT variables of the services that exist.
+    clusterRole(KUBELET_WATCHER_ROLE, [rule(READ, [''], ['nodes', 'pods', 'services'])]),
+    // Read by whoever verifies service-account tokens with OIDC discovery (bound to every service account).
+    clusterRole('system:service-account-issuer-discovery', [
+      urls(['get'], ['/.well-known/openid-configuration', '/.well-known/openid-configuration/', '/openid/v1/jwks', '/openid/v1/jwks/']),
+    ]),
     ...workloadControllerRoles(),
   ];
 }

@@ -14,7 +14,7 @@ import { covers } from './covers.ts';
 import { rulesOf, subjectsOf } from './policy-rule.ts';
 import { aggregationSelectors } from './aggregation.ts';
 
-const WRITE = { dryRun: false, fieldValidation: 'Ignore' as const, fieldManager: 'kube-apiserver' };
+const WRITE = { dryRun: false, fieldValidation: 'Ignore' as const, fieldManager: 'kube-apiserver', internal: true };
 
 // Objects are reconciled concurrently: at first start that is some thirty creates, which the storage
 // then commits in a few synced batches instead of one each.

@@ -6,6 +6,8 @@
 //   cluster       startCluster({ storage: 'memory', nodes: 3 }) in a fresh process → resolved (3 Ready nodes),
 //                 the call alone (module loading is in the server figures)
 //   idle RSS      of `kubefacade server` a second after a warm start
+// Beside each wall time, the CPU time the started process had used by then (user + system): on a
+// machine shared with other work the wall time mostly measures the neighbours, the CPU time does not.
 // Each is measured `runs` times; min, median and max are reported.
 
 import { spawn } from 'node:child_process';
@@ -15,7 +17,7 @@ import { request } from 'node:https';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StartupOptions } from '../defaults.ts';
-import { readMemory } from '../processes.ts';
+import { readCpuSeconds, readMemory } from '../processes.ts';
 import type { JsonObject, ScenarioReport } from '../report.ts';
 import { runScenario, type CommonOptions } from '../scenario.ts';
 import { round } from '../stats.ts';
@@ -63,8 +65,8 @@ function readyz(url: string): Promise<boolean> {
   });
 }
 
-/** Launches `server`, returns ms to the first /readyz 200 and (optionally) the idle RSS, then stops it. */
-async function timeServer(cli: string[], dataDir: string, timeoutMs: number, measureIdle: boolean): Promise<{ ms: number; idleRssMiB?: number }> {
+/** Launches `server`, returns ms (wall and CPU) to the first /readyz 200 and (optionally) the idle RSS, then stops it. */
+async function timeServer(cli: string[], dataDir: string, timeoutMs: number, measureIdle: boolean): Promise<{ ms: number; cpuMs: number; idleRssMiB?: number }> {
   const started = performance.now();
   const child = spawn(process.execPath, [...cli, 'server', '--data-dir', dataDir, '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
@@ -81,10 +83,11 @@ async function timeServer(cli: string[], dataDir: string, timeoutMs: number, mea
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
     const ms = performance.now() - started;
-    if (!measureIdle) return { ms };
+    const cpuMs = ((child.pid === undefined ? undefined : readCpuSeconds(child.pid)) ?? Number.NaN) * 1000;
+    if (!measureIdle) return { ms, cpuMs };
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const memory = child.pid === undefined ? undefined : readMemory(child.pid);
-    return { ms, idleRssMiB: memory ? round(memory.rssBytes / 2 ** 20, 1) : undefined };
+    return { ms, cpuMs, idleRssMiB: memory ? round(memory.rssBytes / 2 ** 20, 1) : undefined };
   } finally {
     if (child.exitCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -94,15 +97,17 @@ async function timeServer(cli: string[], dataDir: string, timeoutMs: number, mea
   }
 }
 
-/** startCluster in a fresh process; the child reports the call's own duration. */
-async function timeCluster(library: StartPath['library'], timeoutMs: number): Promise<number> {
+/** startCluster in a fresh process; the child reports the call's own duration, wall and CPU. */
+async function timeCluster(library: StartPath['library'], timeoutMs: number): Promise<{ ms: number; cpuMs: number }> {
   const script = `
     const { startCluster } = await import(${JSON.stringify(new URL(`file://${library.entry}`).href)});
     const started = performance.now();
+    const cpu = process.cpuUsage();
     const cluster = await startCluster({ storage: 'memory', nodes: 3 });
     const ms = performance.now() - started;
+    const used = process.cpuUsage(cpu);
     await cluster.stop();
-    console.log(JSON.stringify({ ms }));`;
+    console.log(JSON.stringify({ ms, cpuMs: (used.user + used.system) / 1000 }));`;
   const child = spawn(process.execPath, [...library.nodeArgs, '--input-type=module', '-e', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -112,7 +117,7 @@ async function timeCluster(library: StartPath['library'], timeoutMs: number): Pr
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   clearTimeout(timer);
   if (code !== 0) throw new Error(`startCluster run failed (${code}): ${err}`);
-  return (JSON.parse(out.trim().split('\n').pop()!) as { ms: number }).ms;
+  return JSON.parse(out.trim().split('\n').pop()!) as { ms: number; cpuMs: number };
 }
 
 function spread(samples: number[]): JsonObject {
@@ -124,22 +129,34 @@ async function measure(start: StartPath, options: StartupOptions, runDir: string
   const cold: number[] = [];
   const warm: number[] = [];
   const cluster: number[] = [];
+  const coldCpu: number[] = [];
+  const warmCpu: number[] = [];
+  const clusterCpu: number[] = [];
   let idleRssMiB: number | undefined;
   for (let run = 0; run < options.runs; run++) {
     const dataDir = await mkdtemp(path.join(runDir, 'server-'));
     try {
-      cold.push((await timeServer(start.cli, dataDir, timeoutMs, false)).ms);
+      const coldRun = await timeServer(start.cli, dataDir, timeoutMs, false);
+      cold.push(coldRun.ms);
+      coldCpu.push(coldRun.cpuMs);
       const last = run === options.runs - 1;
       const warmRun = await timeServer(start.cli, dataDir, timeoutMs, last);
       warm.push(warmRun.ms);
+      warmCpu.push(warmRun.cpuMs);
       if (last) idleRssMiB = warmRun.idleRssMiB;
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
-    cluster.push(await timeCluster(start.library, timeoutMs));
+    const clusterRun = await timeCluster(start.library, timeoutMs);
+    cluster.push(clusterRun.ms);
+    clusterCpu.push(clusterRun.cpuMs);
     note(`${start.name}: run ${run + 1}/${options.runs}`);
   }
-  return { path: start.name, serverCold: spread(cold), serverWarm: spread(warm), startCluster3Nodes: spread(cluster), idleRssMiB: idleRssMiB ?? null };
+  return {
+    path: start.name, serverCold: spread(cold), serverWarm: spread(warm), startCluster3Nodes: spread(cluster),
+    cpu: { serverCold: spread(coldCpu), serverWarm: spread(warmCpu), startCluster3Nodes: spread(clusterCpu) },
+    idleRssMiB: idleRssMiB ?? null,
+  };
 }
 
 export async function runStartup(common: CommonOptions, options: StartupOptions): Promise<ScenarioReport> {

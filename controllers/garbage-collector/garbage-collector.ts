@@ -2,8 +2,8 @@
 // keeps a graph of ownerReferences (uid → object, owner uid → dependents). It deletes objects whose
 // owners are all gone (checked with a live GET before anything is deleted); removes references to
 // owners that are gone while others remain; for an owner deleted in the foreground (the
-// foregroundDeletion finalizer) deletes its dependents — those with dependents of their own in the
-// foreground too — and removes the finalizer once no dependent with blockOwnerDeletion is left; for an
+// foregroundDeletion finalizer) deletes its dependents that have no other solid owner — those with
+// dependents of their own in the foreground too — drops its reference from the others, and removes the finalizer once no dependent with blockOwnerDeletion is left; for an
 // owner deleted with the orphan finalizer removes its reference from every dependent, then the finalizer.
 
 import { ApiStatusError } from '../../clients/json-api-client.ts';
@@ -160,13 +160,16 @@ export class GarbageCollector extends QueueController {
     await this.removeFinalizer(owner, ORPHAN);
   }
 
-  /** The foregroundDeletion finalizer: delete dependents; finish when none blocks the owner. */
+  /**
+   * The foregroundDeletion finalizer (processDeletingDependentsItem): every dependent goes through
+   * attemptToDelete, which deletes it only when no other owner is solid (a dependent with another
+   * owner just loses its reference to this one); finish when none blocks the owner any longer.
+   */
   private async deleteDependents(owner: Node): Promise<void> {
     const deps = this.dependentNodes(owner.meta.uid);
     for (const dep of deps) {
       if (dep.meta.deletionTimestamp) continue;
-      const policy = this.dependentNodes(dep.meta.uid).length > 0 ? 'Foreground' : 'Background';
-      await this.deleteObject(dep, policy);
+      await this.attemptToDelete(dep);
     }
     const blocking = deps.filter((dep) => dep.meta.ownerReferences?.some((ref) => ref.uid === owner.meta.uid && ref.blockOwnerDeletion === true));
     if (blocking.length === 0) await this.removeFinalizer(owner, FOREGROUND);
@@ -190,8 +193,14 @@ export class GarbageCollector extends QueueController {
       return;
     }
     let policy: string;
-    if (waiting.length > 0 && this.dependentNodes(node.meta.uid).length > 0) policy = 'Foreground';
-    else if (hasFinalizer(node.meta, ORPHAN)) policy = 'Orphan';
+    const dependents = this.dependentNodes(node.meta.uid);
+    if (waiting.length > 0 && dependents.length > 0) {
+      // An owner waits for this object, which has dependents of its own: it goes in the foreground. When
+      // one of those dependents waits for its dependents too there may be a cycle (a owns b owns c owns a,
+      // all deleted in the foreground): this object stops blocking its owners, so the cycle unwinds.
+      if (dependents.some((dep) => waitingForDependents(dep.meta))) await this.unblockOwnerReferences(node);
+      policy = 'Foreground';
+    } else if (hasFinalizer(node.meta, ORPHAN)) policy = 'Orphan';
     else if (hasFinalizer(node.meta, FOREGROUND)) policy = 'Foreground';
     else policy = 'Background';
     const dependent = `${node.resource.kind} ${node.meta.namespace ? `${node.meta.namespace}/` : ''}${node.meta.name}`;
@@ -261,6 +270,15 @@ export class GarbageCollector extends QueueController {
       const kept = keep(refs);
       if (kept.length === refs.length) return undefined;
       return kept.length ? [{ op: 'replace', path: '/metadata/ownerReferences', value: kept }] : [{ op: 'remove', path: '/metadata/ownerReferences' }];
+    });
+  }
+
+  /** unblockOwnerReferences: every blockOwnerDeletion of the object's references set to false. */
+  private unblockOwnerReferences(node: Node): Promise<void> {
+    return this.patchFresh(node, (meta) => {
+      const refs = meta.ownerReferences ?? [];
+      if (!refs.some((ref) => ref.blockOwnerDeletion === true)) return undefined;
+      return [{ op: 'replace', path: '/metadata/ownerReferences', value: refs.map((ref) => (ref.blockOwnerDeletion === true ? { ...ref, blockOwnerDeletion: false } : ref)) }];
     });
   }
 

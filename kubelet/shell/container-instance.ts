@@ -32,6 +32,8 @@ export interface ContainerInstanceInput {
   hostIp: string;
   podIp?: string;
   nodeAllocatable: { cpu: string; memory: string };
+  /** The service variables the kubelet gave this container when it started. */
+  serviceEnv?: ReadonlyMap<string, string>;
 }
 
 export class ContainerInstance {

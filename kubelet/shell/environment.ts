@@ -1,5 +1,6 @@
 // The environment a process in a simulated container sees, composed as the kubelet's makeEnvironmentVariables does:
-// envFrom sources first, then env in order (later entries win), `$(VAR)` references to earlier variables expanded,
+// envFrom sources first, then env in order (later entries win), `$(VAR)` references to earlier variables (and to the
+// service variables) expanded, then the service variables the container does not set,
 // valueFrom.fieldRef (downward API) and resourceFieldRef resolved from the pod. ConfigMap and Secret sources are not
 // resolved here: kinds that own such data register an EnvSourceResolver (see registerEnvSourceResolver), so this file
 // does not change when they arrive.
@@ -30,6 +31,8 @@ export interface EnvironmentInput {
   /** Node allocatable, for resourceFieldRef on a container without limits (the kubelet's behaviour). */
   nodeAllocatable: { cpu: string; memory: string };
   tty: boolean;
+  /** Service variables (kubelet/service-environment.ts): referable as $(VAR), and set unless the container sets them. */
+  serviceEnv?: ReadonlyMap<string, string>;
 }
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -72,10 +75,13 @@ function resourceValue(input: EnvironmentInput, resource: string, divisor: strin
 }
 
 /** `$(NAME)` → the value of an earlier variable; `$$(` escapes; unknown references stay as written. */
-export function expandReferences(text: string, env: Map<string, string>): string {
+export function expandReferences(text: string, env: Map<string, string>, services?: ReadonlyMap<string, string>): string {
   return text.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (match, name: string | undefined) => {
     if (match === '$$') return '$';
-    return name !== undefined && env.has(name) ? env.get(name)! : match;
+    if (name === undefined) return match;
+    // The container's own variables first, then the services' (the kubelet's mapping functions, in that order).
+    if (env.has(name)) return env.get(name)!;
+    return services?.get(name) ?? match;
   });
 }
 
@@ -106,7 +112,7 @@ export async function containerEnvironment(input: EnvironmentInput): Promise<Map
       }
       if (value === undefined) continue;
     } else {
-      value = expandReferences(variable.value ?? '', own);
+      value = expandReferences(variable.value ?? '', own, input.serviceEnv);
     }
     own.set(variable.name, value);
   }
@@ -115,6 +121,8 @@ export async function containerEnvironment(input: EnvironmentInput): Promise<Map
   env.set('HOSTNAME', pod.spec?.hostname ?? pod.metadata?.name ?? '');
   if (input.tty) env.set('TERM', 'xterm');
   for (const [key, value] of own) if (key !== 'PATH' && key !== 'HOME') env.set(key, value);
+  // Then the service variables the container does not set itself (makeEnvironmentVariables appends them).
+  for (const [key, value] of input.serviceEnv ?? []) if (!own.has(key)) env.set(key, value);
   env.set('HOME', own.get('HOME') ?? '/root');
   return env;
 }

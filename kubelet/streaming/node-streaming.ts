@@ -51,6 +51,7 @@ export class NodeStreamingRuntime implements StreamingRuntime {
       if (!spec || pod.metadata?.uid !== state.uid) return { status: 500, message: `container not found ("${name}")` };
       const instance = await ContainerInstance.create({
         pod, container: spec, containerId: runtime.containerId, hostIp: this.deps.hostIp, podIp: state.podIp, nodeAllocatable: this.deps.allocatable,
+        serviceEnv: runtime.serviceEnv,
       });
       entry = { containerId: runtime.containerId, instance };
       this.instances.set(key, entry);

@@ -1,7 +1,7 @@
 // API Priority and Fairness' bootstrap configuration, as kube-apiserver creates it
 // (k8s.io/apiserver/pkg/apis/flowcontrol/bootstrap/default.go): the mandatory and suggested
 // PriorityLevelConfigurations and the FlowSchemas that map a request to one of them, checked in
-// matchingPrecedence order. kubefacade does not serve the flowcontrol.apiserver.k8s.io API, so this
+// matchingPrecedence order. The served flowcontrol.apiserver.k8s.io objects do not feed it yet, so this
 // configuration is fixed; the matching rules are written as predicates instead of PolicyRules.
 
 import type { UserInfo } from '../../auth/user.ts';
@@ -83,6 +83,12 @@ export const FLOW_SCHEMAS: readonly FlowSchema[] = [
     name: 'system-leader-election', priorityLevel: 'leader-election', matchingPrecedence: 100, distinguisher: 'ByUser',
     matches: (user, info) => (isUser(user, KUBE_CONTROLLER_MANAGER_USER, KUBE_SCHEDULER_USER) || isKubeSystemServiceAccount(user))
       && (leaderElectionInKubeSystem(info) || leaseElection(info)),
+  },
+  {
+    name: 'endpoint-controller', priorityLevel: 'workload-high', matchingPrecedence: 150, distinguisher: 'ByUser',
+    matches: (user, info) => (isUser(user, KUBE_CONTROLLER_MANAGER_USER)
+      || isUser(user, `${SERVICE_ACCOUNT_USER_PREFIX}kube-system:endpoint-controller`, `${SERVICE_ACCOUNT_USER_PREFIX}kube-system:endpointslicemirroring-controller`))
+      && namespacedRule(['get', 'create', 'update'], [['', 'endpoints']])(info),
   },
   {
     name: 'workload-leader-election', priorityLevel: 'leader-election', matchingPrecedence: 200, distinguisher: 'ByUser',

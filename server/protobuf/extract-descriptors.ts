@@ -27,8 +27,15 @@ export const VENDORED_PROTO_FILES = [
   'k8s.io/api/batch/v1/generated.proto',
   'k8s.io/api/policy/v1/generated.proto',
   'k8s.io/api/autoscaling/v1/generated.proto',
+  'k8s.io/api/autoscaling/v2/generated.proto',
   'k8s.io/api/discovery/v1/generated.proto',
   'k8s.io/api/events/v1/generated.proto',
+  'k8s.io/api/scheduling/v1/generated.proto',
+  'k8s.io/api/node/v1/generated.proto',
+  'k8s.io/api/storage/v1/generated.proto',
+  'k8s.io/api/networking/v1/generated.proto',
+  'k8s.io/api/flowcontrol/v1/generated.proto',
+  'k8s.io/api/certificates/v1/generated.proto',
 ];
 
 const LICENSE_HEADER = `/*
@@ -56,7 +63,9 @@ export function findEmbeddedDescriptors(binary: Buffer): Map<string, IFileDescri
   for (let at = binary.indexOf(GZIP_HEADER); at >= 0; at = binary.indexOf(GZIP_HEADER, at + 1)) {
     let raw: Buffer;
     try {
-      raw = zlib.gunzipSync(binary.subarray(at), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+      // The member's deflate stream alone: gunzip would run on into a descriptor stored right after this
+      // one (certificates/v1 is followed by v1beta1) and protobuf would merge the two into one message.
+      raw = zlib.inflateRawSync(binary.subarray(at + GZIP_HEADER.length), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
     } catch {
       continue;
     }

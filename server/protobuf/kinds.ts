@@ -13,6 +13,13 @@ export const PROTO_FILES = [
   'k8s.io/api/batch/v1/generated.proto',
   'k8s.io/api/policy/v1/generated.proto',
   'k8s.io/api/autoscaling/v1/generated.proto',
+  'k8s.io/api/scheduling/v1/generated.proto',
+  'k8s.io/api/node/v1/generated.proto',
+  'k8s.io/api/storage/v1/generated.proto',
+  'k8s.io/api/networking/v1/generated.proto',
+  'k8s.io/api/flowcontrol/v1/generated.proto',
+  'k8s.io/api/certificates/v1/generated.proto',
+  'k8s.io/api/autoscaling/v2/generated.proto',
 ];
 
 const CORE = 'k8s.io.api.core.v1';
@@ -26,7 +33,8 @@ const MESSAGES_BY_KIND = new Map<string, string>([
   ['v1 Event', `${CORE}.Event`],
   ['v1 Binding', `${CORE}.Binding`],
   ['coordination.k8s.io/v1 Lease', 'k8s.io.api.coordination.v1.Lease'],
-  ...['ConfigMap', 'Secret', 'ServiceAccount', 'Service', 'Endpoints', 'PodTemplate', 'LimitRange', 'ResourceQuota'].map(
+  ...['ConfigMap', 'Secret', 'ServiceAccount', 'Service', 'Endpoints', 'PodTemplate', 'LimitRange', 'ResourceQuota',
+    'PersistentVolume', 'PersistentVolumeClaim'].map(
     (kind): [string, string] => [`v1 ${kind}`, `${CORE}.${kind}`]),
   ['discovery.k8s.io/v1 EndpointSlice', 'k8s.io.api.discovery.v1.EndpointSlice'],
   ['authentication.k8s.io/v1 TokenRequest', 'k8s.io.api.authentication.v1.TokenRequest'],
@@ -43,6 +51,16 @@ const MESSAGES_BY_KIND = new Map<string, string>([
   ...['Job', 'CronJob'].map((kind): [string, string] => [`batch/v1 ${kind}`, `k8s.io.api.batch.v1.${kind}`]),
   ...['PodDisruptionBudget', 'Eviction'].map((kind): [string, string] => [`policy/v1 ${kind}`, `k8s.io.api.policy.v1.${kind}`]),
   ['autoscaling/v1 Scale', 'k8s.io.api.autoscaling.v1.Scale'],
+  ['scheduling.k8s.io/v1 PriorityClass', 'k8s.io.api.scheduling.v1.PriorityClass'],
+  ['node.k8s.io/v1 RuntimeClass', 'k8s.io.api.node.v1.RuntimeClass'],
+  ...['StorageClass', 'CSIDriver', 'CSINode', 'CSIStorageCapacity', 'VolumeAttachment'].map(
+    (kind): [string, string] => [`storage.k8s.io/v1 ${kind}`, `k8s.io.api.storage.v1.${kind}`]),
+  ...['Ingress', 'IngressClass'].map((kind): [string, string] => [`networking.k8s.io/v1 ${kind}`, `k8s.io.api.networking.v1.${kind}`]),
+  ...['FlowSchema', 'PriorityLevelConfiguration'].map(
+    (kind): [string, string] => [`flowcontrol.apiserver.k8s.io/v1 ${kind}`, `k8s.io.api.flowcontrol.v1.${kind}`]),
+  ['certificates.k8s.io/v1 CertificateSigningRequest', 'k8s.io.api.certificates.v1.CertificateSigningRequest'],
+  ['autoscaling/v1 HorizontalPodAutoscaler', 'k8s.io.api.autoscaling.v1.HorizontalPodAutoscaler'],
+  ['autoscaling/v2 HorizontalPodAutoscaler', 'k8s.io.api.autoscaling.v2.HorizontalPodAutoscaler'],
 ]);
 
 /**
@@ -69,7 +87,9 @@ const LIST_KINDS = new Set([
   'Pod', 'Node', 'Namespace', 'Event', 'Lease', 'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding',
   'ConfigMap', 'Secret', 'ServiceAccount', 'Service', 'Endpoints', 'PodTemplate', 'LimitRange', 'ResourceQuota', 'EndpointSlice',
   'ReplicationController', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'ControllerRevision', 'Job', 'CronJob',
-  'PodDisruptionBudget',
+  'PodDisruptionBudget', 'PriorityClass', 'RuntimeClass', 'PersistentVolume', 'PersistentVolumeClaim', 'StorageClass', 'CSIDriver', 'CSINode', 'CSIStorageCapacity',
+  'VolumeAttachment', 'Ingress', 'IngressClass', 'FlowSchema', 'PriorityLevelConfiguration', 'CertificateSigningRequest',
+  'HorizontalPodAutoscaler',
 ]);
 
 /**
@@ -87,6 +107,7 @@ export const ZERO_VALUE_FIELDS = new Set<string>([
   `${CORE}.PodSpec.automountServiceAccountToken`, `${CORE}.PodSpec.shareProcessNamespace`,
   `${CORE}.PodSpec.priority`, `${CORE}.PodSpec.enableServiceLinks`, `${CORE}.PodSpec.setHostnameAsFQDN`,
   `${CORE}.PodSpec.hostUsers`,
+  'k8s.io.api.scheduling.v1.PriorityClass.value',
   `${CORE}.PodSecurityContext.runAsUser`, `${CORE}.PodSecurityContext.runAsGroup`,
   `${CORE}.PodSecurityContext.runAsNonRoot`, `${CORE}.PodSecurityContext.fsGroup`,
   `${CORE}.SecurityContext.privileged`, `${CORE}.SecurityContext.runAsUser`, `${CORE}.SecurityContext.runAsGroup`,
@@ -110,6 +131,16 @@ export const ZERO_VALUE_FIELDS = new Set<string>([
   'k8s.io.api.authorization.v1.SubjectAccessReviewStatus.allowed',
   'k8s.io.api.events.v1.EventSeries.count',
   'k8s.io.api.authorization.v1.SubjectRulesReviewStatus.incomplete',
+  // HorizontalPodAutoscalers: pointers (minReplicas, utilizations, a 0 s stabilization window) and v1's
+  // replica counts, which Go writes without omitempty.
+  ...['v1', 'v2'].map((v) => `k8s.io.api.autoscaling.${v}.HorizontalPodAutoscalerSpec.minReplicas`),
+  ...['v1', 'v2'].map((v) => `k8s.io.api.autoscaling.${v}.HorizontalPodAutoscalerStatus.observedGeneration`),
+  'k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerSpec.targetCPUUtilizationPercentage',
+  'k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerStatus.currentCPUUtilizationPercentage',
+  'k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerStatus.currentReplicas',
+  ...['v1', 'v2'].map((v) => `k8s.io.api.autoscaling.${v}.HorizontalPodAutoscalerStatus.desiredReplicas`),
+  'k8s.io.api.autoscaling.v2.MetricTarget.averageUtilization', 'k8s.io.api.autoscaling.v2.MetricValueStatus.averageUtilization',
+  'k8s.io.api.autoscaling.v2.HPAScalingRules.stabilizationWindowSeconds',
   // Workloads: pointer fields where 0 (or false) differs from unset (replicas: 0 is not the default 1).
   `${CORE}.ReplicationControllerSpec.replicas`,
   ...['DeploymentSpec', 'ReplicaSetSpec', 'StatefulSetSpec'].map((spec) => `k8s.io.api.apps.v1.${spec}.replicas`),
@@ -120,6 +151,18 @@ export const ZERO_VALUE_FIELDS = new Set<string>([
     'ttlSecondsAfterFinished', 'manualSelector', 'suspend'].map((name) => `k8s.io.api.batch.v1.JobSpec.${name}`),
   ...['startingDeadlineSeconds', 'suspend', 'successfulJobsHistoryLimit', 'failedJobsHistoryLimit'].map(
     (name) => `k8s.io.api.batch.v1.CronJobSpec.${name}`),
+  // Storage, networking, flowcontrol and certificates: pointers (and VolumeAttachmentStatus.attached, a bool
+  // without omitempty) whose false or 0 is meaningful.
+  ...['attachRequired', 'podInfoOnMount', 'storageCapacity', 'requiresRepublish', 'seLinuxMount', 'nodeAllocatableUpdatePeriodSeconds'].map(
+    (name) => `k8s.io.api.storage.v1.CSIDriverSpec.${name}`),
+  'k8s.io.api.storage.v1.StorageClass.allowVolumeExpansion', 'k8s.io.api.storage.v1.VolumeAttachmentStatus.attached',
+  'k8s.io.api.storage.v1.TokenRequest.expirationSeconds', 'k8s.io.api.storage.v1.VolumeNodeResources.count',
+  'k8s.io.api.flowcontrol.v1.LimitedPriorityLevelConfiguration.nominalConcurrencyShares',
+  'k8s.io.api.flowcontrol.v1.LimitedPriorityLevelConfiguration.lendablePercent',
+  'k8s.io.api.flowcontrol.v1.ExemptPriorityLevelConfiguration.nominalConcurrencyShares',
+  'k8s.io.api.flowcontrol.v1.ExemptPriorityLevelConfiguration.lendablePercent',
+  'k8s.io.api.flowcontrol.v1.ResourcePolicyRule.clusterScope',
+  'k8s.io.api.certificates.v1.CertificateSigningRequestSpec.expirationSeconds',
 ]);
 
 /**

@@ -130,11 +130,14 @@ function schedulerSteps(pod: KubeObject | undefined, events: EventView[], bindin
   const scheduled = events.find((e) => e.reason === 'Scheduled');
   const failures = events.filter((e) => e.reason === 'FailedScheduling');
   const lastFailure = failures[failures.length - 1];
+  // The feasible count is known only when the scheduler sent it with its binding (ours does; see request-journal.ts).
+  const decision = binding?.schedulingDecision;
+  const filtered = decision ? `; ${decision.feasibleNodes} of ${decision.evaluatedNodes} evaluated nodes feasible` : '';
   const scheduledStep: JourneyStep = scheduled
-    ? { id: 'scheduled', component: 'scheduler', title: 'Scheduled', state: 'done', ...(scheduled.time ? { time: scheduled.time } : {}), actor: actorOf(scheduled), detail: scheduled.message }
+    ? { id: 'scheduled', component: 'scheduler', title: 'Scheduled', state: 'done', ...(scheduled.time ? { time: scheduled.time } : {}), actor: actorOf(scheduled), detail: `${scheduled.message}${filtered}` }
     : lastFailure
       ? { id: 'scheduled', component: 'scheduler', title: 'Scheduled', state: nodeName ? 'done' : 'failed', ...(lastFailure.time ? { time: lastFailure.time } : {}), actor: actorOf(lastFailure), detail: lastFailure.message }
-      : { id: 'scheduled', component: 'scheduler', title: 'Scheduled', state: nodeName ? 'done' : 'pending', ...(nodeName ? { detail: `assigned to ${nodeName}` } : {}) };
+      : { id: 'scheduled', component: 'scheduler', title: 'Scheduled', state: nodeName ? 'done' : 'pending', ...(nodeName ? { detail: `assigned to ${nodeName}${filtered}` } : {}) };
   const boundTime = binding && binding.code < 300 ? iso(binding.completedMs) : conditionTime(pod, 'PodScheduled');
   const bound: JourneyStep = nodeName
     ? {

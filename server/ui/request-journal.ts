@@ -5,6 +5,7 @@
 // recorded here rather than reconstructed. Bounded: the most recent pods, a few writes each.
 
 import type { UserInfo } from '../../auth/user.ts';
+import type { SchedulingDecision } from '../../clients/scheduling-decision-header.ts';
 
 export interface JournalRecord {
   auditID: string;
@@ -24,6 +25,8 @@ export interface JournalRecord {
   message?: string;
   uid?: string;
   resourceVersion?: string;
+  /** On a binding: how many nodes the scheduler evaluated and found feasible, as it reported them. */
+  schedulingDecision?: SchedulingDecision;
 }
 
 export interface JournalEntry {
