@@ -5,6 +5,8 @@
 //      kubefacade.io/exit-after: "30s"            every container exits 30 s after it starts
 //      kubefacade.io/exit-after: "app=5s,side=1m" per container
 //      kubefacade.io/exit-code:  "1"  / "app=1"   exit code (default 0); alone, it means "exit right after start"
+//      kubefacade.io/fail-times: "1"  / "app=2"   the first N runs of the container exit 1 right after start, later
+//                                                 runs (restarts in place) do what the rest of the model says
 // 2. The container's command + args, read the way a shell would for a few well-known programs:
 //      true / :  → exit 0;  false → exit 1;  sleep N → exit 0 after N (sleep infinity: never);  echo … → prints, exit 0;
 //      sh|bash|ash|dash -c "<script>": statements split on ; && || and newlines; exit N, sleep, echo, true, false
@@ -15,6 +17,7 @@
 
 export const EXIT_AFTER_ANNOTATION = 'kubefacade.io/exit-after';
 export const EXIT_CODE_ANNOTATION = 'kubefacade.io/exit-code';
+export const FAIL_TIMES_ANNOTATION = 'kubefacade.io/fail-times';
 
 export interface ContainerExit {
   afterMs: number;
@@ -26,6 +29,8 @@ export interface ContainerBehaviour {
   output: string[];
   /** Absent: runs until the kubelet stops it. */
   exit?: ContainerExit;
+  /** How many first runs exit 1 at once before `exit` applies (a task that fails once, then succeeds on restart). */
+  failingRuns?: number;
 }
 
 export interface ContainerSpecLike {
@@ -230,6 +235,12 @@ function imageBaseName(image: string | undefined): string {
 }
 
 export function containerBehaviour(input: BehaviourInput): ContainerBehaviour {
+  const behaviour = programBehaviour(input);
+  const failTimes = Number(annotationValueFor(input.annotations?.[FAIL_TIMES_ANNOTATION], input.container.name));
+  return Number.isInteger(failTimes) && failTimes > 0 ? { ...behaviour, failingRuns: failTimes } : behaviour;
+}
+
+function programBehaviour(input: BehaviourInput): ContainerBehaviour {
   const { container, annotations = {} } = input;
   const argv = [...(container.command ?? []), ...(container.args ?? [])];
   let program: ProgramResult;

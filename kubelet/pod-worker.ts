@@ -420,8 +420,9 @@ export class PodWorker {
 
   /** Waits for the running container's modelled exit and records it; undefined if it never exits. */
   private async awaitExit(slot: ContainerSlot): Promise<number | undefined> {
-    const exit = slot.behaviour.exit;
     const { runtime } = slot;
+    const failing = (slot.behaviour.failingRuns ?? 0) > runtime.restartCount;
+    const exit = failing ? { afterMs: 0, code: 1 } : slot.behaviour.exit;
     const killable = slot.probes.liveness !== undefined || slot.probes.startup !== undefined;
     if ((!exit && !killable) || runtime.state.kind !== 'running') return undefined;
     const startedAtMs = runtime.state.startedAtMs;

@@ -78,6 +78,28 @@ async function takeDisruption(pdbs: GenericStore, ctx: RequestContext, pdb: Kube
   });
 }
 
+/**
+ * addConditionAndDeletePod: before the pod is deleted, its status gets the DisruptionTarget condition
+ * (EvictionByEvictionAPI), so the kubelet keeps it in the status it writes last and a Job's podFailurePolicy can
+ * tell an eviction from a failure of its own.
+ */
+async function addDisruptionTarget(store: GenericStore, ctx: RequestContext, name: string, preconditions: { uid?: string } | undefined): Promise<void> {
+  await store.guaranteedUpdate(ctx, name, 'status', { dryRun: false, fieldValidation: 'Ignore' }, (current) => {
+    if (preconditions?.uid && preconditions.uid !== current.metadata.uid) return deepCopy(current);
+    const next = deepCopy(current);
+    const status = (isPlainObject(next.status) ? next.status : {}) as Json;
+    const conditions = (Array.isArray(status.conditions) ? status.conditions : []) as Json[];
+    const existing = conditions.find((c) => isPlainObject(c) && c.type === 'DisruptionTarget');
+    const condition = {
+      type: 'DisruptionTarget', status: 'True', reason: 'EvictionByEvictionAPI', message: 'Eviction API: evicting',
+      lastTransitionTime: existing?.status === 'True' && typeof existing.lastTransitionTime === 'string' ? existing.lastTransitionTime : rfc3339(ctx.now),
+    };
+    status.conditions = existing ? conditions.map((c) => (c === existing ? condition : c)) : [...conditions, condition];
+    next.status = status;
+    return next;
+  });
+}
+
 export function podEvictionHandler(registry: ApiRegistry): SubresourceHandler {
   return {
     verbs: ['create'],
@@ -111,6 +133,7 @@ export function podEvictionHandler(registry: ApiRegistry): SubresourceHandler {
         }
       }
       const preconditions = isPlainObject(deleteOptions.preconditions) ? deleteOptions.preconditions as { uid?: string; resourceVersion?: string } : undefined;
+      if (!dryRun) await addDisruptionTarget(store, ctx, info.name, preconditions);
       await store.delete(ctx, info.name, {
         dryRun,
         gracePeriodSeconds: typeof deleteOptions.gracePeriodSeconds === 'number' ? deleteOptions.gracePeriodSeconds : undefined,

@@ -54,6 +54,8 @@ export interface UpOptions extends ApiServerOptions {
   verbosity?: number;
   /** The horizontal pod autoscaler's --horizontal-pod-autoscaler-* settings (default: upstream's). */
   horizontalPodAutoscaler?: Partial<HorizontalControllerOptions>;
+  /** The controller manager's clock (tests that move time for CronJobs): milliseconds since the epoch. */
+  controllerClock?: () => number;
 }
 
 export interface RunningCluster {
@@ -109,6 +111,7 @@ export async function startCluster(options: UpOptions): Promise<RunningCluster> 
       const workloads = await runControllerManager({
         kubeconfigPath: kubeconfigs.controllerManager, nodeMonitorGracePeriodSeconds: options.nodeMonitorGracePeriodSeconds,
         nodeMonitorPeriodSeconds: monitorPeriodSeconds, horizontalPodAutoscaler: options.horizontalPodAutoscaler,
+        ...(options.controllerClock ? { now: options.controllerClock } : {}),
         ...(controlPlane ? { logger: controlPlane.controllerManager } : options.quiet ? { logger: silent } : {}),
       });
       const serviceAccounts = await runServiceAccountController({

@@ -244,4 +244,53 @@ describe('controllers against an API server (the test plays kubelet and clock)',
     });
     assert.equal(rs.status.readyReplicas, undefined);
   });
+
+  test('a Job counts a running pod someone else deleted as a failure, unless podFailurePolicy ignores its condition', async () => {
+    const jobOf = (name: string, extra: Record<string, unknown>) => ({
+      apiVersion: 'batch/v1', kind: 'Job', metadata: { name },
+      spec: { backoffLimit: 0, ...extra, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } },
+    });
+    const failAndDelete = async (job: string, conditions: unknown[]): Promise<void> => {
+      const [pod] = await eventually(`a pod of ${job}`, async () => { const found = await podsOf(`job-name=${job}`); return found.length === 1 ? found : undefined; });
+      await json(t.call('patch', `/api/v1/namespaces/default/pods/${pod.metadata.name}/status`), { status: { phase: 'Failed', conditions } }, 'application/merge-patch+json').expect(200);
+      await t.call('delete', `/api/v1/namespaces/default/pods/${pod.metadata.name}?gracePeriodSeconds=0`).expect(200);
+    };
+    const jobCondition = async (name: string, type: string) => eventually(`${name} ${type}`, async () => {
+      const res = await t.call('get', `${NS}/jobs/${name}`).expect(200);
+      return (res.body.status?.conditions ?? []).find((c: { type: string; status: string }) => c.type === type && c.status === 'True');
+    });
+    // Without a policy: the deleted pod is a failure, and backoffLimit 0 fails the Job.
+    await json(t.call('post', `${NS}/jobs`), jobOf('counted', {})).expect(201);
+    await failAndDelete('counted', []);
+    assert.equal((await jobCondition('counted', 'Failed')).reason, 'BackoffLimitExceeded');
+    // With an Ignore rule on DisruptionTarget: the same deletion after an eviction is not counted; a new pod runs.
+    await json(t.call('post', `${NS}/jobs`), jobOf('ignored', { podFailurePolicy: { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] } })).expect(201);
+    await failAndDelete('ignored', [{ type: 'DisruptionTarget', status: 'True', reason: 'EvictionByEvictionAPI', message: 'Eviction API: evicting' }]);
+    // The replacement (the test plays its kubelet) succeeds; the Job completes instead of failing.
+    await eventually('the replacement to succeed and the Job to complete', async () => {
+      for (const pod of await podsOf('job-name=ignored')) {
+        await json(t.call('patch', `/api/v1/namespaces/default/pods/${pod.metadata.name}/status`), { status: { phase: 'Succeeded' } }, 'application/merge-patch+json');
+      }
+      const res = await t.call('get', `${NS}/jobs/ignored`).expect(200);
+      const conditions = (res.body.status?.conditions ?? []) as { type: string; status: string }[];
+      assert.ok(!conditions.some((c) => c.type === 'Failed'), JSON.stringify(res.body.status));
+      return conditions.some((c) => c.type === 'Complete' && c.status === 'True') ? true : undefined;
+    });
+    const done = await t.call('get', `${NS}/jobs/ignored`).expect(200);
+    assert.equal(done.body.status.failed, undefined);
+  });
+
+  test('a Job re-adopts a pod whose owner reference was removed', async () => {
+    await json(t.call('post', `${NS}/jobs`), {
+      apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'readopt' },
+      spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } },
+    }).expect(201);
+    const [pod] = await eventually('a pod of readopt', async () => { const found = await podsOf('job-name=readopt'); return found.length === 1 ? found : undefined; });
+    await json(t.call('patch', `/api/v1/namespaces/default/pods/${pod.metadata.name}`), [{ op: 'remove', path: '/metadata/ownerReferences' }], 'application/json-patch+json').expect(200);
+    await eventually('the pod adopted again', async () => {
+      const res = await t.call('get', `/api/v1/namespaces/default/pods/${pod.metadata.name}`).expect(200);
+      return res.body.metadata.ownerReferences?.[0]?.name === 'readopt' ? true : undefined;
+    });
+    assert.equal((await podsOf('job-name=readopt')).length, 1, 'no second pod');
+  });
 });

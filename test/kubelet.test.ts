@@ -120,6 +120,8 @@ describe('container behaviour model', () => {
       { afterMs: 30_000, code: 2 });
     assert.deepEqual(run(['sleep', '3600'], { annotations: { 'kubefacade.io/exit-code': '1' } }).exit, { afterMs: 0, code: 1 });
     assert.equal(run(undefined, { image: 'nginx', annotations: { 'kubefacade.io/exit-after': 'other=1s' } }).exit, undefined);
+    assert.equal(run(['sh', '-c', 'exit 0'], { annotations: { 'kubefacade.io/fail-times': '1' } }).failingRuns, 1);
+    assert.equal(run(['sh', '-c', 'exit 0'], { annotations: { 'kubefacade.io/fail-times': 'other=2' } }).failingRuns, undefined);
     assert.equal(parseDurationMs('1m30s'), 90_000);
     assert.equal(parseDurationMs('250ms'), 250);
     assert.equal(parseDurationMs('soon'), undefined);

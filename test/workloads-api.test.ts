@@ -214,6 +214,17 @@ describe('replicasets, statefulsets, daemonsets, controllerrevisions', () => {
 });
 
 describe('jobs and cronjobs', () => {
+  test('job /status keeps label and annotation changes (jobStatusStrategy resets only the spec); a deployment\'s does not', async () => {
+    await json(t.call('post', `${BATCH}/jobs`), { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'status-meta' }, spec: { suspend: true, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } }).expect(201);
+    const patched = await json(t.call('patch', `${BATCH}/jobs/status-meta/status`), { metadata: { annotations: { patchedstatus: 'true' } }, status: { active: 0 } }, 'application/merge-patch+json').expect(200);
+    assert.equal(patched.body.metadata.annotations.patchedstatus, 'true');
+    await json(t.call('post', `${NS}/deployments`), deployment('status-meta')).expect(201);
+    const ignored = await json(t.call('patch', `${NS}/deployments/status-meta/status`), { metadata: { annotations: { patchedstatus: 'true' } }, status: { replicas: 0 } }, 'application/merge-patch+json').expect(200);
+    assert.equal(ignored.body.metadata.annotations?.patchedstatus, undefined);
+    await t.call('delete', `${BATCH}/jobs/status-meta?propagationPolicy=Background`).expect(200);
+    await t.call('delete', `${NS}/deployments/status-meta`).expect(200);
+  });
+
   test('job: generated selector and labels, defaults, Table, field selector status.successful', async () => {
     const job = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'pi' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'pi', image: 'perl' }] } } } };
     const res = await json(t.call('post', `${BATCH}/jobs`), job).expect(201);
@@ -319,6 +330,15 @@ describe('poddisruptionbudgets and evictions', () => {
     const pdb = await t.call('get', `${POLICY}/poddisruptionbudgets/guard`).expect(200);
     assert.equal(pdb.body.status.disruptionsAllowed, 0);
     assert.ok(pdb.body.status.disruptedPods['guarded-1']);
+    // A bound pod is deleted gracefully: until its kubelet confirms, it shows the DisruptionTarget condition.
+    await json(t.call('post', `${CORE}/pods`), podManifest('bound-1', { spec: { nodeName: 'node-x' } })).expect(201);
+    await json(t.call('post', `${CORE}/pods/bound-1/eviction`), { ...eviction, metadata: { name: 'bound-1', namespace: 'default' } }).expect(201);
+    const evicted = await t.call('get', `${CORE}/pods/bound-1`).expect(200);
+    assert.ok(evicted.body.metadata.deletionTimestamp);
+    const target = (evicted.body.status.conditions as { type: string }[]).find((c) => c.type === 'DisruptionTarget');
+    assert.deepEqual({ ...target, lastTransitionTime: undefined }, {
+      type: 'DisruptionTarget', status: 'True', reason: 'EvictionByEvictionAPI', message: 'Eviction API: evicting', lastTransitionTime: undefined,
+    });
     const mismatch = await json(t.call('post', `${CORE}/pods/other/eviction`), eviction).expect(400);
     assert.equal(mismatch.body.message, 'name in URL does not match name in Eviction object');
   });

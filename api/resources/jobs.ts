@@ -220,6 +220,8 @@ export const jobStrategy: ResourceStrategy = {
   verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
   storageResource: 'jobs',
   hasStatus: true,
+  // jobStatusStrategy.PrepareForUpdate resets only the spec: metadata changes sent to /status are kept.
+  statusUpdateMetadata: ['labels', 'annotations'],
   subresources: [],
   tracksGeneration: true,
   // batch/v1 keeps orphaning a Job's pods when a DELETE names no propagationPolicy (kubectl names Background).

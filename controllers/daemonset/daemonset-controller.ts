@@ -17,6 +17,8 @@ import { computeTemplateHash } from '../deployment/util.ts';
 import { nodeShouldRunDaemonPod, withDaemonTolerations, type Toleration } from './node-eligibility.ts';
 
 const COMPONENT = 'daemonset-controller';
+const FAILED_PODS_BACKOFF_MS = 1000;
+const FAILED_PODS_MAX_BACKOFF_MS = 15 * 60_000;
 const DS_KIND = { apiVersion: apiVersionOf(DAEMON_SETS), kind: 'DaemonSet' };
 const REVISION_LABEL = 'controller-revision-hash';
 const TEMPLATE_GENERATION_LABEL = 'pod-template-generation';
@@ -53,6 +55,8 @@ export class DaemonSetController extends QueueController {
   readonly nodes: CachedInformer<WorkloadObject>;
   readonly revisions: CachedInformer<WorkloadObject>;
   private readonly podControl: PodControl;
+  /** failedPodsBackoff: per DaemonSet and node, 1 s doubling to 15 min between kills of failed daemon pods. */
+  private readonly failedPodsBackoff = new Map<string, { delayMs: number; updatedAtMs: number }>();
 
   constructor(ctx: ControllerContext) {
     super(COMPONENT, ctx);
@@ -62,7 +66,12 @@ export class DaemonSetController extends QueueController {
     this.revisions = ctx.informers.informer(collectionPath(CONTROLLER_REVISIONS), workloadObject);
     this.podControl = new PodControl(ctx.client, ctx.recorder, COMPONENT);
     const enqueueSet = (set: WorkloadObject): void => this.enqueue(objectKey(set.metadata.namespace, set.metadata.name));
-    this.sets.addHandlers({ add: enqueueSet, update: (_old, set) => enqueueSet(set) });
+    this.sets.addHandlers({
+      add: enqueueSet, update: (_old, set) => enqueueSet(set),
+      delete: (set) => {
+        for (const backoffKey of this.failedPodsBackoff.keys()) if (backoffKey.startsWith(`${set.metadata.uid}/`)) this.failedPodsBackoff.delete(backoffKey);
+      },
+    });
     const podChanged = (pod: PodView): void => {
       const ref = controllerOf(pod.metadata);
       if (ref?.kind === 'DaemonSet') this.enqueue(objectKey(pod.metadata.namespace, ref.name));
@@ -124,7 +133,20 @@ export class DaemonSetController extends QueueController {
     for (const node of eligible) {
       const onNode = byNode.get(node.metadata.name) ?? [];
       const failed = onNode.filter((pod) => pod.phase === 'Failed');
-      toDelete.push(...failed);
+      for (const pod of failed) {
+        // podsShouldBeOnNode: a failed daemon pod is killed so a new one can take its place, at most as often as
+        // the node's back-off allows (a pod that fails at once would otherwise be recreated in a hot loop).
+        const backoffKey = `${set.metadata.uid}/${node.metadata.name}`;
+        const backoff = this.failedPodsBackoff.get(backoffKey);
+        const clock = this.ctx.now();
+        if (backoff && clock - backoff.updatedAtMs < backoff.delayMs) {
+          this.enqueueAfter(key, backoff.delayMs - (clock - backoff.updatedAtMs) + 100);
+          continue;
+        }
+        this.failedPodsBackoff.set(backoffKey, { delayMs: backoff ? Math.min(backoff.delayMs * 2, FAILED_PODS_MAX_BACKOFF_MS) : FAILED_PODS_BACKOFF_MS, updatedAtMs: clock });
+        this.ctx.recorder.event(COMPONENT, ref, 'Warning', 'FailedDaemonPod', `Found failed daemon pod ${namespace}/${pod.metadata.name} on node ${node.metadata.name}, will try to kill it`);
+        toDelete.push(pod);
+      }
       const running = onNode.filter((pod) => pod.phase !== 'Failed');
       if (running.length === 0 && failed.length === 0) toCreate.push(node.metadata.name);
       // More than one: keep the oldest.

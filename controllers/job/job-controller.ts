@@ -9,6 +9,10 @@
 // Succeeded and failed counts come from the pods present (upstream's tracking before the
 // batch.kubernetes.io/job-tracking finalizer) and never decrease: deleting a finished pod by hand
 // does not make the Job run it again, but a pod removed before it was ever seen is not counted.
+// A pod deleted by someone else (an eviction, a user) is remembered as it was last seen: it counts as a
+// failure unless it had succeeded (with a podFailurePolicy, only when it reached Failed), and its final
+// status (exit codes, the DisruptionTarget condition an eviction adds) goes through the podFailurePolicy,
+// as upstream's finalizer-tracked counting sees it; the pods this controller deletes itself do not count.
 
 import { ApiStatusError } from '../../clients/json-api-client.ts';
 import { apiVersionOf, collectionPath, JOBS, objectPath, PODS } from '../framework/api-paths.ts';
@@ -65,6 +69,10 @@ export class JobController extends QueueController {
   private readonly podControl: PodControl;
   /** Job uid → when its latest pod failure was seen (the backoff before replacing it). */
   private readonly lastFailure = new Map<string, { count: number; atMs: number }>();
+  /** Job uid → pods of it deleted by others, as last seen, that count as failures (see above). */
+  private readonly deletedFailed = new Map<string, Map<string, PodView>>();
+  /** Uids of the pods this controller asked to delete (suspension, success, failure, excess). */
+  private readonly deletedByController = new Set<string>();
 
   constructor(ctx: ControllerContext) {
     super(COMPONENT, ctx);
@@ -72,12 +80,49 @@ export class JobController extends QueueController {
     this.jobs = ctx.informers.informer(collectionPath(JOBS), workloadObject);
     this.podControl = new PodControl(ctx.client, ctx.recorder, COMPONENT);
     const enqueueJob = (job: WorkloadObject): void => this.enqueue(objectKey(job.metadata.namespace, job.metadata.name));
-    this.jobs.addHandlers({ add: enqueueJob, update: (_old, job) => enqueueJob(job), delete: (job) => this.lastFailure.delete(job.metadata.uid) });
+    this.jobs.addHandlers({ add: enqueueJob, update: (_old, job) => enqueueJob(job), delete: (job) => {
+      this.lastFailure.delete(job.metadata.uid);
+      this.deletedFailed.delete(job.metadata.uid);
+    } });
     const podChanged = (pod: PodView): void => {
       const ref = controllerOf(pod.metadata);
       if (ref?.kind === 'Job') this.enqueue(objectKey(pod.metadata.namespace, ref.name));
+      else if (!ref && !pod.metadata.deletionTimestamp) {
+        // An orphan: the Jobs whose selector matches it may adopt it (upstream's getPodJobs).
+        for (const candidate of this.jobs.list(pod.metadata.namespace ?? '')) {
+          const selector = isLabelSelector(candidate.spec?.selector) ? candidate.spec?.selector as LabelSelector : undefined;
+          let matches = false;
+          try {
+            matches = selector !== undefined && selectorMatches(selector, pod.metadata.labels);
+          } catch {
+            // A selector that does not parse selects nothing.
+          }
+          if (matches) enqueueJob(candidate);
+        }
+      }
     };
-    this.pods.addHandlers({ add: podChanged, update: (_old, pod) => podChanged(pod), delete: podChanged });
+    const podUpdated = (old: PodView, pod: PodView): void => {
+      // A changed controllerRef or labels: the former owner syncs too (it may have to release or replace it).
+      const oldRef = controllerOf(old.metadata);
+      const ref = controllerOf(pod.metadata);
+      if (oldRef?.kind === 'Job' && (oldRef.uid !== ref?.uid)) this.enqueue(objectKey(old.metadata.namespace, oldRef.name));
+      podChanged(pod);
+    };
+    const podDeleted = (pod: PodView): void => {
+      if (this.deletedByController.delete(pod.metadata.uid)) {
+        podChanged(pod);
+        return;
+      }
+      const ref = controllerOf(pod.metadata);
+      const job = ref?.kind === 'Job' ? this.jobs.getByKey(objectKey(pod.metadata.namespace, ref.name)) : undefined;
+      if (job && job.metadata.uid === ref?.uid && countsAsFailedWhenDeleted(job, pod)) {
+        const deleted = this.deletedFailed.get(job.metadata.uid) ?? new Map<string, PodView>();
+        deleted.set(pod.metadata.uid, pod);
+        this.deletedFailed.set(job.metadata.uid, deleted);
+      }
+      podChanged(pod);
+    };
+    this.pods.addHandlers({ add: podChanged, update: podUpdated, delete: podDeleted });
   }
 
   protected async sync(key: string): Promise<void> {
@@ -110,7 +155,8 @@ export class JobController extends QueueController {
     const succeededPods = pods.filter((pod) => pod.phase === 'Succeeded');
     let failJob: { reason: string; message: string } | undefined;
     let failedCount = 0;
-    for (const pod of pods.filter((p) => p.phase === 'Failed')) {
+    const deletedFailed = [...(this.deletedFailed.get(job.metadata.uid)?.values() ?? [])];
+    for (const pod of [...pods.filter((p) => p.phase === 'Failed'), ...deletedFailed]) {
       const match = isPlainRules(spec.podFailurePolicy) ? matchPodFailurePolicy(job, pod) : undefined;
       if (match?.action === 'Ignore') continue;
       if (match?.action === 'FailJob') failJob ??= { reason: 'PodFailurePolicy', message: match.message };
@@ -155,7 +201,7 @@ export class JobController extends QueueController {
       const reason = existingTarget?.reason ?? failJob!.reason;
       const message = existingTarget?.message ?? failJob!.message;
       if (!existingTarget) setCondition(status, 'FailureTarget', 'True', reason, message, now);
-      await Promise.allSettled(active.map((pod) => this.podControl.delete(namespace, pod.metadata.name, ref)));
+      await Promise.allSettled(active.map((pod) => this.deletePod(namespace, pod, ref)));
       if (active.length === 0 && terminating.length === 0) {
         setCondition(status, 'Failed', 'True', reason, message, now);
         this.ctx.recorder.event(COMPONENT, ref, 'Warning', reason, message);
@@ -169,7 +215,7 @@ export class JobController extends QueueController {
       : completions !== undefined ? succeeded >= completions : succeeded > 0 && active.length === 0;
     if (complete || conditionTrue(status, 'SuccessCriteriaMet')) {
       setCondition(status, 'SuccessCriteriaMet', 'True', 'CompletionsReached', 'Reached expected number of succeeded pods', now);
-      await Promise.allSettled(active.map((pod) => this.podControl.delete(namespace, pod.metadata.name, ref)));
+      await Promise.allSettled(active.map((pod) => this.deletePod(namespace, pod, ref)));
       if (active.length === 0 && terminating.length === 0) {
         setCondition(status, 'Complete', 'True', 'CompletionsReached', 'Reached expected number of succeeded pods', now);
         status.completionTime = rfc3339(now);
@@ -185,7 +231,7 @@ export class JobController extends QueueController {
       if (setCondition(status, 'Suspended', 'True', 'JobSuspended', 'Job suspended', now)) {
         this.ctx.recorder.event(COMPONENT, ref, 'Normal', 'Suspended', 'Job suspended');
       }
-      await Promise.allSettled(active.map((pod) => this.podControl.delete(namespace, pod.metadata.name, ref)));
+      await Promise.allSettled(active.map((pod) => this.deletePod(namespace, pod, ref)));
       status.active = 0;
       delete status.startTime;
       await this.writeStatus(job, status);
@@ -230,10 +276,18 @@ export class JobController extends QueueController {
       }
     } else if (active.length > wantActive) {
       const extra = [...active].sort((a, b) => Number(a.ready) - Number(b.ready)).slice(0, active.length - wantActive);
-      await Promise.allSettled(extra.map((pod) => this.podControl.delete(namespace, pod.metadata.name, ref)));
+      await Promise.allSettled(extra.map((pod) => this.deletePod(namespace, pod, ref)));
     }
     await this.writeStatus(job, status);
     if (deadline !== undefined && !Number.isNaN(started)) this.enqueueAfter(key, Math.max(0, started + deadline * 1000 - now) + 100);
+  }
+
+  private deletePod(namespace: string, pod: PodView, ref: ReturnType<typeof objectReference>): Promise<void> {
+    this.deletedByController.add(pod.metadata.uid);
+    return this.podControl.delete(namespace, pod.metadata.name, ref).catch((err: unknown) => {
+      this.deletedByController.delete(pod.metadata.uid);
+      throw err;
+    });
   }
 
   private missingIndexes(completions: number, completed: Set<number>, active: PodView[]): number[] {
@@ -275,6 +329,12 @@ export class JobController extends QueueController {
       if (!(err instanceof ApiStatusError && (err.code === 404 || err.code === 409))) throw err;
     }
   }
+}
+
+/** isPodFailed for a pod that is gone: Failed, or (without a podFailurePolicy) anything but Succeeded. */
+function countsAsFailedWhenDeleted(job: WorkloadObject, pod: PodView): boolean {
+  if (pod.phase === 'Failed') return true;
+  return !isPlainRules(job.spec?.podFailurePolicy) && pod.phase !== 'Succeeded';
 }
 
 function isPlainRules(policy: unknown): boolean {

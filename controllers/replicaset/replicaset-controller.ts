@@ -245,11 +245,12 @@ export class ReplicaSetController extends QueueController {
     };
     const conditions = Array.isArray(owner.status?.conditions) ? (owner.status.conditions as Record<string, unknown>[]).filter((c) => c.type !== 'ReplicaFailure') : [];
     if (manageError) {
+      // calculateStatus: the condition is set when there is none and then kept as it is while errors go on, so a
+      // failing sync does not write status again (each write would start another sync).
       const creating = pods.length < num(owner.spec?.replicas, 1);
       const previous = (owner.status?.conditions as Record<string, unknown>[] | undefined)?.find((c) => c.type === 'ReplicaFailure');
-      conditions.push({
-        type: 'ReplicaFailure', status: 'True',
-        lastTransitionTime: typeof previous?.lastTransitionTime === 'string' ? previous.lastTransitionTime : new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      conditions.push(previous ?? {
+        type: 'ReplicaFailure', status: 'True', lastTransitionTime: new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
         reason: creating ? 'FailedCreate' : 'FailedDelete', message: apiErrorMessage(manageError),
       });
     }

@@ -18,6 +18,8 @@ import { computeTemplateHash } from '../deployment/util.ts';
 const COMPONENT = 'statefulset-controller';
 const STS_KIND = { apiVersion: apiVersionOf(STATEFUL_SETS), kind: 'StatefulSet' };
 const REVISION_LABEL = 'controller-revision-hash';
+/** history.ControllerRevisionHashLabel: the label a StatefulSet's ControllerRevisions carry their hash in. */
+const HISTORY_HASH_LABEL = 'controller.kubernetes.io/hash';
 const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
 const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
 
@@ -55,12 +57,18 @@ export class StatefulSetController extends QueueController {
     const name = `${set.metadata.name}-${hash}`;
     const existing = owned.find((rev) => rev.metadata.name === name);
     const maxRevision = owned.reduce((max, rev) => Math.max(max, int(rev.revision, 0)), 0);
-    if (existing) return existing;
+    if (existing && int(existing.revision, 0) === maxRevision) return existing;
+    if (existing) {
+      // A template equal to an older revision: a rollback, which makes that revision the newest (upstream
+      // increments its Revision instead of creating another).
+      return this.ctx.client.request<WorkloadObject>('PATCH', objectPath(CONTROLLER_REVISIONS, set.metadata.namespace, name),
+        { revision: maxRevision + 1 }, 'application/merge-patch+json');
+    }
     const body = {
       apiVersion: 'apps/v1', kind: 'ControllerRevision',
       metadata: {
         name, namespace: set.metadata.namespace,
-        labels: { ...((template as PodTemplate).metadata?.labels ?? {}), [REVISION_LABEL]: hash },
+        labels: { ...((template as PodTemplate).metadata?.labels ?? {}), [HISTORY_HASH_LABEL]: hash },
         ownerReferences: [ownerReference(STS_KIND, set.metadata)],
       },
       data: { spec: { template: { ...(template as Record<string, unknown>), $patch: 'replace' } } },
@@ -101,7 +109,8 @@ export class StatefulSetController extends QueueController {
         name, namespace: set.metadata.namespace,
         labels: {
           ...(template.metadata?.labels ?? {}), [POD_NAME_LABEL]: name, [POD_INDEX_LABEL]: String(ordinal),
-          [REVISION_LABEL]: revision.metadata.labels?.[REVISION_LABEL] ?? '',
+          // Upstream labels the pod with the revision's name (setPodRevision), not its hash.
+          [REVISION_LABEL]: revision.metadata.name,
         },
         ...(template.metadata?.annotations ? { annotations: template.metadata.annotations } : {}),
         ownerReferences: [ownerReference(STS_KIND, set.metadata)],
@@ -146,7 +155,7 @@ export class StatefulSetController extends QueueController {
     const partition = int(strategy.rollingUpdate?.partition, 0);
     const ownedRevisions = this.revisions.controlledBy(set.metadata.uid);
     const update = await this.updateRevision(set, ownedRevisions);
-    const updateHash = update.metadata.labels?.[REVISION_LABEL] ?? '';
+    const updateHash = update.metadata.name;
     const pods = this.pods.controlledBy(set.metadata.uid);
     const byOrdinal = new Map<number, PodView>();
     for (const pod of pods) {
@@ -160,6 +169,9 @@ export class StatefulSetController extends QueueController {
     for (let ordinal = start; ordinal < start + replicas && !blocked; ordinal++) {
       const pod = byOrdinal.get(ordinal);
       if (pod && (pod.phase === 'Failed' || pod.phase === 'Succeeded') && !pod.metadata.deletionTimestamp) {
+        // stateful_set_control.go: a failed pod is recreated (Warning), a succeeded one replaced (Normal).
+        if (pod.phase === 'Failed') this.event(set, 'Warning', 'RecreatingFailedPod', `StatefulSet ${set.metadata.namespace}/${set.metadata.name} is recreating failed Pod ${pod.metadata.name}`);
+        else this.event(set, 'Normal', 'RecreatingTerminatedPod', `StatefulSet ${set.metadata.namespace}/${set.metadata.name} is recreating terminated Pod ${pod.metadata.name}`);
         await this.deletePod(set, pod);
         if (!parallel) blocked = true;
         continue;
@@ -204,7 +216,7 @@ export class StatefulSetController extends QueueController {
   }
 
   private async writeStatus(set: WorkloadObject, pods: PodView[], update: WorkloadObject, owned: WorkloadObject[], replicas: number): Promise<void> {
-    const updateHash = update.metadata.labels?.[REVISION_LABEL] ?? '';
+    const updateHash = update.metadata.name;
     const active = pods.filter((p) => !p.metadata.deletionTimestamp);
     const minReady = int(set.spec?.minReadySeconds, 0);
     const now = this.ctx.now();
@@ -212,7 +224,7 @@ export class StatefulSetController extends QueueController {
     const updated = active.filter((p) => p.metadata.labels?.[REVISION_LABEL] === updateHash).length;
     const currentName = typeof set.status?.currentRevision === 'string' ? set.status.currentRevision : update.metadata.name;
     const current = owned.find((rev) => rev.metadata.name === currentName) ?? update;
-    const currentHash = current.metadata.labels?.[REVISION_LABEL] ?? '';
+    const currentHash = current.metadata.name;
     // The rollout is finished when every replica runs the update revision: it becomes current.
     const done = updated === replicas && active.length === replicas;
     const status: Record<string, unknown> = {
@@ -241,7 +253,7 @@ export class StatefulSetController extends QueueController {
     const limit = int(set.spec?.revisionHistoryLimit, 10);
     const live = new Set([update.metadata.name, String(set.status?.currentRevision ?? '')]);
     const inUse = new Set(pods.map((p) => p.metadata.labels?.[REVISION_LABEL]));
-    const history = owned.filter((rev) => !live.has(rev.metadata.name) && !inUse.has(rev.metadata.labels?.[REVISION_LABEL]))
+    const history = owned.filter((rev) => !live.has(rev.metadata.name) && !inUse.has(rev.metadata.name))
       .sort((a, b) => int(a.revision, 0) - int(b.revision, 0));
     for (const rev of history.slice(0, Math.max(0, history.length - limit))) {
       try {

@@ -17,6 +17,8 @@ export type Json = Record<string, any>;
 export interface ConformanceCluster {
   server: RunningApiServer;
   kubeconfigPath: string;
+  /** The simulated nodes' names, sorted (none for the API server alone). */
+  nodes: string[];
   /** Sends a request; `expect` is the status that must come back (default 2xx). */
   api(method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string, options?: { body?: unknown; contentType?: string; accept?: string; expect?: number }): Promise<Json>;
   /** A raw supertest request with the CA and admin token set. */
@@ -24,17 +26,20 @@ export interface ConformanceCluster {
   stop(): Promise<void>;
 }
 
-export async function startConformanceCluster(name: string, options: { nodes?: number } = {}): Promise<ConformanceCluster> {
+export async function startConformanceCluster(name: string, options: { nodes?: number; controllerClock?: () => number } = {}): Promise<ConformanceCluster> {
   const dir = await mkdtemp(join(tmpdir(), `kubefacade-conformance-${name}-`));
   let server: RunningApiServer;
   let stopCluster: () => Promise<void>;
+  let nodes: string[] = [];
   try {
     if (options.nodes) {
       const cluster = await startCluster({
         dataDir: dir, bind: '127.0.0.1', port: 0, tlsSans: [], nodes: options.nodes, nodeCpu: '4', nodeMemory: '8Gi', nodePods: 110,
         imagePullDelayMs: 50, kubeletPort: 0, nodeMonitorGracePeriodSeconds: 40, quiet: true,
+        ...(options.controllerClock ? { controllerClock: options.controllerClock } : {}),
       });
       server = cluster.apiServer;
+      nodes = [...cluster.nodes].sort();
       stopCluster = () => cluster.stop();
     } else {
       server = await startApiServer({ dataDir: dir, bind: '127.0.0.1', port: 0, tlsSans: [] });
@@ -49,6 +54,7 @@ export async function startConformanceCluster(name: string, options: { nodes?: n
   return {
     server,
     kubeconfigPath: server.adminKubeconfigPath,
+    nodes,
     raw,
     async api(method, path, { body, contentType, accept, expect } = {}) {
       let call = raw(method, path);
