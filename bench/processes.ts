@@ -120,7 +120,9 @@ export interface ServerProcess extends ComponentProcess {
 
 /** `kubefacade server` on a free loopback port; resolves once /readyz answers. */
 export async function startServerProcess(dataDir: string, options: SpawnOptions, timeoutMs = 120_000): Promise<ServerProcess> {
-  const component = spawnComponent('server', ['server', '--data-dir', dataDir, '--bind', '127.0.0.1', '--port', '0'], options);
+  const component = spawnComponent('server', ['server', '--data-dir', dataDir, '--bind', '127.0.0.1', '--port', '0',
+    // The bench runs no controller that creates `default` service accounts, so the plugin would refuse every pod.
+    '--disable-admission-plugins', 'ServiceAccount'], options);
   const kubeconfigPath = path.join(dataDir, 'admin.kubeconfig');
   const deadline = Date.now() + timeoutMs;
   try {

@@ -37,7 +37,7 @@ export async function startConformanceCluster(name: string, options: { nodes?: n
       server = cluster.apiServer;
       stopCluster = () => cluster.stop();
     } else {
-      server = await startApiServer({ dataDir: dir, bind: '127.0.0.1', port: 0, tlsSans: [] });
+      server = await startApiServer({ dataDir: dir, bind: '127.0.0.1', port: 0, tlsSans: [], disableAdmissionPlugins: ['ServiceAccount'] });
       stopCluster = () => server.close();
     }
   } catch (err) {
