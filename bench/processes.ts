@@ -167,6 +167,16 @@ async function waitReady(target: ClientTarget, deadline: number): Promise<void> 
   }
 }
 
+/** utime + stime of a process in seconds (Linux /proc), or undefined elsewhere. */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -18,10 +18,19 @@ import { DaemonSetController } from './daemonset/daemonset-controller.ts';
 import { JobController } from './job/job-controller.ts';
 import { DeploymentController } from './deployment/deployment-controller.ts';
 import { runNodeLifecycleController, type RunningController } from './node-lifecycle.ts';
+import { runResourceQuotaController } from './resource-quota.ts';
+import { runServiceAccountController } from './service-account.ts';
+import { runServiceEndpointControllers } from './service-endpoints.ts';
 import { REPLICA_SET_FLAVOR, REPLICATION_CONTROLLER_FLAVOR, ReplicaSetController } from './replicaset/replicaset-controller.ts';
 
-/** The controllers by their kube-controller-manager names (--controllers). */
-export const CONTROLLER_NAMES = ['deployment', 'replicaset', 'replicationcontroller', 'statefulset', 'daemonset', 'job', 'cronjob', 'disruption', 'garbagecollector', 'nodelifecycle'] as const;
+/**
+ * The controllers by their kube-controller-manager names (--controllers). `serviceaccount` also publishes each
+ * namespace's kube-root-ca.crt (upstream's root-ca-certificate-publisher).
+ */
+export const CONTROLLER_NAMES = [
+  'deployment', 'replicaset', 'replicationcontroller', 'statefulset', 'daemonset', 'job', 'cronjob', 'disruption', 'garbagecollector', 'nodelifecycle',
+  'serviceaccount', 'endpoint', 'endpointslice', 'resourcequota',
+] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 type Factory = (ctx: ControllerContext) => RunnableController;
@@ -65,6 +74,8 @@ export interface ControllerManagerOptions {
   logger?: ControllerLogger;
   /** A controlled clock (tests): milliseconds since the epoch. */
   now?: () => number;
+  /** The CA bundle the serviceaccount controller publishes as kube-root-ca.crt; default: the kubeconfig's. */
+  rootCaCertPem?: string;
 }
 
 export interface RunningControllerManager extends RunningController {
@@ -102,9 +113,33 @@ export async function runControllerManager(options: ControllerManagerOptions): P
       monitorPeriodSeconds: options.nodeMonitorPeriodSeconds, logger,
     })
     : undefined;
+  // The controllers that keep their own clients and informers (they came before the shared factory).
+  const standalone: RunningController[] = [];
+  const stopStandalone = async (): Promise<void> => {
+    for (const running of standalone.reverse()) await running.stop();
+  };
+  try {
+    if (enabled.has('serviceaccount')) {
+      standalone.push(await runServiceAccountController({ kubeconfigPath: options.kubeconfigPath, caCertPem: options.rootCaCertPem, logger }));
+    }
+    if (enabled.has('endpoint') || enabled.has('endpointslice')) {
+      standalone.push(await runServiceEndpointControllers({
+        kubeconfigPath: options.kubeconfigPath, endpoints: enabled.has('endpoint'), slices: enabled.has('endpointslice'), logger,
+      }));
+    }
+    if (enabled.has('resourcequota')) standalone.push(await runResourceQuotaController({ kubeconfigPath: options.kubeconfigPath, logger }));
+  } catch (err) {
+    await stopStandalone();
+    await nodeLifecycle?.stop();
+    await Promise.all(controllers.map((controller) => controller.stop()));
+    await informers.stop();
+    client.close();
+    throw err;
+  }
   return {
     context,
     async stop() {
+      await stopStandalone();
       await nodeLifecycle?.stop();
       await Promise.all(controllers.map((controller) => controller.stop()));
       await informers.stop();

@@ -15,6 +15,9 @@ export interface ServiceEndpointControllersOptions {
   maxEndpointsPerSlice?: number;
   /** --concurrent-service-endpoint-syncs / --concurrent-service-endpointslice-syncs (5). */
   workers?: number;
+  /** Which of the two run (kube-controller-manager's `endpoint` and `endpointslice`); both by default. */
+  endpoints?: boolean;
+  slices?: boolean;
   logger?: ControllerLogger;
 }
 
@@ -28,16 +31,18 @@ export async function runServiceEndpointControllers(options: ServiceEndpointCont
   const logger = options.logger ?? { info: console.error, warn: console.error };
   const client = new JsonApiClient(loadKubeConfig(options.kubeconfigPath), componentUserAgent('kube-controller-manager'));
   const sources = new ServiceEndpointSources(client, logger);
-  const endpoints = new EndpointsController(client, sources, logger, options.workers);
-  const slices = new EndpointSliceController(client, sources, logger, options.workers, options.maxEndpointsPerSlice ?? MAX_ENDPOINTS_PER_SLICE);
+  const endpoints = options.endpoints === false ? undefined : new EndpointsController(client, sources, logger, options.workers);
+  const slices = options.slices === false
+    ? undefined
+    : new EndpointSliceController(client, sources, logger, options.workers, options.maxEndpointsPerSlice ?? MAX_ENDPOINTS_PER_SLICE);
   await sources.start();
   return {
     async idle() {
-      await Promise.all([endpoints.idle(), slices.idle()]);
+      await Promise.all([endpoints?.idle(), slices?.idle()]);
     },
     async stop() {
-      endpoints.stop();
-      slices.stop();
+      endpoints?.stop();
+      slices?.stop();
       await sources.stop();
       client.close();
     },

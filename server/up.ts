@@ -6,10 +6,7 @@
 
 import { resolve } from 'node:path';
 import { runControllerManager } from '../controllers/manager.ts';
-import { runServiceAccountController } from '../controllers/service-account.ts';
-import { runResourceQuotaController } from '../controllers/resource-quota.ts';
 import { runLoadBalancerController } from '../controllers/service-load-balancer.ts';
-import { runServiceEndpointControllers } from '../controllers/service-endpoints.ts';
 import { runKubelets } from '../kubelet/index.ts';
 import { nodeName } from '../kubelet/node-addressing.ts';
 import { runScheduler } from '../scheduler/index.ts';
@@ -68,30 +65,15 @@ export async function startCluster(options: UpOptions): Promise<RunningCluster> 
     const controller = await elected(kubeconfigs.controllerManager, 'kube-controller-manager', async () => {
       const workloads = await runControllerManager({
         kubeconfigPath: kubeconfigs.controllerManager, nodeMonitorGracePeriodSeconds: options.nodeMonitorGracePeriodSeconds,
-        nodeMonitorPeriodSeconds: monitorPeriodSeconds,
+        nodeMonitorPeriodSeconds: monitorPeriodSeconds, rootCaCertPem: apiServer.caCertPem,
         ...(options.quiet ? { logger: silent } : {}),
       });
-      const serviceAccounts = await runServiceAccountController({
-        kubeconfigPath: kubeconfigs.controllerManager, caCertPem: apiServer.caCertPem, ...(options.quiet ? { logger: silent } : {}),
-      }).catch(async (err: unknown) => { await workloads.stop(); throw err; });
-      const serviceEndpoints = await runServiceEndpointControllers({
-        kubeconfigPath: kubeconfigs.controllerManager, ...(options.quiet ? { logger: silent } : {}),
-      }).catch(async (err: unknown) => { await serviceAccounts.stop(); await workloads.stop(); throw err; });
-      const resourceQuotas = await runResourceQuotaController({
-        kubeconfigPath: kubeconfigs.controllerManager, ...(options.quiet ? { logger: silent } : {}),
-      }).catch(async (err: unknown) => { await serviceEndpoints.stop(); await serviceAccounts.stop(); await workloads.stop(); throw err; });
       const loadBalancers = options.loadBalancerIpPool === undefined ? undefined : await runLoadBalancerController({
         kubeconfigPath: kubeconfigs.controllerManager, pool: options.loadBalancerIpPool, ...(options.quiet ? { logger: silent } : {}),
-      }).catch(async (err: unknown) => {
-        await resourceQuotas.stop(); await serviceEndpoints.stop(); await serviceAccounts.stop(); await workloads.stop();
-        throw err;
-      });
+      }).catch(async (err: unknown) => { await workloads.stop(); throw err; });
       return {
         async stop() {
           await loadBalancers?.stop();
-          await resourceQuotas.stop();
-          await serviceEndpoints.stop();
-          await serviceAccounts.stop();
           await workloads.stop();
         },
       };
