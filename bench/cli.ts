@@ -5,6 +5,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CommonOptions } from './scenario.ts';
 import type { ScenarioReport } from './report.ts';
+import { useBuiltComponents } from './processes.ts';
 import { CREATE_DEFAULTS, DENSITY_DEFAULTS, ENCODING_DEFAULTS, ENDPOINTSLICES_DEFAULTS, SCALE_DEFAULTS, SCHEDULER_DEFAULTS, STARTUP_DEFAULTS, UI_DEFAULTS, WATCH_DEFAULTS, WORKLOADS_DEFAULTS } from './defaults.ts';
 
 function count(value: string): number {
@@ -31,6 +32,7 @@ interface CommonFlags {
   serverHeapMb?: number;
   timeout: number;
   workDir?: string;
+  built?: boolean;
 }
 
 function withCommonFlags(command: Command): Command {
@@ -41,7 +43,8 @@ function withCommonFlags(command: Command): Command {
     .option('--keep', 'keep the run directory (data and component logs)')
     .option('--server-heap-mb <mib>', 'V8 heap limit of the API server process', positive)
     .option('--timeout <seconds>', 'upper bound on each waiting phase', positive, 1800)
-    .option('--work-dir <dir>', 'parent directory of the temporary run directory');
+    .option('--work-dir <dir>', 'parent directory of the temporary run directory')
+    .option('--built', 'run the components from the built package (npm run build) instead of the sources through tsx');
 }
 
 /** A scenario's own options out of the parsed flags (the common flags stay out of its params). */
@@ -55,6 +58,7 @@ function pick<T extends object>(flags: object, defaults: T): T {
 }
 
 function commonOptions(flags: CommonFlags): CommonOptions {
+  useBuiltComponents(Boolean(flags.built));
   return {
     quiet: Boolean(flags.quiet), profileDir: flags.profileDir, keep: Boolean(flags.keep),
     serverHeapMb: flags.serverHeapMb, timeoutSeconds: flags.timeout, workDir: flags.workDir,

@@ -11,6 +11,18 @@ import { readClientTarget, type ClientTarget } from './kubeconfig.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(REPO_ROOT, 'server', 'cli.ts');
+const BUILT_CLI = path.join(REPO_ROOT, 'bin', 'kubefacade.js');
+/**
+ * Whether components run from the built package (`bin/kubefacade.js` → dist/, as `npx kubefacade` runs) rather
+ * than the sources through tsx. Set once by the bench CLI (`--built`) before any component starts; a tsx-run
+ * process carries the loader's own heap and worker thread (~100 MiB of RSS), which memory figures would count.
+ */
+let componentsBuilt = false;
+
+export function useBuiltComponents(built: boolean): void {
+  if (built && !existsSync(path.join(REPO_ROOT, 'dist', 'cli.js'))) throw new Error('--built needs the package built first: npm run build');
+  componentsBuilt = built;
+}
 
 export interface MemoryReading {
   rssBytes: number;
@@ -81,7 +93,8 @@ export function spawnComponent(name: string, args: string[], options: SpawnOptio
   const fd = openSync(logFile, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', CLI, ...args], {
+    const entry = componentsBuilt ? [BUILT_CLI] : ['--import', 'tsx', CLI];
+    child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...entry, ...args], {
       cwd: REPO_ROOT, stdio: ['ignore', fd, fd],
     });
   } finally {

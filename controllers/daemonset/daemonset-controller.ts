@@ -11,7 +11,7 @@ import {
 } from '../framework/api-paths.ts';
 import { objectKey, type CachedInformer } from '../framework/cached-informer.ts';
 import { QueueController, type ControllerContext } from '../framework/controller.ts';
-import { controllerOf, podAvailable, podView, workloadObject, type PodView, type WorkloadObject } from '../framework/object-views.ts';
+import { controllerOf, nodeView, podAvailable, podView, workloadObject, type PodView, type WorkloadObject } from '../framework/object-views.ts';
 import { objectReference, ownerReference, PodControl, type PodTemplate } from '../framework/pod-control.ts';
 import { computeTemplateHash } from '../deployment/util.ts';
 import { nodeShouldRunDaemonPod, withDaemonTolerations, type Toleration } from './node-eligibility.ts';
@@ -57,7 +57,7 @@ export class DaemonSetController extends QueueController {
   constructor(ctx: ControllerContext) {
     super(COMPONENT, ctx);
     this.pods = ctx.informers.informer(collectionPath(PODS), podView);
-    this.nodes = ctx.informers.informer(collectionPath(NODES), workloadObject);
+    this.nodes = ctx.informers.informer(collectionPath(NODES), nodeView);
     this.sets = ctx.informers.informer(collectionPath(DAEMON_SETS), workloadObject);
     this.revisions = ctx.informers.informer(collectionPath(CONTROLLER_REVISIONS), workloadObject);
     this.podControl = new PodControl(ctx.client, ctx.recorder, COMPONENT);
