@@ -5,7 +5,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CommonOptions } from './scenario.ts';
 import type { ScenarioReport } from './report.ts';
-import { CREATE_DEFAULTS, DENSITY_DEFAULTS, ENCODING_DEFAULTS, SCALE_DEFAULTS, SCHEDULER_DEFAULTS, STARTUP_DEFAULTS, UI_DEFAULTS, WATCH_DEFAULTS, WORKLOADS_DEFAULTS } from './defaults.ts';
+import { useBuiltComponents } from './processes.ts';
+import { CREATE_DEFAULTS, DENSITY_DEFAULTS, ENCODING_DEFAULTS, ENDPOINTSLICES_DEFAULTS, SCALE_DEFAULTS, SCHEDULER_DEFAULTS, STARTUP_DEFAULTS, UI_DEFAULTS, WATCH_DEFAULTS, WORKLOADS_DEFAULTS } from './defaults.ts';
 
 function count(value: string): number {
   const parsed = Number(value);
@@ -31,6 +32,7 @@ interface CommonFlags {
   serverHeapMb?: number;
   timeout: number;
   workDir?: string;
+  built?: boolean;
 }
 
 function withCommonFlags(command: Command): Command {
@@ -41,7 +43,8 @@ function withCommonFlags(command: Command): Command {
     .option('--keep', 'keep the run directory (data and component logs)')
     .option('--server-heap-mb <mib>', 'V8 heap limit of the API server process', positive)
     .option('--timeout <seconds>', 'upper bound on each waiting phase', positive, 1800)
-    .option('--work-dir <dir>', 'parent directory of the temporary run directory');
+    .option('--work-dir <dir>', 'parent directory of the temporary run directory')
+    .option('--built', 'run the components from the built package (npm run build) instead of the sources through tsx');
 }
 
 /** A scenario's own options out of the parsed flags (the common flags stay out of its params). */
@@ -55,6 +58,7 @@ function pick<T extends object>(flags: object, defaults: T): T {
 }
 
 function commonOptions(flags: CommonFlags): CommonOptions {
+  useBuiltComponents(Boolean(flags.built));
   return {
     quiet: Boolean(flags.quiet), profileDir: flags.profileDir, keep: Boolean(flags.keep),
     serverHeapMb: flags.serverHeapMb, timeoutSeconds: flags.timeout, workDir: flags.workDir,
@@ -68,7 +72,7 @@ async function finish(reports: ScenarioReport[], flags: CommonFlags): Promise<vo
 }
 
 /** The scenarios in the order `bench all` runs them (cheapest first). */
-export const SCENARIOS = ['create', 'encoding', 'watch', 'scheduler', 'density', 'workloads', 'ui', 'scale'] as const;
+export const SCENARIOS = ['create', 'encoding', 'watch', 'scheduler', 'density', 'workloads', 'endpointslices', 'ui', 'scale'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 async function runNamed(name: ScenarioName, common: CommonOptions): Promise<ScenarioReport> {
@@ -80,6 +84,7 @@ async function runNamed(name: ScenarioName, common: CommonOptions): Promise<Scen
     case 'watch': return (await import('./scenarios/watch.ts')).runWatch(common, WATCH_DEFAULTS);
     case 'scheduler': return (await import('./scenarios/scheduler.ts')).runScheduler(common, SCHEDULER_DEFAULTS);
     case 'workloads': return (await import('./scenarios/workloads.ts')).runWorkloads(common, WORKLOADS_DEFAULTS);
+    case 'endpointslices': return (await import('./scenarios/endpointslices.ts')).runEndpointSlices(common, ENDPOINTSLICES_DEFAULTS);
     case 'ui': return (await import('./scenarios/ui.ts')).runUi(common, UI_DEFAULTS);
   }
 }
@@ -161,6 +166,19 @@ export function registerBenchCommand(program: Command): void {
     .action(async (flags: CommonFlags & typeof WORKLOADS_DEFAULTS) => {
       const { runWorkloads } = await import('./scenarios/workloads.ts');
       await finish([await runWorkloads(commonOptions(flags), pick(flags, WORKLOADS_DEFAULTS))], flags);
+    });
+
+  withCommonFlags(bench.command('endpointslices'))
+    .description('EndpointSlice reconciliation: Services x pods to complete slices, then readiness changes timed to their slices')
+    .option('--services <n>', 'Services', positive, ENDPOINTSLICES_DEFAULTS.services)
+    .option('--pods-per-service <n>', 'pods each Service selects', positive, ENDPOINTSLICES_DEFAULTS.podsPerService)
+    .option('--nodes <n>', 'simulated nodes', positive, ENDPOINTSLICES_DEFAULTS.nodes)
+    .option('--readiness-changes <n>', 'pods made unready then ready again', positive, ENDPOINTSLICES_DEFAULTS.readinessChanges)
+    .option('--change-rate <n>', 'readiness changes started per second', positive, ENDPOINTSLICES_DEFAULTS.changeRate)
+    .option('--concurrency <n>', 'creates in flight', positive, ENDPOINTSLICES_DEFAULTS.concurrency)
+    .action(async (flags: CommonFlags & typeof ENDPOINTSLICES_DEFAULTS) => {
+      const { runEndpointSlices } = await import('./scenarios/endpointslices.ts');
+      await finish([await runEndpointSlices(commonOptions(flags), pick(flags, ENDPOINTSLICES_DEFAULTS))], flags);
     });
 
   withCommonFlags(bench.command('ui'))

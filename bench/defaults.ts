@@ -69,6 +69,20 @@ export interface WorkloadsOptions {
 /** The size: 1,000 Deployments x 10 replicas on 500 nodes (10,000 pods). */
 export const WORKLOADS_DEFAULTS: WorkloadsOptions = { deployments: 1000, replicas: 10, nodes: 500, concurrency: 32 };
 
+export interface EndpointSlicesOptions {
+  services: number;
+  podsPerService: number;
+  nodes: number;
+  /** Pods whose readiness is made to fail and pass again, each change timed to its slice. */
+  readinessChanges: number;
+  /** Readiness changes started per second. */
+  changeRate: number;
+  concurrency: number;
+}
+
+/** The size: 1,000 Services x 10 pods (10,000 pods) on 200 nodes. */
+export const ENDPOINTSLICES_DEFAULTS: EndpointSlicesOptions = { services: 1000, podsPerService: 10, nodes: 200, readinessChanges: 500, changeRate: 50, concurrency: 32 };
+
 export interface UiOptions {
   nodes: number;
   pods: number;

@@ -11,6 +11,18 @@ import { readClientTarget, type ClientTarget } from './kubeconfig.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(REPO_ROOT, 'server', 'cli.ts');
+const BUILT_CLI = path.join(REPO_ROOT, 'bin', 'kubefacade.js');
+/**
+ * Whether components run from the built package (`bin/kubefacade.js` → dist/, as `npx kubefacade` runs) rather
+ * than the sources through tsx. Set once by the bench CLI (`--built`) before any component starts; a tsx-run
+ * process carries the loader's own heap and worker thread (~100 MiB of RSS), which memory figures would count.
+ */
+let componentsBuilt = false;
+
+export function useBuiltComponents(built: boolean): void {
+  if (built && !existsSync(path.join(REPO_ROOT, 'dist', 'cli.js'))) throw new Error('--built needs the package built first: npm run build');
+  componentsBuilt = built;
+}
 
 export interface MemoryReading {
   rssBytes: number;
@@ -81,7 +93,8 @@ export function spawnComponent(name: string, args: string[], options: SpawnOptio
   const fd = openSync(logFile, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', CLI, ...args], {
+    const entry = componentsBuilt ? [BUILT_CLI] : ['--import', 'tsx', CLI];
+    child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...entry, ...args], {
       cwd: REPO_ROOT, stdio: ['ignore', fd, fd],
     });
   } finally {
@@ -120,7 +133,9 @@ export interface ServerProcess extends ComponentProcess {
 
 /** `kubefacade server` on a free loopback port; resolves once /readyz answers. */
 export async function startServerProcess(dataDir: string, options: SpawnOptions, timeoutMs = 120_000): Promise<ServerProcess> {
-  const component = spawnComponent('server', ['server', '--data-dir', dataDir, '--bind', '127.0.0.1', '--port', '0'], options);
+  const component = spawnComponent('server', ['server', '--data-dir', dataDir, '--bind', '127.0.0.1', '--port', '0',
+    // The bench runs no controller that creates `default` service accounts, so the plugin would refuse every pod.
+    '--disable-admission-plugins', 'ServiceAccount'], options);
   const kubeconfigPath = path.join(dataDir, 'admin.kubeconfig');
   const deadline = Date.now() + timeoutMs;
   try {
@@ -162,6 +177,16 @@ async function waitReady(target: ClientTarget, deadline: number): Promise<void> 
     }
   } finally {
     client.close();
+  }
+}
+
+/** utime + stime of a process in seconds (Linux /proc), or undefined elsewhere. */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
   }
 }
 

@@ -19,10 +19,22 @@ import { JobController } from './job/job-controller.ts';
 import { DeploymentController } from './deployment/deployment-controller.ts';
 import { runNodeLifecycleController, type RunningController } from './node-lifecycle.ts';
 import { DEFAULT_HPA_OPTIONS, HorizontalController, type HorizontalControllerOptions } from './podautoscaler/horizontal-controller.ts';
+import { runCsrSigningController } from './csr-signing.ts';
+import { runPersistentVolumeBinder } from './persistent-volume-binder.ts';
+import { runResourceQuotaController } from './resource-quota.ts';
+import { runServiceAccountController } from './service-account.ts';
+import { runServiceEndpointControllers } from './service-endpoints.ts';
 import { REPLICA_SET_FLAVOR, REPLICATION_CONTROLLER_FLAVOR, ReplicaSetController } from './replicaset/replicaset-controller.ts';
 
-/** The controllers by their kube-controller-manager names (--controllers). */
-export const CONTROLLER_NAMES = ['deployment', 'replicaset', 'replicationcontroller', 'statefulset', 'daemonset', 'job', 'cronjob', 'disruption', 'garbagecollector', 'nodelifecycle', 'horizontalpodautoscaling'] as const;
+/**
+ * The controllers by their kube-controller-manager names (--controllers). `serviceaccount` also publishes each
+ * namespace's kube-root-ca.crt (upstream's root-ca-certificate-publisher).
+ */
+export const CONTROLLER_NAMES = [
+  'deployment', 'replicaset', 'replicationcontroller', 'statefulset', 'daemonset', 'job', 'cronjob', 'disruption', 'garbagecollector', 'nodelifecycle',
+  'horizontalpodautoscaling', 'serviceaccount', 'endpoint', 'endpointslice', 'endpointslicemirroring', 'resourcequota',
+  'csrsigning', 'persistentvolume-binder',
+] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 type Factory = (ctx: ControllerContext, options: ControllerManagerOptions) => RunnableController;
@@ -69,6 +81,13 @@ export interface ControllerManagerOptions {
   horizontalPodAutoscaler?: Partial<HorizontalControllerOptions>;
   /** A controlled clock (tests): milliseconds since the epoch. */
   now?: () => number;
+  /** The CA bundle the serviceaccount controller publishes as kube-root-ca.crt; default: the kubeconfig's. */
+  rootCaCertPem?: string;
+  /**
+   * --cluster-signing-cert-file / --cluster-signing-key-file contents: the CA the csrsigning controller signs
+   * kubernetes.io/kube-apiserver-client certificates with. Without them csrsigning is skipped, as upstream skips it.
+   */
+  clusterSigning?: { certPem: string; keyPem: string };
 }
 
 export interface RunningControllerManager extends RunningController {
@@ -106,9 +125,43 @@ export async function runControllerManager(options: ControllerManagerOptions): P
       monitorPeriodSeconds: options.nodeMonitorPeriodSeconds, logger,
     })
     : undefined;
+  // The controllers that keep their own clients and informers (they came before the shared factory).
+  const standalone: RunningController[] = [];
+  const stopStandalone = async (): Promise<void> => {
+    for (const running of standalone.reverse()) await running.stop();
+  };
+  try {
+    if (enabled.has('serviceaccount')) {
+      standalone.push(await runServiceAccountController({ kubeconfigPath: options.kubeconfigPath, caCertPem: options.rootCaCertPem, logger }));
+    }
+    if (enabled.has('endpoint') || enabled.has('endpointslice') || enabled.has('endpointslicemirroring')) {
+      standalone.push(await runServiceEndpointControllers({
+        kubeconfigPath: options.kubeconfigPath, endpoints: enabled.has('endpoint'), slices: enabled.has('endpointslice'), mirroring: enabled.has('endpointslicemirroring'), logger,
+      }));
+    }
+    if (enabled.has('resourcequota')) standalone.push(await runResourceQuotaController({ kubeconfigPath: options.kubeconfigPath, logger }));
+    if (enabled.has('csrsigning')) {
+      if (options.clusterSigning) {
+        standalone.push(await runCsrSigningController({
+          kubeconfigPath: options.kubeconfigPath, caCertPem: options.clusterSigning.certPem, caKeyPem: options.clusterSigning.keyPem, logger,
+        }));
+      } else {
+        logger.info('Skipping CSR signer controller because no csr cert/key was specified');
+      }
+    }
+    if (enabled.has('persistentvolume-binder')) standalone.push(await runPersistentVolumeBinder({ kubeconfigPath: options.kubeconfigPath, logger }));
+  } catch (err) {
+    await stopStandalone();
+    await nodeLifecycle?.stop();
+    await Promise.all(controllers.map((controller) => controller.stop()));
+    await informers.stop();
+    client.close();
+    throw err;
+  }
   return {
     context,
     async stop() {
+      await stopStandalone();
       await nodeLifecycle?.stop();
       await Promise.all(controllers.map((controller) => controller.stop()));
       await informers.stop();

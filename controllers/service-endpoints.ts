@@ -16,6 +16,10 @@ export interface ServiceEndpointControllersOptions {
   maxEndpointsPerSlice?: number;
   /** --concurrent-service-endpoint-syncs / --concurrent-service-endpointslice-syncs (5). */
   workers?: number;
+  /** Which run (kube-controller-manager's `endpoint`, `endpointslice`, `endpointslicemirroring`); all by default. */
+  endpoints?: boolean;
+  slices?: boolean;
+  mirroring?: boolean;
   logger?: ControllerLogger;
 }
 
@@ -29,18 +33,20 @@ export async function runServiceEndpointControllers(options: ServiceEndpointCont
   const logger = options.logger ?? { info: console.error, warn: console.error };
   const client = new JsonApiClient(loadKubeConfig(options.kubeconfigPath), componentUserAgent('kube-controller-manager'));
   const sources = new ServiceEndpointSources(client, logger);
-  const endpoints = new EndpointsController(client, sources, logger, options.workers);
-  const slices = new EndpointSliceController(client, sources, logger, options.workers, options.maxEndpointsPerSlice ?? MAX_ENDPOINTS_PER_SLICE);
-  const mirroring = new EndpointSliceMirroringController(client, sources, logger, options.workers);
-  await Promise.all([sources.start(), mirroring.start()]);
+  const endpoints = options.endpoints === false ? undefined : new EndpointsController(client, sources, logger, options.workers);
+  const slices = options.slices === false
+    ? undefined
+    : new EndpointSliceController(client, sources, logger, options.workers, options.maxEndpointsPerSlice ?? MAX_ENDPOINTS_PER_SLICE);
+  const mirroring = options.mirroring === false ? undefined : new EndpointSliceMirroringController(client, sources, logger, options.workers);
+  await Promise.all([sources.start(), mirroring?.start()]);
   return {
     async idle() {
-      await Promise.all([endpoints.idle(), slices.idle(), mirroring.idle()]);
+      await Promise.all([endpoints?.idle(), slices?.idle(), mirroring?.idle()]);
     },
     async stop() {
-      endpoints.stop();
-      slices.stop();
-      await mirroring.stop();
+      endpoints?.stop();
+      slices?.stop();
+      await mirroring?.stop();
       await sources.stop();
       client.close();
     },

@@ -15,6 +15,7 @@ import type { KubeletAuth } from './request-auth.ts';
 import { PodIpAllocator } from './node-addressing.ts';
 import { composeNodeForRegistration, composeNodeStatus, conditionsNeedUpdate, type SimulatedNodeSpec } from './node-object.ts';
 import type { ConfigSource } from './container-config.ts';
+import type { PodContentReader } from './shell/config-content.ts';
 import { PodWorker, type Logger, type PodRef, type PodSink, type PodWorkerTiming } from './pod-worker.ts';
 import { NodeStreamingRuntime } from './streaming/node-streaming.ts';
 
@@ -96,6 +97,7 @@ export class NodeAgent implements PodSink {
       logs: this.logs,
       hostIp: this.spec.internalIp,
       allocatable: { cpu: this.spec.cpu, memory: this.spec.memory },
+      content: this.contentReader,
     });
   }
 
@@ -327,6 +329,46 @@ export class NodeAgent implements PodSink {
       if (statusCodeOf(error) === 404) return undefined;
       throw error;
     }
+  };
+
+  /** What a container's env and volumes show, read with the node's credentials when an exec or attach makes its instance. */
+  private readonly contentReader: PodContentReader = {
+    data: async (kind, namespace, name) => {
+      const { core } = this.options.clients;
+      try {
+        const out: Record<string, Buffer> = {};
+        if (kind === 'secret') {
+          const secret = await core.readNamespacedSecret({ name, namespace });
+          for (const [key, value] of Object.entries(secret.data ?? {})) out[key] = Buffer.from(value, 'base64');
+        } else {
+          const configMap = await core.readNamespacedConfigMap({ name, namespace });
+          for (const [key, value] of Object.entries(configMap.data ?? {})) out[key] = Buffer.from(value);
+          for (const [key, value] of Object.entries(configMap.binaryData ?? {})) out[key] = Buffer.from(value, 'base64');
+        }
+        return out;
+      } catch (error) {
+        if (statusCodeOf(error) === 404) return undefined;
+        throw error;
+      }
+    },
+    serviceAccountToken: async (pod, audience, expirationSeconds) => {
+      const name = pod.spec?.serviceAccountName;
+      const namespace = pod.metadata?.namespace;
+      if (!name || !namespace || !pod.metadata?.name || !pod.metadata.uid) return undefined;
+      // The kubelet's token manager: a TokenRequest bound to the pod, for the projection's audience and lifetime.
+      const request = await this.options.clients.core.createNamespacedServiceAccountToken({
+        name, namespace,
+        body: {
+          apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest',
+          spec: {
+            audiences: audience ? [audience] : [],
+            expirationSeconds: expirationSeconds ?? 3607,
+            boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid },
+          },
+        },
+      });
+      return request.status?.token;
+    },
   };
 
   /** A pod bound to this node was added or changed. */

@@ -2,6 +2,7 @@
 // `scheduler`, `kubelet` or `up` is one function plus one list entry. Flags are named as kube-apiserver
 // names them where it has an equivalent (--bind-address, --secure-port, --tls-cert-file, ...).
 
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option, InvalidArgumentError } from 'commander';
@@ -314,17 +315,27 @@ export const registerUpCommand: RegisterSubcommand = (program) => {
 
 export const registerControllersCommand: RegisterSubcommand = (program) => {
   addHpaFlags(addLeaderElectionFlags(program.command('controllers'), 'kube-controller-manager'))
-    .description('run the controller manager (workload controllers, horizontal pod autoscaler, garbage collector, node lifecycle) against an API server')
+    .description('run the controller manager (workload, service, quota, certificate and volume controllers, horizontal pod autoscaler, garbage collector, node lifecycle) against an API server')
     .requiredOption('--kubeconfig <file>', 'kubeconfig with the API server address and credentials')
     .option('--node-monitor-grace-period <duration>', 'time without lease renewal before a node is marked Unknown', '40s')
     .option('--controllers <list>', 'controllers to run, comma-separated; * is all, -name disables one (as kube-controller-manager)', '*')
-    .action(async (options: { kubeconfig: string; nodeMonitorGracePeriod: string; controllers: string } & LeaderElectionFlags & HpaFlags) => {
+    .option('--cluster-signing-cert-file <file>', 'CA certificate (PEM) the csrsigning controller issues kube-apiserver-client certificates with')
+    .option('--cluster-signing-key-file <file>', 'private key (PEM) of --cluster-signing-cert-file')
+    .action(async (options: { kubeconfig: string; nodeMonitorGracePeriod: string; controllers: string; clusterSigningCertFile?: string;
+      clusterSigningKeyFile?: string } & LeaderElectionFlags & HpaFlags) => {
       const { runControllerManager, selectControllers } = await import('../controllers/manager.ts');
       const kubeconfigPath = path.resolve(options.kubeconfig);
       const controllers = selectControllers(options.controllers);
       const horizontalPodAutoscaler = hpaOptionsFromFlags(options);
+      if (Boolean(options.clusterSigningCertFile) !== Boolean(options.clusterSigningKeyFile)) {
+        throw new Error('--cluster-signing-cert-file and --cluster-signing-key-file must be given together');
+      }
+      const clusterSigning = options.clusterSigningCertFile && options.clusterSigningKeyFile
+        ? { certPem: await readFile(options.clusterSigningCertFile, 'utf8'), keyPem: await readFile(options.clusterSigningKeyFile, 'utf8') }
+        : undefined;
       const run = () => runControllerManager({
         kubeconfigPath, controllers, nodeMonitorGracePeriodSeconds: parseDurationMs(options.nodeMonitorGracePeriod) / 1000, horizontalPodAutoscaler,
+        ...(clusterSigning ? { clusterSigning } : {}),
       });
       // With --leader-elect only the holder of the kube-system/kube-controller-manager Lease acts.
       const election = leaderElectionFromFlags(options, kubeconfigPath);

@@ -7,13 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { runControllerManager } from '../controllers/manager.ts';
-import { runCsrSigningController } from '../controllers/csr-signing.ts';
-import { runPersistentVolumeBinder } from '../controllers/persistent-volume-binder.ts';
 import type { HorizontalControllerOptions } from '../controllers/podautoscaler/horizontal-controller.ts';
-import { runServiceAccountController } from '../controllers/service-account.ts';
-import { runResourceQuotaController } from '../controllers/resource-quota.ts';
 import { runLoadBalancerController } from '../controllers/service-load-balancer.ts';
-import { runServiceEndpointControllers } from '../controllers/service-endpoints.ts';
 import { runKubelets } from '../kubelet/index.ts';
 import { nodeName } from '../kubelet/node-addressing.ts';
 import { runScheduler } from '../scheduler/index.ts';
@@ -110,45 +105,18 @@ export async function startCluster(options: UpOptions): Promise<RunningCluster> 
     const controller = await elected(kubeconfigs.controllerManager, 'kube-controller-manager', async () => {
       const workloads = await runControllerManager({
         kubeconfigPath: kubeconfigs.controllerManager, nodeMonitorGracePeriodSeconds: options.nodeMonitorGracePeriodSeconds,
-        nodeMonitorPeriodSeconds: monitorPeriodSeconds, horizontalPodAutoscaler: options.horizontalPodAutoscaler,
+        nodeMonitorPeriodSeconds: monitorPeriodSeconds, horizontalPodAutoscaler: options.horizontalPodAutoscaler, rootCaCertPem: apiServer.caCertPem,
+        // kube-controller-manager's --cluster-signing-cert-file/--cluster-signing-key-file: the cluster CA.
+        clusterSigning: { certPem: apiServer.caCertPem, keyPem: await readFile(join(resolve(options.dataDir), 'pki', 'ca.key'), 'utf8') },
         ...(options.controllerClock ? { now: options.controllerClock } : {}),
         ...(controlPlane ? { logger: controlPlane.controllerManager } : options.quiet ? { logger: silent } : {}),
       });
-      const serviceAccounts = await runServiceAccountController({
-        kubeconfigPath: kubeconfigs.controllerManager, caCertPem: apiServer.caCertPem, ...(options.quiet ? { logger: silent } : {}),
-      }).catch(async (err: unknown) => { await workloads.stop(); throw err; });
-      const serviceEndpoints = await runServiceEndpointControllers({
-        kubeconfigPath: kubeconfigs.controllerManager, ...(options.quiet ? { logger: silent } : {}),
-      }).catch(async (err: unknown) => { await serviceAccounts.stop(); await workloads.stop(); throw err; });
-      const resourceQuotas = await runResourceQuotaController({
-        kubeconfigPath: kubeconfigs.controllerManager, ...(options.quiet ? { logger: silent } : {}),
-      }).catch(async (err: unknown) => { await serviceEndpoints.stop(); await serviceAccounts.stop(); await workloads.stop(); throw err; });
-      // kube-controller-manager's --cluster-signing-cert-file/--cluster-signing-key-file: the cluster CA.
-      const csrSigning = await runCsrSigningController({
-        kubeconfigPath: kubeconfigs.controllerManager, caCertPem: apiServer.caCertPem,
-        caKeyPem: await readFile(join(resolve(options.dataDir), 'pki', 'ca.key'), 'utf8'), ...(options.quiet ? { logger: silent } : {}),
-      }).catch(async (err: unknown) => { await resourceQuotas.stop(); await serviceEndpoints.stop(); await serviceAccounts.stop(); await workloads.stop(); throw err; });
-      const volumeBinder = await runPersistentVolumeBinder({
-        kubeconfigPath: kubeconfigs.controllerManager, ...(options.quiet ? { logger: silent } : {}),
-      }).catch(async (err: unknown) => {
-        await csrSigning.stop(); await resourceQuotas.stop(); await serviceEndpoints.stop(); await serviceAccounts.stop(); await workloads.stop();
-        throw err;
-      });
       const loadBalancers = options.loadBalancerIpPool === undefined ? undefined : await runLoadBalancerController({
         kubeconfigPath: kubeconfigs.controllerManager, pool: options.loadBalancerIpPool, ...(options.quiet ? { logger: silent } : {}),
-      }).catch(async (err: unknown) => {
-        await volumeBinder.stop(); await csrSigning.stop(); await resourceQuotas.stop(); await serviceEndpoints.stop(); await serviceAccounts.stop();
-        await workloads.stop();
-        throw err;
-      });
+      }).catch(async (err: unknown) => { await workloads.stop(); throw err; });
       return {
         async stop() {
           await loadBalancers?.stop();
-          await volumeBinder.stop();
-          await csrSigning.stop();
-          await resourceQuotas.stop();
-          await serviceEndpoints.stop();
-          await serviceAccounts.stop();
           await workloads.stop();
         },
       };

@@ -92,7 +92,7 @@ describe('audit events from a running server', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kubefacade-audit-'));
     await writeFile(join(dir, 'policy.yaml'), POLICY);
-    server = await startApiServer({ dataDir: join(dir, 'data'), bind: '127.0.0.1', port: 0, tlsSans: [], auditLogPath: join(dir, 'audit.log'), auditPolicyFile: join(dir, 'policy.yaml') });
+    server = await startApiServer({ dataDir: join(dir, 'data'), bind: '127.0.0.1', port: 0, tlsSans: [], disableAdmissionPlugins: ['ServiceAccount'], auditLogPath: join(dir, 'audit.log'), auditPolicyFile: join(dir, 'policy.yaml') });
   });
   after(async () => {
     await server.close();
@@ -135,11 +135,11 @@ describe('audit events from a running server', () => {
   test('a policy file that does not load stops the start with a clear message', async () => {
     await writeFile(join(dir, 'bad.yaml'), 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Loud\n');
     await assert.rejects(
-      startApiServer({ dataDir: join(dir, 'data2'), bind: '127.0.0.1', port: 0, tlsSans: [], auditLogPath: join(dir, 'audit2.log'), auditPolicyFile: join(dir, 'bad.yaml') }),
+      startApiServer({ dataDir: join(dir, 'data2'), bind: '127.0.0.1', port: 0, tlsSans: [], disableAdmissionPlugins: ['ServiceAccount'], auditLogPath: join(dir, 'audit2.log'), auditPolicyFile: join(dir, 'bad.yaml') }),
       /loading audit policy file: .*bad\.yaml: invalid audit policy: rules\[0\]\.level: Unsupported value: "Loud"/,
     );
     await assert.rejects(
-      startApiServer({ dataDir: join(dir, 'data3'), bind: '127.0.0.1', port: 0, tlsSans: [], auditLogPath: join(dir, 'audit3.log'), auditPolicyFile: join(dir, 'missing.yaml') }),
+      startApiServer({ dataDir: join(dir, 'data3'), bind: '127.0.0.1', port: 0, tlsSans: [], disableAdmissionPlugins: ['ServiceAccount'], auditLogPath: join(dir, 'audit3.log'), auditPolicyFile: join(dir, 'missing.yaml') }),
       /loading audit policy file: .*missing\.yaml: failed to read/,
     );
   });

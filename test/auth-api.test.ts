@@ -28,7 +28,7 @@ describe('security APIs', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kubefacade-authapi-'));
-    server = await startApiServer({ dataDir: dir, bind: '127.0.0.1', port: 0, tlsSans: [], auditLogPath: join(dir, 'audit.log') });
+    server = await startApiServer({ dataDir: dir, bind: '127.0.0.1', port: 0, tlsSans: [], disableAdmissionPlugins: ['ServiceAccount'], auditLogPath: join(dir, 'audit.log') });
     admin = { token: server.adminToken };
     alice = { token: server.credentials.token({ username: 'alice', groups: ['dev'] }, 3600) };
     bob = { token: server.credentials.token({ username: 'bob', groups: [] }, 3600) };
@@ -223,7 +223,7 @@ describe('security APIs', () => {
 describe('bootstrap policy reconciliation at start', () => {
   test('missing defaults come back, additions stay, autoupdate=false is respected', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'kubefacade-reconcile-'));
-    const start = () => startApiServer({ dataDir: dir, bind: '127.0.0.1', port: 0, tlsSans: [] });
+    const start = () => startApiServer({ dataDir: dir, bind: '127.0.0.1', port: 0, tlsSans: [], disableAdmissionPlugins: ['ServiceAccount'] });
     let server = await start();
     try {
       const admin = () => ({ token: server.adminToken });

@@ -31,7 +31,7 @@ describe('kubectl with RBAC', () => {
   before(async () => {
     requireKubectl();
     dir = await mkdtemp(join(tmpdir(), 'kubefacade-rbac-kubectl-'));
-    server = await startApiServer({ dataDir: join(dir, 'data'), bind: '127.0.0.1', port: 0, tlsSans: [] });
+    server = await startApiServer({ dataDir: join(dir, 'data'), bind: '127.0.0.1', port: 0, tlsSans: [], disableAdmissionPlugins: ['ServiceAccount'] });
     admin = await Kubectl.create(server.adminKubeconfigPath);
     kubeconfig = await kubefacade(['kubeconfig', '--user', 'alice', '--group', 'dev', '--ttl', '2h', '--data-dir', join(dir, 'data')]);
     await writeFile(join(dir, 'alice.kubeconfig'), kubeconfig, { mode: 0o600 });

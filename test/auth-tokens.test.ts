@@ -35,7 +35,7 @@ describe('authentication', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kubefacade-authn-'));
     await writeFile(join(dir, 'tokens.csv'), 'tok-bob,bob,uid-bob,"dev,ops"\ntok-carol,carol,uid-carol\n');
-    server = await startApiServer({ dataDir: join(dir, 'data'), bind: '127.0.0.1', port: 0, tlsSans: [], tokenAuthFile: join(dir, 'tokens.csv') });
+    server = await startApiServer({ dataDir: join(dir, 'data'), bind: '127.0.0.1', port: 0, tlsSans: [], disableAdmissionPlugins: ['ServiceAccount'], tokenAuthFile: join(dir, 'tokens.csv') });
     key = await ensureSigningKey(join(dir, 'data'));
   });
 
@@ -142,7 +142,7 @@ describe('anonymous authentication (--anonymous-auth)', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kubefacade-anon-'));
-    server = await startApiServer({ dataDir: dir, bind: '127.0.0.1', port: 0, tlsSans: [], anonymousAuth: true });
+    server = await startApiServer({ dataDir: dir, bind: '127.0.0.1', port: 0, tlsSans: [], disableAdmissionPlugins: ['ServiceAccount'], anonymousAuth: true });
   });
 
   after(async () => {
@@ -175,7 +175,7 @@ describe('public-info paths closed (--anonymous-public-info=false)', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kubefacade-nopublic-'));
-    server = await startApiServer({ dataDir: dir, bind: '127.0.0.1', port: 0, tlsSans: [], anonymousPublicInfo: false });
+    server = await startApiServer({ dataDir: dir, bind: '127.0.0.1', port: 0, tlsSans: [], disableAdmissionPlugins: ['ServiceAccount'], anonymousPublicInfo: false });
   });
 
   after(async () => {

@@ -201,6 +201,23 @@ test('bench workloads: Deployments Available, rolled and deleted by the controll
   assert.ok((object(results.controllerManager).peakRssMiB as number) > 0);
 });
 
+test('bench endpointslices: every service\'s slices complete, readiness changes timed to their slices', async () => {
+  const run = await bench(['endpointslices', '--services', '3', '--pods-per-service', '2', '--nodes', '2', '--readiness-changes', '2', '--change-rate', '10']);
+  assertShape(run, 'endpointslices');
+  const { results, params } = run.report;
+  assert.equal(params.pods, 6);
+  for (const flag of ['allReady', 'slicesComplete', 'unreadyShown', 'readyShown']) assert.equal(results[flag], true, flag);
+  const latency = object(results.readinessToSliceMs);
+  // Two pods made unready and ready again: four changes, each matched to its slice.
+  assert.equal(latency.samples, 4);
+  assert.equal(latency.unmatched, 0);
+  assert.ok((latency.p99 as number) >= (latency.p50 as number));
+  assert.ok(Math.abs((results.readinessToSliceP99Seconds as number) - (latency.p99 as number) / 1000) <= 0.001);
+  assert.ok((results.lastReadyToSlicesCompleteSeconds as number) >= 0);
+  assert.ok((object(results.serviceCreatesPerSecond).secondHalf as number) > 0);
+  assert.ok((object(results.controllers).peakRssMiB as number) > 0);
+});
+
 test('bench startup: built package and run-time TypeScript loading, each start measured', async () => {
   const run = await bench(['startup', '--runs', '1']);
   assertShape(run, 'startup');

@@ -65,6 +65,9 @@ describe('controller arithmetic', () => {
     assert.ok(selectControllers('*').includes('garbagecollector'));
     assert.deepEqual(selectControllers('*,-garbagecollector,-nodelifecycle').includes('garbagecollector'), false);
     assert.deepEqual(selectControllers('job,cronjob'), ['job', 'cronjob']);
+    // The service controllers `up` also runs, by their kube-controller-manager names.
+    assert.deepEqual(selectControllers('endpointslice,endpoint'), ['endpoint', 'endpointslice']);
+    assert.ok(selectControllers('*').includes('serviceaccount') && selectControllers('*').includes('resourcequota'));
     assert.throws(() => selectControllers('ttl-controller'), /"ttl-controller" is not in the list of known controllers/);
   });
 

@@ -96,7 +96,7 @@ describe('a disk that fills and empties', () => {
   const call = (method: 'get' | 'post', url: string): request.Test =>
     request(server!.url)[method](url).ca(server!.caCertPem).set('Authorization', `Bearer ${server!.adminToken}`);
   const start = async (): Promise<void> => {
-    server = await startApiServer({ dataDir, bind: '127.0.0.1', port: 0, tlsSans: [] });
+    server = await startApiServer({ dataDir, bind: '127.0.0.1', port: 0, tlsSans: [], disableAdmissionPlugins: ['ServiceAccount'] });
   };
 
   before(async () => {

@@ -251,7 +251,7 @@ describe('flow control over HTTPS', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kubefacade-flowcontrol-'));
-    const base = { bind: '127.0.0.1', port: 0, tlsSans: [] };
+    const base = { bind: '127.0.0.1', port: 0, tlsSans: [], disableAdmissionPlugins: ['ServiceAccount'] };
     // Server limit 1: every limited level has exactly one seat.
     queued = await startApiServer({ ...base, dataDir: join(dir, 'queued'), flowControl: { maxRequestsInflight: 1, maxMutatingRequestsInflight: 0, priorityAndFairness: true } });
     limited = await startApiServer({ ...base, dataDir: join(dir, 'limited'), flowControl: { maxRequestsInflight: 1, maxMutatingRequestsInflight: 1, priorityAndFairness: false } });

@@ -28,7 +28,7 @@ describe('simulated kubelets against a real API server', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kubefacade-kubelet-'));
-    server = await startApiServer({ dataDir: dir, bind: '127.0.0.1', port: 0, tlsSans: [] });
+    server = await startApiServer({ dataDir: dir, bind: '127.0.0.1', port: 0, tlsSans: [], disableAdmissionPlugins: ['ServiceAccount'] });
     kubelets = await runKubelets({
       kubeconfigPath: server.adminKubeconfigPath, nodeCount: 2, kubeletPort: 0, imagePullDelayMs: 50, stepDelayMs: 5,
       stopDelayMs: 20, leaseRenewIntervalMs: 200, statusUpdateIntervalMs: 200, logger: quiet,
@@ -132,7 +132,7 @@ describe('simulated kubelets against a real API server', () => {
 describe('simulated kubelets across an API server restart', () => {
   test('the pod watch and lease resume, and new pods still run', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'kubefacade-kubelet-restart-'));
-    let server = await startApiServer({ dataDir: dir, bind: '127.0.0.1', port: 0, tlsSans: [] });
+    let server = await startApiServer({ dataDir: dir, bind: '127.0.0.1', port: 0, tlsSans: [], disableAdmissionPlugins: ['ServiceAccount'] });
     const port = server.port;
     const kubelets = await runKubelets({
       kubeconfigPath: server.adminKubeconfigPath, nodeCount: 1, kubeletPort: 0, imagePullDelayMs: 10, stepDelayMs: 5,
@@ -151,7 +151,7 @@ describe('simulated kubelets across an API server restart', () => {
       const before = await runningPod('before');
 
       await server.close();
-      server = await startApiServer({ dataDir: dir, bind: '127.0.0.1', port, tlsSans: [] });
+      server = await startApiServer({ dataDir: dir, bind: '127.0.0.1', port, tlsSans: [], disableAdmissionPlugins: ['ServiceAccount'] });
       const renewedBefore = String((await until(() => coordination.readNamespacedLease({ name: 'node01', namespace: 'kube-node-lease' }), 'lease')).spec?.renewTime);
 
       await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'after' }, spec: { nodeName: 'node01', containers: [{ name: 'c', image: 'nginx:1.27' }] } } });

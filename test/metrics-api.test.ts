@@ -33,7 +33,7 @@ describe('metrics.k8s.io and kubectl top', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kubefacade-top-'));
-    server = await startApiServer({ dataDir: dir, bind: '127.0.0.1', port: 0, tlsSans: [] });
+    server = await startApiServer({ dataDir: dir, bind: '127.0.0.1', port: 0, tlsSans: [], disableAdmissionPlugins: ['ServiceAccount'] });
     kubelets = await runKubelets({
       kubeconfigPath: server.adminKubeconfigPath, nodeCount: 1, kubeletPort: 0, imagePullDelayMs: 20, stepDelayMs: 5,
       stopDelayMs: 20, leaseRenewIntervalMs: 200, statusUpdateIntervalMs: 200, logger: quiet,

@@ -55,7 +55,7 @@ describe('migrate between LevelDB and etcd', () => {
     levelDir = await mkdtemp(join(tmpdir(), 'kubefacade-migrate-src-'));
     dirs.push(levelDir);
     // Populate through the API, so the objects are what a real cluster stores.
-    const server = await startApiServer({ dataDir: levelDir, bind: '127.0.0.1', port: 0, tlsSans: [] });
+    const server = await startApiServer({ dataDir: levelDir, bind: '127.0.0.1', port: 0, tlsSans: [], disableAdmissionPlugins: ['ServiceAccount'] });
     try {
       const config = new KubeConfig();
       config.loadFromFile(server.adminKubeconfigPath);
@@ -117,7 +117,7 @@ describe('migrate between LevelDB and etcd', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'kubefacade-migrate-etcd-'));
     dirs.push(dataDir);
     const server = await startApiServer({
-      dataDir, bind: '127.0.0.1', port: 0, tlsSans: [], etcd: { kind: 'etcd', endpoints: etcd!.endpoints, compactionIntervalMs: 0 },
+      dataDir, bind: '127.0.0.1', port: 0, tlsSans: [], disableAdmissionPlugins: ['ServiceAccount'], etcd: { kind: 'etcd', endpoints: etcd!.endpoints, compactionIntervalMs: 0 },
     });
     try {
       const config = new KubeConfig();

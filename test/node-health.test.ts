@@ -53,7 +53,7 @@ describe('a killed kubelet process', () => {
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'kubefacade-node-health-'));
-    server = await startApiServer({ dataDir, bind: '127.0.0.1', port: 0, tlsSans: [] });
+    server = await startApiServer({ dataDir, bind: '127.0.0.1', port: 0, tlsSans: [], disableAdmissionPlugins: ['ServiceAccount'] });
     const config = new KubeConfig();
     config.loadFromFile(server.adminKubeconfigPath);
     core = config.makeApiClient(CoreV1Api);

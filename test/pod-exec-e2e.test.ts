@@ -76,7 +76,7 @@ describe('exec, attach, cp and port-forward', () => {
     if (spawnSync('script', ['--version']).error) throw new Error('these tests need script(1) (util-linux) for a TTY');
     dir = await mkdtemp(join(tmpdir(), 'kubefacade-exec-'));
     await mkdir(join(dir, 'cache'));
-    server = await startApiServer({ dataDir: dir, bind: '127.0.0.1', port: 0, tlsSans: [] });
+    server = await startApiServer({ dataDir: dir, bind: '127.0.0.1', port: 0, tlsSans: [], disableAdmissionPlugins: ['ServiceAccount'] });
     kubelets = await runKubelets({
       kubeconfigPath: server.adminKubeconfigPath, nodeCount: 1, kubeletPort: 0, imagePullDelayMs: 20, stepDelayMs: 5,
       stopDelayMs: 20, leaseRenewIntervalMs: 200, statusUpdateIntervalMs: 200, logger: quiet,

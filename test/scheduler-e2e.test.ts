@@ -51,7 +51,7 @@ describe('scheduler against a real kubefacade API server', () => {
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'kubefacade-sched-'));
-    server = await startApiServer({ dataDir, bind: '127.0.0.1', port: 0, tlsSans: [] });
+    server = await startApiServer({ dataDir, bind: '127.0.0.1', port: 0, tlsSans: [], disableAdmissionPlugins: ['ServiceAccount'] });
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(server.adminKubeconfigPath);
     core = kubeConfig.makeApiClient(CoreV1Api);
@@ -164,7 +164,7 @@ describe('scheduler with many simulated kubelet nodes', () => {
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'kubefacade-sched-nodes-'));
-    server = await startApiServer({ dataDir, bind: '127.0.0.1', port: 0, tlsSans: [] });
+    server = await startApiServer({ dataDir, bind: '127.0.0.1', port: 0, tlsSans: [], disableAdmissionPlugins: ['ServiceAccount'] });
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(server.adminKubeconfigPath);
     core = kubeConfig.makeApiClient(CoreV1Api);

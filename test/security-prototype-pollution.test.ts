@@ -45,7 +45,7 @@ describe('prototype pollution through request data (issue 13, item 1)', () => {
   before(async () => {
     pristine = intrinsicsSnapshot();
     dir = await mkdtemp(join(tmpdir(), 'kubefacade-proto-'));
-    server = await startApiServer({ dataDir: dir, bind: '127.0.0.1', port: 0, tlsSans: [] });
+    server = await startApiServer({ dataDir: dir, bind: '127.0.0.1', port: 0, tlsSans: [], disableAdmissionPlugins: ['ServiceAccount'] });
     admin = { token: server.adminToken };
     mallory = { token: server.credentials.token({ username: 'mallory', groups: ['dev'] }, 3600) };
     const ok = async (method: string, path: string, body: unknown) => {

@@ -118,6 +118,34 @@ describe('service accounts', () => {
     const bySa = (await json(t.call('post', `${NS}/pods`), podManifest('quiet2', { spec: { serviceAccountName: 'silent' } })).expect(201)).body;
     assert.equal(bySa.spec.volumes, undefined);
   });
+
+  test('ServiceAccount admission: a pod without imagePullSecrets takes its account\'s', async () => {
+    await json(t.call('post', `${NS}/serviceaccounts`), { metadata: { name: 'puller' }, imagePullSecrets: [{ name: 'registry-a' }, { name: 'registry-b' }] }).expect(201);
+    const inherits = (await json(t.call('post', `${NS}/pods`), podManifest('pulls', { spec: { serviceAccountName: 'puller' } })).expect(201)).body;
+    assert.deepEqual(inherits.spec.imagePullSecrets, [{ name: 'registry-a' }, { name: 'registry-b' }]);
+    const own = (await json(t.call('post', `${NS}/pods`), podManifest('pulls-own', { spec: { serviceAccountName: 'puller', imagePullSecrets: [{ name: 'mine' }] } })).expect(201)).body;
+    assert.deepEqual(own.spec.imagePullSecrets, [{ name: 'mine' }]);
+  });
+
+  test('ServiceAccount admission: the default account of a new namespace is waited for, then the pod is refused until it exists', async () => {
+    // A lone API server runs no service-account controller: the new namespace has no `default` account.
+    await json(t.call('post', '/api/v1/namespaces'), { metadata: { name: 'fresh' } }).expect(201);
+    const started = Date.now();
+    const refused = await json(t.call('post', '/api/v1/namespaces/fresh/pods'), podManifest('early')).expect(403);
+    // Ten lookups 100–200 ms apart before giving up, as upstream's plugin.
+    assert.ok(Date.now() - started >= 900, `refused after ${Date.now() - started} ms`);
+    assert.equal(refused.body.message, 'pods "early" is forbidden: error looking up service account fresh/default: serviceaccount "default" not found');
+    await t.call('get', '/api/v1/namespaces/fresh/pods/early').expect(404);
+
+    // The account appearing while a create waits (the controller's part in a cluster) admits the pod.
+    // (`then` sends the request now; supertest sends it lazily otherwise.)
+    const pending = json(t.call('post', '/api/v1/namespaces/fresh/pods'), podManifest('later')).expect(201).then((response) => response);
+    await new Promise((r) => setTimeout(r, 300));
+    await json(t.call('post', '/api/v1/namespaces/fresh/serviceaccounts'), { metadata: { name: 'default' } }).expect(201);
+    const admitted = (await pending).body;
+    assert.equal(admitted.spec.serviceAccountName, 'default');
+    assert.match(admitted.spec.volumes[0].name, /^kube-api-access-/);
+  });
 });
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {

@@ -130,4 +130,17 @@ describe('service allocation', () => {
     await assert.rejects(startApiServer({ dataDir: dir, bind: '127.0.0.1', port: 0, tlsSans: [], serviceClusterIpRange: '10.0.0.0/8' }),
       /for 32-bit addresses, the mask must be >= 12/);
   });
+
+  test('concurrent creates on the default /12 range all get distinct addresses (allocations are queued, not retried)', async () => {
+    await server?.close();
+    const dir = await mkdtemp(join(tmpdir(), 'kubefacade-svc-alloc-'));
+    dirs.push(dir);
+    server = await startApiServer({ dataDir: dir, bind: '127.0.0.1', port: 0, tlsSans: [], disableAdmissionPlugins: ['ServiceAccount'] });
+    const responses = await Promise.all(Array.from({ length: 40 }, (_, i) => create(`c${i}`, { type: 'NodePort' })));
+    assert.deepEqual(responses.map((r) => r.status), responses.map(() => 201));
+    const ips = new Set(responses.map((r) => r.body.spec.clusterIP as string));
+    const ports = new Set(responses.map((r) => r.body.spec.ports[0].nodePort as number));
+    assert.equal(ips.size, 40);
+    assert.equal(ports.size, 40);
+  });
 });

@@ -251,7 +251,7 @@ describe('web view when the API server goes away', () => {
   let ui: RunningUi;
   let browser: Browser;
 
-  const startApi = (port: number) => startApiServer({ dataDir, bind: '127.0.0.1', port, tlsSans: [], requestJournal: true });
+  const startApi = (port: number) => startApiServer({ dataDir, bind: '127.0.0.1', port, tlsSans: [], disableAdmissionPlugins: ['ServiceAccount'], requestJournal: true });
 
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `headless Chromium is required at ${CHROMIUM}`);

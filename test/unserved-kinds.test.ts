@@ -36,7 +36,7 @@ describe('unserved kinds and the OpenAPI v2 protobuf document', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kubefacade-unserved-'));
-    server = await startApiServer({ dataDir: join(dir, 'data'), bind: '127.0.0.1', port: 0, tlsSans: [] });
+    server = await startApiServer({ dataDir: join(dir, 'data'), bind: '127.0.0.1', port: 0, tlsSans: [], disableAdmissionPlugins: ['ServiceAccount'] });
   });
   after(async () => {
     await server.close();

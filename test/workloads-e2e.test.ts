@@ -273,6 +273,47 @@ spec:
     assert.deepEqual(parseColumns(await kubectl.ok(['get', 'ds', 'agent']))[1].slice(0, 6), ['agent', '3', '3', '3', '3', '3']);
   });
 
+  test('a DaemonSet rolls with maxSurge: the updated pod starts beside the old one, which goes once it is available', async () => {
+    interface AgentPod { metadata: { name: string; labels: Record<string, string>; deletionTimestamp?: string }; spec: { containers: { image: string }[] }; status: { conditions?: { type: string; status: string }[] } }
+    const snapshots: AgentPod[][] = [];
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        snapshots.push((JSON.parse(await kubectl.ok(['get', 'pods', '-l', 'app=agent', '-o', 'json'])) as { items: AgentPod[] }).items);
+        await new Promise((r) => setTimeout(r, 150));
+      }
+    })();
+    try {
+      // minReadySeconds keeps each updated pod unavailable for 2 s, so the surge is visible to the poller.
+      await kubectl.ok(['patch', 'ds', 'agent', '--type', 'merge', '-p', JSON.stringify({
+        spec: { minReadySeconds: 2, updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } } },
+      })]);
+      // Old pods not yet available (ready for less than minReadySeconds) would be replaced at once, surge or not, as
+      // upstream does: wait until all three count as available first.
+      await kubectl.ok(['rollout', 'status', 'ds/agent', '--timeout=60s'], { timeoutMs: 70_000 });
+      await eventually('three available pods', async () => (await kubectl.ok(['get', 'ds', 'agent', '-o', 'jsonpath={.status.numberAvailable}'])) === '3' ? true : undefined);
+      await kubectl.ok(['set', 'image', 'ds/agent', 'agent=fluentd:v2']);
+      await kubectl.ok(['rollout', 'status', 'ds/agent', '--timeout=90s'], { timeoutMs: 100_000 });
+    } finally {
+      polling = false;
+      await poller;
+    }
+    // The old pods may still be terminating when rollout status returns.
+    await eventually('three updated pods and nothing else', async () => {
+      const pods = (JSON.parse(await kubectl.ok(['get', 'pods', '-l', 'app=agent', '-o', 'json'])) as { items: AgentPod[] }).items;
+      return pods.length === 3 && pods.every((pod) => pod.spec.containers[0].image === 'fluentd:v2') ? pods : undefined;
+    }, 60_000);
+    const ready = (pods: AgentPod[]): number => pods.filter((pod) => !pod.metadata.deletionTimestamp
+      && pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+    // maxUnavailable 0: never fewer than three ready pods. maxSurge 1: one node at a time holds an updated pod that is
+    // not available yet beside its old one; the sync that deletes that old pod (its replacement is available) also
+    // starts the next node's, as upstream's does, so for a moment two nodes may hold two pods, never more.
+    assert.ok(snapshots.every((pods) => ready(pods) >= 3), `ready counts: ${snapshots.map(ready).join(',')}`);
+    const live = snapshots.map((pods) => pods.filter((pod) => !pod.metadata.deletionTimestamp).length);
+    assert.ok(live.some((count) => count >= 4), `pod counts: ${live.join(',')}`);
+    assert.ok(live.every((count) => count <= 5), `pod counts: ${live.join(',')}`);
+  });
+
   test('a StatefulSet creates web-0 before web-1 and deletes in reverse', async () => {
     const watch = kubectl.stream(['get', 'pods', '-l', 'app=sts', '-w', '--output-watch-events', '-o', 'custom-columns=EVENT:.type,NAME:.object.metadata.name', '--no-headers']);
     try {

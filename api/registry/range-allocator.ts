@@ -3,7 +3,10 @@
 // `/registry/ranges/servicenodeports`): one bit per address or port, the range kept beside the bits so a
 // changed flag is noticed. Every allocation is a compare-and-swap of that object, so allocations made by
 // any replica survive restarts; a release clears the bit. Dynamic picks start at a random offset and
-// skip full bytes, so a create costs O(1) amortised until the range is nearly full.
+// skip full bytes, so a create costs O(1) amortised until the range is nearly full. Within one server the
+// changes of one allocator are made one at a time (upstream holds a lock around its in-memory bitmap for the
+// same reason): concurrent creates would otherwise all read the same revision, and all but one CAS would fail
+// and retry with the whole bitmap again (32 Service creates in flight timed out after 60 s under load).
 
 import { randomInt } from 'node:crypto';
 import { KeyExistsError, type Storage } from '../../storage/interface.ts';
@@ -34,6 +37,9 @@ function emptyBits(size: number): Buffer {
 }
 
 export class PersistedBitmapAllocator<V> {
+  /** The tail of this allocator's queue of changes. */
+  private queue: Promise<unknown> = Promise.resolve();
+
   constructor(private readonly storage: Storage, private readonly key: string, readonly spec: RangeSpec<V>) {}
 
   /** Creates the RangeAllocation when missing; a stored one for another range is reset (the repair re-marks users). */
@@ -138,12 +144,15 @@ export class PersistedBitmapAllocator<V> {
   }
 
   /** Runs `change` on a copy of the bits inside a compare-and-swap; it returns whether to write. */
-  private async update(change: (bits: Buffer) => boolean): Promise<void> {
-    await this.storage.guaranteedUpdate(this.key, (current) => {
+  private update(change: (bits: Buffer) => boolean): Promise<void> {
+    const run = this.queue.then(() => this.storage.guaranteedUpdate(this.key, (current) => {
       const bits = typeof current.data === 'string' && current.range === this.spec.description
         ? Buffer.from(current.data, 'base64') : emptyBits(this.spec.size);
       return change(bits) ? this.object(bits) : current;
-    });
+    }));
+    // The next change waits for this one whatever its outcome (a full range or a taken address is the caller's error).
+    this.queue = run.catch(() => undefined);
+    return run.then(() => undefined);
   }
 }
 

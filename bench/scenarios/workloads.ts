@@ -5,29 +5,18 @@
 // update of every Deployment to all updated and Available, and deletion of every Deployment with
 // background cascade to zero pods. Reports the controller manager's CPU seconds and peak RSS.
 
-import { readFileSync } from 'node:fs';
 import type { WorkloadsOptions } from '../defaults.ts';
 import { startBenchCluster } from '../cluster.ts';
 import { BenchClient } from '../http-client.ts';
 import { runLoad } from '../load.ts';
 import { PodTracker } from '../pod-tracker.ts';
 import { BENCH_NAMESPACE, podTemplate } from '../pod-template.ts';
-import { sleep, spawnComponent } from '../processes.ts';
+import { cpuSeconds, sleep, spawnComponent } from '../processes.ts';
 import type { JsonObject, ScenarioReport } from '../report.ts';
 import { componentNodeArgs, memoryReport, mib, runScenario, stopAll, type CommonOptions } from '../scenario.ts';
 
 const NS_PATH = `/apis/apps/v1/namespaces/${BENCH_NAMESPACE}/deployments`;
 const PODS_PATH = `/api/v1/namespaces/${BENCH_NAMESPACE}/pods`;
-
-/** utime + stime of a process in seconds (Linux /proc), or undefined elsewhere. */
-function cpuSeconds(pid: number): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
-}
 
 interface DeploymentShape {
   metadata: { name: string; generation?: number };
@@ -65,7 +54,10 @@ export function runWorkloads(common: CommonOptions, options: WorkloadsOptions): 
     const pods = options.deployments * options.replicas;
     const timeoutMs = common.timeoutSeconds * 1000;
     const cluster = await startBenchCluster(context, { nodes: options.nodes, kubeletProcesses: 1 });
-    const controllers = spawnComponent('controllers', ['controllers', '--kubeconfig', cluster.server.kubeconfigPath], {
+    // The workload controllers, garbage collector and node lifecycle (what this scenario has always measured); the
+    // service-account, endpoint, endpointslice and quota controllers have their own scenario (endpointslices).
+    const controllers = spawnComponent('controllers', ['controllers', '--kubeconfig', cluster.server.kubeconfigPath,
+      '--controllers', '*,-serviceaccount,-endpoint,-endpointslice,-resourcequota'], {
       logDir: context.runDir, nodeArgs: componentNodeArgs(context),
     });
     const client = new BenchClient(cluster.server.target, options.concurrency);

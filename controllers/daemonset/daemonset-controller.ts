@@ -10,8 +10,9 @@ import {
   apiVersionOf, collectionPath, CONTROLLER_REVISIONS, DAEMON_SETS, NODES, objectPath, PODS,
 } from '../framework/api-paths.ts';
 import { objectKey, type CachedInformer } from '../framework/cached-informer.ts';
+import { ControllerExpectations } from '../framework/expectations.ts';
 import { QueueController, type ControllerContext } from '../framework/controller.ts';
-import { controllerOf, podAvailable, podView, workloadObject, type PodView, type WorkloadObject } from '../framework/object-views.ts';
+import { controllerOf, nodeView, podAvailable, podView, workloadObject, type PodView, type WorkloadObject } from '../framework/object-views.ts';
 import { objectReference, ownerReference, PodControl, type PodTemplate } from '../framework/pod-control.ts';
 import { computeTemplateHash } from '../deployment/util.ts';
 import { nodeShouldRunDaemonPod, withDaemonTolerations, type Toleration } from './node-eligibility.ts';
@@ -57,11 +58,12 @@ export class DaemonSetController extends QueueController {
   private readonly podControl: PodControl;
   /** failedPodsBackoff: per DaemonSet and node, 1 s doubling to 15 min between kills of failed daemon pods. */
   private readonly failedPodsBackoff = new Map<string, { delayMs: number; updatedAtMs: number }>();
+  private readonly expectations = new ControllerExpectations();
 
   constructor(ctx: ControllerContext) {
     super(COMPONENT, ctx);
     this.pods = ctx.informers.informer(collectionPath(PODS), podView);
-    this.nodes = ctx.informers.informer(collectionPath(NODES), workloadObject);
+    this.nodes = ctx.informers.informer(collectionPath(NODES), nodeView);
     this.sets = ctx.informers.informer(collectionPath(DAEMON_SETS), workloadObject);
     this.revisions = ctx.informers.informer(collectionPath(CONTROLLER_REVISIONS), workloadObject);
     this.podControl = new PodControl(ctx.client, ctx.recorder, COMPONENT);
@@ -72,11 +74,34 @@ export class DaemonSetController extends QueueController {
         for (const backoffKey of this.failedPodsBackoff.keys()) if (backoffKey.startsWith(`${set.metadata.uid}/`)) this.failedPodsBackoff.delete(backoffKey);
       },
     });
-    const podChanged = (pod: PodView): void => {
+    // Expectations as upstream's controller keeps them: a sync after creates or deletes waits until the informer has
+    // seen them, so a stale cache never makes a second pod for a node (or surges twice onto one).
+    const ownerKey = (pod: PodView): string | undefined => {
       const ref = controllerOf(pod.metadata);
-      if (ref?.kind === 'DaemonSet') this.enqueue(objectKey(pod.metadata.namespace, ref.name));
+      return ref?.kind === 'DaemonSet' ? objectKey(pod.metadata.namespace, ref.name) : undefined;
     };
-    this.pods.addHandlers({ add: podChanged, update: (_old, pod) => podChanged(pod), delete: podChanged });
+    const podKey = (pod: PodView): string => objectKey(pod.metadata.namespace, pod.metadata.name);
+    this.pods.addHandlers({
+      add: (pod) => {
+        const key = ownerKey(pod);
+        if (!key) return;
+        if (pod.metadata.deletionTimestamp) this.expectations.deletionObserved(key, podKey(pod));
+        else this.expectations.creationObserved(key);
+        this.enqueue(key);
+      },
+      update: (old, pod) => {
+        const key = ownerKey(pod);
+        if (!key) return;
+        if (pod.metadata.deletionTimestamp && !old.metadata.deletionTimestamp) this.expectations.deletionObserved(key, podKey(pod));
+        this.enqueue(key);
+      },
+      delete: (pod) => {
+        const key = ownerKey(pod);
+        if (!key) return;
+        this.expectations.deletionObserved(key, podKey(pod));
+        this.enqueue(key);
+      },
+    });
     const everySet = (): void => { for (const set of this.sets.list()) enqueueSet(set); };
     this.nodes.addHandlers({
       add: everySet,
@@ -114,7 +139,9 @@ export class DaemonSetController extends QueueController {
 
   protected async sync(key: string): Promise<void> {
     const set = this.sets.getByKey(key);
+    if (!set) this.expectations.delete(key);
     if (!set || set.metadata.deletionTimestamp) return;
+    if (!this.expectations.satisfied(key)) return;
     const namespace = set.metadata.namespace ?? '';
     const ref = objectReference(DS_KIND, set.metadata);
     const template = (set.spec?.template ?? {}) as Record<string, unknown> & PodTemplate;
@@ -128,8 +155,12 @@ export class DaemonSetController extends QueueController {
     const nodes = this.nodes.list();
     const eligible = nodes.filter((node) => nodeShouldRunDaemonPod(node, template));
     const eligibleNames = new Set(eligible.map((node) => node.metadata.name));
+    const strategy = (set.spec?.updateStrategy ?? {}) as { type?: string; rollingUpdate?: { maxUnavailable?: unknown; maxSurge?: unknown } };
+    const rolling = strategy.type !== 'OnDelete';
+    const maxSurge = rolling ? scaled(strategy.rollingUpdate?.maxSurge ?? 0, eligible.length, true) : 0;
     const toCreate: string[] = [];
     const toDelete: PodView[] = [];
+    const byAge = (a: PodView, b: PodView): number => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '');
     for (const node of eligible) {
       const onNode = byNode.get(node.metadata.name) ?? [];
       const failed = onNode.filter((pod) => pod.phase === 'Failed');
@@ -147,18 +178,26 @@ export class DaemonSetController extends QueueController {
         this.ctx.recorder.event(COMPONENT, ref, 'Warning', 'FailedDaemonPod', `Found failed daemon pod ${namespace}/${pod.metadata.name} on node ${node.metadata.name}, will try to kill it`);
         toDelete.push(pod);
       }
-      const running = onNode.filter((pod) => pod.phase !== 'Failed');
+      const running = onNode.filter((pod) => pod.phase !== 'Failed').sort(byAge);
       if (running.length === 0 && failed.length === 0) toCreate.push(node.metadata.name);
-      // More than one: keep the oldest.
-      toDelete.push(...running.sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '')).slice(1));
+      if (maxSurge > 0) {
+        // Surging: a node may hold its oldest out-of-date pod and its oldest updated one; any other goes.
+        const oldestNew = running.find((pod) => pod.metadata.labels?.[REVISION_LABEL] === hash);
+        const oldestOld = running.find((pod) => pod.metadata.labels?.[REVISION_LABEL] !== hash);
+        toDelete.push(...running.filter((pod) => pod !== oldestNew && pod !== oldestOld));
+      } else {
+        // More than one: keep the oldest.
+        toDelete.push(...running.slice(1));
+      }
     }
     for (const [node, onNode] of byNode) if (!eligibleNames.has(node)) toDelete.push(...onNode);
 
-    // RollingUpdate: replace out-of-date pods while at most maxUnavailable nodes lack an available pod.
-    const strategy = (set.spec?.updateStrategy ?? {}) as { type?: string; rollingUpdate?: { maxUnavailable?: unknown } };
     const minReady = int(set.spec?.minReadySeconds, 0);
     const now = this.ctx.now();
-    if (strategy.type !== 'OnDelete' && toCreate.length === 0) {
+    if (rolling && toCreate.length === 0 && maxSurge > 0) {
+      toCreate.push(...this.surge(eligible.map((node) => node.metadata.name), byNode, hash, maxSurge, minReady, now, toDelete));
+    } else if (rolling && toCreate.length === 0) {
+      // RollingUpdate without surge: replace out-of-date pods while at most maxUnavailable nodes lack an available pod.
       const maxUnavailable = Math.max(1, scaled(strategy.rollingUpdate?.maxUnavailable ?? 1, eligible.length, true));
       const current = eligible.map((node) => (byNode.get(node.metadata.name) ?? [])[0]).filter((p): p is PodView => Boolean(p));
       let unavailable = eligible.length - current.filter((pod) => podAvailable(pod, minReady, now)).length;
@@ -173,6 +212,8 @@ export class DaemonSetController extends QueueController {
     }
     const hostNetwork = (template.spec as Record<string, unknown> | undefined)?.hostNetwork === true;
     const controllerRef = ownerReference(DS_KIND, set.metadata);
+    const deletions = [...new Set(toDelete)];
+    this.expectations.expect(key, toCreate.length, deletions.map((pod) => objectKey(pod.metadata.namespace, pod.metadata.name)));
     const results = await Promise.allSettled([
       ...toCreate.map((nodeName) => this.podControl.create(namespace, template, ref, controllerRef, {
         extraLabels: { [REVISION_LABEL]: hash, [TEMPLATE_GENERATION_LABEL]: String(set.metadata.generation ?? 1) },
@@ -181,18 +222,57 @@ export class DaemonSetController extends QueueController {
           spec.tolerations = withDaemonTolerations((spec.tolerations ?? []) as Toleration[], hostNetwork);
         },
       })),
-      ...[...new Set(toDelete)].map((pod) => this.podControl.delete(namespace, pod.metadata.name, ref)),
+      ...deletions.map((pod) => this.podControl.delete(namespace, pod.metadata.name, ref)),
     ]);
+    // What failed will never be observed.
+    results.forEach((result, i) => {
+      if (result.status === 'fulfilled') return;
+      if (i < toCreate.length) this.expectations.lowerCreations(key);
+      else { const pod = deletions[i - toCreate.length]; this.expectations.deletionObserved(key, objectKey(pod.metadata.namespace, pod.metadata.name)); }
+    });
     await this.writeStatus(set, eligible.map((n) => n.metadata.name), byNode, eligibleNames, hash, minReady, now);
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) throw failure.reason;
     if (minReady > 0) this.enqueueAfter(key, minReady * 1000 + 500);
   }
 
+  /**
+   * The surge half of upstream's rollingUpdate (maxSurge > 0, maxUnavailable 0): an updated pod is created beside
+   * an out-of-date one on at most maxSurge nodes at a time (at once where the old pod is unavailable), and the old
+   * pod is deleted once the new one is available. Returns the nodes to create an updated pod on; adds the old pods
+   * to delete to `toDelete`.
+   */
+  private surge(nodes: string[], byNode: Map<string, PodView[]>, hash: string, maxSurge: number, minReady: number, now: number,
+    toDelete: PodView[]): string[] {
+    const allowed: string[] = [];
+    const candidates: string[] = [];
+    let surging = 0;
+    for (const node of nodes) {
+      const running = (byNode.get(node) ?? []).filter((pod) => pod.phase !== 'Failed');
+      const updated = running.find((pod) => pod.metadata.labels?.[REVISION_LABEL] === hash);
+      const old = running.find((pod) => pod.metadata.labels?.[REVISION_LABEL] !== hash);
+      if (!old) continue;
+      if (!updated) {
+        if (!podAvailable(old, minReady, now)) allowed.push(node);
+        else if (surging < maxSurge) candidates.push(node);
+      } else if (!podAvailable(updated, minReady, now)) {
+        surging++;
+      } else {
+        toDelete.push(old);
+      }
+    }
+    const remaining = Math.max(0, Math.min(maxSurge - surging, candidates.length));
+    return [...allowed, ...candidates.slice(0, remaining)];
+  }
+
   private async writeStatus(set: WorkloadObject, eligible: string[], byNode: Map<string, PodView[]>, eligibleNames: Set<string>,
     hash: string, minReady: number, now: number): Promise<void> {
     const scheduled = eligible.filter((node) => (byNode.get(node) ?? []).some((p) => p.nodeName));
-    const firstPod = (node: string): PodView | undefined => (byNode.get(node) ?? [])[0];
+    // With surge a node may hold an updated pod beside an old one: the updated one speaks for the node.
+    const firstPod = (node: string): PodView | undefined => {
+      const onNode = byNode.get(node) ?? [];
+      return onNode.find((pod) => pod.metadata.labels?.[REVISION_LABEL] === hash) ?? onNode[0];
+    };
     const ready = eligible.filter((node) => firstPod(node)?.ready).length;
     const available = eligible.filter((node) => { const pod = firstPod(node); return pod ? podAvailable(pod, minReady, now) : false; }).length;
     const status: Record<string, unknown> = {

@@ -31,6 +31,11 @@ export class ControllerExpectations {
     this.store.set(key, { add: 0, deleting: new Set(podKeys), setAt: performance.now() });
   }
 
+  /** Creations and deletions asked for in one sync (the DaemonSet controller's SetExpectations). */
+  expect(key: string, adds: number, podKeys: string[]): void {
+    this.store.set(key, { add: adds, deleting: new Set(podKeys), setAt: performance.now() });
+  }
+
   creationObserved(key: string): void {
     const exp = this.store.get(key);
     if (exp) exp.add -= 1;

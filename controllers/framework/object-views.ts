@@ -103,9 +103,26 @@ export function metadataOnly(raw: KubernetesObject): { metadata: ObjectMetaView 
   return { metadata: metaView(raw) };
 }
 
+/**
+ * A workload object whole, but for metadata.managedFields: no controller reads them, and they are the largest part
+ * of an object written by both a client and a controller (a Deployment's pod template appears in them once per
+ * manager). Writes of a cached object without them keep the stored ones, as kube-apiserver keeps them when a
+ * request leaves them out.
+ */
 export function workloadObject(raw: KubernetesObject): WorkloadObject {
-  const view = raw as unknown as WorkloadObject;
   metaView(raw); // validates name and uid
+  const meta = raw.metadata as Json;
+  if ('managedFields' in meta) delete meta.managedFields;
+  return raw as unknown as WorkloadObject;
+}
+
+/** A Node as the DaemonSet controller reads it: metadata and spec (labels, taints, unschedulable), no status. */
+export function nodeView(raw: KubernetesObject): WorkloadObject {
+  const view: WorkloadObject = { metadata: metaView(raw) };
+  if (raw.apiVersion) view.apiVersion = raw.apiVersion;
+  if (raw.kind) view.kind = raw.kind;
+  const spec = asObject((raw as Json).spec);
+  if (Object.keys(spec).length) view.spec = spec;
   return view;
 }
 

@@ -3,21 +3,10 @@
 // the instance and kept until the container restarts (a new container ID) or the pod goes, so files written by
 // `kubectl cp` or `echo > file` stay visible to later commands, as in a container's writable layer.
 import type { V1Container, V1Pod, V1Volume } from '@kubernetes/client-node';
+import { volumeContent, type PodContentReader } from './config-content.ts';
 import { containerEnvironment, fieldPathValue } from './environment.ts';
 import { SimulatedFilesystem, resolvePath } from './filesystem.ts';
 import { imageProfile } from './image-profiles.ts';
-
-/** Fills a mounted volume of a kind this file does not know (configMap, secret, projected token ...). */
-export interface VolumeContentResolver {
-  /** Files (relative path → content) the volume shows, or undefined when the resolver does not handle it. */
-  files(namespace: string, volume: V1Volume): Promise<Record<string, string | Buffer> | undefined>;
-}
-
-const volumeResolvers: VolumeContentResolver[] = [];
-
-export function registerVolumeContentResolver(resolver: VolumeContentResolver): void {
-  volumeResolvers.push(resolver);
-}
 
 export interface SimulatedProcess {
   pid: number;
@@ -34,6 +23,8 @@ export interface ContainerInstanceInput {
   nodeAllocatable: { cpu: string; memory: string };
   /** The service variables the kubelet gave this container when it started. */
   serviceEnv?: ReadonlyMap<string, string>;
+  /** The ConfigMaps, Secrets and tokens the pod references (env and volumes); without it they stay empty. */
+  content?: PodContentReader;
 }
 
 export class ContainerInstance {
@@ -108,7 +99,7 @@ export class ContainerInstance {
       const at = resolvePath('/', mount.mountPath);
       fs.mkdirp(at);
       if (!volume) continue;
-      const files = await this.volumeFiles(namespace, volume);
+      const files = await this.volumeFiles(volume);
       const prefix = mount.subPath ? `${mount.subPath.replace(/\/+$/, '')}/` : '';
       for (const [relative, content] of Object.entries(files)) {
         if (prefix && !relative.startsWith(prefix)) continue;
@@ -119,8 +110,8 @@ export class ContainerInstance {
     }
   }
 
-  /** emptyDir and hostPath start empty; downwardAPI items are written here; other kinds go to the registered resolvers. */
-  private async volumeFiles(namespace: string, volume: V1Volume): Promise<Record<string, string | Buffer>> {
+  /** emptyDir and hostPath start empty; downwardAPI items are written here; configMap, secret and projected sources are read. */
+  private async volumeFiles(volume: V1Volume): Promise<Record<string, string | Buffer>> {
     const { pod } = this.input;
     const files: Record<string, string | Buffer> = {};
     const downward = volume.downwardAPI?.items ?? volume.projected?.sources?.flatMap((s) => s.downwardAPI?.items ?? []) ?? [];
@@ -129,9 +120,8 @@ export class ContainerInstance {
       const value = fieldPathValue(pod, item.fieldRef.fieldPath, this.input.hostIp, this.input.podIp);
       if (value !== undefined) files[item.path] = value;
     }
-    for (const resolver of volumeResolvers) {
-      const extra = await resolver.files(namespace, volume);
-      if (extra) Object.assign(files, extra);
+    if (this.input.content && (volume.configMap || volume.secret || volume.projected)) {
+      Object.assign(files, await volumeContent(this.input.content, pod, volume));
     }
     return files;
   }

@@ -1,26 +1,10 @@
 // The environment a process in a simulated container sees, composed as the kubelet's makeEnvironmentVariables does:
 // envFrom sources first, then env in order (later entries win), `$(VAR)` references to earlier variables (and to the
-// service variables) expanded, then the service variables the container does not set,
-// valueFrom.fieldRef (downward API) and resourceFieldRef resolved from the pod. ConfigMap and Secret sources are not
-// resolved here: kinds that own such data register an EnvSourceResolver (see registerEnvSourceResolver), so this file
-// does not change when they arrive.
-import type { V1Container, V1EnvFromSource, V1EnvVarSource, V1Pod } from '@kubernetes/client-node';
+// service variables) expanded, then the service variables the container does not set, valueFrom.fieldRef (downward API) and resourceFieldRef resolved from the pod, ConfigMap and Secret sources read
+// through the node's PodContentReader (config-content.ts).
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { parseQuantityExact } from '../../scheduler/quantity.ts';
-
-/** Resolves one kind of env source (configMapKeyRef, secretKeyRef, configMapRef, secretRef ...). */
-export interface EnvSourceResolver {
-  /** A single value (`env[].valueFrom`); undefined when the source does not apply or the key is missing. */
-  valueFrom?(namespace: string, source: V1EnvVarSource): Promise<string | undefined>;
-  /** All variables of an `envFrom` entry; undefined when the source does not apply. */
-  envFrom?(namespace: string, source: V1EnvFromSource): Promise<Record<string, string> | undefined>;
-}
-
-const resolvers: EnvSourceResolver[] = [];
-
-/** Adds a resolver for env sources this file does not know (ConfigMaps, Secrets). */
-export function registerEnvSourceResolver(resolver: EnvSourceResolver): void {
-  resolvers.push(resolver);
-}
+import { envFromSource, valueFromSource, type PodContentReader } from './config-content.ts';
 
 export interface EnvironmentInput {
   pod: V1Pod;
@@ -31,6 +15,8 @@ export interface EnvironmentInput {
   /** Node allocatable, for resourceFieldRef on a container without limits (the kubelet's behaviour). */
   nodeAllocatable: { cpu: string; memory: string };
   tty: boolean;
+  /** ConfigMaps and Secrets the pod references; without it, such variables are left out. */
+  content?: PodContentReader;
   /** Service variables (kubelet/service-environment.ts): referable as $(VAR), and set unless the container sets them. */
   serviceEnv?: ReadonlyMap<string, string>;
 }
@@ -90,13 +76,10 @@ export async function containerEnvironment(input: EnvironmentInput): Promise<Map
   const { pod, container } = input;
   const namespace = pod.metadata?.namespace ?? 'default';
   const own = new Map<string, string>();
+  const content = input.content;
   for (const source of container.envFrom ?? []) {
-    for (const resolver of resolvers) {
-      const values = await resolver.envFrom?.(namespace, source);
-      if (!values) continue;
-      for (const [key, value] of Object.entries(values)) own.set(`${source.prefix ?? ''}${key}`, value);
-      break;
-    }
+    const values = content ? await envFromSource(content, namespace, source) : undefined;
+    for (const [key, value] of Object.entries(values ?? {})) own.set(`${source.prefix ?? ''}${key}`, value);
   }
   for (const variable of container.env ?? []) {
     let value: string | undefined;
@@ -104,12 +87,7 @@ export async function containerEnvironment(input: EnvironmentInput): Promise<Map
       const from = variable.valueFrom;
       if (from.fieldRef) value = fieldPathValue(pod, from.fieldRef.fieldPath, input.hostIp, input.podIp);
       else if (from.resourceFieldRef) value = resourceValue(input, from.resourceFieldRef.resource, from.resourceFieldRef.divisor);
-      else {
-        for (const resolver of resolvers) {
-          value = await resolver.valueFrom?.(namespace, from);
-          if (value !== undefined) break;
-        }
-      }
+      else if (content) value = await valueFromSource(content, namespace, from);
       if (value === undefined) continue;
     } else {
       value = expandReferences(variable.value ?? '', own, input.serviceEnv);

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { ContainerLogInstance, NodeLogStore } from '../container-logs.ts';
 import type { PodRuntimeState } from '../pod-runtime-state.ts';
+import type { PodContentReader } from '../shell/config-content.ts';
 import { ContainerInstance } from '../shell/container-instance.ts';
 import { imageProfile } from '../shell/image-profiles.ts';
 import { isShell } from '../shell/shell.ts';
@@ -20,6 +21,8 @@ export interface NodeStreamingDeps {
   logs: NodeLogStore;
   hostIp: string;
   allocatable: { cpu: string; memory: string };
+  /** Reads the ConfigMaps, Secrets and tokens a container's env and volumes show. */
+  content?: PodContentReader;
 }
 
 export function sandboxIdFor(podUid: string): string {
@@ -50,7 +53,7 @@ export class NodeStreamingRuntime implements StreamingRuntime {
       const spec = candidates.find((c) => c.name === name);
       if (!spec || pod.metadata?.uid !== state.uid) return { status: 500, message: `container not found ("${name}")` };
       const instance = await ContainerInstance.create({
-        pod, container: spec, containerId: runtime.containerId, hostIp: this.deps.hostIp, podIp: state.podIp, nodeAllocatable: this.deps.allocatable,
+        pod, container: spec, containerId: runtime.containerId, hostIp: this.deps.hostIp, podIp: state.podIp, nodeAllocatable: this.deps.allocatable, content: this.deps.content,
         serviceEnv: runtime.serviceEnv,
       });
       entry = { containerId: runtime.containerId, instance };

@@ -29,6 +29,9 @@ export interface CliProcess {
 export function startCli(args: string[]): CliProcess {
   // `up` serves the web view on a fixed port by default: suites running side by side take any free one.
   if ((args[0] === 'up' || args[0] === 'server') && !args.includes('--ui-port')) args = [...args, '--ui-port', '0'];
+  // An API server alone runs no controller that creates each namespace's `default` service account, so the
+  // ServiceAccount admission plugin would refuse every pod there; kube's own integration tests turn it off the same way.
+  if (args[0] === 'server' && !args.includes('--disable-admission-plugins')) args = [...args, '--disable-admission-plugins', 'ServiceAccount'];
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   liveChildren.add(child);
   let log = '';

@@ -65,7 +65,9 @@ export async function startServerProcess(prefix = 'kubefacade-e2e-'): Promise<Se
 
   const launch = async (): Promise<void> => {
     log = '';
-    const proc = spawn(process.execPath, ['--import', 'tsx', CLI, 'server', '--data-dir', dataDir, '--port', String(port)], {
+    const proc = spawn(process.execPath, ['--import', 'tsx', CLI, 'server', '--data-dir', dataDir, '--port', String(port),
+      // No controller creates `default` service accounts beside a lone API server (see cluster-processes.ts).
+      '--disable-admission-plugins', 'ServiceAccount'], {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
