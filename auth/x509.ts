@@ -38,22 +38,35 @@ const EC_KEY_OPTIONS = {
 
 export interface KeyUsage {
   digitalSignature?: boolean;
+  nonRepudiation?: boolean;
   keyEncipherment?: boolean;
+  dataEncipherment?: boolean;
+  keyAgreement?: boolean;
   keyCertSign?: boolean;
   cRLSign?: boolean;
+  encipherOnly?: boolean;
+  decipherOnly?: boolean;
 }
+
+export type ExtKeyUsage = 'serverAuth' | 'clientAuth' | 'codeSigning' | 'emailProtection' | 'timeStamping';
 
 export interface CertificateTemplate {
   /** Subject: common name and organisations (one O attribute each, before the CN as kubeadm orders them). */
   commonName: string;
   organizations?: string[];
-  publicKeyPem: string;
+  /** The subject's public key: PEM, or a SubjectPublicKeyInfo as DER (a CSR's, any key type Node reads). */
+  publicKeyPem: string | { spkiDer: Buffer };
   days: number;
+  /** Explicit validity (a CSR signer's); default: a minute ago until `days` from now. */
+  validity?: { notBefore: Date; notAfter: Date };
+  /** Whether to write a subjectKeyIdentifier (default true). */
+  subjectKeyIdentifier?: boolean;
   isCa: boolean;
   /** Marked critical (as forge and Go write it for CAs). */
   basicConstraintsCritical?: boolean;
-  keyUsage: KeyUsage;
-  extKeyUsage?: ('serverAuth' | 'clientAuth')[];
+  /** Undefined: no keyUsage extension. */
+  keyUsage?: KeyUsage;
+  extKeyUsage?: ExtKeyUsage[];
   /** DNS names and IP addresses. */
   subjectAltNames?: string[];
 }
@@ -69,7 +82,10 @@ export function issueCertificate(template: CertificateTemplate, issuer: Issuer):
   const signingKey = issuer.privateKeyPem;
   const signer = createPublicKey(signingKey);
   const subject = encodeName(template.commonName, template.organizations ?? []);
-  const subjectSpki = createPublicKey(template.publicKeyPem).export({ type: 'spki', format: 'der' });
+  const subjectSpki = typeof template.publicKeyPem === 'string'
+    ? createPublicKey(template.publicKeyPem).export({ type: 'spki', format: 'der' })
+    // Parsed first, so a key Node cannot read is refused here rather than written into a certificate.
+    : createPublicKey({ key: template.publicKeyPem.spkiDer, format: 'der', type: 'spki' }).export({ type: 'spki', format: 'der' });
   let issuerName: Buffer = subject;
   let issuerSpki: Buffer = subjectSpki;
   if (issuer.certPem !== undefined) {
@@ -84,13 +100,13 @@ export function issueCertificate(template: CertificateTemplate, issuer: Issuer):
   const now = Date.now();
   const extensions = [
     extension('2.5.29.19', sequence(template.isCa ? [boolean(true)] : []), template.basicConstraintsCritical ?? false),
-    extension('2.5.29.15', keyUsageBits(template.keyUsage), true),
   ];
+  if (template.keyUsage) extensions.push(extension('2.5.29.15', keyUsageBits(template.keyUsage), true));
   if (template.extKeyUsage?.length) {
     extensions.push(extension('2.5.29.37', sequence(template.extKeyUsage.map((usage) => oid(EXT_KEY_USAGE[usage]))), false));
   }
   if (template.subjectAltNames?.length) extensions.push(extension('2.5.29.17', sequence(template.subjectAltNames.map(generalName)), false));
-  extensions.push(extension('2.5.29.14', octetString(keyIdentifier(subjectSpki)), false));
+  if (template.subjectKeyIdentifier ?? true) extensions.push(extension('2.5.29.14', octetString(keyIdentifier(subjectSpki)), false));
   if (issuer.certPem !== undefined) {
     // authorityKeyIdentifier: [0] keyIdentifier, the issuer's own subjectKeyIdentifier (same derivation).
     extensions.push(extension('2.5.29.35', sequence([tlv(0x80, keyIdentifier(issuerSpki))]), false));
@@ -101,7 +117,9 @@ export function issueCertificate(template: CertificateTemplate, issuer: Issuer):
     signatureAlgorithm,
     issuerName,
     // Backdated by a minute so a client with a slightly slow clock does not see "not yet valid".
-    sequence([time(new Date(now - 60_000)), time(new Date(now + template.days * 24 * 3600 * 1000))]),
+    template.validity
+      ? sequence([time(template.validity.notBefore), time(template.validity.notAfter)])
+      : sequence([time(new Date(now - 60_000)), time(new Date(now + template.days * 24 * 3600 * 1000))]),
     subject,
     subjectSpki,
     tlv(0xa3, sequence(extensions)),
@@ -110,7 +128,10 @@ export function issueCertificate(template: CertificateTemplate, issuer: Issuer):
   return derToPem(sequence([tbs, signatureAlgorithm, bitString(signature)]), 'CERTIFICATE');
 }
 
-const EXT_KEY_USAGE = { serverAuth: '1.3.6.1.5.5.7.3.1', clientAuth: '1.3.6.1.5.5.7.3.2' } as const;
+const EXT_KEY_USAGE: Record<ExtKeyUsage, string> = {
+  serverAuth: '1.3.6.1.5.5.7.3.1', clientAuth: '1.3.6.1.5.5.7.3.2', codeSigning: '1.3.6.1.5.5.7.3.3',
+  emailProtection: '1.3.6.1.5.5.7.3.4', timeStamping: '1.3.6.1.5.5.7.3.8',
+};
 
 function signatureAlgorithmFor(key: KeyObject): Buffer {
   // RFC 5758: ecdsa-with-SHA256 has no parameters; RFC 4055: sha256WithRSAEncryption has NULL.
@@ -147,16 +168,19 @@ function ipv6Bytes(address: string): Buffer {
   return bytes;
 }
 
+const KEY_USAGE_BIT_ORDER: (keyof KeyUsage)[] = [
+  'digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign',
+  'encipherOnly', 'decipherOnly',
+];
+
 function keyUsageBits(usage: KeyUsage): Buffer {
-  // Bit 0 is the most significant bit of the first byte (X.690 named bit list).
-  let bits = 0;
-  if (usage.digitalSignature) bits |= 0x80;
-  if (usage.keyEncipherment) bits |= 0x20;
-  if (usage.keyCertSign) bits |= 0x04;
-  if (usage.cRLSign) bits |= 0x02;
-  let unused = 0;
-  while (unused < 8 && (bits & (1 << unused)) === 0) unused++;
-  return tlv(0x03, Buffer.from([unused === 8 ? 0 : unused, bits]));
+  // Bit 0 is the most significant bit of the first byte (X.690 named bit list); trailing zero bits are dropped.
+  const set = KEY_USAGE_BIT_ORDER.map((name) => usage[name] === true);
+  const last = set.lastIndexOf(true);
+  if (last < 0) return tlv(0x03, Buffer.from([0]));
+  const bytes = Buffer.alloc(Math.floor(last / 8) + 1);
+  set.forEach((on, bit) => { if (on) bytes[bit >> 3] |= 0x80 >> (bit & 7); });
+  return tlv(0x03, Buffer.concat([Buffer.from([7 - (last & 7)]), bytes]));
 }
 
 function extension(id: string, value: Buffer, critical: boolean): Buffer {

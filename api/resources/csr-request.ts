@@ -1,10 +1,9 @@
 // Reading an x509 CERTIFICATE REQUEST (PKCS#10) as certificates.ParseCSR and CheckSignature do:
 // the PEM block, the DER structure, and the signature over the request info with the request's
-// own key (RSA, ECDSA or Ed25519, through Node's crypto). A small DER walker slices the parts; node-forge
-// decodes the OIDs.
+// own key (RSA, ECDSA or Ed25519, through Node's crypto). A small DER walker slices the parts
+// and decodes the OIDs (node-forge is only a test dependency, to build requests).
 
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
-import forge from 'node-forge';
 
 export interface ParsedCertificateRequest {
   /** The subject's common name and organizations. */
@@ -60,7 +59,21 @@ function children(der: Buffer, parent: Tlv): Tlv[] {
 
 const content = (der: Buffer, tlv: Tlv): Buffer => der.subarray(tlv.contentStart, tlv.end);
 const whole = (der: Buffer, tlv: Tlv): Buffer => der.subarray(tlv.start, tlv.end);
-const oid = (der: Buffer, tlv: Tlv): string => forge.asn1.derToOid(content(der, tlv).toString('binary'));
+/** An OBJECT IDENTIFIER's content as dotted text (X.690 8.19: the first byte holds two arcs, base-128 after). */
+function oid(der: Buffer, tlv: Tlv): string {
+  const bytes = content(der, tlv);
+  if (bytes.length === 0) return '';
+  const arcs: number[] = [Math.floor(bytes[0] / 40), bytes[0] % 40];
+  let value = 0;
+  for (let i = 1; i < bytes.length; i++) {
+    value = value * 128 + (bytes[i] & 0x7f);
+    if ((bytes[i] & 0x80) === 0) {
+      arcs.push(value);
+      value = 0;
+    }
+  }
+  return arcs.join('.');
+}
 
 /** The PEM's first CERTIFICATE REQUEST block, or an error worded as ParseCSR's. */
 function decodePem(pem: Buffer): Buffer {
