@@ -15,6 +15,7 @@
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { Agent, request } from 'node:https';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import fc from 'fast-check';
@@ -233,11 +234,12 @@ describe(`fuzzing the code that reads request data (seed ${SEED})`, () => {
     fc.assert(fc.property(fc.array(segmentArb, { maxLength: 8 }), fc.constantFrom('GET', 'POST', 'PATCH', 'DELETE', 'PUT', 'BREW'), (segments, method) => {
       outcome(() => parseRequestInfo(method, `/${segments.join('/')}`, new URLSearchParams()));
     }), fcOptions(runs(6_000)));
-    const jwt = new JwtAuthenticator({ publicKeyPem: '' });
+    // A real verification key (a new data dir's kind, ECDSA P-256): the authenticator reads its algorithm at construction.
+    const jwt = new JwtAuthenticator({ publicKeyPem: generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString() });
     const b64 = (text: string) => Buffer.from(text).toString('base64url');
-    fc.assert(fc.property(jsonTextArb, fc.string({ maxLength: 20 }), (claims, signature) => {
+    fc.assert(fc.property(jsonTextArb, fc.string({ maxLength: 20 }), fc.constantFrom('RS256', 'ES256', 'none', 'HS256'), (claims, signature, alg) => {
       casesRun++;
-      const result = jwt.authenticate({ authorization: `Bearer ${b64('{"alg":"RS256"}')}.${b64(claims)}.${signature}` });
+      const result = jwt.authenticate({ authorization: `Bearer ${b64(`{"alg":"${alg}"}`)}.${b64(claims)}.${signature}` });
       assert.notEqual(result.status, 'authenticated');
     }), fcOptions(runs(3_000)));
     checkIntrinsics();

@@ -56,7 +56,7 @@ describe('kubectl against kubefacade server', () => {
 
   before(async () => {
     requireKubectl(); // fails the suite at once if kubectl is not installed
-    server = await startServerProcess('kubefacade-kubectl-e2e-');
+    server = await startServerProcess('kubefacade-kubectl-e2e-', { serviceAccountAdmission: true });
     kubectl = await Kubectl.create(server.kubeconfigPath);
     manifests = server.dataDir;
     core = server.kubeConfig().makeApiClient(CoreV1Api);

@@ -54,7 +54,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startServerProcess(prefix = 'kubefacade-e2e-'): Promise<ServerProcess> {
+/**
+ * `serviceAccountAdmission`: keep the ServiceAccount plugin on (pods in `default` and kube-system, whose accounts the
+ * server creates itself, get their token volume as on a cluster; pods in new namespaces would be refused).
+ */
+export async function startServerProcess(prefix = 'kubefacade-e2e-', options: { serviceAccountAdmission?: boolean } = {}): Promise<ServerProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), prefix));
   const port = await freePort();
   const url = `https://127.0.0.1:${port}`;
@@ -67,7 +71,7 @@ export async function startServerProcess(prefix = 'kubefacade-e2e-'): Promise<Se
     log = '';
     const proc = spawn(process.execPath, ['--import', 'tsx', CLI, 'server', '--data-dir', dataDir, '--port', String(port),
       // No controller creates `default` service accounts beside a lone API server (see cluster-processes.ts).
-      '--disable-admission-plugins', 'ServiceAccount'], {
+      ...(options.serviceAccountAdmission ? [] : ['--disable-admission-plugins', 'ServiceAccount'])], {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
