@@ -69,7 +69,7 @@ export function streamOverWebSocket(req: IncomingMessage, upgrade: UpgradeReques
   upgrade.hijack();
   if (protocol === undefined) {
     source.destroy();
-    upgrade.socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
+    upgrade.socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
     return Promise.resolve();
   }
   const binary = READER_PROTOCOLS.get(protocol)?.binary ?? true;

@@ -174,6 +174,7 @@ describe('pods/log over WebSocket', () => {
   test('a client offering no supported subprotocol gets 403 Forbidden', async () => {
     const refused = await refusal(open(`${CORE}/pods/talker/log`, ['channel.k8s.io']));
     assert.equal(refused.status, 403);
+    assert.equal(refused.body, '', 'x/net/websocket writes the status line alone');
   });
 });
 
