@@ -171,6 +171,24 @@ describe('pods/log over WebSocket', () => {
     assert.equal(invalid.message, (await cluster.raw('get', `${CORE}/pods/talker/log?tailLines=-1`)).body.message);
   });
 
+  test('previous and sinceSeconds: the same answers as over HTTP', async () => {
+    // No earlier instance of the container: the kubelet's refusal, as a Status before the upgrade.
+    const noPrevious = await refusal(open(`${CORE}/pods/talker/log?previous=true`, [BINARY]));
+    const overHttp = await cluster.raw('get', `${CORE}/pods/talker/log?previous=true`);
+    assert.equal(noPrevious.status, overHttp.status);
+    assert.equal(noPrevious.status, 400);
+    assert.equal((JSON.parse(noPrevious.body) as Json).message, (overHttp.body as Json).message);
+    assert.match((overHttp.body as Json).message as string, /previous terminated container "main" in pod "talker" not found/);
+    // The talker wrote its lines when it started, more than a second ago: nothing since then, only the empty ping.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const recent = await readAll(open(`${CORE}/pods/talker/log?sinceSeconds=1`, [BINARY]));
+    assert.equal(recent.closeCode, 1000);
+    assert.deepEqual(recent.messages.map((m) => m.data.length), [0]);
+    assert.equal(await httpLog('talker', '?sinceSeconds=1'), '');
+    const all = await readAll(open(`${CORE}/pods/talker/log?sinceSeconds=3600`, [BINARY]));
+    assert.match(Buffer.concat(all.messages.map((m) => m.data)).toString(), /first line\nsecond line\n/);
+  });
+
   test('a client offering no supported subprotocol gets 403 Forbidden', async () => {
     const refused = await refusal(open(`${CORE}/pods/talker/log`, ['channel.k8s.io']));
     assert.equal(refused.status, 403);
