@@ -3,6 +3,7 @@
 // answered over HTTP before the upgrade (RBAC get on pods/log, a bad container, a bad option, no supported protocol).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect as tlsConnect } from 'node:tls';
 import WebSocket from 'ws';
 import { startConformanceCluster, until, type ConformanceCluster, type Json } from './conformance/helpers/cluster.ts';
 
@@ -187,6 +188,23 @@ describe('pods/log over WebSocket', () => {
     assert.equal(await httpLog('talker', '?sinceSeconds=1'), '');
     const all = await readAll(open(`${CORE}/pods/talker/log?sinceSeconds=3600`, [BINARY]));
     assert.match(Buffer.concat(all.messages.map((m) => m.data)).toString(), /first line\nsecond line\n/);
+  });
+
+  test('an upgrade request that is not a WebSocket gets the log as a plain response', async () => {
+    const { hostname: host, port } = new URL(cluster.server.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = tlsConnect({ host, port: Number(port), ca: cluster.server.caCertPem, servername: 'localhost' }, () => {
+        socket.write(`GET ${CORE}/pods/talker/log HTTP/1.1\r\nHost: ${host}:${port}\r\nAuthorization: Bearer ${cluster.server.adminToken}\r\n`
+          + 'Connection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n');
+      });
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(answer, /\r\nContent-Type: text\/plain/i);
+    assert.match(answer, /first line\r?\n?[\s\S]*second line/);
   });
 
   test('a client offering no supported subprotocol gets 403 Forbidden', async () => {
