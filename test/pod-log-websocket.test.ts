@@ -126,11 +126,15 @@ describe('pods/log over WebSocket', () => {
     await until(async () => ((await cluster.api('get', `${CORE}/pods/brief`)).status?.phase === 'Succeeded' ? true : undefined), 'brief Succeeded');
   });
 
-  test('follow=true: the client closing ends the stream', async () => {
+  test('follow=true: client messages are ignored, and the client closing ends the stream', async () => {
     const ws = open(`${CORE}/pods/talker/log?follow=true`, [BINARY]);
     let text = '';
     ws.on('message', (data: Buffer) => (text += data.toString()));
     await until(async () => (text.includes('second line\n') ? true : undefined), 'the log so far', 10_000);
+    // What a client sends is read and ignored: the stream goes on.
+    ws.send('ignored by the server');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(ws.readyState, WebSocket.OPEN);
     const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
     ws.close(1000);
     assert.equal(await closed, 1000);
