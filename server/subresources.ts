@@ -16,6 +16,7 @@ import { decodeCreateOptions, decodePodLogOptions, encodePodLogOptions, validate
 import { parseDryRun } from './write-options.ts';
 import { sendObject } from './resource-handler.ts';
 import { kubeletLocation, type KubeletClientCertificate } from './kubelet-location.ts';
+import { isWebSocketRequest, streamOverWebSocket } from './log-websocket.ts';
 
 export interface SubresourceRequest {
   req: Request;
@@ -128,7 +129,8 @@ export function namespaceFinalizeHandler(): SubresourceHandler {
 /**
  * GET pods/{name}/log: proxied to the kubelet of the pod's node, at the address and port the node
  * advertises (status.addresses InternalIP, status.daemonEndpoints.kubeletEndpoint.Port).
- * Only loopback addresses are dialled: simulated nodes live on this machine.
+ * Only loopback addresses are dialled: simulated nodes live on this machine. Over plain HTTP, or over a
+ * WebSocket when the client asks for one (the same options, checks and errors up to the kubelet's answer).
  */
 export type { KubeletClientCertificate };
 
@@ -171,6 +173,12 @@ function proxyKubeletLog(req: Request, res: Response, host: string, port: number
         const chunks: Buffer[] = [];
         upstreamRes.on('data', (c: Buffer) => chunks.push(c));
         upstreamRes.on('end', () => reject(new StatusError(code === 404 ? 404 : 400, code === 404 ? 'NotFound' : 'BadRequest', Buffer.concat(chunks).toString('utf8').trim() || `kubelet answered ${code}`)));
+        return;
+      }
+      // A WebSocket upgrade gets the stream as wsstream.Reader messages (server/log-websocket.ts); any other
+      // request, even another kind of upgrade, gets it as the body of a plain response, as StreamObject does.
+      if (req.upgrade && isWebSocketRequest(req)) {
+        void streamOverWebSocket(req, req.upgrade, upstreamRes).then(resolve);
         return;
       }
       res.status(200);
