@@ -1,6 +1,6 @@
 // The controller manager: the workload controllers of kube-controller-manager in one API client
 // process, sharing one set of informers (pods cached trimmed), one event recorder and the
-// system:kube-controller-manager identity, plus the node lifecycle controller. `kubefacade
+// system:kube-controller-manager identity, plus the node lifecycle and taint eviction controllers. `kubefacade
 // controllers` runs it alone; `kubefacade up` runs it beside the API server. Leader election (on
 // the kube-system/kube-controller-manager Lease) wraps the whole manager, as upstream's does.
 
@@ -19,10 +19,11 @@ import { JobController } from './job/job-controller.ts';
 import { DeploymentController } from './deployment/deployment-controller.ts';
 import { runNodeLifecycleController, type RunningController } from './node-lifecycle.ts';
 import { DEFAULT_HPA_OPTIONS, HorizontalController, type HorizontalControllerOptions } from './podautoscaler/horizontal-controller.ts';
+import { TaintEvictionController } from './taint-eviction/taint-eviction-controller.ts';
 import { REPLICA_SET_FLAVOR, REPLICATION_CONTROLLER_FLAVOR, ReplicaSetController } from './replicaset/replicaset-controller.ts';
 
 /** The controllers by their kube-controller-manager names (--controllers). */
-export const CONTROLLER_NAMES = ['deployment', 'replicaset', 'replicationcontroller', 'statefulset', 'daemonset', 'job', 'cronjob', 'disruption', 'garbagecollector', 'nodelifecycle', 'horizontalpodautoscaling'] as const;
+export const CONTROLLER_NAMES = ['deployment', 'replicaset', 'replicationcontroller', 'statefulset', 'daemonset', 'job', 'cronjob', 'disruption', 'garbagecollector', 'nodelifecycle', 'horizontalpodautoscaling', 'taint-eviction-controller'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 type Factory = (ctx: ControllerContext, options: ControllerManagerOptions) => RunnableController;
@@ -37,6 +38,7 @@ const FACTORIES: Partial<Record<ControllerName, Factory>> = {
   cronjob: (ctx) => new CronJobController(ctx),
   disruption: (ctx) => new DisruptionController(ctx),
   garbagecollector: (ctx) => new GarbageCollector(ctx),
+  'taint-eviction-controller': (ctx) => new TaintEvictionController(ctx),
   horizontalpodautoscaling: (ctx, options) => new HorizontalController(ctx, { ...DEFAULT_HPA_OPTIONS, ...options.horizontalPodAutoscaler }),
 };
 

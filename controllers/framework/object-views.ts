@@ -58,6 +58,26 @@ export interface PodView {
   hostname?: string;
   /** The node a DaemonSet pod is pinned to by its required node affinity (matchFields metadata.name). */
   targetNode?: string;
+  /** Tolerations that can match a NoExecute taint (effect NoExecute or empty), for the taint eviction controller. */
+  noExecuteTolerations?: TolerationView[];
+}
+
+export interface TolerationView {
+  key?: string;
+  operator?: string;
+  value?: string;
+  effect?: string;
+  tolerationSeconds?: number;
+}
+
+function tolerationView(raw: Json): TolerationView {
+  const view: TolerationView = {};
+  if (typeof raw.key === 'string') view.key = raw.key;
+  if (typeof raw.operator === 'string') view.operator = raw.operator;
+  if (typeof raw.value === 'string') view.value = raw.value;
+  if (typeof raw.effect === 'string') view.effect = raw.effect;
+  if (typeof raw.tolerationSeconds === 'number') view.tolerationSeconds = raw.tolerationSeconds;
+  return view;
 }
 
 /** Annotations the controllers read; the rest are dropped from the pod cache. */
@@ -148,6 +168,8 @@ export function podView(raw: KubernetesObject): PodView {
     const field = asArray(term.matchFields).find((f) => f.key === 'metadata.name' && f.operator === 'In');
     if (field && Array.isArray(field.values) && field.values.length === 1) view.targetNode = String(field.values[0]);
   }
+  const tolerations = asArray(spec.tolerations).map(tolerationView).filter((t) => !t.effect || t.effect === 'NoExecute');
+  if (tolerations.length) view.noExecuteTolerations = tolerations;
   return view;
 }
 
