@@ -69,9 +69,22 @@ describe('taint eviction timing', () => {
     assert.deepEqual(decideEviction([dedicated], tolerations, NOW, scheduled), { kind: 'keep' });
   });
 
-  test('adding a toleration without tolerationSeconds to the pod cancels the scheduled eviction', () => {
+  test('a pod update lifting the matching toleration\'s tolerationSeconds cancels the scheduled eviction', () => {
     const scheduled = { createdAtMs: NOW - 3000, fireAtMs: NOW + 2000 };
     assert.deepEqual(decideEviction([dedicated], [{ key: 'dedicated', operator: 'Exists' }], NOW, scheduled), { kind: 'cancel' });
+  });
+
+  test('a toleration added after one that already matches changes nothing (the first match counts, as upstream)', () => {
+    const scheduled = { createdAtMs: NOW - 3000, fireAtMs: NOW + 2000 };
+    const tolerations = [{ key: 'dedicated', operator: 'Exists', tolerationSeconds: 5 }, { key: 'dedicated', operator: 'Exists' }];
+    assert.deepEqual(decideEviction([dedicated], tolerations, NOW, scheduled), { kind: 'keep' });
+  });
+
+  test('a toleration added for a second taint that was not tolerated: evicted at once before, scheduled after', () => {
+    const tolerations: Toleration[] = [{ key: 'dedicated', operator: 'Exists', tolerationSeconds: 5 }];
+    assert.deepEqual(decideEviction([dedicated, notReady], tolerations, NOW, undefined), { kind: 'evict-now' });
+    const added = [...tolerations, { key: notReady.key, operator: 'Exists', effect: 'NoExecute' }];
+    assert.deepEqual(decideEviction([dedicated, notReady], added, NOW, undefined), { kind: 'schedule', createdAtMs: NOW, fireAtMs: NOW + 5000 });
   });
 });
 
