@@ -148,4 +148,27 @@ describe('taint eviction controller (up)', () => {
       await cluster.raw('delete', `${NS}/pods/toleration-lifted`);
     }
   });
+
+  test('a node tainted unreachable (NoExecute) keeps pods with the default 300 s tolerations: eviction scheduled, not done', async () => {
+    const pod = await runningPod('default-tolerations');
+    const defaults = pod.spec.tolerations.filter((t: Json) => t.tolerationSeconds === 300).map((t: Json) => `${t.key}:${t.effect}`).sort();
+    assert.deepEqual(defaults, ['node.kubernetes.io/not-ready:NoExecute', 'node.kubernetes.io/unreachable:NoExecute'], 'DefaultTolerationSeconds admission');
+    // What the node lifecycle controller puts on a node whose kubelet went silent (it takes it off again while the node is Ready).
+    await setTaints([{ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', timeAdded: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') }]);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      const after = await cluster.api('get', `${NS}/pods/default-tolerations`);
+      assert.equal(after.metadata.deletionTimestamp, undefined);
+      assert.equal(disruption(after), undefined);
+    } finally {
+      await setTaints([]);
+    }
+    // The eviction that was waiting for its 300 s is cancelled when the taint goes.
+    const recorded = await until(async () => {
+      const found = await events('default-tolerations');
+      return found.length ? found : undefined;
+    }, 'the Cancelling event');
+    assert.deepEqual(recorded.map((e) => e.message), ['Cancelling deletion of Pod default/default-tolerations']);
+    await cluster.raw('delete', `${NS}/pods/default-tolerations`);
+  });
 });
