@@ -70,6 +70,21 @@ export interface TolerationView {
   tolerationSeconds?: number;
 }
 
+/**
+ * Almost every pod carries the same NoExecute tolerations (DefaultTolerationSeconds' two, a DaemonSet's), so
+ * equal lists are shared (read-only) rather than kept once per pod; the table is bounded.
+ */
+const internedTolerations = new Map<string, TolerationView[]>();
+const MAX_INTERNED_TOLERATIONS = 1024;
+
+function internTolerations(tolerations: TolerationView[]): TolerationView[] {
+  const key = JSON.stringify(tolerations);
+  const shared = internedTolerations.get(key);
+  if (shared) return shared;
+  if (internedTolerations.size < MAX_INTERNED_TOLERATIONS) internedTolerations.set(key, tolerations);
+  return tolerations;
+}
+
 function tolerationView(raw: Json): TolerationView {
   const view: TolerationView = {};
   if (typeof raw.key === 'string') view.key = raw.key;
@@ -169,7 +184,7 @@ export function podView(raw: KubernetesObject): PodView {
     if (field && Array.isArray(field.values) && field.values.length === 1) view.targetNode = String(field.values[0]);
   }
   const tolerations = asArray(spec.tolerations).map(tolerationView).filter((t) => !t.effect || t.effect === 'NoExecute');
-  if (tolerations.length) view.noExecuteTolerations = tolerations;
+  if (tolerations.length) view.noExecuteTolerations = internTolerations(tolerations);
   return view;
 }
 

@@ -71,7 +71,9 @@ export class TaintEvictionController extends QueueController {
       },
       update: (old, pod) => {
         this.index(podKey(pod), old.nodeName, pod.nodeName);
-        if (old.nodeName === pod.nodeName && JSON.stringify(old.noExecuteTolerations) === JSON.stringify(pod.noExecuteTolerations)) return;
+        const sameTolerations = old.noExecuteTolerations === pod.noExecuteTolerations
+          || JSON.stringify(old.noExecuteTolerations) === JSON.stringify(pod.noExecuteTolerations);
+        if (old.nodeName === pod.nodeName && sameTolerations) return;
         this.enqueue(POD_PREFIX + podKey(pod));
       },
       delete: (pod) => {
