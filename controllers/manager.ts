@@ -1,6 +1,6 @@
 // The controller manager: the workload controllers of kube-controller-manager in one API client
 // process, sharing one set of informers (pods cached trimmed), one event recorder and the
-// system:kube-controller-manager identity, plus the node lifecycle controller. `kubefacade
+// system:kube-controller-manager identity, plus the node lifecycle and taint eviction controllers. `kubefacade
 // controllers` runs it alone; `kubefacade up` runs it beside the API server. Leader election (on
 // the kube-system/kube-controller-manager Lease) wraps the whole manager, as upstream's does.
 
@@ -24,6 +24,7 @@ import { runPersistentVolumeBinder } from './persistent-volume-binder.ts';
 import { runResourceQuotaController } from './resource-quota.ts';
 import { runServiceAccountController } from './service-account.ts';
 import { runServiceEndpointControllers } from './service-endpoints.ts';
+import { TaintEvictionController } from './taint-eviction/taint-eviction-controller.ts';
 import { REPLICA_SET_FLAVOR, REPLICATION_CONTROLLER_FLAVOR, ReplicaSetController } from './replicaset/replicaset-controller.ts';
 
 /**
@@ -33,7 +34,7 @@ import { REPLICA_SET_FLAVOR, REPLICATION_CONTROLLER_FLAVOR, ReplicaSetController
 export const CONTROLLER_NAMES = [
   'deployment', 'replicaset', 'replicationcontroller', 'statefulset', 'daemonset', 'job', 'cronjob', 'disruption', 'garbagecollector', 'nodelifecycle',
   'horizontalpodautoscaling', 'serviceaccount', 'endpoint', 'endpointslice', 'endpointslicemirroring', 'resourcequota',
-  'csrsigning', 'persistentvolume-binder',
+  'csrsigning', 'persistentvolume-binder', 'taint-eviction-controller',
 ] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
@@ -49,6 +50,7 @@ const FACTORIES: Partial<Record<ControllerName, Factory>> = {
   cronjob: (ctx) => new CronJobController(ctx),
   disruption: (ctx) => new DisruptionController(ctx),
   garbagecollector: (ctx) => new GarbageCollector(ctx),
+  'taint-eviction-controller': (ctx) => new TaintEvictionController(ctx),
   horizontalpodautoscaling: (ctx, options) => new HorizontalController(ctx, { ...DEFAULT_HPA_OPTIONS, ...options.horizontalPodAutoscaler }),
 };
 

@@ -1,7 +1,8 @@
 // The node lifecycle controller: watches Nodes and their Leases in kube-node-lease; a node whose kubelet has been
 // silent (no lease renewal, no Ready heartbeat) for the grace period gets its kubelet conditions set to Unknown and
 // the node.kubernetes.io/unreachable NoSchedule and NoExecute taints; the taints go once Ready is True again.
-// Pods are not evicted and not marked NotReady here (kube-controller-manager's taint-based eviction is not modelled).
+// Pods are not marked NotReady here; the NoExecute taint is what evicts them, through the taint eviction controller
+// (controllers/taint-eviction/) once their tolerations (300 s by default, DefaultTolerationSeconds) run out.
 import {
   CoordinationV1Api, CoreV1Api, ListWatch, PatchStrategy, Watch, setHeaderOptions,
   type CoreV1Event, type Informer, type KubernetesObject, type V1Lease, type V1Node,

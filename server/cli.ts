@@ -315,7 +315,7 @@ export const registerUpCommand: RegisterSubcommand = (program) => {
 
 export const registerControllersCommand: RegisterSubcommand = (program) => {
   addHpaFlags(addLeaderElectionFlags(program.command('controllers'), 'kube-controller-manager'))
-    .description('run the controller manager (workload, service, quota, certificate and volume controllers, horizontal pod autoscaler, garbage collector, node lifecycle) against an API server')
+    .description('run the controller manager (workload, service, quota, certificate and volume controllers, horizontal pod autoscaler, garbage collector, node lifecycle, taint eviction) against an API server')
     .requiredOption('--kubeconfig <file>', 'kubeconfig with the API server address and credentials')
     .option('--node-monitor-grace-period <duration>', 'time without lease renewal before a node is marked Unknown', '40s')
     .option('--controllers <list>', 'controllers to run, comma-separated; * is all, -name disables one (as kube-controller-manager)', '*')

@@ -159,12 +159,13 @@ export function bootstrapClusterRoles(): KubeObject[] {
       rule(['list', 'watch'], ['*'], ['*']),
       rule(['create'], [''], ['serviceaccounts/token']),
     ]),
-    // controller_policy.go: the node lifecycle controller's own role.
+    // controller_policy.go: the node lifecycle controller's own role, also the taint eviction controller's.
     clusterRole('system:controller:node-controller', [
-      rule(['delete', 'get', 'list', 'patch', 'update'], [''], ['nodes']),
+      rule(['get', 'list', 'watch', 'update', 'delete', 'patch'], [''], ['nodes']),
       rule(['patch', 'update'], [''], ['nodes/status']),
+      // used for pod deletion (the taint eviction controller runs with this role, as upstream)
       rule(['patch', 'update'], [''], ['pods/status']),
-      rule(['delete', 'list'], [''], ['pods']),
+      rule(['list', 'watch', 'get', 'delete'], [''], ['pods']),
       EVENTS_RULE,
     ]),
     // controller_policy.go: the service-account controller and the root CA publisher.

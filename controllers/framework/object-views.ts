@@ -58,6 +58,41 @@ export interface PodView {
   hostname?: string;
   /** The node a DaemonSet pod is pinned to by its required node affinity (matchFields metadata.name). */
   targetNode?: string;
+  /** Tolerations that can match a NoExecute taint (effect NoExecute or empty), for the taint eviction controller. */
+  noExecuteTolerations?: TolerationView[];
+}
+
+export interface TolerationView {
+  key?: string;
+  operator?: string;
+  value?: string;
+  effect?: string;
+  tolerationSeconds?: number;
+}
+
+/**
+ * Almost every pod carries the same NoExecute tolerations (DefaultTolerationSeconds' two, a DaemonSet's), so
+ * equal lists are shared (read-only) rather than kept once per pod; the table is bounded.
+ */
+const internedTolerations = new Map<string, TolerationView[]>();
+const MAX_INTERNED_TOLERATIONS = 1024;
+
+function internTolerations(tolerations: TolerationView[]): TolerationView[] {
+  const key = JSON.stringify(tolerations);
+  const shared = internedTolerations.get(key);
+  if (shared) return shared;
+  if (internedTolerations.size < MAX_INTERNED_TOLERATIONS) internedTolerations.set(key, tolerations);
+  return tolerations;
+}
+
+function tolerationView(raw: Json): TolerationView {
+  const view: TolerationView = {};
+  if (typeof raw.key === 'string') view.key = raw.key;
+  if (typeof raw.operator === 'string') view.operator = raw.operator;
+  if (typeof raw.value === 'string') view.value = raw.value;
+  if (typeof raw.effect === 'string') view.effect = raw.effect;
+  if (typeof raw.tolerationSeconds === 'number') view.tolerationSeconds = raw.tolerationSeconds;
+  return view;
 }
 
 /** Annotations the controllers read; the rest are dropped from the pod cache. */
@@ -165,6 +200,8 @@ export function podView(raw: KubernetesObject): PodView {
     const field = asArray(term.matchFields).find((f) => f.key === 'metadata.name' && f.operator === 'In');
     if (field && Array.isArray(field.values) && field.values.length === 1) view.targetNode = String(field.values[0]);
   }
+  const tolerations = asArray(spec.tolerations).map(tolerationView).filter((t) => !t.effect || t.effect === 'NoExecute');
+  if (tolerations.length) view.noExecuteTolerations = internTolerations(tolerations);
   return view;
 }
 
