@@ -74,7 +74,8 @@ describe('kubefacade up, driven by kubectl', () => {
     try {
       await eventually('get -w to open its watch', async () => (/pods\?resourceVersion=\d+&watch=true 200 OK/.test(watch.stderr()) ? true : undefined));
       assert.equal(await kubectl.ok(['apply', '-f', manifest]), 'pod/web created\n');
-      await watch.waitFor(/^web\s+2\/2\s+Running\s/m);
+      // The whole row, newline included: a chunk can end inside it (after STATUS, before RESTARTS and AGE).
+      await watch.waitFor(/^web\s+2\/2\s+Running\s+\S+\s+\S+\n/m);
     } finally {
       await watch.stop();
     }
