@@ -1,6 +1,7 @@
 // The default Filter plugins in kube-scheduler's order, each returning the same reason strings and
 // status codes as upstream (pkg/scheduler/framework/plugins/*). Filtering stops at the first failure.
 import type { V1PreferredSchedulingTerm, V1Pod, V1Taint, V1Toleration } from '@kubernetes/client-node';
+import { toleratesTaint } from '../api/tolerations.ts';
 import type { NodeInfo } from './node-info.ts';
 import { podRequiredAffinityMatches } from './node-selector.ts';
 import { hostPortsConflict, podHostPorts, podRequests, type HostPort, type ResourceVector } from './pod-resources.ts';
@@ -68,20 +69,9 @@ export const REASON_NODE_AFFINITY = "node(s) didn't match Pod's node affinity/se
 export const REASON_NODE_PORTS = "node(s) didn't have free ports for the requested pod ports";
 export const REASON_NODE_NOT_FOUND = 'node(s) not found';
 
-/** v1.Toleration.ToleratesTaint. */
-export function toleratesTaint(toleration: V1Toleration, taint: V1Taint): boolean {
-  if (toleration.effect && toleration.effect !== taint.effect) return false;
-  if (toleration.key && toleration.key !== taint.key) return false;
-  switch (toleration.operator ?? '') {
-    case '':
-    case 'Equal':
-      return (toleration.value ?? '') === (taint.value ?? '');
-    case 'Exists':
-      return true;
-    default:
-      return false;
-  }
-}
+/** v1.Toleration.ToleratesTaint, shared with the controllers (api/tolerations.ts). */
+export { toleratesTaint };
+
 
 export function taintTolerated(tolerations: readonly V1Toleration[], taint: V1Taint): boolean {
   return tolerations.some((toleration) => toleratesTaint(toleration, taint));

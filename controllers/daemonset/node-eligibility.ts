@@ -2,21 +2,10 @@
 // nodeSelector and required node affinity, and the node's NoSchedule/NoExecute taints against the
 // template's tolerations plus the ones every daemon pod gets (AddOrUpdateDaemonPodTolerations).
 
+import { toleratesTaint, type Taint, type Toleration } from '../../api/tolerations.ts';
 import type { WorkloadObject } from '../framework/object-views.ts';
 
-export interface Toleration {
-  key?: string;
-  operator?: string;
-  value?: string;
-  effect?: string;
-  tolerationSeconds?: number;
-}
-
-interface Taint {
-  key: string;
-  value?: string;
-  effect: string;
-}
+export type { Toleration } from '../../api/tolerations.ts';
 
 /** The tolerations the DaemonSet controller adds to every daemon pod. */
 export function daemonPodTolerations(hostNetwork: boolean): Toleration[] {
@@ -39,13 +28,6 @@ export function withDaemonTolerations(existing: Toleration[], hostNetwork: boole
     if (!out.some((t) => t.key === toleration.key && t.effect === toleration.effect)) out.push(toleration);
   }
   return out;
-}
-
-function tolerates(toleration: Toleration, taint: Taint): boolean {
-  if (toleration.effect && toleration.effect !== taint.effect) return false;
-  if (!toleration.key) return toleration.operator === 'Exists';
-  if (toleration.key !== taint.key) return false;
-  return toleration.operator === 'Exists' || (toleration.value ?? '') === (taint.value ?? '');
 }
 
 interface Requirement {
@@ -81,5 +63,5 @@ export function nodeShouldRunDaemonPod(node: WorkloadObject, template: Record<st
   }
   const tolerations = withDaemonTolerations((spec.tolerations ?? []) as Toleration[], spec.hostNetwork === true);
   const taints = (((node.spec ?? {}).taints ?? []) as Taint[]).filter((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute');
-  return taints.every((taint) => tolerations.some((t) => tolerates(t, taint)));
+  return taints.every((taint) => tolerations.some((t) => toleratesTaint(t, taint)));
 }

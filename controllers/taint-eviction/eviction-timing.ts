@@ -4,38 +4,13 @@
 // among those, forever when none has one, at once when a taint is not tolerated or a toleration has
 // tolerationSeconds <= 0), and what that means for an eviction already scheduled.
 
-export interface Taint {
-  key: string;
-  value?: string;
-  effect: string;
-}
-
-export interface Toleration {
-  key?: string;
-  operator?: string;
-  value?: string;
-  effect?: string;
-  tolerationSeconds?: number;
-}
+export type { Taint, Toleration } from '../../api/tolerations.ts';
+export { toleratesTaint } from '../../api/tolerations.ts';
+import { toleratesTaint, type Taint, type Toleration } from '../../api/tolerations.ts';
 
 /** getNoExecuteTaints. */
 export function noExecuteTaints(taints: readonly Taint[]): Taint[] {
   return taints.filter((taint) => taint.effect === 'NoExecute');
-}
-
-/** v1.Toleration.ToleratesTaint. */
-export function toleratesTaint(toleration: Toleration, taint: Taint): boolean {
-  if (toleration.effect && toleration.effect !== taint.effect) return false;
-  if (toleration.key && toleration.key !== taint.key) return false;
-  switch (toleration.operator ?? '') {
-    case 'Exists':
-      return true;
-    case '':
-    case 'Equal':
-      return (toleration.value ?? '') === (taint.value ?? '');
-    default:
-      return false;
-  }
 }
 
 /** GetMatchingTolerations: undefined when some taint is not tolerated, else the first match per taint. */

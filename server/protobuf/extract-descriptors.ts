@@ -10,33 +10,19 @@ import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import descriptor from 'protobufjs/ext/descriptor/index.js';
 import type { IFileDescriptorProto, IDescriptorProto, IFieldDescriptorProto } from 'protobufjs/ext/descriptor/index.js';
+import { PROTO_FILES } from './kinds.ts';
 
-/** The upstream files the decoder needs (the kinds served or accepted, and what they import). */
-export const VENDORED_PROTO_FILES = [
+/**
+ * The upstream files the decoder needs: the ones holding the served kinds (kinds.ts's PROTO_FILES, so adding a
+ * kind is one list) and the apimachinery files they import.
+ */
+export const VENDORED_PROTO_FILES = [...new Set([
   'k8s.io/apimachinery/pkg/runtime/generated.proto',
   'k8s.io/apimachinery/pkg/runtime/schema/generated.proto',
   'k8s.io/apimachinery/pkg/api/resource/generated.proto',
   'k8s.io/apimachinery/pkg/util/intstr/generated.proto',
-  'k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto',
-  'k8s.io/api/core/v1/generated.proto',
-  'k8s.io/api/coordination/v1/generated.proto',
-  'k8s.io/api/rbac/v1/generated.proto',
-  'k8s.io/api/authorization/v1/generated.proto',
-  'k8s.io/api/authentication/v1/generated.proto',
-  'k8s.io/api/apps/v1/generated.proto',
-  'k8s.io/api/batch/v1/generated.proto',
-  'k8s.io/api/policy/v1/generated.proto',
-  'k8s.io/api/autoscaling/v1/generated.proto',
-  'k8s.io/api/autoscaling/v2/generated.proto',
-  'k8s.io/api/discovery/v1/generated.proto',
-  'k8s.io/api/events/v1/generated.proto',
-  'k8s.io/api/scheduling/v1/generated.proto',
-  'k8s.io/api/node/v1/generated.proto',
-  'k8s.io/api/storage/v1/generated.proto',
-  'k8s.io/api/networking/v1/generated.proto',
-  'k8s.io/api/flowcontrol/v1/generated.proto',
-  'k8s.io/api/certificates/v1/generated.proto',
-];
+  ...PROTO_FILES,
+])];
 
 const LICENSE_HEADER = `/*
 Copyright The Kubernetes Authors.
