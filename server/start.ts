@@ -409,9 +409,10 @@ async function ensureSystemPriorityClasses(registry: ApiRegistry): Promise<void>
   const priorityClasses = registry.lookup('scheduling.k8s.io', 'v1', 'priorityclasses');
   if (!priorityClasses) return;
   for (const pc of SYSTEM_PRIORITY_CLASSES) {
+    if (await exists(priorityClasses, '', pc.name)) continue;
     try {
       await priorityClasses.create({ user: ADMIN_SYSTEM_USER, namespace: '', now: new Date() }, systemPriorityClassObject(pc),
-        { dryRun: false, fieldValidation: 'Strict' });
+        { dryRun: false, fieldValidation: 'Strict', internal: true });
     } catch (err) {
       if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
     }
