@@ -4,7 +4,7 @@
 // looked up in the pod's containers), subsets repacked by port set. Deleted with its service.
 
 import { ApiStatusError, type JsonApiClient } from '../clients/json-api-client.ts';
-import { WorkQueue } from '../clients/work-queue.ts';
+import { SyncQueue } from './framework/sync-queue.ts';
 import { podInEndpoints, resolvePort, type PodRecord, type ServiceEndpointSources, type ServiceRecord } from './service-endpoint-sources.ts';
 
 type Json = Record<string, unknown>;
@@ -54,10 +54,10 @@ function desiredLabels(service: ServiceRecord): Record<string, string> {
 }
 
 export class EndpointsController {
-  private readonly queue: WorkQueue;
+  private readonly queue: SyncQueue;
 
   constructor(private readonly client: JsonApiClient, private readonly sources: ServiceEndpointSources, logger: { warn(m: string): void }, workers = 5) {
-    this.queue = new WorkQueue((key) => this.sync(key), { workers, onError: (key, err) => logger.warn(`endpoint-controller: ${key}: ${err instanceof Error ? err.message : String(err)}`) });
+    this.queue = new SyncQueue((key) => this.sync(key), { workers, onError: (key, err) => logger.warn(`endpoint-controller: ${key}: ${err instanceof Error ? err.message : String(err)}`) });
     sources.subscribe((key) => this.queue.add(key));
   }
 

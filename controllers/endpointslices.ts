@@ -7,7 +7,7 @@
 // endpoints stay in the slice that already holds them; new ones fill free room first; empty slices go.
 
 import { ApiStatusError, type JsonApiClient } from '../clients/json-api-client.ts';
-import { WorkQueue } from '../clients/work-queue.ts';
+import { SyncQueue } from './framework/sync-queue.ts';
 import { podInEndpoints, resolvePort, type PodRecord, type ServiceEndpointSources, type ServiceRecord } from './service-endpoint-sources.ts';
 
 type Json = Record<string, unknown>;
@@ -67,13 +67,13 @@ function sliceLabels(service: ServiceRecord): Record<string, string> {
 }
 
 export class EndpointSliceController {
-  private readonly queue: WorkQueue;
+  private readonly queue: SyncQueue;
 
   constructor(
     private readonly client: JsonApiClient, private readonly sources: ServiceEndpointSources, logger: { warn(m: string): void },
     workers = 5, private readonly maxEndpointsPerSlice = MAX_ENDPOINTS_PER_SLICE,
   ) {
-    this.queue = new WorkQueue((key) => this.sync(key), { workers, onError: (key, err) => logger.warn(`endpointslice-controller: ${key}: ${err instanceof Error ? err.message : String(err)}`) });
+    this.queue = new SyncQueue((key) => this.sync(key), { workers, onError: (key, err) => logger.warn(`endpointslice-controller: ${key}: ${err instanceof Error ? err.message : String(err)}`) });
     sources.subscribe((key) => this.queue.add(key));
   }
 
