@@ -7,6 +7,16 @@ declare module 'spdy-transport' {
     headers: Record<string, string | undefined>;
     respond(status: number, headers: Record<string, string>, callback?: (error?: Error) => void): void;
     abort(code?: number, callback?: () => void): void;
+    /** Internal state; the send window is read to lift flow control the peer does not speak (spdy-connection.ts). */
+    _spdyState?: { window: { send: WindowSide } };
+  }
+
+  /** One direction of a stream's flow-control window. */
+  export interface WindowSide {
+    updateMax(max: number): void;
+    update(delta: number): void;
+    getDelta(): number;
+    on(event: 'drain', listener: () => void): this;
   }
 
   export interface SpdyConnection {
