@@ -25,6 +25,8 @@ declare module 'spdy-transport' {
     on(event: 'error' | 'close', listener: (error?: Error) => void): this;
     end(callback?: () => void): void;
     destroyStreams(error?: Error): void;
+    /** Client side (tests): opens a stream; it emits 'response' when the peer's SYN_REPLY arrives. */
+    request(options: { method: string; path: string; headers: Record<string, string> }, callback?: (error: Error | null, stream: SpdyStream) => void): SpdyStream;
   }
 
   export interface ConnectionOptions {
