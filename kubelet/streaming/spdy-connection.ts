@@ -6,6 +6,7 @@
 //  - spdystream does no flow control: it never sends WINDOW_UPDATE and never enforces a receive window, so a sender
 //    that waits for window updates (spdy-transport does, after the 64 KiB initial window) stalls for good. The real
 //    kubelet's sender is spdystream too, limited only by TCP; the send windows here are made unbounded to match.
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import transport, { type SpdyConnection, type SpdyStream } from 'spdy-transport';
 
@@ -51,6 +52,8 @@ function unboundedSendWindow(stream: SpdyStream): void {
  */
 export function acceptSpdyConnection(socket: Duplex, onStream: (stream: SpdyStream) => void): SpdyConnection {
   acceptStreamsWithoutHttpHeaders();
+  // Small frames, each awaited by the client (a stream's reply before the next stream): no Nagle delay.
+  (socket as Partial<Pick<Socket, 'setNoDelay'>>).setNoDelay?.(true);
   const connection = transport.connection.create(socket, { protocol: 'spdy', isServer: true });
   // SPDY/3 framing: spdystream rejects 3.1's session-level WINDOW_UPDATE on stream 0.
   connection.start(3);
