@@ -1,5 +1,5 @@
-// exec, attach and cp over SPDY/3.1 end to end: the real kubectl 1.29 (SPDY is its only RemoteCommand transport) and
-// the dispatcher kubectl with KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false, against an API server that proxies the SPDY
+// exec, attach and cp over SPDY/3.1 end to end: the real kubectl 1.29 (SPDY is its only RemoteCommand transport), the
+// dispatcher kubectl with KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false and, briefly, kubectl 1.27, against an API server that proxies the SPDY
 // upgrade to one simulated node's kubelet. A missing kubectl binary or script(1) fails the suite.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +14,7 @@ import { startApiServer } from '../server/start.ts';
 import { runKubelets, type RunningKubelets } from '../kubelet/index.ts';
 
 const quiet = { info: () => undefined, warn: () => undefined };
+const KUBECTL_1_27 = '/usr/lib/google-cloud-sdk/bin/kubectl.1.27';
 const KUBECTL_1_29 = '/usr/lib/google-cloud-sdk/bin/kubectl.1.29';
 const DISPATCHER = '/usr/bin/kubectl';
 /** Each client, and the environment that makes it speak SPDY for exec, attach and cp. */
@@ -100,7 +101,7 @@ describe('exec, attach and cp over SPDY/3.1', () => {
   }
 
   before(async () => {
-    for (const { binary } of CLIENTS) {
+    for (const binary of [KUBECTL_1_27, ...CLIENTS.map((client) => client.binary)]) {
       if (!existsSync(binary)) throw new Error(`these tests need ${binary}`);
     }
     if (spawnSync('script', ['--version']).error) throw new Error('these tests need script(1) (util-linux) for a TTY');
@@ -219,6 +220,18 @@ describe('exec, attach and cp over SPDY/3.1', () => {
       assert.match(finished.stderr, /unable to upgrade connection: container not found \("setup"\)/);
     });
   }
+
+  test('kubectl 1.27: exec and a cp round trip over SPDY', async () => {
+    const run = await kubectl(KUBECTL_1_27, {}, ['exec', 'web', '-c', 'nginx', '--', 'sh', '-c', 'hostname; exit 2']);
+    assert.equal(run.stdout, 'web\n');
+    assert.equal(run.code, 2, run.stderr);
+    const local = join(dir, '127-upload.txt');
+    await writeFile(local, 'from 1.27\n');
+    assert.equal((await kubectl(KUBECTL_1_27, {}, ['cp', local, 'web:/tmp/127.txt', '-c', 'nginx'])).code, 0);
+    const back = join(dir, '127-back.txt');
+    assert.equal((await kubectl(KUBECTL_1_27, {}, ['cp', 'web:/tmp/127.txt', back, '-c', 'nginx'])).code, 0);
+    assert.equal(await readFile(back, 'utf8'), 'from 1.27\n');
+  });
 
   test('the kubelet negotiates X-Stream-Protocol-Version as httpstream.Handshake does (through the API server)', async () => {
     const path = '/api/v1/namespaces/default/pods/web/exec?container=nginx&command=true&stdout=true';
