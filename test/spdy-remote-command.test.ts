@@ -59,8 +59,8 @@ interface Session {
 }
 
 /** A kubelet side serving one SPDY RemoteCommand session on a loopback socket, and a SPDY client connected to it. */
-async function session(protocol: string, streams: StreamSelection, run: RunCommand): Promise<Session> {
-  const server = net.createServer((socket) => serveSpdyRemoteCommand(socket, protocol, streams, run));
+async function session(protocol: string, streams: StreamSelection, run: RunCommand, streamCreationTimeoutMs?: number): Promise<Session> {
+  const server = net.createServer((socket) => serveSpdyRemoteCommand(socket, protocol, streams, run, streamCreationTimeoutMs));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const socket = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
   await new Promise<void>((resolve) => socket.once('connect', resolve));
@@ -190,6 +190,44 @@ describe('a RemoteCommand session over SPDY', () => {
       });
     });
     await finished;
+    assert.equal(signal?.aborted, true);
+  });
+
+  test('a client that does not open every stream in time loses the connection; the command never runs', async () => {
+    let ran = false;
+    const { open, socket, close } = await session('v4.channel.k8s.io', { stdin: false, stdout: true, stderr: true, tty: false }, async () => {
+      ran = true;
+      return { exitCode: 0, argv: [] };
+    }, 200);
+    try {
+      await open('error');
+      await open('stdout');
+      await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      assert.equal(ran, false);
+    } finally {
+      close();
+    }
+  });
+
+  test('bytes that are not SPDY end that connection and abort its process, as spdystream drops a connection it cannot parse', async () => {
+    let signal: AbortSignal | undefined;
+    const started = new Promise<void>((resolve) => {
+      void session('v4.channel.k8s.io', { stdin: false, stdout: true, stderr: false, tty: false }, async (_io, s) => {
+        signal = s;
+        resolve();
+        await new Promise<void>((done) => s.addEventListener('abort', () => done()));
+        return { exitCode: 0, argv: [] };
+      }).then(async ({ open, socket }) => {
+        await open('error');
+        await open('stdout');
+        await started;
+        // A control frame of an unknown SPDY version with a length longer than what follows, then garbage.
+        socket.write(Buffer.from([0x80, 0x09, 0x00, 0x01, 0x00, 0x00, 0x00, 0x04, 0xde, 0xad, 0xbe, 0xef]));
+      });
+    });
+    await started;
+    const deadline = Date.now() + 5000;
+    while (!signal?.aborted && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.equal(signal?.aborted, true);
   });
 });

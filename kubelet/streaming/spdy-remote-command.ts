@@ -113,7 +113,9 @@ export class ResizeMessageSplitter {
  * Serves one RemoteCommand session on an upgraded connection (the 101 response already written): waits for the
  * client's streams, runs the process, writes its outcome and closes. The client going away aborts the process.
  */
-export function serveSpdyRemoteCommand(socket: Duplex, protocol: string, requested: StreamSelection, run: RunCommand): void {
+export function serveSpdyRemoteCommand(
+  socket: Duplex, protocol: string, requested: StreamSelection, run: RunCommand, streamCreationTimeoutMs = STREAM_CREATION_TIMEOUT_MS,
+): void {
   // NewOptions: with a TTY, stderr is the terminal; a stderr stream is neither expected nor written to.
   const streams: StreamSelection = { ...requested, stderr: requested.stderr && !requested.tty };
   const expected = expectedStreamCount(protocol, streams);
@@ -135,7 +137,7 @@ export function serveSpdyRemoteCommand(socket: Duplex, protocol: string, request
   const timeout = setTimeout(() => {
     // "timed out waiting for client to create streams": the kubelet gives up on the connection.
     if (!started) close();
-  }, STREAM_CREATION_TIMEOUT_MS);
+  }, streamCreationTimeoutMs);
   timeout.unref();
   socket.on('close', () => {
     clearTimeout(timeout);
