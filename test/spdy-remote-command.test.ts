@@ -54,13 +54,19 @@ describe('resize messages', () => {
 interface Session {
   client: SpdyConnection;
   socket: net.Socket;
+  /** The kubelet's end of the connection. */
+  served: () => net.Socket | undefined;
   open(type: string): Promise<SpdyStream>;
   close(): void;
 }
 
 /** A kubelet side serving one SPDY RemoteCommand session on a loopback socket, and a SPDY client connected to it. */
 async function session(protocol: string, streams: StreamSelection, run: RunCommand, streamCreationTimeoutMs?: number): Promise<Session> {
-  const server = net.createServer((socket) => serveSpdyRemoteCommand(socket, protocol, streams, run, streamCreationTimeoutMs));
+  let served: net.Socket | undefined;
+  const server = net.createServer((socket) => {
+    served = socket;
+    serveSpdyRemoteCommand(socket, protocol, streams, run, streamCreationTimeoutMs);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const socket = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
   await new Promise<void>((resolve) => socket.once('connect', resolve));
@@ -69,7 +75,7 @@ async function session(protocol: string, streams: StreamSelection, run: RunComma
   client.start(3);
   client.on('error', () => undefined);
   return {
-    client, socket,
+    client, socket, served: () => served,
     open: (type) => new Promise((resolve, reject) => {
       const stream = client.request({ method: 'POST', path: '/', headers: { streamtype: type } }, (error) => {
         if (error) reject(error);
@@ -229,5 +235,34 @@ describe('a RemoteCommand session over SPDY', () => {
     const deadline = Date.now() + 5000;
     while (!signal?.aborted && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.equal(signal?.aborted, true);
+  });
+
+  test('stdin sent faster than the process reads is held back at the socket, then delivered whole', async () => {
+    let pausedWhileIdle: boolean | undefined;
+    let bytesReadWhileIdle = 0;
+    let delivered = 0;
+    let served: () => net.Socket | undefined = () => undefined;
+    const { open, close, served: kubeletSide } = await session('v4.channel.k8s.io', { stdin: true, stdout: true, stderr: false, tty: false }, async (io) => {
+      await new Promise((r) => setTimeout(r, 1000));
+      pausedWhileIdle = served()?.isPaused();
+      bytesReadWhileIdle = served()?.bytesRead ?? 0;
+      delivered = (await readAll(io.stdin)).length;
+      return { exitCode: 0, argv: [] };
+    });
+    served = kubeletSide;
+    try {
+      const errorText = collect(await open('error'));
+      const stdin = await open('stdin');
+      await open('stdout');
+      const megabyte = Buffer.alloc(1024 * 1024, 0x78);
+      for (let i = 0; i < 32; i++) stdin.write(megabyte);
+      stdin.end();
+      assert.equal(await errorText, '{"metadata":{},"status":"Success"}');
+      assert.equal(pausedWhileIdle, true);
+      assert.ok(bytesReadWhileIdle < 12 * 1024 * 1024, `read ${bytesReadWhileIdle} bytes while the process read none`);
+      assert.equal(delivered, 32 * 1024 * 1024);
+    } finally {
+      close();
+    }
   });
 });
