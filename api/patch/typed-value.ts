@@ -168,7 +168,8 @@ function removePath(root: JsonMap, path: FieldPath, schema: SchemaNode | undefin
     // would omit; never past top-level fields and never removing a list item itself.
     const emptied = Array.isArray(container) ? container.length === 0 : Object.keys(container).length === 0;
     if (!emptied || depth <= 1 || Array.isArray(trail[depth - 1].container)) return;
-    // An empty map the applier still sets (`typeChecking: {}`) stays, as structured-merge-diff keeps it.
-    if (kept?.has(pathKey(path.slice(0, depth)))) return;
+    // An emptied struct the applier still sets (`typeChecking: {}`) stays: structured-merge-diff keeps
+    // it and a typed object encodes it; an emptied map (`data: {}`) is omitted as before.
+    if (!Array.isArray(container) && containerSchema?.properties && kept?.has(pathKey(path.slice(0, depth)))) return;
   }
 }
