@@ -5,6 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { checkPolicy, typesToCheck, type GroupVersionKind } from '../api/cel/policy-type-check.ts';
 import { runControllerManager, type RunningControllerManager } from '../controllers/manager.ts';
 import { json, startTestServer, type TestServer } from './helpers/api-server.ts';
 import { crdManifest, waitEstablished, waitFor } from './helpers/crds.ts';
@@ -161,5 +162,54 @@ describe('ValidatingAdmissionPolicy type checking', () => {
       }).expect(201);
       assert.equal(review.body.status.allowed, true, `${verb} ${subresource}`);
     }
+  });
+});
+
+describe('type checker, without a server (upstream typechecking_test.go cases)', () => {
+  const KINDS: Record<string, string> = { 'apps/v1/deployments': 'Deployment', '/v1/pods': 'Pod' };
+  const kindsFor = async (group: string, version: string, resource: string): Promise<GroupVersionKind[]> => {
+    const kind = KINDS[`${group}/${version}/${resource}`];
+    return kind ? [{ group, version, kind }] : [];
+  };
+  const constraints = (...rules: [string[], string[], string[]][]) => ({
+    matchConstraints: { resourceRules: rules.map(([apiGroups, apiVersions, resources]) => ({ apiGroups, apiVersions, resources })) },
+  });
+
+  test('typesToCheck: specific, multiple (sorted), all resources, subresources, mixtures', async () => {
+    assert.deepEqual(await typesToCheck({}, kindsFor), []);
+    assert.deepEqual(await typesToCheck(constraints([['apps'], ['v1'], ['deployments']]), kindsFor), [{ group: 'apps', version: 'v1', kind: 'Deployment' }]);
+    assert.deepEqual(await typesToCheck(constraints([['apps'], ['v1'], ['deployments']], [[''], ['v1'], ['pods']]), kindsFor),
+      [{ group: '', version: 'v1', kind: 'Pod' }, { group: 'apps', version: 'v1', kind: 'Deployment' }]);
+    assert.deepEqual(await typesToCheck(constraints([['apps'], ['v1'], ['*']]), kindsFor), []);
+    assert.deepEqual(await typesToCheck(constraints([['apps'], ['v1'], ['pods/*']]), kindsFor), []);
+    assert.deepEqual(await typesToCheck(constraints([['apps'], ['v1'], ['deployments']], [['apps'], ['*'], ['deployments']]), kindsFor), [{ group: 'apps', version: 'v1', kind: 'Deployment' }]);
+  });
+
+  const deployment = { gvk: { group: 'apps', version: 'v1', kind: 'Deployment' } };
+  const withProperties = (properties: Record<string, unknown>) => ({ ...deployment, schema: { schema: { type: 'object', properties }, components: {} } });
+
+  test('undefined field, field type mismatch, params, authorizer, untyped schemas', () => {
+    const fooIsBar = { validations: [{ expression: "object.foo == 'bar'" }] };
+    assert.deepEqual(checkPolicy(fooIsBar, [withProperties({ foo: { type: 'string' } })], undefined), []);
+    assert.match(checkPolicy(fooIsBar, [withProperties({ bar: { type: 'string' } })], undefined)[0].warning, /undefined field 'foo'/);
+    assert.match(checkPolicy(fooIsBar, [withProperties({ foo: { type: 'integer' } })], undefined)[0].warning, /found no matching overload/);
+    const params = { validations: [{ expression: 'object.foo == params.bar' }] };
+    assert.match(checkPolicy(params, [withProperties({ foo: { type: 'string' } })], { schema: { type: 'object', properties: { foo: { type: 'string' } } }, components: {} })[0].warning, /undefined field 'bar'/);
+    // A schema without a type makes the variable dyn: nothing to warn about.
+    assert.deepEqual(checkPolicy({ validations: [{ expression: 'params != null && object.anything' }] }, [{ ...deployment, schema: { schema: {}, components: {} } }], { schema: {}, components: {} }), []);
+    // An object that allows any additional property (no schema for them) is an object with no fields.
+    const reproducer = withProperties({ spec: { type: 'object', properties: { text: { type: 'string' } } }, status: { type: 'object', properties: { problematicProperty: { type: 'object', additionalProperties: true } } } });
+    assert.deepEqual(checkPolicy({ validations: [{ expression: 'has(object.spec.text)' }] }, [reproducer], undefined), []);
+    // kind, apiVersion and metadata.name are always there at a resource root.
+    assert.deepEqual(checkPolicy({ validations: [{ expression: "object.kind + object.apiVersion + object.metadata.name != ''" }] }, [withProperties({})], undefined), []);
+  });
+
+  test('variables: typed by their expressions; a missing one is an undefined field', () => {
+    const kinds = [withProperties({ foo: { type: 'integer' } })];
+    assert.deepEqual(checkPolicy({ variables: [{ name: 'works', expression: 'true' }], validations: [{ expression: 'variables.works' }] }, kinds, undefined), []);
+    assert.match(checkPolicy({ variables: [{ name: 'works', expression: 'true' }], validations: [{ expression: 'variables.nonExisting' }] }, kinds, undefined)[0].warning, /undefined field 'nonExisting'/);
+    const wrongType = checkPolicy({ variables: [{ name: 'name', expression: "'something'" }], validations: [{ expression: 'variables.name == object.foo' }] }, kinds, undefined);
+    assert.deepEqual(wrongType.map((w) => w.fieldRef), ['spec.validations[0].expression']);
+    assert.match(wrongType[0].warning, /found no matching overload for '_==_' applied to '\(string, int\)'/);
   });
 });
