@@ -10,6 +10,9 @@ import { json, startTestServer, type TestServer } from './helpers/api-server.ts'
 import { crdManifest, waitEstablished } from './helpers/crds.ts';
 import { openWatch, type OpenWatch, type WatchEvent } from './helpers/watch-client.ts';
 import { startWebhookServer, type WebhookServer } from './helpers/webhook-server.ts';
+import { convertingWatchSink, MAX_WATCH_CONVERSION_BATCH } from '../api/registry/watch-conversion.ts';
+import type { StatusError } from '../api/errors.ts';
+import type { KubeObject } from '../api/object.ts';
 
 const CRDS = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
 const MERGE = 'application/merge-patch+json';
@@ -227,5 +230,65 @@ describe('watch through a conversion webhook', () => {
     } finally {
       watch.close();
     }
+  });
+});
+
+describe('the converting watch sink', () => {
+  const object = (name: string, apiVersion = 'g/v1'): KubeObject => ({ apiVersion, kind: 'K', metadata: { name } });
+  const recorder = () => {
+    const out: string[] = [];
+    return {
+      out,
+      sink: {
+        event: (type: string, o: KubeObject) => out.push(`${type} ${o.metadata.name} ${o.apiVersion}`),
+        bookmark: (rv: string, end: boolean) => out.push(`BOOKMARK ${rv}${end ? ' end' : ''}`),
+        error: (status: StatusError) => out.push(`ERROR ${status.toStatus().reason} ${status.message}`),
+      },
+    };
+  };
+  const settle = () => new Promise((r) => setImmediate(r));
+
+  test('a large initial state goes in reviews of at most 500 objects, in order, the bookmark last', async () => {
+    const batches: number[] = [];
+    const { out, sink } = recorder();
+    const converting = convertingWatchSink('g/v2', async (objects) => {
+      batches.push(objects.filter((o) => o.apiVersion !== 'g/v2').length);
+      return objects.map((o) => ({ ...o, apiVersion: 'g/v2' }));
+    }, sink);
+    for (let i = 0; i < 1200; i++) converting.event('ADDED', object(`o${i}`, i === 7 ? 'g/v2' : 'g/v1'));
+    converting.bookmark('99', true);
+    assert.deepEqual(out, []);
+    for (let i = 0; i < 10; i++) await settle();
+    assert.deepEqual(batches, [MAX_WATCH_CONVERSION_BATCH, MAX_WATCH_CONVERSION_BATCH, 1199 - 2 * MAX_WATCH_CONVERSION_BATCH]);
+    assert.deepEqual(out, [...Array.from({ length: 1200 }, (_, i) => `ADDED o${i} g/v2`), 'BOOKMARK 99 end']);
+  });
+
+  test('events already in the version pass at once while nothing waits; a converter failure ends the stream and drops what follows', async () => {
+    const { out, sink } = recorder();
+    const converting = convertingWatchSink('g/v2', async () => { throw new Error('boom'); }, sink);
+    converting.event('ADDED', object('ready', 'g/v2'));
+    assert.deepEqual(out, ['ADDED ready g/v2']);
+    converting.event('MODIFIED', object('old'));
+    converting.event('ADDED', object('after', 'g/v2'));
+    converting.bookmark('5', false);
+    for (let i = 0; i < 5; i++) await settle();
+    assert.deepEqual(out, ['ADDED ready g/v2', 'ERROR InternalError Internal error occurred: boom']);
+    converting.event('ADDED', object('late', 'g/v2'));
+    assert.equal(out.length, 2);
+  });
+
+  test('stop() drops the queue, even with a review in flight', async () => {
+    const { out, sink } = recorder();
+    let finish = (): void => undefined;
+    const converting = convertingWatchSink('g/v2', (objects) => new Promise((resolve) => {
+      finish = () => resolve(objects.map((o) => ({ ...o, apiVersion: 'g/v2' })));
+    }), sink);
+    converting.event('ADDED', object('a'));
+    converting.event('ADDED', object('b'));
+    await settle();
+    converting.stop();
+    finish();
+    for (let i = 0; i < 5; i++) await settle();
+    assert.deepEqual(out, []);
   });
 });
