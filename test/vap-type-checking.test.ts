@@ -4,6 +4,7 @@
 // select, with cel-go's wording, one line per kind, at most 10 kinds.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { checkPolicy, typesToCheck, type GroupVersionKind } from '../api/cel/policy-type-check.ts';
 import { runControllerManager, type RunningControllerManager } from '../controllers/manager.ts';
@@ -202,6 +203,25 @@ describe('type checker, without a server (upstream typechecking_test.go cases)',
     assert.deepEqual(checkPolicy({ validations: [{ expression: 'has(object.spec.text)' }] }, [reproducer], undefined), []);
     // kind, apiVersion and metadata.name are always there at a resource root.
     assert.deepEqual(checkPolicy({ validations: [{ expression: "object.kind + object.apiVersion + object.metadata.name != ''" }] }, [withProperties({})], undefined), []);
+  });
+
+  test('the served Pod schema: quantities, int-or-string ports, timestamps and maps check as upstream types them', () => {
+    const document = JSON.parse(readFileSync(new URL('../api/openapi/generated/v3/api__v1.json', import.meta.url), 'utf8')) as { components: { schemas: Record<string, Record<string, unknown>> } };
+    const components = document.components.schemas;
+    const pod = { gvk: { group: '', version: 'v1', kind: 'Pod' }, schema: { schema: components['io.k8s.api.core.v1.Pod'], components } };
+    const valid = [
+      "object.spec.containers.all(c, c.image.startsWith('registry/') && c.resources.limits['cpu'] != '')",
+      "object.spec.containers[0].livenessProbe.httpGet.port == 80 || object.spec.containers[0].livenessProbe.httpGet.port == 'http'",
+      "object.metadata.creationTimestamp > timestamp('2020-01-01T00:00:00Z')",
+      "object.metadata.labels.app == 'web' && object.status.phase == 'Running' && object.spec.volumes.all(v, !has(v.hostPath))",
+      'object.spec.containers.exists(c, c.ports.exists(p, p.containerPort == 80))',
+    ];
+    assert.deepEqual(checkPolicy({ validations: valid.map((expression) => ({ expression })) }, [pod], undefined), []);
+    const wrong = checkPolicy({ validations: [{ expression: 'object.spec.nodeName == 1' }, { expression: "object.metadata.creationTimestamp == '2020'" }] }, [pod], undefined);
+    assert.deepEqual(wrong.map((w) => w.warning.split('\n')[0]), [
+      "/v1, Kind=Pod: ERROR: <input>:1:22: found no matching overload for '_==_' applied to '(string, int)'",
+      "/v1, Kind=Pod: ERROR: <input>:1:35: found no matching overload for '_==_' applied to '(google.protobuf.Timestamp, string)'",
+    ]);
   });
 
   test('variables: typed by their expressions; a missing one is an undefined field', () => {

@@ -26,6 +26,17 @@ export function escapeCelProperty(name: string): string | undefined {
 
 const isSchema = (value: unknown): value is OpenApiSchema => typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/**
+ * The schema's type. The v3 documents give a few built-in types as `oneOf` instead (Quantity:
+ * string or number); the Go definitions kube-controller-manager checks built-in kinds against give
+ * them the first of those (Quantity is a string).
+ */
+function schemaType(schema: OpenApiSchema): unknown {
+  if (schema.type !== undefined) return schema.type;
+  const first = Array.isArray(schema.oneOf) ? schema.oneOf[0] : undefined;
+  return isSchema(first) && typeof first.type === 'string' ? first.type : undefined;
+}
+
 export class SchemaTypeDeclarer {
   private readonly declared = new Set<string>();
 
@@ -61,9 +72,10 @@ export class SchemaTypeDeclarer {
     if (!resolved) return 'dyn';
     let { schema } = resolved;
     const { refs } = resolved;
-    if (schema['x-kubernetes-int-or-string'] === true) return 'dyn';
+    // Built-in kinds mark int-or-string with the format, CRDs with the extension (isXIntOrString).
+    if (schema['x-kubernetes-int-or-string'] === true || schema.format === 'int-or-string') return 'dyn';
     if (resourceRoot || schema['x-kubernetes-embedded-resource'] === true) schema = this.withTypeAndObjectMeta(schema, refs);
-    switch (schema.type) {
+    switch (schemaType(schema)) {
       case 'array': {
         if (!isSchema(schema.items)) return undefined;
         const item = this.typeOf(`${name}.@idx`, schema.items, schema.items['x-kubernetes-embedded-resource'] === true, refs);
