@@ -86,7 +86,16 @@ export function paramsGvk(policy: PolicyForTypeCheck): GroupVersionKind | undefi
 export function checkPolicy(
   policy: PolicyForTypeCheck, objectTypes: { gvk: GroupVersionKind; schema: ResolvedSchema }[], params: ResolvedSchema | undefined,
 ): ExpressionWarning[] {
-  const environments = objectTypes.map(({ gvk, schema }) => ({ gvk, env: policyEnvironment(gvk.kind, schema, params, policy.variables ?? []) }));
+  const environments: { gvk: GroupVersionKind; env: Environment }[] = [];
+  for (const { gvk, schema } of objectTypes) {
+    // A kind whose types cannot be declared is skipped: type checking never fails a policy (upstream
+    // skips a kind on any schema resolution error too).
+    try {
+      environments.push({ gvk, env: policyEnvironment(gvk.kind, schema, params, paramsGvk(policy)?.kind ?? 'Params', policy.variables ?? []) });
+    } catch {
+      continue;
+    }
+  }
   const warnings: ExpressionWarning[] = [];
   const check = (fieldRef: string, expression: string): void => {
     const results: string[] = [];
@@ -104,10 +113,14 @@ export function checkPolicy(
 }
 
 /** The environment one kind's expressions are checked in, `variables` typed one after another. */
-function policyEnvironment(kind: string, object: ResolvedSchema, params: ResolvedSchema | undefined, variables: { name?: string; expression?: string }[]): Environment {
+function policyEnvironment(
+  kind: string, object: ResolvedSchema, params: ResolvedSchema | undefined, paramsKind: string, variables: { name?: string; expression?: string }[],
+): Environment {
   const base = kubernetesCelEnvironment({ declaredVariablesOnly: true });
   const objectType = new SchemaTypeDeclarer(base, object.components).declareRoot(kind, object.schema);
-  const paramsType = params ? new SchemaTypeDeclarer(base, params.components).declareRoot(`${kind}.params`, params.schema) : 'dyn';
+  // Types are named by their path from the kind (`ConfigMap.data`); params of the object's own kind apart.
+  const paramsRoot = paramsKind === kind ? `Params.${paramsKind}` : paramsKind;
+  const paramsType = params ? new SchemaTypeDeclarer(base, params.components).declareRoot(paramsRoot, params.schema) : 'dyn';
   declareRequestAndNamespaceTypes(base);
   base.registerVariable('object', objectType).registerVariable('oldObject', objectType).registerVariable('params', paramsType)
     .registerVariable('request', 'kubernetes.AdmissionRequest').registerVariable('namespaceObject', 'kubernetes.Namespace')

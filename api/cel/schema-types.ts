@@ -92,7 +92,7 @@ export class SchemaTypeDeclarer {
           if (!isSchema(propertySchema)) continue;
           const celName = escapeCelProperty(property);
           if (!celName) continue;
-          const fieldType = this.typeOf(`${name}.${property}`, propertySchema, false, refs);
+          const fieldType = this.typeOf(`${name}.${celName}`, propertySchema, false, refs);
           if (fieldType !== undefined) fields[celName] = fieldType;
         }
         if (!this.declared.has(name)) {
