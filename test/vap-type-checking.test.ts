@@ -224,6 +224,16 @@ describe('type checker, without a server (upstream typechecking_test.go cases)',
     ]);
   });
 
+  test('has() checks its whole selection: an undeclared field is an undefined field, a map key is not', () => {
+    const kinds = [withProperties({ spec: { type: 'object', properties: { items: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' } } } }, labels: { type: 'object', additionalProperties: { type: 'string' } } } } })];
+    assert.deepEqual(checkPolicy({ validations: [{ expression: "has(object.spec.labels.app) && object.spec.items.all(i, has(i.name)) && has(object.spec.items)" }] }, kinds, undefined), []);
+    const typo = checkPolicy({ validations: [{ expression: 'has(object.spec.item)' }, { expression: "object.spec.items.all(i, has(i.nmae) || 'has(x.y)' == '')" }] }, kinds, undefined);
+    assert.deepEqual(typo.map((w) => w.warning), [
+      "apps/v1, Kind=Deployment: ERROR: <input>:1:16: undefined field 'item'\n | has(object.spec.item)\n | ...............^\n",
+      "apps/v1, Kind=Deployment: ERROR: <input>:1:31: undefined field 'nmae'\n | object.spec.items.all(i, has(i.nmae) || 'has(x.y)' == '')\n | ..............................^\n",
+    ]);
+  });
+
   test('variables: typed by their expressions; a missing one is an undefined field', () => {
     const kinds = [withProperties({ foo: { type: 'integer' } })];
     assert.deepEqual(checkPolicy({ variables: [{ name: 'works', expression: 'true' }], validations: [{ expression: 'variables.works' }] }, kinds, undefined), []);

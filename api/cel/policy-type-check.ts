@@ -16,7 +16,10 @@
 import type { Environment } from '@marcbachmann/cel-js';
 import { kubernetesCelEnvironment } from './kubernetes-library.ts';
 import { SchemaTypeDeclarer, type OpenApiSchema } from './schema-types.ts';
-import { rewriteKubernetesCel } from './source-rewrite.ts';
+import { renameHasMacro, rewriteKubernetesCel } from './source-rewrite.ts';
+
+/** has() as a function over its whole argument while checking (see renameHasMacro). */
+const CHECKED_HAS = 'h_s';
 
 export interface GroupVersionKind { group: string; version: string; kind: string }
 
@@ -126,6 +129,7 @@ function policyEnvironment(
     .registerVariable('request', 'kubernetes.AdmissionRequest').registerVariable('namespaceObject', 'kubernetes.Namespace')
     // The authorizer library is not served here: its variable checks as dyn.
     .registerVariable('authorizer', 'dyn');
+  base.registerFunction(`${CHECKED_HAS}(dyn): bool`, () => true);
   const withVariables = (fields: Record<string, string>): Environment => {
     const env = base.clone();
     env.registerType('kubernetes.variables', { fields }).registerVariable('variables', 'kubernetes.variables');
@@ -196,7 +200,7 @@ function celGoType(type: string): string {
 
 /** The issue text of one expression in one environment, or undefined when it checks. */
 function checkExpression(env: Environment, expression: string): string | undefined {
-  let error = run(env, expression);
+  let error = run(env, renameHasMacro(expression, CHECKED_HAS));
   let source = expression;
   // Expressions the library parses only after the rewrites (has() on an index, RE2 patterns).
   if (error && (error.name === 'ParseError' || error.code === 'invalid_macro_argument')) {
