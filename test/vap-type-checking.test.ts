@@ -155,6 +155,36 @@ describe('ValidatingAdmissionPolicy type checking', () => {
     assert.deepEqual(managers, ['validatingadmissionpolicy-status-controller']);
   });
 
+  // The two type-checking scenarios of test/e2e/apimachinery/validatingadmissionpolicy.go.
+  test('e2e "should type check validation expressions"', async () => {
+    const correct = await checked('e2e-correct', { matchConstraints: deployments, validations: [{ expression: 'object.spec.replicas > 1' }] });
+    assert.deepEqual(correct.typeChecking, {});
+    const confused = await checked('e2e-confused', {
+      matchConstraints: deployments,
+      validations: [{ expression: "object.spec.replicas > '1'", messageExpression: "'wants replicas > 1, got ' + object.spec.replicas" }],
+    });
+    const warnings = confused.typeChecking?.expressionWarnings ?? [];
+    assert.deepEqual(warnings.map((w) => w.fieldRef), ['spec.validations[0].expression', 'spec.validations[0].messageExpression']);
+    assert.ok(warnings[0].warning.includes("found no matching overload for '_>_' applied to '(int, string)'"), warnings[0].warning);
+    assert.ok(warnings[1].warning.includes("found no matching overload for '_+_' applied to '(string, int)'"), warnings[1].warning);
+  });
+
+  test('e2e "should type check a CRD"', async () => {
+    await json(t.call('post', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions'), crdManifest({ group: 'stable.e2e-typecheck.example.com' })).expect(201);
+    await waitEstablished(t, 'crontabs.stable.e2e-typecheck.example.com');
+    const crontabs = { resourceRules: [rule(['stable.e2e-typecheck.example.com'], ['crontabs'])] };
+    const correct = await checked('e2e-crd-correct', { matchConstraints: crontabs, validations: [{ expression: 'object.spec.replicas > 1' }] });
+    assert.deepEqual(correct.typeChecking, {});
+    const confused = await checked('e2e-crd-confused', {
+      matchConstraints: crontabs,
+      validations: [{ expression: "object.spec.replicas > '1'" }, { expression: 'object.spec.maxRetries < 10' }],
+    });
+    const warnings = confused.typeChecking?.expressionWarnings ?? [];
+    assert.deepEqual(warnings.map((w) => w.fieldRef), ['spec.validations[0].expression', 'spec.validations[1].expression']);
+    assert.ok(warnings[0].warning.includes("found no matching overload for '_>_' applied to '(int, string)'"), warnings[0].warning);
+    assert.ok(warnings[1].warning.includes("undefined field 'maxRetries'"), warnings[1].warning);
+  });
+
   test('the controller manager user may read policies and write their status', async () => {
     for (const [verb, subresource] of [['watch', ''], ['patch', 'status']]) {
       const review = await json(t.call('post', '/apis/authorization.k8s.io/v1/subjectaccessreviews'), {
