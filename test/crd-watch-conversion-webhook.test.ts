@@ -77,6 +77,8 @@ describe('watch through a conversion webhook', () => {
       if (gate) await gate;
       const broken = review.objects.find((o) => o.spec?.hostPort === 'broken');
       if (broken) return { convertedObjects: [], result: { status: 'Failure', message: `cannot convert ${broken.metadata.name}` } };
+      if (review.objects.some((o) => o.spec?.hostPort === 'unconverted')) return { convertedObjects: review.objects, result: { status: 'Success' } };
+      if (review.objects.some((o) => o.spec?.hostPort === 'renamed')) return { convertedObjects: review.objects.map((o) => ({ ...convert(o, review.desiredAPIVersion), metadata: { ...o.metadata, name: 'other' } })), result: { status: 'Success' } };
       return { convertedObjects: review.objects.map((o) => convert(o, review.desiredAPIVersion)), result: { status: 'Success' } };
     });
   });
@@ -188,7 +190,8 @@ describe('watch through a conversion webhook', () => {
       await createV1(group, 'bad', 'broken');
       const error = await watch.next();
       assert.equal(error.type, 'ERROR');
-      const message = `conversion webhook for ${group}/v2, Kind=CronTab returned failure: cannot convert bad`;
+      // Worded as the apiextensions-apiserver's webhook converter: the input object's GroupVersionKind.
+      const message = `conversion webhook for ${group}/v1, Kind=CronTab failed: cannot convert bad`;
       assert.deepEqual(error.object, {
         kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure',
         message: `Internal error occurred: ${message}`, reason: 'InternalError', details: { causes: [{ message }] }, code: 500,
@@ -215,6 +218,18 @@ describe('watch through a conversion webhook', () => {
     } finally {
       v1.close();
     }
+  });
+
+  test('a webhook answer upstream refuses is a 500 worded as upstream: wrong version, changed name', async () => {
+    const group = await conversionCrd();
+    await createV1(group, 'unconverted', 'unconverted');
+    await createV1(group, 'renamed', 'renamed');
+    const wrongVersion = await t.call('get', path(group, 'v2', 'unconverted'));
+    assert.equal(wrongVersion.status, 500);
+    assert.equal(wrongVersion.body.message, `Internal error occurred: conversion webhook for ${group}/v1, Kind=CronTab returned invalid object at index 0: invalid groupVersion (expected ${group}/v2, received ${group}/v1)`);
+    const renamed = await t.call('get', path(group, 'v2', 'renamed'));
+    assert.equal(renamed.status, 500);
+    assert.equal(renamed.body.message, `Internal error occurred: conversion webhook for ${group}/v1, Kind=CronTab returned invalid object: must have the same name: renamed != other`);
   });
 
   test('a Table watch (kubectl get -w) prints the columns of the converted object', async () => {
