@@ -21,7 +21,7 @@ import { SYSTEM_PRIORITY_CLASSES, systemPriorityClassObject } from '../api/resou
 import { reconcileKubernetesService } from '../api/registry/kubernetes-service.ts';
 import { PersistedBitmapAllocator } from '../api/registry/range-allocator.ts';
 import { ServiceAllocationRepair } from '../api/registry/service-allocation-repair.ts';
-import { clusterIPRange, DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, nodePortRange } from '../api/registry/service-ranges.ts';
+import { clusterIPRanges, DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, nodePortRange } from '../api/registry/service-ranges.ts';
 import { ensureAdminToken } from '../auth/admin-credential.ts';
 import type { CredentialIssuer } from '../auth/credentials.ts';
 import { ensurePki } from '../auth/pki.ts';
@@ -183,9 +183,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   let flowControlObjects: FlowControlConfigurationObjects | undefined;
   try {
     const registry = new ApiRegistry(builtinResources, instrumentStorage(storage, apiServerMetrics));
-    const ipRange = clusterIPRange(options.serviceClusterIpRange ?? DEFAULT_SERVICE_CLUSTER_IP_RANGE);
+    const ipRanges = clusterIPRanges(options.serviceClusterIpRange ?? DEFAULT_SERVICE_CLUSTER_IP_RANGE);
+    const ipRange = ipRanges[0];
     const serviceAllocators = {
-      clusterIPs: new PersistedBitmapAllocator(storage, '/registry/ranges/serviceips', ipRange),
+      // kube-apiserver's keys: the primary range's bitmap, then the secondary's.
+      clusterIPs: new Map(ipRanges.map((range, i) => [range.family, new PersistedBitmapAllocator(storage, i === 0 ? '/registry/ranges/serviceips' : '/registry/ranges/secondaryserviceips', range)])),
       nodePorts: new PersistedBitmapAllocator(storage, '/registry/ranges/servicenodeports', nodePortRange(options.serviceNodePortRange ?? DEFAULT_SERVICE_NODE_PORT_RANGE)),
     };
     repair = new ServiceAllocationRepair(storage, serviceAllocators, (error) => console.error(`kubefacade: service allocation repair: ${error instanceof Error ? error.message : String(error)}`));
