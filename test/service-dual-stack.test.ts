@@ -1,0 +1,249 @@
+// IPv6 and dual-stack Services: --service-cluster-ip-range with one or two CIDRs (upstream's flag errors, the
+// IPv6 bitmap capped at 65536 addresses), ipFamilyPolicy/ipFamilies defaulted and validated as kube-apiserver's
+// initIPFamilyFields and ValidateService word for word, one cluster IP per family, upgrades and downgrades,
+// headless services' families, release on delete, allocations kept across a restart, and the real kubectl.
+
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { startApiServer, type RunningApiServer } from '../server/start.ts';
+import { bigIntToIPv6, clusterIPRanges, ipv6ToBigInt } from '../api/registry/service-ranges.ts';
+import { Kubectl } from './helpers/kubectl.ts';
+
+const SVC = '/api/v1/namespaces/default/services';
+const V4 = /^10\.0\.0\.\d+$/;
+const V6 = /^fd00:10:96::[0-9a-f]{1,4}$/;
+
+describe('--service-cluster-ip-range parsing', () => {
+  test('one or two CIDRs of different families, with upstream errors', () => {
+    const [v4, v6] = clusterIPRanges('10.0.0.0/24,fd00:10:96::/112');
+    assert.deepEqual([v4.family, v4.description, v4.size, v4.firstAddress], ['IPv4', '10.0.0.0/24', 254, '10.0.0.1']);
+    // IPv6: the network address left out, no broadcast; at most 65536 addresses are tracked.
+    assert.deepEqual([v6.family, v6.description, v6.size, v6.firstAddress], ['IPv6', 'fd00:10:96::/112', 65535, 'fd00:10:96::1']);
+    assert.equal(clusterIPRanges('2001:db8::/108')[0].size, 65535);
+    assert.equal(clusterIPRanges('fd00::/120')[0].size, 255);
+    assert.equal(v6.offsetOf('fd00:10:96::1'), 0);
+    assert.equal(v6.offsetOf('FD00:10:96:0:0:0:0:ffff'), 65534);
+    assert.equal(v6.offsetOf('fd00:10:97::1'), undefined);
+    assert.equal(v6.offsetOf('10.0.0.5'), undefined);
+    assert.equal(v6.valueAt(9), 'fd00:10:96::a');
+    // Host bits are dropped as ParseCIDRSloppy does.
+    assert.equal(clusterIPRanges('fd00:10:96::77/112')[0].description, 'fd00:10:96::/112');
+    assert.equal(clusterIPRanges('2001:db8::/112,192.168.0.0/16').map((r) => r.family).join(), 'IPv6,IPv4');
+
+    const refused = (flag: string, message: string) => assert.throws(() => clusterIPRanges(flag), { message });
+    refused('10.0.0.0/24,10.1.0.0/24', '--service-cluster-ip-range[0] and --service-cluster-ip-range[1] must be of different IP family');
+    refused('fd00::/112,fd01::/112', '--service-cluster-ip-range[0] and --service-cluster-ip-range[1] must be of different IP family');
+    refused('10.0.0.0/24,fd00::/112,10.1.0.0/24', '--service-cluster-ip-range must not contain more than two entries');
+    refused('10.0.0.0/24,10.2.0.0/16,fd00::/112', '--service-cluster-ip-range must not contain more than two entries; --service-cluster-ip-range[0] and --service-cluster-ip-range[1] must be of different IP family');
+    refused('fd00::/64', 'specified --service-cluster-ip-range is too large; for 128-bit addresses, the mask must be >= 108');
+    refused('10.0.0.0/24,fd00::/96', 'specified --service-cluster-ip-range[1] is too large; for 128-bit addresses, the mask must be >= 108');
+    refused('10.0.0.0/8', 'specified --service-cluster-ip-range is too large; for 32-bit addresses, the mask must be >= 12');
+    refused('bogus', 'service-cluster-ip-range[0] is not a valid cidr');
+    refused('10.0.0.0/24,bogus', 'service-cluster-ip-range[1] is not an ip net');
+  });
+
+  test('IPv6 addresses are written as Go writes them', () => {
+    assert.equal(bigIntToIPv6(ipv6ToBigInt('2001:0db8:0000:0000:0000:0000:0000:0001')), '2001:db8::1');
+    assert.equal(bigIntToIPv6(ipv6ToBigInt('2001:db8:0:1:0:0:0:1')), '2001:db8:0:1::1');
+    assert.equal(bigIntToIPv6(ipv6ToBigInt('2001:db8:1:1:1:1:0:1')), '2001:db8:1:1:1:1:0:1');
+    assert.equal(bigIntToIPv6(ipv6ToBigInt('::')), '::');
+    assert.equal(bigIntToIPv6(ipv6ToBigInt('fd00::ffff:10.0.0.1')), 'fd00::ffff:a00:1');
+  });
+});
+
+describe('dual-stack services', () => {
+  const dirs: string[] = [];
+  const servers: RunningApiServer[] = [];
+  after(async () => {
+    for (const server of servers) await server.close();
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  const start = async (range: string, dataDir?: string) => {
+    const dir = dataDir ?? await mkdtemp(join(tmpdir(), 'kubefacade-dual-stack-'));
+    if (!dataDir) dirs.push(dir);
+    const server = await startApiServer({ dataDir: dir, bind: '127.0.0.1', port: 0, tlsSans: [], disableAdmissionPlugins: ['ServiceAccount'], serviceClusterIpRange: range });
+    servers.push(server);
+    return { server, dir };
+  };
+  const client = (server: RunningApiServer) => {
+    const call = (method: 'get' | 'post' | 'put' | 'delete' | 'patch', path: string) =>
+      request(server.url)[method](path).ca(server.caCertPem).set('Authorization', `Bearer ${server.adminToken}`);
+    return {
+      call,
+      create: (name: string, spec: Record<string, unknown>) =>
+        call('post', SVC).set('Content-Type', 'application/json').send(JSON.stringify({ metadata: { name }, spec: { ports: [{ port: 80 }], selector: { app: name }, ...spec } })),
+      patch: (name: string, spec: Record<string, unknown>) =>
+        call('patch', `${SVC}/${name}`).set('Content-Type', 'application/merge-patch+json').send(JSON.stringify({ spec })),
+    };
+  };
+  /** A deleted service's addresses go back as the store reports the deletion: a few ms later. */
+  const eventually = async (attempt: () => Promise<request.Response>, status: number) => {
+    for (let i = 0; ; i++) {
+      const res = await attempt();
+      if (res.status === status || i === 50) return res;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+
+  test('a dual-stack cluster: families, policies, addresses per family, upgrade, downgrade, headless, restart', async () => {
+    const { server, dir } = await start('10.0.0.0/24,fd00:10:96::/112');
+    const { call, create, patch } = client(server);
+
+    // The kubernetes service stays single-stack on the primary family.
+    const kubernetes = (await call('get', `${SVC}/kubernetes`).expect(200)).body;
+    assert.deepEqual([kubernetes.spec.clusterIPs, kubernetes.spec.ipFamilies, kubernetes.spec.ipFamilyPolicy], [['10.0.0.1'], ['IPv4'], 'SingleStack']);
+
+    const single = (await create('single', {}).expect(201)).body.spec;
+    assert.equal(single.ipFamilyPolicy, 'SingleStack');
+    assert.deepEqual(single.ipFamilies, ['IPv4']);
+    assert.equal(single.clusterIPs.length, 1);
+    assert.match(single.clusterIP, V4);
+
+    const prefer = (await create('prefer', { ipFamilyPolicy: 'PreferDualStack' }).expect(201)).body.spec;
+    assert.deepEqual(prefer.ipFamilies, ['IPv4', 'IPv6']);
+    assert.match(prefer.clusterIPs[0], V4);
+    assert.match(prefer.clusterIPs[1], V6);
+    assert.equal(prefer.clusterIP, prefer.clusterIPs[0]);
+
+    // IPv6 first: the primary address is IPv6.
+    const require6 = (await create('require6', { ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv6'] }).expect(201)).body.spec;
+    assert.deepEqual(require6.ipFamilies, ['IPv6', 'IPv4']);
+    assert.match(require6.clusterIP, V6);
+    assert.match(require6.clusterIPs[1], V4);
+
+    const only6 = (await create('only6', { ipFamilies: ['IPv6'] }).expect(201)).body.spec;
+    assert.deepEqual([only6.ipFamilyPolicy, only6.ipFamilies], ['SingleStack', ['IPv6']]);
+    assert.match(only6.clusterIP, V6);
+
+    // Requested addresses of both families; families inferred from them.
+    const pinned = (await create('pinned', { ipFamilyPolicy: 'RequireDualStack', clusterIP: 'fd00:10:96::10', clusterIPs: ['fd00:10:96::10', '10.0.0.10'] }).expect(201)).body.spec;
+    assert.deepEqual([pinned.ipFamilies, pinned.clusterIPs], [['IPv6', 'IPv4'], ['fd00:10:96::10', '10.0.0.10']]);
+    const taken = await create('taken', { ipFamilyPolicy: 'PreferDualStack', clusterIP: '10.0.0.11', clusterIPs: ['10.0.0.11', 'fd00:10:96::10'] }).expect(422);
+    assert.equal(taken.body.message, 'Service "taken" is invalid: spec.clusterIPs: Invalid value: []string{"10.0.0.11", "fd00:10:96::10"}: failed to allocate IP fd00:10:96::10: provided IP is already allocated');
+    // The IPv4 address that request took was given back.
+    await create('took-back', { clusterIP: '10.0.0.11' }).expect(201);
+    const outside = await create('outside', { ipFamilies: ['IPv6'], clusterIP: 'fd00:10:97::1' }).expect(422);
+    assert.equal(outside.body.message, 'Service "outside" is invalid: spec.clusterIPs: Invalid value: []string{"fd00:10:97::1"}: failed to allocate IP fd00:10:97::1: the provided IP (fd00:10:97::1) is not in the valid range. The range of valid IPs is fd00:10:96::/112');
+
+    // Validation, word for word.
+    const invalid = async (name: string, spec: Record<string, unknown>, message: string) => {
+      const res = await create(name, spec).expect(422);
+      assert.equal(res.body.message, `Service "${name}" is invalid: ${message}`);
+      await call('get', `${SVC}/${name}`).expect(404);
+    };
+    await invalid('bad1', { ipFamilyPolicy: 'SingleStack', ipFamilies: ['IPv4', 'IPv6'] }, `spec.ipFamilyPolicy: Invalid value: "SingleStack": must be 'RequireDualStack' or 'PreferDualStack' when multiple IP families are specified`);
+    await invalid('bad2', { clusterIP: '10.0.0.20', clusterIPs: ['10.0.0.20', '10.0.0.21'], ipFamilyPolicy: 'RequireDualStack' }, 'spec.clusterIPs: Invalid value: []string{"10.0.0.20", "10.0.0.21"}: may specify no more than one IP for each IP family');
+    await invalid('bad3', { ipFamilies: ['IPv6'], clusterIP: '10.0.0.22' }, 'spec.clusterIPs[0]: Invalid value: "10.0.0.22": expected an IPv6 value as indicated by `ipFamilies[0]`');
+    await invalid('bad4', { ipFamilies: ['IPv4', 'IPv4'], ipFamilyPolicy: 'PreferDualStack' }, 'spec.ipFamilies[1]: Duplicate value: "IPv4"');
+    await invalid('bad5', { ipFamilies: ['IPv5'] }, 'spec.ipFamilies[0]: Unsupported value: "IPv5": supported values: "IPv4", "IPv6"');
+    await invalid('bad6', { ipFamilyPolicy: 'DualStack' }, 'spec.ipFamilyPolicy: Unsupported value: "DualStack": supported values: "PreferDualStack", "RequireDualStack", "SingleStack"');
+    await invalid('bad7', { clusterIP: 'None', clusterIPs: ['None', '10.0.0.23'] }, `spec.clusterIPs: Invalid value: []string{"None", "10.0.0.23"}: 'None' must be the first and only value`);
+    await invalid('bad8', { type: 'ExternalName', externalName: 'db.example.com', ports: [], ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack' }, '[spec.ipFamilies: Forbidden: may not be set for ExternalName services, spec.ipFamilyPolicy: Forbidden: may not be set for ExternalName services]');
+
+    // Upgrade: a second address of the other family.
+    const upgraded = (await patch('single', { ipFamilyPolicy: 'PreferDualStack' }).expect(200)).body.spec;
+    assert.deepEqual(upgraded.ipFamilies, ['IPv4', 'IPv6']);
+    assert.equal(upgraded.clusterIPs[0], single.clusterIP);
+    assert.match(upgraded.clusterIPs[1], V6);
+    // A PreferDualStack service left as it is stays as it is.
+    const same = (await patch('single', { sessionAffinity: 'ClientIP' }).expect(200)).body.spec;
+    assert.deepEqual(same.clusterIPs, upgraded.clusterIPs);
+
+    // Downgrade: only SingleStack may release the secondary address.
+    const refused = await call('put', `${SVC}/single`).set('Content-Type', 'application/json')
+      .send(JSON.stringify({ metadata: { name: 'single' }, spec: { ...same, clusterIPs: [same.clusterIP], ipFamilies: ['IPv4'] } })).expect(422);
+    assert.equal(refused.body.message, `Service "single" is invalid: [spec.ipFamilyPolicy: Invalid value: "PreferDualStack": must be 'SingleStack' to release the secondary cluster IP, spec.ipFamilyPolicy: Invalid value: "PreferDualStack": must be 'SingleStack' to release the secondary IP family]`);
+    const downgraded = (await patch('single', { ipFamilyPolicy: 'SingleStack' }).expect(200)).body.spec;
+    assert.deepEqual([downgraded.clusterIPs, downgraded.ipFamilies], [[single.clusterIP], ['IPv4']]);
+    // The released IPv6 address can be taken again.
+    await eventually(() => create('reuse6', { ipFamilies: ['IPv6'], clusterIP: upgraded.clusterIPs[1] }), 201).then((res) => assert.equal(res.status, 201, res.text));
+
+    // The primary address and family never change.
+    const moved = await patch('prefer', { clusterIP: '10.0.0.30', clusterIPs: ['10.0.0.30', prefer.clusterIPs[1]] }).expect(422);
+    assert.equal(moved.body.message, `Service "prefer" is invalid: spec.clusterIPs[0]: Invalid value: []string{"10.0.0.30", "${prefer.clusterIPs[1]}"}: may not change once set`);
+    const swapped = await patch('prefer', { ipFamilies: ['IPv6', 'IPv4'] }).expect(422);
+    assert.equal(swapped.body.message, `Service "prefer" is invalid: [spec.clusterIPs[0]: Invalid value: "${prefer.clusterIPs[0]}": expected an IPv6 value as indicated by \`ipFamilies[0]\`, spec.clusterIPs[1]: Invalid value: "${prefer.clusterIPs[1]}": expected an IPv4 value as indicated by \`ipFamilies[1]\`]`);
+    // A headful service's family list may not be reordered even where the addresses would allow it.
+    const headfulSwap = await patch('only6', { ipFamilies: ['IPv4'], clusterIP: only6.clusterIP, clusterIPs: [only6.clusterIP] }).expect(422);
+    assert.match(headfulSwap.body.message, /expected an IPv4 value as indicated by `ipFamilies\[0\]`/);
+
+    // Headless: without a selector RequireDualStack and both families; with one, the default single family.
+    const headless = (await create('headless', { clusterIP: 'None', selector: undefined }).expect(201)).body.spec;
+    assert.deepEqual([headless.clusterIPs, headless.ipFamilyPolicy, headless.ipFamilies], [['None'], 'RequireDualStack', ['IPv4', 'IPv6']]);
+    const selected = (await create('selected', { clusterIP: 'None' }).expect(201)).body.spec;
+    assert.deepEqual([selected.ipFamilyPolicy, selected.ipFamilies], ['SingleStack', ['IPv4']]);
+
+    // To ExternalName and back: both addresses released, then allocated again.
+    const external = (await patch('prefer', { type: 'ExternalName', externalName: 'db.example.com' }).expect(200)).body.spec;
+    assert.deepEqual([external.clusterIPs, external.ipFamilies, external.ipFamilyPolicy], [undefined, undefined, undefined]);
+    await eventually(() => create('reuse-prefer', { ipFamilyPolicy: 'RequireDualStack', clusterIP: prefer.clusterIPs[0], clusterIPs: prefer.clusterIPs }), 201)
+      .then((res) => assert.equal(res.status, 201, res.text));
+    const back = (await patch('prefer', { type: 'ClusterIP', externalName: null, ipFamilyPolicy: 'PreferDualStack' }).expect(200)).body.spec;
+    assert.deepEqual(back.ipFamilies, ['IPv4', 'IPv6']);
+    assert.match(back.clusterIPs[1], V6);
+
+    // Deleting releases both families' addresses.
+    await call('delete', `${SVC}/pinned`).expect(200);
+    await eventually(() => create('pinned-again', { ipFamilyPolicy: 'RequireDualStack', clusterIP: 'fd00:10:96::10', clusterIPs: ['fd00:10:96::10', '10.0.0.10'] }), 201)
+      .then((res) => assert.equal(res.status, 201, res.text));
+
+    // A restart keeps both bitmaps.
+    await server.close();
+    servers.splice(servers.indexOf(server), 1);
+    const again = (await start('10.0.0.0/24,fd00:10:96::/112', dir)).server;
+    const after = client(again);
+    const held = await after.create('held', { ipFamilyPolicy: 'RequireDualStack', clusterIP: '10.0.0.40', clusterIPs: ['10.0.0.40', require6.clusterIP] }).expect(422);
+    assert.match(held.body.message, new RegExp(`failed to allocate IP ${require6.clusterIP}: provided IP is already allocated`));
+    const stored = (await after.call('get', `${SVC}/require6`).expect(200)).body.spec;
+    assert.deepEqual(stored.clusterIPs, require6.clusterIPs);
+  });
+
+  test('a single-stack cluster refuses what needs two families, but not headless services', async () => {
+    const { server } = await start('10.0.1.0/24');
+    const { create } = client(server);
+    const required = await create('need-two', { ipFamilyPolicy: 'RequireDualStack' }).expect(422);
+    assert.equal(required.body.message, 'Service "need-two" is invalid: spec.ipFamilyPolicy: Invalid value: "RequireDualStack": this cluster is not configured for dual-stack services');
+    const v6 = await create('v6', { ipFamilies: ['IPv6'] }).expect(422);
+    assert.equal(v6.body.message, 'Service "v6" is invalid: spec.ipFamilies[0]: Invalid value: "IPv6": not configured on this cluster');
+    const ip6 = await create('ip6', { clusterIP: 'fd00::1' }).expect(422);
+    assert.equal(ip6.body.message, 'Service "ip6" is invalid: spec.clusterIPs[0]: Invalid value: []string{"fd00::1"}: IPv6 is not configured on this cluster');
+    const prefer = (await create('prefer', { ipFamilyPolicy: 'PreferDualStack' }).expect(201)).body.spec;
+    assert.deepEqual([prefer.ipFamilies, prefer.clusterIPs.length], [['IPv4'], 1]);
+    const headless = (await create('headless', { clusterIP: 'None', selector: undefined }).expect(201)).body.spec;
+    assert.deepEqual([headless.ipFamilyPolicy, headless.ipFamilies], ['RequireDualStack', ['IPv4', 'IPv6']]);
+  });
+
+  test('an IPv6-only cluster: the kubernetes service and new services are IPv6', async () => {
+    const { server } = await start('fd00:20::/112');
+    const { call, create } = client(server);
+    const kubernetes = (await call('get', `${SVC}/kubernetes`).expect(200)).body.spec;
+    assert.deepEqual([kubernetes.clusterIP, kubernetes.ipFamilies], ['fd00:20::1', ['IPv6']]);
+    const web = (await create('web', {}).expect(201)).body.spec;
+    assert.deepEqual(web.ipFamilies, ['IPv6']);
+    assert.match(web.clusterIP, /^fd00:20::[0-9a-f]{1,4}$/);
+  });
+
+  test('kubectl create service and get svc on a server started with two ranges', async () => {
+    const { server } = await start('10.0.2.0/24,fd00:30::/112');
+    const kubectl = await Kubectl.create(server.adminKubeconfigPath);
+    assert.match(await kubectl.ok(['create', 'service', 'clusterip', 'web', '--tcp=80:8080']), /service\/web created/);
+    await kubectl.ok(['patch', 'service', 'web', '-p', '{"spec":{"ipFamilyPolicy":"RequireDualStack"}}']);
+    const ips = JSON.parse(await kubectl.ok(['get', 'svc', 'web', '-o', 'jsonpath={.spec.clusterIPs}'])) as string[];
+    assert.match(ips[0], /^10\.0\.2\.\d+$/);
+    assert.match(ips[1], /^fd00:30::[0-9a-f]{1,4}$/);
+    const table = await kubectl.ok(['get', 'svc', 'web']);
+    assert.match(table, new RegExp(`web\\s+ClusterIP\\s+${ips[0].replace(/\./g, '\\.')}\\s+<none>\\s+80/TCP`));
+    const described = await kubectl.ok(['describe', 'svc', 'web']);
+    assert.match(described, /IP Family Policy:\s+RequireDualStack/);
+    assert.match(described, /IP Families:\s+IPv4,IPv6/);
+    assert.match(described, new RegExp(`IPs:\\s+${ips[0].replace(/\./g, '\\.')},${ips[1]}`));
+    const refused = await kubectl.run(['create', 'service', 'clusterip', 'bad', '--tcp=80', '--clusterip=10.0.3.5']);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /error: failed to create ClusterIP service: Service "bad" is invalid: spec.clusterIPs: Invalid value: \[\]string\{"10.0.3.5"\}: failed to allocate IP 10.0.3.5: the provided IP \(10.0.3.5\) is not in the valid range. The range of valid IPs is 10.0.2.0\/24/);
+  });
+});
