@@ -1,7 +1,9 @@
 // IPv6 and dual-stack Services: --service-cluster-ip-range with one or two CIDRs (upstream's flag errors, the
 // IPv6 bitmap capped at 65536 addresses), ipFamilyPolicy/ipFamilies defaulted and validated as kube-apiserver's
 // initIPFamilyFields and ValidateService word for word, one cluster IP per family, upgrades and downgrades,
-// headless services' families, release on delete, allocations kept across a restart, and the real kubectl.
+// headless services' families, release on delete, allocations kept across a restart, and the real kubectl; in a
+// dual-stack cluster (`up` with two ranges) nodes get an IPv6 pod CIDR, pods an IPv6 address, and the EndpointSlice
+// controller one slice per address family of a service, the endpoints controller the service's primary family.
 
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +14,7 @@ import request from 'supertest';
 import { startApiServer, type RunningApiServer } from '../server/start.ts';
 import { bigIntToIPv6, clusterIPRanges, ipv6ToBigInt } from '../api/registry/service-ranges.ts';
 import { Kubectl } from './helpers/kubectl.ts';
+import { startCluster, type KubefacadeCluster } from '../lib/index.ts';
 
 const SVC = '/api/v1/namespaces/default/services';
 const V4 = /^10\.0\.0\.\d+$/;
@@ -245,5 +248,81 @@ describe('dual-stack services', () => {
     const refused = await kubectl.run(['create', 'service', 'clusterip', 'bad', '--tcp=80', '--clusterip=10.0.3.5']);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /error: failed to create ClusterIP service: Service "bad" is invalid: spec.clusterIPs: Invalid value: \[\]string\{"10.0.3.5"\}: failed to allocate IP 10.0.3.5: the provided IP \(10.0.3.5\) is not in the valid range. The range of valid IPs is 10.0.2.0\/24/);
+  });
+});
+
+describe('dual-stack pods and endpoints in a cluster started with two ranges', () => {
+  let cluster: KubefacadeCluster | undefined;
+  after(async () => { await cluster?.stop(); });
+
+  test('nodes and pods get both families; EndpointSlices per family, Endpoints in the primary family', async () => {
+    cluster = await startCluster({ storage: 'memory', nodes: 1, imagePullDelayMs: 0, serviceClusterIpRange: '10.0.4.0/24,fd00:40::/112' });
+    const c = cluster;
+    const call = (method: 'get' | 'post' | 'patch', path: string) => request(c.url)[method](path).ca(c.caCertPem).set('Authorization', `Bearer ${c.adminToken}`);
+    const post = (path: string, body: unknown) => call('post', path).set('Content-Type', 'application/json').send(JSON.stringify(body));
+    const until = async <T>(probe: () => Promise<T | undefined>, what: string): Promise<T> => {
+      for (let i = 0; i < 300; i++) {
+        const value = await probe();
+        if (value !== undefined) return value;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`timed out waiting for ${what}`);
+    };
+
+    const node = (await call('get', `/api/v1/nodes/${c.nodes[0]}`).expect(200)).body;
+    assert.deepEqual(node.spec.podCIDRs, [node.spec.podCIDR, 'fd00:10:244::/64']);
+
+    for (const name of ['web-a', 'web-b']) {
+      await post('/api/v1/namespaces/default/pods', { metadata: { name, labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'nginx:1.27', ports: [{ containerPort: 8080, name: 'http' }] }] } }).expect(201);
+    }
+    const podIPs = new Map<string, string[]>();
+    for (const name of ['web-a', 'web-b']) {
+      const pod = await until(async () => {
+        const body = (await call('get', `/api/v1/namespaces/default/pods/${name}`).expect(200)).body;
+        return body.status?.conditions?.some((cond: { type: string; status: string }) => cond.type === 'Ready' && cond.status === 'True') ? body : undefined;
+      }, `${name} Ready`);
+      const ips = (pod.status.podIPs as { ip: string }[]).map((entry) => entry.ip);
+      assert.equal(ips.length, 2);
+      assert.equal(ips[0], pod.status.podIP);
+      assert.match(ips[0], /^10\.\d+\.\d+\.\d+$/);
+      // The IPv6 sibling has the same host number in the node's /64.
+      assert.equal(ips[1], `fd00:10:244::${Number(ips[0].split('.')[3]).toString(16)}`);
+      podIPs.set(name, ips);
+    }
+
+    await post('/api/v1/namespaces/default/services', { metadata: { name: 'dual' }, spec: { ipFamilyPolicy: 'RequireDualStack', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 'http' }] } }).expect(201);
+    await post('/api/v1/namespaces/default/services', { metadata: { name: 'six' }, spec: { ipFamilies: ['IPv6'], selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } }).expect(201);
+    await post('/api/v1/namespaces/default/services', { metadata: { name: 'four' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } }).expect(201);
+
+    const slicesOf = async (service: string) => (await call('get', `/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io/service-name=${service}`).expect(200)).body.items as { addressType: string; endpoints: { addresses: string[] }[]; ports: { port: number }[] }[];
+    const addressesByType = async (service: string) => {
+      const out: Record<string, string[]> = {};
+      for (const slice of await slicesOf(service)) out[slice.addressType] = [...(out[slice.addressType] ?? []), ...slice.endpoints.flatMap((e) => e.addresses)].sort();
+      return out;
+    };
+    const v4 = [...podIPs.values()].map((ips) => ips[0]).sort();
+    const v6 = [...podIPs.values()].map((ips) => ips[1]).sort();
+    const complete = (want: Record<string, string[]>) => async (service: string) => {
+      const got = await addressesByType(service);
+      return JSON.stringify(got) === JSON.stringify(want) ? got : undefined;
+    };
+    await until(() => complete({ IPv4: v4, IPv6: v6 })('dual'), 'IPv4 and IPv6 slices of dual');
+    const dualSlices = await slicesOf('dual');
+    assert.equal(dualSlices.length, 2);
+    for (const slice of dualSlices) assert.deepEqual(slice.ports.map((p) => p.port), [8080]);
+    await until(() => complete({ IPv6: v6 })('six'), 'the IPv6 slice of six');
+    await until(() => complete({ IPv4: v4 })('four'), 'the IPv4 slice of four');
+
+    // Endpoints: the service's primary family only.
+    const endpointIPs = async (service: string) => {
+      const res = await call('get', `/api/v1/namespaces/default/endpoints/${service}`);
+      return res.status === 200 ? ((res.body.subsets ?? []) as { addresses?: { ip: string }[] }[]).flatMap((s) => (s.addresses ?? []).map((a) => a.ip)).sort() : [];
+    };
+    await until(async () => (JSON.stringify(await endpointIPs('six')) === JSON.stringify(v6) ? true : undefined), 'IPv6 Endpoints of six');
+    await until(async () => (JSON.stringify(await endpointIPs('dual')) === JSON.stringify(v4) ? true : undefined), 'IPv4 Endpoints of dual');
+
+    // A downgrade to single-stack drops the IPv6 slice.
+    await call('patch', '/api/v1/namespaces/default/services/dual').set('Content-Type', 'application/merge-patch+json').send(JSON.stringify({ spec: { ipFamilyPolicy: 'SingleStack' } })).expect(200);
+    await until(() => complete({ IPv4: v4 })('dual'), 'dual without its IPv6 slice');
   });
 });
