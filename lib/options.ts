@@ -70,7 +70,7 @@ export interface ApiServerOptions {
   encryptionProviderConfig?: string;
   /** Default admission plugins not to run (--disable-admission-plugins): ServiceAccount, LimitRanger, Priority, RuntimeClass, ResourceQuota. */
   disableAdmissionPlugins?: string[];
-  /** IPv4 CIDR cluster IPs are allocated from (--service-cluster-ip-range; default 10.96.0.0/12). */
+  /** CIDR cluster IPs are allocated from, or two of different families for dual-stack services and pods (--service-cluster-ip-range; default 10.96.0.0/12). */
   serviceClusterIpRange?: string;
   /** Ports NodePort services get (--service-node-port-range; default 30000-32767). */
   serviceNodePortRange?: string;

@@ -122,7 +122,7 @@ export interface ApiServerSecurityOptions {
   auditPolicyFile?: string;
   /** --audit-log-maxsize (MB), --audit-log-maxbackup, --audit-log-maxage (days). */
   auditLogRotation?: AuditLogRotation;
-  /** --service-cluster-ip-range (default 10.96.0.0/12). */
+  /** --service-cluster-ip-range: one CIDR, or two of different families (default 10.96.0.0/12). */
   serviceClusterIpRange?: string;
   /** --service-node-port-range (default 30000-32767). */
   serviceNodePortRange?: string;
