@@ -158,6 +158,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   // A bad encryption config stops the start before anything in the data dir or etcd is touched.
   startPhase('API server modules loaded');
   const transformers = encryptionTransformers(options.encryptionProviderConfig);
+  // So are bad service ranges (kube-apiserver refuses such flags before it starts).
+  const ipRanges = clusterIPRanges(options.serviceClusterIpRange ?? DEFAULT_SERVICE_CLUSTER_IP_RANGE);
+  const portRange = nodePortRange(options.serviceNodePortRange ?? DEFAULT_SERVICE_NODE_PORT_RANGE);
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
   // The JWT signing key is generated on the thread pool while the PKI is created.
@@ -183,12 +186,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   let flowControlObjects: FlowControlConfigurationObjects | undefined;
   try {
     const registry = new ApiRegistry(builtinResources, instrumentStorage(storage, apiServerMetrics));
-    const ipRanges = clusterIPRanges(options.serviceClusterIpRange ?? DEFAULT_SERVICE_CLUSTER_IP_RANGE);
     const ipRange = ipRanges[0];
     const serviceAllocators = {
       // kube-apiserver's keys: the primary range's bitmap, then the secondary's.
       clusterIPs: new Map(ipRanges.map((range, i) => [range.family, new PersistedBitmapAllocator(storage, i === 0 ? '/registry/ranges/serviceips' : '/registry/ranges/secondaryserviceips', range)])),
-      nodePorts: new PersistedBitmapAllocator(storage, '/registry/ranges/servicenodeports', nodePortRange(options.serviceNodePortRange ?? DEFAULT_SERVICE_NODE_PORT_RANGE)),
+      nodePorts: new PersistedBitmapAllocator(storage, '/registry/ranges/servicenodeports', portRange),
     };
     repair = new ServiceAllocationRepair(storage, serviceAllocators, (error) => console.error(`kubefacade: service allocation repair: ${error instanceof Error ? error.message : String(error)}`));
     await repair.start();

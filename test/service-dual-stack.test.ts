@@ -7,14 +7,14 @@
 
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { startApiServer, type RunningApiServer } from '../server/start.ts';
 import { bigIntToIPv6, clusterIPRanges, ipv6ToBigInt } from '../api/registry/service-ranges.ts';
 import { Kubectl } from './helpers/kubectl.ts';
-import { startCluster, type KubefacadeCluster } from '../lib/index.ts';
+import { createApp, startCluster, type KubefacadeCluster } from '../lib/index.ts';
 
 const SVC = '/api/v1/namespaces/default/services';
 const V4 = /^10\.0\.0\.\d+$/;
@@ -47,6 +47,17 @@ describe('--service-cluster-ip-range parsing', () => {
     refused('10.0.0.0/8', 'specified --service-cluster-ip-range is too large; for 32-bit addresses, the mask must be >= 12');
     refused('bogus', 'service-cluster-ip-range[0] is not a valid cidr');
     refused('10.0.0.0/24,bogus', 'service-cluster-ip-range[1] is not an ip net');
+  });
+
+  test('a bad range stops the start before the data directory is touched', async () => {
+    const dir = join(tmpdir(), `kubefacade-dual-stack-refused-${process.pid}`);
+    await assert.rejects(startApiServer({ dataDir: dir, bind: '127.0.0.1', port: 0, tlsSans: [], serviceClusterIpRange: 'fd00::/112,fd01::/112' }),
+      { message: '--service-cluster-ip-range[0] and --service-cluster-ip-range[1] must be of different IP family' });
+    await assert.rejects(access(dir), { code: 'ENOENT' });
+    // The library names the option.
+    await assert.rejects(createApp({ storage: 'memory', serviceClusterIpRange: '10.0.0.0/8' }),
+      (err: Error & { option?: string }) => err.name === 'KubefacadeOptionError' && err.option === 'serviceClusterIpRange'
+        && err.message.includes('specified --service-cluster-ip-range is too large; for 32-bit addresses, the mask must be >= 12'));
   });
 
   test('IPv6 addresses are written as Go writes them', () => {
@@ -298,7 +309,8 @@ describe('dual-stack pods and endpoints in a cluster started with two ranges', (
     const addressesByType = async (service: string) => {
       const out: Record<string, string[]> = {};
       for (const slice of await slicesOf(service)) out[slice.addressType] = [...(out[slice.addressType] ?? []), ...slice.endpoints.flatMap((e) => e.addresses)].sort();
-      return out;
+      // Families in a fixed order, whatever order the slices are listed in.
+      return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
     };
     const v4 = [...podIPs.values()].map((ips) => ips[0]).sort();
     const v6 = [...podIPs.values()].map((ips) => ips[1]).sort();
