@@ -14,6 +14,7 @@ import request from 'supertest';
 import { startApiServer, type RunningApiServer } from '../server/start.ts';
 import { bigIntToIPv6, clusterIPRanges, ipv6ToBigInt } from '../api/registry/service-ranges.ts';
 import { Kubectl } from './helpers/kubectl.ts';
+import { nodePodCidrV6, PodIpAllocator } from '../kubelet/node-addressing.ts';
 import { createApp, startCluster, type KubefacadeCluster } from '../lib/index.ts';
 
 const SVC = '/api/v1/namespaces/default/services';
@@ -58,6 +59,16 @@ describe('--service-cluster-ip-range parsing', () => {
     await assert.rejects(createApp({ storage: 'memory', serviceClusterIpRange: '10.0.0.0/8' }),
       (err: Error & { option?: string }) => err.name === 'KubefacadeOptionError' && err.option === 'serviceClusterIpRange'
         && err.message.includes('specified --service-cluster-ip-range is too large; for 32-bit addresses, the mask must be >= 12'));
+  });
+
+  test('dual-stack pod addresses: an IPv6 /64 per node, the pod\'s IPv6 address beside its IPv4 one', () => {
+    assert.deepEqual([1, 2, 17, 300].map(nodePodCidrV6), ['fd00:10:244::/64', 'fd00:10:244:1::/64', 'fd00:10:244:10::/64', 'fd00:10:244:12b::/64']);
+    const dual = new PodIpAllocator('10.244.1.0/24', 'fd00:10:244:1::/64');
+    assert.deepEqual(dual.addressesOf(dual.allocate('uid-a')), ['10.244.1.2', 'fd00:10:244:1::2']);
+    assert.deepEqual(dual.addressesOf('10.244.1.254'), ['10.244.1.254', 'fd00:10:244:1::fe']);
+    const single = new PodIpAllocator('10.244.1.0/24');
+    assert.deepEqual(single.addressesOf(single.allocate('uid-a')), ['10.244.1.2']);
+    assert.throws(() => new PodIpAllocator('10.244.1.0/24', 'fd00::/56'), /IPv6 pod CIDR must be a \/64/);
   });
 
   test('IPv6 addresses are written as Go writes them', () => {
