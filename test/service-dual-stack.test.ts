@@ -12,7 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { startApiServer, type RunningApiServer } from '../server/start.ts';
-import { bigIntToIPv6, clusterIPRanges, ipv6ToBigInt } from '../api/registry/service-ranges.ts';
+import { bigIntToIPv6, clusterIPRanges, ipv6ToBigInt, nodePortRange } from '../api/registry/service-ranges.ts';
+import { PersistedBitmapAllocator } from '../api/registry/range-allocator.ts';
+import { SERVICES_PREFIX, ServiceAllocationRepair } from '../api/registry/service-allocation-repair.ts';
+import { openStorage } from '../storage/index.ts';
 import { Kubectl } from './helpers/kubectl.ts';
 import { nodePodCidrV6, PodIpAllocator } from '../kubelet/node-addressing.ts';
 import { createApp, startCluster, type KubefacadeCluster } from '../lib/index.ts';
@@ -270,6 +273,46 @@ describe('dual-stack services', () => {
     const refused = await kubectl.run(['create', 'service', 'clusterip', 'bad', '--tcp=80', '--clusterip=10.0.3.5']);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /error: failed to create ClusterIP service: Service "bad" is invalid: spec.clusterIPs: Invalid value: \[\]string\{"10.0.3.5"\}: failed to allocate IP 10.0.3.5: the provided IP \(10.0.3.5\) is not in the valid range. The range of valid IPs is 10.0.2.0\/24/);
+  });
+});
+
+describe('dual-stack allocation repair', () => {
+  test('each family\'s bitmap is rebuilt at start, unmarked addresses marked, leaks freed after three passes', async () => {
+    const storage = await openStorage({ kind: 'memory' });
+    try {
+      const [v4, v6] = clusterIPRanges('10.0.0.0/24,fd00:10:96::/112');
+      const allocators = {
+        clusterIPs: new Map([['IPv4' as const, new PersistedBitmapAllocator(storage, '/registry/ranges/serviceips', v4)], ['IPv6' as const, new PersistedBitmapAllocator(storage, '/registry/ranges/secondaryserviceips', v6)]]),
+        nodePorts: new PersistedBitmapAllocator(storage, '/registry/ranges/servicenodeports', nodePortRange('30000-30009')),
+      };
+      const service = (name: string, clusterIPs: string[]) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default', uid: name }, spec: { clusterIP: clusterIPs[0], clusterIPs, ipFamilyPolicy: 'RequireDualStack', ports: [{ port: 80 }] } });
+      await storage.create(`${SERVICES_PREFIX}default/a`, service('a', ['10.0.0.5', 'fd00:10:96::5']));
+      const repair = new ServiceAllocationRepair(storage, allocators, (err) => { throw err; });
+      await repair.start(3_600_000);
+      try {
+        // Rebuilt from the stored service, each family in its own bitmap.
+        assert.deepEqual(await allocators.clusterIPs.get('IPv4')!.values(), ['10.0.0.5']);
+        assert.deepEqual(await allocators.clusterIPs.get('IPv6')!.values(), ['fd00:10:96::5']);
+        // A service the bits miss is marked; an address no service uses is freed on the third pass.
+        await storage.create(`${SERVICES_PREFIX}default/b`, service('b', ['fd00:10:96::7', '10.0.0.7']));
+        await allocators.clusterIPs.get('IPv6')!.allocate('fd00:10:96::99');
+        await repair.repair();
+        assert.deepEqual((await allocators.clusterIPs.get('IPv6')!.values()).sort(), ['fd00:10:96::5', 'fd00:10:96::7', 'fd00:10:96::99']);
+        assert.deepEqual((await allocators.clusterIPs.get('IPv4')!.values()).sort(), ['10.0.0.5', '10.0.0.7']);
+        await repair.repair();
+        await repair.repair();
+        assert.deepEqual((await allocators.clusterIPs.get('IPv6')!.values()).sort(), ['fd00:10:96::5', 'fd00:10:96::7']);
+        // A deletion seen in the store gives both families' addresses back.
+        await storage.delete(`${SERVICES_PREFIX}default/a`);
+        for (let i = 0; i < 100 && (await allocators.clusterIPs.get('IPv6')!.has('fd00:10:96::5')); i++) await new Promise((r) => setTimeout(r, 20));
+        assert.equal(await allocators.clusterIPs.get('IPv6')!.has('fd00:10:96::5'), false);
+        assert.equal(await allocators.clusterIPs.get('IPv4')!.has('10.0.0.5'), false);
+      } finally {
+        repair.stop();
+      }
+    } finally {
+      await storage.close();
+    }
   });
 });
 
