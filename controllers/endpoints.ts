@@ -5,7 +5,7 @@
 
 import { ApiStatusError, type JsonApiClient } from '../clients/json-api-client.ts';
 import { WorkQueue } from '../clients/work-queue.ts';
-import { podAddress, podInEndpoints, resolvePort, type PodRecord, type ServiceEndpointSources, type ServiceRecord } from './service-endpoint-sources.ts';
+import { podInEndpoints, resolvePort, type PodRecord, type ServiceEndpointSources, type ServiceRecord } from './service-endpoint-sources.ts';
 
 type Json = Record<string, unknown>;
 const HEADLESS_LABEL = 'service.kubernetes.io/headless';
@@ -24,7 +24,7 @@ export function desiredSubsets(service: ServiceRecord, pods: PodRecord[]): Json[
   for (const pod of pods) {
     if (!podInEndpoints(pod, service.publishNotReadyAddresses)) continue;
     // podToEndpointAddressForService: the pod's address of the service's primary family; a pod without one is left out.
-    const ip = podAddress(pod, service.ipFamilies[0]);
+    const ip = pod.addressOf[service.ipFamilies[0]];
     if (!ip) continue;
     const ports: Json[] = [];
     for (const port of service.ports) {

@@ -9,7 +9,7 @@
 
 import { ApiStatusError, type JsonApiClient } from '../clients/json-api-client.ts';
 import { WorkQueue } from '../clients/work-queue.ts';
-import { podAddress, podInEndpoints, resolvePort, type PodRecord, type ServiceEndpointSources, type ServiceRecord } from './service-endpoint-sources.ts';
+import { podInEndpoints, resolvePort, type PodRecord, type ServiceEndpointSources, type ServiceRecord } from './service-endpoint-sources.ts';
 
 type Json = Record<string, unknown>;
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -46,7 +46,7 @@ export function desiredEndpointSets(service: ServiceRecord, pods: PodRecord[]): 
   const sets = new Map<string, { addressType: string; ports: Json[]; endpoints: Map<string, Json> }>();
   for (const addressType of service.ipFamilies) for (const pod of pods) {
     if (!podInEndpoints(pod, service.publishNotReadyAddresses)) continue;
-    const ip = podAddress(pod, addressType);
+    const ip = pod.addressOf[addressType];
     if (!ip) continue;
     const ports: Json[] = [];
     for (const port of service.ports) {

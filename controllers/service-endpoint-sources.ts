@@ -34,8 +34,8 @@ export interface PodRecord {
   labels: Record<string, string>;
   /** status.podIPs[0] (or podIP). */
   ip: string;
-  /** Every address of status.podIPs: one per family in a dual-stack cluster. */
-  ips: string[];
+  /** The first address of each family in status.podIPs (both in a dual-stack cluster), as getEndpointAddresses picks them. */
+  addressOf: Partial<Record<'IPv4' | 'IPv6', string>>;
   nodeName: string;
   ready: boolean;
   terminating: boolean;
@@ -59,9 +59,12 @@ function serviceFamilies(spec: Json): ('IPv4' | 'IPv6')[] {
   return clusterIP && clusterIP !== 'None' && clusterIP.includes(':') ? ['IPv6'] : ['IPv4'];
 }
 
-/** The pod's address of `family`, if it has one. */
-export function podAddress(pod: PodRecord, family: 'IPv4' | 'IPv6'): string | undefined {
-  return pod.ips.find((ip) => ip.includes(':') === (family === 'IPv6'));
+function addressesByFamily(status: Json): PodRecord['addressOf'] {
+  const ips = arr(status.podIPs).map((entry) => str(entry.ip)).filter(Boolean);
+  if (ips.length === 0 && str(status.podIP)) ips.push(str(status.podIP));
+  const out: PodRecord['addressOf'] = {};
+  for (const ip of ips) out[ip.includes(':') ? 'IPv6' : 'IPv4'] ??= ip;
+  return out;
 }
 
 function serviceRecord(service: KubernetesObject): ServiceRecord {
@@ -97,7 +100,7 @@ function podRecord(pod: KubernetesObject): PodRecord {
     namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '', uid: pod.metadata?.uid ?? '',
     labels: { ...(pod.metadata?.labels ?? {}) },
     ip: str(arr(status.podIPs)[0]?.ip) || str(status.podIP),
-    ips: arr(status.podIPs).map((entry) => str(entry.ip)).filter(Boolean).concat(arr(status.podIPs).length === 0 && str(status.podIP) ? [str(status.podIP)] : []),
+    addressOf: addressesByFamily(status),
     nodeName: str(spec.nodeName),
     ready: arr(status.conditions).some((c) => c.type === 'Ready' && c.status === 'True'),
     terminating: Boolean(pod.metadata?.deletionTimestamp),
