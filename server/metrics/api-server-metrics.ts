@@ -69,6 +69,9 @@ export function requestLabels(info: RequestInfo, method: string, contentType: st
 export interface FlowControlSnapshot {
   priorityLevel: string;
   nominalLimitSeats: number;
+  /** The nominal seats less what the level may lend, and plus what it may borrow. */
+  lowerLimitSeats: number;
+  upperLimitSeats: number;
   /** Per flow schema: requests executing and waiting in queues. */
   flows: { flowSchema: string; executing: number; waiting: number }[];
 }
@@ -146,6 +149,22 @@ export class ApiServerMetrics {
       collect() {
         this.reset();
         for (const level of levels()) this.set({ priority_level: level.priorityLevel }, level.nominalLimitSeats);
+      },
+    });
+    new Gauge({
+      name: 'apiserver_flowcontrol_lower_limit_seats', registers, labelNames: ['priority_level'],
+      help: 'Configured lower bound on number of execution seats available to each priority level',
+      collect() {
+        this.reset();
+        for (const level of levels()) this.set({ priority_level: level.priorityLevel }, level.lowerLimitSeats);
+      },
+    });
+    new Gauge({
+      name: 'apiserver_flowcontrol_upper_limit_seats', registers, labelNames: ['priority_level'],
+      help: 'Configured upper bound on number of execution seats available to each priority level',
+      collect() {
+        this.reset();
+        for (const level of levels()) this.set({ priority_level: level.priorityLevel }, level.upperLimitSeats);
       },
     });
     new Gauge({
