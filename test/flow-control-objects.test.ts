@@ -152,7 +152,7 @@ describe('a queue set reconfigured while requests wait', () => {
     assert.equal((await waiting[0].pending).admitted, true);
     assert.deepEqual([set.executingCount, set.waitingCount], [2, 2]);
     set.reconfigure({ ...base, concurrencyLimit: 2, queues: 0, handSize: 0, queueLengthLimit: 0 });
-    assert.deepEqual(set.admit('d'), { admitted: false, reason: 'queue-full' }, 'a Reject level takes no new waiters, nor seats ahead of old ones');
+    assert.deepEqual(set.admit('d'), { admitted: false, reason: 'concurrency-limit' }, 'a Reject level takes no new waiters, nor seats ahead of old ones');
     first.release();
     assert.equal((await waiting[1].pending).admitted, true);
     waiting[2].cancel();
@@ -258,7 +258,7 @@ describe('flow control objects over HTTPS', () => {
     assert.equal((await callApi(server, 'GET', '/api/v1/namespaces/default/pods/bob-second', admin())).status, 404, 'the rejected create changed nothing');
 
     const metrics = await callApi(server, 'GET', '/metrics', admin());
-    assert.match(metrics.text, /apiserver_flowcontrol_rejected_requests_total\{priority_level="one-seat",flow_schema="bob-is-slow",reason="queue-full"\} 1/);
+    assert.match(metrics.text, /apiserver_flowcontrol_rejected_requests_total\{priority_level="one-seat",flow_schema="bob-is-slow",reason="concurrency-limit"\} 1/);
     assert.match(metrics.text, /apiserver_flowcontrol_nominal_limit_seats\{priority_level="one-seat"\} 1/);
     assert.match(metrics.text, /apiserver_flowcontrol_current_executing_requests\{priority_level="one-seat",flow_schema="bob-is-slow"\} 1/);
 

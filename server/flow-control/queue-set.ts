@@ -18,7 +18,7 @@
 // whole hand of six queues six turns for a quiet user's one: slow uploaders cut off by the request
 // timeout still kept another user waiting for many timeouts.)
 
-export type Admission = { admitted: true; release(): void } | { admitted: false; reason: 'queue-full' | 'time-out' | 'cancelled' };
+export type Admission = { admitted: true; release(): void } | { admitted: false; reason: 'concurrency-limit' | 'queue-full' | 'time-out' | 'cancelled' };
 
 export interface PendingAdmission {
   admitted: 'pending';
@@ -98,7 +98,7 @@ export class QueueSet {
    * or a rejection (time-out, or cancel() when the client went away).
    */
   admit(flowKey: string): Admission | PendingAdmission {
-    if (this.config.queues === 0) return this.executing < this.config.concurrencyLimit && this.waiting === 0 ? this.seat() : { admitted: false, reason: 'queue-full' };
+    if (this.config.queues === 0) return this.executing < this.config.concurrencyLimit && this.waiting === 0 ? this.seat() : { admitted: false, reason: 'concurrency-limit' };
     const index = this.chooseQueue(flowKey);
     const queue = this.queues[index];
     if (queue.length === 0) this.service[index] = Math.max(this.service[index], this.leastBusyService());
