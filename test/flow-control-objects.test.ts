@@ -16,6 +16,7 @@ import { BOOTSTRAP_OBJECTS } from '../server/flow-control/bootstrap-configuratio
 import { classifyRequest, compileConfiguration } from '../server/flow-control/configuration.ts';
 import { matchesRules, parseRules } from '../server/flow-control/match.ts';
 import { QueueSet, type Admission, type PendingAdmission } from '../server/flow-control/queue-set.ts';
+import { apiServerMetrics } from '../server/metrics/api-server-metrics.ts';
 import { parseRequestInfo } from '../server/request-info.ts';
 import { startApiServer, type RunningApiServer } from '../server/start.ts';
 import { callApi, type Credentials, type RawResponse } from './helpers/auth-client.ts';
@@ -304,5 +305,12 @@ describe('flow control objects over HTTPS', () => {
     assert.equal((await callApi(server, 'GET', `${FLOWCONTROL}/prioritylevelconfigurations/big-hands`, admin())).status, 404);
     const res = await callApi(server, 'GET', '/api/v1/namespaces/default/configmaps', alice);
     assert.equal(res.status, 200);
+  });
+
+  test('a stopped server\'s priority levels leave the process-wide metrics', async () => {
+    assert.match(await apiServerMetrics.registry.metrics(), /apiserver_flowcontrol_nominal_limit_seats\{priority_level="one-seat"\}/);
+    await server.close();
+    // (The request counters are the process's: they keep what they counted.)
+    assert.doesNotMatch(await apiServerMetrics.registry.metrics(), /apiserver_flowcontrol_(nominal_limit_seats|lower_limit_seats|upper_limit_seats|current_executing_requests|current_inqueue_requests)\{priority_level="one-seat"/);
   });
 });

@@ -38,9 +38,11 @@ export class FlowControlConfigurationObjects implements FlowControlObjectsFeed {
   private readonly watches: WatchHandle[] = [];
   private running: Promise<void> = Promise.resolve();
   private pending = false;
-  private stopped = false;
+  private halted = false;
   private current: FlowControlObjects | undefined;
   private readonly listeners = new Set<(objects: FlowControlObjects) => void>();
+  private readonly stopping = new AbortController();
+  readonly stopped = this.stopping.signal;
 
   constructor(registry: ApiRegistry, private readonly onError: (error: unknown) => void) {
     const flowSchemas = registry.lookup(GROUP, 'v1', 'flowschemas');
@@ -74,7 +76,8 @@ export class FlowControlConfigurationObjects implements FlowControlObjectsFeed {
   }
 
   stop(): void {
-    this.stopped = true;
+    this.halted = true;
+    this.stopping.abort();
     for (const watch of this.watches) watch.stop();
   }
 
@@ -84,7 +87,7 @@ export class FlowControlConfigurationObjects implements FlowControlObjectsFeed {
     this.pending = true;
     this.running = this.running.then(async () => {
       this.pending = false;
-      if (this.stopped) return;
+      if (this.halted) return;
       if (restoreMandatory) {
         await this.ensure(this.priorityLevels, MANDATORY_PRIORITY_LEVELS);
         await this.ensure(this.flowSchemas, MANDATORY_FLOW_SCHEMAS);
@@ -111,7 +114,7 @@ export class FlowControlConfigurationObjects implements FlowControlObjectsFeed {
   private async updateConditions(): Promise<void> {
     const priorityLevels = (await this.priorityLevels.storage.list('/registry/prioritylevelconfigurations/')).items;
     const schemas = (await this.flowSchemas.storage.list('/registry/flowschemas/')).items;
-    if (this.stopped) return;
+    if (this.halted) return;
     this.current = { flowSchemas: schemas, priorityLevels };
     for (const listener of this.listeners) listener(this.current);
     // A level the filter cannot use counts as missing, as upstream (it is ignored there too).

@@ -62,6 +62,8 @@ export function flowControlFilter(options: FlowControlOptions, objects?: FlowCon
 /** Where the filter learns the stored FlowSchemas and PriorityLevelConfigurations (now, and at every change). */
 export interface FlowControlObjectsFeed {
   subscribe(listener: (objects: FlowControlObjects) => void): () => void;
+  /** Aborted when the server stops: the filter then leaves /metrics (the metrics registry is process-wide). */
+  readonly stopped: AbortSignal;
 }
 
 interface FlowCounts { executing: number; waiting: number }
@@ -91,7 +93,7 @@ function priorityAndFairness(options: FlowControlOptions, feed: FlowControlObjec
     for (const name of [...queueSets.keys()]) if (next.levels.get(name)?.exempt !== false) queueSets.delete(name);
   };
   configure(configuration);
-  feed?.subscribe((objects) => configure(compileConfiguration(objects, serverLimit)));
+  const unsubscribe = feed?.subscribe((objects) => configure(compileConfiguration(objects, serverLimit)));
   // Requests executing and waiting per priority level and flow schema, for /metrics (apiserver_flowcontrol_*).
   const flows = new Map<string, Map<string, FlowCounts>>();
   const flowOf = (level: string, schema: string): FlowCounts => {
@@ -101,13 +103,17 @@ function priorityAndFairness(options: FlowControlOptions, feed: FlowControlObjec
     if (!flow) schemas.set(schema, flow = { executing: 0, waiting: 0 });
     return flow;
   };
-  apiServerMetrics.addFlowControlSource((): FlowControlSnapshot[] => [...configuration.levels.values()].map((level) => ({
+  const removeSource = apiServerMetrics.addFlowControlSource((): FlowControlSnapshot[] => [...configuration.levels.values()].map((level) => ({
     priorityLevel: level.name,
     nominalLimitSeats: level.nominalLimitSeats,
     lowerLimitSeats: level.lowerLimitSeats,
     upperLimitSeats: level.upperLimitSeats,
     flows: [...(flows.get(level.name) ?? new Map<string, FlowCounts>())].map(([flowSchema, f]) => ({ flowSchema, ...f })),
   })));
+  feed?.stopped.addEventListener('abort', () => {
+    unsubscribe?.();
+    removeSource();
+  }, { once: true });
   return (req, res, user, info, next) => {
     if (isLongRunning(info)) return next();
     const { flowSchema, level, flowKey } = classifyRequest(configuration, user, info);
