@@ -116,7 +116,14 @@ export class FlowControlConfigurationObjects implements FlowControlObjectsFeed {
     const schemas = (await this.flowSchemas.storage.list('/registry/flowschemas/')).items;
     if (this.halted) return;
     this.current = { flowSchemas: schemas, priorityLevels };
-    for (const listener of this.listeners) listener(this.current);
+    for (const listener of this.listeners) {
+      try {
+        listener(this.current);
+      } catch (error) {
+        // The filter keeps its previous configuration; the conditions are still written.
+        this.onError(error);
+      }
+    }
     // A level the filter cannot use counts as missing, as upstream (it is ignored there too).
     const levels = new Set(priorityLevels.filter((level) => typeof parsePriorityLevel(level) !== 'string').map((level) => level.metadata.name));
     for (const schema of schemas) {
