@@ -262,6 +262,10 @@ describe('flow control objects over HTTPS', () => {
     assert.match(metrics.text, /apiserver_flowcontrol_rejected_requests_total\{priority_level="one-seat",flow_schema="bob-is-slow",reason="concurrency-limit"\} 1/);
     assert.match(metrics.text, /apiserver_flowcontrol_nominal_limit_seats\{priority_level="one-seat"\} 1/);
     assert.match(metrics.text, /apiserver_flowcontrol_current_executing_requests\{priority_level="one-seat",flow_schema="bob-is-slow"\} 1/);
+    assert.match(metrics.text, /apiserver_flowcontrol_current_executing_seats\{priority_level="one-seat",flow_schema="bob-is-slow"\} 1/);
+    // The holder and the quick requests before it ran at once, the second create did not run.
+    assert.match(metrics.text, /apiserver_flowcontrol_request_wait_duration_seconds_bucket\{le="0.005",priority_level="one-seat",flow_schema="bob-is-slow",execute="true"\} [1-9]/);
+    assert.match(metrics.text, /apiserver_flowcontrol_request_wait_duration_seconds_count\{priority_level="one-seat",flow_schema="bob-is-slow",execute="false"\} 1/);
 
     // Edited to name someone else: bob is back on global-default while his first create still holds the one-seat level.
     const current = await callApi(server, 'GET', `${FLOWCONTROL}/flowschemas/bob-is-slow`, admin());

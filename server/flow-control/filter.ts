@@ -129,14 +129,25 @@ function priorityAndFairness(options: FlowControlOptions, feed: FlowControlObjec
     res.setHeader('X-Kubernetes-PF-PriorityLevel-UID', level.uid);
     const queueSet = queueSets.get(level.name);
     if (level.exempt || !queueSet) return dispatch();
+    const arrived = performance.now();
+    const waited = (execute: boolean): void => {
+      apiServerMetrics.flowControlWait.observe({ ...labels, execute: String(execute) }, (performance.now() - arrived) / 1000);
+    };
+    const dispatchAfterWait = (): void => {
+      waited(true);
+      dispatch();
+    };
+    const rejected = (reason: string): void => {
+      waited(false);
+      apiServerMetrics.rejected.inc({ ...labels, reason });
+    };
     const admission = queueSet.admit(flowKey);
-    const rejected = (reason: string): void => { apiServerMetrics.rejected.inc({ ...labels, reason }); };
     if (admission.admitted === 'pending') {
       flow.waiting++;
-      waitInQueue(res, admission, dispatch, rejected, () => { flow.waiting--; });
+      waitInQueue(res, admission, dispatchAfterWait, rejected, () => { flow.waiting--; });
       return;
     }
-    run(res, admission, dispatch, rejected);
+    run(res, admission, dispatchAfterWait, rejected);
   };
 }
 
