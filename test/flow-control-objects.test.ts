@@ -248,7 +248,13 @@ describe('flow control objects over HTTPS', () => {
     await classifiedWithinASecond(bob, schemaUid, levelUid);
 
     const holder = slowCreate(bob, 'bob-first');
-    await sleep(200);
+    // The holder has the seat once the level counts it executing (a busy machine can take a while).
+    for (let tries = 0; ; tries++) {
+      const metrics = await callApi(server, 'GET', '/metrics', admin());
+      if (/apiserver_flowcontrol_current_executing_requests\{priority_level="one-seat",flow_schema="bob-is-slow"\} 1/.test(metrics.text)) break;
+      assert.ok(tries < 200, 'the slow create never took the seat');
+      await sleep(25);
+    }
     const rejected = await callApi(server, 'POST', '/api/v1/namespaces/default/pods', bob, pod('bob-second'));
     assert.equal(rejected.status, 429);
     assert.equal(rejected.text, 'Too many requests, please try again later.\n');
