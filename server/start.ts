@@ -286,6 +286,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       subresources,
       log: options.log,
       flowControl: options.flowControl,
+      flowControlObjects,
       requestTimeoutMs: options.requestTimeoutMs,
       storageHealth: () => storage.health?.() ?? { healthy: true },
       componentStatuses: controlPlaneProbes(registry, storage, options.etcd ? 'etcd-0' : 'leveldb'),
