@@ -81,8 +81,9 @@ export interface ResourceStrategy {
   /** Whether spec changes bump metadata.generation (true for kinds with a spec). */
   tracksGeneration: boolean;
   /**
-   * Properties the OpenAPI schema lists as required that the Go type holds as a value struct: an absent
-   * one decodes as its zero value (NetworkPolicy `spec.podSelector`, `{}`), so the request is not refused.
+   * Properties the OpenAPI schema lists as required that the Go type holds as a value (a struct or a
+   * string, not a pointer): an absent one decodes as its zero value, so the request is not refused there
+   * and the strategy's validation speaks (NetworkPolicy `spec.podSelector` is `{}`). List indices are `[*]`.
    */
   zeroValueRequiredFields?: string[];
 

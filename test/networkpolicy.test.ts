@@ -173,8 +173,9 @@ describe('networkpolicies', () => {
     assert.doesNotMatch(message, /egress\[0\]\.to\[0\]/, 'podSelector with namespaceSelector is one peer');
     assert.match(message, /spec\.egress\[0\]\.to\[1\]\.ipBlock\.except\[1\]: Invalid value: "10\.0\.0\.0\/24": must be a strict subset of `cidr`/);
     assert.doesNotMatch(message, /egress\[0\]\.to\[1\]\.ipBlock\.except\[0\]/);
-    const missing = await invalid('no-cidr', { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: '' } }] }] });
-    assert.match(missing, /spec\.ingress\[0\]\.from\[0\]\.ipBlock\.cidr: Required value/);
+    // An absent cidr decodes as "" (IPBlock.CIDR is a string): ValidateIPBlock's Required value, a 422.
+    const missing = await invalid('no-cidr', { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: '' } }] }], egress: [{ to: [{ ipBlock: { except: ['10.0.0.0/8'] } }] }] });
+    assert.equal(missing, 'NetworkPolicy.networking.k8s.io "no-cidr" is invalid: [spec.ingress[0].from[0].ipBlock.cidr: Required value, spec.egress[0].to[0].ipBlock.cidr: Required value]');
   });
 
   test('policyTypes: Ingress or Egress, at most two', async () => {

@@ -59,7 +59,7 @@ export const networkPolicyStrategy: ResourceStrategy = {
   hasStatus: false,
   subresources: [],
   tracksGeneration: true,
-  zeroValueRequiredFields: ['spec.podSelector'],
+  zeroValueRequiredFields: ['spec.podSelector', 'spec.ingress[*].from[*].ipBlock.cidr', 'spec.egress[*].to[*].ipBlock.cidr'],
 
   applyDefaults: applyNetworkPolicyDefaults,
   validateName: nameIsDNSSubdomain,
