@@ -1,11 +1,12 @@
 // networking.k8s.io/v1 NetworkPolicy over HTTP and with the real kubectl: CRUD, watch, deletecollection,
 // field selectors, defaults (port protocol, policyTypes), generation, each validation message of
 // ValidateNetworkPolicySpec (selectors, ports and endPort ranges, protocols, peers, ipBlock CIDRs,
-// policyTypes), the Table, protobuf, discovery, RBAC aggregation, then the Kubernetes documentation's
-// test-network-policy applied, listed, described and explained by kubectl.
+// policyTypes), the Table, protobuf, discovery, RBAC aggregation, client-node's typed API and informer,
+// then the Kubernetes documentation's test-network-policy applied, listed, described and explained by kubectl.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { KubeConfig, makeInformer, NetworkingV1Api, type V1NetworkPolicy } from '@kubernetes/client-node';
 import type { Message as ProtobufMessage } from 'protobufjs';
 import { parseCIDR } from '../api/resources/network-policy-validation.ts';
 import { decodeProtobufBody, kubernetesProtoRoot, PROTOBUF_MAGIC } from '../server/protobuf/decode.ts';
@@ -292,6 +293,33 @@ describe('networkpolicies', () => {
     assert.equal(await review('view', 'list'), true);
     assert.equal(await review('view', 'create'), false);
     assert.equal(await review('none', 'get'), false);
+  });
+
+  test('client-node: NetworkingV1Api and an informer', async () => {
+    const config = new KubeConfig();
+    config.loadFromFile(t.server.adminKubeconfigPath);
+    const api = config.makeApiClient(NetworkingV1Api);
+    const informer = makeInformer(config, '/apis/networking.k8s.io/v1/namespaces/default/networkpolicies',
+      () => api.listNamespacedNetworkPolicy({ namespace: 'default' }));
+    const seen = new Promise<V1NetworkPolicy>((resolveSeen) => {
+      informer.on('add', (object) => { if (object.metadata?.name === 'typed') resolveSeen(object); });
+    });
+    await informer.start();
+    try {
+      const created = await api.createNamespacedNetworkPolicy({ namespace: 'default', body: {
+        metadata: { name: 'typed' },
+        spec: { podSelector: { matchLabels: { app: 'api' } }, egress: [{ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } } }], ports: [{ port: 53, protocol: 'UDP' }, { port: 'dns-tcp' }] }] },
+      } });
+      assert.deepEqual(created.spec?.policyTypes, ['Ingress', 'Egress']);
+      assert.deepEqual(created.spec?.egress?.[0].ports?.map((p) => ({ ...p })), [{ port: 53, protocol: 'UDP' }, { port: 'dns-tcp', protocol: 'TCP' }]);
+      const fromInformer = await seen;
+      assert.equal(fromInformer.metadata?.generation, 1);
+      const list = await api.listNetworkPolicyForAllNamespaces({ labelSelector: '!team' });
+      assert.ok(list.items.some((item) => item.metadata?.name === 'typed'));
+      await api.deleteNamespacedNetworkPolicy({ name: 'typed', namespace: 'default' });
+    } finally {
+      await informer.stop();
+    }
   });
 
   test('CIDR parsing follows net.ParseCIDR', () => {
