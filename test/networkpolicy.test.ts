@@ -252,6 +252,15 @@ describe('networkpolicies', () => {
       policyTypes: ['Ingress'],
     });
 
+    // protocol and endPort are pointers: "" and 0 sent in protobuf are values, which validation reports.
+    const zeroes = type.encode(type.fromObject({ metadata: { name: 'zeroes' }, spec: { podSelector: {}, ingress: [{ ports: [{ protocol: '', port: { type: 0, intVal: 80 }, endPort: 0 }] }] } })).finish();
+    const zeroBody = Buffer.concat([PROTOBUF_MAGIC, unknownType.encode(unknownType.create({ typeMeta: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' }, raw: zeroes, contentEncoding: '', contentType: '' })).finish()]);
+    assert.deepEqual(decodeProtobufBody(zeroBody).spec, { podSelector: {}, ingress: [{ ports: [{ protocol: '', port: 80, endPort: 0 }] }] });
+    const refused = await t.call('post', NP).set('Content-Type', PROTOBUF).set('Accept', 'application/json').send(zeroBody);
+    assert.equal(refused.status, 422);
+    assert.equal(refused.body.message, 'NetworkPolicy.networking.k8s.io "zeroes" is invalid: [spec.ingress[0].ports[0].protocol: Unsupported value: "": supported values: "TCP", "UDP", "SCTP", '
+      + 'spec.ingress[0].ports[0].endPort: Invalid value: 0: must be greater than or equal to `port`, spec.ingress[0].ports[0].endPort: Invalid value: 0: must be between 1 and 65535, inclusive]');
+
     const binary = (path: string) => t.call('get', path).set('Accept', PROTOBUF).buffer(true).parse((res, done) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
