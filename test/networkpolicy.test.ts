@@ -372,4 +372,22 @@ describe('networkpolicies', () => {
     assert.match(rejected.stderr, /The NetworkPolicy "outside" is invalid: spec\.ingress\[0\]\.from\[0\]\.ipBlock\.except\[0\]: Invalid value: "172\.18\.1\.0\/24": must be a strict subset of `cidr`/);
     assert.equal(await kubectl.ok(['delete', 'netpol', 'test-network-policy']), 'networkpolicy.networking.k8s.io "test-network-policy" deleted\n');
   });
+
+  test('kubectl 1.27 (OpenAPI v2 only) and 1.33 apply, get and explain NetworkPolicies', async () => {
+    for (const version of ['1.27', '1.33']) {
+      const versioned = await Kubectl.create(t.server.adminKubeconfigPath, `/usr/lib/google-cloud-sdk/bin/kubectl.${version}`);
+      try {
+        const name = `docs-${version.replace('.', '-')}`;
+        assert.equal(await versioned.ok(['apply', '-f', '-'], { input: DOCS_EXAMPLE.replace('test-network-policy', name) }), `networkpolicy.networking.k8s.io/${name} created\n`, version);
+        assert.deepEqual(parseColumns(await versioned.ok(['get', 'netpol', name]))[1].slice(0, 2), [name, 'role=db'], version);
+        assert.match(await versioned.ok(['explain', 'networkpolicy.spec.podSelector']), /^KIND:\s+NetworkPolicy$/m, version);
+        const unknown = await versioned.run(['apply', '-f', '-'], { input: DOCS_EXAMPLE.replace('test-network-policy', `${name}-typo`).replace('policyTypes:', 'policyType:') });
+        assert.notEqual(unknown.code, 0, version);
+        assert.match(unknown.stderr, /policyType/, version);
+        await versioned.ok(['delete', 'netpol', name]);
+      } finally {
+        await versioned.dispose();
+      }
+    }
+  });
 });
