@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KubeConfig, makeInformer, NetworkingV1Api, type V1NetworkPolicy } from '@kubernetes/client-node';
 import type { Message as ProtobufMessage } from 'protobufjs';
+import type { KubeObject } from '../api/object.ts';
 import { parseCIDR } from '../api/resources/network-policy-validation.ts';
 import { decodeProtobufBody, kubernetesProtoRoot, PROTOBUF_MAGIC } from '../server/protobuf/decode.ts';
 import { json, startTestServer, type TestServer } from './helpers/api-server.ts';
@@ -193,6 +194,24 @@ describe('networkpolicies', () => {
     assert.equal(res.details.causes.length, 2, 'ValidateNetworkPolicy and ValidateNetworkPolicyUpdate both report it');
     const afterwards = await get(`${NP}/deny-all`);
     assert.equal(afterwards.metadata.resourceVersion, before.metadata.resourceVersion);
+  });
+
+  test('objects stored with invalid selector values (older servers accepted them) can still be updated', async () => {
+    const legacySelector = { matchExpressions: [{ key: 'tier', operator: 'In', values: ['not ok'] }] };
+    const stored = (kind: string, apiVersion: string, name: string, spec: Json): KubeObject => ({
+      apiVersion, kind, metadata: { name, namespace: 'default', uid: `${name}-uid`, generation: 1, creationTimestamp: new Date().toISOString() }, spec,
+    });
+    await t.server.storage.create('/registry/networkpolicies/default/legacy', stored('NetworkPolicy', 'networking.k8s.io/v1', 'legacy', { podSelector: legacySelector, policyTypes: ['Ingress'] }));
+    await t.server.storage.create('/registry/poddisruptionbudgets/default/legacy', stored('PodDisruptionBudget', 'policy/v1', 'legacy', { minAvailable: 1, selector: legacySelector }));
+    // ValidationOptionsForNetworking: the stored podSelector is invalid, so every selector of the update may be.
+    const relabelled = await send('patch', `${NP}/legacy`, { metadata: { labels: { kept: 'yes' } }, spec: { ingress: [{ from: [{ podSelector: { matchExpressions: [{ key: 'a', operator: 'In', values: ['also not ok'] }] } }] }] } }, 200);
+    assert.equal(relabelled.metadata.generation, 2);
+    await send('patch', '/apis/policy/v1/namespaces/default/poddisruptionbudgets/legacy', { metadata: { labels: { kept: 'yes' } } }, 200);
+    // A valid stored podSelector allows nothing of the kind.
+    const strict = await send('patch', `${NP}/deny-all`, { spec: { podSelector: legacySelector } }, 422);
+    assert.match(strict.message, /spec\.podSelector\.matchExpressions\[0\]\.values\[0\]: Invalid value: "not ok"/);
+    await t.call('delete', `${NP}/legacy`).expect(200);
+    await t.call('delete', '/apis/policy/v1/namespaces/default/poddisruptionbudgets/legacy').expect(200);
   });
 
   test('list, field selectors on metadata only, watch and deletecollection', async () => {
