@@ -112,6 +112,7 @@ export class NodeAgent implements PodSink {
   }
 
   private *podUsageInputs(): Iterable<PodUsageInput> {
+    if (this.staticPods) yield* this.staticPods.usageInputs();
     for (const worker of this.workers.values()) {
       const input = worker.usageInput();
       if (input) yield input;

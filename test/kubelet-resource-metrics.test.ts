@@ -272,3 +272,36 @@ describe('kubelet /metrics/resource and /stats/summary', () => {
       { status: 403, body: 'Forbidden (user=metrics-reader, verb=get, resource=nodes, subresource=stats)\n' });
   });
 });
+
+describe('kubelet statistics of the control plane\'s mirror pods', () => {
+  test('mirror pods are in /stats/summary, so node usage agrees with metrics.k8s.io under `up`', async () => {
+    const { startCluster } = await import('../lib/index.ts');
+    const cluster = await startCluster({ nodes: 1, storage: 'memory', controlPlanePods: true });
+    const kubectl = await Kubectl.create(cluster.kubeconfigPath);
+    try {
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const pods = await kubectl.run(['get', 'pods', '-n', 'kube-system', '-o', 'name']);
+        if (pods.stdout.includes('pod/kube-scheduler-node01')) break;
+        if (Date.now() > deadline) assert.fail(`no mirror pods: ${pods.stdout}${pods.stderr}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      let summary: SummaryJson | undefined;
+      let nodeMetrics: { usage: { cpu: string } } | undefined;
+      for (let attempt = 0; attempt < 4; attempt++) {
+        const window = windowStart(Date.now());
+        summary = JSON.parse(await kubectl.ok(['get', '--raw', '/api/v1/nodes/node01/proxy/stats/summary'])) as SummaryJson;
+        nodeMetrics = JSON.parse(await kubectl.ok(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/nodes/node01'])) as { usage: { cpu: string } };
+        if (windowStart(Date.now()) === window) break;
+      }
+      const scheduler = summary!.pods.find((p) => p.podRef.name === 'kube-scheduler-node01');
+      assert.ok(scheduler, JSON.stringify(summary!.pods.map((p) => p.podRef.name)));
+      assert.equal(scheduler.podRef.namespace, 'kube-system');
+      assert.deepEqual(scheduler.containers.map((c) => c.name), ['kube-scheduler']);
+      assert.equal(`${summary!.node.cpu.usageNanoCores}n`, nodeMetrics!.usage.cpu);
+    } finally {
+      await kubectl.dispose();
+      await cluster.stop();
+    }
+  });
+});
