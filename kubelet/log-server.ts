@@ -41,6 +41,8 @@ export interface NodeEndpoint {
   metrics?: () => string;
   /** The node's CPU and memory statistics: GET /stats/summary and GET /metrics/resource (resource-stats.ts). */
   stats?: () => SummarySample;
+  /** --show-hidden-metrics-for-version: /metrics/resource also writes the deprecated, hidden scrape_error. */
+  showHiddenMetrics?: boolean;
 }
 
 export interface LogServer {
@@ -224,7 +226,7 @@ function serveMonitoring(request: IncomingMessage, response: ServerResponse, end
   let body: (() => string) | undefined;
   let contentType = PROMETHEUS_TEXT;
   if (path === '/metrics' && endpoint.metrics) body = endpoint.metrics;
-  else if (path === '/metrics/resource' && endpoint.stats) body = () => renderResourceMetrics(endpoint.stats!());
+  else if (path === '/metrics/resource' && endpoint.stats) body = () => renderResourceMetrics(endpoint.stats!(), { showHidden: endpoint.showHiddenMetrics });
   else if (path === '/stats/summary' && endpoint.stats) {
     body = () => JSON.stringify(summaryJson(endpoint.stats!()), null, ' ');
     contentType = 'application/json';

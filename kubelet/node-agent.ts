@@ -48,6 +48,8 @@ export interface NodeAgentOptions {
   logger: Logger;
   /** The node's static pods (the control plane of `up`), mirrored into the API (static-pods.ts). */
   staticPods?: StaticPodSpec[];
+  /** --show-hidden-metrics-for-version given (and valid): hidden deprecated metrics are shown. */
+  showHiddenMetrics?: boolean;
   /** klog's --v: at 2, the sync loop's lines (kubelet.go's "SyncLoop ADD", "SyncLoop REMOVE", PLEG events). */
   verbosity?: number;
 }
@@ -137,6 +139,7 @@ export class NodeAgent implements PodSink {
       nodeName: this.spec.name, auth: this.options.auth, resolve,
       metrics: () => this.metrics.render([...this.workers.values()].map((worker) => worker.runtimeState)),
       stats: () => this.resourceStats.sample(this.podUsageInputs()),
+      showHiddenMetrics: this.options.showHiddenMetrics,
     };
     try {
       this.logServer = await endpoints.listen(this.spec.internalIp, this.spec.kubeletPort, endpoint, this.streaming);

@@ -4,9 +4,25 @@
 // memory sample the millisecond timestamp of its statistics (NewLazyMetricWithTimestamp). Names, help texts and
 // stability levels are a 1.32 kubelet's: `scrape_error` was deprecated in 1.29 in favour of `resource_scrape_error`
 // and is hidden from 1.30 on (component-base hides metrics deprecated before the previous minor release), so only
-// the latter is written. Swap and Windows commit metrics are left out as a kubelet leaves them out when its
+// the latter is written, unless the kubelet runs with --show-hidden-metrics-for-version=1.31 (the only value
+// component-base accepts: the previous minor release), which brings it back marked deprecated. Swap and Windows commit metrics are left out as a kubelet leaves them out when its
 // statistics have none.
 import type { CpuSample, MemorySample, SummarySample } from './resource-stats.ts';
+import { KUBELET_VERSION } from './node-object.ts';
+
+/**
+ * component-base's check of --show-hidden-metrics-for-version: empty, or the release before the kubelet's.
+ * Returns whether hidden metrics are shown; throws with upstream's message otherwise.
+ */
+export function showHiddenMetrics(version: string | undefined): boolean {
+  if (!version) return false;
+  const [major, minor] = KUBELET_VERSION.replace(/^v/, '').split('.').map(Number);
+  const previous = `${major}.${minor - 1}`;
+  if (version !== previous) {
+    throw new Error(`--show-hidden-metrics-for-version must be omitted or have the value '${previous}'. Only the previous minor version is allowed`);
+  }
+  return true;
+}
 
 interface Sample {
   labels: [string, string][];
@@ -45,7 +61,7 @@ function memoryBytes(memory: MemorySample): number {
 }
 
 /** The text exposition of /metrics/resource for one node's statistics. */
-export function renderResourceMetrics(stats: SummarySample): string {
+export function renderResourceMetrics(stats: SummarySample, options: { showHidden?: boolean } = {}): string {
   const families: Family[] = [
     { name: 'container_cpu_usage_seconds_total', help: '[STABLE] Cumulative cpu time consumed by the container in core-seconds', type: 'counter', samples: [] },
     { name: 'container_memory_working_set_bytes', help: '[STABLE] Current working set of the container in bytes', type: 'gauge', samples: [] },
@@ -55,8 +71,9 @@ export function renderResourceMetrics(stats: SummarySample): string {
     { name: 'pod_cpu_usage_seconds_total', help: '[STABLE] Cumulative cpu time consumed by the pod in core-seconds', type: 'counter', samples: [] },
     { name: 'pod_memory_working_set_bytes', help: '[STABLE] Current working set of the pod in bytes', type: 'gauge', samples: [] },
     { name: 'resource_scrape_error', help: '[STABLE] 1 if there was an error while getting container metrics, 0 otherwise', type: 'gauge', samples: [] },
+    { name: 'scrape_error', help: '[ALPHA] (Deprecated since 1.29.0) 1 if there was an error while getting container metrics, 0 otherwise', type: 'gauge', samples: [] },
   ];
-  const [containerCpu, containerMemory, containerStart, nodeCpu, nodeMemory, podCpu, podMemory, scrapeError] = families;
+  const [containerCpu, containerMemory, containerStart, nodeCpu, nodeMemory, podCpu, podMemory, scrapeError, deprecatedScrapeError] = families;
   const { node } = stats;
   nodeCpu.samples.push({ labels: [], value: cpuSeconds(node.cpu), timestampMs: node.cpu.timeMs });
   nodeMemory.samples.push({ labels: [], value: memoryBytes(node.memory), timestampMs: node.memory.timeMs });
@@ -73,6 +90,7 @@ export function renderResourceMetrics(stats: SummarySample): string {
     podMemory.samples.push({ labels, value: memoryBytes(pod.memory), timestampMs: pod.memory.timeMs });
   }
   scrapeError.samples.push({ labels: [], value: 0 });
+  if (options.showHidden) deprecatedScrapeError.samples.push({ labels: [], value: 0 });
   const lines: string[] = [];
   for (const family of families) {
     if (family.samples.length === 0) continue;

@@ -15,7 +15,7 @@ import { startApiServer } from '../server/start.ts';
 import { runKubelets, type RunningKubelets } from '../kubelet/index.ts';
 import { containerUsage, cpuSecondsBetween, RESOLUTION_MS, windowStart, type ContainerLike } from '../kubelet/simulated-usage.ts';
 import { ResourceStats, type PodUsageInput } from '../kubelet/resource-stats.ts';
-import { goFloat } from '../kubelet/resource-metrics.ts';
+import { goFloat, renderResourceMetrics, showHiddenMetrics } from '../kubelet/resource-metrics.ts';
 import { Kubectl } from './helpers/kubectl.ts';
 
 const quiet = { info: () => undefined, warn: () => undefined };
@@ -74,6 +74,19 @@ describe('simulated usage as a cumulative counter', () => {
     }
     assert.equal(reads[0].node.cpu.usageNanoCores, 2e9 + reads[0].pods[1].cpu.usageNanoCores + 0.1e9, 'node rate: pods plus the system reserve');
     assert.equal(reads[4].pods.length, 0);
+  });
+
+  test('scrape_error (deprecated in 1.29) is hidden unless --show-hidden-metrics-for-version=1.31', () => {
+    const stats = new ResourceStats('node01', 1_765_000_000_000).sample([], 1_765_000_010_000);
+    const hidden = parsePrometheusTextFormat(renderResourceMetrics(stats));
+    assert.deepEqual(hidden.map((f) => f.name), ['node_cpu_usage_seconds_total', 'node_memory_working_set_bytes', 'resource_scrape_error']);
+    const shown = parsePrometheusTextFormat(renderResourceMetrics(stats, { showHidden: showHiddenMetrics('1.31') }));
+    assert.deepEqual(family(shown, 'scrape_error'), {
+      name: 'scrape_error', help: '[ALPHA] (Deprecated since 1.29.0) 1 if there was an error while getting container metrics, 0 otherwise',
+      type: 'GAUGE', metrics: [{ value: '0' }],
+    });
+    assert.equal(showHiddenMetrics(undefined), false);
+    assert.throws(() => showHiddenMetrics('1.30'), { message: "--show-hidden-metrics-for-version must be omitted or have the value '1.31'. Only the previous minor version is allowed" });
   });
 
   test('values are written as client_golang writes them (strconv g)', () => {
