@@ -37,8 +37,8 @@ async function scrape(client: BenchClient): Promise<{ ms: number; bytes: number 
   return { ms, bytes: Buffer.byteLength(reply.body) };
 }
 
-/** Heap the server allocates for one scrape: the median of measurements no GC interrupted. */
-async function heapPerScrape(inspector: InspectorSession, client: BenchClient): Promise<{ bytes: number; discarded: number }> {
+/** Heap the server allocates for one request: the median of measurements no GC interrupted. */
+async function heapPerRequest(inspector: InspectorSession, request: () => Promise<unknown>): Promise<{ bytes: number; discarded: number }> {
   const samples: number[] = [];
   let discarded = 0;
   while (samples.length < ALLOCATION_SAMPLES) {
@@ -47,7 +47,7 @@ async function heapPerScrape(inspector: InspectorSession, client: BenchClient): 
     // scavenge. Garbage left by earlier requests does not matter: without a GC, used heap only grows by allocation.
     const gcBefore = await inspector.evaluate<number>(GC_COUNTER);
     const before = await inspector.send<{ usedSize: number }>('Runtime.getHeapUsage');
-    await scrape(client);
+    await request();
     const after = await inspector.send<{ usedSize: number }>('Runtime.getHeapUsage');
     // GC entries reach the observer asynchronously: give them a moment before reading the counter.
     await sleep(50);
@@ -70,10 +70,17 @@ async function measure(inspector: InspectorSession, client: BenchClient, scrapes
     times.push(one.ms);
     bytes = one.bytes;
   }
-  const heap = await heapPerScrape(inspector, client);
+  const heap = await heapPerRequest(inspector, () => scrape(client));
+  // What any small GET costs the server (authentication, flow control, audit, routing, the reply): the part of a
+  // scrape's allocation that is not the metrics'.
+  const version = await heapPerRequest(inspector, async () => {
+    const reply = await client.request('GET', '/version');
+    if (reply.status !== 200) throw new Error(`GET /version: HTTP ${reply.status}`);
+  });
   return {
     latency: { ...summarizeLatencies(times) }, bytesPerScrape: bytes, heapAllocatedPerScrape: heap.bytes,
-    heapPerTextByte: round(heap.bytes / bytes, 2), heapMeasurementsDiscardedForGc: heap.discarded,
+    heapPerTextByte: round(heap.bytes / bytes, 2), heapAllocatedPerVersionGet: version.bytes,
+    heapMeasurementsDiscardedForGc: heap.discarded + version.discarded,
   };
 }
 
