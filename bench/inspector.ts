@@ -55,7 +55,22 @@ export class InspectorSession {
     return reply.result.value as T;
   }
 
-  close(): void {
-    this.ws.close();
+  /**
+   * Ends the session and waits for it to be closed (at most 2 s): a process that exits while a debugger is still
+   * attached waits for it to disconnect, and would outlive its SIGTERM.
+   */
+  close(): Promise<void> {
+    if (this.ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.ws.terminate();
+        resolve();
+      }, 2_000);
+      this.ws.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.ws.close();
+    });
   }
 }

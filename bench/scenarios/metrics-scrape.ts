@@ -130,7 +130,7 @@ export function runMetricsScrape(common: CommonOptions, options: MetricsScrapeOp
         },
       };
     } finally {
-      inspector?.close();
+      await inspector?.close();
       client.close();
       await server.stop();
     }
