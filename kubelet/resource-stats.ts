@@ -106,8 +106,11 @@ export class ResourceStats {
     // Instances gone since the last read hand over their count first, so that totals never dip.
     this.retire(new Set(running.flatMap((pod) => pod.containers.map((c) => c.containerId))), new Set(running.map((pod) => pod.uid)));
     const podSamples: PodSample[] = [];
+    // Rates are summed before rounding, as metrics.k8s.io sums them, so the node's figure is the same number.
+    let podsCores = 0;
     for (const pod of running) {
       const containers: ContainerSample[] = [];
+      let podCores = 0;
       for (const container of pod.containers) {
         const cpuOverride = override(pod.annotations[CPU_USAGE_ANNOTATION], container.name);
         const memoryOverride = override(pod.annotations[MEMORY_USAGE_ANNOTATION], container.name);
@@ -120,6 +123,7 @@ export class ResourceStats {
         const usage = containerUsage(pod.uid, container, window, { cpu: cpuOverride, memory: memoryOverride });
         const memoryLimit = container.resources?.limits?.memory;
         const limitBytes = memoryLimit === undefined ? undefined : quantityBytes(memoryLimit);
+        podCores += usage.cpuCores;
         containers.push({
           name: container.name,
           startTimeMs: container.startedAtMs,
@@ -127,17 +131,16 @@ export class ResourceStats {
           memory: memorySample(nowMs, usage.memoryBytes, limitBytes),
         });
       }
-      const cpuCores = sum(containers, (c) => c.cpu.usageNanoCores) / 1e9;
+      podsCores += podCores;
       const cpuSeconds = (this.podRetired.get(pod.uid) ?? 0) + sum(containers, (c) => c.cpu.usageCoreNanoSeconds) / 1e9;
       podSamples.push({
         podRef: { name: pod.name, namespace: pod.namespace, uid: pod.uid },
         startTimeMs: pod.startTimeMs ?? nowMs,
         containers,
-        cpu: cpuSample(nowMs, cpuCores, cpuSeconds),
+        cpu: cpuSample(nowMs, podCores, cpuSeconds),
         memory: memorySample(nowMs, sum(containers, (c) => c.memory.workingSetBytes)),
       });
     }
-    const podsCores = sum(podSamples, (p) => p.cpu.usageNanoCores) / 1e9;
     const podsSeconds = this.nodeRetired + sum(podSamples, (p) => p.cpu.usageCoreNanoSeconds) / 1e9;
     const podsBytes = sum(podSamples, (p) => p.memory.workingSetBytes);
     const reserveSeconds = (SYSTEM_RESERVE.cpuCores * Math.max(0, nowMs - this.startMs)) / 1000;
