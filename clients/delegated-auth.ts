@@ -12,6 +12,7 @@
 // "/metrics"`, and 500 when the API server cannot be asked.
 import { forbidden, StatusError, unauthorized } from '../api/errors.ts';
 import type { JsonApiClient } from './json-api-client.ts';
+import { TtlCache } from './ttl-cache.ts';
 
 export interface DelegatedUser {
   username: string;
@@ -23,30 +24,12 @@ export interface DelegatedUser {
 export const ALWAYS_ALLOW_PATHS = ['/healthz', '/readyz', '/livez'];
 export const ALWAYS_ALLOW_GROUPS = ['system:masters'];
 const CACHE_TTL_MS = 10_000;
-const CACHE_LIMIT = 10_000;
 const ANONYMOUS: DelegatedUser = { username: 'system:anonymous', groups: ['system:unauthenticated'] };
 
 /** A refusal: the status and the JSON Status body to send. */
 export interface Refusal {
   status: number;
   body: string;
-}
-
-class TtlCache<V> {
-  private readonly entries = new Map<string, { value: V; expires: number }>();
-
-  get(key: string): V | undefined {
-    const entry = this.entries.get(key);
-    if (!entry) return undefined;
-    if (entry.expires > Date.now()) return entry.value;
-    this.entries.delete(key);
-    return undefined;
-  }
-
-  set(key: string, value: V): void {
-    if (this.entries.size >= CACHE_LIMIT) this.entries.clear();
-    this.entries.set(key, { value, expires: Date.now() + CACHE_TTL_MS });
-  }
 }
 
 interface TokenReviewStatus {
@@ -108,7 +91,7 @@ export class DelegatedAuth {
     const reviewed = review.status?.authenticated && review.status.user?.username
       ? { username: review.status.user.username, uid: review.status.user.uid, groups: review.status.user.groups ?? [], extra: review.status.user.extra }
       : null;
-    this.tokens.set(token, reviewed);
+    this.tokens.set(token, reviewed, CACHE_TTL_MS);
     return reviewed ?? undefined;
   }
 
@@ -121,7 +104,7 @@ export class DelegatedAuth {
       spec: { user: user.username, uid: user.uid, groups: user.groups, extra: user.extra, nonResourceAttributes: { path, verb } },
     });
     const decision = { allowed: review.status?.allowed === true, reason: review.status?.reason ?? '' };
-    this.decisions.set(key, decision);
+    this.decisions.set(key, decision, CACHE_TTL_MS);
     return decision;
   }
 }

@@ -13,6 +13,7 @@
 
 import { readFileSync } from 'node:fs';
 import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { TtlCache } from '../clients/ttl-cache.ts';
 
 export interface KubeletUser {
   username: string;
@@ -45,24 +46,6 @@ export function kubeletRequestAttributes(method: string, path: string, nodeName:
 const TOKEN_TTL_MS = 2 * 60_000;
 const ALLOWED_TTL_MS = 5 * 60_000;
 const DENIED_TTL_MS = 30_000;
-const CACHE_LIMIT = 10_000;
-
-class TtlCache<V> {
-  private readonly entries = new Map<string, { value: V; expires: number }>();
-
-  get(key: string): V | undefined {
-    const entry = this.entries.get(key);
-    if (!entry) return undefined;
-    if (entry.expires > Date.now()) return entry.value;
-    this.entries.delete(key);
-    return undefined;
-  }
-
-  set(key: string, value: V, ttlMs: number): void {
-    if (this.entries.size >= CACHE_LIMIT) this.entries.clear();
-    this.entries.set(key, { value, expires: Date.now() + ttlMs });
-  }
-}
 
 /** TokenReview and SubjectAccessReview against the API server, as the node's own identity. */
 export class ApiServerDelegatedAuth implements KubeletAuth {

@@ -68,7 +68,13 @@ function splitSelection(argument: string): [string, string] | undefined {
   return depth === 0 ? [base, match[1]] : undefined;
 }
 
-export function rewriteKubernetesCel(source: string): string {
+/**
+ * Copies `source`, string literals and what is not an identifier as they are; each identifier (not the tail of
+ * a longer word) is replaced by what `word` returns, which also says where to go on (after the identifier, or
+ * further when it consumed what follows). `after` is the first character past the identifier and its spaces;
+ * `out` is what has been written so far.
+ */
+function rewriteIdentifiers(source: string, word: (name: string, start: number, after: number, out: string) => { text: string; next: number }): string {
   let out = '';
   let i = 0;
   while (i < source.length) {
@@ -84,28 +90,31 @@ export function rewriteKubernetesCel(source: string): string {
       out += source[i++];
       continue;
     }
-    const word = ident[0];
-    let after = i + word.length;
+    let after = i + ident[0].length;
     while (source[after] === ' ') after++;
-    if (word === 'has' && source[after] === '(' && !out.trimEnd().endsWith('.')) {
+    const { text, next } = word(ident[0], i, after, out);
+    out += text;
+    i = next;
+  }
+  return out;
+}
+
+/** A call of the has() macro (not a method named has). */
+function isHasCall(name: string, source: string, after: number, out: string): boolean {
+  return name === 'has' && source[after] === '(' && !out.trimEnd().endsWith('.');
+}
+
+export function rewriteKubernetesCel(source: string): string {
+  return rewriteIdentifiers(source, (name, start, after, out) => {
+    if (isHasCall(name, source, after, out)) {
       const close = closing(source, after);
       const argument = close > 0 ? source.slice(after + 1, close) : '';
       const split = close > 0 ? splitSelection(argument) : undefined;
-      if (split) {
-        out += `__hasField(${rewriteKubernetesCel(split[0])}, '${split[1]}')`;
-        i = close + 1;
-        continue;
-      }
+      if (split) return { text: `__hasField(${rewriteKubernetesCel(split[0])}, '${split[1]}')`, next: close + 1 };
     }
-    if (word === 'matches' && source[after] === '(') {
-      out += 're2Matches';
-      i += word.length;
-      continue;
-    }
-    out += word;
-    i += word.length;
-  }
-  return out;
+    if (name === 'matches' && source[after] === '(') return { text: 're2Matches', next: start + name.length };
+    return { text: name, next: start + name.length };
+  });
 }
 
 /**
@@ -116,26 +125,5 @@ export function rewriteKubernetesCel(source: string): string {
  */
 export function renameHasMacro(source: string, name: string): string {
   if (name.length !== 3) throw new Error('the replacement must keep positions');
-  let out = '';
-  let i = 0;
-  while (i < source.length) {
-    if (isStringStart(source, i)) {
-      const end = skipString(source, i);
-      out += source.slice(i, end);
-      i = end;
-      continue;
-    }
-    IDENT.lastIndex = i;
-    const ident = IDENT.exec(source);
-    if (!ident || (i > 0 && /[A-Za-z0-9_]/.test(source[i - 1]))) {
-      out += source[i++];
-      continue;
-    }
-    const word = ident[0];
-    let after = i + word.length;
-    while (source[after] === ' ') after++;
-    out += word === 'has' && source[after] === '(' && !out.trimEnd().endsWith('.') ? name : word;
-    i += word.length;
-  }
-  return out;
+  return rewriteIdentifiers(source, (word, start, after, out) => ({ text: isHasCall(word, source, after, out) ? name : word, next: start + word.length }));
 }
