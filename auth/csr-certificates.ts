@@ -4,6 +4,7 @@
 // usage and extended key usage, a validity backdated by five minutes, CA:false. Written and signed by
 // auth/x509.ts with the CA's key, whatever its type (ECDSA for data dirs created now, RSA before).
 
+import { X509Certificate } from 'node:crypto';
 import { issueCertificate, type ExtKeyUsage, type KeyUsage } from './x509.ts';
 
 export interface CertificateRequestToSign {
@@ -11,6 +12,8 @@ export interface CertificateRequestToSign {
   organizations: string[];
   subjectPublicKeyInfo: Buffer;
   usages: string[];
+  /** The requested subjectAltName extension value (GeneralNames, DER): the permissive policy forwards every SAN. */
+  subjectAltNameDer?: Buffer;
   /** Validity from now, in seconds. */
   durationSeconds: number;
 }
@@ -35,12 +38,18 @@ export function signCertificateRequest(ca: { caCertPem: string; caKeyPem: string
     const ext = EXT_KEY_USAGE_FLAGS[usage];
     if (ext && !extKeyUsage.includes(ext)) extKeyUsage.push(ext);
   }
+  // The signing policy's boundaries: never valid beyond the CA itself, and nothing signed by an expired CA.
+  const caNotAfter = new Date(new X509Certificate(ca.caCertPem).validTo);
+  if (now.getTime() > caNotAfter.getTime()) throw new Error(`the signer has expired: NotAfter=${caNotAfter.toISOString()}`);
+  const requestedNotAfter = new Date(now.getTime() + request.durationSeconds * 1000);
+  const notAfter = requestedNotAfter.getTime() > caNotAfter.getTime() ? caNotAfter : requestedNotAfter;
   return issueCertificate({
     commonName: request.commonName,
     organizations: request.organizations,
     publicKeyPem: { spkiDer: request.subjectPublicKeyInfo },
     days: 0,
-    validity: { notBefore: new Date(now.getTime() - BACKDATE_MS), notAfter: new Date(now.getTime() + request.durationSeconds * 1000) },
+    validity: { notBefore: new Date(now.getTime() - BACKDATE_MS), notAfter },
+    ...(request.subjectAltNameDer ? { subjectAltNameDer: request.subjectAltNameDer } : {}),
     isCa: false,
     basicConstraintsCritical: true,
     ...(Object.keys(keyUsage).length > 0 ? { keyUsage } : {}),

@@ -69,6 +69,8 @@ export interface CertificateTemplate {
   extKeyUsage?: ExtKeyUsage[];
   /** DNS names and IP addresses. */
   subjectAltNames?: string[];
+  /** A subjectAltName extension value (GeneralNames, DER) written as given: a CSR's, copied by a signer. */
+  subjectAltNameDer?: Buffer;
 }
 
 export interface Issuer {
@@ -105,7 +107,8 @@ export function issueCertificate(template: CertificateTemplate, issuer: Issuer):
   if (template.extKeyUsage?.length) {
     extensions.push(extension('2.5.29.37', sequence(template.extKeyUsage.map((usage) => oid(EXT_KEY_USAGE[usage]))), false));
   }
-  if (template.subjectAltNames?.length) extensions.push(extension('2.5.29.17', sequence(template.subjectAltNames.map(generalName)), false));
+  if (template.subjectAltNameDer) extensions.push(extension('2.5.29.17', template.subjectAltNameDer, false));
+  else if (template.subjectAltNames?.length) extensions.push(extension('2.5.29.17', sequence(template.subjectAltNames.map(generalName)), false));
   if (template.subjectKeyIdentifier ?? true) extensions.push(extension('2.5.29.14', octetString(keyIdentifier(subjectSpki)), false));
   if (issuer.certPem !== undefined) {
     // authorityKeyIdentifier: [0] keyIdentifier, the issuer's own subjectKeyIdentifier (same derivation).

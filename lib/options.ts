@@ -68,7 +68,7 @@ export interface ApiServerOptions {
   requestJournal?: boolean;
   /** An apiserver.config.k8s.io/v1 EncryptionConfiguration file: resources encrypted at rest (--encryption-provider-config). */
   encryptionProviderConfig?: string;
-  /** Default admission plugins not to run (--disable-admission-plugins): ServiceAccount, LimitRanger, Priority, RuntimeClass, ResourceQuota. */
+  /** Default admission plugins not to run (--disable-admission-plugins): ServiceAccount, LimitRanger, Priority, RuntimeClass, CertificateApproval, CertificateSigning, CertificateSubjectRestriction, ResourceQuota. */
   disableAdmissionPlugins?: string[];
   /** IPv4 CIDR cluster IPs are allocated from (--service-cluster-ip-range; default 10.96.0.0/12). */
   serviceClusterIpRange?: string;
