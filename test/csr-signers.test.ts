@@ -1,0 +1,326 @@
+// The kubernetes.io signers beyond kube-apiserver-client (kubelet-serving, kube-apiserver-client-kubelet),
+// their checks and messages, certificate durations, the per-signer CA flags, the csrapproving controller's
+// SubjectAccessReview-based approval of kubelet client requests, and the CertificateApproval,
+// CertificateSigning and CertificateSubjectRestriction admission plugins (with a real kubectl).
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import forge from 'node-forge';
+import { apiServerClientUsageProblem, kubeletClientProblem, kubeletServingProblem } from '../api/resources/csr-signer-checks.ts';
+import { parseCertificateRequest } from '../api/resources/csr-request.ts';
+import { runCsrApprovingController, type RunningCsrApprovingController } from '../controllers/csr-approving.ts';
+import { loadSignerCas } from '../controllers/csr-signing-config.ts';
+import { certificateDuration, everySigner, runCsrSigningController, type RunningCsrSigningController } from '../controllers/csr-signing.ts';
+import { selectControllers } from '../controllers/manager.ts';
+import { writeComponentKubeconfigs } from '../server/component-credentials.ts';
+import { json, startTestServer, type TestServer } from './helpers/api-server.ts';
+import { Kubectl } from './helpers/kubectl.ts';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const C = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
+const CRB = '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings';
+const CR = '/apis/rbac.authorization.k8s.io/v1/clusterroles';
+const quiet = { info: () => undefined, warn: () => undefined };
+const SIGNING_HOURS = 2;
+
+interface RequestOptions { organizations?: string[]; dnsNames?: string[]; ipAddresses?: string[]; emails?: string[]; uris?: string[] }
+
+/** A PKCS#10 request (RSA, node-forge) with the given subject and subjectAltNames; base64 of its PEM. */
+function certificateRequest(commonName: string, options: RequestOptions = {}): string {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+  const csr = forge.pki.createCertificationRequest();
+  csr.publicKey = forge.pki.publicKeyFromPem(publicKey);
+  csr.setSubject([
+    ...(options.organizations ?? []).map((value) => ({ name: 'organizationName', value })),
+    { name: 'commonName', value: commonName },
+  ]);
+  const altNames = [
+    ...(options.dnsNames ?? []).map((value) => ({ type: 2, value })),
+    ...(options.ipAddresses ?? []).map((ip) => ({ type: 7, ip })),
+    ...(options.emails ?? []).map((value) => ({ type: 1, value })),
+    ...(options.uris ?? []).map((value) => ({ type: 6, value })),
+  ];
+  if (altNames.length > 0) csr.setAttributes([{ name: 'extensionRequest', extensions: [{ name: 'subjectAltName', altNames }] }]);
+  csr.sign(forge.pki.privateKeyFromPem(privateKey), forge.md.sha256.create());
+  return Buffer.from(forge.pki.certificationRequestToPem(csr)).toString('base64');
+}
+
+const parsed = (commonName: string, options: RequestOptions = {}) => parseCertificateRequest(Buffer.from(certificateRequest(commonName, options), 'base64'));
+
+describe('signer checks (pkg/apis/certificates/helpers.go)', () => {
+  test('requests are parsed with their subjectAltNames by kind', () => {
+    const request = parsed('system:node:n1', { organizations: ['system:nodes'], dnsNames: ['n1.example'], ipAddresses: ['10.0.0.1', '2001:db8::1'], emails: ['a@b.c'], uris: ['spiffe://x/y'] });
+    assert.deepEqual([request.dnsNames, request.ipAddresses, request.emailAddresses, request.uris], [['n1.example'], ['10.0.0.1', '2001:db8::1'], ['a@b.c'], ['spiffe://x/y']]);
+    assert.ok(request.subjectAltNameDer);
+    assert.deepEqual(parsed('x').dnsNames, []);
+  });
+
+  test('kubelet serving: organization, SANs, usages, common name, in upstream order and words', () => {
+    const good = parsed('system:node:n1', { organizations: ['system:nodes'], dnsNames: ['n1'] });
+    const usages = ['digital signature', 'key encipherment', 'server auth'];
+    assert.equal(kubeletServingProblem(good, usages), undefined);
+    assert.equal(kubeletServingProblem(good, ['server auth', 'digital signature']), undefined, 'no key encipherment: a non-RSA key');
+    assert.equal(kubeletServingProblem(parsed('system:node:n1', { organizations: ['system:nodes', 'x'], dnsNames: ['n1'] }), usages), 'subject organization is not system:nodes');
+    assert.equal(kubeletServingProblem(parsed('system:node:n1', { organizations: ['system:nodes'] }), usages), 'DNS or IP subjectAltName is required');
+    assert.equal(kubeletServingProblem(parsed('system:node:n1', { organizations: ['system:nodes'], ipAddresses: ['10.0.0.1'], emails: ['a@b.c'] }), usages), 'Email subjectAltNames are not allowed');
+    assert.equal(kubeletServingProblem(parsed('system:node:n1', { organizations: ['system:nodes'], dnsNames: ['n1'], uris: ['https://x'] }), usages), 'URI subjectAltNames are not allowed');
+    assert.equal(kubeletServingProblem(good, ['server auth']), 'usages did not match [digital signature key encipherment server auth]');
+    assert.equal(kubeletServingProblem(parsed('n1', { organizations: ['system:nodes'], dnsNames: ['n1'] }), usages), 'subject common name does not begin with system:node:');
+  });
+
+  test('kubelet client: no SANs at all, common name before usages', () => {
+    const good = parsed('system:node:n1', { organizations: ['system:nodes'] });
+    assert.equal(kubeletClientProblem(good, ['client auth', 'digital signature', 'key encipherment']), undefined);
+    assert.equal(kubeletClientProblem(good, ['client auth', 'digital signature']), undefined);
+    assert.equal(kubeletClientProblem(good, ['client auth']), 'usages did not match [client auth digital signature key encipherment]');
+    assert.equal(kubeletClientProblem(parsed('system:node:n1'), ['client auth']), 'subject organization is not system:nodes');
+    const nodes = { organizations: ['system:nodes'] };
+    assert.equal(kubeletClientProblem(parsed('system:node:n1', { ...nodes, dnsNames: ['n1'] }), []), 'DNS subjectAltNames are not allowed');
+    assert.equal(kubeletClientProblem(parsed('system:node:n1', { ...nodes, emails: ['a@b.c'] }), []), 'Email subjectAltNames are not allowed');
+    assert.equal(kubeletClientProblem(parsed('system:node:n1', { ...nodes, ipAddresses: ['10.0.0.1'] }), []), 'IP subjectAltNames are not allowed');
+    assert.equal(kubeletClientProblem(parsed('system:node:n1', { ...nodes, uris: ['https://x'] }), []), 'URI subjectAltNames are not allowed');
+    assert.equal(kubeletClientProblem(parsed('n1', nodes), ['client auth']), 'subject common name does not begin with system:node:');
+    assert.equal(apiServerClientUsageProblem(['digital signature']), 'missing required usage for client certificate: client auth');
+  });
+
+  test('durations: the signer\'s, shortened by expirationSeconds down to ten minutes', () => {
+    assert.equal(certificateDuration(7200, undefined), 7200);
+    assert.equal(certificateDuration(7200, 86400), 7200);
+    assert.equal(certificateDuration(7200, 3600), 3600);
+    assert.equal(certificateDuration(7200, 60), 600);
+  });
+
+  test('per-signer CA files as kube-controller-manager reads them; csrapproving is a known controller', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kubefacade-signer-files-'));
+    try {
+      await writeFile(join(dir, 'a.crt'), 'A-CERT');
+      await writeFile(join(dir, 'a.key'), 'A-KEY');
+      const a = { certFile: join(dir, 'a.crt'), keyFile: join(dir, 'a.key') };
+      assert.equal(await loadSignerCas({}), undefined);
+      const all = await loadSignerCas({ cluster: a });
+      assert.deepEqual(Object.keys(all?.signers ?? {}).sort(), ['kubernetes.io/kube-apiserver-client', 'kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kubelet-serving', 'kubernetes.io/legacy-unknown']);
+      const serving = await loadSignerCas({ kubeletServing: a });
+      assert.deepEqual(serving?.signers, { 'kubernetes.io/kubelet-serving': { certPem: 'A-CERT', keyPem: 'A-KEY' } });
+      assert.deepEqual(serving?.skipped, ['kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kube-apiserver-client', 'kubernetes.io/legacy-unknown']);
+      await assert.rejects(loadSignerCas({ cluster: a, legacyUnknown: a }), /cannot specify default and per controller certs at the same time/);
+      await assert.rejects(loadSignerCas({ kubeletClient: { certFile: a.certFile } }), /--cluster-signing-kubelet-client-key-file must be given together/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    assert.ok(selectControllers('*').includes('csrapproving'));
+    assert.deepEqual(selectControllers('*,-csrapproving').includes('csrapproving'), false);
+  });
+});
+
+describe('the kubernetes.io signers, csrapproving and the certificate admission plugins', () => {
+  let t: TestServer;
+  let dir: string;
+  let signer: RunningCsrSigningController;
+  let approver: RunningCsrApprovingController;
+  let admin: Kubectl;
+  let carol: Kubectl;
+  before(async () => {
+    t = await startTestServer('csr-signers');
+    dir = await mkdtemp(join(tmpdir(), 'kubefacade-csr-signers-'));
+    const kubeconfigs = await writeComponentKubeconfigs(dir, t.url, t.server.credentials, []);
+    const keyPem = await readFile(join(t.server.adminKubeconfigPath, '..', 'pki', 'ca.key'), 'utf8');
+    signer = await runCsrSigningController({
+      kubeconfigPath: kubeconfigs.controllerManager, signers: everySigner({ certPem: t.server.caCertPem, keyPem }), signingDurationSeconds: SIGNING_HOURS * 3600, logger: quiet,
+    });
+    approver = await runCsrApprovingController({ kubeconfigPath: kubeconfigs.controllerManager, logger: quiet });
+    admin = await Kubectl.create(t.server.adminKubeconfigPath);
+    await t.server.credentials.writeTokenKubeconfig(join(dir, 'carol.kubeconfig'), t.url, { username: 'carol', groups: [] }, 3600);
+    carol = await Kubectl.create(join(dir, 'carol.kubeconfig'));
+  });
+  after(async () => {
+    await approver?.stop();
+    await signer?.stop();
+    await t?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const send = async (method: 'post' | 'put', path: string, body: unknown, expect: number, token?: string): Promise<Json> => {
+    let call = json(t.call(method, path), body);
+    if (token) call = call.set('Authorization', `Bearer ${token}`);
+    const res = await call;
+    assert.equal(res.status, expect, `${method} ${path}: ${res.text}`);
+    return res.body as Json;
+  };
+  const get = async (name: string): Promise<Json> => {
+    const res = await t.call('get', `${C}/${name}`);
+    assert.equal(res.status, 200, res.text);
+    return res.body as Json;
+  };
+  const until = async <T>(probe: () => Promise<T | undefined>): Promise<T> => {
+    for (let i = 0; i < 200; i++) {
+      const value = await probe();
+      if (value !== undefined) return value;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('timed out');
+  };
+  const issued = (name: string) => until(async () => {
+    const csr = await get(name);
+    return csr.status.certificate ? new X509Certificate(Buffer.from(csr.status.certificate, 'base64')) : undefined;
+  });
+  const failure = (name: string) => until(async () => (await get(name)).status.conditions?.find((c: Json) => c.type === 'Failed') as Json | undefined);
+  const tokenFor = (username: string, groups: string[]) => t.server.credentials.token({ username, groups }, 3600);
+  const createCsr = (name: string, signerName: string, request: string, usages: string[], extra: Json = {}, token?: string) =>
+    send('post', C, { metadata: { name }, spec: { request, signerName, usages, ...extra } }, 201, token);
+  const bind = (name: string, role: string, subject: Json) =>
+    send('post', CRB, { metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role }, subjects: [subject] }, 201);
+  const group = (name: string) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name });
+  const user = (name: string) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name });
+
+  test('kubelet-serving: a valid request is signed with its SANs and server auth for the signing duration', async () => {
+    const request = certificateRequest('system:node:n1', { organizations: ['system:nodes'], dnsNames: ['n1.example'], ipAddresses: ['10.0.0.1'] });
+    await createCsr('serving', 'kubernetes.io/kubelet-serving', request, ['digital signature', 'key encipherment', 'server auth']);
+    await createCsr('serving-short', 'kubernetes.io/kubelet-serving', request, ['digital signature', 'server auth'], { expirationSeconds: 600 });
+    await createCsr('serving-no-san', 'kubernetes.io/kubelet-serving', certificateRequest('system:node:n1', { organizations: ['system:nodes'] }), ['digital signature', 'key encipherment', 'server auth']);
+    await admin.ok(['certificate', 'approve', 'serving', 'serving-short', 'serving-no-san']);
+    const cert = await issued('serving');
+    const ca = new X509Certificate(t.server.caCertPem);
+    assert.ok(cert.checkIssued(ca) && cert.verify(ca.publicKey));
+    assert.match(cert.subject, /O=system:nodes/);
+    assert.match(cert.subject, /CN=system:node:n1/);
+    assert.equal(cert.subjectAltName, 'DNS:n1.example, IP Address:10.0.0.1');
+    assert.deepEqual(cert.keyUsage, ['1.3.6.1.5.5.7.3.1']);
+    assert.equal(cert.ca, false);
+    const hours = (Date.parse(cert.validTo) - Date.now()) / 3_600_000;
+    assert.ok(hours > SIGNING_HOURS - 0.1 && hours <= SIGNING_HOURS, `the signer's duration (${SIGNING_HOURS}h), got ${hours}h`);
+    const backdated = (Date.now() - Date.parse(cert.validFrom)) / 60_000;
+    assert.ok(backdated >= 4 && backdated <= 6, `backdated five minutes, got ${backdated}`);
+    const short = await issued('serving-short');
+    const minutes = (Date.parse(short.validTo) - Date.now()) / 60_000;
+    assert.ok(minutes > 9 && minutes <= 10, `expirationSeconds 600: ten minutes, got ${minutes}`);
+    const failed = await failure('serving-no-san');
+    assert.deepEqual([failed.status, failed.reason, failed.message], ['True', 'SignerValidationFailure', 'DNS or IP subjectAltName is required']);
+    assert.equal((await get('serving-no-san')).status.certificate, undefined);
+  });
+
+  test('kube-apiserver-client-kubelet: checked as a kubelet client request', async () => {
+    await createCsr('kubelet-client-bad-usage', 'kubernetes.io/kube-apiserver-client-kubelet',
+      certificateRequest('system:node:n1', { organizations: ['system:nodes'] }), ['client auth', 'server auth']);
+    await createCsr('kubelet-client-bad-org', 'kubernetes.io/kube-apiserver-client-kubelet',
+      certificateRequest('system:node:n1', { organizations: ['team'] }), ['client auth', 'digital signature']);
+    await admin.ok(['certificate', 'approve', 'kubelet-client-bad-usage', 'kubelet-client-bad-org']);
+    assert.equal((await failure('kubelet-client-bad-usage')).message, 'usages did not match [client auth digital signature key encipherment]');
+    assert.equal((await failure('kubelet-client-bad-org')).message, 'subject organization is not system:nodes');
+  });
+
+  test('csrapproving: a node renewing its own client certificate and a bootstrapping kubelet are approved after a SubjectAccessReview', async () => {
+    const usages = ['digital signature', 'key encipherment', 'client auth'];
+    // A requester the reviews do not allow: recognized, never approved.
+    await bind('test:dave-csr', 'system:node-bootstrapper', user('dave'));
+    await createCsr('unauthorized', 'kubernetes.io/kube-apiserver-client-kubelet', certificateRequest('system:node:n9', { organizations: ['system:nodes'] }), usages, {}, tokenFor('dave', []));
+    // A node's own renewal (selfnodeclient) and a bootstrap token's request (nodeclient), as kubeadm binds them.
+    await bind('test:node-autoapprove-certificate-rotation', 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', group('system:nodes'));
+    await bind('test:kubeadm:kubelet-bootstrap', 'system:node-bootstrapper', group('system:bootstrappers'));
+    await bind('test:node-autoapprove-bootstrap', 'system:certificates.k8s.io:certificatesigningrequests:nodeclient', group('system:bootstrappers'));
+    await createCsr('self', 'kubernetes.io/kube-apiserver-client-kubelet', certificateRequest('system:node:n2', { organizations: ['system:nodes'] }), usages, {},
+      tokenFor('system:node:n2', ['system:nodes']));
+    await createCsr('bootstrap', 'kubernetes.io/kube-apiserver-client-kubelet', certificateRequest('system:node:n3', { organizations: ['system:nodes'] }), ['digital signature', 'client auth'], {},
+      tokenFor('system:bootstrap:abcdef', ['system:bootstrappers']));
+    // Not a kubelet client request: left alone even though its requester may use nodeclient.
+    await createCsr('not-kubelet', 'kubernetes.io/kube-apiserver-client-kubelet', certificateRequest('someone', { organizations: ['system:nodes'] }), usages, {},
+      tokenFor('system:bootstrap:abcdef', ['system:bootstrappers']));
+    const approval = (name: string) => until(async () => (await get(name)).status.conditions?.find((c: Json) => c.type === 'Approved') as Json | undefined);
+    const self = await approval('self');
+    assert.deepEqual([self.status, self.reason, self.message], ['True', 'AutoApproved', 'Auto approving self kubelet client certificate after SubjectAccessReview.']);
+    const bootstrap = await approval('bootstrap');
+    assert.deepEqual([bootstrap.reason, bootstrap.message], ['AutoApproved', 'Auto approving kubelet client certificate after SubjectAccessReview.']);
+    const cert = await issued('self');
+    assert.match(cert.subject, /CN=system:node:n2/);
+    assert.deepEqual(cert.keyUsage, ['1.3.6.1.5.5.7.3.2']);
+    await issued('bootstrap');
+    await signer.idle();
+    assert.equal((await get('unauthorized')).status.conditions, undefined);
+    assert.equal((await get('not-kubelet')).status.conditions, undefined);
+  });
+
+  test('CertificateApproval: kubectl certificate approve needs approve on the signer; admin\'s approval is signed', async () => {
+    await createCsr('carol-approves', 'kubernetes.io/kube-apiserver-client', certificateRequest('erin', { organizations: ['team-e'] }), ['client auth']);
+    await send('post', CR, {
+      metadata: { name: 'test:csr-approval-writer' },
+      rules: [
+        { apiGroups: ['certificates.k8s.io'], resources: ['certificatesigningrequests'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: ['certificates.k8s.io'], resources: ['certificatesigningrequests/approval', 'certificatesigningrequests/status'], verbs: ['update'] },
+      ],
+    }, 201);
+    await bind('test:carol-csr', 'test:csr-approval-writer', user('carol'));
+    const refused = await carol.run(['certificate', 'approve', 'carol-approves']);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /certificatesigningrequests\.certificates\.k8s\.io "carol-approves" is forbidden: user not permitted to approve requests with signerName "kubernetes\.io\/kube-apiserver-client"/);
+    assert.equal((await get('carol-approves')).status.conditions, undefined, 'nothing changed');
+    const denied = await carol.run(['certificate', 'deny', 'carol-approves']);
+    assert.match(denied.stderr, /user not permitted to approve requests with signerName/);
+    // The domain wildcard grants it.
+    await send('post', CR, {
+      metadata: { name: 'test:kubernetes-io-approver' },
+      rules: [{ apiGroups: ['certificates.k8s.io'], resources: ['signers'], verbs: ['approve'], resourceNames: ['kubernetes.io/*'] }],
+    }, 201);
+    await createCsr('carol-may', 'kubernetes.io/kube-apiserver-client', certificateRequest('frank', { organizations: ['team-f'] }), ['client auth']);
+    await bind('test:carol-approver', 'test:kubernetes-io-approver', user('carol'));
+    assert.match(await carol.ok(['certificate', 'approve', 'carol-may']), /certificatesigningrequest\.certificates\.k8s\.io\/carol-may approved/);
+    await issued('carol-may');
+    assert.match(await admin.ok(['certificate', 'approve', 'carol-approves']), /carol-approves approved/);
+    const cert = await issued('carol-approves');
+    assert.match(cert.subject, /CN=erin/);
+  });
+
+  test('CertificateSigning: writing the certificate or conditions through /status needs sign on the signer', async () => {
+    await createCsr('carol-signs', 'example.com/my-signer', certificateRequest('gina'), ['client auth']);
+    await admin.ok(['certificate', 'approve', 'carol-signs']);
+    const csr = await get('carol-signs');
+    const carolToken = tokenFor('carol', []);
+    const withCertificate = { ...csr, status: { ...csr.status, certificate: Buffer.from(t.server.caCertPem).toString('base64') } };
+    const refused = await send('put', `${C}/carol-signs/status`, withCertificate, 403, carolToken);
+    assert.equal(refused.message, 'certificatesigningrequests.certificates.k8s.io "carol-signs" is forbidden: user not permitted to sign requests with signerName "example.com/my-signer"');
+    const failed = { ...csr, status: { ...csr.status, conditions: [...csr.status.conditions, { type: 'Failed', status: 'True', reason: 'X', message: 'y' }] } };
+    await send('put', `${C}/carol-signs/status`, failed, 403, carolToken);
+    // An unchanged status needs nothing.
+    await send('put', `${C}/carol-signs/status`, csr, 200, carolToken);
+    await send('post', CR, {
+      metadata: { name: 'test:my-signer' },
+      rules: [{ apiGroups: ['certificates.k8s.io'], resources: ['signers'], verbs: ['sign'], resourceNames: ['example.com/my-signer'] }],
+    }, 201);
+    await bind('test:carol-signer', 'test:my-signer', user('carol'));
+    const signed = await send('put', `${C}/carol-signs/status`, withCertificate, 200, carolToken);
+    assert.ok(signed.status.certificate);
+  });
+
+  test('CertificateSubjectRestriction: no kube-apiserver-client request for system:masters; other signers may', async () => {
+    const masters = certificateRequest('mallory', { organizations: ['system:masters'] });
+    const refused = await send('post', C, { metadata: { name: 'masters' }, spec: { request: masters, signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth'] } }, 403);
+    assert.equal(refused.message, 'certificatesigningrequests.certificates.k8s.io "masters" is forbidden: use of kubernetes.io/kube-apiserver-client signer with system:masters group is not allowed');
+    assert.deepEqual(refused.details, { name: 'masters', group: 'certificates.k8s.io', kind: 'certificatesigningrequests' });
+    const res = await t.call('get', `${C}/masters`);
+    assert.equal(res.status, 404);
+    await createCsr('masters-elsewhere', 'example.com/my-signer', masters, ['client auth']);
+  });
+});
+
+test('--disable-admission-plugins turns the certificate plugins off', async () => {
+  const t = await startTestServer('csr-plugins-off', { disableAdmissionPlugins: ['ServiceAccount', 'CertificateSubjectRestriction', 'CertificateApproval', 'CertificateSigning'] });
+  try {
+    const request = certificateRequest('mallory', { organizations: ['system:masters'] });
+    const created = await json(t.call('post', C), { metadata: { name: 'masters' }, spec: { request, signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth'] } });
+    assert.equal(created.status, 201, created.text);
+    // Without CertificateApproval RBAC on the subresource is all that is checked.
+    const token = t.server.credentials.token({ username: 'carol', groups: [] }, 600);
+    await json(t.call('post', CR), {
+      metadata: { name: 'approval-writer' },
+      rules: [{ apiGroups: ['certificates.k8s.io'], resources: ['certificatesigningrequests/approval'], verbs: ['update'] }],
+    });
+    await json(t.call('post', CRB), { metadata: { name: 'carol' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'approval-writer' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'carol' }] });
+    const csr = created.body as Json;
+    const approved = await json(t.call('put', `${C}/masters/approval`).set('Authorization', `Bearer ${token}`), { ...csr, status: { conditions: [{ type: 'Approved', status: 'True', reason: 'R' }] } });
+    assert.equal(approved.status, 200, approved.text);
+  } finally {
+    await t.close();
+  }
+});
