@@ -111,6 +111,7 @@ interface UpCommandOptions extends ServerCommandOptions {
   controlPlanePods: boolean;
   v: number;
   schedulerMetricsPort: number;
+  clusterSigningDuration: string;
 }
 
 interface HpaFlags {
@@ -260,7 +261,7 @@ function rethrowWithFlagNames(error: unknown): never {
 const FLAG_OF_OPTION: Record<string, string> = {
   'storage.etcd': '--etcd-servers', 'storage.prefix': '--etcd-prefix', 'storage.compactionIntervalMs': '--etcd-compaction-interval',
   tlsSans: '--tls-san', watchBufferBudgetBytes: '--watch-buffer-budget', imagePullDelayMs: '--image-pull-delay',
-  nodeMonitorGracePeriodSeconds: '--node-monitor-grace-period',
+  nodeMonitorGracePeriodSeconds: '--node-monitor-grace-period', clusterSigningDurationSeconds: '--cluster-signing-duration',
 };
 
 export const registerUpCommand: RegisterSubcommand = (program) => {
@@ -278,6 +279,7 @@ export const registerUpCommand: RegisterSubcommand = (program) => {
     .option('--scheduler-metrics-port <port>', 'the scheduler serves GET /metrics on 127.0.0.1 at this port (kube-scheduler\'s secure port; taken: any free port)', parsePort, 10259)
     .option('-v, --v <level>', 'log verbosity (klog) of the scheduler, controller manager and API server: 2 logs every scheduling decision, 3 every request', parseCount, 0)
     .option('--load-balancer-ip-pool <range>', 'addresses LoadBalancer services get in status.loadBalancer.ingress (CIDR or a.b.c.d-e.f.g.h; unset: they stay <pending>)')
+    .option('--cluster-signing-duration <duration>', 'the longest validity of a certificate the csrsigning controller signs (requests may ask for less with expirationSeconds)', '8760h0m0s')
     .action(async (options: UpCommandOptions & HpaFlags) => {
       const { launchCluster } = await import('../lib/launch.ts');
       const cluster = await launchCluster({
@@ -295,6 +297,7 @@ export const registerUpCommand: RegisterSubcommand = (program) => {
         controlPlanePods: options.controlPlanePods,
         verbosity: options.v,
         schedulerMetricsPort: options.schedulerMetricsPort,
+        clusterSigningDurationSeconds: parseDurationMs(options.clusterSigningDuration) / 1000,
         quiet: false,
         // With --leader-elect another replica may be the one whose controllers run: report once listening.
         waitForNodes: !options.leaderElect,

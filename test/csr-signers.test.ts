@@ -1,7 +1,8 @@
 // The kubernetes.io signers beyond kube-apiserver-client (kubelet-serving, kube-apiserver-client-kubelet),
 // their checks and messages, certificate durations, the per-signer CA flags, the csrapproving controller's
 // SubjectAccessReview-based approval of kubelet client requests, and the CertificateApproval,
-// CertificateSigning and CertificateSubjectRestriction admission plugins (with a real kubectl).
+// CertificateSigning and CertificateSubjectRestriction admission plugins (with a real kubectl), and all
+// of it wired into `up`'s controller manager.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import forge from 'node-forge';
+import request from 'supertest';
 import { apiServerClientUsageProblem, kubeletClientProblem, kubeletServingProblem } from '../api/resources/csr-signer-checks.ts';
 import { parseCertificateRequest } from '../api/resources/csr-request.ts';
 import { runCsrApprovingController, type RunningCsrApprovingController } from '../controllers/csr-approving.ts';
@@ -17,6 +19,7 @@ import { loadSignerCas } from '../controllers/csr-signing-config.ts';
 import { certificateDuration, everySigner, runCsrSigningController, type RunningCsrSigningController } from '../controllers/csr-signing.ts';
 import { selectControllers } from '../controllers/manager.ts';
 import { writeComponentKubeconfigs } from '../server/component-credentials.ts';
+import { startCluster } from '../server/up.ts';
 import { json, startTestServer, type TestServer } from './helpers/api-server.ts';
 import { Kubectl } from './helpers/kubectl.ts';
 
@@ -322,5 +325,43 @@ test('--disable-admission-plugins turns the certificate plugins off', async () =
     assert.equal(approved.status, 200, approved.text);
   } finally {
     await t.close();
+  }
+});
+
+test('up: the controller manager runs csrapproving and the four signers for --cluster-signing-duration', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'kubefacade-csr-up-'));
+  const cluster = await startCluster({
+    dataDir, bind: '127.0.0.1', port: 0, tlsSans: [], nodes: 0, nodeCpu: '4', nodeMemory: '8Gi', nodePods: 110, kubeletPort: 0,
+    nodeMonitorGracePeriodSeconds: 40, quiet: true, clusterSigningDurationSeconds: 3600,
+  });
+  try {
+    const server = cluster.apiServer;
+    const call = (method: 'get' | 'post', path: string, token = server.adminToken) =>
+      request(server.url)[method](path).ca(server.caCertPem).set('Authorization', `Bearer ${token}`);
+    const rotation = await call('post', CRB).send({
+      metadata: { name: 'node-autoapprove-certificate-rotation' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:nodes' }],
+    });
+    assert.equal(rotation.status, 201, rotation.text);
+    const nodeToken = server.credentials.token({ username: 'system:node:n7', groups: ['system:nodes'] }, 600);
+    const created = await call('post', C, nodeToken).send({
+      metadata: { name: 'n7-client' },
+      spec: { request: certificateRequest('system:node:n7', { organizations: ['system:nodes'] }), signerName: 'kubernetes.io/kube-apiserver-client-kubelet', usages: ['digital signature', 'client auth'] },
+    });
+    assert.equal(created.status, 201, created.text);
+    let csr: Json = {};
+    for (let i = 0; i < 300 && !csr.status?.certificate; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      csr = (await call('get', `${C}/n7-client`)).body as Json;
+    }
+    assert.equal(csr.status.conditions[0].reason, 'AutoApproved');
+    const cert = new X509Certificate(Buffer.from(csr.status.certificate, 'base64'));
+    assert.ok(cert.checkIssued(new X509Certificate(server.caCertPem)));
+    const hours = (Date.parse(cert.validTo) - Date.now()) / 3_600_000;
+    assert.ok(hours > 0.9 && hours <= 1, `--cluster-signing-duration 1h, got ${hours}h`);
+  } finally {
+    await cluster.stop();
+    await rm(dataDir, { recursive: true, force: true });
   }
 });
