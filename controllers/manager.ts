@@ -21,6 +21,7 @@ import { runNodeLifecycleController, type RunningController } from './node-lifec
 import { DEFAULT_HPA_OPTIONS, HorizontalController, type HorizontalControllerOptions } from './podautoscaler/horizontal-controller.ts';
 import { everySigner, runCsrSigningController, type SignerCas } from './csr-signing.ts';
 import { runCsrApprovingController } from './csr-approving.ts';
+import { runCsrCleanerController } from './csr-cleaner.ts';
 import { runPersistentVolumeBinder } from './persistent-volume-binder.ts';
 import { runResourceQuotaController } from './resource-quota.ts';
 import { runServiceAccountController } from './service-account.ts';
@@ -35,7 +36,7 @@ import { REPLICA_SET_FLAVOR, REPLICATION_CONTROLLER_FLAVOR, ReplicaSetController
 export const CONTROLLER_NAMES = [
   'deployment', 'replicaset', 'replicationcontroller', 'statefulset', 'daemonset', 'job', 'cronjob', 'disruption', 'garbagecollector', 'nodelifecycle',
   'horizontalpodautoscaling', 'serviceaccount', 'endpoint', 'endpointslice', 'endpointslicemirroring', 'resourcequota',
-  'csrsigning', 'persistentvolume-binder', 'taint-eviction-controller', 'csrapproving',
+  'csrsigning', 'persistentvolume-binder', 'taint-eviction-controller', 'csrapproving', 'csrcleaner',
 ] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
@@ -162,6 +163,7 @@ export async function runControllerManager(options: ControllerManagerOptions): P
       }
     }
     if (enabled.has('csrapproving')) standalone.push(await runCsrApprovingController({ kubeconfigPath: options.kubeconfigPath, logger }));
+    if (enabled.has('csrcleaner')) standalone.push(await runCsrCleanerController({ kubeconfigPath: options.kubeconfigPath, logger, ...(options.now ? { now: options.now } : {}) }));
     if (enabled.has('persistentvolume-binder')) standalone.push(await runPersistentVolumeBinder({ kubeconfigPath: options.kubeconfigPath, logger }));
   } catch (err) {
     await stopStandalone();

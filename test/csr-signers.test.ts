@@ -15,6 +15,7 @@ import request from 'supertest';
 import { apiServerClientUsageProblem, kubeletClientProblem, kubeletServingProblem } from '../api/resources/csr-signer-checks.ts';
 import { parseCertificateRequest } from '../api/resources/csr-request.ts';
 import { runCsrApprovingController, type RunningCsrApprovingController } from '../controllers/csr-approving.ts';
+import { cleanupReason, runCsrCleanerController } from '../controllers/csr-cleaner.ts';
 import { loadSignerCas } from '../controllers/csr-signing-config.ts';
 import { certificateDuration, everySigner, runCsrSigningController, type RunningCsrSigningController } from '../controllers/csr-signing.ts';
 import { selectControllers } from '../controllers/manager.ts';
@@ -97,6 +98,21 @@ describe('signer checks (pkg/apis/certificates/helpers.go)', () => {
     assert.equal(certificateDuration(7200, 60), 600);
   });
 
+  test('csrcleaner reasons: an issued certificate that expired goes at once', () => {
+    const cert = forge.pki.createCertificate();
+    const keys = forge.pki.rsa.generateKeyPair(512);
+    cert.publicKey = keys.publicKey;
+    cert.validity.notBefore = new Date(Date.now() - 7_200_000);
+    cert.validity.notAfter = new Date(Date.now() - 3_600_000);
+    cert.sign(keys.privateKey, forge.md.sha256.create());
+    const certificate = Buffer.from(forge.pki.certificateToPem(cert)).toString('base64');
+    const justNow = new Date().toISOString();
+    const csr = { metadata: { name: 'x' }, status: { certificate, conditions: [{ type: 'Approved', lastUpdateTime: justNow }] } };
+    assert.equal(cleanupReason(csr, Date.now()), 'Cleaning CSR as the associated certificate is expired.');
+    assert.equal(cleanupReason({ ...csr, status: { conditions: csr.status.conditions } }, Date.now()), undefined);
+    assert.equal(cleanupReason({ metadata: { name: 'y' } }, Date.now()), undefined, 'no creation time: kept');
+  });
+
   test('per-signer CA files as kube-controller-manager reads them; csrapproving is a known controller', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'kubefacade-signer-files-'));
     try {
@@ -116,6 +132,7 @@ describe('signer checks (pkg/apis/certificates/helpers.go)', () => {
     }
     assert.ok(selectControllers('*').includes('csrapproving'));
     assert.deepEqual(selectControllers('*,-csrapproving').includes('csrapproving'), false);
+    assert.ok(selectControllers('*').includes('csrcleaner'));
   });
 });
 
@@ -294,6 +311,37 @@ describe('the kubernetes.io signers, csrapproving and the certificate admission 
     await bind('test:carol-signer', 'test:my-signer', user('carol'));
     const signed = await send('put', `${C}/carol-signs/status`, withCertificate, 200, carolToken);
     assert.ok(signed.status.certificate);
+  });
+
+  test('csrcleaner: issued, denied and failed requests go after an hour, pending ones after a day', async () => {
+    let offsetMs = 0;
+    const cleaner = await runCsrCleanerController({ kubeconfigPath: join(dir, 'controller-manager.kubeconfig'), logger: quiet, now: () => Date.now() + offsetMs });
+    try {
+      await createCsr('clean-pending', 'example.com/my-signer', certificateRequest('p'), ['client auth']);
+      await createCsr('clean-denied', 'example.com/my-signer', certificateRequest('d'), ['client auth']);
+      await createCsr('clean-approved', 'example.com/my-signer', certificateRequest('a'), ['client auth']);
+      await admin.ok(['certificate', 'deny', 'clean-denied']);
+      await admin.ok(['certificate', 'approve', 'clean-approved']);
+      await until(async () => ((await get('clean-approved')).status.conditions ? true : undefined));
+      const exists = async (name: string) => (await t.call('get', `${C}/${name}`)).status === 200;
+      await cleaner.clean();
+      assert.ok(await exists('clean-denied') && await exists('serving'), 'nothing is old yet');
+      offsetMs = 2 * 3_600_000;
+      await until(async () => {
+        await cleaner.clean();
+        return (await exists('clean-denied')) || (await exists('serving')) || (await exists('serving-no-san')) ? undefined : true;
+      });
+      assert.ok(await exists('clean-pending'), 'pending for less than a day');
+      assert.ok(await exists('clean-approved'), 'approved but not issued');
+      offsetMs = 25 * 3_600_000;
+      await until(async () => {
+        await cleaner.clean();
+        return (await exists('clean-pending')) ? undefined : true;
+      });
+      assert.ok(await exists('clean-approved'));
+    } finally {
+      await cleaner.stop();
+    }
   });
 
   test('CertificateSubjectRestriction: no kube-apiserver-client request for system:masters; other signers may', async () => {
