@@ -3,6 +3,7 @@
 // every signer, or per-signer --cluster-signing-{kubelet-serving,kubelet-client,kube-apiserver-client,
 // legacy-unknown}-{cert,key}-file (then only the signers given files run); both at once is an error.
 
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import {
   KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBE_APISERVER_CLIENT_SIGNER, KUBELET_SERVING_SIGNER, LEGACY_UNKNOWN_SIGNER, type BuiltInSigner,
@@ -51,7 +52,28 @@ export async function loadSignerCas(flags: CsrSigningFlags): Promise<{ signers: 
     if (!files?.certFile || !files.keyFile) {
       throw new Error(`failed to start ${signer} certificate controller: --cluster-signing-${anySpecific ? `${flag}-` : ''}cert-file and --cluster-signing-${anySpecific ? `${flag}-` : ''}key-file must be given together`);
     }
-    signers[signer] = { certPem: await readFile(files.certFile, 'utf8'), keyPem: await readFile(files.keyFile, 'utf8') };
+    signers[signer] = await readSigningCa(signer, files.certFile, files.keyFile);
   }
   return { signers, skipped };
+}
+
+/** newCAProvider: the pair must load (a certificate and a private key) before the controller starts. */
+async function readSigningCa(signer: BuiltInSigner, certFile: string, keyFile: string): Promise<{ certPem: string; keyPem: string }> {
+  const fail = (what: string, err: unknown): Error =>
+    new Error(`failed to start ${signer} certificate controller: ${what}: ${err instanceof Error ? err.message : String(err)}`);
+  let certPem: string;
+  let keyPem: string;
+  try {
+    certPem = await readFile(certFile, 'utf8');
+    new X509Certificate(certPem);
+  } catch (err) {
+    throw fail(`error reading CA cert file "${certFile}"`, err);
+  }
+  try {
+    keyPem = await readFile(keyFile, 'utf8');
+    createPrivateKey(keyPem);
+  } catch (err) {
+    throw fail(`error reading CA key file "${keyFile}"`, err);
+  }
+  return { certPem, keyPem };
 }

@@ -19,6 +19,7 @@ import { cleanupReason, runCsrCleanerController } from '../controllers/csr-clean
 import { loadSignerCas } from '../controllers/csr-signing-config.ts';
 import { certificateDuration, everySigner, runCsrSigningController, type RunningCsrSigningController } from '../controllers/csr-signing.ts';
 import { selectControllers } from '../controllers/manager.ts';
+import { generateEcKeyPair, issueCertificate } from '../auth/x509.ts';
 import { writeComponentKubeconfigs } from '../server/component-credentials.ts';
 import { startCluster } from '../server/up.ts';
 import { json, startTestServer, type TestServer } from './helpers/api-server.ts';
@@ -116,17 +117,23 @@ describe('signer checks (pkg/apis/certificates/helpers.go)', () => {
   test('per-signer CA files as kube-controller-manager reads them; csrapproving is a known controller', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'kubefacade-signer-files-'));
     try {
-      await writeFile(join(dir, 'a.crt'), 'A-CERT');
-      await writeFile(join(dir, 'a.key'), 'A-KEY');
+      const ca = generateEcKeyPair();
+      const certPem = issueCertificate({ commonName: 'signer-a', publicKeyPem: ca.publicKeyPem, days: 1, isCa: true }, { privateKeyPem: ca.privateKeyPem });
+      await writeFile(join(dir, 'a.crt'), certPem);
+      await writeFile(join(dir, 'a.key'), ca.privateKeyPem);
+      await writeFile(join(dir, 'bad.crt'), 'not a certificate');
       const a = { certFile: join(dir, 'a.crt'), keyFile: join(dir, 'a.key') };
       assert.equal(await loadSignerCas({}), undefined);
       const all = await loadSignerCas({ cluster: a });
       assert.deepEqual(Object.keys(all?.signers ?? {}).sort(), ['kubernetes.io/kube-apiserver-client', 'kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kubelet-serving', 'kubernetes.io/legacy-unknown']);
       const serving = await loadSignerCas({ kubeletServing: a });
-      assert.deepEqual(serving?.signers, { 'kubernetes.io/kubelet-serving': { certPem: 'A-CERT', keyPem: 'A-KEY' } });
+      assert.deepEqual(serving?.signers, { 'kubernetes.io/kubelet-serving': { certPem, keyPem: ca.privateKeyPem } });
       assert.deepEqual(serving?.skipped, ['kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kube-apiserver-client', 'kubernetes.io/legacy-unknown']);
       await assert.rejects(loadSignerCas({ cluster: a, legacyUnknown: a }), /cannot specify default and per controller certs at the same time/);
       await assert.rejects(loadSignerCas({ kubeletClient: { certFile: a.certFile } }), /--cluster-signing-kubelet-client-key-file must be given together/);
+      await assert.rejects(loadSignerCas({ cluster: { certFile: join(dir, 'bad.crt'), keyFile: a.keyFile } }),
+        /failed to start kubernetes\.io\/kubelet-serving certificate controller: error reading CA cert file ".*bad\.crt"/);
+      await assert.rejects(loadSignerCas({ cluster: { certFile: a.certFile, keyFile: join(dir, 'missing.key') } }), /error reading CA key file ".*missing\.key": ENOENT/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
