@@ -101,7 +101,7 @@ export async function runCsrSigningController(options: CsrSigningControllerOptio
     }
   };
 
-  const queue = new SyncQueue(sync, { workers: 2, onError: (key, err) => logger.warn(`csrsigning-controller: ${key}: ${err instanceof Error ? err.message : String(err)}`) });
+  const queue = new SyncQueue(sync, { workers: 5, onError: (key, err) => logger.warn(`csrsigning-controller: ${key}: ${err instanceof Error ? err.message : String(err)}`) });
   const changed = (csr: CertificateSigningRequest) => {
     const name = csr.metadata?.name ?? '';
     latest.set(name, csr);
