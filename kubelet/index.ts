@@ -10,7 +10,7 @@ import { KUBELET_BACKOFF } from './crash-loop-backoff.ts';
 import { EventRecorder } from './event-recorder.ts';
 import type { ImagePullDelay } from './images.ts';
 import { closeConnections, connect } from './kube-client.ts';
-import { nodeLoopbackIp, nodeName, nodePodCidr } from './node-addressing.ts';
+import { nodeLoopbackIp, nodeName, nodePodCidr, nodePodCidrV6 } from './node-addressing.ts';
 import { NodeAgent, type NodeAgentTiming } from './node-agent.ts';
 import type { RegistrationTaint } from './node-object.ts';
 import type { Logger } from './pod-worker.ts';
@@ -59,6 +59,11 @@ export interface RunKubeletsOptions {
   logger?: Logger;
   /** klog's --v: at 2, the sync loop's pod additions and removals and each container start are logged. */
   verbosity?: number;
+  /**
+   * Dual-stack pod network: every node also gets an IPv6 /64 (podCIDRs [IPv4, IPv6]) and every pod not on the host
+   * network an IPv6 address beside its IPv4 one (status.podIPs). Off: IPv4 only, as before.
+   */
+  dualStack?: boolean;
   /** Static pods of the first node (the control plane `up` runs in this process), mirrored into kube-system. */
   staticPods?: StaticPodSpec[];
 }
@@ -99,7 +104,7 @@ export async function runKubelets(options: RunKubeletsOptions): Promise<RunningK
     const index = firstIndex + offset;
     return {
       name: nodeName(options.namePrefix ?? 'node', index), index,
-      internalIp: nodeLoopbackIp(index), podCidr: nodePodCidr(index),
+      internalIp: nodeLoopbackIp(index), podCidr: nodePodCidr(index), ...(options.dualStack ? { podCidrV6: nodePodCidrV6(index) } : {}),
       kubeletPort: options.kubeletPort ?? 10250,
       cpu: options.cpu ?? '4', memory: options.memory ?? '8Gi', pods: options.pods ?? 110,
       extraLabels: options.nodeLabels, taints: options.registerWithTaints,

@@ -112,7 +112,8 @@ export class KubeletEndpoints {
 
   /** Starts listening on host:port for one node; port 0 picks a free port. */
   async listen(host: string, port: number, resolve: NodeEndpoint, streaming?: StreamingRuntime): Promise<LogServer> {
-    const listener = net.createServer((socket) => {
+    // No Nagle delay: exec, attach and port-forward streams are small interactive frames.
+    const listener = net.createServer({ noDelay: true }, (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
       this.server.emit('connection', socket);

@@ -13,7 +13,7 @@ import { MERGE_PATCH, microTime, statusCodeOf, type KubeletClients } from './kub
 import type { KubeletEndpoints, LogLookup, LogServer } from './log-server.ts';
 import type { KubeletAuth } from './request-auth.ts';
 import { PodIpAllocator } from './node-addressing.ts';
-import { composeNodeForRegistration, composeNodeStatus, conditionsNeedUpdate, type SimulatedNodeSpec } from './node-object.ts';
+import { composeNodeForRegistration, composeNodeStatus, conditionsNeedUpdate, podCidrsOf, type SimulatedNodeSpec } from './node-object.ts';
 import type { ConfigSource } from './container-config.ts';
 import type { PodContentReader } from './shell/config-content.ts';
 import { PodWorker, type Logger, type PodRef, type PodSink, type PodWorkerTiming } from './pod-worker.ts';
@@ -89,7 +89,7 @@ export class NodeAgent implements PodSink {
       this.staticPods = new StaticPods(this.spec.name, this.spec.internalIp, options.clients, options.staticPods, options.logger);
     }
     this.puller = new ImagePuller(this.images, options.imagePullDelay);
-    this.ips = new PodIpAllocator(this.spec.podCidr);
+    this.ips = new PodIpAllocator(this.spec.podCidr, this.spec.podCidrV6);
     this.streaming = new NodeStreamingRuntime({
       findPod: (namespace, name) => this.findWorker(namespace, name)?.runtimeState,
       ephemeralExited: (namespace, name, container, exitCode) => this.findWorker(namespace, name)?.ephemeralProcessExited(container, exitCode),
@@ -184,11 +184,17 @@ export class NodeAgent implements PodSink {
     }
     this.nodeUid = node.metadata?.uid;
     const existingCidr = node.spec?.podCIDR;
-    if (existingCidr && existingCidr !== this.spec.podCidr) {
+    // A registered node keeps the CIDRs it has (podCIDRs are immutable once set); its IPv6 one only if it is dual-stack.
+    const existingV6 = this.spec.podCidrV6 ? node.spec?.podCIDRs?.find((cidr) => cidr.includes(':')) : undefined;
+    if (existingCidr && (existingCidr !== this.spec.podCidr || (existingV6 && existingV6 !== this.spec.podCidrV6))) {
       this.spec.podCidr = existingCidr;
+      this.spec.podCidrV6 = existingV6;
+      this.ips = new PodIpAllocator(existingCidr, existingV6);
+    } else if (existingCidr && this.spec.podCidrV6 && !existingV6) {
+      this.spec.podCidrV6 = undefined;
       this.ips = new PodIpAllocator(existingCidr);
     } else if (!existingCidr) {
-      await core.patchNode({ name: this.name, body: { spec: { podCIDR: this.spec.podCidr, podCIDRs: [this.spec.podCidr] } } }, MERGE_PATCH);
+      await core.patchNode({ name: this.name, body: { spec: { podCIDR: this.spec.podCidr, podCIDRs: podCidrsOf(this.spec) } } }, MERGE_PATCH);
     }
     await this.postStatus(node.status?.conditions);
   }

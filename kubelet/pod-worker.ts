@@ -264,6 +264,7 @@ export class PodWorker {
     this.state.startTimeMs = Date.now();
     await this.awaitRuntimeHandler();
     this.state.podIp = this.hostNetwork ? this.node.hostIp : this.node.ips.allocate(this.state.uid);
+    this.state.podIps = this.hostNetwork ? [this.node.hostIp] : this.node.ips.addressesOf(this.state.podIp);
     this.state.sandboxReady = true;
     this.requestSync();
     await this.prepareVolumes();

@@ -135,6 +135,8 @@ export async function startCluster(options: UpOptions): Promise<RunningCluster> 
       pods: options.nodePods,
       imagePullDelayMs: options.imagePullDelayMs,
       kubeletPort: options.kubeletPort,
+      // A cluster whose services have two families has a dual-stack pod network too.
+      dualStack: (options.serviceClusterIpRange ?? '').split(',').length === 2,
       leaseRenewIntervalMs,
       statusUpdateIntervalMs: leaseRenewIntervalMs,
       ...(controlPlane ? { staticPods: controlPlane.staticPods } : {}),
