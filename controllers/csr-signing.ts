@@ -86,7 +86,8 @@ export async function runCsrSigningController(options: CsrSigningControllerOptio
       status = { ...csr.status, conditions: [...conditions, { type: 'Failed', status: 'True', reason: 'SignerValidationFailure', message: problem, lastUpdateTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] };
     } else {
       const pem = signCertificateRequest({ caCertPem: ca.certPem, caKeyPem: ca.keyPem }, {
-        commonName: parsed.commonName, organizations: parsed.organizations, subjectPublicKeyInfo: parsed.subjectPublicKeyInfo, usages,
+        commonName: parsed.commonName, organizations: parsed.organizations, subjectAttributes: parsed.subjectAttributes,
+        subjectPublicKeyInfo: parsed.subjectPublicKeyInfo, usages,
         ...(parsed.subjectAltNameDer ? { subjectAltNameDer: parsed.subjectAltNameDer } : {}),
         durationSeconds: certificateDuration(options.signingDurationSeconds ?? DEFAULT_SIGNING_DURATION_SECONDS, csr.spec.expirationSeconds),
       });

@@ -6,6 +6,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,7 @@ import { certificateDuration, everySigner, runCsrSigningController, type Running
 import { selectControllers } from '../controllers/manager.ts';
 import { generateEcKeyPair, issueCertificate } from '../auth/x509.ts';
 import { writeComponentKubeconfigs } from '../server/component-credentials.ts';
+import { writeKubeconfig } from '../server/kubeconfig.ts';
 import { startCluster } from '../server/up.ts';
 import { json, startTestServer, type TestServer } from './helpers/api-server.ts';
 import { Kubectl } from './helpers/kubectl.ts';
@@ -227,6 +229,26 @@ describe('the kubernetes.io signers, csrapproving and the certificate admission 
     const failed = await failure('serving-no-san');
     assert.deepEqual([failed.status, failed.reason, failed.message], ['True', 'SignerValidationFailure', 'DNS or IP subjectAltName is required']);
     assert.equal((await get('serving-no-san')).status.certificate, undefined);
+  });
+
+  test('the issued subject is the request\'s as Go writes it; the certificate authenticates its user and groups', async () => {
+    const key = join(dir, 'ann.key');
+    execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', key]);
+    const request = execFileSync('openssl', ['req', '-new', '-key', key, '-subj', '/CN=ann/O=b-team/O=a-team/OU=ops/C=DE/emailAddress=ann@example.com']);
+    await createCsr('ann', 'kubernetes.io/kube-apiserver-client', request.toString('base64'), ['client auth']);
+    await admin.ok(['certificate', 'approve', 'ann']);
+    const cert = await issued('ann');
+    // pkix.Name.ToRDNSequence: country, the organizations in one multi-valued RDN, unit, common name; no emailAddress.
+    assert.equal(cert.subject, 'C=DE\nO=a-team + O=b-team\nOU=ops\nCN=ann');
+    const kubeconfig = join(dir, 'ann.kubeconfig');
+    await writeKubeconfig(kubeconfig, {
+      clusterName: 'kubefacade', server: t.url, caCertPem: t.server.caCertPem,
+      users: [{ name: 'ann', clientCertificatePem: cert.toString(), clientKeyPem: await readFile(key, 'utf8') }], contextUser: 'ann',
+    });
+    const ann = await Kubectl.create(kubeconfig);
+    const whoami = JSON.parse(await ann.ok(['auth', 'whoami', '-o', 'json'])) as Json;
+    assert.equal(whoami.status.userInfo.username, 'ann');
+    assert.deepEqual([...whoami.status.userInfo.groups].sort(), ['a-team', 'b-team', 'system:authenticated']);
   });
 
   test('kube-apiserver-client-kubelet: checked as a kubelet client request', async () => {

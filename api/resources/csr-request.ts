@@ -9,6 +9,8 @@ export interface ParsedCertificateRequest {
   /** The subject's common name and organizations. */
   commonName: string;
   organizations: string[];
+  /** Every subject attribute in request order: its type (dotted OID) and text value. */
+  subjectAttributes: { type: string; value: string }[];
   /** The SubjectPublicKeyInfo, DER. */
   subjectPublicKeyInfo: Buffer;
   publicKey: KeyObject;
@@ -110,11 +112,13 @@ export function parseCertificateRequest(pem: Buffer): ParsedCertificateRequest {
   if (!subject || !spki) throw new Error('asn1: structure error: the request info lacks its subject or key');
   let commonName = '';
   const organizations: string[] = [];
+  const subjectAttributes: { type: string; value: string }[] = [];
   for (const set of children(der, subject)) {
     for (const attribute of children(der, set)) {
       const [type, value] = children(der, attribute);
       if (!type || !value) continue;
       const text = content(der, value).toString('utf8');
+      subjectAttributes.push({ type: oid(der, type), value: text });
       if (oid(der, type) === OID_COMMON_NAME) commonName = text;
       if (oid(der, type) === OID_ORGANIZATION) organizations.push(text);
     }
@@ -161,5 +165,5 @@ export function parseCertificateRequest(pem: Buffer): ParsedCertificateRequest {
     const type = publicKey.asymmetricKeyType;
     throw new Error(type === 'rsa' ? 'crypto/rsa: verification error' : type === 'ec' ? 'x509: ECDSA verification failure' : 'x509: Ed25519 verification failure');
   }
-  return { commonName, organizations, subjectPublicKeyInfo, publicKey, hasSubjectAltNames, ...names, ...(subjectAltNameDer ? { subjectAltNameDer } : {}) };
+  return { commonName, organizations, subjectAttributes, subjectPublicKeyInfo, publicKey, hasSubjectAltNames, ...names, ...(subjectAltNameDer ? { subjectAltNameDer } : {}) };
 }
