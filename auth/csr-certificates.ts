@@ -1,8 +1,9 @@
-// Issuing a certificate for a CertificateSigningRequest with the cluster CA, as the csrsigning
-// controller's local signer does (pkg/controller/certificates/authority): the request's subject (as Go
-// re-encodes a parsed pkix.Name), subject alternative names and public key (RSA, ECDSA or Ed25519: its SubjectPublicKeyInfo is written as sent), the usages as key
-// usage and extended key usage, a validity backdated by five minutes, CA:false. Written and signed by
-// auth/x509.ts with the CA's key, whatever its type (ECDSA for data dirs created now, RSA before).
+// Issuing a certificate for a CertificateSigningRequest with a signer's CA, as the csrsigning controller's
+// local signer does (pkg/controller/certificates/authority): the request's subject (as Go re-encodes a
+// parsed pkix.Name), subject alternative names and public key (RSA, ECDSA or Ed25519: its
+// SubjectPublicKeyInfo is written as sent), the usages as key usage and extended key usage, a validity
+// backdated by five minutes and cut at the CA's own expiry, CA:false. Written and signed by auth/x509.ts
+// with the CA's key, whatever its type (ECDSA for data dirs created now, RSA before).
 
 import { X509Certificate } from 'node:crypto';
 import { issueCertificate, type ExtKeyUsage, type KeyUsage } from './x509.ts';
