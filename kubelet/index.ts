@@ -19,6 +19,7 @@ import { createKubeletServingCert } from './serving-cert.ts';
 import { ApiServerDelegatedAuth, clusterCaPem } from './request-auth.ts';
 import { ServiceEnvironment } from './service-environment.ts';
 import { startSharedWatches, type SharedWatches } from './shared-watches.ts';
+import { showHiddenMetrics as showHiddenMetricsFor } from './resource-metrics.ts';
 
 export type { Logger } from './pod-worker.ts';
 export type { StaticPodSpec } from './static-pods.ts';
@@ -64,6 +65,8 @@ export interface RunKubeletsOptions {
    * network an IPv6 address beside its IPv4 one (status.podIPs). Off: IPv4 only, as before.
    */
   dualStack?: boolean;
+  /** The kubelet's --show-hidden-metrics-for-version: only the previous minor release ('1.31') is accepted. */
+  showHiddenMetricsForVersion?: string;
   /** Static pods of the first node (the control plane `up` runs in this process), mirrored into kube-system. */
   staticPods?: StaticPodSpec[];
 }
@@ -82,6 +85,8 @@ const consoleLogger: Logger = {
 };
 
 export async function runKubelets(options: RunKubeletsOptions): Promise<RunningKubelets> {
+  // Checked before anything starts, as component-base validates its flags.
+  const showHiddenMetrics = showHiddenMetricsFor(options.showHiddenMetricsForVersion);
   const logger = options.logger ?? consoleLogger;
   const clients = connect(options.kubeconfigPath);
   // One event queue for the process: a bounded number of event writes in flight across all nodes.
@@ -122,6 +127,7 @@ export async function runKubelets(options: RunKubeletsOptions): Promise<RunningK
       spec, clients: nodeClients, events, endpoints, auth: new ApiServerDelegatedAuth(nodeClients.config), imagePullDelay: options.imagePullDelayMs, timing, logger, services,
       ...(spec.index === firstIndex && options.staticPods ? { staticPods: options.staticPods } : {}),
       verbosity: options.verbosity ?? 0,
+      showHiddenMetrics,
     }));
   }
   let watches: SharedWatches | undefined;

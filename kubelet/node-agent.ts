@@ -1,6 +1,8 @@
 // One simulated node: registers (or adopts) its Node, keeps its Lease renewed and its status posted, serves container
 // logs over HTTPS on its loopback InternalIP, and runs the pods bound to it through pod workers.
 import { NodeMetrics } from './node-metrics.ts';
+import { ResourceStats, type PodUsageInput } from './resource-stats.ts';
+import { parseQuantity } from './quantity.ts';
 import { MIRROR_POD_ANNOTATION, StaticPods, type StaticPodSpec } from './static-pods.ts';
 import type { V1Lease, V1Node, V1NodeCondition, V1Pod } from '@kubernetes/client-node';
 import { NodeLogStore } from './container-logs.ts';
@@ -46,6 +48,8 @@ export interface NodeAgentOptions {
   logger: Logger;
   /** The node's static pods (the control plane of `up`), mirrored into the API (static-pods.ts). */
   staticPods?: StaticPodSpec[];
+  /** --show-hidden-metrics-for-version given (and valid): hidden deprecated metrics are shown. */
+  showHiddenMetrics?: boolean;
   /** klog's --v: at 2, the sync loop's lines (kubelet.go's "SyncLoop ADD", "SyncLoop REMOVE", PLEG events). */
   verbosity?: number;
 }
@@ -81,10 +85,13 @@ export class NodeAgent implements PodSink {
   private stopped = false;
   private readonly staticPods?: StaticPods;
   readonly metrics: NodeMetrics;
+  /** CPU and memory of the node and its pods: /stats/summary and /metrics/resource. */
+  readonly resourceStats: ResourceStats;
 
   constructor(private readonly options: NodeAgentOptions) {
     this.spec = { ...options.spec };
     this.metrics = new NodeMetrics(this.spec.name);
+    this.resourceStats = new ResourceStats(this.spec.name, Date.now(), parseQuantity(this.spec.memory));
     if (options.staticPods?.length) {
       this.staticPods = new StaticPods(this.spec.name, this.spec.internalIp, options.clients, options.staticPods, options.logger);
     }
@@ -106,6 +113,14 @@ export class NodeAgent implements PodSink {
     if ((this.options.verbosity ?? 0) >= 2) this.options.logger.info(`node ${this.name}: ${line}`);
   }
 
+  private *podUsageInputs(): Iterable<PodUsageInput> {
+    if (this.staticPods) yield* this.staticPods.usageInputs();
+    for (const worker of this.workers.values()) {
+      const input = worker.usageInput();
+      if (input) yield input;
+    }
+  }
+
   private findWorker(namespace: string, name: string): PodWorker | undefined {
     for (const worker of this.workers.values()) if (worker.ref.namespace === namespace && worker.ref.name === name) return worker;
     return undefined;
@@ -123,6 +138,8 @@ export class NodeAgent implements PodSink {
     const endpoint = {
       nodeName: this.spec.name, auth: this.options.auth, resolve,
       metrics: () => this.metrics.render([...this.workers.values()].map((worker) => worker.runtimeState)),
+      stats: () => this.resourceStats.sample(this.podUsageInputs()),
+      showHiddenMetrics: this.options.showHiddenMetrics,
     };
     try {
       this.logServer = await endpoints.listen(this.spec.internalIp, this.spec.kubeletPort, endpoint, this.streaming);

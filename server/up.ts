@@ -149,7 +149,7 @@ export async function startCluster(options: UpOptions): Promise<RunningCluster> 
     return {
       apiServer,
       nodes: kubelets.nodes,
-      ...(schedulerMetricsPort !== undefined ? { schedulerMetricsUrl: `http://127.0.0.1:${schedulerMetricsPort}/metrics` } : {}),
+      ...(schedulerMetricsPort !== undefined ? { schedulerMetricsUrl: `https://127.0.0.1:${schedulerMetricsPort}/metrics` } : {}),
       async stop() {
         for (const stop of stops.reverse()) await stop();
         await apiServer.close();

@@ -4,6 +4,7 @@
 // resource, subresource, scope, component and code; requests in flight; long-running requests; watch events; objects
 // in storage (counted when scraped); storage operation latency; API Priority and Fairness by priority level and flow
 // schema; and Node.js process metrics. Scraping costs one pass over the series, nothing on the request path.
+import { renderRegistry } from './text-exposition.ts';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RequestInfo } from '../request-info.ts';
 
@@ -220,7 +221,7 @@ export class ApiServerMetrics {
   }
 
   async scrape(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    return { contentType: this.registry.contentType, body: await renderRegistry(this.registry) };
   }
 }
 
