@@ -20,6 +20,10 @@ import { AuditLog, type AuditLogRotation } from './audit-log.ts';
 import { loadAuditPolicy, METADATA_FOR_EVERYTHING, type AuditPolicy } from './audit-policy.ts';
 import { startAdmissionSources } from './admission/sources.ts';
 import { ValidatingAdmissionPolicyAdmission } from './admission/policy-admission.ts';
+import {
+  CERTIFICATE_APPROVAL_PLUGIN_NAME, CERTIFICATE_SIGNING_PLUGIN_NAME, CertificateApprovalAdmission, CertificateSigningAdmission,
+} from './admission/certificate-signers.ts';
+import { CERTIFICATE_SUBJECT_RESTRICTION_PLUGIN_NAME, CertificateSubjectRestrictionAdmission } from './admission/certificate-subject-restriction.ts';
 import { WebhookAdmission } from './admission/webhook-admission.ts';
 import { PUBLIC_INFO_PATHS, RequestAuthentication, UnionAuthenticator, type RequestAuthenticator } from './authenticator.ts';
 import { PrivilegedGroupAuthorizer, UnionAuthorizer, UnionRuleResolver, type Authorizer, type RuleResolver } from './authorizer.ts';
@@ -115,8 +119,9 @@ export async function startSecurity(options: SecurityOptions): Promise<Security>
     return stored?.metadata.labels;
   };
   // kube-apiserver's recommended order: mutating LimitRanger, ServiceAccount, Priority, RuntimeClass, then
-  // MutatingAdmissionWebhook; after validation, LimitRanger, NodeRestriction, Priority, RuntimeClass, RBAC
-  // escalation, ValidatingAdmissionPolicy, ValidatingAdmissionWebhook and ResourceQuota last.
+  // MutatingAdmissionWebhook; after validation, LimitRanger, NodeRestriction, Priority, RuntimeClass,
+  // CertificateApproval, CertificateSigning, CertificateSubjectRestriction, RBAC escalation,
+  // ValidatingAdmissionPolicy, ValidatingAdmissionWebhook and ResourceQuota last.
   const disabled = new Set(options.disableAdmissionPlugins ?? []);
   const mutating: MutatingAdmission[] = [];
   const limitRanger = disabled.has('LimitRanger') ? undefined : new LimitRangerAdmission(limitRangeLister(options.storage));
@@ -139,6 +144,9 @@ export async function startSecurity(options: SecurityOptions): Promise<Security>
   const validating: ValidatingAdmission[] = [
     ...(limitRanger ? [limitRanger] : []), new NodeRestrictionAdmission(),
     ...(priority ? [priority] : []), ...(runtimeClass ? [runtimeClass] : []),
+    ...(disabled.has(CERTIFICATE_APPROVAL_PLUGIN_NAME) ? [] : [new CertificateApprovalAdmission(authorizer)]),
+    ...(disabled.has(CERTIFICATE_SIGNING_PLUGIN_NAME) ? [] : [new CertificateSigningAdmission(authorizer)]),
+    ...(disabled.has(CERTIFICATE_SUBJECT_RESTRICTION_PLUGIN_NAME) ? [] : [new CertificateSubjectRestrictionAdmission()]),
     new RbacEscalationAdmission(policy, authorizer),
     new ValidatingAdmissionPolicyAdmission(admission.policies, admission.bindings, options.registry, namespaceLabels),
     new WebhookAdmission(false, admission.validatingWebhooks, namespaceLabels),

@@ -69,6 +69,14 @@ export interface CertificateTemplate {
   extKeyUsage?: ExtKeyUsage[];
   /** DNS names and IP addresses. */
   subjectAltNames?: string[];
+  /** A subjectAltName extension value (GeneralNames, DER) written as given: a CSR's, copied by a signer. */
+  subjectAltNameDer?: Buffer;
+  /**
+   * A whole subject instead of commonName and organizations: relative distinguished names in order, each a set of
+   * attributes (type OID, value), written as Go's encoding/asn1 writes them (PrintableString when the value allows
+   * it, UTF8String otherwise; a set's members in DER order).
+   */
+  subjectRdns?: { type: string; value: string }[][];
 }
 
 export interface Issuer {
@@ -81,7 +89,7 @@ export interface Issuer {
 export function issueCertificate(template: CertificateTemplate, issuer: Issuer): string {
   const signingKey = issuer.privateKeyPem;
   const signer = createPublicKey(signingKey);
-  const subject = encodeName(template.commonName, template.organizations ?? []);
+  const subject = template.subjectRdns ? encodeRdns(template.subjectRdns) : encodeName(template.commonName, template.organizations ?? []);
   const subjectSpki = typeof template.publicKeyPem === 'string'
     ? createPublicKey(template.publicKeyPem).export({ type: 'spki', format: 'der' })
     // Parsed first, so a key Node cannot read is refused here rather than written into a certificate.
@@ -105,7 +113,8 @@ export function issueCertificate(template: CertificateTemplate, issuer: Issuer):
   if (template.extKeyUsage?.length) {
     extensions.push(extension('2.5.29.37', sequence(template.extKeyUsage.map((usage) => oid(EXT_KEY_USAGE[usage]))), false));
   }
-  if (template.subjectAltNames?.length) extensions.push(extension('2.5.29.17', sequence(template.subjectAltNames.map(generalName)), false));
+  if (template.subjectAltNameDer) extensions.push(extension('2.5.29.17', template.subjectAltNameDer, false));
+  else if (template.subjectAltNames?.length) extensions.push(extension('2.5.29.17', sequence(template.subjectAltNames.map(generalName)), false));
   if (template.subjectKeyIdentifier ?? true) extensions.push(extension('2.5.29.14', octetString(keyIdentifier(subjectSpki)), false));
   if (issuer.certPem !== undefined) {
     // authorityKeyIdentifier: [0] keyIdentifier, the issuer's own subjectKeyIdentifier (same derivation).
@@ -144,6 +153,16 @@ function signatureAlgorithmFor(key: KeyObject): Buffer {
 function keyIdentifier(spki: Buffer): Buffer {
   const [, subjectPublicKey] = children(spki);
   return createHash('sha1').update(subjectPublicKey.content.subarray(1)).digest();
+}
+
+/** PrintableString's alphabet (X.680 41.4), as Go's isPrintable without its asterisk and ampersand leniency. */
+const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
+
+function encodeRdns(rdns: { type: string; value: string }[][]): Buffer {
+  return sequence(rdns.map((attributes) => {
+    const encoded = attributes.map(({ type, value }) => sequence([oid(type), tlv(PRINTABLE.test(value) ? 0x13 : 0x0c, Buffer.from(value, 'utf8'))]));
+    return set(encoded.sort(Buffer.compare));
+  }));
 }
 
 function encodeName(commonName: string, organizations: string[]): Buffer {

@@ -1,8 +1,11 @@
-// The csrsigning controller's kubernetes.io/kube-apiserver-client signer
-// (pkg/controller/certificates/signer): an approved, not denied, not failed request of that signer
-// without a certificate gets one from the cluster CA in status.certificate; a request whose
-// usages the signer does not allow gets a Failed condition (SignerValidationFailure). Requests
-// for other signers are left to their signers.
+// The csrsigning controller (pkg/controller/certificates/signer): kube-controller-manager's four
+// local signers, kubernetes.io/kubelet-serving, kube-apiserver-client-kubelet, kube-apiserver-client and
+// legacy-unknown, each with its CA. An approved, not failed request of a signer that runs and has no
+// certificate yet is checked as that signer checks it (api/resources/csr-signer-checks.ts): a request
+// that fails gets the Failed condition (SignerValidationFailure, the check's message), any other one
+// its certificate in status.certificate (subject, key and SANs from the request, the request's
+// usages, --cluster-signing-duration or the shorter expirationSeconds, at least 10 minutes).
+// Requests for other signers are left to their signers.
 
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { ApiStatusError, JsonApiClient } from '../clients/json-api-client.ts';
@@ -11,12 +14,12 @@ import { startLeanInformer, type LeanInformer } from '../clients/lean-informer.t
 import { componentUserAgent } from '../clients/user-agent.ts';
 import { SyncQueue } from './framework/sync-queue.ts';
 import { parseCertificateRequest } from '../api/resources/csr-request.ts';
+import { BUILT_IN_SIGNERS, signerProblem, type BuiltInSigner } from '../api/resources/csr-signer-checks.ts';
 import { signCertificateRequest } from '../auth/csr-certificates.ts';
 import type { ControllerLogger, RunningController } from './node-lifecycle.ts';
 
-export const KUBE_APISERVER_CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client';
-/** --cluster-signing-duration: one year. */
-const DEFAULT_SIGNING_DURATION_SECONDS = 365 * 24 * 3600;
+/** --cluster-signing-duration: 8760h, one year. */
+export const DEFAULT_SIGNING_DURATION_SECONDS = 365 * 24 * 3600;
 const MIN_DURATION_SECONDS = 600;
 const CSR_PATH = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
 
@@ -26,10 +29,14 @@ interface CertificateSigningRequest extends KubernetesObject {
   status?: { conditions?: Condition[]; certificate?: string };
 }
 
+/** A signer's CA: certificate and private key, PEM. */
+export interface SigningCa { certPem: string; keyPem: string }
+/** The CA of each signer that runs; a signer without one is not run. */
+export type SignerCas = Partial<Record<BuiltInSigner, SigningCa>>;
+
 export interface CsrSigningControllerOptions {
   kubeconfigPath: string;
-  caCertPem: string;
-  caKeyPem: string;
+  signers: SignerCas;
   /** --cluster-signing-duration in seconds. */
   signingDurationSeconds?: number;
   logger?: ControllerLogger;
@@ -39,21 +46,18 @@ export interface RunningCsrSigningController extends RunningController {
   idle(): Promise<void>;
 }
 
-/** validAPIServerClientUsages. */
-export function apiServerClientUsageProblem(usages: string[]): string | undefined {
-  let clientAuth = false;
-  for (const usage of usages) {
-    if (usage === 'client auth') clientAuth = true;
-    else if (usage !== 'digital signature' && usage !== 'key encipherment') return `invalid usage for client certificate: ${usage}`;
-  }
-  return clientAuth ? undefined : 'missing required usage for client certificate: client auth';
+/** The same CA for every signer (--cluster-signing-cert-file/--cluster-signing-key-file). */
+export function everySigner(ca: SigningCa): SignerCas {
+  return Object.fromEntries(BUILT_IN_SIGNERS.map((signer) => [signer, ca]));
 }
 
-/** The certificate's lifetime: the signer's duration, shortened to the requested one (at least 10 minutes). */
+/** signer.duration: the signer's duration, shortened to the requested one (at least 10 minutes). */
 export function certificateDuration(signerSeconds: number, requested: number | undefined): number {
   if (requested === undefined) return signerSeconds;
   return Math.min(signerSeconds, Math.max(MIN_DURATION_SECONDS, requested));
 }
+
+const isBuiltInSigner = (name: string | undefined): name is BuiltInSigner => (BUILT_IN_SIGNERS as readonly (string | undefined)[]).includes(name);
 
 export async function runCsrSigningController(options: CsrSigningControllerOptions): Promise<RunningCsrSigningController> {
   const logger = options.logger ?? { info: console.error, warn: console.error };
@@ -62,19 +66,29 @@ export async function runCsrSigningController(options: CsrSigningControllerOptio
 
   const sync = async (name: string): Promise<void> => {
     const csr = latest.get(name);
-    if (!csr || csr.spec?.signerName !== KUBE_APISERVER_CLIENT_SIGNER || csr.status?.certificate) return;
+    const signerName = csr?.spec?.signerName;
+    if (!csr?.spec || !isBuiltInSigner(signerName) || csr.status?.certificate) return;
+    const ca = options.signers[signerName];
+    if (!ca) return;
     const conditions = csr.status?.conditions ?? [];
     const has = (type: string) => conditions.some((c) => c.type === type && c.status === 'True');
     if (!has('Approved') || has('Denied') || has('Failed')) return;
     const usages = csr.spec.usages ?? [];
-    const problem = apiServerClientUsageProblem(usages);
+    let parsed: ReturnType<typeof parseCertificateRequest>;
+    try {
+      parsed = parseCertificateRequest(Buffer.from(csr.spec.request ?? '', 'base64'));
+    } catch (err) {
+      throw new Error(`unable to parse csr "${name}": ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const problem = signerProblem(signerName, parsed, usages);
     let status: CertificateSigningRequest['status'];
     if (problem) {
       status = { ...csr.status, conditions: [...conditions, { type: 'Failed', status: 'True', reason: 'SignerValidationFailure', message: problem, lastUpdateTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] };
     } else {
-      const parsed = parseCertificateRequest(Buffer.from(csr.spec.request ?? '', 'base64'));
-      const pem = signCertificateRequest({ caCertPem: options.caCertPem, caKeyPem: options.caKeyPem }, {
-        commonName: parsed.commonName, organizations: parsed.organizations, subjectPublicKeyInfo: parsed.subjectPublicKeyInfo, usages,
+      const pem = signCertificateRequest({ caCertPem: ca.certPem, caKeyPem: ca.keyPem }, {
+        commonName: parsed.commonName, organizations: parsed.organizations, subjectAttributes: parsed.subjectAttributes,
+        subjectPublicKeyInfo: parsed.subjectPublicKeyInfo, usages,
+        ...(parsed.subjectAltNameDer ? { subjectAltNameDer: parsed.subjectAltNameDer } : {}),
         durationSeconds: certificateDuration(options.signingDurationSeconds ?? DEFAULT_SIGNING_DURATION_SECONDS, csr.spec.expirationSeconds),
       });
       status = { ...csr.status, certificate: Buffer.from(pem).toString('base64') };
@@ -88,7 +102,7 @@ export async function runCsrSigningController(options: CsrSigningControllerOptio
     }
   };
 
-  const queue = new SyncQueue(sync, { workers: 2, onError: (key, err) => logger.warn(`csrsigning-controller: ${key}: ${err instanceof Error ? err.message : String(err)}`) });
+  const queue = new SyncQueue(sync, { workers: 5, onError: (key, err) => logger.warn(`csrsigning-controller: ${key}: ${err instanceof Error ? err.message : String(err)}`) });
   const changed = (csr: CertificateSigningRequest) => {
     const name = csr.metadata?.name ?? '';
     latest.set(name, csr);

@@ -19,7 +19,9 @@ import { JobController } from './job/job-controller.ts';
 import { DeploymentController } from './deployment/deployment-controller.ts';
 import { runNodeLifecycleController, type RunningController } from './node-lifecycle.ts';
 import { DEFAULT_HPA_OPTIONS, HorizontalController, type HorizontalControllerOptions } from './podautoscaler/horizontal-controller.ts';
-import { runCsrSigningController } from './csr-signing.ts';
+import { everySigner, runCsrSigningController, type SignerCas } from './csr-signing.ts';
+import { runCsrApprovingController } from './csr-approving.ts';
+import { runCsrCleanerController } from './csr-cleaner.ts';
 import { runPersistentVolumeBinder } from './persistent-volume-binder.ts';
 import { runResourceQuotaController } from './resource-quota.ts';
 import { runServiceAccountController } from './service-account.ts';
@@ -36,6 +38,7 @@ export const CONTROLLER_NAMES = [
   'deployment', 'replicaset', 'replicationcontroller', 'statefulset', 'daemonset', 'job', 'cronjob', 'disruption', 'garbagecollector', 'nodelifecycle',
   'horizontalpodautoscaling', 'serviceaccount', 'endpoint', 'endpointslice', 'endpointslicemirroring', 'resourcequota',
   'csrsigning', 'persistentvolume-binder', 'taint-eviction-controller', 'validatingadmissionpolicy-status-controller',
+  'csrapproving', 'csrcleaner',
 ] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
@@ -92,6 +95,13 @@ export interface ControllerManagerOptions {
    * kubernetes.io/kube-apiserver-client certificates with. Without them csrsigning is skipped, as upstream skips it.
    */
   clusterSigning?: { certPem: string; keyPem: string };
+  /**
+   * The per-signer --cluster-signing-<signer>-cert-file/-key-file contents: only these signers run (instead of
+   * clusterSigning's four).
+   */
+  csrSigners?: SignerCas;
+  /** --cluster-signing-duration in seconds (default 8760h). */
+  clusterSigningDurationSeconds?: number;
 }
 
 export interface RunningControllerManager extends RunningController {
@@ -145,14 +155,18 @@ export async function runControllerManager(options: ControllerManagerOptions): P
     }
     if (enabled.has('resourcequota')) standalone.push(await runResourceQuotaController({ kubeconfigPath: options.kubeconfigPath, logger }));
     if (enabled.has('csrsigning')) {
-      if (options.clusterSigning) {
+      const signers = options.csrSigners ?? (options.clusterSigning ? everySigner(options.clusterSigning) : undefined);
+      if (signers) {
         standalone.push(await runCsrSigningController({
-          kubeconfigPath: options.kubeconfigPath, caCertPem: options.clusterSigning.certPem, caKeyPem: options.clusterSigning.keyPem, logger,
+          kubeconfigPath: options.kubeconfigPath, signers, logger,
+          ...(options.clusterSigningDurationSeconds !== undefined ? { signingDurationSeconds: options.clusterSigningDurationSeconds } : {}),
         }));
       } else {
         logger.info('Skipping CSR signer controller because no csr cert/key was specified');
       }
     }
+    if (enabled.has('csrapproving')) standalone.push(await runCsrApprovingController({ kubeconfigPath: options.kubeconfigPath, logger }));
+    if (enabled.has('csrcleaner')) standalone.push(await runCsrCleanerController({ kubeconfigPath: options.kubeconfigPath, logger, ...(options.now ? { now: options.now } : {}) }));
     if (enabled.has('persistentvolume-binder')) standalone.push(await runPersistentVolumeBinder({ kubeconfigPath: options.kubeconfigPath, logger }));
   } catch (err) {
     await stopStandalone();

@@ -121,6 +121,7 @@ async function launch(options: ApiServerOptions, cluster: ClusterOptions | undef
         controlPlanePods: cluster.controlPlanePods,
         verbosity: cluster.verbosity,
         schedulerMetricsPort: cluster.schedulerMetricsPort,
+        clusterSigningDurationSeconds: cluster.clusterSigningDurationSeconds,
         quiet: cluster.quiet ?? true,
       };
       const running = await startCluster(up);

@@ -69,7 +69,7 @@ export interface ApiServerOptions {
   requestJournal?: boolean;
   /** An apiserver.config.k8s.io/v1 EncryptionConfiguration file: resources encrypted at rest (--encryption-provider-config). */
   encryptionProviderConfig?: string;
-  /** Default admission plugins not to run (--disable-admission-plugins): ServiceAccount, LimitRanger, Priority, RuntimeClass, ResourceQuota. */
+  /** Default admission plugins not to run (--disable-admission-plugins): ServiceAccount, LimitRanger, Priority, RuntimeClass, CertificateApproval, CertificateSigning, CertificateSubjectRestriction, ResourceQuota. */
   disableAdmissionPlugins?: string[];
   /** CIDR cluster IPs are allocated from, or two of different families for dual-stack services and pods (--service-cluster-ip-range; default 10.96.0.0/12). */
   serviceClusterIpRange?: string;
@@ -127,6 +127,8 @@ export interface ClusterOptions extends ApiServerOptions {
   verbosity?: number;
   /** Serve the scheduler's GET /metrics on 127.0.0.1 at this port (0: any free port; unset: not served). */
   schedulerMetricsPort?: number;
+  /** The longest validity of a certificate the csrsigning controller signs, in seconds (--cluster-signing-duration; default one year). */
+  clusterSigningDurationSeconds?: number;
 }
 
 const API_SERVER_KEYS: readonly (keyof ApiServerOptions)[] = [
@@ -137,6 +139,7 @@ const API_SERVER_KEYS: readonly (keyof ApiServerOptions)[] = [
 const CLUSTER_KEYS: readonly (keyof ClusterOptions)[] = [
   ...API_SERVER_KEYS, 'loadBalancerIpPool', 'nodes', 'nodeCpu', 'nodeMemory', 'nodePods', 'imagePullDelayMs', 'kubeletPort',
   'nodeMonitorGracePeriodSeconds', 'leaderElect', 'quiet', 'waitForNodes', 'horizontalPodAutoscaler', 'controlPlanePods', 'verbosity', 'schedulerMetricsPort',
+  'clusterSigningDurationSeconds',
 ];
 
 /** What the library resolved from the options: where things go, and the storage. */
@@ -219,6 +222,10 @@ export function checkOptions(options: unknown, kind: 'apiServer' | 'cluster'): a
   const rotation = options.auditLogRotation;
   if (rotation !== undefined && (!isRecord(rotation) || ['maxSizeMB', 'maxBackups', 'maxAgeDays'].some((k) => typeof rotation[k] !== 'number' || (rotation[k] as number) < 0))) {
     throw new KubefacadeOptionError('auditLogRotation', 'must be { maxSizeMB, maxBackups, maxAgeDays } of non-negative numbers');
+  }
+  const signingDuration = options.clusterSigningDurationSeconds;
+  if (signingDuration !== undefined && (typeof signingDuration !== 'number' || !Number.isFinite(signingDuration) || signingDuration <= 0)) {
+    throw new KubefacadeOptionError('clusterSigningDurationSeconds', `must be a positive number of seconds, got ${JSON.stringify(signingDuration)}`);
   }
   const grace = options.nodeMonitorGracePeriodSeconds;
   if (grace !== undefined && (typeof grace !== 'number' || !Number.isFinite(grace) || grace <= 0)) {

@@ -2,7 +2,6 @@
 // `scheduler`, `kubelet` or `up` is one function plus one list entry. Flags are named as kube-apiserver
 // names them where it has an equivalent (--bind-address, --secure-port, --tls-cert-file, ...).
 
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option, InvalidArgumentError } from 'commander';
@@ -112,6 +111,7 @@ interface UpCommandOptions extends ServerCommandOptions {
   controlPlanePods: boolean;
   v: number;
   schedulerMetricsPort: number;
+  clusterSigningDuration: string;
 }
 
 interface HpaFlags {
@@ -236,7 +236,7 @@ function addServerFlags(command: Command): Command {
     .option('--anonymous-public-info [enabled]', 'serve /healthz, /livez, /readyz and /version to requests without credentials (system:public-info-viewer), even without --anonymous-auth', parseBool, true)
     .option('--service-cluster-ip-range <cidr>', 'CIDR cluster IPs are allocated from, or two of different families (IPv4,IPv6 or IPv6,IPv4) for dual-stack services (default 10.96.0.0/12; the first address of the first range is the kubernetes service\'s; up: two ranges also make the pod network dual-stack)')
     .option('--service-node-port-range <range>', 'ports NodePort and LoadBalancer services are given (default 30000-32767)')
-    .option('--disable-admission-plugins <names>', 'comma-separated default admission plugins not to run: ServiceAccount, LimitRanger, Priority, DefaultStorageClass, DefaultIngressClass, RuntimeClass, ResourceQuota')
+    .option('--disable-admission-plugins <names>', 'comma-separated default admission plugins not to run: ServiceAccount, LimitRanger, Priority, DefaultStorageClass, DefaultIngressClass, RuntimeClass, CertificateApproval, CertificateSigning, CertificateSubjectRestriction, ResourceQuota')
     .option('--audit-log-path <file>', 'write an audit.k8s.io/v1 event per request to this file as JSON lines (- for stdout)')
     .option('--audit-policy-file <file>', 'audit.k8s.io/v1 Policy: levels, omitStages and rules (default: every request at Metadata)')
     .option('--audit-log-maxsize <MB>', 'rotate the audit log once it reaches this size (0: 100 MB)', parseCount, 0)
@@ -261,7 +261,7 @@ function rethrowWithFlagNames(error: unknown): never {
 const FLAG_OF_OPTION: Record<string, string> = {
   'storage.etcd': '--etcd-servers', 'storage.prefix': '--etcd-prefix', 'storage.compactionIntervalMs': '--etcd-compaction-interval',
   tlsSans: '--tls-san', watchBufferBudgetBytes: '--watch-buffer-budget', imagePullDelayMs: '--image-pull-delay',
-  nodeMonitorGracePeriodSeconds: '--node-monitor-grace-period',
+  nodeMonitorGracePeriodSeconds: '--node-monitor-grace-period', clusterSigningDurationSeconds: '--cluster-signing-duration',
 };
 
 export const registerUpCommand: RegisterSubcommand = (program) => {
@@ -279,6 +279,7 @@ export const registerUpCommand: RegisterSubcommand = (program) => {
     .option('--scheduler-metrics-port <port>', 'the scheduler serves GET /metrics on 127.0.0.1 at this port (kube-scheduler\'s secure port; taken: any free port)', parsePort, 10259)
     .option('-v, --v <level>', 'log verbosity (klog) of the scheduler, controller manager and API server: 2 logs every scheduling decision, 3 every request', parseCount, 0)
     .option('--load-balancer-ip-pool <range>', 'addresses LoadBalancer services get in status.loadBalancer.ingress (CIDR or a.b.c.d-e.f.g.h; unset: they stay <pending>)')
+    .option('--cluster-signing-duration <duration>', 'the longest validity of a certificate the csrsigning controller signs (requests may ask for less with expirationSeconds)', '8760h0m0s')
     .action(async (options: UpCommandOptions & HpaFlags) => {
       const { launchCluster } = await import('../lib/launch.ts');
       const cluster = await launchCluster({
@@ -296,6 +297,7 @@ export const registerUpCommand: RegisterSubcommand = (program) => {
         controlPlanePods: options.controlPlanePods,
         verbosity: options.v,
         schedulerMetricsPort: options.schedulerMetricsPort,
+        clusterSigningDurationSeconds: parseDurationMs(options.clusterSigningDuration) / 1000,
         quiet: false,
         // With --leader-elect another replica may be the one whose controllers run: report once listening.
         waitForNodes: !options.leaderElect,
@@ -319,23 +321,36 @@ export const registerControllersCommand: RegisterSubcommand = (program) => {
     .requiredOption('--kubeconfig <file>', 'kubeconfig with the API server address and credentials')
     .option('--node-monitor-grace-period <duration>', 'time without lease renewal before a node is marked Unknown', '40s')
     .option('--controllers <list>', 'controllers to run, comma-separated; * is all, -name disables one (as kube-controller-manager)', '*')
-    .option('--cluster-signing-cert-file <file>', 'CA certificate (PEM) the csrsigning controller issues kube-apiserver-client certificates with')
+    .option('--cluster-signing-cert-file <file>', 'CA certificate (PEM) the csrsigning controller issues certificates of every kubernetes.io signer with')
     .option('--cluster-signing-key-file <file>', 'private key (PEM) of --cluster-signing-cert-file')
-    .action(async (options: { kubeconfig: string; nodeMonitorGracePeriod: string; controllers: string; clusterSigningCertFile?: string;
-      clusterSigningKeyFile?: string } & LeaderElectionFlags & HpaFlags) => {
+    .option('--cluster-signing-kubelet-serving-cert-file <file>', 'CA certificate (PEM) of the kubernetes.io/kubelet-serving signer')
+    .option('--cluster-signing-kubelet-serving-key-file <file>', 'private key (PEM) of the kubernetes.io/kubelet-serving signer')
+    .option('--cluster-signing-kubelet-client-cert-file <file>', 'CA certificate (PEM) of the kubernetes.io/kube-apiserver-client-kubelet signer')
+    .option('--cluster-signing-kubelet-client-key-file <file>', 'private key (PEM) of the kubernetes.io/kube-apiserver-client-kubelet signer')
+    .option('--cluster-signing-kube-apiserver-client-cert-file <file>', 'CA certificate (PEM) of the kubernetes.io/kube-apiserver-client signer')
+    .option('--cluster-signing-kube-apiserver-client-key-file <file>', 'private key (PEM) of the kubernetes.io/kube-apiserver-client signer')
+    .option('--cluster-signing-legacy-unknown-cert-file <file>', 'CA certificate (PEM) of the kubernetes.io/legacy-unknown signer')
+    .option('--cluster-signing-legacy-unknown-key-file <file>', 'private key (PEM) of the kubernetes.io/legacy-unknown signer')
+    .option('--cluster-signing-duration <duration>', 'the longest validity of a signed certificate (requests may ask for less with expirationSeconds)', '8760h0m0s')
+    .action(async (options: { kubeconfig: string; nodeMonitorGracePeriod: string; controllers: string; clusterSigningDuration: string }
+      & Record<`clusterSigning${string}File`, string | undefined> & LeaderElectionFlags & HpaFlags) => {
       const { runControllerManager, selectControllers } = await import('../controllers/manager.ts');
+      const { loadSignerCas } = await import('../controllers/csr-signing-config.ts');
       const kubeconfigPath = path.resolve(options.kubeconfig);
       const controllers = selectControllers(options.controllers);
       const horizontalPodAutoscaler = hpaOptionsFromFlags(options);
-      if (Boolean(options.clusterSigningCertFile) !== Boolean(options.clusterSigningKeyFile)) {
-        throw new Error('--cluster-signing-cert-file and --cluster-signing-key-file must be given together');
+      const files = (prefix: string) => ({ certFile: options[`clusterSigning${prefix}CertFile`], keyFile: options[`clusterSigning${prefix}KeyFile`] });
+      const signing = controllers.includes('csrsigning') ? await loadSignerCas({
+        cluster: files(''), kubeletServing: files('KubeletServing'), kubeletClient: files('KubeletClient'),
+        kubeApiserverClient: files('KubeApiserverClient'), legacyUnknown: files('LegacyUnknown'),
+      }) : undefined;
+      for (const signer of signing?.skipped ?? []) {
+        console.error(`controllers: Skipping CSR signer controller because specific files were specified for other signers and not this one controller="${signer}"`);
       }
-      const clusterSigning = options.clusterSigningCertFile && options.clusterSigningKeyFile
-        ? { certPem: await readFile(options.clusterSigningCertFile, 'utf8'), keyPem: await readFile(options.clusterSigningKeyFile, 'utf8') }
-        : undefined;
+      const clusterSigningDurationSeconds = parseDurationMs(options.clusterSigningDuration) / 1000;
       const run = () => runControllerManager({
         kubeconfigPath, controllers, nodeMonitorGracePeriodSeconds: parseDurationMs(options.nodeMonitorGracePeriod) / 1000, horizontalPodAutoscaler,
-        ...(clusterSigning ? { clusterSigning } : {}),
+        ...(signing ? { csrSigners: signing.signers } : {}), clusterSigningDurationSeconds,
       });
       // With --leader-elect only the holder of the kube-system/kube-controller-manager Lease acts.
       const election = leaderElectionFromFlags(options, kubeconfigPath);

@@ -49,6 +49,8 @@ export interface UpOptions extends ApiServerOptions {
   verbosity?: number;
   /** The horizontal pod autoscaler's --horizontal-pod-autoscaler-* settings (default: upstream's). */
   horizontalPodAutoscaler?: Partial<HorizontalControllerOptions>;
+  /** kube-controller-manager's --cluster-signing-duration in seconds (default 8760h). */
+  clusterSigningDurationSeconds?: number;
   /** The controller manager's clock (tests that move time for CronJobs): milliseconds since the epoch. */
   controllerClock?: () => number;
 }
@@ -108,6 +110,7 @@ export async function startCluster(options: UpOptions): Promise<RunningCluster> 
         nodeMonitorPeriodSeconds: monitorPeriodSeconds, horizontalPodAutoscaler: options.horizontalPodAutoscaler, rootCaCertPem: apiServer.caCertPem,
         // kube-controller-manager's --cluster-signing-cert-file/--cluster-signing-key-file: the cluster CA.
         clusterSigning: { certPem: apiServer.caCertPem, keyPem: await readFile(join(resolve(options.dataDir), 'pki', 'ca.key'), 'utf8') },
+        ...(options.clusterSigningDurationSeconds !== undefined ? { clusterSigningDurationSeconds: options.clusterSigningDurationSeconds } : {}),
         ...(options.controllerClock ? { now: options.controllerClock } : {}),
         ...(controlPlane ? { logger: controlPlane.controllerManager } : options.quiet ? { logger: silent } : {}),
       });

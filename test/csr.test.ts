@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import forge from 'node-forge';
-import { runCsrSigningController, type RunningCsrSigningController } from '../controllers/csr-signing.ts';
+import { everySigner, runCsrSigningController, type RunningCsrSigningController } from '../controllers/csr-signing.ts';
 import { writeComponentKubeconfigs } from '../server/component-credentials.ts';
 import { json, startTestServer, type TestServer } from './helpers/api-server.ts';
 import { Kubectl } from './helpers/kubectl.ts';
@@ -48,7 +48,7 @@ describe('certificatesigningrequests', () => {
     dir = await mkdtemp(join(tmpdir(), 'kubefacade-csr-'));
     const kubeconfigs = await writeComponentKubeconfigs(dir, t.url, t.server.credentials, []);
     const caKeyPem = await readFile(join(t.server.adminKubeconfigPath, '..', 'pki', 'ca.key'), 'utf8');
-    signer = await runCsrSigningController({ kubeconfigPath: kubeconfigs.controllerManager, caCertPem: t.server.caCertPem, caKeyPem, logger: quiet });
+    signer = await runCsrSigningController({ kubeconfigPath: kubeconfigs.controllerManager, signers: everySigner({ certPem: t.server.caCertPem, keyPem: caKeyPem }), logger: quiet });
     kubectl = await Kubectl.create(t.server.adminKubeconfigPath);
   });
   after(async () => {

@@ -9,11 +9,30 @@ export interface ParsedCertificateRequest {
   /** The subject's common name and organizations. */
   commonName: string;
   organizations: string[];
+  /** Every subject attribute in request order: its type (dotted OID) and text value. */
+  subjectAttributes: { type: string; value: string }[];
   /** The SubjectPublicKeyInfo, DER. */
   subjectPublicKeyInfo: Buffer;
   publicKey: KeyObject;
   /** Whether the request asks for subject alternative names (extensionRequest with a SAN extension). */
   hasSubjectAltNames: boolean;
+  /** The requested subject alternative names by kind, as x509.CertificateRequest's DNSNames, IPAddresses, EmailAddresses, URIs. */
+  dnsNames: string[];
+  ipAddresses: string[];
+  emailAddresses: string[];
+  uris: string[];
+  /** The subjectAltName extension's value (GeneralNames, DER) as requested, for the signer to copy. */
+  subjectAltNameDer?: Buffer;
+}
+
+/** An iPAddress GeneralName's octets as text (four bytes IPv4, sixteen IPv6, as Go's net.IP prints them). */
+function ipText(bytes: Buffer): string {
+  if (bytes.length === 4) return [...bytes].join('.');
+  const groups: string[] = [];
+  for (let i = 0; i + 1 < bytes.length; i += 2) groups.push(bytes.readUInt16BE(i).toString(16));
+  if (groups.length !== 8) return bytes.toString('hex');
+  // The WHATWG URL parser writes IPv6 hosts in their canonical compressed form.
+  return new URL(`http://[${groups.join(':')}]`).hostname.slice(1, -1);
 }
 
 const OID_COMMON_NAME = '2.5.4.3';
@@ -93,23 +112,40 @@ export function parseCertificateRequest(pem: Buffer): ParsedCertificateRequest {
   if (!subject || !spki) throw new Error('asn1: structure error: the request info lacks its subject or key');
   let commonName = '';
   const organizations: string[] = [];
+  const subjectAttributes: { type: string; value: string }[] = [];
   for (const set of children(der, subject)) {
     for (const attribute of children(der, set)) {
       const [type, value] = children(der, attribute);
       if (!type || !value) continue;
       const text = content(der, value).toString('utf8');
+      subjectAttributes.push({ type: oid(der, type), value: text });
       if (oid(der, type) === OID_COMMON_NAME) commonName = text;
       if (oid(der, type) === OID_ORGANIZATION) organizations.push(text);
     }
   }
   let hasSubjectAltNames = false;
+  const names = { dnsNames: [] as string[], ipAddresses: [] as string[], emailAddresses: [] as string[], uris: [] as string[] };
+  let subjectAltNameDer: Buffer | undefined;
   for (const attribute of attributes ? children(der, attributes) : []) {
     const [type, values] = children(der, attribute);
     if (!type || !values || oid(der, type) !== OID_EXTENSION_REQUEST) continue;
     for (const extensions of children(der, values)) {
       for (const extension of children(der, extensions)) {
-        const [extensionType] = children(der, extension);
-        if (extensionType && oid(der, extensionType) === OID_SUBJECT_ALT_NAME) hasSubjectAltNames = true;
+        const parts = children(der, extension);
+        if (!parts[0] || oid(der, parts[0]) !== OID_SUBJECT_ALT_NAME) continue;
+        hasSubjectAltNames = true;
+        // extnID, optional critical BOOLEAN, extnValue OCTET STRING holding GeneralNames.
+        const value = parts[parts.length - 1];
+        const generalNames = readTlv(der, value.contentStart);
+        subjectAltNameDer = Buffer.from(whole(der, generalNames));
+        for (const name of children(der, generalNames)) {
+          const bytes = content(der, name);
+          // Context-specific tags: [1] rfc822Name, [2] dNSName, [6] URI, [7] iPAddress.
+          if (name.tag === 0x81) names.emailAddresses.push(bytes.toString('latin1'));
+          else if (name.tag === 0x82) names.dnsNames.push(bytes.toString('latin1'));
+          else if (name.tag === 0x86) names.uris.push(bytes.toString('latin1'));
+          else if (name.tag === 0x87) names.ipAddresses.push(ipText(bytes));
+        }
       }
     }
   }
@@ -129,5 +165,5 @@ export function parseCertificateRequest(pem: Buffer): ParsedCertificateRequest {
     const type = publicKey.asymmetricKeyType;
     throw new Error(type === 'rsa' ? 'crypto/rsa: verification error' : type === 'ec' ? 'x509: ECDSA verification failure' : 'x509: Ed25519 verification failure');
   }
-  return { commonName, organizations, subjectPublicKeyInfo, publicKey, hasSubjectAltNames };
+  return { commonName, organizations, subjectAttributes, subjectPublicKeyInfo, publicKey, hasSubjectAltNames, ...names, ...(subjectAltNameDer ? { subjectAltNameDer } : {}) };
 }

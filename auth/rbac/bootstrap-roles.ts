@@ -1,6 +1,6 @@
 // The default ClusterRoles kube-apiserver creates and reconciles at start
 // (plugin/pkg/auth/authorizer/rbac/bootstrappolicy, 1.32, as rendered in its testdata). The set is
-// trimmed to roles for components kubefacade has (no certificate approvers, volume roles, kube-dns,
+// trimmed to roles for components kubefacade has (no volume roles, kube-dns,
 // heapster, ...) plus one role of its own, but each role's rules are kept whole, including rules for
 // resources kubefacade does not serve, so `can-i` answers as a real cluster would.
 
@@ -120,6 +120,13 @@ export function bootstrapClusterRoles(): KubeObject[] {
       rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
     ]),
     clusterRole('system:node', NODE_RULES),
+    // Certificates: what a bootstrapping kubelet may do, what the csrapproving controller's reviews ask
+    // for (bound by the cluster's installer, as kubeadm binds them), and approvers per signer.
+    clusterRole('system:node-bootstrapper', [rule(['create', 'get', 'list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests'])]),
+    clusterRole('system:certificates.k8s.io:certificatesigningrequests:nodeclient', [rule(['create'], ['certificates.k8s.io'], ['certificatesigningrequests/nodeclient'])]),
+    clusterRole('system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', [rule(['create'], ['certificates.k8s.io'], ['certificatesigningrequests/selfnodeclient'])]),
+    ...['kube-apiserver-client', 'kube-apiserver-client-kubelet', 'kubelet-serving', 'legacy-unknown'].map((signer) =>
+      clusterRole(`system:certificates.k8s.io:${signer}-approver`, [rule(['approve'], ['certificates.k8s.io'], ['signers'], [`kubernetes.io/${signer}`])])),
     clusterRole('system:node-proxier', [
       rule(['list', 'watch'], [''], ['endpoints', 'services']),
       rule(READ, [''], ['nodes']),
