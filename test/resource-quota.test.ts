@@ -90,8 +90,10 @@ describe('resource quota', () => {
 
   test('scopes are validated against the resources they track, and conflicting pairs refused', async () => {
     const wrong = await json(t.call('post', `${NS}/resourcequotas`), { metadata: { name: 'wrong-scope' }, spec: { hard: { pods: '1', 'requests.cpu': '1', configmaps: '2' }, scopes: ['BestEffort'] } }).expect(422);
-    assert.equal(wrong.body.message, 'ResourceQuota "wrong-scope" is invalid: [spec.scopes: Invalid value: []core.ResourceQuotaScope{"BestEffort"}: unsupported scope applied to resource, '
-      + 'spec.scopes: Invalid value: []core.ResourceQuotaScope{"BestEffort"}: unsupported scope applied to resource]');
+    // One error per resource the scope cannot track (requests.cpu and configmaps here): the message, built by
+    // ErrorList.ToAggregate, names equal errors once; the causes keep both.
+    assert.equal(wrong.body.message, 'ResourceQuota "wrong-scope" is invalid: spec.scopes: Invalid value: []core.ResourceQuotaScope{"BestEffort"}: unsupported scope applied to resource');
+    assert.equal(wrong.body.details.causes.length, 2);
     const conflicting = await json(t.call('post', `${NS}/resourcequotas`), { metadata: { name: 'conflicting' }, spec: { hard: { pods: '1' }, scopes: ['Terminating', 'NotTerminating'] } }).expect(422);
     assert.equal(conflicting.body.message, 'ResourceQuota "conflicting" is invalid: spec.scopes: Invalid value: []core.ResourceQuotaScope{"Terminating", "NotTerminating"}: conflicting scopes');
     // Resources quota does not know (count/…) are not checked against scopes.
