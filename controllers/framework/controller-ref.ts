@@ -11,6 +11,8 @@ export interface ClaimOwner {
   controllerRef: OwnerReference;
   /** Whether the owner may adopt now (not being deleted; upstream also re-reads it once). */
   canAdopt: () => Promise<boolean>;
+  /** Finalizers an adopted object gets too (the Job controller's batch.kubernetes.io/job-tracking). */
+  finalizers?: string[];
 }
 
 export async function claimObjects<T extends { metadata: ObjectMetaView }>(
@@ -45,9 +47,12 @@ export async function claimObjects<T extends { metadata: ObjectMetaView }>(
     if (!matches(obj) || owner.meta.deletionTimestamp || obj.metadata.deletionTimestamp) continue;
     adoptable ??= await owner.canAdopt();
     if (!adoptable) continue;
+    const finalizers = obj.metadata.finalizers ?? [];
+    const missing = (owner.finalizers ?? []).filter((f) => !finalizers.includes(f));
     const adopted = await patchIgnoringGone(client, pathOf(obj), [
       { op: 'test', path: '/metadata/uid', value: obj.metadata.uid },
       { op: 'add', path: '/metadata/ownerReferences', value: [...refs, owner.controllerRef] },
+      ...(missing.length ? [{ op: 'add', path: '/metadata/finalizers', value: [...finalizers, ...missing] }] : []),
     ]);
     if (adopted) claimed.push(obj);
   }
