@@ -13,6 +13,7 @@
 // policy). Pods this controller deletes itself (excess, suspension, completion) lose the finalizer first
 // and are not counted.
 
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { ApiStatusError } from '../../clients/json-api-client.ts';
 import { apiVersionOf, collectionPath, JOBS, objectPath, PODS } from '../framework/api-paths.ts';
 import { objectKey, type CachedInformer } from '../framework/cached-informer.ts';
@@ -133,14 +134,26 @@ export class JobController extends QueueController {
 
   /** syncOrphanPod: the finalizer goes unless the pod's Job still exists, unfinished. */
   private async syncOrphanPod(key: string): Promise<void> {
-    const pod = this.pods.getByKey(key);
-    if (!pod || !hasTrackingFinalizer(pod) || this.finalizerRemovals.has(pod.metadata.uid)) return;
-    const ref = controllerOf(pod.metadata);
-    if (ref?.kind === 'Job') {
+    const cached = this.pods.getByKey(key);
+    if (!cached || !hasTrackingFinalizer(cached) || this.finalizerRemovals.has(cached.metadata.uid)) return;
+    const held = (pod: PodView): boolean => {
+      const ref = controllerOf(pod.metadata);
+      if (ref?.kind !== 'Job') return false;
       const job = this.jobs.getByKey(objectKey(pod.metadata.namespace, ref.name));
-      if (job && job.metadata.uid === ref.uid && !jobFinished(job) && !job.metadata.deletionTimestamp) return;
+      return job !== undefined && job.metadata.uid === ref.uid && !jobFinished(job) && !job.metadata.deletionTimestamp;
+    };
+    if (held(cached)) return;
+    // Read again: a Job may have adopted it since the cache saw it; the removal is guarded by that read.
+    let fresh: KubernetesObject;
+    try {
+      fresh = await this.ctx.client.request<KubernetesObject>('GET', objectPath(PODS, cached.metadata.namespace, cached.metadata.name));
+    } catch (err) {
+      if (err instanceof ApiStatusError && err.code === 404) return;
+      throw err;
     }
-    await this.releasePod(pod);
+    const pod = podView(fresh);
+    if (pod.metadata.uid !== cached.metadata.uid || !hasTrackingFinalizer(pod) || held(pod)) return;
+    await removeTrackingFinalizer(this.ctx.client, pod, pod.metadata.resourceVersion);
   }
 
   private async releasePod(pod: PodView): Promise<boolean> {

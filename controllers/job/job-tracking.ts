@@ -47,11 +47,15 @@ export function isPodFailed(pod: PodView, job: WorkloadObject): boolean {
   return pod.metadata.deletionTimestamp !== undefined && pod.phase !== 'Succeeded';
 }
 
-/** removeTrackingFinalizerPatch through the API; false when the pod is already gone. */
-export async function removeTrackingFinalizer(client: JsonApiClient, pod: PodView): Promise<boolean> {
+/**
+ * removeTrackingFinalizerPatch through the API; false when the pod is already gone. With `resourceVersion`, only
+ * if the pod is still as read (a conflict is thrown for a retry).
+ */
+export async function removeTrackingFinalizer(client: JsonApiClient, pod: PodView, resourceVersion?: string): Promise<boolean> {
   try {
-    await client.request('PATCH', objectPath(PODS, pod.metadata.namespace, pod.metadata.name),
-      { metadata: { [`$deleteFromPrimitiveList/finalizers`]: [JOB_TRACKING_FINALIZER] } }, 'application/strategic-merge-patch+json');
+    await client.request('PATCH', objectPath(PODS, pod.metadata.namespace, pod.metadata.name), {
+      metadata: { [`$deleteFromPrimitiveList/finalizers`]: [JOB_TRACKING_FINALIZER], ...(resourceVersion ? { resourceVersion } : {}) },
+    }, 'application/strategic-merge-patch+json');
     return true;
   } catch (err) {
     if (err instanceof ApiStatusError && err.code === 404) return false;
