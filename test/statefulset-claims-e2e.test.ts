@@ -92,7 +92,7 @@ describe('StatefulSet claims with kubefacade up, driven by kubectl', () => {
       const rows = await claims();
       return rows.length === 2 && rows.every((row) => row[1] === 'Bound') ? rows : undefined;
     }, 60_000);
-    assert.deepEqual(parseColumns(await kubectl.ok(['get', 'pvc']))[0].slice(0, 6), ['NAME', 'STATUS', 'VOLUME', 'CAPACITY', 'ACCESS', 'MODES']);
+    assert.deepEqual(parseColumns(await kubectl.ok(['get', 'pvc']))[0].slice(0, 6), ['NAME', 'STATUS', 'VOLUME', 'CAPACITY', 'ACCESS MODES', 'STORAGECLASS']);
     assert.deepEqual(bound.map((row) => row[0]), ['data-web-0', 'data-web-1']);
     assert.deepEqual(new Set(bound.map((row) => row[2])), new Set(['pv-a', 'pv-b']));
     for (const row of bound) assert.deepEqual(row.slice(3, 6), ['1Gi', 'RWO', 'standard'], 'capacity, access modes and the default class');
