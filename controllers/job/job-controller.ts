@@ -308,12 +308,12 @@ export class JobController extends QueueController {
       if (!existingTarget) setCondition(status, 'FailureTarget', 'True', reason, message, now);
       await Promise.allSettled(active.map((pod) => this.deletePod(namespace, pod, ref)));
       // Finished only once every pod is gone and counted (uncountedTerminatedPods empty).
-      if (active.length === 0 && terminating.length === 0 && allCounted) {
-        setCondition(status, 'Failed', 'True', reason, message, now);
-        this.ctx.recorder.event(COMPONENT, ref, 'Warning', reason, message);
-      }
+      const failedNow = active.length === 0 && terminating.length === 0 && allCounted;
+      if (failedNow) setCondition(status, 'Failed', 'True', reason, message, now);
       status.active = 0;
       await this.writeStatus(job, status);
+      // Recorded once the status is stored (a sync on a stale copy fails its write and records nothing).
+      if (failedNow) this.ctx.recorder.event(COMPONENT, ref, 'Warning', reason, message);
       return;
     }
 
@@ -322,13 +322,14 @@ export class JobController extends QueueController {
     if (complete || conditionTrue(status, 'SuccessCriteriaMet')) {
       setCondition(status, 'SuccessCriteriaMet', 'True', 'CompletionsReached', 'Reached expected number of succeeded pods', now);
       await Promise.allSettled(active.map((pod) => this.deletePod(namespace, pod, ref)));
-      if (active.length === 0 && terminating.length === 0 && allCounted) {
+      const completeNow = active.length === 0 && terminating.length === 0 && allCounted;
+      if (completeNow) {
         setCondition(status, 'Complete', 'True', 'CompletionsReached', 'Reached expected number of succeeded pods', now);
         status.completionTime = rfc3339(now);
-        this.ctx.recorder.event(COMPONENT, ref, 'Normal', 'Completed', 'Job completed');
       }
       status.active = 0;
       await this.writeStatus(job, status);
+      if (completeNow) this.ctx.recorder.event(COMPONENT, ref, 'Normal', 'Completed', 'Job completed');
       if (conditionTrue(status, 'Complete')) await this.expireIfDue({ ...job, status }, now);
       return;
     }
