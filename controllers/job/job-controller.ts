@@ -22,11 +22,9 @@ import { QueueController, type ControllerContext } from '../framework/controller
 import { isLabelSelector, selectorMatches, type LabelSelector } from '../framework/label-selector.ts';
 import { controllerOf, podView, workloadObject, type PodView, type WorkloadObject } from '../framework/object-views.ts';
 import { objectReference, ownerReference, PodControl, slowStartBatch, type PodTemplate } from '../framework/pod-control.ts';
+import { COMPLETION_INDEX_ANNOTATION, completionIndex, failureBackoffMs, int } from './job-status.ts';
 import {
-  COMPLETION_INDEX_ANNOTATION, completionIndex, failureBackoffMs, formatIndexes, int, matchPodFailurePolicy, parseIndexes,
-} from './job-status.ts';
-import {
-  hasTrackingFinalizer, isPodFailed, JOB_TRACKING_FINALIZER, removeTrackingFinalizer, uncountedOf, uncountedStatus,
+  hasTrackingFinalizer, JOB_TRACKING_FINALIZER, recordFinishedPods, removeTrackingFinalizer, uncountedStatus,
 } from './job-tracking.ts';
 
 /** Queue keys of pods whose tracking finalizer may have to go (orphans, pods of finished or deleted Jobs). */
@@ -210,44 +208,10 @@ export class JobController extends QueueController {
     const terminating = pods.filter((pod) => pod.metadata.deletionTimestamp && pod.phase !== 'Succeeded' && pod.phase !== 'Failed');
 
     // Finished pods still holding the finalizer: recorded as uncounted (step 1), then released (step 2).
-    let status: Record<string, unknown> = structuredClone(job.status ?? {});
-    const uncounted = uncountedOf(status);
-    const completedIndexes = indexed ? parseIndexes(status.completedIndexes) : new Set<number>();
-    let failJob: { reason: string; message: string } | undefined;
-    let recorded = false;
-    const finishedPods: PodView[] = [];
-    for (const pod of pods) {
-      if (!hasTrackingFinalizer(pod) || this.finalizerRemovals.has(pod.metadata.uid)) continue;
-      const uid = pod.metadata.uid;
-      if (pod.phase === 'Succeeded' && !uncounted.failed.has(uid)) {
-        finishedPods.push(pod);
-        if (indexed) {
-          // The completion index is enough to avoid counting it twice: no uid is kept.
-          const index = completionIndex(pod);
-          if (index !== undefined && (completions === undefined || index < completions) && !completedIndexes.has(index)) {
-            completedIndexes.add(index);
-            recorded = true;
-          }
-        } else if (!uncounted.succeeded.has(uid)) {
-          uncounted.succeeded.add(uid);
-          recorded = true;
-        }
-      } else if (isPodFailed(pod, job)) {
-        finishedPods.push(pod);
-        const index = completionIndex(pod);
-        if (uncounted.failed.has(uid) || (indexed && (index === undefined || (completions !== undefined && index >= completions)))) continue;
-        const match = isPlainRules(spec.podFailurePolicy) ? matchPodFailurePolicy(job, pod) : undefined;
-        if (match?.action === 'FailJob') failJob ??= { reason: 'PodFailurePolicy', message: match.message };
-        if (match?.action === 'Ignore') continue;
-        uncounted.failed.add(uid);
-        recorded = true;
-      }
-    }
-    if (indexed) {
-      status.completedIndexes = formatIndexes(completedIndexes);
-      if (completedIndexes.size) status.succeeded = completedIndexes.size;
-    }
-    status.uncountedTerminatedPods = uncountedStatus(uncounted);
+    const tracked = recordFinishedPods(job, pods, (pod) => this.finalizerRemovals.has(pod.metadata.uid));
+    const { uncounted, completedIndexes, finishedPods, recorded } = tracked;
+    let { status } = tracked;
+    let failJob = tracked.failJob;
     if (recorded) {
       job = await this.putStatus(job, status);
       status = structuredClone(job.status ?? {});
@@ -444,10 +408,6 @@ export class JobController extends QueueController {
       if (!(err instanceof ApiStatusError && (err.code === 404 || err.code === 409))) throw err;
     }
   }
-}
-
-function isPlainRules(policy: unknown): boolean {
-  return policy !== null && typeof policy === 'object' && Array.isArray((policy as { rules?: unknown }).rules);
 }
 
 /** Indexed Jobs: JOB_COMPLETION_INDEX in every container (from the annotation) and a stable hostname. */

@@ -10,6 +10,7 @@
 import { ApiStatusError, type JsonApiClient } from '../../clients/json-api-client.ts';
 import { objectPath, PODS } from '../framework/api-paths.ts';
 import type { PodView, WorkloadObject } from '../framework/object-views.ts';
+import { completionIndex, formatIndexes, matchPodFailurePolicy, parseIndexes } from './job-status.ts';
 
 export const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
 
@@ -61,4 +62,63 @@ export async function removeTrackingFinalizer(client: JsonApiClient, pod: PodVie
     if (err instanceof ApiStatusError && err.code === 404) return false;
     throw err;
   }
+}
+
+export interface RecordedPods {
+  /** A copy of the Job's status with the new uncounted uids (and, Indexed, completed indexes and succeeded). */
+  status: Record<string, unknown>;
+  uncounted: UncountedTerminatedPods;
+  completedIndexes: Set<number>;
+  /** Finished pods holding the finalizer: to be released. */
+  finishedPods: PodView[];
+  /** Whether anything new was recorded: step 1 must be written before any finalizer goes. */
+  recorded: boolean;
+  /** A podFailurePolicy FailJob rule matched a failed pod. */
+  failJob?: { reason: string; message: string };
+}
+
+/**
+ * trackJobStatusAndRemoveFinalizers' first half: the finished pods still holding the finalizer (and not being
+ * released already: `releasing`) recorded as uncounted, succeeded or failed; failed pods go through the
+ * podFailurePolicy (Ignore: released uncounted; FailJob: fails the Job).
+ */
+export function recordFinishedPods(job: WorkloadObject, pods: PodView[], releasing: (pod: PodView) => boolean): RecordedPods {
+  const status: Record<string, unknown> = structuredClone(job.status ?? {});
+  const indexed = job.spec?.completionMode === 'Indexed';
+  const completions = typeof job.spec?.completions === 'number' ? job.spec.completions : undefined;
+  const uncounted = uncountedOf(status);
+  const completedIndexes = indexed ? parseIndexes(status.completedIndexes) : new Set<number>();
+  const out: RecordedPods = { status, uncounted, completedIndexes, finishedPods: [], recorded: false };
+  for (const pod of pods) {
+    if (!hasTrackingFinalizer(pod) || releasing(pod)) continue;
+    const uid = pod.metadata.uid;
+    const index = completionIndex(pod);
+    if (pod.phase === 'Succeeded' && !uncounted.failed.has(uid)) {
+      out.finishedPods.push(pod);
+      if (indexed) {
+        // The completion index is enough to avoid counting it twice: no uid is kept.
+        if (index !== undefined && (completions === undefined || index < completions) && !completedIndexes.has(index)) {
+          completedIndexes.add(index);
+          out.recorded = true;
+        }
+      } else if (!uncounted.succeeded.has(uid)) {
+        uncounted.succeeded.add(uid);
+        out.recorded = true;
+      }
+    } else if (isPodFailed(pod, job)) {
+      out.finishedPods.push(pod);
+      if (uncounted.failed.has(uid) || (indexed && (index === undefined || (completions !== undefined && index >= completions)))) continue;
+      const match = matchPodFailurePolicy(job, pod);
+      if (match?.action === 'FailJob') out.failJob ??= { reason: 'PodFailurePolicy', message: match.message };
+      if (match?.action === 'Ignore') continue;
+      uncounted.failed.add(uid);
+      out.recorded = true;
+    }
+  }
+  if (indexed) {
+    status.completedIndexes = formatIndexes(completedIndexes);
+    if (completedIndexes.size) status.succeeded = completedIndexes.size;
+  }
+  status.uncountedTerminatedPods = uncountedStatus(uncounted);
+  return out;
 }
