@@ -154,7 +154,7 @@ describe('StatefulSet volumeClaimTemplates', () => {
 
   test('an invalid retention policy is refused with upstream\'s words and nothing is stored', async () => {
     const res = await json(t.call('post', `${APPS}/statefulsets`), statefulSet('bad', 1, { whenScaled: 'Keep', whenDeleted: 'Delete' })).expect(422);
-    assert.match(res.body.message, /spec\.persistentVolumeClaimRetentionPolicy\.whenScaled: Unsupported value: "Keep": supported values: "Delete", "Retain"/);
+    assert.match(res.body.message, /spec\.persistentVolumeClaimRetentionPolicy\.whenScaled: Unsupported value: "Keep": supported values: "Retain", "Delete"/);
     await t.call('get', `${APPS}/statefulsets/bad`).expect(404);
     const created = await json(t.call('post', `${APPS}/statefulsets`), statefulSet('defaulted', 0)).expect(201);
     assert.deepEqual(created.body.spec.persistentVolumeClaimRetentionPolicy, { whenDeleted: 'Retain', whenScaled: 'Retain' });

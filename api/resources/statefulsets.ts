@@ -72,7 +72,7 @@ function validateStatefulSetSpec(spec: Json): FieldError[] {
     // ValidatePersistentVolumeClaimRetentionPolicy: both fields are defaulted, so an empty one is unsupported too.
     for (const field of ['whenDeleted', 'whenScaled']) {
       if (retention[field] !== 'Retain' && retention[field] !== 'Delete') {
-        errs.push(notSupportedField(`spec.persistentVolumeClaimRetentionPolicy.${field}`, retention[field] ?? '', ['Delete', 'Retain']));
+        errs.push(notSupportedField(`spec.persistentVolumeClaimRetentionPolicy.${field}`, retention[field] ?? '', ['Retain', 'Delete']));
       }
     }
   }
