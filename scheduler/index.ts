@@ -10,13 +10,13 @@ import { SchedulingAlgorithm } from './algorithm.ts';
 import { isTerminal, podKey, SchedulerCache } from './cache.ts';
 import { EventRecorder, jsonEventSink, type EventLogger } from './event-recorder.ts';
 import { podSchedulingInfo } from './filters.ts';
+import type { ClaimLookup } from './volume-binding.ts';
 import { describePodOnNode, podIdentity, podOnNode } from './node-info.ts';
 import { Nominator } from './nominator.ts';
 import { disruptionBudget, executePreemption } from './preemption-executor.ts';
 import type { DisruptionBudget } from './preemption.ts';
 import { SchedulingQueue, type QueuedPod } from './queue.ts';
 import { SchedulerMetrics, serveSchedulerMetrics } from './metrics.ts';
-import type { ClaimLookup } from './volume-binding.ts';
 
 export type SchedulerLogger = EventLogger;
 
