@@ -143,7 +143,8 @@ function formatFieldValue(value: unknown): string {
  * (one error is printed without brackets), with one cause per field error.
  */
 export function invalid(kind: string, group: string, name: string, errors: FieldError[]): StatusError {
-  const parts = errors.map((e) => `${e.field}: ${e.message}`);
+  // field.ErrorList.ToAggregate prints each distinct error once (causes keep them all).
+  const parts = [...new Set(errors.map((e) => `${e.field}: ${e.message}`))];
   const joined = parts.length === 1 ? parts[0] : `[${parts.join(', ')}]`;
   // errors.NewInvalid prints the GroupKind: `Lease.coordination.k8s.io "x" is invalid: ...`.
   const qualifiedKind = group ? `${kind}.${group}` : kind;

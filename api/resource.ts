@@ -80,6 +80,12 @@ export interface ResourceStrategy {
   statusLikeSubresources?: Record<string, StatusLikeSubresource>;
   /** Whether spec changes bump metadata.generation (true for kinds with a spec). */
   tracksGeneration: boolean;
+  /**
+   * Properties the OpenAPI schema lists as required that the Go type holds as a value (a struct or a
+   * string, not a pointer): an absent one decodes as its zero value, so the request is not refused there
+   * and the strategy's validation speaks (NetworkPolicy `spec.podSelector` is `{}`). List indices are `[*]`.
+   */
+  zeroValueRequiredFields?: string[];
 
   /** Called on create before defaulting: reset fields the client may not set (e.g. status of a pod). */
   prepareForCreate?(object: KubeObject, ctx: RequestContext): void;

@@ -7,6 +7,7 @@ import type { CommonOptions } from './scenario.ts';
 import type { ScenarioReport } from './report.ts';
 import { useBuiltComponents } from './processes.ts';
 import { CREATE_DEFAULTS, DENSITY_DEFAULTS, ENCODING_DEFAULTS, ENDPOINTSLICES_DEFAULTS, SCALE_DEFAULTS, SCHEDULER_DEFAULTS, STARTUP_DEFAULTS, UI_DEFAULTS, WATCH_DEFAULTS, WORKLOADS_DEFAULTS } from './defaults.ts';
+import { EXEC_DEFAULTS, METRICS_SCRAPE_DEFAULTS, PORT_FORWARD_DEFAULTS } from './defaults.ts';
 
 function count(value: string): number {
   const parsed = Number(value);
@@ -72,7 +73,7 @@ async function finish(reports: ScenarioReport[], flags: CommonFlags): Promise<vo
 }
 
 /** The scenarios in the order `bench all` runs them (cheapest first). */
-export const SCENARIOS = ['create', 'encoding', 'watch', 'scheduler', 'density', 'workloads', 'endpointslices', 'ui', 'scale'] as const;
+export const SCENARIOS = ['create', 'encoding', 'watch', 'scheduler', 'density', 'workloads', 'endpointslices', 'ui', 'scale', 'exec', 'port-forward', 'metrics-scrape'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 async function runNamed(name: ScenarioName, common: CommonOptions): Promise<ScenarioReport> {
@@ -86,6 +87,9 @@ async function runNamed(name: ScenarioName, common: CommonOptions): Promise<Scen
     case 'workloads': return (await import('./scenarios/workloads.ts')).runWorkloads(common, WORKLOADS_DEFAULTS);
     case 'endpointslices': return (await import('./scenarios/endpointslices.ts')).runEndpointSlices(common, ENDPOINTSLICES_DEFAULTS);
     case 'ui': return (await import('./scenarios/ui.ts')).runUi(common, UI_DEFAULTS);
+    case 'exec': return (await import('./scenarios/exec.ts')).runExec(common, EXEC_DEFAULTS);
+    case 'port-forward': return (await import('./scenarios/port-forward.ts')).runPortForward(common, PORT_FORWARD_DEFAULTS);
+    case 'metrics-scrape': return (await import('./scenarios/metrics-scrape.ts')).runMetricsScrape(common, METRICS_SCRAPE_DEFAULTS);
   }
 }
 
@@ -209,6 +213,34 @@ export function registerBenchCommand(program: Command): void {
     .action(async (flags: CommonFlags & typeof ENCODING_DEFAULTS) => {
       const { runEncoding } = await import('./scenarios/encoding.ts');
       await finish([await runEncoding(commonOptions(flags), pick(flags, ENCODING_DEFAULTS))], flags);
+    });
+
+  withCommonFlags(bench.command('exec'))
+    .description('the round trip of exec -- echo hi over WebSocket against a GET of the same pod, alternated (target: adds <= 20 ms)')
+    .option('--execs <n>', 'measured round trips', positive, EXEC_DEFAULTS.execs)
+    .option('--warmup <n>', 'round trips before measuring', count, EXEC_DEFAULTS.warmup)
+    .action(async (flags: CommonFlags & typeof EXEC_DEFAULTS) => {
+      const { runExec } = await import('./scenarios/exec.ts');
+      await finish([await runExec(commonOptions(flags), pick(flags, EXEC_DEFAULTS))], flags);
+    });
+
+  withCommonFlags(bench.command('port-forward'))
+    .description('MB/s uploaded through pods/portforward to a declared container port, against a direct loopback TCP copy (target: >= 50 MB/s)')
+    .option('--megabytes <n>', 'MiB sent through the tunnel and through the direct copy', positive, PORT_FORWARD_DEFAULTS.megabytes)
+    .option('--chunk-kib <n>', 'KiB per write', positive, PORT_FORWARD_DEFAULTS.chunkKib)
+    .action(async (flags: CommonFlags & typeof PORT_FORWARD_DEFAULTS) => {
+      const { runPortForward } = await import('./scenarios/port-forward.ts');
+      await finish([await runPortForward(commonOptions(flags), pick(flags, PORT_FORWARD_DEFAULTS))], flags);
+    });
+
+  withCommonFlags(bench.command('metrics-scrape'))
+    .description('GET /metrics of the API server with N pods stored: ms, bytes and server heap allocated per scrape (target: <= 100 ms at 150,000 pods)')
+    .option('--pods <n>', 'pods stored before the measured scrapes', positive, METRICS_SCRAPE_DEFAULTS.pods)
+    .option('--scrapes <n>', 'measured scrapes', positive, METRICS_SCRAPE_DEFAULTS.scrapes)
+    .option('--concurrency <n>', 'creates in flight', positive, METRICS_SCRAPE_DEFAULTS.concurrency)
+    .action(async (flags: CommonFlags & typeof METRICS_SCRAPE_DEFAULTS) => {
+      const { runMetricsScrape } = await import('./scenarios/metrics-scrape.ts');
+      await finish([await runMetricsScrape(commonOptions(flags), pick(flags, METRICS_SCRAPE_DEFAULTS))], flags);
     });
 
   withCommonFlags(bench.command('all'))

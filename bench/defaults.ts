@@ -112,3 +112,32 @@ export interface EncodingOptions {
 }
 
 export const ENCODING_DEFAULTS: EncodingOptions = { pods: 10_000, lists: 10, concurrency: 32 };
+
+export interface ExecOptions {
+  /** Measured round trips (each with a GET of the pod alternated). */
+  execs: number;
+  /** Round trips before measuring (connections, code paths warmed). */
+  warmup: number;
+}
+
+export const EXEC_DEFAULTS: ExecOptions = { execs: 1000, warmup: 20 };
+
+export interface PortForwardOptions {
+  /** MiB sent through the tunnel (and through the direct loopback copy). */
+  megabytes: number;
+  /** Size of each write, KiB (client-go's port-forward writes at most 32 KiB per frame). */
+  chunkKib: number;
+}
+
+export const PORT_FORWARD_DEFAULTS: PortForwardOptions = { megabytes: 512, chunkKib: 32 };
+
+export interface MetricsScrapeOptions {
+  /** Pods stored before the measured scrapes. */
+  pods: number;
+  /** Measured scrapes of /metrics. */
+  scrapes: number;
+  concurrency: number;
+}
+
+/** The size: /metrics with 150,000 pods stored. */
+export const METRICS_SCRAPE_DEFAULTS: MetricsScrapeOptions = { pods: 150_000, scrapes: 20, concurrency: 64 };

@@ -70,10 +70,10 @@ export async function runScenario(
 export const SERVER_YOUNG_GENERATION = '--max-semi-space-size=64';
 
 /** Starts `kubefacade server` in `<runDir>/<label>`, with the profile and heap flags from the common options. */
-export async function startServer(context: ScenarioContext, label = 'server'): Promise<ServerProcess> {
+export async function startServer(context: ScenarioContext, label = 'server', extraNodeArgs: string[] = []): Promise<ServerProcess> {
   const dataDir = path.join(context.runDir, label);
   await mkdir(dataDir, { recursive: true });
-  const nodeArgs = [...cpuProfileArgs(context.common.profileDir), SERVER_YOUNG_GENERATION];
+  const nodeArgs = [...cpuProfileArgs(context.common.profileDir), SERVER_YOUNG_GENERATION, ...extraNodeArgs];
   if (context.common.serverHeapMb) nodeArgs.push(`--max-old-space-size=${context.common.serverHeapMb}`);
   return startServerProcess(dataDir, { nodeArgs, logDir: context.runDir });
 }

@@ -9,7 +9,7 @@ import { ApiStatusError, JsonApiClient } from '../clients/json-api-client.ts';
 import { loadKubeConfig } from '../clients/keep-alive-kubeconfig.ts';
 import { startLeanInformer, type LeanInformer } from '../clients/lean-informer.ts';
 import { componentUserAgent } from '../clients/user-agent.ts';
-import { WorkQueue } from '../clients/work-queue.ts';
+import { SyncQueue } from './framework/sync-queue.ts';
 import { parseCertificateRequest } from '../api/resources/csr-request.ts';
 import { signCertificateRequest } from '../auth/csr-certificates.ts';
 import type { ControllerLogger, RunningController } from './node-lifecycle.ts';
@@ -88,7 +88,7 @@ export async function runCsrSigningController(options: CsrSigningControllerOptio
     }
   };
 
-  const queue = new WorkQueue(sync, { workers: 2, onError: (key, err) => logger.warn(`csrsigning-controller: ${key}: ${err instanceof Error ? err.message : String(err)}`) });
+  const queue = new SyncQueue(sync, { workers: 2, onError: (key, err) => logger.warn(`csrsigning-controller: ${key}: ${err instanceof Error ? err.message : String(err)}`) });
   const changed = (csr: CertificateSigningRequest) => {
     const name = csr.metadata?.name ?? '';
     latest.set(name, csr);

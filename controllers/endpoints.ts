@@ -4,14 +4,14 @@
 // looked up in the pod's containers), subsets repacked by port set. Deleted with its service.
 
 import { ApiStatusError, type JsonApiClient } from '../clients/json-api-client.ts';
-import { WorkQueue } from '../clients/work-queue.ts';
+import { SyncQueue } from './framework/sync-queue.ts';
 import { podInEndpoints, resolvePort, type PodRecord, type ServiceEndpointSources, type ServiceRecord } from './service-endpoint-sources.ts';
 
 type Json = Record<string, unknown>;
 const HEADLESS_LABEL = 'service.kubernetes.io/headless';
 
-function address(pod: PodRecord, service: ServiceRecord): Json {
-  const out: Json = { ip: pod.ip };
+function address(pod: PodRecord, service: ServiceRecord, ip: string): Json {
+  const out: Json = { ip };
   if (pod.hostname && pod.subdomain === service.name) out.hostname = pod.hostname;
   if (pod.nodeName) out.nodeName = pod.nodeName;
   out.targetRef = { kind: 'Pod', namespace: pod.namespace, name: pod.name, uid: pod.uid };
@@ -23,6 +23,9 @@ export function desiredSubsets(service: ServiceRecord, pods: PodRecord[]): Json[
   const groups = new Map<string, { ports: Json[]; ready: Json[]; notReady: Json[] }>();
   for (const pod of pods) {
     if (!podInEndpoints(pod, service.publishNotReadyAddresses)) continue;
+    // podToEndpointAddressForService: the pod's address of the service's primary family; a pod without one is left out.
+    const ip = pod.addressOf[service.ipFamilies[0]];
+    if (!ip) continue;
     const ports: Json[] = [];
     for (const port of service.ports) {
       // A service port naming no port of this pod is left out for this pod only (upstream logs "Failed to find
@@ -37,7 +40,7 @@ export function desiredSubsets(service: ServiceRecord, pods: PodRecord[]): Json[
     let group = groups.get(key);
     if (!group) groups.set(key, group = { ports, ready: [], notReady: [] });
     const ready = service.publishNotReadyAddresses || (pod.ready && !pod.terminating);
-    (ready ? group.ready : group.notReady).push(address(pod, service));
+    (ready ? group.ready : group.notReady).push(address(pod, service, ip));
   }
   const byIp = (a: Json, b: Json) => (String(a.ip) < String(b.ip) ? -1 : String(a.ip) > String(b.ip) ? 1 : 0);
   return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, group]) => ({
@@ -54,10 +57,10 @@ function desiredLabels(service: ServiceRecord): Record<string, string> {
 }
 
 export class EndpointsController {
-  private readonly queue: WorkQueue;
+  private readonly queue: SyncQueue;
 
   constructor(private readonly client: JsonApiClient, private readonly sources: ServiceEndpointSources, logger: { warn(m: string): void }, workers = 5) {
-    this.queue = new WorkQueue((key) => this.sync(key), { workers, onError: (key, err) => logger.warn(`endpoint-controller: ${key}: ${err instanceof Error ? err.message : String(err)}`) });
+    this.queue = new SyncQueue((key) => this.sync(key), { workers, onError: (key, err) => logger.warn(`endpoint-controller: ${key}: ${err instanceof Error ? err.message : String(err)}`) });
     sources.subscribe((key) => this.queue.add(key));
   }
 

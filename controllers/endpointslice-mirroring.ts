@@ -12,7 +12,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { isIP } from 'node:net';
 import { ApiStatusError, type JsonApiClient } from '../clients/json-api-client.ts';
 import { startLeanInformer, type LeanInformer } from '../clients/lean-informer.ts';
-import { WorkQueue } from '../clients/work-queue.ts';
+import { SyncQueue } from './framework/sync-queue.ts';
 import { MANAGED_BY_LABEL, SERVICE_NAME_LABEL } from './endpointslices.ts';
 import type { ServiceEndpointSources } from './service-endpoint-sources.ts';
 
@@ -76,7 +76,7 @@ function sliceKey(slice: Slice): string {
 }
 
 export class EndpointSliceMirroringController {
-  private readonly queue: WorkQueue;
+  private readonly queue: SyncQueue;
   /**
    * Keys of the Endpoints that exist. Their contents are read when a service without a selector needs them: most
    * Endpoints are the endpoints controller's, for services with a selector, and are never mirrored.
@@ -91,7 +91,7 @@ export class EndpointSliceMirroringController {
     private readonly client: JsonApiClient, private readonly sources: ServiceEndpointSources, private readonly logger: { info(m: string): void; warn(m: string): void },
     workers = 5, private readonly maxEndpointsPerSlice = MAX_ENDPOINTS_PER_MIRRORED_SLICE,
   ) {
-    this.queue = new WorkQueue((key) => this.sync(key), { workers, onError: (key, err) => logger.warn(`endpointslice-mirroring-controller: ${key}: ${err instanceof Error ? err.message : String(err)}`) });
+    this.queue = new SyncQueue((key) => this.sync(key), { workers, onError: (key, err) => logger.warn(`endpointslice-mirroring-controller: ${key}: ${err instanceof Error ? err.message : String(err)}`) });
     // A service that gains or loses its selector starts or ends the mirroring of its Endpoints.
     sources.subscribe((key) => { if (this.endpoints.has(key)) this.queue.add(key); });
   }

@@ -1,5 +1,6 @@
 // The EndpointSlice controller (pkg/controller/endpointslice): for every Service with a selector,
-// IPv4 EndpointSlices named `<service>-xxxxx`, labelled kubernetes.io/service-name and
+// EndpointSlices of each address type the service has (its ipFamilies: IPv4, IPv6 or both, each pod's address of
+// that family) named `<service>-xxxxx`, labelled kubernetes.io/service-name and
 // endpointslice.kubernetes.io/managed-by, owned by the service, holding at most 100 endpoints each
 // (--max-endpoints-per-slice). Each selected pod with an IP is one endpoint with upstream's conditions
 // (ready: Ready and not terminating, serving: Ready, terminating) and its node and target reference.
@@ -7,7 +8,7 @@
 // endpoints stay in the slice that already holds them; new ones fill free room first; empty slices go.
 
 import { ApiStatusError, type JsonApiClient } from '../clients/json-api-client.ts';
-import { WorkQueue } from '../clients/work-queue.ts';
+import { SyncQueue } from './framework/sync-queue.ts';
 import { podInEndpoints, resolvePort, type PodRecord, type ServiceEndpointSources, type ServiceRecord } from './service-endpoint-sources.ts';
 
 type Json = Record<string, unknown>;
@@ -18,12 +19,12 @@ export const MAX_ENDPOINTS_PER_SLICE = 100;
 const HEADLESS_LABEL = 'service.kubernetes.io/headless';
 const SLICES = (namespace: string) => `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`;
 
-interface Slice extends Json { metadata: Json & { name: string }; endpoints?: Json[]; ports?: Json[] }
+interface Slice extends Json { metadata: Json & { name: string }; addressType?: string; endpoints?: Json[]; ports?: Json[] }
 
-function endpointOf(pod: PodRecord, service: ServiceRecord): Json {
+function endpointOf(pod: PodRecord, service: ServiceRecord, ip: string): Json {
   const ready = service.publishNotReadyAddresses || (pod.ready && !pod.terminating);
   const out: Json = {
-    addresses: [pod.ip],
+    addresses: [ip],
     conditions: { ready, serving: pod.ready || service.publishNotReadyAddresses, terminating: pod.terminating },
   };
   if (pod.hostname && pod.subdomain === service.name) out.hostname = pod.hostname;
@@ -32,11 +33,21 @@ function endpointOf(pod: PodRecord, service: ServiceRecord): Json {
   return out;
 }
 
-/** Desired endpoints grouped by their resolved ports (the slice's port list), keyed by pod uid. */
-export function desiredEndpointSets(service: ServiceRecord, pods: PodRecord[]): Map<string, { ports: Json[]; endpoints: Map<string, Json> }> {
-  const sets = new Map<string, { ports: Json[]; endpoints: Map<string, Json> }>();
-  for (const pod of pods) {
-    if (!podInEndpoints(pod, service.publishNotReadyAddresses) || pod.ip.includes(':')) continue;
+/** A slice's key: its address type and port list. */
+function sliceKey(addressType: string, ports: Json[]): string {
+  return `${addressType} ${JSON.stringify(ports)}`;
+}
+
+/**
+ * Desired endpoints grouped by address type and resolved ports (a slice's address type and port list), keyed by pod
+ * uid: one group per family of the service, each pod with its address of that family (getEndpointAddresses).
+ */
+export function desiredEndpointSets(service: ServiceRecord, pods: PodRecord[]): Map<string, { addressType: string; ports: Json[]; endpoints: Map<string, Json> }> {
+  const sets = new Map<string, { addressType: string; ports: Json[]; endpoints: Map<string, Json> }>();
+  for (const addressType of service.ipFamilies) for (const pod of pods) {
+    if (!podInEndpoints(pod, service.publishNotReadyAddresses)) continue;
+    const ip = pod.addressOf[addressType];
+    if (!ip) continue;
     const ports: Json[] = [];
     for (const port of service.ports) {
       // getEndpointPorts: a port the pod does not serve is skipped for that pod (the pod stays, with the ports it has).
@@ -44,10 +55,10 @@ export function desiredEndpointSets(service: ServiceRecord, pods: PodRecord[]): 
       if (number === undefined) continue;
       ports.push({ name: port.name, port: number, protocol: port.protocol, ...(port.appProtocol ? { appProtocol: port.appProtocol } : {}) });
     }
-    const key = JSON.stringify(ports);
+    const key = sliceKey(addressType, ports);
     let set = sets.get(key);
-    if (!set) sets.set(key, set = { ports, endpoints: new Map() });
-    set.endpoints.set(pod.uid, endpointOf(pod, service));
+    if (!set) sets.set(key, set = { addressType, ports, endpoints: new Map() });
+    set.endpoints.set(pod.uid, endpointOf(pod, service, ip));
   }
   return sets;
 }
@@ -67,13 +78,13 @@ function sliceLabels(service: ServiceRecord): Record<string, string> {
 }
 
 export class EndpointSliceController {
-  private readonly queue: WorkQueue;
+  private readonly queue: SyncQueue;
 
   constructor(
     private readonly client: JsonApiClient, private readonly sources: ServiceEndpointSources, logger: { warn(m: string): void },
     workers = 5, private readonly maxEndpointsPerSlice = MAX_ENDPOINTS_PER_SLICE,
   ) {
-    this.queue = new WorkQueue((key) => this.sync(key), { workers, onError: (key, err) => logger.warn(`endpointslice-controller: ${key}: ${err instanceof Error ? err.message : String(err)}`) });
+    this.queue = new SyncQueue((key) => this.sync(key), { workers, onError: (key, err) => logger.warn(`endpointslice-controller: ${key}: ${err instanceof Error ? err.message : String(err)}`) });
     sources.subscribe((key) => this.queue.add(key));
   }
 
@@ -98,14 +109,17 @@ export class EndpointSliceController {
     const desired = desiredEndpointSets(service, this.sources.podsFor(service));
     // No endpoints at all: one placeholder slice without ports stands for the service, as upstream keeps.
     const placeholder = desired.size === 0;
-    if (placeholder) desired.set('[]', { ports: [], endpoints: new Map() });
+    // Its address type is the service's primary family.
+    const placeholderType = service.ipFamilies[0];
+    if (placeholder) desired.set(sliceKey(placeholderType, []), { addressType: placeholderType, ports: [], endpoints: new Map() });
     const labels = sliceLabels(service);
     const owner = [{ apiVersion: 'v1', kind: 'Service', name: service.name, uid: service.uid, controller: true, blockOwnerDeletion: true }];
     const keep: Slice[] = [];
     const writes: Promise<unknown>[] = [];
     // Slices whose ports no longer exist go; the others keep the endpoints they hold that are still wanted.
     for (const slice of existing) {
-      const set = desired.get(JSON.stringify(slice.ports ?? []));
+      // Slices of an address type the service no longer has go too.
+      const set = desired.get(sliceKey(slice.addressType ?? 'IPv4', slice.ports ?? []));
       if (!set) { writes.push(this.remove(namespace, slice.metadata.name)); continue; }
       const endpoints: Json[] = [];
       for (const endpoint of slice.endpoints ?? []) {
@@ -120,7 +134,7 @@ export class EndpointSliceController {
       const remaining = [...set.endpoints.values()];
       for (const slice of keep) {
         if (remaining.length === 0) break;
-        if (JSON.stringify(slice.ports ?? []) !== portsKey) continue;
+        if (sliceKey(slice.addressType ?? 'IPv4', slice.ports ?? []) !== portsKey) continue;
         const room = this.maxEndpointsPerSlice - (slice.endpoints?.length ?? 0);
         if (room > 0) { slice.endpoints = [...(slice.endpoints ?? []), ...remaining.splice(0, room)]; changed.add(slice); }
       }
@@ -129,7 +143,7 @@ export class EndpointSliceController {
         writes.push(this.client.request('POST', SLICES(namespace), {
           apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
           metadata: { generateName: `${service.name}-`, namespace, labels, ownerReferences: owner },
-          addressType: 'IPv4', endpoints, ports: set.ports,
+          addressType: set.addressType, endpoints, ports: set.ports,
         }));
       }
     }
@@ -137,7 +151,7 @@ export class EndpointSliceController {
       writes.push(this.client.request('POST', SLICES(namespace), {
         apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
         metadata: { generateName: `${service.name}-`, namespace, labels, ownerReferences: owner },
-        addressType: 'IPv4', endpoints: [], ports: [],
+        addressType: placeholderType, endpoints: [], ports: [],
       }));
     }
     const original = new Map(existing.map((s) => [s.metadata.name, s]));

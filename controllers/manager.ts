@@ -25,6 +25,7 @@ import { runResourceQuotaController } from './resource-quota.ts';
 import { runServiceAccountController } from './service-account.ts';
 import { runServiceEndpointControllers } from './service-endpoints.ts';
 import { TaintEvictionController } from './taint-eviction/taint-eviction-controller.ts';
+import { ValidatingAdmissionPolicyStatusController } from './validating-admission-policy-status.ts';
 import { REPLICA_SET_FLAVOR, REPLICATION_CONTROLLER_FLAVOR, ReplicaSetController } from './replicaset/replicaset-controller.ts';
 
 /**
@@ -34,7 +35,7 @@ import { REPLICA_SET_FLAVOR, REPLICATION_CONTROLLER_FLAVOR, ReplicaSetController
 export const CONTROLLER_NAMES = [
   'deployment', 'replicaset', 'replicationcontroller', 'statefulset', 'daemonset', 'job', 'cronjob', 'disruption', 'garbagecollector', 'nodelifecycle',
   'horizontalpodautoscaling', 'serviceaccount', 'endpoint', 'endpointslice', 'endpointslicemirroring', 'resourcequota',
-  'csrsigning', 'persistentvolume-binder', 'taint-eviction-controller',
+  'csrsigning', 'persistentvolume-binder', 'taint-eviction-controller', 'validatingadmissionpolicy-status-controller',
 ] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
@@ -51,6 +52,7 @@ const FACTORIES: Partial<Record<ControllerName, Factory>> = {
   disruption: (ctx) => new DisruptionController(ctx),
   garbagecollector: (ctx) => new GarbageCollector(ctx),
   'taint-eviction-controller': (ctx) => new TaintEvictionController(ctx),
+  'validatingadmissionpolicy-status-controller': (ctx) => new ValidatingAdmissionPolicyStatusController(ctx),
   horizontalpodautoscaling: (ctx, options) => new HorizontalController(ctx, { ...DEFAULT_HPA_OPTIONS, ...options.horizontalPodAutoscaler }),
 };
 

@@ -12,7 +12,7 @@ import { ApiStatusError, JsonApiClient } from '../clients/json-api-client.ts';
 import { loadKubeConfig } from '../clients/keep-alive-kubeconfig.ts';
 import { startLeanInformer, type LeanInformer } from '../clients/lean-informer.ts';
 import { componentUserAgent } from '../clients/user-agent.ts';
-import { WorkQueue } from '../clients/work-queue.ts';
+import { SyncQueue } from './framework/sync-queue.ts';
 import { parseQuantity } from '../api/resources/quantity.ts';
 import { isLabelSelector, selectorMatches } from './framework/label-selector.ts';
 import type { ControllerLogger, RunningController } from './node-lifecycle.ts';
@@ -158,7 +158,7 @@ export async function runPersistentVolumeBinder(options: PersistentVolumeBinderO
       throw err;
     }
   };
-  const queue = new WorkQueue(sync, { workers: 1, onError: (key, err) => logger.warn(`persistentvolume-binder: ${key}: ${err instanceof Error ? err.message : String(err)}`) });
+  const queue = new SyncQueue(sync, { workers: 1, onError: (key, err) => logger.warn(`persistentvolume-binder: ${key}: ${err instanceof Error ? err.message : String(err)}`) });
   const queuePendingClaims = () => {
     for (const [key, claim] of claims) if (claim.status?.phase !== 'Bound') queue.add(`pvc:${key}`);
   };

@@ -8,7 +8,7 @@ import { loadKubeConfig } from '../clients/keep-alive-kubeconfig.ts';
 import { ApiStatusError, JsonApiClient } from '../clients/json-api-client.ts';
 import { startLeanInformer, type LeanInformer } from '../clients/lean-informer.ts';
 import { componentUserAgent } from '../clients/user-agent.ts';
-import { WorkQueue } from '../clients/work-queue.ts';
+import { SyncQueue } from './framework/sync-queue.ts';
 import type { KubeObject } from '../api/object.ts';
 import { quotaScopesMatch } from '../api/quota/scopes.ts';
 import { formatQuantity, usageOf, type Usage } from '../api/quota/usage.ts';
@@ -86,7 +86,7 @@ export async function runResourceQuotaController(options: ResourceQuotaControlle
     await client.request('PUT', `/api/v1/namespaces/${namespace}/resourcequotas/${name}/status`, { ...quota, status: { hard, used } });
   };
 
-  const queue = new WorkQueue(sync, { workers: 5, onError: (key, err) => logger.warn(`resourcequota-controller: ${key}: ${err instanceof Error ? err.message : String(err)}`) });
+  const queue = new SyncQueue(sync, { workers: 5, onError: (key, err) => logger.warn(`resourcequota-controller: ${key}: ${err instanceof Error ? err.message : String(err)}`) });
   const enqueueNamespace = (namespace: string | undefined) => {
     for (const name of quotas.get(namespace ?? '') ?? []) queue.add(`${namespace}/${name}`);
   };

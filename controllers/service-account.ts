@@ -9,7 +9,7 @@ import { loadKubeConfig } from '../clients/keep-alive-kubeconfig.ts';
 import { ApiStatusError, JsonApiClient } from '../clients/json-api-client.ts';
 import { startLeanInformer, type LeanInformer } from '../clients/lean-informer.ts';
 import { componentUserAgent } from '../clients/user-agent.ts';
-import { WorkQueue } from '../clients/work-queue.ts';
+import { SyncQueue } from './framework/sync-queue.ts';
 import type { ControllerLogger, RunningController } from './node-lifecycle.ts';
 
 export const DEFAULT_SERVICE_ACCOUNT = 'default';
@@ -57,7 +57,7 @@ export async function runServiceAccountController(options: ServiceAccountControl
     }
   };
 
-  const accounts = new WorkQueue(async (namespace) => {
+  const accounts = new SyncQueue(async (namespace) => {
     await caches;
     if (!active.has(namespace) || namespacesWithAccount.has(namespace)) return;
     if (await ensure(`/api/v1/namespaces/${namespace}/serviceaccounts`, {
@@ -65,7 +65,7 @@ export async function runServiceAccountController(options: ServiceAccountControl
     })) logger.info(`serviceaccount-controller: created ${namespace}/${DEFAULT_SERVICE_ACCOUNT}`);
   }, { onError: (key, err) => logger.warn(`serviceaccount-controller: ${key}: ${err instanceof Error ? err.message : String(err)}`) });
 
-  const rootCa = new WorkQueue(async (namespace) => {
+  const rootCa = new SyncQueue(async (namespace) => {
     await caches;
     if (!active.has(namespace) || !caCertPem || publishedCa.get(namespace) === caCertPem) return;
     const path = `/api/v1/namespaces/${namespace}/configmaps`;

@@ -20,6 +20,11 @@ export interface ServiceRecord {
   type: string;
   publishNotReadyAddresses: boolean;
   ports: ServicePort[];
+  /**
+   * The address families its endpoints carry (getAddressTypesForService): spec.ipFamilies, or for a service without
+   * them the family of its cluster IP, else IPv4. The first is the Endpoints object's family.
+   */
+  ipFamilies: ('IPv4' | 'IPv6')[];
 }
 
 export interface PodRecord {
@@ -27,7 +32,10 @@ export interface PodRecord {
   name: string;
   uid: string;
   labels: Record<string, string>;
+  /** status.podIPs[0] (or podIP). */
   ip: string;
+  /** The first address of each family in status.podIPs (both in a dual-stack cluster), as getEndpointAddresses picks them. */
+  addressOf: Partial<Record<'IPv4' | 'IPv6', string>>;
   nodeName: string;
   ready: boolean;
   terminating: boolean;
@@ -44,9 +52,25 @@ const arr = (v: unknown): Json[] => (Array.isArray(v) ? v.map(obj) : []);
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const strMap = (v: unknown): Record<string, string> => Object.fromEntries(Object.entries(obj(v)).filter(([, x]) => typeof x === 'string')) as Record<string, string>;
 
+function serviceFamilies(spec: Json): ('IPv4' | 'IPv6')[] {
+  const families = (Array.isArray(spec.ipFamilies) ? spec.ipFamilies : []).filter((f): f is 'IPv4' | 'IPv6' => f === 'IPv4' || f === 'IPv6');
+  if (families.length > 0) return families;
+  const clusterIP = str(spec.clusterIP);
+  return clusterIP && clusterIP !== 'None' && clusterIP.includes(':') ? ['IPv6'] : ['IPv4'];
+}
+
+function addressesByFamily(status: Json): PodRecord['addressOf'] {
+  const ips = arr(status.podIPs).map((entry) => str(entry.ip)).filter(Boolean);
+  if (ips.length === 0 && str(status.podIP)) ips.push(str(status.podIP));
+  const out: PodRecord['addressOf'] = {};
+  for (const ip of ips) out[ip.includes(':') ? 'IPv6' : 'IPv4'] ??= ip;
+  return out;
+}
+
 function serviceRecord(service: KubernetesObject): ServiceRecord {
   const spec = obj((service as Json).spec);
   return {
+    ipFamilies: serviceFamilies(spec),
     namespace: service.metadata?.namespace ?? '', name: service.metadata?.name ?? '', uid: service.metadata?.uid ?? '',
     labels: { ...(service.metadata?.labels ?? {}) },
     selector: spec.selector === undefined || spec.selector === null ? undefined : strMap(spec.selector),
@@ -76,6 +100,7 @@ function podRecord(pod: KubernetesObject): PodRecord {
     namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '', uid: pod.metadata?.uid ?? '',
     labels: { ...(pod.metadata?.labels ?? {}) },
     ip: str(arr(status.podIPs)[0]?.ip) || str(status.podIP),
+    addressOf: addressesByFamily(status),
     nodeName: str(spec.nodeName),
     ready: arr(status.conditions).some((c) => c.type === 'Ready' && c.status === 'True'),
     terminating: Boolean(pod.metadata?.deletionTimestamp),

@@ -8,7 +8,7 @@ import { loadKubeConfig } from '../clients/keep-alive-kubeconfig.ts';
 import { ApiStatusError, JsonApiClient } from '../clients/json-api-client.ts';
 import { startLeanInformer, type LeanInformer } from '../clients/lean-informer.ts';
 import { componentUserAgent } from '../clients/user-agent.ts';
-import { WorkQueue } from '../clients/work-queue.ts';
+import { SyncQueue } from './framework/sync-queue.ts';
 import { ipv4ToNumber, numberToIPv4 } from '../api/registry/service-ranges.ts';
 import type { ControllerLogger } from './node-lifecycle.ts';
 
@@ -89,7 +89,7 @@ export async function runLoadBalancerController(options: LoadBalancerControllerO
     }
   };
 
-  const queue = new WorkQueue(sync, { onError: (key, err) => logger.warn(`service-lb-controller: ${key}: ${err instanceof Error ? err.message : String(err)}`) });
+  const queue = new SyncQueue(sync, { onError: (key, err) => logger.warn(`service-lb-controller: ${key}: ${err instanceof Error ? err.message : String(err)}`) });
   const keyOf = (s: Service) => `${s.metadata?.namespace}/${s.metadata?.name}`;
   const changed = (s: Service) => {
     const key = keyOf(s);

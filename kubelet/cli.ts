@@ -36,11 +36,14 @@ export function registerKubeletCommand(program: Command): Command {
     .option('--kubelet-port <port>', 'HTTPS port of each node\'s endpoint on its loopback IP (0: any)', integer, 10250)
     .option('--node-lease-renew-interval <duration>', 'lease renewal period', duration, 10_000)
     .option('--node-status-update-frequency <duration>', 'node status check period', duration, 10_000)
+    .option('--dual-stack', 'dual-stack pod network: each node also gets an IPv6 /64 from fd00:10:244::/48 and each pod an IPv6 address in status.podIPs (default: IPv4 only)', false)
     .option('-v, --v <level>', 'log verbosity (klog): 2 logs the sync loop\'s pod additions, removals and container starts', integer, 0)
+    .option('--show-hidden-metrics-for-version <version>', 'the previous minor version (1.31): show metrics hidden since it (scrape_error on /metrics/resource)')
     .action(async (options: {
       kubeconfig: string; nodeKubeconfigDir?: string; nodes: number; namePrefix: string; firstIndex: number; cpu: string; memory: string; pods: number;
       nodeLabels?: Record<string, string>; registerWithTaints?: RegistrationTaint[];
-      imagePullDelay?: number; stepDelay: number; kubeletPort: number; nodeLeaseRenewInterval: number; nodeStatusUpdateFrequency: number; v: number;
+      imagePullDelay?: number; stepDelay: number; kubeletPort: number; nodeLeaseRenewInterval: number; nodeStatusUpdateFrequency: number; v: number; dualStack: boolean;
+      showHiddenMetricsForVersion?: string;
     }) => {
       // Loaded on use: the kubelets' client stack is not needed by the other subcommands.
       const { runKubelets } = await import('./index.ts');
@@ -50,10 +53,11 @@ export function registerKubeletCommand(program: Command): Command {
         nodeCount: options.nodes, namePrefix: options.namePrefix, firstIndex: options.firstIndex,
         cpu: options.cpu, memory: options.memory, pods: options.pods,
         nodeLabels: options.nodeLabels, registerWithTaints: options.registerWithTaints, imagePullDelayMs: options.imagePullDelay,
-        stepDelayMs: options.stepDelay,
+        stepDelayMs: options.stepDelay, dualStack: options.dualStack,
         kubeletPort: options.kubeletPort, leaseRenewIntervalMs: options.nodeLeaseRenewInterval,
         statusUpdateIntervalMs: options.nodeStatusUpdateFrequency,
         verbosity: options.v,
+        showHiddenMetricsForVersion: options.showHiddenMetricsForVersion,
       });
       console.log(`kubelet: running nodes ${running.nodes.join(', ')}`);
       await new Promise<void>((resolve) => {

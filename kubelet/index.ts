@@ -10,7 +10,7 @@ import { KUBELET_BACKOFF } from './crash-loop-backoff.ts';
 import { EventRecorder } from './event-recorder.ts';
 import type { ImagePullDelay } from './images.ts';
 import { closeConnections, connect } from './kube-client.ts';
-import { nodeLoopbackIp, nodeName, nodePodCidr } from './node-addressing.ts';
+import { nodeLoopbackIp, nodeName, nodePodCidr, nodePodCidrV6 } from './node-addressing.ts';
 import { NodeAgent, type NodeAgentTiming } from './node-agent.ts';
 import type { RegistrationTaint } from './node-object.ts';
 import type { Logger } from './pod-worker.ts';
@@ -19,6 +19,7 @@ import { createKubeletServingCert } from './serving-cert.ts';
 import { ApiServerDelegatedAuth, clusterCaPem } from './request-auth.ts';
 import { ServiceEnvironment } from './service-environment.ts';
 import { startSharedWatches, type SharedWatches } from './shared-watches.ts';
+import { showHiddenMetrics as showHiddenMetricsFor } from './resource-metrics.ts';
 
 export type { Logger } from './pod-worker.ts';
 export type { StaticPodSpec } from './static-pods.ts';
@@ -59,6 +60,13 @@ export interface RunKubeletsOptions {
   logger?: Logger;
   /** klog's --v: at 2, the sync loop's pod additions and removals and each container start are logged. */
   verbosity?: number;
+  /**
+   * Dual-stack pod network: every node also gets an IPv6 /64 (podCIDRs [IPv4, IPv6]) and every pod not on the host
+   * network an IPv6 address beside its IPv4 one (status.podIPs). Off: IPv4 only, as before.
+   */
+  dualStack?: boolean;
+  /** The kubelet's --show-hidden-metrics-for-version: only the previous minor release ('1.31') is accepted. */
+  showHiddenMetricsForVersion?: string;
   /** Static pods of the first node (the control plane `up` runs in this process), mirrored into kube-system. */
   staticPods?: StaticPodSpec[];
 }
@@ -77,6 +85,8 @@ const consoleLogger: Logger = {
 };
 
 export async function runKubelets(options: RunKubeletsOptions): Promise<RunningKubelets> {
+  // Checked before anything starts, as component-base validates its flags.
+  const showHiddenMetrics = showHiddenMetricsFor(options.showHiddenMetricsForVersion);
   const logger = options.logger ?? consoleLogger;
   const clients = connect(options.kubeconfigPath);
   // One event queue for the process: a bounded number of event writes in flight across all nodes.
@@ -99,7 +109,7 @@ export async function runKubelets(options: RunKubeletsOptions): Promise<RunningK
     const index = firstIndex + offset;
     return {
       name: nodeName(options.namePrefix ?? 'node', index), index,
-      internalIp: nodeLoopbackIp(index), podCidr: nodePodCidr(index),
+      internalIp: nodeLoopbackIp(index), podCidr: nodePodCidr(index), ...(options.dualStack ? { podCidrV6: nodePodCidrV6(index) } : {}),
       kubeletPort: options.kubeletPort ?? 10250,
       cpu: options.cpu ?? '4', memory: options.memory ?? '8Gi', pods: options.pods ?? 110,
       extraLabels: options.nodeLabels, taints: options.registerWithTaints,
@@ -117,6 +127,7 @@ export async function runKubelets(options: RunKubeletsOptions): Promise<RunningK
       spec, clients: nodeClients, events, endpoints, auth: new ApiServerDelegatedAuth(nodeClients.config), imagePullDelay: options.imagePullDelayMs, timing, logger, services,
       ...(spec.index === firstIndex && options.staticPods ? { staticPods: options.staticPods } : {}),
       verbosity: options.verbosity ?? 0,
+      showHiddenMetrics,
     }));
   }
   let watches: SharedWatches | undefined;

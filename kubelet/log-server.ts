@@ -22,6 +22,8 @@ import type { ServingCert } from './serving-cert.ts';
 import { kubeletRequestAttributes, type KubeletAuth, type KubeletUser } from './request-auth.ts';
 import { decodePodLogOptions, podLogOptionsErrors, type PodLogOptions } from '../api/options/index.ts';
 import { handleStreamingUpgrade, type StreamingRuntime } from './streaming/streaming-server.ts';
+import { summaryJson, type SummarySample } from './resource-stats.ts';
+import { renderResourceMetrics } from './resource-metrics.ts';
 
 export type LogLookup =
   | { instance: ContainerLogInstance }
@@ -37,6 +39,10 @@ export interface NodeEndpoint {
   resolve: LogResolver;
   /** GET /metrics: the node's metrics in Prometheus text format (node-metrics.ts). */
   metrics?: () => string;
+  /** The node's CPU and memory statistics: GET /stats/summary and GET /metrics/resource (resource-stats.ts). */
+  stats?: () => SummarySample;
+  /** --show-hidden-metrics-for-version: /metrics/resource also writes the deprecated, hidden scrape_error. */
+  showHiddenMetrics?: boolean;
 }
 
 export interface LogServer {
@@ -112,7 +118,8 @@ export class KubeletEndpoints {
 
   /** Starts listening on host:port for one node; port 0 picks a free port. */
   async listen(host: string, port: number, resolve: NodeEndpoint, streaming?: StreamingRuntime): Promise<LogServer> {
-    const listener = net.createServer((socket) => {
+    // No Nagle delay: exec, attach and port-forward streams are small interactive frames.
+    const listener = net.createServer({ noDelay: true }, (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
       this.server.emit('connection', socket);
@@ -203,17 +210,37 @@ async function serveAuthenticated(request: IncomingMessage, response: ServerResp
     response.end(refusal.body);
     return;
   }
-  if (endpoint?.metrics && new URL(request.url ?? '/', 'https://kubelet').pathname === '/metrics') {
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      response.writeHead(405, { 'Content-Type': 'text/plain; charset=utf-8' });
-      response.end('method not allowed\n');
-      return;
-    }
-    response.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
-    response.end(request.method === 'HEAD' ? undefined : endpoint.metrics());
-    return;
-  }
+  if (endpoint && serveMonitoring(request, response, endpoint)) return;
   serveRequest(request, response, endpoint!.resolve);
+}
+
+const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
+
+/**
+ * The kubelet's monitoring paths: GET /metrics and /metrics/resource (Prometheus text), GET or POST /stats/summary
+ * (the Summary JSON, indented as go-restful writes it; `only_cpu_and_memory=true` gives the same here, as the
+ * simulation has only CPU and memory to report). False when the path is not one of them.
+ */
+function serveMonitoring(request: IncomingMessage, response: ServerResponse, endpoint: NodeEndpoint): boolean {
+  const path = new URL(request.url ?? '/', 'https://kubelet').pathname;
+  const methods = path === '/stats/summary' ? ['GET', 'POST'] : ['GET', 'HEAD'];
+  let body: (() => string) | undefined;
+  let contentType = PROMETHEUS_TEXT;
+  if (path === '/metrics' && endpoint.metrics) body = endpoint.metrics;
+  else if (path === '/metrics/resource' && endpoint.stats) body = () => renderResourceMetrics(endpoint.stats!(), { showHidden: endpoint.showHiddenMetrics });
+  else if (path === '/stats/summary' && endpoint.stats) {
+    body = () => JSON.stringify(summaryJson(endpoint.stats!()), null, ' ');
+    contentType = 'application/json';
+  }
+  if (!body) return false;
+  if (!methods.includes(request.method ?? '')) {
+    response.writeHead(405, { 'Content-Type': 'text/plain; charset=utf-8' });
+    response.end('method not allowed\n');
+    return true;
+  }
+  response.writeHead(200, { 'Content-Type': contentType });
+  response.end(request.method === 'HEAD' ? undefined : body());
+  return true;
 }
 
 const STATUS_TEXT: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 503: 'Service Unavailable' };

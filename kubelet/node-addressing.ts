@@ -1,5 +1,7 @@
 // Where each simulated node lives on the network: a loopback InternalIP the kubelet's HTTPS endpoint really binds,
-// and a pod CIDR its pods take their (never dialed) IPs from.
+// and a pod CIDR its pods take their (never dialed) IPs from (in a dual-stack cluster an IPv6 /64 beside it).
+
+import { bigIntToIPv6, ipv6ToBigInt } from '../api/registry/service-ranges.ts';
 
 /** Nodes per /16 of pod space: each node gets one /24, as kube-controller-manager's default --node-cidr-mask-size. */
 const NODES_PER_POD_NETWORK = 256;
@@ -55,19 +57,49 @@ export function nodePodCidr(index: number): string {
 }
 
 /**
+ * IPv6 pod CIDR of node `index` (1-based) in a dual-stack cluster: one /64 per node out of fd00:10:244::/48
+ * (fd00:10:244::/64 for node 1, fd00:10:244:1::/64 for node 2 …), kind's IPv6 pod subnet widened so that every
+ * simulated node (up to 61,440) gets its own, as kube-controller-manager's range allocator gives each node a
+ * --node-cidr-mask-size-ipv6=64 from --cluster-cidr.
+ */
+export function nodePodCidrV6(index: number): string {
+  if (!Number.isInteger(index) || index < 1 || index > 65536) throw new Error(`node index ${index} is beyond the simulated IPv6 pod network`);
+  const group = (index - 1).toString(16);
+  return index === 1 ? 'fd00:10:244::/64' : `fd00:10:244:${group}::/64`;
+}
+
+/**
  * Hands out pod IPs from one node's /24: .2–.254 (.1 is the bridge's gateway, as on a CNI bridge network).
  * The same pod UID always gets its address back until released, so a re-sync never renumbers a pod.
  */
 export class PodIpAllocator {
   private readonly base: string;
+  /** The IPv6 /64's prefix (`fd00:10:244:1:`) in a dual-stack cluster. */
+  private readonly baseV6: string | undefined;
   private readonly byPod = new Map<string, string>();
   private readonly taken = new Set<number>();
   private next = 2;
 
-  constructor(podCidr: string) {
+  constructor(podCidr: string, podCidrV6?: string) {
     const match = /^(\d+\.\d+\.\d+)\.0\/24$/.exec(podCidr);
     if (!match) throw new Error(`pod CIDR must be a /24 ending in .0, got ${podCidr}`);
     this.base = match[1];
+    if (podCidrV6 !== undefined) {
+      const v6 = /^([0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,3})::\/64$/i.exec(podCidrV6);
+      if (!v6) throw new Error(`IPv6 pod CIDR must be a /64 written as prefix::/64, got ${podCidrV6}`);
+      const groups = v6[1].split(':');
+      this.baseV6 = `${[...groups, ...Array(4 - groups.length).fill('0')].join(':')}:`;
+    }
+  }
+
+  /**
+   * A pod's addresses, the IPv4 one first (the node's podCIDRs order), then in a dual-stack cluster the IPv6 one
+   * with the same host number in the node's /64 (so both come and go together).
+   */
+  addressesOf(ipv4: string): string[] {
+    if (!this.baseV6 || !ipv4.startsWith(`${this.base}.`)) return [ipv4];
+    const host = Number(ipv4.slice(this.base.length + 1));
+    return [ipv4, bigIntToIPv6(ipv6ToBigInt(`${this.baseV6}:${host.toString(16)}`))];
   }
 
   /** Records an address the pod already had (e.g. found in its status after a kubelet restart). */

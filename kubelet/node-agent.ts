@@ -1,6 +1,8 @@
 // One simulated node: registers (or adopts) its Node, keeps its Lease renewed and its status posted, serves container
 // logs over HTTPS on its loopback InternalIP, and runs the pods bound to it through pod workers.
 import { NodeMetrics } from './node-metrics.ts';
+import { ResourceStats, type PodUsageInput } from './resource-stats.ts';
+import { parseQuantity } from './quantity.ts';
 import { MIRROR_POD_ANNOTATION, StaticPods, type StaticPodSpec } from './static-pods.ts';
 import type { V1Lease, V1Node, V1NodeCondition, V1Pod } from '@kubernetes/client-node';
 import { NodeLogStore } from './container-logs.ts';
@@ -13,7 +15,7 @@ import { MERGE_PATCH, microTime, statusCodeOf, type KubeletClients } from './kub
 import type { KubeletEndpoints, LogLookup, LogServer } from './log-server.ts';
 import type { KubeletAuth } from './request-auth.ts';
 import { PodIpAllocator } from './node-addressing.ts';
-import { composeNodeForRegistration, composeNodeStatus, conditionsNeedUpdate, type SimulatedNodeSpec } from './node-object.ts';
+import { composeNodeForRegistration, composeNodeStatus, conditionsNeedUpdate, podCidrsOf, type SimulatedNodeSpec } from './node-object.ts';
 import type { ConfigSource } from './container-config.ts';
 import type { PodContentReader } from './shell/config-content.ts';
 import { PodWorker, type Logger, type PodRef, type PodSink, type PodWorkerTiming } from './pod-worker.ts';
@@ -46,6 +48,8 @@ export interface NodeAgentOptions {
   logger: Logger;
   /** The node's static pods (the control plane of `up`), mirrored into the API (static-pods.ts). */
   staticPods?: StaticPodSpec[];
+  /** --show-hidden-metrics-for-version given (and valid): hidden deprecated metrics are shown. */
+  showHiddenMetrics?: boolean;
   /** klog's --v: at 2, the sync loop's lines (kubelet.go's "SyncLoop ADD", "SyncLoop REMOVE", PLEG events). */
   verbosity?: number;
 }
@@ -81,15 +85,18 @@ export class NodeAgent implements PodSink {
   private stopped = false;
   private readonly staticPods?: StaticPods;
   readonly metrics: NodeMetrics;
+  /** CPU and memory of the node and its pods: /stats/summary and /metrics/resource. */
+  readonly resourceStats: ResourceStats;
 
   constructor(private readonly options: NodeAgentOptions) {
     this.spec = { ...options.spec };
     this.metrics = new NodeMetrics(this.spec.name);
+    this.resourceStats = new ResourceStats(this.spec.name, Date.now(), parseQuantity(this.spec.memory));
     if (options.staticPods?.length) {
       this.staticPods = new StaticPods(this.spec.name, this.spec.internalIp, options.clients, options.staticPods, options.logger);
     }
     this.puller = new ImagePuller(this.images, options.imagePullDelay);
-    this.ips = new PodIpAllocator(this.spec.podCidr);
+    this.ips = new PodIpAllocator(this.spec.podCidr, this.spec.podCidrV6);
     this.streaming = new NodeStreamingRuntime({
       findPod: (namespace, name) => this.findWorker(namespace, name)?.runtimeState,
       ephemeralExited: (namespace, name, container, exitCode) => this.findWorker(namespace, name)?.ephemeralProcessExited(container, exitCode),
@@ -104,6 +111,14 @@ export class NodeAgent implements PodSink {
   /** A V(2) line (kubelet --v=2), prefixed with the node it comes from. */
   private v2(line: string): void {
     if ((this.options.verbosity ?? 0) >= 2) this.options.logger.info(`node ${this.name}: ${line}`);
+  }
+
+  private *podUsageInputs(): Iterable<PodUsageInput> {
+    if (this.staticPods) yield* this.staticPods.usageInputs();
+    for (const worker of this.workers.values()) {
+      const input = worker.usageInput();
+      if (input) yield input;
+    }
   }
 
   private findWorker(namespace: string, name: string): PodWorker | undefined {
@@ -123,6 +138,8 @@ export class NodeAgent implements PodSink {
     const endpoint = {
       nodeName: this.spec.name, auth: this.options.auth, resolve,
       metrics: () => this.metrics.render([...this.workers.values()].map((worker) => worker.runtimeState)),
+      stats: () => this.resourceStats.sample(this.podUsageInputs()),
+      showHiddenMetrics: this.options.showHiddenMetrics,
     };
     try {
       this.logServer = await endpoints.listen(this.spec.internalIp, this.spec.kubeletPort, endpoint, this.streaming);
@@ -184,11 +201,17 @@ export class NodeAgent implements PodSink {
     }
     this.nodeUid = node.metadata?.uid;
     const existingCidr = node.spec?.podCIDR;
-    if (existingCidr && existingCidr !== this.spec.podCidr) {
+    // A registered node keeps the CIDRs it has (podCIDRs are immutable once set); its IPv6 one only if it is dual-stack.
+    const existingV6 = this.spec.podCidrV6 ? node.spec?.podCIDRs?.find((cidr) => cidr.includes(':')) : undefined;
+    if (existingCidr && (existingCidr !== this.spec.podCidr || (existingV6 && existingV6 !== this.spec.podCidrV6))) {
       this.spec.podCidr = existingCidr;
+      this.spec.podCidrV6 = existingV6;
+      this.ips = new PodIpAllocator(existingCidr, existingV6);
+    } else if (existingCidr && this.spec.podCidrV6 && !existingV6) {
+      this.spec.podCidrV6 = undefined;
       this.ips = new PodIpAllocator(existingCidr);
     } else if (!existingCidr) {
-      await core.patchNode({ name: this.name, body: { spec: { podCIDR: this.spec.podCidr, podCIDRs: [this.spec.podCidr] } } }, MERGE_PATCH);
+      await core.patchNode({ name: this.name, body: { spec: { podCIDR: this.spec.podCidr, podCIDRs: podCidrsOf(this.spec) } } }, MERGE_PATCH);
     }
     await this.postStatus(node.status?.conditions);
   }

@@ -15,6 +15,8 @@ export interface SimulatedNodeSpec {
   index: number;
   internalIp: string;
   podCidr: string;
+  /** The node's IPv6 pod CIDR in a dual-stack cluster (podCIDRs' second entry). */
+  podCidrV6?: string;
   kubeletPort: number;
   cpu: string;
   memory: string;
@@ -23,6 +25,11 @@ export interface SimulatedNodeSpec {
   extraLabels?: Record<string, string>;
   /** --register-with-taints: the node is created with these taints. */
   taints?: RegistrationTaint[];
+}
+
+/** spec.podCIDRs: the IPv4 CIDR, then the IPv6 one in a dual-stack cluster. */
+export function podCidrsOf(spec: SimulatedNodeSpec): string[] {
+  return spec.podCidrV6 ? [spec.podCidr, spec.podCidrV6] : [spec.podCidr];
 }
 
 export interface RegistrationTaint {
@@ -208,7 +215,7 @@ export function composeNodeForRegistration(spec: SimulatedNodeSpec, nowMs: numbe
         'kubefacade.io/simulated': 'true',
       },
     },
-    spec: { podCIDR: spec.podCidr, podCIDRs: [spec.podCidr], ...(spec.taints?.length ? { taints: spec.taints.map((taint) => ({ ...taint })) } : {}) },
+    spec: { podCIDR: spec.podCidr, podCIDRs: podCidrsOf(spec), ...(spec.taints?.length ? { taints: spec.taints.map((taint) => ({ ...taint })) } : {}) },
     status: composeNodeStatus({ spec, images: [], nowMs }),
   };
 }

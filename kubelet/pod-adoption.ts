@@ -56,6 +56,7 @@ export function adoptRuntimeState(pod: V1Pod, state: PodRuntimeState, ips: PodIp
   }
   state.startTimeMs = timeMs(status.startTime);
   state.podIp = status.podIP;
+  state.podIps = status.podIPs?.map((entry) => entry.ip);
   if (status.podIP) ips.adopt(state.uid, status.podIP);
   state.sandboxReady = !terminal;
   state.terminal = terminal;

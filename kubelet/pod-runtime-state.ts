@@ -49,6 +49,8 @@ export interface PodRuntimeState {
   restartPolicy: string;
   hostIp: string;
   podIp?: string;
+  /** status.podIPs: podIp, then its IPv6 sibling in a dual-stack cluster. */
+  podIps?: string[];
   startTimeMs?: number;
   sandboxReady: boolean;
   initContainers: ContainerRuntimeState[];

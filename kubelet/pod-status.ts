@@ -215,7 +215,7 @@ export function composePodStatus(state: PodRuntimeState, options: ComposeOptions
   };
   if (state.podIp) {
     status.podIP = state.podIp;
-    status.podIPs = [{ ip: state.podIp }];
+    status.podIPs = (state.podIps ?? [state.podIp]).map((ip) => ({ ip }));
   }
   if (state.startTimeMs !== undefined) status.startTime = rfc3339(state.startTimeMs);
   if (state.failure) {

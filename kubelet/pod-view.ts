@@ -2,6 +2,7 @@
 // start-up, with the foreign conditions already in the form a status write copies.
 import type { V1Pod } from '@kubernetes/client-node';
 import { rfc3339 } from './node-object.ts';
+import { CPU_USAGE_ANNOTATION, MEMORY_USAGE_ANNOTATION } from './simulated-usage.ts';
 
 function isoOf(value: unknown): string | undefined {
   if (value instanceof Date) return rfc3339(value.getTime());
@@ -20,6 +21,9 @@ export interface PodView {
   foreignConditions: unknown[];
   /** The kubefacade.io/fail-probes annotation (kubelet/probes.ts), read at every simulated probe. */
   failProbes?: string;
+  /** The kubefacade.io/cpu-usage and memory-usage annotations (simulated-usage.ts), read at every stats request. */
+  cpuUsage?: string;
+  memoryUsage?: string;
 }
 
 /** Condition types the kubelet owns (it writes them; any other type in the pod's status is kept as it is). */
@@ -32,6 +36,8 @@ export function viewOf(pod: V1Pod): PodView {
     graceSeconds: pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30,
     activeDeadlineSeconds: pod.spec?.activeDeadlineSeconds,
     failProbes: pod.metadata?.annotations?.['kubefacade.io/fail-probes'],
+    cpuUsage: pod.metadata?.annotations?.[CPU_USAGE_ANNOTATION],
+    memoryUsage: pod.metadata?.annotations?.[MEMORY_USAGE_ANNOTATION],
     foreignConditions: (pod.status?.conditions ?? []).filter((condition) => !KUBELET_CONDITIONS.has(condition.type)).map((condition) => ({
       ...condition,
       lastProbeTime: isoOf(condition.lastProbeTime) ?? null,

@@ -22,6 +22,8 @@ import { terminationReason, waitingState, type ContainerRuntimeState, type PodRu
 import { adoptRuntimeState } from './pod-adoption.ts';
 import { composePodStatus, qosClass, type PodStatusOut } from './pod-status.ts';
 import { viewOf, type PodView } from './pod-view.ts';
+import type { ContainerUsageInput, PodUsageInput } from './resource-stats.ts';
+import { CPU_USAGE_ANNOTATION, MEMORY_USAGE_ANNOTATION, type ContainerLike } from './simulated-usage.ts';
 
 export interface PodRef extends PodIdentity {
   resourceVersion?: string;
@@ -80,6 +82,8 @@ interface ContainerSpecView {
   ignoresSigterm: boolean;
   /** ConfigMaps and Secrets its env and envFrom read. */
   configRefs: ConfigReference[];
+  /** Requests and limits, from which the simulated usage is derived (simulated-usage.ts). */
+  resources?: ContainerLike['resources'];
 }
 
 interface ContainerSlot {
@@ -147,6 +151,7 @@ export class PodWorker {
         spec: {
           name: container.name, image: container.image ?? '', imagePullPolicy: container.imagePullPolicy,
           ignoresSigterm: SHELL_PROGRAMS.test(argv0), configRefs: containerConfigReferences(container),
+          resources: container.resources as ContainerLike['resources'],
         },
         behaviour: containerBehaviour({ container, annotations, isInitContainer: isInit && !isSidecar, defaultInitRunMs: timing.initContainerRunMs }),
         // Regular init containers are not probed (validation forbids probes on them).
@@ -176,6 +181,27 @@ export class PodWorker {
 
   get runtimeState(): Readonly<PodRuntimeState> {
     return this.state;
+  }
+
+  /**
+   * The pod's running regular containers and its usage annotations, for the node's resource statistics
+   * (resource-stats.ts); undefined while the pod has no sandbox or is finished, as it then has no cgroup to measure.
+   */
+  usageInput(): PodUsageInput | undefined {
+    if (!this.state.sandboxReady || this.state.terminal) return undefined;
+    const containers: ContainerUsageInput[] = [];
+    for (const slot of this.apps) {
+      const { state, containerId, restartCount } = slot.runtime;
+      if (state.kind !== 'running') continue;
+      containers.push({
+        name: slot.spec.name, resources: slot.spec.resources, startedAtMs: state.startedAtMs,
+        containerId: containerId ?? `${this.state.uid}/${slot.spec.name}/${restartCount}`,
+      });
+    }
+    return {
+      uid: this.state.uid, name: this.state.name, namespace: this.state.namespace, startTimeMs: this.state.startTimeMs, containers,
+      annotations: { [CPU_USAGE_ANNOTATION]: this.view.cpuUsage, [MEMORY_USAGE_ANNOTATION]: this.view.memoryUsage },
+    };
   }
 
   /** Starts the lifecycle (or adopts a pod this node already ran before a kubelet restart). */
@@ -264,6 +290,7 @@ export class PodWorker {
     this.state.startTimeMs = Date.now();
     await this.awaitRuntimeHandler();
     this.state.podIp = this.hostNetwork ? this.node.hostIp : this.node.ips.allocate(this.state.uid);
+    this.state.podIps = this.hostNetwork ? [this.node.hostIp] : this.node.ips.addressesOf(this.state.podIp);
     this.state.sandboxReady = true;
     this.requestSync();
     await this.prepareVolumes();

@@ -11,6 +11,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { ComponentLog } from '../clients/component-log.ts';
 import type { KubeletClients } from './kube-client.ts';
 import type { Logger } from './pod-worker.ts';
+import type { PodUsageInput } from './resource-stats.ts';
 
 export const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
 const NAMESPACE = 'kube-system';
@@ -56,6 +57,23 @@ export class StaticPods {
 
   isMirror(uid: string): boolean {
     return this.mirrors.has(uid);
+  }
+
+  /**
+   * The mirrored components as running pods, for the node's resource statistics (resource-stats.ts). They are
+   * identified by their mirror pod's UID, the one metrics.k8s.io sees, so that both report the same usage.
+   */
+  usageInputs(): PodUsageInput[] {
+    const inputs: PodUsageInput[] = [];
+    for (const [uid, podName] of this.mirrors) {
+      const spec = this.byPodName.get(podName);
+      if (!spec) continue;
+      inputs.push({
+        uid, name: podName, namespace: NAMESPACE, startTimeMs: spec.startTimeMs, annotations: {},
+        containers: [{ name: spec.name, containerId: `${this.nodeName}/${spec.name}/${spec.startTimeMs}`, startedAtMs: spec.startTimeMs }],
+      });
+    }
+    return inputs;
   }
 
   /** The component log behind a mirror pod's container, if `namespace/pod/container` names one. */

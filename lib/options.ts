@@ -6,6 +6,7 @@ import type { HorizontalControllerOptions } from '../controllers/podautoscaler/h
 import { parseEtcdServers } from '../storage/etcd-servers.ts';
 import { DEFAULT_FLOW_CONTROL } from '../server/flow-control/filter.ts';
 import { KubefacadeOptionError } from './errors.ts';
+import { clusterIPRanges, nodePortRange } from '../api/registry/service-ranges.ts';
 
 /** A request as the API server logs it (`log` option). */
 export interface RequestLogLine {
@@ -70,7 +71,7 @@ export interface ApiServerOptions {
   encryptionProviderConfig?: string;
   /** Default admission plugins not to run (--disable-admission-plugins): ServiceAccount, LimitRanger, Priority, RuntimeClass, ResourceQuota. */
   disableAdmissionPlugins?: string[];
-  /** IPv4 CIDR cluster IPs are allocated from (--service-cluster-ip-range; default 10.96.0.0/12). */
+  /** CIDR cluster IPs are allocated from, or two of different families for dual-stack services and pods (--service-cluster-ip-range; default 10.96.0.0/12). */
   serviceClusterIpRange?: string;
   /** Ports NodePort services get (--service-node-port-range; default 30000-32767). */
   serviceNodePortRange?: string;
@@ -187,6 +188,16 @@ export function checkOptions(options: unknown, kind: 'apiServer' | 'cluster'): a
   }
   resolveStorage(options.storage);
   for (const key of ['dataDir', 'bind', 'tlsCertFile', 'tlsPrivateKeyFile', 'tokenAuthFile', 'auditLogPath', 'auditPolicyFile', 'encryptionProviderConfig', 'serviceClusterIpRange', 'serviceNodePortRange', 'loadBalancerIpPool', 'nodeCpu', 'nodeMemory']) checkType(options, key, 'string');
+  // The service ranges are read as the server reads its flags, so a bad one is refused before anything starts.
+  for (const [key, parse] of [['serviceClusterIpRange', clusterIPRanges], ['serviceNodePortRange', nodePortRange]] as const) {
+    const value = options[key];
+    if (typeof value !== 'string') continue;
+    try {
+      parse(value);
+    } catch (err) {
+      throw new KubefacadeOptionError(key, err instanceof Error ? err.message : String(err));
+    }
+  }
   if (options.disableAdmissionPlugins !== undefined && (!Array.isArray(options.disableAdmissionPlugins) || options.disableAdmissionPlugins.some((n) => typeof n !== 'string'))) {
     throw new KubefacadeOptionError('disableAdmissionPlugins', 'must be an array of plugin names');
   }

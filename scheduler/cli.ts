@@ -33,7 +33,7 @@ export function registerSchedulerCommand(program: Command): void {
     .option('--scheduler-name <name>', 'schedule pods whose spec.schedulerName is this', 'default-scheduler')
     .option('--percentage-of-nodes-to-score <percent>', 'share of nodes to find feasible before scoring; 0 = adaptive', parseNonNegativeInteger, 0)
     .option('--parallelism <n>', 'bindings in flight at once; 0 = default (64)', parseNonNegativeInteger, 0)
-    .option('--metrics-bind-address <host:port>', 'serve GET /metrics on this loopback address (kube-scheduler: its secure port 10259)')
+    .option('--metrics-bind-address <host:port>', 'serve GET /metrics over HTTPS on this address, callers authorised by TokenReview and SubjectAccessReview (kube-scheduler: its secure port 10259)')
     .option('-v, --v <level>', 'log verbosity (klog): 2 logs every scheduling decision', parseNonNegativeInteger, 0)
     .action(async (options: SchedulerCommandOptions) => {
       const { runScheduler } = await import('./index.ts');

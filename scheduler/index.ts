@@ -17,6 +17,7 @@ import { disruptionBudget, executePreemption } from './preemption-executor.ts';
 import type { DisruptionBudget } from './preemption.ts';
 import { SchedulingQueue, type QueuedPod } from './queue.ts';
 import { SchedulerMetrics, serveSchedulerMetrics } from './metrics.ts';
+import { DelegatedAuth } from '../clients/delegated-auth.ts';
 
 export type SchedulerLogger = EventLogger;
 
@@ -30,7 +31,7 @@ export interface SchedulerOptions {
   logger?: SchedulerLogger;
   /** klog's --v: at 2, one line per scheduling decision ("Successfully bound pod to node"). */
   verbosity?: number;
-  /** Serve GET /metrics on this loopback host:port (port 0: any free port); unset: no listener. */
+  /** Serve GET /metrics over HTTPS on this host:port (port 0: any free port), authorised by delegation; unset: no listener. */
   metricsBindAddress?: { host: string; port: number };
 }
 
@@ -310,20 +311,21 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
   let metricsServer: { port: number; close(): Promise<void> } | undefined;
   if (options.metricsBindAddress) {
     const { host, port } = options.metricsBindAddress;
+    const metricsAuth = new DelegatedAuth(client);
     try {
-      metricsServer = await serveSchedulerMetrics(metrics, host, port);
+      metricsServer = await serveSchedulerMetrics(metrics, host, port, metricsAuth);
     } catch (err) {
       // The default port is taken (another scheduler on this machine): any free port, reported, as the web view does.
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port === 0) {
         await Promise.all(informers.map((informer) => informer.stop()));
         throw err;
       }
-      metricsServer = await serveSchedulerMetrics(metrics, host, 0);
+      metricsServer = await serveSchedulerMetrics(metrics, host, 0, metricsAuth);
       logger.error('metrics port in use, serving on another', { wanted: port, port: metricsServer.port });
     }
   }
   const loop = schedulingLoop();
-  logger.info('scheduler started', { schedulerName, ...(metricsServer ? { metrics: `http://${options.metricsBindAddress!.host}:${metricsServer.port}/metrics` } : {}) });
+  logger.info('scheduler started', { schedulerName, ...(metricsServer ? { metrics: `https://${options.metricsBindAddress!.host}:${metricsServer.port}/metrics` } : {}) });
 
   return {
     metrics,

@@ -2,9 +2,11 @@
 // prom-client in a registry of its own (the API server's registry lives in the same process under `up`):
 // scheduler_schedule_attempts_total{result,profile}, scheduler_scheduling_attempt_duration_seconds{result,profile}
 // (scheduling algorithm + binding; ExponentialBuckets(0.001, 2, 15)) and scheduler_pending_pods{queue}.
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { generateEcKeyPair, issueCertificate } from '../auth/x509.ts';
+import { ALWAYS_ALLOW_PATHS, type DelegatedAuth } from '../clients/delegated-auth.ts';
 
 export type AttemptResult = 'scheduled' | 'unschedulable' | 'error';
 
@@ -56,25 +58,33 @@ export class SchedulerMetrics {
 }
 
 /**
- * GET /metrics (and /healthz) on a loopback HTTP listener: kube-scheduler serves them on its secure port (10259) with
- * delegated authentication and authorization; this listener has neither, so it only binds loopback addresses.
+ * kube-scheduler's secure port: HTTPS with a self-signed certificate generated at start (kube-scheduler's default
+ * without --tls-cert-file), callers authenticated and authorised by delegation to the API server
+ * (clients/delegated-auth.ts): GET /metrics needs `get` on the non-resource URL /metrics (system:monitoring has it);
+ * /healthz, /readyz and /livez are open to anyone.
  */
-export async function serveSchedulerMetrics(metrics: SchedulerMetrics, host: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
-  if (!/^127\.|^::1$|^localhost$/.test(host)) throw new Error(`--metrics-bind-address must be a loopback address, got ${host}`);
-  const server: Server = createServer((request, response) => {
-    const path = new URL(request.url ?? '/', 'http://scheduler').pathname;
-    if (request.method !== 'GET' || (path !== '/metrics' && path !== '/healthz')) {
-      response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('404 page not found\n');
-      return;
-    }
-    if (path === '/healthz') {
-      response.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok');
-      return;
-    }
-    metrics.text().then(
-      (text) => response.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(text),
-      (error: unknown) => response.writeHead(500).end(String(error)),
-    );
+export async function serveSchedulerMetrics(metrics: SchedulerMetrics, host: string, port: number, auth: DelegatedAuth): Promise<{ port: number; close(): Promise<void> }> {
+  const cert = selfSignedServingCert(host);
+  const server: Server = createServer({ cert: cert.certPem, key: cert.keyPem }, (request, response) => {
+    const path = new URL(request.url ?? '/', 'https://scheduler').pathname;
+    auth.check(request.method ?? 'GET', path, request.headers.authorization).then((refused) => {
+      if (refused) {
+        response.writeHead(refused.status, { 'Content-Type': 'application/json', 'X-Content-Type-Options': 'nosniff' }).end(`${refused.body}\n`);
+        return;
+      }
+      if (request.method !== 'GET' || !['/metrics', ...ALWAYS_ALLOW_PATHS].includes(path)) {
+        response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('404 page not found\n');
+        return;
+      }
+      if (path !== '/metrics') {
+        response.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' }).end('ok');
+        return;
+      }
+      return metrics.text().then((text) => response.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(text));
+    }).catch((error: unknown) => {
+      if (!response.headersSent) response.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end(String(error));
+      else response.destroy();
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -87,4 +97,16 @@ export async function serveSchedulerMetrics(metrics: SchedulerMetrics, host: str
       server.close(() => resolve());
     }),
   };
+}
+
+/** A self-signed certificate for the port's host (and localhost, the loopback addresses), as kube-scheduler makes one. */
+function selfSignedServingCert(host: string): { certPem: string; keyPem: string } {
+  const { publicKeyPem, privateKeyPem } = generateEcKeyPair();
+  const names = new Set(['localhost', '127.0.0.1', '::1']);
+  if (host && host !== '0.0.0.0' && host !== '::') names.add(host);
+  const certPem = issueCertificate({
+    commonName: `localhost@${Math.floor(Date.now() / 1000)}`, publicKeyPem, days: 365, isCa: false,
+    keyUsage: { digitalSignature: true, keyEncipherment: true }, extKeyUsage: ['serverAuth'], subjectAltNames: [...names],
+  }, { privateKeyPem });
+  return { certPem, keyPem: privateKeyPem };
 }

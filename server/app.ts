@@ -10,7 +10,7 @@ import { findReviewEndpoint } from '../auth/reviews/index.ts';
 import type { RequestSecurity } from '../auth/security.ts';
 import { openApiV3Document, openApiV3ResponsePlan, openApiV3RootDocument } from '../api/openapi/documents.ts';
 import type { DiscoveryDocuments, SerialisedDocument } from './discovery.ts';
-import { flowControlFilter, isLongRunning, DEFAULT_FLOW_CONTROL, type FlowControlOptions } from './flow-control/filter.ts';
+import { flowControlFilter, isLongRunning, DEFAULT_FLOW_CONTROL, type FlowControlObjectsFeed, type FlowControlOptions } from './flow-control/filter.ts';
 import { healthChecks, serveHealth, type HealthCheck } from './health.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS, enforceRequestDeadline, requestDeadlineMs } from './request-timeout.ts';
 import type { StorageHealth } from '../storage/interface.ts';
@@ -43,6 +43,8 @@ export interface AppOptions {
   log?: RequestLogger;
   /** Concurrency limits and priority levels (server/flow-control); default DEFAULT_FLOW_CONTROL. */
   flowControl?: FlowControlOptions;
+  /** The stored FlowSchemas and PriorityLevelConfigurations; without, the bootstrap configuration is used. */
+  flowControlObjects?: FlowControlObjectsFeed;
   /** Service account issuer discovery documents (auth/openid-metadata.ts); without them both paths are 404. */
   openIdMetadata?: OpenIdMetadata;
   /** --request-timeout: the deadline of every request that is not long-running (default 60 s). */
@@ -66,7 +68,7 @@ export function createApp(options: AppOptions): express.Express {
   const security = securityMiddleware(options.security, options.journal);
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   // Upstream bounds a queue wait at a quarter of the request timeout.
-  const flowControl = flowControlFilter({ queueWaitLimitMs: requestTimeoutMs / 4, ...(options.flowControl ?? DEFAULT_FLOW_CONTROL) });
+  const flowControl = flowControlFilter({ queueWaitLimitMs: requestTimeoutMs / 4, ...(options.flowControl ?? DEFAULT_FLOW_CONTROL) }, options.flowControlObjects);
   const health = healthChecks(options.storageHealth ?? (() => ({ healthy: true })));
   const serve = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     try {

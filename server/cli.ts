@@ -234,7 +234,7 @@ function addServerFlags(command: Command): Command {
     .option('--encryption-provider-config <file>', 'EncryptionConfiguration (apiserver.config.k8s.io/v1, YAML or JSON): resources encrypted at rest with aescbc, aesgcm or secretbox; unset: stored as is')
     .option('--anonymous-auth [enabled]', 'serve requests without credentials as system:anonymous (RBAC still applies)', parseBool, false)
     .option('--anonymous-public-info [enabled]', 'serve /healthz, /livez, /readyz and /version to requests without credentials (system:public-info-viewer), even without --anonymous-auth', parseBool, true)
-    .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR cluster IPs are allocated from (default 10.96.0.0/12; the first address is the kubernetes service\'s)')
+    .option('--service-cluster-ip-range <cidr>', 'CIDR cluster IPs are allocated from, or two of different families (IPv4,IPv6 or IPv6,IPv4) for dual-stack services (default 10.96.0.0/12; the first address of the first range is the kubernetes service\'s; up: two ranges also make the pod network dual-stack)')
     .option('--service-node-port-range <range>', 'ports NodePort and LoadBalancer services are given (default 30000-32767)')
     .option('--disable-admission-plugins <names>', 'comma-separated default admission plugins not to run: ServiceAccount, LimitRanger, Priority, DefaultStorageClass, DefaultIngressClass, RuntimeClass, ResourceQuota')
     .option('--audit-log-path <file>', 'write an audit.k8s.io/v1 event per request to this file as JSON lines (- for stdout)')

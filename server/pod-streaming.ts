@@ -10,6 +10,7 @@
 // plugins that handle CONNECT (admission webhooks) see the PodExecOptions / PodAttachOptions / PodPortForwardOptions.
 import type { Request } from 'express';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { badRequest } from '../api/errors.ts';
 import type { KubeObject } from '../api/object.ts';
@@ -169,6 +170,10 @@ function splice(req: Request, upgrade: UpgradeRequest, host: string, port: numbe
     };
     kubelet.once('secureConnect', () => {
       connected = true;
+      // Streams carry small interactive frames (a SPDY client waits for each stream's reply before opening the next):
+      // Nagle's algorithm would hold each one back for a delayed ACK.
+      kubelet.setNoDelay(true);
+      (caller as Partial<Pick<Socket, 'setNoDelay'>>).setNoDelay?.(true);
       kubelet.write(`${lines.join('\r\n')}\r\n\r\n`);
       if (upgrade.head.length > 0) kubelet.write(upgrade.head);
       kubelet.pipe(caller);

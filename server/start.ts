@@ -21,7 +21,7 @@ import { SYSTEM_PRIORITY_CLASSES, systemPriorityClassObject } from '../api/resou
 import { reconcileKubernetesService } from '../api/registry/kubernetes-service.ts';
 import { PersistedBitmapAllocator } from '../api/registry/range-allocator.ts';
 import { ServiceAllocationRepair } from '../api/registry/service-allocation-repair.ts';
-import { clusterIPRange, DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, nodePortRange } from '../api/registry/service-ranges.ts';
+import { clusterIPRanges, DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, nodePortRange } from '../api/registry/service-ranges.ts';
 import { ensureAdminToken } from '../auth/admin-credential.ts';
 import type { CredentialIssuer } from '../auth/credentials.ts';
 import { ensurePki } from '../auth/pki.ts';
@@ -122,7 +122,7 @@ export interface ApiServerSecurityOptions {
   auditPolicyFile?: string;
   /** --audit-log-maxsize (MB), --audit-log-maxbackup, --audit-log-maxage (days). */
   auditLogRotation?: AuditLogRotation;
-  /** --service-cluster-ip-range (default 10.96.0.0/12). */
+  /** --service-cluster-ip-range: one CIDR, or two of different families (default 10.96.0.0/12). */
   serviceClusterIpRange?: string;
   /** --service-node-port-range (default 30000-32767). */
   serviceNodePortRange?: string;
@@ -158,6 +158,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   // A bad encryption config stops the start before anything in the data dir or etcd is touched.
   startPhase('API server modules loaded');
   const transformers = encryptionTransformers(options.encryptionProviderConfig);
+  // So are bad service ranges (kube-apiserver refuses such flags before it starts).
+  const ipRanges = clusterIPRanges(options.serviceClusterIpRange ?? DEFAULT_SERVICE_CLUSTER_IP_RANGE);
+  const portRange = nodePortRange(options.serviceNodePortRange ?? DEFAULT_SERVICE_NODE_PORT_RANGE);
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
   // The JWT signing key is generated on the thread pool while the PKI is created.
@@ -183,10 +186,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   let flowControlObjects: FlowControlConfigurationObjects | undefined;
   try {
     const registry = new ApiRegistry(builtinResources, instrumentStorage(storage, apiServerMetrics));
-    const ipRange = clusterIPRange(options.serviceClusterIpRange ?? DEFAULT_SERVICE_CLUSTER_IP_RANGE);
+    const ipRange = ipRanges[0];
     const serviceAllocators = {
-      clusterIPs: new PersistedBitmapAllocator(storage, '/registry/ranges/serviceips', ipRange),
-      nodePorts: new PersistedBitmapAllocator(storage, '/registry/ranges/servicenodeports', nodePortRange(options.serviceNodePortRange ?? DEFAULT_SERVICE_NODE_PORT_RANGE)),
+      // kube-apiserver's keys: the primary range's bitmap, then the secondary's.
+      clusterIPs: new Map(ipRanges.map((range, i) => [range.family, new PersistedBitmapAllocator(storage, i === 0 ? '/registry/ranges/serviceips' : '/registry/ranges/secondaryserviceips', range)])),
+      nodePorts: new PersistedBitmapAllocator(storage, '/registry/ranges/servicenodeports', portRange),
     };
     repair = new ServiceAllocationRepair(storage, serviceAllocators, (error) => console.error(`kubefacade: service allocation repair: ${error instanceof Error ? error.message : String(error)}`));
     await repair.start();
@@ -282,6 +286,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       subresources,
       log: options.log,
       flowControl: options.flowControl,
+      flowControlObjects,
       requestTimeoutMs: options.requestTimeoutMs,
       storageHealth: () => storage.health?.() ?? { healthy: true },
       componentStatuses: controlPlaneProbes(registry, storage, options.etcd ? 'etcd-0' : 'leveldb'),
@@ -409,9 +414,10 @@ async function ensureSystemPriorityClasses(registry: ApiRegistry): Promise<void>
   const priorityClasses = registry.lookup('scheduling.k8s.io', 'v1', 'priorityclasses');
   if (!priorityClasses) return;
   for (const pc of SYSTEM_PRIORITY_CLASSES) {
+    if (await exists(priorityClasses, '', pc.name)) continue;
     try {
       await priorityClasses.create({ user: ADMIN_SYSTEM_USER, namespace: '', now: new Date() }, systemPriorityClassObject(pc),
-        { dryRun: false, fieldValidation: 'Strict' });
+        { dryRun: false, fieldValidation: 'Strict', internal: true });
     } catch (err) {
       if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
     }

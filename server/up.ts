@@ -132,6 +132,8 @@ export async function startCluster(options: UpOptions): Promise<RunningCluster> 
       pods: options.nodePods,
       imagePullDelayMs: options.imagePullDelayMs,
       kubeletPort: options.kubeletPort,
+      // A cluster whose services have two families has a dual-stack pod network too.
+      dualStack: (options.serviceClusterIpRange ?? '').split(',').length === 2,
       leaseRenewIntervalMs,
       statusUpdateIntervalMs: leaseRenewIntervalMs,
       ...(controlPlane ? { staticPods: controlPlane.staticPods } : {}),
@@ -144,7 +146,7 @@ export async function startCluster(options: UpOptions): Promise<RunningCluster> 
     return {
       apiServer,
       nodes: kubelets.nodes,
-      ...(schedulerMetricsPort !== undefined ? { schedulerMetricsUrl: `http://127.0.0.1:${schedulerMetricsPort}/metrics` } : {}),
+      ...(schedulerMetricsPort !== undefined ? { schedulerMetricsUrl: `https://127.0.0.1:${schedulerMetricsPort}/metrics` } : {}),
       async stop() {
         for (const stop of stops.reverse()) await stop();
         await apiServer.close();

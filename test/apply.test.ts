@@ -99,6 +99,20 @@ describe('server-side apply', () => {
     });
   });
 
+  test('an emptied struct the applier still sets stays as {}; an emptied map is dropped', () => {
+    const withContext = (securityContext: Record<string, unknown>, labels: Record<string, string>): KubeObject => {
+      const config = podConfig(labels);
+      (config.spec as Record<string, unknown>).securityContext = securityContext;
+      return config;
+    };
+    const live = stored(apply(undefined, withContext({ runAsUser: 1000 }, { app: 'web' })));
+    const updated = apply(live, withContext({}, {}), 'kubectl', T2);
+    // structured-merge-diff keeps the struct the configuration names; PodSecurityContext encodes as {}.
+    assert.deepEqual((updated.spec as Record<string, unknown>).securityContext, {});
+    // A map with omitempty is not encoded when empty.
+    assert.equal(updated.metadata.labels, undefined);
+  });
+
   test('a removed field stays when another manager owns it too', () => {
     const first = stored(apply(undefined, podConfig({ app: 'web', tier: 'front' })));
     const shared = apply(first, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web4', namespace: 'default', labels: { tier: 'front' } } }, 'other', T2);

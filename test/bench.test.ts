@@ -252,3 +252,46 @@ test('bench encoding: JSON and protobuf LISTs of the same pods, protobuf smaller
   for (const figures of [results, baseline]) assert.ok((figures.serverCpuMsPerList as number) >= 0);
   assert.ok((baseline.managedFieldsBytesPerPod as number) > 0);
 });
+
+test('bench exec: echo hi round trips over WebSocket beside GETs of the same pod', async () => {
+  const run = await bench(['exec', '--execs', '5', '--warmup', '1']);
+  assertShape(run, 'exec');
+  const { results, baseline } = run.report;
+  assert.equal(run.report.ratioMetric, 'latency.p50Ms');
+  assertLatency(results.latency, 5);
+  assertLatency(baseline.latency, 5);
+  const exec = object(results.latency);
+  const get = object(baseline.latency);
+  assert.equal(results.addedP50Ms, Math.round(((exec.p50Ms as number) - (get.p50Ms as number)) * 100) / 100);
+  assert.equal(results.addedP99Ms, Math.round(((exec.p99Ms as number) - (get.p99Ms as number)) * 100) / 100);
+});
+
+test('bench port-forward: the same bytes through the tunnel and over direct loopback TCP', async () => {
+  const run = await bench(['port-forward', '--megabytes', '4']);
+  assertShape(run, 'port-forward');
+  const { results, baseline } = run.report;
+  assert.equal(run.report.ratioMetric, 'mbPerSecond');
+  for (const figures of [results, baseline]) {
+    assert.equal(figures.bytes, 4 * 1024 * 1024);
+    assert.ok((figures.seconds as number) > 0);
+    // MB/s from the bytes and the (rounded) seconds: equal but for rounding.
+    const recomputed = (figures.bytes as number) / 1e6 / (figures.seconds as number);
+    assert.ok(Math.abs((figures.mbPerSecond as number) - recomputed) <= recomputed * 0.01 + 0.1, `${figures.mbPerSecond} vs ${recomputed}`);
+  }
+});
+
+test('bench metrics-scrape: /metrics before and after the pods are stored, with the heap each scrape allocates', async () => {
+  const run = await bench(['metrics-scrape', '--pods', '30', '--scrapes', '3', '--concurrency', '8']);
+  assertShape(run, 'metrics-scrape');
+  const { results, baseline } = run.report;
+  assert.equal(run.report.ratioMetric, 'latency.p50Ms');
+  assertLatency(results.latency, 3);
+  assertLatency(baseline.latency, 3);
+  for (const figures of [results, baseline]) {
+    assert.ok((figures.bytesPerScrape as number) > 1000);
+    assert.ok((figures.heapAllocatedPerScrape as number) > 0, 'a scrape allocates at least its text');
+    assert.equal(figures.heapPerTextByte, Math.round(((figures.heapAllocatedPerScrape as number) / (figures.bytesPerScrape as number)) * 100) / 100);
+  }
+  // apiserver_storage_objects{resource="pods"} and the request counters grow with what was stored.
+  assert.ok((results.bytesPerScrape as number) > (baseline.bytesPerScrape as number));
+});

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import https from 'node:https';
+import { KubeConfig } from '@kubernetes/client-node';
 import parsePrometheusTextFormat, { type MetricFamily } from 'parse-prometheus-text-format';
 import { Kubectl } from './helpers/kubectl.ts';
 import { eventually, startCli, type CliProcess } from './helpers/cluster-processes.ts';
@@ -38,13 +40,26 @@ describe('scheduler and kubelet /metrics', () => {
   let up: CliProcess;
   let kubectl: Kubectl;
   let schedulerMetricsUrl: string;
+  let adminToken: string;
+  /** The scheduler's secure port: self-signed HTTPS, a bearer token authorised for get /metrics (the admin's). */
+  const scrapeScheduler = () => new Promise<string>((resolve, reject) => {
+    https.get(schedulerMetricsUrl, { rejectUnauthorized: false, headers: { Authorization: `Bearer ${adminToken}` } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => { body += chunk; });
+      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${res.statusCode}: ${body}`))));
+    }).on('error', reject);
+  });
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'kubefacade-component-metrics-'));
     up = startCli(['up', '--data-dir', dataDir, '--port', '0', '--kubelet-port', '0', '--nodes', '2', '--scheduler-metrics-port', '0', '--image-pull-delay', '100ms']);
     await up.waitForOutput(/kubefacade is up: API server (https:\/\/127\.0\.0\.1:\d+), nodes (.+)\n/);
     const [, kubeconfigPath] = await up.waitForOutput(/kubectl --kubeconfig (\S+) get nodes/);
-    [, schedulerMetricsUrl] = await up.waitForOutput(/scheduler metrics: (http:\/\/127\.0\.0\.1:\d+\/metrics)/);
+    [, schedulerMetricsUrl] = await up.waitForOutput(/scheduler metrics: (https:\/\/127\.0\.0\.1:\d+\/metrics)/);
+    const admin = new KubeConfig();
+    admin.loadFromFile(kubeconfigPath);
+    adminToken = admin.getCurrentUser()?.token ?? '';
     kubectl = await Kubectl.create(kubeconfigPath);
     await kubectl.ok(['run', 'web', '--image=nginx:1.27', '--overrides={"spec":{"nodeName":"node01"}}']);
     await kubectl.ok(['run', 'nowhere', '--image=nginx:1.27', '--overrides={"spec":{"nodeSelector":{"disk":"none"}}}']);
@@ -84,7 +99,7 @@ describe('scheduler and kubelet /metrics', () => {
 
   test('the scheduler\'s metrics carry pkg/scheduler/metrics\' stable names and labels', async () => {
     const [families, text] = await eventually('an unschedulable attempt to be counted', async () => {
-      const scraped = await (await fetch(schedulerMetricsUrl)).text();
+      const scraped = await scrapeScheduler();
       const parsed = parsePrometheusTextFormat(scraped);
       const attempts = parsed.find((f) => f.name === 'scheduler_schedule_attempts_total');
       return attempts?.metrics.some((m) => m.labels?.result === 'unschedulable') ? [parsed, scraped] as const : undefined;

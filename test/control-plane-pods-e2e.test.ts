@@ -58,7 +58,7 @@ describe('control-plane mirror pods with kubefacade up', () => {
       const text = await kubectl.ok(['logs', '-n', 'kube-system', 'kube-scheduler-node01']);
       return /"Successfully bound pod to node" pod="default\/logged" node="node0\d" evaluatedNodes=2 feasibleNodes=2/.test(text) ? text : undefined;
     });
-    assert.match(logs.split('\n')[0], /^I\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ kube-scheduler\] "scheduler started" schedulerName="default-scheduler" metrics="http:\/\/127\.0\.0\.1:\d+\/metrics"$/);
+    assert.match(logs.split('\n')[0], /^I\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ kube-scheduler\] "scheduler started" schedulerName="default-scheduler" metrics="https:\/\/127\.0\.0\.1:\d+\/metrics"$/);
     assert.match(await kubectl.ok(['logs', '-n', 'kube-system', 'kube-apiserver-node01']), /kube-apiserver\] Serving securely on 127\.0\.0\.1:\d+/);
     assert.match(await kubectl.ok(['logs', '-n', 'kube-system', 'leveldb-node01']), /"Storage opened" backend="LevelDB in /);
     const tail = await kubectl.ok(['logs', '-n', 'kube-system', 'kube-scheduler-node01', '--tail=1', '--timestamps']);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startApiServer } from '../server/start.ts';
 import { runKubelets, type RunningKubelets } from '../kubelet/index.ts';
-import { containerUsage } from '../server/metrics-api/simulated-usage.ts';
+import { containerUsage } from '../kubelet/simulated-usage.ts';
 
 const quiet = { info: () => undefined, warn: () => undefined };
 const KUBECTLS = ['/usr/lib/google-cloud-sdk/bin/kubectl.1.30', '/usr/lib/google-cloud-sdk/bin/kubectl.1.33', '/usr/bin/kubectl'];

@@ -124,79 +124,90 @@ export function re2(pattern: string, extraFlags = ''): RegExp {
 }
 
 let base: Environment | undefined;
+let declaredOnlyBase: Environment | undefined;
 
 /** Parses a Kubernetes CEL expression (after the rewrites of source-rewrite.ts). */
 export function parseKubernetesCel(env: Environment, expression: string): ReturnType<Environment['parse']> {
   return env.parse(rewriteKubernetesCel(expression));
 }
 
-/** A new environment with the Kubernetes libraries; callers add their variables to it. */
-export function kubernetesCelEnvironment(): Environment {
-  if (!base) {
-    const env = new Environment({ unlistedVariablesAreDyn: true, enableOptionalTypes: true, homogeneousAggregateLiterals: false, limits: { maxAstNodes: 10_000, maxDepth: 100 } });
-    env.registerType('net.URL', KubeUrl).registerType('net.IP', KubeIp).registerType('net.CIDR', KubeCidr).registerType('Quantity', KubeQuantity);
-    // lists
-    env.registerFunction('list.isSorted(): bool', (list: CelValue[]) => list.every((v, i) => i === 0 || compare(list[i - 1], v) <= 0));
-    env.registerFunction('list.sum(): dyn', (list: CelValue[]) => list.reduce((sum: CelValue, v) => (typeof sum === 'bigint' && typeof v === 'bigint' ? sum + v : Number(sum) + Number(v)), list.length && typeof list[0] === 'number' ? 0 : 0n));
-    env.registerFunction('list.min(): dyn', (list: CelValue[]) => { if (!list.length) throw new Error('min called on empty list'); return list.reduce((m, v) => (compare(v, m) < 0 ? v : m)); });
-    env.registerFunction('list.max(): dyn', (list: CelValue[]) => { if (!list.length) throw new Error('max called on empty list'); return list.reduce((m, v) => (compare(v, m) > 0 ? v : m)); });
-    env.registerFunction('list.indexOf(dyn): int', (list: CelValue[], value: CelValue) => BigInt(list.findIndex((v) => sameValue(v, value))));
-    env.registerFunction('list.lastIndexOf(dyn): int', (list: CelValue[], value: CelValue) => { for (let i = list.length - 1; i >= 0; i--) if (sameValue(list[i], value)) return BigInt(i); return -1n; });
-    // strings
-    env.registerFunction('string.charAt(int): string', (s: string, i: bigint) => { if (i < 0n || i > BigInt(s.length)) throw new Error(`index out of range: ${i}`); return s.charAt(Number(i)); });
-    env.registerFunction('string.replace(string, string): string', (s: string, a: string, b: string) => s.split(a).join(b));
-    env.registerFunction('string.replace(string, string, int): string', (s: string, a: string, b: string, n: bigint) => { let out = s; let count = 0n; let at = 0; while ((n < 0n || count < n) && a !== '' && (at = out.indexOf(a, at)) >= 0) { out = out.slice(0, at) + b + out.slice(at + a.length); at += b.length; count++; } return out; });
-    env.registerFunction('list.join(): string', (l: string[]) => l.join(''));
-    env.registerFunction('list.join(string): string', (l: string[], sep: string) => l.join(sep));
-    env.registerFunction('string.reverse(): string', (s: string) => [...s].reverse().join(''));
-    // regex: RE2 patterns (see source-rewrite.ts for why matches() is renamed)
-    env.registerFunction('string.re2Matches(string): bool', (s: string, re: string) => re2(re).test(s));
-    env.registerFunction('re2Matches(string, string): bool', (s: string, re: string) => re2(re).test(s));
-    env.registerFunction('__hasField(dyn, string): bool', (value: CelValue, field: string) => {
-      if (value instanceof Map) return value.has(field);
-      if (typeof value === 'object' && value !== null && !Array.isArray(value)) return Object.hasOwn(value, field) && (value as Record<string, unknown>)[field] !== undefined;
-      throw new Error('invalid type for field selection.');
-    });
-    env.registerFunction('string.find(string): string', (s: string, re: string) => re2(re).exec(s)?.[0] ?? '');
-    env.registerFunction('string.findAll(string): list<string>', (s: string, re: string) => [...s.matchAll(re2(re, 'g'))].map((m) => m[0]));
-    env.registerFunction('string.findAll(string, int): list<string>', (s: string, re: string, n: bigint) => { const all = [...s.matchAll(re2(re, 'g'))].map((m) => m[0]); return n < 0n ? all : all.slice(0, Number(n)); });
-    // url
-    env.registerFunction('url(string): net.URL', (s: string) => new KubeUrl(parseUrl(s)));
-    env.registerFunction('isURL(string): bool', (s: string) => { try { parseUrl(s); return true; } catch { return false; } });
-    env.registerFunction('net.URL.getScheme(): string', (u: KubeUrl) => (u.url.protocol === 'relative:' ? '' : u.url.protocol.slice(0, -1)));
-    env.registerFunction('net.URL.getHost(): string', (u: KubeUrl) => u.url.host);
-    env.registerFunction('net.URL.getHostname(): string', (u: KubeUrl) => u.url.hostname.replace(/^\[|\]$/g, ''));
-    env.registerFunction('net.URL.getPort(): string', (u: KubeUrl) => u.url.port);
-    env.registerFunction('net.URL.getEscapedPath(): string', (u: KubeUrl) => u.url.pathname);
-    env.registerFunction('net.URL.getQuery(): map', (u: KubeUrl) => { const q: Record<string, string[]> = {}; for (const [k, v] of u.url.searchParams) (q[k] ??= []).push(v); return q; });
-    // ip and cidr
-    env.registerFunction('isIP(string): bool', (s: string) => { try { parseIp(s); return true; } catch { return false; } });
-    env.registerFunction('ip(string): net.IP', (s: string) => parseIp(s));
-    env.registerFunction('net.IP.family(): int', (ip: KubeIp) => BigInt(ip.family));
-    env.registerFunction('net.IP.isLoopback(): bool', (ip: KubeIp) => (ip.family === 4 ? ip.address.startsWith('127.') : ip.address === '::1'));
-    env.registerFunction('net.IP.isUnspecified(): bool', (ip: KubeIp) => ip.address === '0.0.0.0' || ip.address === '::');
-    env.registerFunction('string(net.IP): string', (ip: KubeIp) => ip.address);
-    env.registerFunction('isCIDR(string): bool', (s: string) => { try { parseCidr(s); return true; } catch { return false; } });
-    env.registerFunction('cidr(string): net.CIDR', (s: string) => parseCidr(s));
-    env.registerFunction('net.CIDR.containsIP(string): bool', (c: KubeCidr, s: string) => cidrContains(c, parseIp(s)));
-    env.registerFunction('net.CIDR.containsIP(net.IP): bool', (c: KubeCidr, ip: KubeIp) => cidrContains(c, ip));
-    env.registerFunction('net.CIDR.containsCIDR(string): bool', (c: KubeCidr, s: string) => { const o = parseCidr(s); return o.prefix >= c.prefix && cidrContains(c, o.ip); });
-    env.registerFunction('net.CIDR.prefixLength(): int', (c: KubeCidr) => BigInt(c.prefix));
-    env.registerFunction('net.CIDR.ip(): net.IP', (c: KubeCidr) => c.ip);
-    env.registerFunction('string(net.CIDR): string', (c: KubeCidr) => `${c.ip.address}/${c.prefix}`);
-    // quantity
-    env.registerFunction('isQuantity(string): bool', (s: string) => parseQuantity(s) !== undefined);
-    env.registerFunction('quantity(string): Quantity', (s: string) => toQuantity(s));
-    env.registerFunction('Quantity.compareTo(Quantity): int', (a: KubeQuantity, b: KubeQuantity) => BigInt(Math.sign(a.value - b.value)));
-    env.registerFunction('Quantity.isLessThan(Quantity): bool', (a: KubeQuantity, b: KubeQuantity) => a.value < b.value);
-    env.registerFunction('Quantity.isGreaterThan(Quantity): bool', (a: KubeQuantity, b: KubeQuantity) => a.value > b.value);
-    env.registerFunction('Quantity.asInteger(): int', (q: KubeQuantity) => { if (!Number.isInteger(q.value)) throw new Error('cannot convert value to integer'); return BigInt(q.value); });
-    env.registerFunction('Quantity.asApproximateFloat(): double', (q: KubeQuantity) => q.value);
-    env.registerFunction('Quantity.sign(): int', (q: KubeQuantity) => BigInt(Math.sign(q.value)));
-    env.registerFunction('Quantity.isInteger(): bool', (q: KubeQuantity) => Number.isInteger(q.value));
-    env.registerFunction('Quantity.add(Quantity): Quantity', (a: KubeQuantity, b: KubeQuantity) => new KubeQuantity(String(a.value + b.value), a.value + b.value));
-    env.registerFunction('Quantity.sub(Quantity): Quantity', (a: KubeQuantity, b: KubeQuantity) => new KubeQuantity(String(a.value - b.value), a.value - b.value));
-    base = env;
+/**
+ * A new environment with the Kubernetes libraries; callers add their variables to it. With
+ * `declaredVariablesOnly` an identifier that names no declared variable is an error (type checking:
+ * cel-go's "undeclared reference"); otherwise it is dyn.
+ */
+export function kubernetesCelEnvironment(options: { declaredVariablesOnly?: boolean } = {}): Environment {
+  if (options.declaredVariablesOnly) {
+    declaredOnlyBase ??= withKubernetesLibraries(false);
+    return declaredOnlyBase.clone();
   }
+  base ??= withKubernetesLibraries(true);
   return base.clone();
+}
+
+function withKubernetesLibraries(unlistedVariablesAreDyn: boolean): Environment {
+  const env = new Environment({ unlistedVariablesAreDyn, enableOptionalTypes: true, homogeneousAggregateLiterals: false, limits: { maxAstNodes: 10_000, maxDepth: 100 } });
+  env.registerType('net.URL', KubeUrl).registerType('net.IP', KubeIp).registerType('net.CIDR', KubeCidr).registerType('Quantity', KubeQuantity);
+  // lists
+  env.registerFunction('list.isSorted(): bool', (list: CelValue[]) => list.every((v, i) => i === 0 || compare(list[i - 1], v) <= 0));
+  env.registerFunction('list.sum(): dyn', (list: CelValue[]) => list.reduce((sum: CelValue, v) => (typeof sum === 'bigint' && typeof v === 'bigint' ? sum + v : Number(sum) + Number(v)), list.length && typeof list[0] === 'number' ? 0 : 0n));
+  env.registerFunction('list.min(): dyn', (list: CelValue[]) => { if (!list.length) throw new Error('min called on empty list'); return list.reduce((m, v) => (compare(v, m) < 0 ? v : m)); });
+  env.registerFunction('list.max(): dyn', (list: CelValue[]) => { if (!list.length) throw new Error('max called on empty list'); return list.reduce((m, v) => (compare(v, m) > 0 ? v : m)); });
+  env.registerFunction('list.indexOf(dyn): int', (list: CelValue[], value: CelValue) => BigInt(list.findIndex((v) => sameValue(v, value))));
+  env.registerFunction('list.lastIndexOf(dyn): int', (list: CelValue[], value: CelValue) => { for (let i = list.length - 1; i >= 0; i--) if (sameValue(list[i], value)) return BigInt(i); return -1n; });
+  // strings
+  env.registerFunction('string.charAt(int): string', (s: string, i: bigint) => { if (i < 0n || i > BigInt(s.length)) throw new Error(`index out of range: ${i}`); return s.charAt(Number(i)); });
+  env.registerFunction('string.replace(string, string): string', (s: string, a: string, b: string) => s.split(a).join(b));
+  env.registerFunction('string.replace(string, string, int): string', (s: string, a: string, b: string, n: bigint) => { let out = s; let count = 0n; let at = 0; while ((n < 0n || count < n) && a !== '' && (at = out.indexOf(a, at)) >= 0) { out = out.slice(0, at) + b + out.slice(at + a.length); at += b.length; count++; } return out; });
+  env.registerFunction('list.join(): string', (l: string[]) => l.join(''));
+  env.registerFunction('list.join(string): string', (l: string[], sep: string) => l.join(sep));
+  env.registerFunction('string.reverse(): string', (s: string) => [...s].reverse().join(''));
+  // regex: RE2 patterns (see source-rewrite.ts for why matches() is renamed)
+  env.registerFunction('string.re2Matches(string): bool', (s: string, re: string) => re2(re).test(s));
+  env.registerFunction('re2Matches(string, string): bool', (s: string, re: string) => re2(re).test(s));
+  env.registerFunction('__hasField(dyn, string): bool', (value: CelValue, field: string) => {
+    if (value instanceof Map) return value.has(field);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return Object.hasOwn(value, field) && (value as Record<string, unknown>)[field] !== undefined;
+    throw new Error('invalid type for field selection.');
+  });
+  env.registerFunction('string.find(string): string', (s: string, re: string) => re2(re).exec(s)?.[0] ?? '');
+  env.registerFunction('string.findAll(string): list<string>', (s: string, re: string) => [...s.matchAll(re2(re, 'g'))].map((m) => m[0]));
+  env.registerFunction('string.findAll(string, int): list<string>', (s: string, re: string, n: bigint) => { const all = [...s.matchAll(re2(re, 'g'))].map((m) => m[0]); return n < 0n ? all : all.slice(0, Number(n)); });
+  // url
+  env.registerFunction('url(string): net.URL', (s: string) => new KubeUrl(parseUrl(s)));
+  env.registerFunction('isURL(string): bool', (s: string) => { try { parseUrl(s); return true; } catch { return false; } });
+  env.registerFunction('net.URL.getScheme(): string', (u: KubeUrl) => (u.url.protocol === 'relative:' ? '' : u.url.protocol.slice(0, -1)));
+  env.registerFunction('net.URL.getHost(): string', (u: KubeUrl) => u.url.host);
+  env.registerFunction('net.URL.getHostname(): string', (u: KubeUrl) => u.url.hostname.replace(/^\[|\]$/g, ''));
+  env.registerFunction('net.URL.getPort(): string', (u: KubeUrl) => u.url.port);
+  env.registerFunction('net.URL.getEscapedPath(): string', (u: KubeUrl) => u.url.pathname);
+  env.registerFunction('net.URL.getQuery(): map', (u: KubeUrl) => { const q: Record<string, string[]> = {}; for (const [k, v] of u.url.searchParams) (q[k] ??= []).push(v); return q; });
+  // ip and cidr
+  env.registerFunction('isIP(string): bool', (s: string) => { try { parseIp(s); return true; } catch { return false; } });
+  env.registerFunction('ip(string): net.IP', (s: string) => parseIp(s));
+  env.registerFunction('net.IP.family(): int', (ip: KubeIp) => BigInt(ip.family));
+  env.registerFunction('net.IP.isLoopback(): bool', (ip: KubeIp) => (ip.family === 4 ? ip.address.startsWith('127.') : ip.address === '::1'));
+  env.registerFunction('net.IP.isUnspecified(): bool', (ip: KubeIp) => ip.address === '0.0.0.0' || ip.address === '::');
+  env.registerFunction('string(net.IP): string', (ip: KubeIp) => ip.address);
+  env.registerFunction('isCIDR(string): bool', (s: string) => { try { parseCidr(s); return true; } catch { return false; } });
+  env.registerFunction('cidr(string): net.CIDR', (s: string) => parseCidr(s));
+  env.registerFunction('net.CIDR.containsIP(string): bool', (c: KubeCidr, s: string) => cidrContains(c, parseIp(s)));
+  env.registerFunction('net.CIDR.containsIP(net.IP): bool', (c: KubeCidr, ip: KubeIp) => cidrContains(c, ip));
+  env.registerFunction('net.CIDR.containsCIDR(string): bool', (c: KubeCidr, s: string) => { const o = parseCidr(s); return o.prefix >= c.prefix && cidrContains(c, o.ip); });
+  env.registerFunction('net.CIDR.prefixLength(): int', (c: KubeCidr) => BigInt(c.prefix));
+  env.registerFunction('net.CIDR.ip(): net.IP', (c: KubeCidr) => c.ip);
+  env.registerFunction('string(net.CIDR): string', (c: KubeCidr) => `${c.ip.address}/${c.prefix}`);
+  // quantity
+  env.registerFunction('isQuantity(string): bool', (s: string) => parseQuantity(s) !== undefined);
+  env.registerFunction('quantity(string): Quantity', (s: string) => toQuantity(s));
+  env.registerFunction('Quantity.compareTo(Quantity): int', (a: KubeQuantity, b: KubeQuantity) => BigInt(Math.sign(a.value - b.value)));
+  env.registerFunction('Quantity.isLessThan(Quantity): bool', (a: KubeQuantity, b: KubeQuantity) => a.value < b.value);
+  env.registerFunction('Quantity.isGreaterThan(Quantity): bool', (a: KubeQuantity, b: KubeQuantity) => a.value > b.value);
+  env.registerFunction('Quantity.asInteger(): int', (q: KubeQuantity) => { if (!Number.isInteger(q.value)) throw new Error('cannot convert value to integer'); return BigInt(q.value); });
+  env.registerFunction('Quantity.asApproximateFloat(): double', (q: KubeQuantity) => q.value);
+  env.registerFunction('Quantity.sign(): int', (q: KubeQuantity) => BigInt(Math.sign(q.value)));
+  env.registerFunction('Quantity.isInteger(): bool', (q: KubeQuantity) => Number.isInteger(q.value));
+  env.registerFunction('Quantity.add(Quantity): Quantity', (a: KubeQuantity, b: KubeQuantity) => new KubeQuantity(String(a.value + b.value), a.value + b.value));
+  env.registerFunction('Quantity.sub(Quantity): Quantity', (a: KubeQuantity, b: KubeQuantity) => new KubeQuantity(String(a.value - b.value), a.value - b.value));
+  return env;
 }

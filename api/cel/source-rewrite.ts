@@ -107,3 +107,35 @@ export function rewriteKubernetesCel(source: string): string {
   }
   return out;
 }
+
+/**
+ * For type checking only: every `has(` call renamed to `name(` (three characters, so positions in
+ * issues stay those of the original text). The library's has() macro checks only the root of its
+ * argument; as a plain function the whole selection is checked, so `has(object.spec.typo)` on a
+ * declared type is the "undefined field" cel-go reports.
+ */
+export function renameHasMacro(source: string, name: string): string {
+  if (name.length !== 3) throw new Error('the replacement must keep positions');
+  let out = '';
+  let i = 0;
+  while (i < source.length) {
+    if (isStringStart(source, i)) {
+      const end = skipString(source, i);
+      out += source.slice(i, end);
+      i = end;
+      continue;
+    }
+    IDENT.lastIndex = i;
+    const ident = IDENT.exec(source);
+    if (!ident || (i > 0 && /[A-Za-z0-9_]/.test(source[i - 1]))) {
+      out += source[i++];
+      continue;
+    }
+    const word = ident[0];
+    let after = i + word.length;
+    while (source[after] === ' ') after++;
+    out += word === 'has' && source[after] === '(' && !out.trimEnd().endsWith('.') ? name : word;
+    i += word.length;
+  }
+  return out;
+}

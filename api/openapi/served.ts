@@ -67,7 +67,7 @@ export const SERVED_GROUP_VERSIONS: readonly ServedGroupVersion[] = [
   groupVersion('storage.k8s.io', 'v1', {
     storageclasses: [], csidrivers: [], csinodes: [], csistoragecapacities: [], volumeattachments: ['status'],
   }),
-  groupVersion('networking.k8s.io', 'v1', { ingresses: ['status'], ingressclasses: [] }),
+  groupVersion('networking.k8s.io', 'v1', { ingresses: ['status'], ingressclasses: [], networkpolicies: [] }),
   groupVersion('flowcontrol.apiserver.k8s.io', 'v1', { flowschemas: ['status'], prioritylevelconfigurations: ['status'] }),
   groupVersion('certificates.k8s.io', 'v1', { certificatesigningrequests: ['status', 'approval'] }),
 ];

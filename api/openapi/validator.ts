@@ -54,6 +54,14 @@ function compiler(): Ajv {
   return ajv;
 }
 
+/**
+ * The kinds whose validators this process has compiled (`group/version/Kind`): a start should compile none,
+ * since compiling costs more than the rest of a warm start (test/start-compiles-no-validator.test.ts).
+ */
+export function compiledValidatorKinds(): string[] {
+  return [...validators].filter(([, entry]) => entry !== null).map(([key]) => key);
+}
+
 /** By GroupVersionKind object, for callers that pass the same one on every request (schema-check.ts). */
 const validatorsByKindObject = new WeakMap<GroupVersionKind, ValidatorEntry>();
 

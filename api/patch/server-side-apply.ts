@@ -72,7 +72,7 @@ export function serverSideApply(args: ServerSideApplyArgs): KubeObject {
     const owners = [...managers.values()].map((entry) => entry.fields);
     const abandoned = [...difference(previous.fields, appliedSet)]
       .filter((path) => !owners.some((owned) => ownsPathOrBelow(owned, path)));
-    removePaths(merged, abandoned, schema);
+    removePaths(merged, abandoned, schema, appliedSet);
   }
 
   const { changed: { set: changed }, removed } = ownedChanges(liveBase, merged, schema, filter, false);

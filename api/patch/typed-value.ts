@@ -6,7 +6,7 @@
 
 import { ownValue, setOwnValue } from '../object.ts';
 import type { SchemaNode } from '../openapi/schema-node.ts';
-import { keyElement, splitPathKey, valueElement, type FieldPath } from './field-set.ts';
+import { keyElement, pathKey, splitPathKey, valueElement, type FieldPath } from './field-set.ts';
 import { isPlainObject, type JsonMap } from './json-value.ts';
 import { fieldSchema, isAtomicMap, itemSchema, listSemantics, mapKeyPlan, type ListSemantics } from './schema-lookup.ts';
 
@@ -128,11 +128,11 @@ function mergeLists(live: unknown[], applied: unknown[], semantics: ListSemantic
  * Removes the given paths from `root` in place. Lists and maps emptied by a removal are dropped
  * too, up to the first list item or top-level field, as a typed (omitempty) object would omit them.
  */
-export function removePaths(root: JsonMap, paths: Iterable<string>, schema: SchemaNode | undefined): void {
-  for (const key of paths) removePath(root, splitPathKey(key), schema);
+export function removePaths(root: JsonMap, paths: Iterable<string>, schema: SchemaNode | undefined, kept?: ReadonlySet<string>): void {
+  for (const key of paths) removePath(root, splitPathKey(key), schema, kept);
 }
 
-function removePath(root: JsonMap, path: FieldPath, schema: SchemaNode | undefined): void {
+function removePath(root: JsonMap, path: FieldPath, schema: SchemaNode | undefined, kept: ReadonlySet<string> | undefined): void {
   const trail: { container: JsonMap | unknown[]; element: string; schema: SchemaNode | undefined }[] = [];
   let current: unknown = root;
   let node = schema;
@@ -168,5 +168,8 @@ function removePath(root: JsonMap, path: FieldPath, schema: SchemaNode | undefin
     // would omit; never past top-level fields and never removing a list item itself.
     const emptied = Array.isArray(container) ? container.length === 0 : Object.keys(container).length === 0;
     if (!emptied || depth <= 1 || Array.isArray(trail[depth - 1].container)) return;
+    // An emptied struct the applier still sets (`typeChecking: {}`) stays: structured-merge-diff keeps
+    // it and a typed object encodes it; an emptied map (`data: {}`) is omitted as before.
+    if (!Array.isArray(container) && containerSchema?.properties && kept?.has(pathKey(path.slice(0, depth)))) return;
   }
 }

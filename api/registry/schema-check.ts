@@ -128,9 +128,9 @@ export function checkSchema(strategy: ResourceStrategy, body: KubeObject, fieldV
   const duplicates = noted?.paths ?? [];
   // A status counter the Go type declares without omitempty (ReplicaSetStatus.replicas, the
   // PodDisruptionBudget counts) decodes as 0 when absent: `kubectl create pdb` sends `status: {}`.
-  const errors = strategy.hasStatus
-    ? result.errors.filter((e) => !(e.type === 'FieldValueRequired' && e.field.startsWith('status.')))
-    : result.errors;
+  const zeroValueFields = strategy.zeroValueRequiredFields ?? [];
+  const errors = result.errors.filter((e) => !(e.type === 'FieldValueRequired'
+    && ((strategy.hasStatus && e.field.startsWith('status.')) || zeroValueFields.includes(e.field.replace(/\[\d+\]/g, '[*]')))));
   const cannotHandle = `${strategy.kind} in version "${strategy.version}" cannot be handled as a ${strategy.kind}`;
   // transformDecodeError: the Go decoder's first refusal, before any validation.
   if (decodeErrors.length > 0) throw badRequest(`${cannotHandle}: ${decodeErrors[0]}`);

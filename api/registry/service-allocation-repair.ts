@@ -1,4 +1,4 @@
-// Keeps the service allocators true to the stored services, as kube-apiserver's ipallocator and
+// Keeps the service allocators (one cluster IP bitmap per configured family, the node ports) true to the stored services, as kube-apiserver's ipallocator and
 // portallocator repair controllers do: at start the bits are rebuilt from the services; a deleted
 // service's addresses and ports are released as its deletion is seen in the store; and every few
 // minutes addresses marked but used by no service (a create that failed after allocating) are freed
@@ -6,6 +6,8 @@
 
 import type { Storage, WatchHandle } from '../../storage/interface.ts';
 import { clusterIPsOf, nodePortsOf, type ServiceAllocators } from '../admission-plugins/service-allocation.ts';
+import type { PersistedBitmapAllocator } from './range-allocator.ts';
+import { familyOfIP } from './service-ranges.ts';
 
 export const SERVICES_PREFIX = '/registry/services/specs/';
 const LEAK_PASSES_BEFORE_RELEASE = 3;
@@ -21,10 +23,11 @@ export class ServiceAllocationRepair {
 
   /** Rebuilds the bits from the stored services (before the server serves), then follows deletions. */
   async start(repairIntervalMs = 180_000): Promise<void> {
-    await this.allocators.clusterIPs.ensure();
+    for (const allocator of this.allocators.clusterIPs.values()) await allocator.ensure();
     await this.allocators.nodePorts.ensure();
     const listed = await this.storage.list(SERVICES_PREFIX);
-    await this.allocators.clusterIPs.reset(listed.items.flatMap(clusterIPsOf));
+    const ips = listed.items.flatMap(clusterIPsOf);
+    for (const [family, allocator] of this.allocators.clusterIPs) await allocator.reset(ips.filter((ip) => familyOfIP(ip) === family));
     await this.allocators.nodePorts.reset(listed.items.flatMap(nodePortsOf));
     this.follow(listed.revision);
     this.timer = setInterval(() => void this.repair().catch(this.onError), repairIntervalMs);
@@ -42,10 +45,22 @@ export class ServiceAllocationRepair {
     const listed = await this.storage.list(SERVICES_PREFIX);
     const ips = new Set(listed.items.flatMap(clusterIPsOf));
     const ports = new Set(listed.items.flatMap(nodePortsOf));
-    for (const ip of ips) await this.allocators.clusterIPs.mark(ip);
+    for (const ip of ips) await this.ipAllocator(ip)?.mark(ip);
     for (const port of ports) await this.allocators.nodePorts.mark(port);
-    await this.releaseLeaks(await this.allocators.clusterIPs.values(), ips, this.leakedIPs, (v) => this.allocators.clusterIPs.release(v));
+    const allocated: string[] = [];
+    for (const allocator of this.allocators.clusterIPs.values()) allocated.push(...await allocator.values());
+    await this.releaseLeaks(allocated, ips, this.leakedIPs, (v) => this.releaseIPs(v));
     await this.releaseLeaks(await this.allocators.nodePorts.values(), ports, this.leakedPorts, (v) => this.allocators.nodePorts.release(v));
+  }
+
+  /** The allocator of an address's family (none when the cluster no longer serves that family). */
+  private ipAllocator(ip: string): PersistedBitmapAllocator<string> | undefined {
+    const family = familyOfIP(ip);
+    return family ? this.allocators.clusterIPs.get(family) : undefined;
+  }
+
+  private async releaseIPs(ips: string[]): Promise<void> {
+    for (const ip of ips) await this.ipAllocator(ip)?.release([ip]);
   }
 
   private async releaseLeaks<V>(allocated: V[], used: Set<V>, leaked: Map<V, number>, release: (values: V[]) => Promise<void>): Promise<void> {
@@ -64,7 +79,7 @@ export class ServiceAllocationRepair {
       onEvent: (event) => {
         if (event.type !== 'DELETED') return;
         void Promise.all([
-          this.allocators.clusterIPs.release(clusterIPsOf(event.object)),
+          this.releaseIPs(clusterIPsOf(event.object)),
           this.allocators.nodePorts.release(nodePortsOf(event.object)),
         ]).catch(this.onError);
       },

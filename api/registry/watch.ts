@@ -12,6 +12,7 @@ import { withResourceVersion } from '../../storage/object-versioning.ts';
 import { parseResourceVersion, tooLargeResourceVersion, type ListQuery } from './list.ts';
 import { validateListOptions } from './list-options.ts';
 import type { GenericStore } from './store.ts';
+import { convertingWatchSink } from './watch-conversion.ts';
 
 export interface WatchQuery extends ListQuery {
   allowWatchBookmarks?: boolean;
@@ -33,8 +34,11 @@ export interface RegistryWatchOptions {
 }
 
 export async function startWatch(
-  store: GenericStore, namespace: string, query: WatchQuery, sink: WatchSink, options: RegistryWatchOptions,
+  store: GenericStore, namespace: string, query: WatchQuery, client: WatchSink, options: RegistryWatchOptions,
 ): Promise<WatchHandle> {
+  // Custom resources: objects written through another version are converted on their way out, in order.
+  const converting = store.strategy.convert ? convertingWatchSink(store.apiVersion, store.strategy.convert.bind(store.strategy), client) : undefined;
+  const sink: WatchSink = converting ?? client;
   const filter = objectFilter(store.strategy, query.labelSelector, query.fieldSelector);
   const prefix = store.prefix(namespace);
   const requested = parseResourceVersion(query.resourceVersion);
@@ -75,7 +79,7 @@ export async function startWatch(
   // The watch cache reads the hint; a plain backend ignores it.
   const watchOptions: CacheWatchOptions = { fromRevision, indexHint: filter.indexHint };
   try {
-    return store.storage.watch(prefix, watchOptions, {
+    const handle = store.storage.watch(prefix, watchOptions, {
       onEvent: deliver,
       onError: (err) => sink.error(new StatusError(500, 'InternalError', `Internal error occurred: ${err.message}`)),
       onProgress: (revision) => {
@@ -86,10 +90,11 @@ export async function startWatch(
         sink.bookmark(String(revision), false);
       },
     });
+    return converting ? { stop: () => { converting.stop(); handle.stop(); } } : handle;
   } catch (err) {
     if (err instanceof RevisionCompactedError) {
       sink.error(resourceExpired(`too old resource version: ${err.requested} (${err.oldest})`));
-      return { stop: () => undefined };
+      return { stop: () => converting?.stop() };
     }
     throw err;
   }

@@ -45,6 +45,7 @@ import { flowSchemaStrategy } from './flowschemas.ts';
 import { priorityLevelConfigurationStrategy } from './prioritylevelconfigurations.ts';
 import { certificateSigningRequestStrategy } from './certificatesigningrequests.ts';
 import { horizontalPodAutoscalerStrategy, horizontalPodAutoscalerV1Strategy } from './horizontalpodautoscalers.ts';
+import { networkPolicyStrategy } from './networkpolicies.ts';
 
 export const builtinResources: ResourceStrategy[] = [
   podStrategy, nodeStrategy, namespaceStrategy, eventStrategy, leaseStrategy,
@@ -80,6 +81,7 @@ export const builtinResources: ResourceStrategy[] = [
   certificateSigningRequestStrategy,
   // autoscaling/v2 first: discovery prefers the first version listed.
   horizontalPodAutoscalerStrategy, horizontalPodAutoscalerV1Strategy,
+  networkPolicyStrategy,
 ];
 
 export { bindingDiscovery, type DiscoveryEntry } from './bindings.ts';

@@ -8,7 +8,9 @@ import type { ResourceStrategy } from '../resource.ts';
 import { nameIsDNSSubdomain } from '../validation/names.ts';
 import { age, ageColumn, column, field, nameColumn, obj } from './printing.ts';
 import { statusCount } from './workload-printing.ts';
-import { validateIntOrPercent, validateLabelSelector, validateNotMoreThan100Percent } from './workload-validation.ts';
+import {
+  labelSelectorIsValid, validateIntOrPercent, validateLabelSelector, validateNotMoreThan100Percent, type LabelSelectorValidationOptions,
+} from './workload-validation.ts';
 
 type Json = Record<string, unknown>;
 
@@ -17,7 +19,7 @@ function specOf(object: KubeObject): Json {
   return object.spec as Json;
 }
 
-function validatePdbSpec(spec: Json): FieldError[] {
+function validatePdbSpec(spec: Json, selectorOptions: LabelSelectorValidationOptions = {}): FieldError[] {
   const errs: FieldError[] = [];
   if (spec.minAvailable !== undefined && spec.maxUnavailable !== undefined) {
     errs.push(invalidField('spec', spec, 'minAvailable and maxUnavailable cannot be both set'));
@@ -26,7 +28,7 @@ function validatePdbSpec(spec: Json): FieldError[] {
   errs.push(...validateNotMoreThan100Percent(spec.minAvailable, 'spec.minAvailable'));
   errs.push(...validateIntOrPercent(spec.maxUnavailable, 'spec.maxUnavailable'));
   errs.push(...validateNotMoreThan100Percent(spec.maxUnavailable, 'spec.maxUnavailable'));
-  errs.push(...validateLabelSelector(spec.selector, 'spec.selector'));
+  errs.push(...validateLabelSelector(spec.selector, 'spec.selector', selectorOptions));
   const policy = spec.unhealthyPodEvictionPolicy;
   const policies = ['AlwaysAllow', 'IfHealthyBudget'];
   if (policy !== undefined && !policies.includes(String(policy))) errs.push(notSupportedField('spec.unhealthyPodEvictionPolicy', policy, policies));
@@ -58,7 +60,8 @@ export const podDisruptionBudgetStrategy: ResourceStrategy = {
   },
   validateName: nameIsDNSSubdomain,
   validate: (pdb) => validatePdbSpec(specOf(pdb)),
-  validateUpdate: (pdb) => validatePdbSpec(specOf(pdb)),
+  // hasInvalidLabelValueInLabelSelector(old): a budget stored with such selector values may keep them.
+  validateUpdate: (pdb, old) => validatePdbSpec(specOf(pdb), { allowInvalidLabelValueInSelector: !labelSelectorIsValid(obj(old, 'spec', 'selector')) }),
   validateStatusUpdate: (pdb) => {
     const status = obj(pdb, 'status') ?? {};
     return ['disruptionsAllowed', 'currentHealthy', 'desiredHealthy', 'expectedPods']

@@ -4,8 +4,8 @@
 
 import { duplicateField, forbiddenField, invalidField, notSupportedField, requiredField, type FieldError } from '../errors.ts';
 import { isPlainObject, type KubeObject } from '../object.ts';
-import { isDNS1123Subdomain, isValidLabelValue, isQualifiedName } from '../validation/names.ts';
-import { ipErrors, SUPPORTED_PROTOCOLS, validatePortName, validatePortNumber } from './network-validation.ts';
+import { isDNS1123Subdomain, isValidLabelValue, isQualifiedName, isValidPortNum } from '../validation/names.ts';
+import { ipErrors, ipFamily, SUPPORTED_PROTOCOLS, validatePortName, validatePortNumber } from './network-validation.ts';
 import { list, str } from './printing.ts';
 
 type Json = Record<string, unknown>;
@@ -13,6 +13,7 @@ export const SERVICE_TYPES = ['ClusterIP', 'ExternalName', 'LoadBalancer', 'Node
 const SESSION_AFFINITIES = ['ClientIP', 'None'];
 const TRAFFIC_POLICIES = ['Cluster', 'Local'];
 const IP_FAMILY_POLICIES = ['PreferDualStack', 'RequireDualStack', 'SingleStack'];
+const IP_FAMILIES = ['IPv4', 'IPv6'];
 const DEFAULT_CLIENT_IP_TIMEOUT_SECONDS = 10800;
 const MAX_CLIENT_IP_TIMEOUT_SECONDS = 86400;
 
@@ -104,17 +105,10 @@ export function validateService(service: KubeObject): FieldError[] {
     if (str(spec, 'clusterIP') || (Array.isArray(spec.clusterIPs) && spec.clusterIPs.length > 0)) {
       errs.push(forbiddenField('spec.clusterIPs', 'may not be set for ExternalName services'));
     }
+    if (Array.isArray(spec.ipFamilies) && spec.ipFamilies.length > 0) errs.push(forbiddenField('spec.ipFamilies', 'may not be set for ExternalName services'));
+    if (spec.ipFamilyPolicy !== undefined && spec.ipFamilyPolicy !== null) errs.push(forbiddenField('spec.ipFamilyPolicy', 'may not be set for ExternalName services'));
   }
-  const clusterIPs = Array.isArray(spec.clusterIPs) ? spec.clusterIPs.map(String) : [];
-  const clusterIP = str(spec, 'clusterIP');
-  if (clusterIPs.length > 0 && clusterIP !== clusterIPs[0]) errs.push(invalidField('spec.clusterIPs', clusterIPs, 'first value must match `clusterIP`'));
-  clusterIPs.forEach((ip, i) => {
-    if (ip === 'None') {
-      if (i > 0 || clusterIPs.length > 1) errs.push(invalidField(`spec.clusterIPs[${i}]`, ip, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'));
-      return;
-    }
-    for (const msg of ipErrors(ip)) errs.push(invalidField(`spec.clusterIPs[${i}]`, ip, msg));
-  });
+  errs.push(...validateClusterIPsRelatedFields(spec));
   if (isHeadless(spec) && type !== 'ClusterIP' && type !== 'ExternalName') {
     errs.push(invalidField('spec.clusterIPs[0]', 'None', `may not be set to 'None' for ${type} services`));
   }
@@ -136,8 +130,7 @@ export function validateService(service: KubeObject): FieldError[] {
   if ((type === 'ClusterIP' || type === 'ExternalName') && str(spec, 'externalTrafficPolicy')) {
     errs.push(invalidField('spec.externalTrafficPolicy', str(spec, 'externalTrafficPolicy'), 'may only be set for externally-accessible services'));
   }
-  const policy = str(spec, 'ipFamilyPolicy');
-  if (policy && !IP_FAMILY_POLICIES.includes(policy)) errs.push(notSupportedField('spec.ipFamilyPolicy', policy, IP_FAMILY_POLICIES));
+  errs.push(...validateHealthCheckNodePort(spec));
   const selector = isPlainObject(spec.selector) ? spec.selector : {};
   for (const [key, value] of Object.entries(selector)) {
     for (const msg of isQualifiedName(key)) errs.push(invalidField('spec.selector', key, msg));
@@ -149,15 +142,140 @@ export function validateService(service: KubeObject): FieldError[] {
   return errs;
 }
 
-/** ValidateServiceUpdate: clusterIP(s) may only change to or from ExternalName. */
-export function validateServiceUpdate(service: KubeObject, old: KubeObject): FieldError[] {
-  const spec = serviceSpec(service);
-  const oldSpec = isPlainObject(old.spec) ? old.spec : {};
+/**
+ * ValidateServiceUpdate. The clusterIPs and ipFamilies rules (validateUpgradeDowngradeClusterIPs/IPFamilies) need
+ * the families and addresses the allocation step fills in, so that step runs them (validateUpgradeDowngrade).
+ */
+export function validateServiceUpdate(service: KubeObject, _old: KubeObject): FieldError[] {
+  return validateService(service);
+}
+
+/** `%#v` of a Go []string, as field errors print list values. */
+export function goStrings(values: unknown[]): string {
+  return `[]string{${values.map((v) => JSON.stringify(String(v))).join(', ')}}`;
+}
+
+/** `%#v` of the internal []core.IPFamily. */
+function goFamilies(values: unknown[]): string {
+  return `[]core.IPFamily{${values.map((v) => JSON.stringify(String(v))).join(', ')}}`;
+}
+
+function invalidList(field: string, formatted: string, detail: string): FieldError {
+  return { type: 'FieldValueInvalid', field, message: `Invalid value: ${formatted}: ${detail}` };
+}
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.map(String) : [];
+}
+
+/** A nil *IPFamilyPolicy prints as null, a set one as its quoted value. */
+function policyValue(spec: Json): string | null {
+  return typeof spec.ipFamilyPolicy === 'string' ? spec.ipFamilyPolicy : null;
+}
+
+/** needsHealthCheck: LoadBalancer with externalTrafficPolicy Local. */
+export function needsHealthCheck(spec: Json): boolean {
+  return spec.type === 'LoadBalancer' && spec.externalTrafficPolicy === 'Local';
+}
+
+/**
+ * validateServiceExternalTrafficPolicy's healthCheckNodePort rules. Upstream also requires the field when a health
+ * check is needed; here validation runs before the allocation step that fills it in, so that rule cannot fail.
+ */
+function validateHealthCheckNodePort(spec: Json): FieldError[] {
+  const port = spec.healthCheckNodePort;
+  if (port === undefined || port === null || port === 0) return [];
+  if (!needsHealthCheck(spec)) return [invalidField('spec.healthCheckNodePort', port, "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'")];
+  if (typeof port !== 'number') return [invalidField('spec.healthCheckNodePort', port, 'must be between 1 and 65535, inclusive')];
+  return isValidPortNum(port).map((msg) => invalidField('spec.healthCheckNodePort', port, msg));
+}
+
+/** ValidateServiceClusterIPsRelatedFields: clusterIP/clusterIPs agreement, families, policy, dual-stack shape. */
+export function validateClusterIPsRelatedFields(spec: Json): FieldError[] {
+  if (spec.type === 'ExternalName') return [];
   const errs: FieldError[] = [];
-  if (spec.type !== 'ExternalName' && oldSpec.type !== 'ExternalName') {
-    const now = str(spec, 'clusterIP');
-    const before = str(oldSpec, 'clusterIP');
-    if (before && now !== before) errs.push(invalidField('spec.clusterIPs[0]', now, 'may not change once set'));
+  const clusterIPs = stringList(spec.clusterIPs);
+  const clusterIP = str(spec, 'clusterIP');
+  if (clusterIP) {
+    if (clusterIPs.length === 0) errs.push(requiredField('spec.clusterIPs'));
+    else if (clusterIPs[0] !== clusterIP) errs.push(invalidList('spec.clusterIPs', goStrings(clusterIPs), 'first value must match `clusterIP`'));
+  } else if (clusterIPs.length > 0) {
+    errs.push(invalidList('spec.clusterIPs', goStrings(clusterIPs), 'must be empty when `clusterIP` is not specified'));
   }
-  return [...errs, ...validateService(service)];
+  const seen = new Set<string>();
+  stringList(spec.ipFamilies).forEach((family, i) => {
+    if (!IP_FAMILIES.includes(family)) errs.push(notSupportedField(`spec.ipFamilies[${i}]`, family, IP_FAMILIES));
+    if (seen.has(family)) errs.push(duplicateField(`spec.ipFamilies[${i}]`, family));
+    seen.add(family);
+  });
+  const policy = policyValue(spec);
+  if (policy !== null && !IP_FAMILY_POLICIES.includes(policy)) errs.push(notSupportedField('spec.ipFamilyPolicy', policy, IP_FAMILY_POLICIES));
+  let hasInvalidIPs = false;
+  clusterIPs.forEach((ip, i) => {
+    if (i === 0 && ip === 'None') {
+      if (clusterIPs.length > 1) {
+        hasInvalidIPs = true;
+        errs.push(invalidList('spec.clusterIPs', goStrings(clusterIPs), "'None' must be the first and only value"));
+      }
+      return;
+    }
+    const messages = ipErrors(ip);
+    if (messages.length > 0) hasInvalidIPs = true;
+    for (const msg of messages) errs.push(invalidField(`spec.clusterIPs[${i}]`, ip, msg));
+  });
+  if (clusterIPs.length > 2) errs.push(invalidList('spec.clusterIPs', goStrings(clusterIPs), 'may only hold up to 2 values'));
+  if (hasInvalidIPs) return errs;
+  if (clusterIPs.length > 1) {
+    const families = new Set(clusterIPs.map(ipFamily));
+    if (families.size !== 2 || clusterIPs.length !== 2) errs.push(invalidList('spec.clusterIPs', goStrings(clusterIPs), 'may specify no more than one IP for each IP family'));
+  }
+  const families = stringList(spec.ipFamilies);
+  if (!(clusterIPs.length === 1 && clusterIPs[0] === 'None') && clusterIPs.length > 0 && families.length > 0) {
+    clusterIPs.forEach((ip, i) => {
+      if (i >= families.length) return;
+      if (families[i] === 'IPv4' && ipFamily(ip) === 'IPv6') errs.push(invalidField(`spec.clusterIPs[${i}]`, ip, `expected an IPv4 value as indicated by \`ipFamilies[${i}]\``));
+      if (families[i] === 'IPv6' && ipFamily(ip) !== 'IPv6') errs.push(invalidField(`spec.clusterIPs[${i}]`, ip, `expected an IPv6 value as indicated by \`ipFamilies[${i}]\``));
+    });
+  }
+  return errs;
+}
+
+function isHeadlessIPs(spec: Json): boolean {
+  const ips = stringList(spec.clusterIPs);
+  return ips.length === 1 && ips[0] === 'None';
+}
+
+/** validateUpgradeDowngradeClusterIPs and validateUpgradeDowngradeIPFamilies (ValidateServiceUpdate). */
+export function validateUpgradeDowngrade(spec: Json, oldSpec: Json): FieldError[] {
+  if (spec.type === 'ExternalName' || oldSpec.type === 'ExternalName') return [];
+  const errs: FieldError[] = [];
+  const ips = stringList(spec.clusterIPs);
+  const oldIPs = stringList(oldSpec.clusterIPs);
+  const newHeadless = isHeadlessIPs(spec);
+  const oldHeadless = isHeadlessIPs(oldSpec);
+  const policy = policyValue(spec);
+  if (!(oldHeadless && newHeadless)) {
+    if (oldIPs.length === ips.length) {
+      oldIPs.forEach((ip, i) => { if (ip !== ips[i]) errs.push(invalidList(`spec.clusterIPs[${i}]`, goStrings(ips), 'may not change once set')); });
+    } else if (oldIPs.length > ips.length) {
+      if (ips.length === 0) errs.push(invalidList('spec.clusterIPs[0]', goStrings(ips), 'primary clusterIP can not be unset'));
+      if (oldIPs.length > 0 && ips.length > 0 && ips[0] !== oldIPs[0]) errs.push(invalidList('spec.clusterIPs[0]', goStrings(ips), 'may not change once set'));
+      if (ips.length === 1 && policy !== 'SingleStack') errs.push(invalidField('spec.ipFamilyPolicy', policy, "must be set to 'SingleStack' when releasing the secondary clusterIP"));
+    } else if (oldIPs.length > 0 && ips[0] !== oldIPs[0]) {
+      errs.push(invalidList('spec.clusterIPs[0]', goStrings(ips), 'may not change once set'));
+    }
+  }
+  if (newHeadless !== oldHeadless || newHeadless) return errs;
+  const families = stringList(spec.ipFamilies);
+  const oldFamilies = stringList(oldSpec.ipFamilies);
+  if (oldFamilies.length === families.length) {
+    oldFamilies.forEach((family, i) => { if (family !== families[i]) errs.push(invalidList('spec.ipFamilies[0]', goFamilies(families), 'may not change once set')); });
+  } else if (oldFamilies.length > families.length) {
+    if (ips.length === 0) errs.push(invalidList('spec.ipFamilies[0]', goFamilies(families), 'primary ipFamily can not be unset'));
+    if (families.length > 0 && families[0] !== oldFamilies[0]) errs.push(invalidList('spec.ipFamilies[0]', goStrings(ips), 'may not change once set'));
+    if (families.length === 1 && policy !== 'SingleStack') errs.push(invalidField('spec.ipFamilyPolicy', policy, "must be set to 'SingleStack' when releasing the secondary ipFamily"));
+  } else if (oldFamilies.length > 0 && families.length > 0 && families[0] !== oldFamilies[0]) {
+    errs.push(invalidList('spec.ipFamilies[0]', goStrings(ips), 'may not change once set'));
+  }
+  return errs;
 }

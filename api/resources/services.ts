@@ -6,7 +6,7 @@ import { isPlainObject, type KubeObject } from '../object.ts';
 import type { ResourceStrategy } from '../resource.ts';
 import { nameIsDNS1035Label } from '../validation/names.ts';
 import { age, ageColumn, column, list, nameColumn, num, obj, str } from './printing.ts';
-import { applyServiceDefaults, validateService, validateServiceUpdate } from './service-validation.ts';
+import { applyServiceDefaults, needsHealthCheck, validateService, validateServiceUpdate } from './service-validation.ts';
 
 const LOAD_BALANCER_WIDTH = 16;
 
@@ -54,7 +54,8 @@ function selectorText(selector: Record<string, unknown> | undefined): string {
 
 /**
  * patchAllocatedValues of the Service REST storage: an update that leaves out what the server
- * allocated (a PUT or apply without clusterIP, nodePort) keeps the allocated values.
+ * allocated (a PUT or apply without clusterIP, nodePort, healthCheckNodePort) keeps the allocated values. The IP
+ * family fields are not patched: the allocation step adopts the stored policy and infers families from clusterIPs.
  */
 function patchAllocatedValues(service: KubeObject, old: KubeObject): void {
   if (!isPlainObject(service.spec) || !isPlainObject(old.spec)) return;
@@ -64,8 +65,6 @@ function patchAllocatedValues(service: KubeObject, old: KubeObject): void {
   if (keepsAddress(spec) && keepsAddress(oldSpec)) {
     if (!spec.clusterIP && oldSpec.clusterIP) spec.clusterIP = oldSpec.clusterIP;
     if ((!Array.isArray(spec.clusterIPs) || spec.clusterIPs.length === 0) && Array.isArray(oldSpec.clusterIPs)) spec.clusterIPs = [...oldSpec.clusterIPs];
-    if ((!Array.isArray(spec.ipFamilies) || spec.ipFamilies.length === 0) && Array.isArray(oldSpec.ipFamilies)) spec.ipFamilies = [...oldSpec.ipFamilies];
-    if (!spec.ipFamilyPolicy && oldSpec.ipFamilyPolicy) spec.ipFamilyPolicy = oldSpec.ipFamilyPolicy;
   }
   const nodePorts = (s: Record<string, unknown>) => s.type === 'NodePort' || s.type === 'LoadBalancer';
   if (nodePorts(spec) && nodePorts(oldSpec)) {
@@ -76,6 +75,22 @@ function patchAllocatedValues(service: KubeObject, old: KubeObject): void {
       if (match && typeof match.nodePort === 'number') port.nodePort = match.nodePort;
     }
   }
+  if (needsHealthCheck(spec) && needsHealthCheck(oldSpec) && !spec.healthCheckNodePort && oldSpec.healthCheckNodePort) spec.healthCheckNodePort = oldSpec.healthCheckNodePort;
+}
+
+/** normalizeClusterIPs (update): clusterIPs follows a changed or cleared clusterIP the client left clusterIPs alone for. */
+function normalizeClusterIPs(service: KubeObject, old: KubeObject): void {
+  if (!isPlainObject(service.spec) || !isPlainObject(old.spec)) return;
+  const spec = service.spec;
+  const oldSpec = old.spec;
+  const clusterIP = str(spec, 'clusterIP');
+  const oldClusterIP = str(oldSpec, 'clusterIP');
+  const ips = Array.isArray(spec.clusterIPs) ? spec.clusterIPs : [];
+  const oldIPs = Array.isArray(oldSpec.clusterIPs) ? oldSpec.clusterIPs : [];
+  if (oldIPs.length > 0 && ips.length === 0 && oldClusterIP === clusterIP) spec.clusterIPs = [...oldIPs];
+  if (oldClusterIP === clusterIP || !same(spec.clusterIPs ?? [], oldIPs)) return;
+  if (oldClusterIP && !clusterIP) delete spec.clusterIPs;
+  else spec.clusterIPs = [clusterIP];
 }
 
 const needsClusterIP = (s: Record<string, unknown>) => s.type !== 'ExternalName';
@@ -103,7 +118,6 @@ function dropTypeDependentFields(service: KubeObject, old: KubeObject): void {
     const nodePorts = (s: Record<string, unknown>) => list(s, 'ports').map((p) => p.nodePort ?? 0);
     if (same(nodePorts(spec), nodePorts(oldSpec))) for (const port of list(spec, 'ports')) delete port.nodePort;
   }
-  const needsHealthCheck = (s: Record<string, unknown>) => s.type === 'LoadBalancer' && s.externalTrafficPolicy === 'Local';
   if (needsHealthCheck(oldSpec) && !needsHealthCheck(spec) && same(spec.healthCheckNodePort, oldSpec.healthCheckNodePort)) delete spec.healthCheckNodePort;
   if (oldSpec.type === 'LoadBalancer' && spec.type !== 'LoadBalancer') {
     if (spec.allocateLoadBalancerNodePorts !== undefined && same(spec.allocateLoadBalancerNodePorts, oldSpec.allocateLoadBalancerNodePorts)) delete spec.allocateLoadBalancerNodePorts;
@@ -136,6 +150,7 @@ export const serviceStrategy: ResourceStrategy = {
   },
   prepareForUpdate(service, old) {
     patchAllocatedValues(service, old);
+    normalizeClusterIPs(service, old);
     dropTypeDependentFields(service, old);
   },
   applyDefaults: applyServiceDefaults,

@@ -7,7 +7,7 @@ import {
 } from '../errors.ts';
 import { isPlainObject, type KubeObject } from '../object.ts';
 import { labelSelectorFromSpec, type LabelSelectorSpec } from '../selectors/label-selector.ts';
-import { isQualifiedName, regexError } from '../validation/names.ts';
+import { isQualifiedName, isValidLabelValue, regexError } from '../validation/names.ts';
 import { FIELD_IMMUTABLE_MESSAGE, validateAnnotations, validateLabels } from '../validation/object-meta.ts';
 import { validatePodSpec } from './pod-validation.ts';
 import { num, obj } from './printing.ts';
@@ -44,10 +44,16 @@ export function validateNonnegative(value: unknown, field: string): FieldError[]
   return typeof value === 'number' && value < 0 ? [invalidField(field, value, 'must be greater than or equal to 0')] : [];
 }
 
-/** unversionedvalidation.ValidateLabelSelector. */
-export function validateLabelSelector(selector: unknown, path: string): FieldError[] {
+/** unversionedvalidation.LabelSelectorValidationOptions. */
+export interface LabelSelectorValidationOptions {
+  /** Skip the label-value check of matchExpressions values (an update of an object stored with such values). */
+  allowInvalidLabelValueInSelector?: boolean;
+}
+
+/** unversionedvalidation.ValidateLabelSelector: matchLabels first, then each requirement. */
+export function validateLabelSelector(selector: unknown, path: string, options: LabelSelectorValidationOptions = {}): FieldError[] {
   if (!isPlainObject(selector)) return [];
-  const errs: FieldError[] = [];
+  const errs = validateLabels(isPlainObject(selector.matchLabels) ? selector.matchLabels as Record<string, string> : undefined, `${path}.matchLabels`);
   const expressions = Array.isArray(selector.matchExpressions) ? selector.matchExpressions.filter(isPlainObject) : [];
   expressions.forEach((expr, i) => {
     const at = `${path}.matchExpressions[${i}]`;
@@ -61,9 +67,18 @@ export function validateLabelSelector(selector: unknown, path: string): FieldErr
       errs.push(invalidField(`${at}.operator`, operator, 'not a valid selector operator'));
     }
     for (const msg of isQualifiedName(String(expr.key ?? ''))) errs.push(invalidField(`${at}.key`, String(expr.key ?? ''), msg));
+    if (!options.allowInvalidLabelValueInSelector) {
+      values.forEach((value: unknown, j: number) => {
+        for (const msg of isValidLabelValue(String(value))) errs.push(invalidField(`${at}.values[${j}]`, String(value), msg));
+      });
+    }
   });
-  errs.push(...validateLabels(isPlainObject(selector.matchLabels) ? selector.matchLabels as Record<string, string> : undefined, `${path}.matchLabels`));
   return errs;
+}
+
+/** Whether validateLabelSelector finds nothing wrong with a stored selector (ValidationOptionsFor… checks the old object). */
+export function labelSelectorIsValid(selector: unknown): boolean {
+  return validateLabelSelector(selector, '').length === 0;
 }
 
 /** Whether a structured selector matches `labels`; false (and no throw) for selectors with bad operators. */

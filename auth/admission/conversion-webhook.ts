@@ -16,13 +16,15 @@ export function conversionWebhookConverter(crd: CustomResourceDefinition, versio
   const clientConfig = conversion?.webhook?.clientConfig;
   if (conversion?.strategy !== 'Webhook' || !clientConfig) return undefined;
   const desired = `${crd.spec.group}/${version}`;
-  const described = `${desired}, Kind=${crd.spec.names.kind}`;
   const fail = (message: string): never => {
     throw new StatusError(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] });
   };
   return async (objects) => {
     const pending = objects.map((o, i) => ({ o, i })).filter(({ o }) => o.apiVersion !== desired);
     if (pending.length === 0) return objects;
+    // Upstream names the input's GroupVersionKind (the stored object's) in every message.
+    const input = `${String(pending[0].o.apiVersion)}, Kind=${String(pending[0].o.kind ?? crd.spec.names.kind)}`;
+    const failed = (reason: string): never => fail(`conversion webhook for ${input} failed: ${reason}`);
     const uid = randomUUID();
     let answer: unknown;
     try {
@@ -31,24 +33,34 @@ export function conversionWebhookConverter(crd: CustomResourceDefinition, versio
         request: { uid, desiredAPIVersion: desired, objects: pending.map(({ o }) => o) },
       });
     } catch (error) {
-      if (error instanceof WebhookCallError) fail(`conversion webhook for ${described} failed: ${error.message}`);
+      if (error instanceof WebhookCallError) failed(error.message);
       throw error;
     }
     const response = isPlainObject(answer) && isPlainObject(answer.response) ? answer.response : undefined;
-    if (!response) return fail(`conversion webhook for ${described} failed: missing response`);
-    if (response.uid !== uid) fail(`conversion webhook for ${described} failed: expected response.uid="${uid}", got "${String(response.uid)}"`);
+    if (!response) return failed('no response provided');
+    if (response.uid !== uid) failed(`expected response.uid="${uid}", got "${String(response.uid ?? '')}"`);
     const result = isPlainObject(response.result) ? response.result : {};
-    if (result.status !== 'Success') fail(`conversion webhook for ${described} returned failure: ${String(result.message ?? 'unknown')}`);
-    const converted = Array.isArray(response.convertedObjects) ? response.convertedObjects as KubeObject[] : [];
-    if (converted.length !== pending.length) {
-      fail(`conversion webhook for ${described} returned ${converted.length} objects, expected ${pending.length}`);
+    if (result.status !== 'Success') {
+      failed(typeof result.message === 'string' && result.message !== '' ? result.message : `response.result.status was '${String(result.status ?? '')}', not 'Success'`);
     }
+    const converted = Array.isArray(response.convertedObjects) ? response.convertedObjects as KubeObject[] : [];
+    if (converted.length !== pending.length) fail(`conversion webhook for ${input} returned ${converted.length} objects, expected ${pending.length}`);
     const out = [...objects];
     converted.forEach((object, k) => {
-      if (!isPlainObject(object) || object.apiVersion !== desired) {
-        fail(`conversion webhook for ${described} returned invalid converted object at index ${k}: invalid apiVersion "${String(isPlainObject(object) ? object.apiVersion : '')}", expected "${desired}"`);
-      }
       const original = pending[k].o;
+      // One object: "invalid object at index 0"; several (a list): upstream counts from 1 here.
+      const invalid = (reason: string): never => fail(pending.length === 1
+        ? `conversion webhook for ${input} returned invalid object${reason.startsWith('must') ? '' : ' at index 0'}: ${reason}`
+        : `conversion webhook for ${input} returned invalid converted object at index ${k + 1}: ${reason}`);
+      if (!isPlainObject(object)) return invalid('invalid type, expected=Unstructured');
+      if (object.apiVersion !== desired) invalid(`invalid groupVersion (expected ${desired}, received ${String(object.apiVersion ?? '')})`);
+      if (object.kind !== original.kind) invalid(`invalid kind (expected ${String(original.kind)}, received ${String(object.kind ?? '')})`);
+      const meta = isPlainObject(object.metadata) ? object.metadata : {};
+      for (const [field, label] of [['name', 'name'], ['namespace', 'namespace'], ['uid', 'UID']] as const) {
+        const before = String(original.metadata[field] ?? '');
+        const after = String(meta[field] ?? '');
+        if (before !== after) invalid(`must have the same ${label}: ${before} != ${after}`);
+      }
       // Only labels and annotations of metadata may change; everything else is kept from storage.
       out[pending[k].i] = { ...object, metadata: { ...original.metadata, labels: object.metadata?.labels, annotations: object.metadata?.annotations } };
     });

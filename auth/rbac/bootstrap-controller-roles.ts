@@ -133,6 +133,10 @@ const CONTROLLER_RULES: Record<string, PolicyRule[]> = {
     rule(['watch'], [''], ['events']),
     EVENTS_RULE,
   ],
+  'validatingadmissionpolicy-status-controller': [
+    rule(['get', 'list', 'watch'], ['admissionregistration.k8s.io'], ['validatingadmissionpolicies']),
+    rule(['get', 'patch', 'update'], ['admissionregistration.k8s.io'], ['validatingadmissionpolicies/status']),
+  ],
 };
 
 /** The controllers kubefacade's controller manager runs, by their upstream service account names. */

@@ -64,6 +64,16 @@ export class RateLimitingQueue {
     return this.queue.length - this.head;
   }
 
+  /** Keys handed out by get() and not yet done(). */
+  get inFlight(): number {
+    return this.processing.size;
+  }
+
+  /** Keys waiting for their addAfter/addRateLimited delay. */
+  get waitingRetries(): number {
+    return this.delayed.size;
+  }
+
   add(key: string): void {
     if (this.shuttingDown || this.dirty.has(key)) return;
     this.dirty.add(key);

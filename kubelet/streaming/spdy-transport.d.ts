@@ -7,6 +7,16 @@ declare module 'spdy-transport' {
     headers: Record<string, string | undefined>;
     respond(status: number, headers: Record<string, string>, callback?: (error?: Error) => void): void;
     abort(code?: number, callback?: () => void): void;
+    /** Internal state; the send window is read to lift flow control the peer does not speak (spdy-connection.ts). */
+    _spdyState?: { window: { send: WindowSide } };
+  }
+
+  /** One direction of a stream's flow-control window. */
+  export interface WindowSide {
+    updateMax(max: number): void;
+    update(delta: number): void;
+    getDelta(): number;
+    on(event: 'drain', listener: () => void): this;
   }
 
   export interface SpdyConnection {
@@ -15,6 +25,8 @@ declare module 'spdy-transport' {
     on(event: 'error' | 'close', listener: (error?: Error) => void): this;
     end(callback?: () => void): void;
     destroyStreams(error?: Error): void;
+    /** Client side (tests): opens a stream; it emits 'response' when the peer's SYN_REPLY arrives. */
+    request(options: { method: string; path: string; headers: Record<string, string> }, callback?: (error: Error | null, stream: SpdyStream) => void): SpdyStream;
   }
 
   export interface ConnectionOptions {

@@ -2,16 +2,18 @@
 //   /exec/{namespace}/{pod}/{container}?command=…&input=1&output=1&error=1&tty=1
 //   /attach/{namespace}/{pod}/{container}?input=1&output=1&error=1&tty=1
 //   /portForward/{namespace}/{pod}
-// over WebSocket (RemoteCommand v4/v5, port-forward v4 channels). A request that is not a WebSocket upgrade (SPDY)
-// gets the kubelet's refusal; errors are text/plain with the kubelet's wording, which kubectl shows as
-// `unable to upgrade connection: <message>`.
-import type { IncomingMessage } from 'node:http';
+// over WebSocket (RemoteCommand v4/v5, port-forward v4 channels) and over SPDY/3.1 (RemoteCommand v1–v4, port-forward;
+// kubectl up to 1.29, or later ones told not to use WebSockets). Errors are text/plain with the kubelet's wording,
+// which kubectl shows as `unable to upgrade connection: <message>`.
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
 import type { ContainerInstance } from '../shell/container-instance.ts';
 import type { ProcessIo } from '../shell/io.ts';
 import { execInContainer } from '../shell/session.ts';
-import { REMOTE_COMMAND_PROTOCOLS, serveRemoteCommand, type CommandOutcome, type StreamSelection } from './remote-command.ts';
+import type { CommandOutcome, RunCommand, StreamSelection } from './remote-command.ts';
+import { isSpdyUpgrade, negotiateRemoteCommandProtocol, serveSpdyRemoteCommand } from './spdy-remote-command.ts';
+import { REMOTE_COMMAND_PROTOCOLS, serveRemoteCommand } from './websocket-remote-command.ts';
 import { PORT_FORWARD_PROTOCOLS, servePortForward, type PortForwardTarget } from './port-forward.ts';
 import { serveSpdyPortForward } from './spdy-port-forward.ts';
 
@@ -52,10 +54,11 @@ function isTrue(value: string | null): boolean {
   return value === '1' || value === 'true';
 }
 
-function refuse(socket: Duplex, status: number, message: string): void {
-  const reason = status === 404 ? 'Not Found' : status === 400 ? 'Bad Request' : status === 500 ? 'Internal Server Error' : 'Error';
+function refuse(socket: Duplex, status: number, message: string, headers: Record<string, string[]> = {}): void {
+  const reason = STATUS_CODES[status] ?? 'Error';
   const body = Buffer.from(message);
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${message}`);
+  const extra = Object.entries(headers).flatMap(([name, values]) => values.map((value) => `${name}: ${value}\r\n`)).join('');
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\n${extra}Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${message}`);
 }
 
 function isWebSocket(request: IncomingMessage): boolean {
@@ -80,16 +83,24 @@ export async function handleStreamingUpgrade(request: IncomingMessage, socket: D
     if (!streams.stdin && !streams.stdout && !streams.stderr) return refuse(socket, 400, 'you must specify at least 1 of stdin, stdout, stderr');
     const found = await runtime.container(namespace, pod, container);
     if ('status' in found) return refuse(socket, found.status, found.message);
-    if (!isWebSocket(request)) return refuse(socket, 400, 'unable to upgrade: missing upgrade headers in request: websocket (v5.channel.k8s.io) is the only streaming protocol served');
-    (request as IncomingMessage & { kubeletSupported?: readonly string[] }).kubeletSupported = REMOTE_COMMAND_PROTOCOLS;
-    wss.handleUpgrade(request, socket, head, (ws: WebSocket) => {
-      void serveRemoteCommand(ws, streams, (io, signal, onResize) => {
-        onResize(() => undefined);
-        return kind === 'exec'
-          ? runExec(found.instance, argv, io, streams.tty, signal)
-          : runAttach(found.instance, found.attach, io, streams, signal);
-      });
-    });
+    // One process, whichever framing carries it. The simulated shell draws no screen, so a resize changes nothing.
+    const run: RunCommand = (io, signal, onResize) => {
+      onResize(() => undefined);
+      return kind === 'exec'
+        ? runExec(found.instance, argv, io, streams.tty, signal)
+        : runAttach(found.instance, found.attach, io, streams, signal);
+    };
+    if (isWebSocket(request)) {
+      (request as IncomingMessage & { kubeletSupported?: readonly string[] }).kubeletSupported = REMOTE_COMMAND_PROTOCOLS;
+      wss.handleUpgrade(request, socket, head, (ws: WebSocket) => void serveRemoteCommand(ws, streams, run));
+      return;
+    }
+    const negotiated = negotiateRemoteCommandProtocol(request);
+    if ('status' in negotiated) return refuse(socket, negotiated.status, `${negotiated.message}\n`, negotiated.headers);
+    if (!isSpdyUpgrade(request)) return refuse(socket, 400, 'unable to upgrade: missing upgrade headers in request\n');
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${negotiated.protocol}\r\n\r\n`);
+    if (head.length > 0) socket.unshift(head);
+    serveSpdyRemoteCommand(socket, negotiated.protocol, streams, run);
     return;
   }
   if (parts[0] === 'portForward') {

@@ -2,8 +2,8 @@
 // mandatory and suggested FlowSchemas and PriorityLevelConfigurations are created when missing
 // (the config producer; a mandatory object keeps its fixed spec and comes back when deleted),
 // and every FlowSchema's Dangling condition says whether its priority level exists (the config
-// consumer). The fair-queuing filter (filter.ts) still classifies with its built-in copy of the
-// bootstrap configuration: these objects do not drive it yet.
+// consumer). The fair-queuing filter (filter.ts) subscribes: it gets the objects once they are read
+// and again after every change (the watches fold a burst of changes into one reconcile).
 
 import { isDeepStrictEqual } from 'node:util';
 import { StatusError } from '../../api/errors.ts';
@@ -16,6 +16,8 @@ import {
   MANDATORY_FLOW_SCHEMAS, MANDATORY_PRIORITY_LEVELS, SUGGESTED_FLOW_SCHEMAS, SUGGESTED_PRIORITY_LEVELS,
 } from '../../api/resources/flowcontrol-bootstrap.ts';
 import type { WatchHandle } from '../../storage/interface.ts';
+import { parsePriorityLevel, type FlowControlObjects } from './configuration.ts';
+import type { FlowControlObjectsFeed } from './filter.ts';
 
 const PRODUCER = 'api-priority-and-fairness-config-producer-v1';
 const CONSUMER = 'api-priority-and-fairness-config-consumer-v1';
@@ -30,13 +32,17 @@ export function danglingCondition(levelName: string, levelExists: boolean): Dang
     : { status: 'True', reason: 'NotFound', message: `This FlowSchema references the PriorityLevelConfiguration object named "${levelName}" but there is no such object` };
 }
 
-export class FlowControlConfigurationObjects {
+export class FlowControlConfigurationObjects implements FlowControlObjectsFeed {
   private readonly flowSchemas: GenericStore;
   private readonly priorityLevels: GenericStore;
   private readonly watches: WatchHandle[] = [];
   private running: Promise<void> = Promise.resolve();
   private pending = false;
-  private stopped = false;
+  private halted = false;
+  private current: FlowControlObjects | undefined;
+  private readonly listeners = new Set<(objects: FlowControlObjects) => void>();
+  private readonly stopping = new AbortController();
+  readonly stopped = this.stopping.signal;
 
   constructor(registry: ApiRegistry, private readonly onError: (error: unknown) => void) {
     const flowSchemas = registry.lookup(GROUP, 'v1', 'flowschemas');
@@ -62,8 +68,16 @@ export class FlowControlConfigurationObjects {
     }
   }
 
+  /** The listener gets the objects now (once read) and after every change. */
+  subscribe(listener: (objects: FlowControlObjects) => void): () => void {
+    this.listeners.add(listener);
+    if (this.current) listener(this.current);
+    return () => this.listeners.delete(listener);
+  }
+
   stop(): void {
-    this.stopped = true;
+    this.halted = true;
+    this.stopping.abort();
     for (const watch of this.watches) watch.stop();
   }
 
@@ -73,7 +87,7 @@ export class FlowControlConfigurationObjects {
     this.pending = true;
     this.running = this.running.then(async () => {
       this.pending = false;
-      if (this.stopped) return;
+      if (this.halted) return;
       if (restoreMandatory) {
         await this.ensure(this.priorityLevels, MANDATORY_PRIORITY_LEVELS);
         await this.ensure(this.flowSchemas, MANDATORY_FLOW_SCHEMAS);
@@ -84,9 +98,13 @@ export class FlowControlConfigurationObjects {
 
   private async ensure(store: GenericStore, objects: readonly KubeObject[]): Promise<void> {
     const ctx = { user: ADMIN_SYSTEM_USER, namespace: '', now: new Date() };
+    // One read of what is there, so that a warm start creates nothing and compiles no validator.
+    const present = new Set((await store.storage.list(`/registry/${store.strategy.storageResource}/`)).items.map((item) => item.metadata.name));
     for (const object of objects) {
+      if (present.has(object.metadata.name)) continue;
       try {
-        await store.create(ctx, deepCopy(object), { dryRun: false, fieldManager: PRODUCER, fieldValidation: 'Strict' });
+        // Our own constants: no decoding check, as kube-apiserver's typed in-process writes have none.
+        await store.create(ctx, deepCopy(object), { dryRun: false, fieldManager: PRODUCER, fieldValidation: 'Strict', internal: true });
       } catch (err) {
         if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
       }
@@ -94,8 +112,20 @@ export class FlowControlConfigurationObjects {
   }
 
   private async updateConditions(): Promise<void> {
-    const levels = new Set((await this.priorityLevels.storage.list('/registry/prioritylevelconfigurations/')).items.map((level) => level.metadata.name));
+    const priorityLevels = (await this.priorityLevels.storage.list('/registry/prioritylevelconfigurations/')).items;
     const schemas = (await this.flowSchemas.storage.list('/registry/flowschemas/')).items;
+    if (this.halted) return;
+    this.current = { flowSchemas: schemas, priorityLevels };
+    for (const listener of this.listeners) {
+      try {
+        listener(this.current);
+      } catch (error) {
+        // The filter keeps its previous configuration; the conditions are still written.
+        this.onError(error);
+      }
+    }
+    // A level the filter cannot use counts as missing, as upstream (it is ignored there too).
+    const levels = new Set(priorityLevels.filter((level) => typeof parsePriorityLevel(level) !== 'string').map((level) => level.metadata.name));
     for (const schema of schemas) {
       const levelName = isPlainObject(schema.spec) && isPlainObject(schema.spec.priorityLevelConfiguration) ? String(schema.spec.priorityLevelConfiguration.name ?? '') : '';
       const wanted = danglingCondition(levelName, levels.has(levelName));

@@ -11,16 +11,20 @@
 // lower limit was tried because every request in progress holds its body and working copies
 // through young-generation collections; the queueing it added cost what the smaller heap saved.
 //
+// Requests are classified by the stored FlowSchemas and PriorityLevelConfigurations
+// (configuration.ts, match.ts): the filter takes a new configuration whenever they change
+// (configuration-objects.ts watches them), and uses kube-apiserver's bootstrap objects until then.
+//
 // Long-running requests (watch, proxy, and the attach, exec, log, portforward, proxy subresources)
 // take no seat, as in the max-in-flight filter. (Upstream APF holds a seat while a watch sends its
 // initial events; here a watch never waits.)
 
-import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { UserInfo } from '../../auth/user.ts';
 import { SYSTEM_MASTERS_GROUP } from '../../auth/well-known.ts';
 import type { RequestInfo } from '../request-info.ts';
-import { FLOW_SCHEMAS, PRIORITY_LEVELS, classify } from './bootstrap-configuration.ts';
+import { BOOTSTRAP_OBJECTS } from './bootstrap-configuration.ts';
+import { classifyRequest, compileConfiguration, type FlowControlConfiguration, type FlowControlObjects } from './configuration.ts';
 import { QueueSet, type Admission, type PendingAdmission } from './queue-set.ts';
 import { apiServerMetrics, type FlowControlSnapshot } from '../metrics/api-server-metrics.ts';
 
@@ -50,69 +54,100 @@ export function isLongRunning(info: RequestInfo): boolean {
 /** Runs `next` when the request may execute, or answers 429 as kube-apiserver does (plain text, Retry-After). */
 export type FlowControlFilter = (req: Request, res: Response, user: UserInfo, info: RequestInfo, next: () => void) => void;
 
-export function flowControlFilter(options: FlowControlOptions): FlowControlFilter {
-  return options.priorityAndFairness ? priorityAndFairness(options) : maxInFlight(options);
+/** With a feed, API Priority and Fairness follows the stored objects; without, the bootstrap configuration. */
+export function flowControlFilter(options: FlowControlOptions, objects?: FlowControlObjectsFeed): FlowControlFilter {
+  return options.priorityAndFairness ? priorityAndFairness(options, objects) : maxInFlight(options);
 }
 
-function priorityAndFairness(options: FlowControlOptions): FlowControlFilter {
+/** Where the filter learns the stored FlowSchemas and PriorityLevelConfigurations (now, and at every change). */
+export interface FlowControlObjectsFeed {
+  subscribe(listener: (objects: FlowControlObjects) => void): () => void;
+  /** Aborted when the server stops: the filter then leaves /metrics (the metrics registry is process-wide). */
+  readonly stopped: AbortSignal;
+}
+
+interface FlowCounts { executing: number; waiting: number }
+
+function priorityAndFairness(options: FlowControlOptions, feed: FlowControlObjectsFeed | undefined): FlowControlFilter {
   const serverLimit = options.maxRequestsInflight + options.maxMutatingRequestsInflight;
-  let totalShares = 0;
-  for (const level of PRIORITY_LEVELS) if (!level.exempt) totalShares += level.shares;
-  const levels = new Map<string, QueueSet | 'exempt'>();
-  for (const level of PRIORITY_LEVELS) {
-    if (level.exempt) {
-      levels.set(level.name, 'exempt');
-      continue;
+  const waitLimitMs = options.queueWaitLimitMs ?? 15_000;
+  let configuration = compileConfiguration(BOOTSTRAP_OBJECTS, serverLimit);
+  // One queue set per limited level, kept across configuration changes so that waiting and
+  // executing requests keep their places; a removed level's set lives on in its requests' hands.
+  const queueSets = new Map<string, QueueSet>();
+  const configure = (next: FlowControlConfiguration): void => {
+    configuration = next;
+    for (const level of next.levels.values()) {
+      if (level.exempt) continue;
+      const config = {
+        concurrencyLimit: level.nominalLimitSeats,
+        queues: level.queuing?.queues ?? 0,
+        handSize: level.queuing?.handSize ?? 0,
+        queueLengthLimit: level.queuing?.queueLengthLimit ?? 0,
+        waitLimitMs,
+      };
+      const existing = queueSets.get(level.name);
+      if (existing) existing.reconfigure(config);
+      else queueSets.set(level.name, new QueueSet(config));
     }
-    const queuing = level.limitResponse.type === 'queue' ? level.limitResponse : undefined;
-    levels.set(level.name, new QueueSet({
-      concurrencyLimit: Math.ceil(serverLimit * level.shares / totalShares),
-      queues: queuing?.queues ?? 0,
-      handSize: queuing?.handSize ?? 0,
-      queueLengthLimit: queuing?.queueLengthLimit ?? 0,
-      waitLimitMs: options.queueWaitLimitMs ?? 15_000,
-    }));
-  }
+    for (const name of [...queueSets.keys()]) if (next.levels.get(name)?.exempt !== false) queueSets.delete(name);
+  };
+  configure(configuration);
+  const unsubscribe = feed?.subscribe((objects) => configure(compileConfiguration(objects, serverLimit)));
   // Requests executing and waiting per priority level and flow schema, for /metrics (apiserver_flowcontrol_*).
-  const flows = new Map<string, Map<string, { executing: number; waiting: number }>>();
-  const flowOf = (level: string, schema: string): { executing: number; waiting: number } => {
+  const flows = new Map<string, Map<string, FlowCounts>>();
+  const flowOf = (level: string, schema: string): FlowCounts => {
     let schemas = flows.get(level);
     if (!schemas) flows.set(level, schemas = new Map());
     let flow = schemas.get(schema);
     if (!flow) schemas.set(schema, flow = { executing: 0, waiting: 0 });
     return flow;
   };
-  apiServerMetrics.addFlowControlSource((): FlowControlSnapshot[] => PRIORITY_LEVELS.map((level) => {
-    const queueSet = levels.get(level.name);
-    return {
-      priorityLevel: level.name,
-      nominalLimitSeats: queueSet instanceof QueueSet ? queueSet.config.concurrencyLimit : 0,
-      flows: [...(flows.get(level.name) ?? new Map<string, { executing: number; waiting: number }>())].map(([flowSchema, f]) => ({ flowSchema, ...f })),
-    };
-  }));
+  const removeSource = apiServerMetrics.addFlowControlSource((): FlowControlSnapshot[] => [...configuration.levels.values()].map((level) => ({
+    priorityLevel: level.name,
+    nominalLimitSeats: level.nominalLimitSeats,
+    lowerLimitSeats: level.lowerLimitSeats,
+    upperLimitSeats: level.upperLimitSeats,
+    flows: [...(flows.get(level.name) ?? new Map<string, FlowCounts>())].map(([flowSchema, f]) => ({ flowSchema, ...f })),
+  })));
+  feed?.stopped.addEventListener('abort', () => {
+    unsubscribe?.();
+    removeSource();
+  }, { once: true });
   return (req, res, user, info, next) => {
     if (isLongRunning(info)) return next();
-    const { flowSchema, flowKey } = classify(user, info);
-    const labels = { priority_level: flowSchema.priorityLevel, flow_schema: flowSchema.name };
-    const flow = flowOf(flowSchema.priorityLevel, flowSchema.name);
+    const { flowSchema, level, flowKey } = classifyRequest(configuration, user, info);
+    const labels = { priority_level: level.name, flow_schema: flowSchema.name };
+    const flow = flowOf(level.name, flowSchema.name);
     const dispatch = (): void => {
       apiServerMetrics.dispatched.inc(labels);
       flow.executing++;
       res.once('close', () => { flow.executing--; });
       next();
     };
-    res.setHeader('X-Kubernetes-PF-FlowSchema-UID', FLOW_SCHEMA_UIDS.get(flowSchema.name) as string);
-    res.setHeader('X-Kubernetes-PF-PriorityLevel-UID', PRIORITY_LEVEL_UIDS.get(flowSchema.priorityLevel) as string);
-    const level = levels.get(flowSchema.priorityLevel) as QueueSet | 'exempt';
-    if (level === 'exempt') return dispatch();
-    const admission = level.admit(flowKey);
-    const rejected = (reason: string): void => { apiServerMetrics.rejected.inc({ ...labels, reason }); };
+    res.setHeader('X-Kubernetes-PF-FlowSchema-UID', flowSchema.uid);
+    res.setHeader('X-Kubernetes-PF-PriorityLevel-UID', level.uid);
+    const queueSet = queueSets.get(level.name);
+    if (level.exempt || !queueSet) return dispatch();
+    const arrived = performance.now();
+    const waited = (execute: boolean): void => {
+      apiServerMetrics.flowControlWait.observe({ ...labels, execute: String(execute) }, (performance.now() - arrived) / 1000);
+    };
+    const dispatchAfterWait = (): void => {
+      waited(true);
+      dispatch();
+    };
+    const rejected = (reason: string): void => {
+      waited(false);
+      apiServerMetrics.rejected.inc({ ...labels, reason });
+    };
+    const admission = queueSet.admit(flowKey);
     if (admission.admitted === 'pending') {
       flow.waiting++;
-      waitInQueue(res, admission, dispatch, rejected, () => { flow.waiting--; });
+      waitInQueue(res, admission, dispatchAfterWait, rejected, () => { flow.waiting--; });
       return;
     }
-    run(res, admission, dispatch, rejected);
+    run(res, admission, dispatchAfterWait, rejected);
   };
 }
 
@@ -164,12 +199,3 @@ function tooManyRequests(res: Response): void {
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.end(TOO_MANY_REQUESTS);
 }
-
-/** Stable UIDs for the response headers: the bootstrap objects are not served, so derived from their names. */
-function uidOf(kind: string, name: string): string {
-  const hex = createHash('sha256').update(`${kind}/${name}`).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-}
-
-const FLOW_SCHEMA_UIDS = new Map(FLOW_SCHEMAS.map((schema) => [schema.name, uidOf('flowschemas', schema.name)]));
-const PRIORITY_LEVEL_UIDS = new Map(PRIORITY_LEVELS.map((level) => [level.name, uidOf('prioritylevelconfigurations', level.name)]));

@@ -8,13 +8,17 @@
 // had). Ties go to the request that arrived first. A full queue, or a wait longer than the wait
 // limit, rejects.
 //
+// A level's configuration can change while requests wait (reconfigure): more seats dispatch at
+// once, and waiters are dealt again to the new queues (kept in one draining queue when the level
+// now rejects), as upstream's queueset keeps its waiting requests across a config change.
+//
 // Simplifications against upstream, each harmless while every request takes one seat: service is
 // counted in dispatches rather than in seat-seconds of virtual time, and levels do not lend or
 // borrow seats. (Plain round-robin over non-empty queues, used before, gave a flow spread over its
 // whole hand of six queues six turns for a quiet user's one: slow uploaders cut off by the request
 // timeout still kept another user waiting for many timeouts.)
 
-export type Admission = { admitted: true; release(): void } | { admitted: false; reason: 'queue-full' | 'time-out' | 'cancelled' };
+export type Admission = { admitted: true; release(): void } | { admitted: false; reason: 'concurrency-limit' | 'queue-full' | 'time-out' | 'cancelled' };
 
 export interface PendingAdmission {
   admitted: 'pending';
@@ -34,6 +38,9 @@ export interface QueueSetConfig {
 }
 
 interface Waiter {
+  flowKey: string;
+  /** The queue it waits in (changes when the level is reconfigured). */
+  queue: Waiter[];
   settle(admission: Admission): void;
   timer: NodeJS.Timeout;
   /** Arrival order, for ties between queues. */
@@ -42,18 +49,40 @@ interface Waiter {
 
 export class QueueSet {
   private executing = 0;
-  private readonly queues: Waiter[][];
+  private queues: Waiter[][];
   /** Requests waiting in all queues together. */
   private waiting = 0;
   /** Each queue's virtual service: dispatches, levelled when the queue becomes busy again. */
-  private readonly service: number[];
+  private service: number[];
   private arrivals = 0;
   /** The service level of the latest dispatch: where a queue starts when no other is busy. */
   private latestService = 0;
 
-  constructor(readonly config: QueueSetConfig) {
-    this.queues = Array.from({ length: config.queues }, () => []);
-    this.service = new Array<number>(config.queues).fill(0);
+  constructor(private configuration: QueueSetConfig) {
+    this.queues = Array.from({ length: configuration.queues }, () => []);
+    this.service = new Array<number>(configuration.queues).fill(0);
+  }
+
+  get config(): QueueSetConfig {
+    return this.configuration;
+  }
+
+  /** Takes a new configuration: waiting requests keep waiting (dealt to the new queues), free seats dispatch. */
+  reconfigure(config: QueueSetConfig): void {
+    const reshaped = config.queues !== this.configuration.queues || config.handSize !== this.configuration.handSize;
+    this.configuration = config;
+    if (reshaped) {
+      const waiters = this.queues.flat().sort((a, b) => a.arrival - b.arrival);
+      // A level that now rejects keeps its waiters in one queue until they are served or time out.
+      const count = config.queues > 0 ? config.queues : waiters.length > 0 ? 1 : 0;
+      this.queues = Array.from({ length: count }, () => []);
+      this.service = new Array<number>(count).fill(this.latestService);
+      for (const waiter of waiters) {
+        waiter.queue = this.queues[config.queues > 0 ? this.chooseQueue(waiter.flowKey) : 0];
+        waiter.queue.push(waiter);
+      }
+    }
+    this.dispatch();
   }
 
   get executingCount(): number {
@@ -69,7 +98,7 @@ export class QueueSet {
    * or a rejection (time-out, or cancel() when the client went away).
    */
   admit(flowKey: string): Admission | PendingAdmission {
-    if (this.config.queues === 0) return this.executing < this.config.concurrencyLimit ? this.seat() : { admitted: false, reason: 'queue-full' };
+    if (this.config.queues === 0) return this.executing < this.config.concurrencyLimit && this.waiting === 0 ? this.seat() : { admitted: false, reason: 'concurrency-limit' };
     const index = this.chooseQueue(flowKey);
     const queue = this.queues[index];
     if (queue.length === 0) this.service[index] = Math.max(this.service[index], this.leastBusyService());
@@ -81,9 +110,9 @@ export class QueueSet {
     if (queue.length >= this.config.queueLengthLimit) return { admitted: false, reason: 'queue-full' };
     let waiter: Waiter | undefined;
     const leave = (reason: 'time-out' | 'cancelled'): void => {
-      const at = waiter ? queue.indexOf(waiter) : -1;
+      const at = waiter ? waiter.queue.indexOf(waiter) : -1;
       if (at < 0) return;
-      queue.splice(at, 1);
+      (waiter as Waiter).queue.splice(at, 1);
       this.waiting--;
       (waiter as Waiter).settle({ admitted: false, reason });
     };
@@ -91,7 +120,7 @@ export class QueueSet {
       const timer = setTimeout(() => leave('time-out'), this.config.waitLimitMs);
       // A waiting request alone keeps nothing alive: its connection does.
       timer.unref();
-      waiter = { timer, arrival: ++this.arrivals, settle: (admission) => { clearTimeout(timer); resolve(admission); } };
+      waiter = { flowKey, queue, timer, arrival: ++this.arrivals, settle: (admission) => { clearTimeout(timer); resolve(admission); } };
     });
     queue.push(waiter as Waiter);
     this.waiting++;

@@ -1,6 +1,7 @@
 // metrics.k8s.io/v1beta1 NodeMetrics and PodMetrics, what `kubectl top nodes` and `kubectl top pods [--containers]`
 // read. A real cluster serves them from metrics-server through the aggregation layer; here the API server answers
-// them itself from the simulated usage (server/metrics-api/simulated-usage.ts), listed in discovery like any group.
+// them itself from the simulated usage (kubelet/simulated-usage.ts: the simulated runtime's model, which the
+// kubelets' /metrics/resource and /stats/summary report too), listed in discovery like any group.
 // Read-only (get, list; label selectors), authorised by RBAC as upstream (`get`/`list` on nodes or pods in
 // metrics.k8s.io). A usage annotation that does not parse is ignored and reported once with a Warning event.
 import { randomBytes } from 'node:crypto';
@@ -15,7 +16,7 @@ import type { ResourceRequestInfo } from '../request-info.ts';
 import {
   CPU_USAGE_ANNOTATION, MEMORY_USAGE_ANNOTATION, SYSTEM_RESERVE, containerUsage, formatUsage, parseUsageAnnotation,
   windowStart, type ContainerLike, type Usage,
-} from './simulated-usage.ts';
+} from '../../kubelet/simulated-usage.ts';
 
 export const METRICS_GROUP = 'metrics.k8s.io';
 const VERSION = 'v1beta1';

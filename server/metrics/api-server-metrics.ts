@@ -4,12 +4,15 @@
 // resource, subresource, scope, component and code; requests in flight; long-running requests; watch events; objects
 // in storage (counted when scraped); storage operation latency; API Priority and Fairness by priority level and flow
 // schema; and Node.js process metrics. Scraping costs one pass over the series, nothing on the request path.
+import { renderRegistry } from './text-exposition.ts';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RequestInfo } from '../request-info.ts';
 
 /** apiserver_request_duration_seconds buckets (upstream, 1.32). */
 export const REQUEST_DURATION_BUCKETS = [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60];
 /** etcd_request_duration_seconds buckets (upstream). */
+/** k8s.io/apiserver/pkg/util/flowcontrol/metrics requestDurationSecondsBuckets. */
+const FLOW_CONTROL_WAIT_BUCKETS = [0, 0.005, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30];
 const STORAGE_DURATION_BUCKETS = [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60];
 
 const REQUEST_LABELS = ['verb', 'dry_run', 'group', 'version', 'resource', 'subresource', 'scope', 'component'] as const;
@@ -69,6 +72,9 @@ export function requestLabels(info: RequestInfo, method: string, contentType: st
 export interface FlowControlSnapshot {
   priorityLevel: string;
   nominalLimitSeats: number;
+  /** The nominal seats less what the level may lend, and plus what it may borrow. */
+  lowerLimitSeats: number;
+  upperLimitSeats: number;
   /** Per flow schema: requests executing and waiting in queues. */
   flows: { flowSchema: string; executing: number; waiting: number }[];
 }
@@ -86,6 +92,8 @@ export class ApiServerMetrics {
   readonly storageDuration: Histogram<'operation' | 'type'>;
   readonly dispatched: Counter<'priority_level' | 'flow_schema'>;
   readonly rejected: Counter<'priority_level' | 'flow_schema' | 'reason'>;
+  /** How long a request of a limited level waited for its seat (`execute`: whether it then ran). */
+  readonly flowControlWait: Histogram<'priority_level' | 'flow_schema' | 'execute'>;
   private readonly objectCounters = new Set<ObjectCounter>();
   private readonly flowControlSources = new Set<() => FlowControlSnapshot[]>();
 
@@ -127,6 +135,10 @@ export class ApiServerMetrics {
       name: 'apiserver_flowcontrol_rejected_requests_total', registers, labelNames: ['priority_level', 'flow_schema', 'reason'],
       help: 'Number of requests rejected by API Priority and Fairness subsystem',
     });
+    this.flowControlWait = new Histogram({
+      name: 'apiserver_flowcontrol_request_wait_duration_seconds', registers, buckets: FLOW_CONTROL_WAIT_BUCKETS,
+      labelNames: ['priority_level', 'flow_schema', 'execute'], help: 'Length of time a request spent waiting in its queue',
+    });
     const counters = this.objectCounters;
     new Gauge({
       name: 'apiserver_storage_objects', registers, labelNames: ['resource'],
@@ -149,8 +161,33 @@ export class ApiServerMetrics {
       },
     });
     new Gauge({
+      name: 'apiserver_flowcontrol_lower_limit_seats', registers, labelNames: ['priority_level'],
+      help: 'Configured lower bound on number of execution seats available to each priority level',
+      collect() {
+        this.reset();
+        for (const level of levels()) this.set({ priority_level: level.priorityLevel }, level.lowerLimitSeats);
+      },
+    });
+    new Gauge({
+      name: 'apiserver_flowcontrol_upper_limit_seats', registers, labelNames: ['priority_level'],
+      help: 'Configured upper bound on number of execution seats available to each priority level',
+      collect() {
+        this.reset();
+        for (const level of levels()) this.set({ priority_level: level.priorityLevel }, level.upperLimitSeats);
+      },
+    });
+    new Gauge({
       name: 'apiserver_flowcontrol_current_executing_requests', registers, labelNames: ['priority_level', 'flow_schema'],
       help: 'Number of requests in initial (for a WATCH) or any (for a non-WATCH) execution stage in the API Priority and Fairness subsystem',
+      collect() {
+        this.reset();
+        for (const level of levels()) for (const flow of level.flows) this.set({ priority_level: level.priorityLevel, flow_schema: flow.flowSchema }, flow.executing);
+      },
+    });
+    new Gauge({
+      // Every request takes one seat here (no work estimation), so seats are requests.
+      name: 'apiserver_flowcontrol_current_executing_seats', registers, labelNames: ['priority_level', 'flow_schema'],
+      help: 'Concurrency (number of seats) occupied by the currently executing (initial stage for a WATCH, any stage otherwise) requests in the API Priority and Fairness subsystem',
       collect() {
         this.reset();
         for (const level of levels()) for (const flow of level.flows) this.set({ priority_level: level.priorityLevel, flow_schema: flow.flowSchema }, flow.executing);
@@ -184,7 +221,7 @@ export class ApiServerMetrics {
   }
 
   async scrape(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    return { contentType: this.registry.contentType, body: await renderRegistry(this.registry) };
   }
 }
 

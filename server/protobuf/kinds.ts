@@ -55,7 +55,7 @@ const MESSAGES_BY_KIND = new Map<string, string>([
   ['node.k8s.io/v1 RuntimeClass', 'k8s.io.api.node.v1.RuntimeClass'],
   ...['StorageClass', 'CSIDriver', 'CSINode', 'CSIStorageCapacity', 'VolumeAttachment'].map(
     (kind): [string, string] => [`storage.k8s.io/v1 ${kind}`, `k8s.io.api.storage.v1.${kind}`]),
-  ...['Ingress', 'IngressClass'].map((kind): [string, string] => [`networking.k8s.io/v1 ${kind}`, `k8s.io.api.networking.v1.${kind}`]),
+  ...['Ingress', 'IngressClass', 'NetworkPolicy'].map((kind): [string, string] => [`networking.k8s.io/v1 ${kind}`, `k8s.io.api.networking.v1.${kind}`]),
   ...['FlowSchema', 'PriorityLevelConfiguration'].map(
     (kind): [string, string] => [`flowcontrol.apiserver.k8s.io/v1 ${kind}`, `k8s.io.api.flowcontrol.v1.${kind}`]),
   ['certificates.k8s.io/v1 CertificateSigningRequest', 'k8s.io.api.certificates.v1.CertificateSigningRequest'],
@@ -88,7 +88,7 @@ const LIST_KINDS = new Set([
   'ConfigMap', 'Secret', 'ServiceAccount', 'Service', 'Endpoints', 'PodTemplate', 'LimitRange', 'ResourceQuota', 'EndpointSlice',
   'ReplicationController', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'ControllerRevision', 'Job', 'CronJob',
   'PodDisruptionBudget', 'PriorityClass', 'RuntimeClass', 'PersistentVolume', 'PersistentVolumeClaim', 'StorageClass', 'CSIDriver', 'CSINode', 'CSIStorageCapacity',
-  'VolumeAttachment', 'Ingress', 'IngressClass', 'FlowSchema', 'PriorityLevelConfiguration', 'CertificateSigningRequest',
+  'VolumeAttachment', 'Ingress', 'IngressClass', 'NetworkPolicy', 'FlowSchema', 'PriorityLevelConfiguration', 'CertificateSigningRequest',
   'HorizontalPodAutoscaler',
 ]);
 
@@ -163,6 +163,8 @@ export const ZERO_VALUE_FIELDS = new Set<string>([
   'k8s.io.api.flowcontrol.v1.ExemptPriorityLevelConfiguration.lendablePercent',
   'k8s.io.api.flowcontrol.v1.ResourcePolicyRule.clusterScope',
   'k8s.io.api.certificates.v1.CertificateSigningRequestSpec.expirationSeconds',
+  // NetworkPolicyPort: protocol and endPort are pointers ("" and 0 are values validation reports).
+  'k8s.io.api.networking.v1.NetworkPolicyPort.protocol', 'k8s.io.api.networking.v1.NetworkPolicyPort.endPort',
 ]);
 
 /**

@@ -56,11 +56,18 @@ describe('conformance: flowcontrol and certificates', () => {
     const condition = { type: 'StatusPatched', status: 'True', reason: 'E2E', message: 'Set by an e2e test', lastTransitionTime: '2024-01-01T00:00:00Z' };
     const patched = await c.api('patch', `${path}/status`, { body: { status: { conditions: [...(status.status.conditions ?? []), condition] } }, contentType: MERGE });
     assert.ok(patched.status.conditions.some((x: Json) => x.type === 'StatusPatched'));
-    const current = await c.api('get', `${path}/status`);
-    const updated = await c.api('put', `${path}/status`, {
-      body: { ...current, status: { conditions: [...current.status.conditions, { ...condition, type: 'StatusUpdated' }] } },
-    });
-    assert.ok(updated.status.conditions.some((x: Json) => x.type === 'StatusUpdated'));
+    // The server writes the Dangling condition of a new FlowSchema meanwhile, so the update retries on a
+    // conflict, as upstream's e2e does (retry.RetryOnConflict around Get and UpdateStatus).
+    let updated: Json | undefined;
+    for (let attempt = 0; attempt < 5 && !updated; attempt++) {
+      const current = await c.api('get', `${path}/status`);
+      const res = await c.raw('put', `${path}/status`).set('Content-Type', 'application/json')
+        .send(JSON.stringify({ ...current, status: { conditions: [...current.status.conditions, { ...condition, type: 'StatusUpdated' }] } }));
+      if (res.status === 409) continue;
+      assert.equal(res.status, 200, res.text);
+      updated = res.body as Json;
+    }
+    assert.ok(updated?.status.conditions.some((x: Json) => x.type === 'StatusUpdated'));
   };
 
   test('Priority and Fairness FlowSchema API', async () => {
