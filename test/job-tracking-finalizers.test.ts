@@ -131,4 +131,24 @@ describe('Job tracking finalizers', () => {
     }, 5000).catch((err: Error) => { throw new Error(`${err.message}: ${JSON.stringify(last)}`); });
     assert.equal((await podsOf('readopted')).length, 1, `no second pod: ${JSON.stringify((await podsOf('readopted')).map((p) => p.metadata))}`);
   });
+
+  test('a Job failing with pods still running counts them as failed once they are deleted', async () => {
+    // FailJob on exit code 42: the other pod, still running, is deleted and counted, as upstream counts it.
+    await json(t.call('post', `${BATCH}/jobs`), job('fail-fast', {
+      parallelism: 2, completions: 2,
+      podFailurePolicy: { rules: [{ action: 'FailJob', onExitCodes: { operator: 'In', values: [42] } }] },
+    })).expect(201);
+    const [first, second] = await onePod('fail-fast', 2);
+    await json(t.call('patch', `${CORE}/pods/${first.metadata.name}/status`), { status: {
+      phase: 'Failed', containerStatuses: [{ name: 'c', image: 'busybox', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 42, reason: 'Error' } } }],
+    } }, 'application/merge-patch+json').expect(200);
+    const status = await eventually('the Job Failed', async () => {
+      const current = await statusOf('fail-fast');
+      return current.conditions?.some((c) => c.type === 'Failed' && c.status === 'True') ? current : undefined;
+    });
+    assert.equal(status.conditions?.find((c) => c.type === 'Failed')?.reason, 'PodFailurePolicy');
+    assert.equal(status.failed, 2, JSON.stringify(status));
+    assert.deepEqual(status.uncountedTerminatedPods, {});
+    assert.equal(await getPod(second.metadata.name), undefined, 'the running pod was deleted');
+  });
 });

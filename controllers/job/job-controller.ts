@@ -270,7 +270,21 @@ export class JobController extends QueueController {
       const reason = existingTarget?.reason ?? failJob!.reason;
       const message = existingTarget?.message ?? failJob!.message;
       if (!existingTarget) setCondition(status, 'FailureTarget', 'True', reason, message, now);
-      await Promise.allSettled(active.map((pod) => this.deletePod(namespace, pod, ref)));
+      // The pods still running when a Job fails count as failed, as upstream's: recorded before they are deleted.
+      const condemned = active.filter((pod) => hasTrackingFinalizer(pod) && !this.finalizerRemovals.has(pod.metadata.uid)
+        && !uncounted.failed.has(pod.metadata.uid));
+      if (condemned.length) {
+        for (const pod of condemned) uncounted.failed.add(pod.metadata.uid);
+        status.uncountedTerminatedPods = uncountedStatus(uncounted);
+        job = await this.putStatus(job, status);
+        status = structuredClone(job.status ?? {});
+      }
+      const deletions = await Promise.allSettled(active.map((pod) => this.deletePod(namespace, pod, ref)));
+      active.forEach((pod, i) => {
+        // Released (and deleted): counted.
+        if (deletions[i].status === 'fulfilled' && uncounted.failed.delete(pod.metadata.uid)) status.failed = int(status.failed) + 1;
+      });
+      status.uncountedTerminatedPods = uncountedStatus(uncounted);
       // Finished only once every pod is gone and counted (uncountedTerminatedPods empty).
       const failedNow = active.length === 0 && terminating.length === 0 && allCounted;
       if (failedNow) setCondition(status, 'Failed', 'True', reason, message, now);
