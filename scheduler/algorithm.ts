@@ -1,13 +1,14 @@
 // One scheduling decision (schedule_one.go schedulePod, then the PostFilter): filter a rotating sample of
 // nodes until enough feasible ones are found, score them, pick the best; when none fits, DefaultPreemption's
 // dry run. Pure: reads NodeInfos, changes nothing but the rotating start index.
-import { fitErrorMessage, NO_NODES_AVAILABLE, PREEMPTION_POLICY_NEVER } from './fit-error.ts';
+import { fitErrorMessage, NO_NODES_AVAILABLE, PREEMPTION_NOT_HELPFUL, PREEMPTION_POLICY_NEVER } from './fit-error.ts';
 import { runFilters, type FilterFailure, type PodSchedulingInfo } from './filters.ts';
 import type { NodeInfo } from './node-info.ts';
 import type { Nominator } from './nominator.ts';
 import { eligibilityProblem, findPreemption, type DisruptionBudget, type PreemptionCandidate } from './preemption.ts';
 import { numFeasibleNodesToFind, selectHostIndex } from './sampling.ts';
 import { scoreNodes } from './scores.ts';
+import { volumeBindingPreFilter, type ClaimLookup } from './volume-binding.ts';
 
 export type ScheduleResult =
   | { kind: 'scheduled'; nodeName: string; evaluatedNodes: number; feasibleNodes: number }
@@ -28,6 +29,8 @@ export interface SchedulingContext {
   podKey: string;
   nominator?: Nominator;
   budgets?: readonly DisruptionBudget[];
+  /** The claims and storage classes VolumeBinding's PreFilter reads; without them it is skipped. */
+  volumeClaims?: ClaimLookup;
 }
 
 export class SchedulingAlgorithm {
@@ -38,6 +41,8 @@ export class SchedulingAlgorithm {
 
   schedule(info: PodSchedulingInfo, nodes: readonly NodeInfo[], context: SchedulingContext = { podKey: '' }): ScheduleResult {
     if (nodes.length === 0) return { kind: 'unschedulable', message: NO_NODES_AVAILABLE, nodeStatuses: new Map() };
+    const rejected = context.volumeClaims ? volumeBindingPreFilter(info.pod, context.volumeClaims) : undefined;
+    if (rejected) return this.preFilterRejected(info, nodes, rejected);
     const wanted = numFeasibleNodesToFind(nodes.length, this.options.percentageOfNodesToScore ?? 0);
     const feasible: NodeInfo[] = [];
     const nodeStatuses = new Map<string, FilterFailure>();
@@ -60,6 +65,19 @@ export class SchedulingAlgorithm {
     const totals = scoreNodes(info, feasible);
     const chosen = feasible[selectHostIndex(totals, this.options.random)];
     return { kind: 'scheduled', nodeName: chosen.name, evaluatedNodes: processed, feasibleNodes: feasible.length };
+  }
+
+  /**
+   * A PreFilter's UnschedulableAndUnresolvable: every node gets that status, the FitError names the PreFilter's
+   * reason once (no per-node histogram), and preemption finds no node where it could help.
+   */
+  private preFilterRejected(info: PodSchedulingInfo, nodes: readonly NodeInfo[], reason: string): ScheduleResult {
+    const failure: FilterFailure = { plugin: 'VolumeBinding', code: 'UnschedulableAndUnresolvable', reasons: [reason] };
+    const nodeStatuses = new Map(nodes.map((node) => [node.name, failure]));
+    const postFilter = info.pod.spec?.preemptionPolicy === 'Never'
+      ? `preemption: ${PREEMPTION_POLICY_NEVER}`
+      : `preemption: ${fitErrorMessage(nodes.length, nodes.map(() => [PREEMPTION_NOT_HELPFUL]))}`;
+    return { kind: 'unschedulable', message: `0/${nodes.length} nodes are available: ${reason}. ${postFilter}`, nodeStatuses };
   }
 
   /** DefaultPreemption.PostFilter and the FitError message it completes. */

@@ -1,6 +1,6 @@
 // The bundled scheduler: an ordinary API client (kubeconfig + a lean JSON client over HTTPS) that watches nodes and
 // pods, decides placements one pod at a time, and binds asynchronously.
-import type { V1Node, V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
+import type { V1Node, V1PersistentVolumeClaim, V1Pod, V1PodDisruptionBudget, V1StorageClass } from '@kubernetes/client-node';
 import { ApiStatusError, JsonApiClient } from '../clients/json-api-client.ts';
 import { loadKubeConfig } from '../clients/keep-alive-kubeconfig.ts';
 import { startLeanInformer, type LeanInformer } from '../clients/lean-informer.ts';
@@ -10,6 +10,7 @@ import { SchedulingAlgorithm } from './algorithm.ts';
 import { isTerminal, podKey, SchedulerCache } from './cache.ts';
 import { EventRecorder, jsonEventSink, type EventLogger } from './event-recorder.ts';
 import { podSchedulingInfo } from './filters.ts';
+import type { ClaimLookup } from './volume-binding.ts';
 import { describePodOnNode, podIdentity, podOnNode } from './node-info.ts';
 import { Nominator } from './nominator.ts';
 import { disruptionBudget, executePreemption } from './preemption-executor.ts';
@@ -159,7 +160,32 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
     },
   }, logger);
 
-  const informers: LeanInformer[] = [nodeInformer, podInformer, pdbInformer];
+  // VolumeBinding's PreFilter reads claims and storage classes; a change may make a waiting pod schedulable.
+  const claims = new Map<string, V1PersistentVolumeClaim>();
+  const storageClasses = new Map<string, V1StorageClass>();
+  const claimKey = (claim: V1PersistentVolumeClaim): string => `${claim.metadata?.namespace}/${claim.metadata?.name}`;
+  const claimInformer = startLeanInformer<V1PersistentVolumeClaim>(client, '/api/v1/persistentvolumeclaims', undefined, {
+    add: (claim) => {
+      claims.set(claimKey(claim), claim);
+      queue.moveAllToActiveOrBackoff();
+    },
+    update: (claim) => {
+      claims.set(claimKey(claim), claim);
+      queue.moveAllToActiveOrBackoff();
+    },
+    delete: (claim) => { claims.delete(claimKey(claim)); },
+  }, logger);
+  const classInformer = startLeanInformer<V1StorageClass>(client, '/apis/storage.k8s.io/v1/storageclasses', undefined, {
+    add: (sc) => { storageClasses.set(sc.metadata?.name ?? '', sc); },
+    update: (sc) => { storageClasses.set(sc.metadata?.name ?? '', sc); },
+    delete: (sc) => { storageClasses.delete(sc.metadata?.name ?? ''); },
+  }, logger);
+  const volumeClaims: ClaimLookup = {
+    claim: (namespace, name) => claims.get(`${namespace}/${name}`),
+    storageClass: (name) => storageClasses.get(name),
+  };
+
+  const informers: LeanInformer[] = [nodeInformer, podInformer, pdbInformer, claimInformer, classInformer];
 
   async function bind(queued: QueuedPod, nodeName: string, decision: SchedulingDecision, startedAt: number): Promise<void> {
     const pod = queued.pod;
@@ -230,7 +256,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<RunningSc
   function scheduleOne(queued: QueuedPod, startedAt: number): void {
     const pod = queued.pod;
     const info = podSchedulingInfo(pod);
-    const result = algorithm.schedule(info, cache.nodeList(), { podKey: queued.key, nominator, budgets: (budgetList ??= [...budgets.values()]) });
+    const result = algorithm.schedule(info, cache.nodeList(), { podKey: queued.key, nominator, budgets: (budgetList ??= [...budgets.values()]), volumeClaims });
     if (result.kind === 'scheduled') {
       nominator.remove(queued.key);
       cache.assumePod(pod, result.nodeName, podOnNode(info.requests, info.nonZeroRequests, info.hostPorts, info.priority, podIdentity(pod)));

@@ -126,6 +126,7 @@ export class GenericStore {
     this.strategy.applyDefaults?.(object);
     const attributes = this.admissionAttributes('CREATE', ctx, object.metadata.name ?? '', '', object, undefined, options.dryRun);
     await this.mutate(attributes);
+    dropEmptyMetadataLists(object);
     this.validateCreate(object, ctx);
     await this.admission?.validate(attributes);
     // Admission sees the name the client sent ('' when it asked for a generated one).
@@ -306,6 +307,7 @@ export class GenericStore {
         attributes.warnings = options.admissionWarnings;
       }
       await this.mutate(attributes);
+      dropEmptyMetadataLists(object);
       if (this.strategy.tracksGeneration && subresource === '' && !isDeepStrictEqual(specPart(object), specPart(current))) {
         object.metadata.generation = (current.metadata.generation ?? 0) + 1;
       }
@@ -491,5 +493,17 @@ export class GenericStore {
     this.resolvedSchema ??= this.strategy.schema ?? schemaForKind({ group: this.strategy.group, version: this.strategy.version, kind: this.strategy.kind });
     if (!this.resolvedSchema) throw new StatusError(500, 'InternalError', `no schema for ${this.strategy.kind}`);
     return this.resolvedSchema;
+  }
+}
+
+/**
+ * ObjectMeta's finalizers and ownerReferences are `omitempty` lists: removing the last one (a patch, an update
+ * with `[]`) leaves no field, as the Go types serialize it.
+ */
+function dropEmptyMetadataLists(object: KubeObject): void {
+  const metadata = object.metadata as Record<string, unknown> | undefined;
+  if (!metadata) return;
+  for (const field of ['finalizers', 'ownerReferences']) {
+    if (Array.isArray(metadata[field]) && (metadata[field] as unknown[]).length === 0) delete metadata[field];
   }
 }

@@ -1,5 +1,5 @@
 // apps/v1 StatefulSet: SetDefaults_StatefulSet, ValidateStatefulSet*, printStatefulSet; status and
-// scale subresources. volumeClaimTemplates are accepted and kept; no PersistentVolumeClaims exist here.
+// scale subresources. The statefulset controller creates the claims of volumeClaimTemplates.
 
 import type { FieldError } from '../errors.ts';
 import { forbiddenField, notSupportedField, requiredField } from '../errors.ts';
@@ -67,6 +67,15 @@ function validateStatefulSetSpec(spec: Json): FieldError[] {
   errs.push(...validateNonnegative(spec.replicas, 'spec.replicas'));
   errs.push(...validateNonnegative(spec.minReadySeconds, 'spec.minReadySeconds'));
   errs.push(...validateSelectorAndTemplate(spec, 'spec', 'statefulset', { restartAlways: true }));
+  const retention = spec.persistentVolumeClaimRetentionPolicy;
+  if (isPlainObject(retention)) {
+    // ValidatePersistentVolumeClaimRetentionPolicy: both fields are defaulted, so an empty one is unsupported too.
+    for (const field of ['whenDeleted', 'whenScaled']) {
+      if (retention[field] !== 'Retain' && retention[field] !== 'Delete') {
+        errs.push(notSupportedField(`spec.persistentVolumeClaimRetentionPolicy.${field}`, retention[field] ?? '', ['Retain', 'Delete']));
+      }
+    }
+  }
   const ordinals = spec.ordinals;
   if (isPlainObject(ordinals)) errs.push(...validateNonnegative(ordinals.start, 'spec.ordinals.start'));
   return errs;

@@ -40,6 +40,7 @@ export function bootstrapClusterRoleBindings(): KubeObject[] {
     binding('system:node-proxier', 'system:node-proxier', [user(KUBE_PROXY_USER)]),
     binding('system:kube-controller-manager', 'system:kube-controller-manager', [user(KUBE_CONTROLLER_MANAGER_USER)]),
     binding('system:kube-scheduler', 'system:kube-scheduler', [user(KUBE_SCHEDULER_USER)]),
+    binding('system:volume-scheduler', 'system:volume-scheduler', [user(KUBE_SCHEDULER_USER)]),
     binding('system:node', 'system:node', []),
     binding('system:controller:node-controller', 'system:controller:node-controller', [serviceAccount('kube-system', 'node-controller')]),
     binding('kubefacade:node-controller', 'system:controller:node-controller', [user(KUBE_CONTROLLER_MANAGER_USER)]),

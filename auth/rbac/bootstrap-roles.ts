@@ -153,6 +153,12 @@ export function bootstrapClusterRoles(): KubeObject[] {
       rule(READ, ['storage.k8s.io'], ['csidrivers']),
       rule(READ, ['storage.k8s.io'], ['csistoragecapacities']),
     ]),
+    // The VolumeBinding plugin's reads and writes (bound to the scheduler's user, as upstream).
+    clusterRole('system:volume-scheduler', [
+      rule(['get', 'list', 'patch', 'update', 'watch'], [''], ['persistentvolumes']),
+      rule(READ, ['storage.k8s.io'], ['storageclasses']),
+      rule(['get', 'list', 'patch', 'update', 'watch'], [''], ['persistentvolumeclaims']),
+    ]),
     clusterRole('system:kube-controller-manager', [
       EVENTS_RULE,
       rule(['create'], ['coordination.k8s.io'], ['leases']),

@@ -8,6 +8,7 @@ export interface KindInfo {
 }
 
 export const PODS: KindInfo = { group: '', version: 'v1', resource: 'pods', kind: 'Pod' };
+export const PERSISTENT_VOLUME_CLAIMS: KindInfo = { group: '', version: 'v1', resource: 'persistentvolumeclaims', kind: 'PersistentVolumeClaim' };
 export const NODES: KindInfo = { group: '', version: 'v1', resource: 'nodes', kind: 'Node' };
 export const REPLICATION_CONTROLLERS: KindInfo = { group: '', version: 'v1', resource: 'replicationcontrollers', kind: 'ReplicationController' };
 export const DEPLOYMENTS: KindInfo = { group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment' };

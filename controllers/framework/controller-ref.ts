@@ -11,6 +11,8 @@ export interface ClaimOwner {
   controllerRef: OwnerReference;
   /** Whether the owner may adopt now (not being deleted; upstream also re-reads it once). */
   canAdopt: () => Promise<boolean>;
+  /** Finalizers an adopted object gets too (the Job controller's batch.kubernetes.io/job-tracking). */
+  finalizers?: string[];
 }
 
 export async function claimObjects<T extends { metadata: ObjectMetaView }>(
@@ -45,13 +47,32 @@ export async function claimObjects<T extends { metadata: ObjectMetaView }>(
     if (!matches(obj) || owner.meta.deletionTimestamp || obj.metadata.deletionTimestamp) continue;
     adoptable ??= await owner.canAdopt();
     if (!adoptable) continue;
+    const finalizers = obj.metadata.finalizers ?? [];
+    const missing = (owner.finalizers ?? []).filter((f) => !finalizers.includes(f));
     const adopted = await patchIgnoringGone(client, pathOf(obj), [
       { op: 'test', path: '/metadata/uid', value: obj.metadata.uid },
       { op: 'add', path: '/metadata/ownerReferences', value: [...refs, owner.controllerRef] },
+      // Decided on the cached finalizers: a test makes a stale decision fail (and the owner retry later).
+      ...(owner.finalizers?.length && finalizers.length ? [{ op: 'test', path: '/metadata/finalizers', value: finalizers }] : []),
+      ...(missing.length ? [{ op: 'add', path: '/metadata/finalizers', value: [...finalizers, ...missing] }] : []),
     ]);
     if (adopted) claimed.push(obj);
+    else if (owner.finalizers?.length && await stillThere(client, pathOf(obj), obj.metadata.uid)) {
+      // The finalizers test failed on a changed object (not a recreated one): adopt on a retry rather than
+      // treat it as gone (and replace it).
+      throw new Error(`${obj.metadata.name} changed while being adopted; retrying`);
+    }
   }
   return claimed;
+}
+
+async function stillThere(client: JsonApiClient, path: string, uid: string): Promise<boolean> {
+  try {
+    return (await client.request<{ metadata?: { uid?: string } }>('GET', path)).metadata?.uid === uid;
+  } catch (err) {
+    if (err instanceof ApiStatusError && err.code === 404) return false;
+    throw err;
+  }
 }
 
 /** True when patched; false when the object is gone or changed identity (404, or a failed test: 422/409). */

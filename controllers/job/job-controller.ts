@@ -6,14 +6,14 @@
 // FailureTarget/Failed conditions with upstream's reasons; deletes finished Jobs after
 // ttlSecondsAfterFinished (the TTL-after-finished controller's job).
 //
-// Succeeded and failed counts come from the pods present (upstream's tracking before the
-// batch.kubernetes.io/job-tracking finalizer) and never decrease: deleting a finished pod by hand
-// does not make the Job run it again, but a pod removed before it was ever seen is not counted.
-// A pod deleted by someone else (an eviction, a user) is remembered as it was last seen: it counts as a
-// failure unless it had succeeded (with a podFailurePolicy, only when it reached Failed), and its final
-// status (exit codes, the DisruptionTarget condition an eviction adds) goes through the podFailurePolicy,
-// as upstream's finalizer-tracked counting sees it; the pods this controller deletes itself do not count.
+// Succeeded and failed pods are counted through the batch.kubernetes.io/job-tracking finalizer every pod
+// carries (job-tracking.ts): recorded in status.uncountedTerminatedPods, released, then added to the
+// counters, so a pod deleted by someone else (an eviction, a user) is still seen, as failed unless it had
+// succeeded (with a podFailurePolicy, only once it reached Failed, its final status going through the
+// policy). Pods this controller deletes itself (excess, suspension, completion) lose the finalizer first
+// and are not counted.
 
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { ApiStatusError } from '../../clients/json-api-client.ts';
 import { apiVersionOf, collectionPath, JOBS, objectPath, PODS } from '../framework/api-paths.ts';
 import { objectKey, type CachedInformer } from '../framework/cached-informer.ts';
@@ -22,9 +22,13 @@ import { QueueController, type ControllerContext } from '../framework/controller
 import { isLabelSelector, selectorMatches, type LabelSelector } from '../framework/label-selector.ts';
 import { controllerOf, podView, workloadObject, type PodView, type WorkloadObject } from '../framework/object-views.ts';
 import { objectReference, ownerReference, PodControl, slowStartBatch, type PodTemplate } from '../framework/pod-control.ts';
+import { COMPLETION_INDEX_ANNOTATION, completionIndex, failureBackoffMs, int } from './job-status.ts';
 import {
-  COMPLETION_INDEX_ANNOTATION, completionIndex, failureBackoffMs, formatIndexes, int, matchPodFailurePolicy, parseIndexes,
-} from './job-status.ts';
+  hasTrackingFinalizer, JOB_TRACKING_FINALIZER, recordFinishedPods, removeTrackingFinalizer, uncountedStatus,
+} from './job-tracking.ts';
+
+/** Queue keys of pods whose tracking finalizer may have to go (orphans, pods of finished or deleted Jobs). */
+const ORPHAN_POD_PREFIX = 'pod:';
 
 const COMPONENT = 'job-controller';
 const JOB_KIND = { apiVersion: apiVersionOf(JOBS), kind: 'Job' };
@@ -69,10 +73,8 @@ export class JobController extends QueueController {
   private readonly podControl: PodControl;
   /** Job uid → when its latest pod failure was seen (the backoff before replacing it). */
   private readonly lastFailure = new Map<string, { count: number; atMs: number }>();
-  /** Job uid → pods of it deleted by others, as last seen, that count as failures (see above). */
-  private readonly deletedFailed = new Map<string, Map<string, PodView>>();
-  /** Uids of the pods this controller asked to delete (suspension, success, failure, excess). */
-  private readonly deletedByController = new Set<string>();
+  /** Uids of pods whose tracking finalizer was removed, until the informer shows it gone (finalizerExpectations). */
+  private readonly finalizerRemovals = new Set<string>();
 
   constructor(ctx: ControllerContext) {
     super(COMPONENT, ctx);
@@ -82,12 +84,20 @@ export class JobController extends QueueController {
     const enqueueJob = (job: WorkloadObject): void => this.enqueue(objectKey(job.metadata.namespace, job.metadata.name));
     this.jobs.addHandlers({ add: enqueueJob, update: (_old, job) => enqueueJob(job), delete: (job) => {
       this.lastFailure.delete(job.metadata.uid);
-      this.deletedFailed.delete(job.metadata.uid);
+      // A deleted Job's pods keep no finalizer of it (cleanupPodFinalizers).
+      for (const pod of this.pods.controlledBy(job.metadata.uid)) if (hasTrackingFinalizer(pod)) this.enqueueOrphanPod(pod);
     } });
     const podChanged = (pod: PodView): void => {
+      if (!hasTrackingFinalizer(pod)) this.finalizerRemovals.delete(pod.metadata.uid);
       const ref = controllerOf(pod.metadata);
-      if (ref?.kind === 'Job') this.enqueue(objectKey(pod.metadata.namespace, ref.name));
-      else if (!ref && !pod.metadata.deletionTimestamp) {
+      if (ref?.kind === 'Job') {
+        const job = this.jobs.getByKey(objectKey(pod.metadata.namespace, ref.name));
+        if (hasTrackingFinalizer(pod) && (!job || job.metadata.uid !== ref.uid)) this.enqueueOrphanPod(pod);
+        else this.enqueue(objectKey(pod.metadata.namespace, ref.name));
+        return;
+      }
+      if (hasTrackingFinalizer(pod)) this.enqueueOrphanPod(pod);
+      if (!ref && !pod.metadata.deletionTimestamp) {
         // An orphan: the Jobs whose selector matches it may adopt it (upstream's getPodJobs).
         for (const candidate of this.jobs.list(pod.metadata.namespace ?? '')) {
           const selector = isLabelSelector(candidate.spec?.selector) ? candidate.spec?.selector as LabelSelector : undefined;
@@ -109,28 +119,73 @@ export class JobController extends QueueController {
       podChanged(pod);
     };
     const podDeleted = (pod: PodView): void => {
-      if (this.deletedByController.delete(pod.metadata.uid)) {
-        podChanged(pod);
-        return;
-      }
+      this.finalizerRemovals.delete(pod.metadata.uid);
       const ref = controllerOf(pod.metadata);
-      const job = ref?.kind === 'Job' ? this.jobs.getByKey(objectKey(pod.metadata.namespace, ref.name)) : undefined;
-      if (job && job.metadata.uid === ref?.uid && countsAsFailedWhenDeleted(job, pod)) {
-        const deleted = this.deletedFailed.get(job.metadata.uid) ?? new Map<string, PodView>();
-        deleted.set(pod.metadata.uid, pod);
-        this.deletedFailed.set(job.metadata.uid, deleted);
-      }
-      podChanged(pod);
+      if (ref?.kind === 'Job') this.enqueue(objectKey(pod.metadata.namespace, ref.name));
     };
     this.pods.addHandlers({ add: podChanged, update: podUpdated, delete: podDeleted });
   }
 
+  private enqueueOrphanPod(pod: PodView): void {
+    this.enqueue(`${ORPHAN_POD_PREFIX}${objectKey(pod.metadata.namespace, pod.metadata.name)}`);
+  }
+
+  /** syncOrphanPod: the finalizer goes unless the pod's Job still exists, unfinished. */
+  private async syncOrphanPod(key: string): Promise<void> {
+    const cached = this.pods.getByKey(key);
+    if (!cached || !hasTrackingFinalizer(cached) || this.finalizerRemovals.has(cached.metadata.uid)) return;
+    const held = (pod: PodView): boolean => {
+      const ref = controllerOf(pod.metadata);
+      if (ref?.kind !== 'Job') return false;
+      const job = this.jobs.getByKey(objectKey(pod.metadata.namespace, ref.name));
+      return job !== undefined && job.metadata.uid === ref.uid && !jobFinished(job) && !job.metadata.deletionTimestamp;
+    };
+    if (held(cached)) return;
+    // Read again: a Job may have adopted it since the cache saw it; the removal is guarded by that read.
+    let fresh: KubernetesObject;
+    try {
+      fresh = await this.ctx.client.request<KubernetesObject>('GET', objectPath(PODS, cached.metadata.namespace, cached.metadata.name));
+    } catch (err) {
+      if (err instanceof ApiStatusError && err.code === 404) return;
+      throw err;
+    }
+    const pod = podView(fresh);
+    if (pod.metadata.uid !== cached.metadata.uid || !hasTrackingFinalizer(pod) || held(pod)) return;
+    await removeTrackingFinalizer(this.ctx.client, pod, pod.metadata.resourceVersion);
+  }
+
+  private async releasePod(pod: PodView): Promise<boolean> {
+    this.finalizerRemovals.add(pod.metadata.uid);
+    try {
+      return await removeTrackingFinalizer(this.ctx.client, pod);
+    } catch (err) {
+      this.finalizerRemovals.delete(pod.metadata.uid);
+      throw err;
+    }
+  }
+
+  /** The finalizers of a finished or deleted Job's pods: nothing more will be counted. */
+  private async releaseAllPods(job: WorkloadObject): Promise<void> {
+    const held = this.pods.controlledBy(job.metadata.uid).filter((pod) => hasTrackingFinalizer(pod) && !this.finalizerRemovals.has(pod.metadata.uid));
+    const results = await Promise.allSettled(held.map((pod) => this.releasePod(pod)));
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) throw failure.reason;
+  }
+
   protected async sync(key: string): Promise<void> {
-    const job = this.jobs.getByKey(key);
-    if (!job || job.metadata.deletionTimestamp) return;
+    if (key.startsWith(ORPHAN_POD_PREFIX)) return this.syncOrphanPod(key.slice(ORPHAN_POD_PREFIX.length));
+    const cached = this.jobs.getByKey(key);
+    if (!cached) return;
+    let job: WorkloadObject = cached;
+    if (job.metadata.deletionTimestamp) {
+      // Being deleted (foreground: the garbage collector waits for the pods): the pods may go.
+      await this.releaseAllPods(job);
+      return;
+    }
     const now = this.ctx.now();
     const finished = jobFinished(job);
     if (finished) {
+      await this.releaseAllPods(job);
       await this.expireIfDue(job, now);
       return;
     }
@@ -139,36 +194,51 @@ export class JobController extends QueueController {
     const ref = objectReference(JOB_KIND, job.metadata);
     const selector = isLabelSelector(spec.selector) ? spec.selector as LabelSelector : undefined;
     const pods = await claimObjects(this.ctx.client, this.pods.list(namespace), {
-      meta: job.metadata, controllerRef: ownerReference(JOB_KIND, job.metadata),
+      meta: job.metadata, controllerRef: ownerReference(JOB_KIND, job.metadata), finalizers: [JOB_TRACKING_FINALIZER],
       canAdopt: async () => {
         const fresh = await this.ctx.client.request<WorkloadObject>('GET', objectPath(JOBS, namespace, job.metadata.name));
         return fresh.metadata.uid === job.metadata.uid && !fresh.metadata.deletionTimestamp;
       },
     }, (pod) => selectorMatches(selector, pod.metadata.labels), (pod) => objectPath(PODS, namespace, pod.metadata.name));
 
-    const status: Record<string, unknown> = structuredClone(job.status ?? {});
     const indexed = spec.completionMode === 'Indexed';
     const completions = typeof spec.completions === 'number' ? spec.completions : undefined;
     const parallelism = int(spec.parallelism, 1);
     const active = pods.filter((pod) => pod.phase !== 'Succeeded' && pod.phase !== 'Failed' && !pod.metadata.deletionTimestamp);
     const terminating = pods.filter((pod) => pod.metadata.deletionTimestamp && pod.phase !== 'Succeeded' && pod.phase !== 'Failed');
-    const succeededPods = pods.filter((pod) => pod.phase === 'Succeeded');
-    let failJob: { reason: string; message: string } | undefined;
-    let failedCount = 0;
-    const deletedFailed = [...(this.deletedFailed.get(job.metadata.uid)?.values() ?? [])];
-    for (const pod of [...pods.filter((p) => p.phase === 'Failed'), ...deletedFailed]) {
-      const match = isPlainRules(spec.podFailurePolicy) ? matchPodFailurePolicy(job, pod) : undefined;
-      if (match?.action === 'Ignore') continue;
-      if (match?.action === 'FailJob') failJob ??= { reason: 'PodFailurePolicy', message: match.message };
-      failedCount++;
+
+    // Finished pods still holding the finalizer: recorded as uncounted (step 1), then released (step 2).
+    const tracked = recordFinishedPods(job, pods, (pod) => this.finalizerRemovals.has(pod.metadata.uid));
+    const { uncounted, completedIndexes, finishedPods, recorded } = tracked;
+    let { status } = tracked;
+    let failJob = tracked.failJob;
+    if (recorded) {
+      job = await this.putStatus(job, status);
+      status = structuredClone(job.status ?? {});
     }
-    const succeeded = Math.max(int(status.succeeded), succeededPods.length);
-    const failed = Math.max(int(status.failed), failedCount);
-    const completedIndexes = indexed ? parseIndexes(status.completedIndexes) : new Set<number>();
-    if (indexed) for (const pod of succeededPods) {
-      const index = completionIndex(pod);
-      if (index !== undefined && (completions === undefined || index < completions)) completedIndexes.add(index);
+    // Step 2: the finalizers go; uids whose pods no longer hold one move into the counters.
+    const released = new Set<string>();
+    const results = await Promise.allSettled(finishedPods.map(async (pod) => {
+      await this.releasePod(pod);
+      released.add(pod.metadata.uid);
+    }));
+    const releaseFailure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const stillHeld = new Set(pods.filter((pod) => hasTrackingFinalizer(pod) && !released.has(pod.metadata.uid)).map((pod) => pod.metadata.uid));
+    for (const [set, counter] of [[uncounted.succeeded, 'succeeded'], [uncounted.failed, 'failed']] as const) {
+      for (const uid of [...set]) {
+        if (stillHeld.has(uid)) continue;
+        set.delete(uid);
+        if (!(indexed && counter === 'succeeded')) status[counter] = int(status[counter]) + 1;
+      }
     }
+    status.uncountedTerminatedPods = uncountedStatus(uncounted);
+    if (releaseFailure) {
+      await this.writeStatus(job, status);
+      throw releaseFailure.reason;
+    }
+    const allCounted = uncounted.succeeded.size === 0 && uncounted.failed.size === 0;
+    const succeeded = int(status.succeeded) + uncounted.succeeded.size;
+    const failed = int(status.failed) + uncounted.failed.size;
     const restarts = spec.template && (spec.template as PodTemplate).spec?.restartPolicy === 'OnFailure'
       ? active.reduce((sum, pod) => sum + pod.restartCount, 0) : 0;
 
@@ -179,9 +249,8 @@ export class JobController extends QueueController {
     status.active = active.length;
     status.ready = active.filter((pod) => pod.ready).length;
     status.terminating = terminating.length;
-    if (succeeded) status.succeeded = succeeded; else delete status.succeeded;
-    if (failed) status.failed = failed; else delete status.failed;
-    if (indexed) status.completedIndexes = formatIndexes(completedIndexes);
+    if (!status.succeeded) delete status.succeeded;
+    if (!status.failed) delete status.failed;
 
     const suspended = spec.suspend === true;
     if (!suspended && !status.startTime) status.startTime = rfc3339(now);
@@ -201,13 +270,28 @@ export class JobController extends QueueController {
       const reason = existingTarget?.reason ?? failJob!.reason;
       const message = existingTarget?.message ?? failJob!.message;
       if (!existingTarget) setCondition(status, 'FailureTarget', 'True', reason, message, now);
-      await Promise.allSettled(active.map((pod) => this.deletePod(namespace, pod, ref)));
-      if (active.length === 0 && terminating.length === 0) {
-        setCondition(status, 'Failed', 'True', reason, message, now);
-        this.ctx.recorder.event(COMPONENT, ref, 'Warning', reason, message);
+      // The pods still running when a Job fails count as failed, as upstream's: recorded before they are deleted.
+      const condemned = active.filter((pod) => hasTrackingFinalizer(pod) && !this.finalizerRemovals.has(pod.metadata.uid)
+        && !uncounted.failed.has(pod.metadata.uid));
+      if (condemned.length) {
+        for (const pod of condemned) uncounted.failed.add(pod.metadata.uid);
+        status.uncountedTerminatedPods = uncountedStatus(uncounted);
+        job = await this.putStatus(job, status);
+        status = structuredClone(job.status ?? {});
       }
+      const deletions = await Promise.allSettled(active.map((pod) => this.deletePod(namespace, pod, ref)));
+      active.forEach((pod, i) => {
+        // Released (and deleted): counted.
+        if (deletions[i].status === 'fulfilled' && uncounted.failed.delete(pod.metadata.uid)) status.failed = int(status.failed) + 1;
+      });
+      status.uncountedTerminatedPods = uncountedStatus(uncounted);
+      // Finished only once every pod is gone and counted (uncountedTerminatedPods empty).
+      const failedNow = active.length === 0 && terminating.length === 0 && allCounted;
+      if (failedNow) setCondition(status, 'Failed', 'True', reason, message, now);
       status.active = 0;
       await this.writeStatus(job, status);
+      // Recorded once the status is stored (a sync on a stale copy fails its write and records nothing).
+      if (failedNow) this.ctx.recorder.event(COMPONENT, ref, 'Warning', reason, message);
       return;
     }
 
@@ -216,13 +300,14 @@ export class JobController extends QueueController {
     if (complete || conditionTrue(status, 'SuccessCriteriaMet')) {
       setCondition(status, 'SuccessCriteriaMet', 'True', 'CompletionsReached', 'Reached expected number of succeeded pods', now);
       await Promise.allSettled(active.map((pod) => this.deletePod(namespace, pod, ref)));
-      if (active.length === 0 && terminating.length === 0) {
+      const completeNow = active.length === 0 && terminating.length === 0 && allCounted;
+      if (completeNow) {
         setCondition(status, 'Complete', 'True', 'CompletionsReached', 'Reached expected number of succeeded pods', now);
         status.completionTime = rfc3339(now);
-        this.ctx.recorder.event(COMPONENT, ref, 'Normal', 'Completed', 'Job completed');
       }
       status.active = 0;
       await this.writeStatus(job, status);
+      if (completeNow) this.ctx.recorder.event(COMPONENT, ref, 'Normal', 'Completed', 'Job completed');
       if (conditionTrue(status, 'Complete')) await this.expireIfDue({ ...job, status }, now);
       return;
     }
@@ -249,7 +334,12 @@ export class JobController extends QueueController {
     else wantActive = Math.min(parallelism, completions - succeeded);
     wantActive = Math.max(0, wantActive);
 
-    const template = (spec.template ?? {}) as PodTemplate;
+    // Every pod carries the tracking finalizer from its creation.
+    const specTemplate = (spec.template ?? {}) as PodTemplate;
+    const template: PodTemplate = {
+      ...specTemplate,
+      metadata: { ...(specTemplate.metadata ?? {}), finalizers: [...(specTemplate.metadata?.finalizers ?? []), JOB_TRACKING_FINALIZER] },
+    };
     if (active.length < wantActive) {
       const failure = this.lastFailure.get(job.metadata.uid);
       const wait = failure ? failure.atMs + failureBackoffMs(failed) - now : 0;
@@ -282,12 +372,10 @@ export class JobController extends QueueController {
     if (deadline !== undefined && !Number.isNaN(started)) this.enqueueAfter(key, Math.max(0, started + deadline * 1000 - now) + 100);
   }
 
-  private deletePod(namespace: string, pod: PodView, ref: ReturnType<typeof objectReference>): Promise<void> {
-    this.deletedByController.add(pod.metadata.uid);
-    return this.podControl.delete(namespace, pod.metadata.name, ref).catch((err: unknown) => {
-      this.deletedByController.delete(pod.metadata.uid);
-      throw err;
-    });
+  /** deleteJobPods: the finalizer goes first, so a pod this controller removes is never counted. */
+  private async deletePod(namespace: string, pod: PodView, ref: ReturnType<typeof objectReference>): Promise<void> {
+    if (hasTrackingFinalizer(pod) && !this.finalizerRemovals.has(pod.metadata.uid) && !(await this.releasePod(pod))) return;
+    await this.podControl.delete(namespace, pod.metadata.name, ref);
   }
 
   private missingIndexes(completions: number, completed: Set<number>, active: PodView[]): number[] {
@@ -301,11 +389,16 @@ export class JobController extends QueueController {
     for (const field of ['active', 'ready', 'terminating']) if (status[field] === 0 && field !== 'ready') delete status[field];
     if (canonical(status) === canonical(job.status ?? {})) return;
     try {
-      await this.ctx.client.request('PUT', objectPath(JOBS, job.metadata.namespace, job.metadata.name, 'status'), { ...job, status });
+      await this.putStatus(job, status);
     } catch (err) {
       if (err instanceof ApiStatusError && err.code === 404) return;
       throw err;
     }
+  }
+
+  /** The status written at the Job's cached resourceVersion (a conflict retries the sync); the Job as stored. */
+  private putStatus(job: WorkloadObject, status: Record<string, unknown>): Promise<WorkloadObject> {
+    return this.ctx.client.request<WorkloadObject>('PUT', objectPath(JOBS, job.metadata.namespace, job.metadata.name, 'status'), { ...job, status });
   }
 
   /** The TTL-after-finished controller: delete a finished Job ttlSecondsAfterFinished after it finished. */
@@ -329,16 +422,6 @@ export class JobController extends QueueController {
       if (!(err instanceof ApiStatusError && (err.code === 404 || err.code === 409))) throw err;
     }
   }
-}
-
-/** isPodFailed for a pod that is gone: Failed, or (without a podFailurePolicy) anything but Succeeded. */
-function countsAsFailedWhenDeleted(job: WorkloadObject, pod: PodView): boolean {
-  if (pod.phase === 'Failed') return true;
-  return !isPlainRules(job.spec?.podFailurePolicy) && pod.phase !== 'Succeeded';
-}
-
-function isPlainRules(policy: unknown): boolean {
-  return policy !== null && typeof policy === 'object' && Array.isArray((policy as { rules?: unknown }).rules);
 }
 
 /** Indexed Jobs: JOB_COMPLETION_INDEX in every container (from the annotation) and a stable hostname. */

@@ -1,19 +1,25 @@
 // The StatefulSet controller (pkg/controller/statefulset): pods with stable ordinal names
-// (`web-0`, `web-1`, ...), hostname and subdomain, the claims of volumeClaimTemplates mounted by name
-// (`www-web-0`; the PersistentVolumeClaims themselves are not created: this server has no storage),
-// OrderedReady (one at a time, each Running and Ready before the next; scale-down in reverse) or
+// (`web-0`, `web-1`, ...), hostname and subdomain, the PersistentVolumeClaims of volumeClaimTemplates
+// (`www-web-0`, created before their pod, reused, owned as persistentVolumeClaimRetentionPolicy says:
+// statefulset-claims.ts) mounted by name, OrderedReady (one at a time, each Running and Ready before the next; scale-down in reverse) or
 // Parallel management, ControllerRevisions for the template (`web-<hash>`, currentRevision /
 // updateRevision), RollingUpdate from the highest ordinal down to the partition, or OnDelete.
 
 import { ApiStatusError } from '../../clients/json-api-client.ts';
 import {
-  apiVersionOf, collectionPath, CONTROLLER_REVISIONS, objectPath, PODS, STATEFUL_SETS,
+  apiVersionOf, collectionPath, CONTROLLER_REVISIONS, objectPath, PERSISTENT_VOLUME_CLAIMS, PODS, STATEFUL_SETS,
 } from '../framework/api-paths.ts';
 import { objectKey, type CachedInformer } from '../framework/cached-informer.ts';
 import { QueueController, type ControllerContext } from '../framework/controller.ts';
-import { controllerOf, podView, workloadObject, type PodView, type WorkloadObject } from '../framework/object-views.ts';
+import {
+  controllerOf, metadataOnly, podView, workloadObject, type ObjectMetaView, type PodView, type WorkloadObject,
+} from '../framework/object-views.ts';
 import { apiErrorMessage, objectReference, ownerReference, type PodTemplate } from '../framework/pod-control.ts';
 import { computeTemplateHash } from '../deployment/util.ts';
+import {
+  claimName, claimOwnersUpToDate, claimTemplates, hasStaleRef, hasUnexpectedController, newClaim, retentionPolicy,
+  STATEFUL_SET_API_VERSION, updatedClaimOwners,
+} from './statefulset-claims.ts';
 
 const COMPONENT = 'statefulset-controller';
 const STS_KIND = { apiVersion: apiVersionOf(STATEFUL_SETS), kind: 'StatefulSet' };
@@ -31,9 +37,12 @@ export class StatefulSetController extends QueueController {
   readonly sets: CachedInformer<WorkloadObject>;
   readonly pods: CachedInformer<PodView>;
   readonly revisions: CachedInformer<WorkloadObject>;
+  /** Metadata only (what the garbage collector keeps too): existence, deletion and ownerReferences. */
+  readonly claims: CachedInformer<{ metadata: ObjectMetaView }>;
 
   constructor(ctx: ControllerContext) {
     super(COMPONENT, ctx);
+    this.claims = ctx.informers.informer(collectionPath(PERSISTENT_VOLUME_CLAIMS), metadataOnly);
     this.pods = ctx.informers.informer(collectionPath(PODS), podView);
     this.sets = ctx.informers.informer(collectionPath(STATEFUL_SETS), workloadObject);
     this.revisions = ctx.informers.informer(collectionPath(CONTROLLER_REVISIONS), workloadObject);
@@ -119,8 +128,81 @@ export class StatefulSetController extends QueueController {
     };
   }
 
+  /**
+   * createPersistentVolumeClaims: the pod's missing claims, with the events upstream records; a claim being
+   * deleted, or one that failed, stops the pod's creation (FailedCreate on the pod, as upstream).
+   */
+  private async createClaims(set: WorkloadObject, ordinal: number): Promise<void> {
+    const podName = `${set.metadata.name}-${ordinal}`;
+    const namespace = set.metadata.namespace ?? '';
+    const errors: string[] = [];
+    for (const template of claimTemplates(set)) {
+      const name = claimName(template, set.metadata.name, ordinal);
+      const cached = this.claims.getByKey(objectKey(namespace, name));
+      if (cached) {
+        if (cached.metadata.deletionTimestamp) errors.push(`pvc ${name} is being deleted`);
+        continue;
+      }
+      // Created with the set's controller ref when the policy wants one (upstream adds it right after the pod).
+      const body = newClaim(set, template, ordinal);
+      const owners = updatedClaimOwners([], set, ordinal, undefined, false);
+      if (owners.length) (body.metadata as Record<string, unknown>).ownerReferences = owners;
+      try {
+        await this.ctx.client.request('POST', collectionPath(PERSISTENT_VOLUME_CLAIMS, namespace), body);
+        this.event(set, 'Normal', 'SuccessfulCreate', `create Claim ${name} Pod ${podName} in StatefulSet ${set.metadata.name} success`);
+      } catch (err) {
+        if (err instanceof ApiStatusError && err.code === 409) continue;
+        const message = apiErrorMessage(err);
+        errors.push(`failed to create PVC ${name}: ${message}`);
+        this.event(set, 'Warning', 'FailedCreate', `create Claim ${name} for Pod ${podName} in StatefulSet ${set.metadata.name} failed error: ${message}`);
+      }
+    }
+    if (errors.length) {
+      // utilerrors.NewAggregate's text: the one error, or "[a, b]".
+      const text = errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`;
+      this.event(set, 'Warning', 'FailedCreate', `create Pod ${podName} in StatefulSet ${set.metadata.name} failed error: ${text}`);
+      throw new Error(text);
+    }
+  }
+
+  /** PodClaimIsStale: with whenScaled Delete, a claim still owned by an earlier pod of this name is being deleted with it. */
+  private claimIsStale(set: WorkloadObject, ordinal: number): boolean {
+    if (retentionPolicy(set).whenScaled !== 'Delete') return false;
+    const podOwner = { kind: 'Pod' as const, apiVersion: 'v1', name: `${set.metadata.name}-${ordinal}` };
+    return claimTemplates(set).some((template) => {
+      const claim = this.claims.getByKey(objectKey(set.metadata.namespace, claimName(template, set.metadata.name, ordinal)));
+      return claim !== undefined && hasStaleRef(claim.metadata.ownerReferences ?? [], podOwner);
+    });
+  }
+
+  /** UpdatePodClaimForRetentionPolicy: the ownerReferences of the pod's claims made to match the policy. */
+  private async updateClaimsForRetention(set: WorkloadObject, ordinal: number, pod: PodView, scaledDown: boolean): Promise<void> {
+    const namespace = set.metadata.namespace ?? '';
+    for (const template of claimTemplates(set)) {
+      const name = claimName(template, set.metadata.name, ordinal);
+      const claim = this.claims.getByKey(objectKey(namespace, name));
+      if (!claim || claim.metadata.deletionTimestamp) continue;
+      const refs = claim.metadata.ownerReferences ?? [];
+      if (claimOwnersUpToDate(refs, set, ordinal, pod, scaledDown)) continue;
+      const setRef = { kind: 'StatefulSet' as const, apiVersion: STATEFUL_SET_API_VERSION, name: set.metadata.name, uid: set.metadata.uid };
+      if (hasUnexpectedController(refs, setRef, { kind: 'Pod', apiVersion: 'v1', name: pod.metadata.name, uid: pod.metadata.uid })) {
+        this.event(set, 'Warning', 'FailedUpdate', `update Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} failed error: PersistentVolumeClaim ${name} has a conflicting OwnerReference that acts as a manging controller, the retention policy is ignored for this claim`);
+      }
+      const ownerReferences = updatedClaimOwners(refs, set, ordinal, pod, scaledDown);
+      try {
+        // A merge patch of the refs alone, guarded by the resourceVersion the decision was made on.
+        await this.ctx.client.request('PATCH', objectPath(PERSISTENT_VOLUME_CLAIMS, namespace, name),
+          { metadata: { ownerReferences, resourceVersion: claim.metadata.resourceVersion } }, 'application/merge-patch+json');
+      } catch (err) {
+        if (err instanceof ApiStatusError && err.code === 404) continue;
+        throw new Error(`could not update claim ${name} for delete policy ownerRefs: ${apiErrorMessage(err)}`);
+      }
+    }
+  }
+
   private async createPod(set: WorkloadObject, ordinal: number, revision: WorkloadObject): Promise<void> {
     const name = `${set.metadata.name}-${ordinal}`;
+    await this.createClaims(set, ordinal);
     try {
       await this.ctx.client.request('POST', collectionPath(PODS, set.metadata.namespace), this.podFor(set, ordinal, revision));
       this.event(set, 'Normal', 'SuccessfulCreate', `create Pod ${name} in StatefulSet ${set.metadata.name} successful`);
@@ -177,15 +259,25 @@ export class StatefulSetController extends QueueController {
         continue;
       }
       if (!pod) {
+        if (this.claimIsStale(set, ordinal)) {
+          // Its claims go with the pod that was scaled down: wait for the garbage collector.
+          if (!parallel) blocked = true;
+          continue;
+        }
         const revision = strategy.type === 'OnDelete' || ordinal >= start + partition ? update : (this.currentRevision(set, ownedRevisions) ?? update);
         await this.createPod(set, ordinal, revision);
         if (!parallel) blocked = true;
         continue;
       }
+      // A pending pod's claims deleted meanwhile are created again (createMissingPersistentVolumeClaims).
+      if (pod.phase === 'Pending' && !pod.metadata.deletionTimestamp) await this.createClaims(set, ordinal);
+      await this.updateClaimsForRetention(set, ordinal, pod, false);
       if (!parallel && !healthy(pod)) blocked = true;
     }
     // Scale down from the highest ordinal, one at a time unless Parallel; only when all others are healthy.
     const condemned = [...byOrdinal.keys()].filter((o) => o < start || o >= start + replicas).sort((a, b) => b - a);
+    // The claims of condemned pods get their ownerReferences first (whenScaled Delete: the pod becomes their owner).
+    for (const ordinal of condemned) await this.updateClaimsForRetention(set, ordinal, byOrdinal.get(ordinal)!, true);
     for (const ordinal of condemned) {
       const pod = byOrdinal.get(ordinal)!;
       if (pod.metadata.deletionTimestamp) {
