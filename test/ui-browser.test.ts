@@ -155,6 +155,8 @@ describe('web view in a browser', () => {
     for (const reason of ['Scheduled', 'Pulling', 'Pulled', 'Created', 'Started']) assert.ok(reasons.includes(reason), `${reason} in ${reasons.join(', ')}`);
     await page.fill('#events-filter', 'BackOff');
     await page.waitForSelector('#events-list details[data-object="default/pod/crasher"]', { timeout: 30_000 });
+    // The crasher's group was there before the filter: wait for the redraw that hides the others.
+    await page.waitForSelector('#events-list details[data-object="default/pod/web"]', { state: 'detached', timeout: 10_000 });
     assert.equal(await page.$('#events-list details[data-object="default/pod/web"]'), null, 'the filter hides the others');
     await page.fill('#events-filter', '');
     await screenshot('events', 'view-events', ['div#events-list', 'input#events-filter']);
