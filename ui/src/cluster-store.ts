@@ -66,7 +66,11 @@ export class ClusterStore {
   private readonly listeners = new Set<Listener>();
   private readonly connection = new Map<string, boolean>();
   private scheduled = false;
+  /** performance.now() before which listeners are not told again (see changed()). */
+  private quietUntil = 0;
   private watches: Watch[] = [];
+  /** Bumped when a node is added or removed (not when one changes), so views can keep their sorted node list. */
+  nodeSetVersion = 0;
 
   /** What the API server answered when it refused a list or watch (e.g. Forbidden), by resource. */
   readonly refusals = new Map<string, string>();
@@ -85,11 +89,16 @@ export class ClusterStore {
         reset: (items) => {
           this.nodes.clear();
           for (const node of items) this.nodes.set(node.name, node);
+          this.nodeSetVersion++;
           this.changed();
         },
         event: (type, node, object) => {
-          if (type === 'DELETED') this.nodes.delete(node.name);
-          else this.nodes.set(node.name, node);
+          if (type === 'DELETED') {
+            if (this.nodes.delete(node.name)) this.nodeSetVersion++;
+          } else {
+            if (!this.nodes.has(node.name)) this.nodeSetVersion++;
+            this.nodes.set(node.name, node);
+          }
           this.changed(object.metadata.resourceVersion);
         },
         connection: (connected) => this.setConnected('nodes', connected),
@@ -131,10 +140,22 @@ export class ClusterStore {
     if (resourceVersion) this.pending.push({ resourceVersion, at: performance.now() });
     if (this.scheduled) return;
     this.scheduled = true;
-    requestAnimationFrame(() => {
-      this.scheduled = false;
-      for (const listener of this.listeners) listener();
-      this.pending = [];
-    });
+    const notify = (): void => {
+      requestAnimationFrame(() => {
+        const started = performance.now();
+        this.scheduled = false;
+        for (const listener of this.listeners) listener();
+        this.pending = [];
+        // While changes keep coming, the views' work gets at most a quarter of the main thread: the next
+        // notification waits three times as long as this one took. A small cluster redraws every frame; with
+        // tens of thousands of pods a redraw costs tens of milliseconds, and drawing every frame kept the
+        // page busy most of the time for changes nobody can follow at 60 frames a second.
+        const ended = performance.now();
+        this.quietUntil = ended + 3 * (ended - started);
+      });
+    };
+    const wait = this.quietUntil - performance.now();
+    if (wait > 0) setTimeout(notify, wait);
+    else notify();
   }
 }
