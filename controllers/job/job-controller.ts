@@ -19,6 +19,7 @@ import { apiVersionOf, collectionPath, JOBS, objectPath, PODS } from '../framewo
 import { objectKey, type CachedInformer } from '../framework/cached-informer.ts';
 import { claimObjects } from '../framework/controller-ref.ts';
 import { QueueController, type ControllerContext } from '../framework/controller.ts';
+import { ControllerExpectations } from '../framework/expectations.ts';
 import { isLabelSelector, selectorMatches, type LabelSelector } from '../framework/label-selector.ts';
 import { controllerOf, podView, workloadObject, type PodView, type WorkloadObject } from '../framework/object-views.ts';
 import { objectReference, ownerReference, PodControl, slowStartBatch, type PodTemplate } from '../framework/pod-control.ts';
@@ -75,6 +76,10 @@ export class JobController extends QueueController {
   private readonly lastFailure = new Map<string, { count: number; atMs: number }>();
   /** Uids of pods whose tracking finalizer was removed, until the informer shows it gone (finalizerExpectations). */
   private readonly finalizerRemovals = new Set<string>();
+  /** Pod creations asked for and not yet seen by the pod informer, per Job key (upstream's jm.expectations). */
+  private readonly expectations = new ControllerExpectations();
+  /** resourceVersion of the status last written per Job uid, until the informer has caught up with it. */
+  private readonly writtenVersions = new Map<string, number>();
 
   constructor(ctx: ControllerContext) {
     super(COMPONENT, ctx);
@@ -84,6 +89,8 @@ export class JobController extends QueueController {
     const enqueueJob = (job: WorkloadObject): void => this.enqueue(objectKey(job.metadata.namespace, job.metadata.name));
     this.jobs.addHandlers({ add: enqueueJob, update: (_old, job) => enqueueJob(job), delete: (job) => {
       this.lastFailure.delete(job.metadata.uid);
+      this.writtenVersions.delete(job.metadata.uid);
+      this.expectations.delete(objectKey(job.metadata.namespace, job.metadata.name));
       // A deleted Job's pods keep no finalizer of it (cleanupPodFinalizers).
       for (const pod of this.pods.controlledBy(job.metadata.uid)) if (hasTrackingFinalizer(pod)) this.enqueueOrphanPod(pod);
     } });
@@ -123,7 +130,12 @@ export class JobController extends QueueController {
       const ref = controllerOf(pod.metadata);
       if (ref?.kind === 'Job') this.enqueue(objectKey(pod.metadata.namespace, ref.name));
     };
-    this.pods.addHandlers({ add: podChanged, update: podUpdated, delete: podDeleted });
+    const podAdded = (pod: PodView): void => {
+      const ref = controllerOf(pod.metadata);
+      if (ref?.kind === 'Job') this.expectations.creationObserved(objectKey(pod.metadata.namespace, ref.name));
+      podChanged(pod);
+    };
+    this.pods.addHandlers({ add: podAdded, update: podUpdated, delete: podDeleted });
   }
 
   private enqueueOrphanPod(pod: PodView): void {
@@ -176,6 +188,14 @@ export class JobController extends QueueController {
     if (key.startsWith(ORPHAN_POD_PREFIX)) return this.syncOrphanPod(key.slice(ORPHAN_POD_PREFIX.length));
     const cached = this.jobs.getByKey(key);
     if (!cached) return;
+    // A Job whose cached copy is older than the status this controller last wrote waits for the informer (whose
+    // update queues it again): with the finalizers of its finished pods already removed, the old completedIndexes or
+    // counters would make it create those pods' replacements again.
+    const written = this.writtenVersions.get(cached.metadata.uid ?? '');
+    if (written !== undefined) {
+      if (written > Number(cached.metadata.resourceVersion)) return;
+      this.writtenVersions.delete(cached.metadata.uid ?? '');
+    }
     let job: WorkloadObject = cached;
     if (job.metadata.deletionTimestamp) {
       // Being deleted (foreground: the garbage collector waits for the pods): the pods may go.
@@ -340,7 +360,10 @@ export class JobController extends QueueController {
       ...specTemplate,
       metadata: { ...(specTemplate.metadata ?? {}), finalizers: [...(specTemplate.metadata?.finalizers ?? []), JOB_TRACKING_FINALIZER] },
     };
-    if (active.length < wantActive) {
+    // Pods asked for in an earlier sync and not yet in the cache would be asked for again (duplicate indexes):
+    // until they are seen, only the status is written, as upstream's syncJob skips manageJob.
+    const satisfied = this.expectations.satisfied(key);
+    if (satisfied && active.length < wantActive) {
       const failure = this.lastFailure.get(job.metadata.uid);
       const wait = failure ? failure.atMs + failureBackoffMs(failed) - now : 0;
       if (failed > 0 && wait > 0) {
@@ -350,7 +373,8 @@ export class JobController extends QueueController {
         const count = indexed ? Math.min(wantActive - active.length, missingIndexes.length) : wantActive - active.length;
         const controllerRef = ownerReference(JOB_KIND, job.metadata);
         let next = 0;
-        const { error } = await slowStartBatch(count, 1, async () => {
+        this.expectations.expectCreations(key, count);
+        const { successes, error } = await slowStartBatch(count, 1, async () => {
           const index = indexed ? missingIndexes[next++] : undefined;
           await this.podControl.create(namespace, template, ref, controllerRef, index === undefined ? {} : {
             generateName: `${job.metadata.name}-${index}-`,
@@ -359,12 +383,14 @@ export class JobController extends QueueController {
             mutateSpec: (podSpec) => withCompletionIndex(podSpec, `${job.metadata.name}-${index}`),
           });
         });
+        // Creations that were never attempted or failed will never be observed.
+        if (successes < count) this.expectations.lowerCreations(key, count - successes);
         if (error) {
           await this.writeStatus(job, status);
           throw error;
         }
       }
-    } else if (active.length > wantActive) {
+    } else if (satisfied && active.length > wantActive) {
       const extra = [...active].sort((a, b) => Number(a.ready) - Number(b.ready)).slice(0, active.length - wantActive);
       await Promise.allSettled(extra.map((pod) => this.deletePod(namespace, pod, ref)));
     }
@@ -397,8 +423,11 @@ export class JobController extends QueueController {
   }
 
   /** The status written at the Job's cached resourceVersion (a conflict retries the sync); the Job as stored. */
-  private putStatus(job: WorkloadObject, status: Record<string, unknown>): Promise<WorkloadObject> {
-    return this.ctx.client.request<WorkloadObject>('PUT', objectPath(JOBS, job.metadata.namespace, job.metadata.name, 'status'), { ...job, status });
+  private async putStatus(job: WorkloadObject, status: Record<string, unknown>): Promise<WorkloadObject> {
+    const stored = await this.ctx.client.request<WorkloadObject>('PUT', objectPath(JOBS, job.metadata.namespace, job.metadata.name, 'status'), { ...job, status });
+    const version = Number(stored.metadata.resourceVersion);
+    if (stored.metadata.uid && Number.isFinite(version)) this.writtenVersions.set(stored.metadata.uid, version);
+    return stored;
   }
 
   /** The TTL-after-finished controller: delete a finished Job ttlSecondsAfterFinished after it finished. */
