@@ -10,14 +10,10 @@ import type { RequestListener } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import { join, resolve } from 'node:path';
-import { StatusError } from '../api/errors.ts';
-import type { KubeObject } from '../api/object.ts';
 import { ApiRegistry } from '../api/registry/registry.ts';
-import type { GenericStore } from '../api/registry/store.ts';
 import { NamespaceCleanup } from '../api/registry/namespace-cleanup.ts';
 import { ADMIN_SYSTEM_USER } from '../api/registry/system-user.ts';
 import { builtinResources } from '../api/resources/index.ts';
-import { SYSTEM_PRIORITY_CLASSES, systemPriorityClassObject } from '../api/resources/priorityclasses.ts';
 import { reconcileKubernetesService } from '../api/registry/kubernetes-service.ts';
 import { PersistedBitmapAllocator } from '../api/registry/range-allocator.ts';
 import { ServiceAllocationRepair } from '../api/registry/service-allocation-repair.ts';
@@ -45,6 +41,7 @@ import { compileValidationRules } from '../api/customresources/validation-rules.
 import { conversionWebhookConverter } from '../auth/admission/conversion-webhook.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { startPhase } from './start-timeline.ts';
+import { ensureDefaultNamespaces, ensureDefaultServiceAccounts, ensureSystemPriorityClasses } from './bootstrap-objects.ts';
 import { COMPONENT_STATUSES_RESOURCE, controlPlaneProbes } from './component-statuses.ts';
 import type { AuditLogRotation } from '../auth/audit-log.ts';
 import { RequestJournal } from './ui/request-journal.ts';
@@ -151,7 +148,6 @@ export interface RunningApiServer {
 /** The user name of the API server's client certificate towards kubelets (kubeadm's CN). */
 export const KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';
 
-export const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 const MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024;
 
 export async function startApiServer(options: ApiServerOptions): Promise<RunningApiServer> {
@@ -385,78 +381,6 @@ function clientHost(bind: string): string {
   if (bind === '0.0.0.0' || bind === '') return '127.0.0.1';
   if (bind === '::') return '[::1]';
   return bind.includes(':') ? `[${bind}]` : bind;
-}
-
-async function ensureDefaultNamespaces(registry: ApiRegistry): Promise<void> {
-  const namespaces = registry.lookup('', 'v1', 'namespaces');
-  if (!namespaces) return;
-  for (const name of DEFAULT_NAMESPACES) {
-    // Looked up first: on a warm start they exist, and a create would compile the kind's validator
-    // (a tenth of a second of CPU) only to be refused with AlreadyExists.
-    if (await exists(namespaces, '', name)) continue;
-    try {
-      await namespaces.create(
-        { user: ADMIN_SYSTEM_USER, namespace: '', now: new Date() },
-        { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
-        { dryRun: false, fieldValidation: 'Strict', internal: true },
-      );
-    } catch (err) {
-      if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
-    }
-  }
-}
-
-/**
- * system-node-critical and system-cluster-critical, as kube-apiserver's scheduling post-start hook creates
- * them (after security, so the Priority plugin's checks apply to them as to any class).
- */
-async function ensureSystemPriorityClasses(registry: ApiRegistry): Promise<void> {
-  const priorityClasses = registry.lookup('scheduling.k8s.io', 'v1', 'priorityclasses');
-  if (!priorityClasses) return;
-  for (const pc of SYSTEM_PRIORITY_CLASSES) {
-    if (await exists(priorityClasses, '', pc.name)) continue;
-    try {
-      await priorityClasses.create({ user: ADMIN_SYSTEM_USER, namespace: '', now: new Date() }, systemPriorityClassObject(pc),
-        { dryRun: false, fieldValidation: 'Strict', internal: true });
-    } catch (err) {
-      if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
-    }
-  }
-}
-
-/**
- * The `default` service account and the `kube-root-ca.crt` ConfigMap of the built-in namespaces, there
- * before the first pod as in a cluster whose controller manager is up (the service-account controller and
- * the root CA publisher keep every namespace's, and bring back what is deleted).
- */
-async function ensureDefaultServiceAccounts(registry: ApiRegistry, caCertPem: string): Promise<void> {
-  const accounts = registry.lookup('', 'v1', 'serviceaccounts');
-  const configMaps = registry.lookup('', 'v1', 'configmaps');
-  for (const namespace of DEFAULT_NAMESPACES) {
-    const ctx = { user: ADMIN_SYSTEM_USER, namespace, now: new Date() };
-    const objects: [typeof accounts, KubeObject][] = [
-      [accounts, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } }],
-      [configMaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-root-ca.crt' }, data: { 'ca.crt': caCertPem } }],
-    ];
-    for (const [store, object] of objects) {
-      if (!store || await exists(store, namespace, object.metadata.name!)) continue;
-      try {
-        await store.create(ctx, object, { dryRun: false, fieldValidation: 'Strict', internal: true });
-      } catch (err) {
-        if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
-      }
-    }
-  }
-}
-
-async function exists(store: GenericStore, namespace: string, name: string): Promise<boolean> {
-  try {
-    await store.get(namespace, name);
-    return true;
-  } catch (err) {
-    if (err instanceof StatusError && err.reason === 'NotFound') return false;
-    throw err;
-  }
 }
 
 export type { Storage };
