@@ -164,6 +164,15 @@ function splice(req: Request, upgrade: UpgradeRequest, host: string, port: numbe
     const finish = (): void => {
       if (finished) return;
       finished = true;
+      // One side closed: the other still gets what was already piped to it before it is closed. Destroying it at
+      // once dropped, under load, the last frames a kubelet sends (a command's output, its exit status).
+      kubelet.end();
+      caller.end();
+      setTimeout(abort, 5000).unref();
+      resolve();
+    };
+    const abort = (): void => {
+      finished = true;
       kubelet.destroy();
       caller.destroy();
       resolve();
@@ -190,10 +199,10 @@ function splice(req: Request, upgrade: UpgradeRequest, host: string, port: numbe
         resolve();
         return;
       }
-      finish();
+      abort();
     });
     kubelet.on('close', finish);
     caller.on('close', finish);
-    caller.on('error', finish);
+    caller.on('error', abort);
   });
 }
